@@ -1,0 +1,113 @@
+"""The one exception tree of kubegen.
+
+Every mistake a user can make surfaces as a subclass of :class:`KubegenError`, whose message names
+where it happened (stack file and line), what (the resource and field), the bad value, and the fix::
+
+    KubegenError
+    ├── StackLoadError      a stack path is missing, does not import, raises, or returns no Stack
+    ├── ValidationError     a builder got a value Kubernetes would refuse (name, port, quantity…)
+    ├── ConflictError       two objects share an identity, or a reference points at nothing
+    ├── PolicyError         error-level hardening findings block a render
+    └── OutputError         a write would leave output/<env>, touch a file kubegen does not own,
+                            or failed on disk; output/ is left as it was
+
+The CLI prints ``str(error)`` without a traceback and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubegen._origin import Origin
+
+__all__ = [
+    "ConflictError",
+    "KubegenError",
+    "OutputError",
+    "PolicyError",
+    "StackLoadError",
+    "ValidationError",
+]
+
+_UNSET: Any = object()
+
+
+class KubegenError(Exception):
+    """Base of every error kubegen raises on purpose.
+
+    Args:
+        message: what went wrong, as "Unable to X: why" or a plain sentence.
+        fix: what the user should do instead.
+        origin: the stack file and line that built the object.
+        resource: the object, as ``Kind namespace/name``.
+        field: the field path inside the object (``spec.replicas``, ``container.image``).
+        value: the rejected value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fix: str | None = None,
+        origin: Origin | None = None,
+        resource: str | None = None,
+        field: str | None = None,
+        value: Any = _UNSET,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.origin = origin
+        self.resource = resource
+        self.field = field
+        self.value = value
+
+    def located(self, *, origin: Origin | None = None, resource: str | None = None) -> KubegenError:
+        """Fill in where the error happened, keeping what is already known."""
+        if self.origin is None and origin is not None:
+            self.origin = origin
+        if self.resource is None and resource is not None:
+            self.resource = resource
+        return self
+
+    def __str__(self) -> str:
+        head = []
+        if self.origin is not None:
+            head.append(str(self.origin))
+        if self.resource:
+            head.append(self.resource)
+        where = ": ".join(head)
+        what = self.message
+        if self.field is not None:
+            shown = "" if self.value is _UNSET else f" = {_show(self.value)}"
+            what = f"field '{self.field}'{shown}: {self.message}"
+        text = f"{where}: {what}" if where else what
+        if self.fix:
+            text += f"\n  Fix: {self.fix}"
+        return text
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class StackLoadError(KubegenError):
+    """A stack could not be loaded or built: missing path, syntax error, exception, wrong type."""
+
+
+class ValidationError(KubegenError):
+    """A value given to a builder is one Kubernetes (or kubegen's hardening) would refuse."""
+
+
+class ConflictError(KubegenError):
+    """Two objects claim the same identity, or a reference resolves to nothing."""
+
+
+class PolicyError(KubegenError):
+    """Error-level policy findings remain; the render was refused and output/ left untouched."""
+
+
+class OutputError(KubegenError):
+    """Writing output/ is unsafe or failed; nothing was changed."""

@@ -1,0 +1,129 @@
+"""The manifest layer: plain dicts in canonical key order, each with where it was built.
+
+Builders produce :class:`ManifestObject` records; policy and render read them and know nothing of
+builders. Canonical order is ``apiVersion, kind, metadata (name, namespace, labels, annotations,
+rest), then the kind's fields in author order``; label and annotation maps are sorted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubegen._origin import Origin
+
+__all__ = ["CLUSTER_SCOPED_KINDS", "ManifestObject", "canonical", "is_cluster_scoped"]
+
+# Kinds of the core Kubernetes API that have no namespace (kubectl api-resources --namespaced=false).
+CLUSTER_SCOPED_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("", "Namespace"),
+        ("", "Node"),
+        ("", "PersistentVolume"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io", "APIService"),
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("networking.k8s.io", "IngressClass"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    }
+)
+
+
+def group_of(api_version: str) -> str:
+    """``apps/v1`` → ``apps``; ``v1`` → ``""`` (the core group)."""
+    return api_version.rpartition("/")[0]
+
+
+def is_cluster_scoped(api_version: str, kind: str) -> bool:
+    return (group_of(api_version), kind) in CLUSTER_SCOPED_KINDS
+
+
+_META_ORDER = ("name", "namespace", "labels", "annotations")
+
+
+def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``body`` with the canonical top-level and metadata key order and sorted maps."""
+    out: dict[str, Any] = {}
+    for key in ("apiVersion", "kind", "metadata"):
+        if key in body:
+            out[key] = body[key]
+    meta = out.get("metadata")
+    if isinstance(meta, Mapping):
+        ordered: dict[str, Any] = {}
+        for key in _META_ORDER:
+            if key in meta:
+                value = meta[key]
+                if key in ("labels", "annotations") and isinstance(value, Mapping):
+                    value = dict(sorted(value.items()))
+                ordered[key] = value
+        for key, value in meta.items():
+            if key not in ordered:
+                ordered[key] = value
+        out["metadata"] = ordered
+    for key, value in body.items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+@dataclass(slots=True)
+class ManifestObject:
+    """One Kubernetes object as data, plus the stack line that built it.
+
+    ``waivers`` maps a policy rule id to the reason a user gave for waiving it on this object.
+    """
+
+    body: dict[str, Any]
+    origin: Origin | None = None
+    waivers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def group(self) -> str:
+        return group_of(self.api_version)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.body.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return None if ns is None else str(ns)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity inside a cluster: (group, kind, namespace or "", name)."""
+        return (self.group, self.kind, self.namespace or "", self.name)
+
+    @property
+    def display(self) -> str:
+        """``Deployment shop/api`` or ``ClusterRole reader``: how errors and findings name it."""
+        ns = self.namespace
+        return f"{self.kind} {ns}/{self.name}" if ns else f"{self.kind} {self.name}"

@@ -1,0 +1,73 @@
+"""Where in the user's code an object was built, so errors and lint findings point at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+_KUBEGEN_DIR = str(Path(__file__).resolve().parent)
+
+
+def _pydantic_dir() -> str | None:
+    module = sys.modules.get("pydantic")
+    file = getattr(module, "__file__", None)
+    return str(Path(file).resolve().parent) if file else None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """A source location: the file (relative to the working directory when inside it) and line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+_base_dir: str = os.getcwd()
+
+
+def set_base_dir(path: str | os.PathLike[str]) -> None:
+    """Show origins relative to ``path`` (the project root) instead of the working directory."""
+    global _base_dir
+    _base_dir = str(Path(path).resolve())
+
+
+def _display(filename: str) -> str:
+    try:
+        rel = os.path.relpath(filename, _base_dir)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return filename
+    return filename if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def capture(skip: tuple[str, ...] | None = None) -> Origin | None:
+    """Return the innermost caller frame outside kubegen and pydantic.
+
+    Cheap enough to call once per builder: a frame walk of a few steps, no traceback objects.
+    """
+    prefixes = skip or _prefixes()
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(prefixes) and not filename.startswith("<frozen"):
+            return Origin(_display(filename), frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+_prefix_cache: tuple[str, ...] | None = None
+
+
+def _prefixes() -> tuple[str, ...]:
+    global _prefix_cache
+    if _prefix_cache is not None:
+        return _prefix_cache
+    pyd = _pydantic_dir()
+    if pyd is None:
+        return (_KUBEGEN_DIR,)
+    _prefix_cache = (_KUBEGEN_DIR, pyd)
+    return _prefix_cache
