@@ -7,6 +7,7 @@ rule fires; so the passing half of every case is the same well-understood baseli
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -203,3 +204,63 @@ def pod_of(body: dict[str, Any]) -> dict[str, Any]:
     if body["kind"] == "CronJob":
         return body["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
     return body["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
+
+
+def _steps(path: str) -> list[str | int]:
+    """``a.b[0].c[x.io/y]`` → ``["a", "b", 0, "c", "x.io/y"]``."""
+    steps: list[str | int] = []
+    for key, bracket in _STEP.findall(path):
+        steps.append(key if key else int(bracket) if bracket.isdigit() else bracket)
+    return steps
+
+
+def set_in(body: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b[0].c`` in ``body``, creating dicts on the way."""
+    *parents, last = _steps(path)
+    node: Any = body
+    for step in parents:
+        node = node[step] if isinstance(step, int) else node.setdefault(step, {})
+    node[last] = value
+
+
+def del_in(body: dict[str, Any], path: str) -> None:
+    """Delete ``a.b[0].c`` from ``body``."""
+    *parents, last = _steps(path)
+    node: Any = body
+    for step in parents:
+        node = node[step]
+    del node[last]
+
+
+def as_kind(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Turn a good Deployment body into a good StatefulSet, DaemonSet, Job, CronJob or Pod."""
+    body = copy.deepcopy(body)
+    spec, template = body["spec"], body["spec"]["template"]
+    body["kind"] = kind
+    if kind == "StatefulSet":
+        spec["serviceName"] = body["metadata"]["name"]
+    elif kind == "DaemonSet":
+        del spec["replicas"]
+    elif kind == "Pod":
+        body["apiVersion"] = "v1"
+        body["metadata"]["labels"] = template["metadata"]["labels"]
+        body["spec"] = template["spec"]
+    elif kind in ("Job", "CronJob"):
+        body["apiVersion"] = "batch/v1"
+        template["spec"]["restartPolicy"] = "Never"
+        for c in template["spec"]["containers"]:
+            c.pop("ports"), c.pop("readinessProbe"), c.pop("livenessProbe")
+        del template["spec"]["topologySpreadConstraints"]
+        job = {"template": template, "ttlSecondsAfterFinished": 3600, "activeDeadlineSeconds": 600}
+        body["spec"] = job
+        if kind == "CronJob":
+            del job["ttlSecondsAfterFinished"]
+            body["spec"] = {
+                "schedule": "0 3 * * *",
+                "startingDeadlineSeconds": 300,
+                "jobTemplate": {"spec": job},
+            }
+    return body

@@ -202,9 +202,9 @@ def _indent(text: str) -> Iterator[str]:
 
 def rules_table() -> str:
     """One line per rule (id, levels per profile, title): what ``kubegen rules`` prints."""
-    header = f"{'ID':<6} {'/'.join(p[:4] for p in PROFILES):<16} TITLE"
+    header = f"{'ID':<6} {'/'.join(PROFILES):<26} TITLE"
     rows = [header]
     for info in all_rules():
-        levels = "/".join(s.value[:4] for _, s in info.levels.items())
-        rows.append(f"{info.id:<6} {levels:<16} {info.title}")
+        levels = "/".join(s.value for _, s in info.levels.items())
+        rows.append(f"{info.id:<6} {levels:<26} {info.title}")
     return "\n".join(rows) + "\n"

@@ -93,14 +93,15 @@ def replica_count(ctx: LintContext) -> Iterator[Hit]:
     kinds=SCALABLE,
 )
 def pod_disruption_budget(ctx: LintContext) -> Iterator[Hit]:
-    budgets = list(ctx.of_kind("PodDisruptionBudget"))
+    budgets: dict[str, list[ManifestObject]] = {}
+    for pdb in ctx.of_kind("PodDisruptionBudget"):
+        budgets.setdefault(pdb.namespace or "default", []).append(pdb)
     for pod, count in _replicated(ctx):
         if count < 2:
             continue
         covered = any(
-            (pdb.namespace or "default") == pod.namespace
-            and selector_matches(as_dict(pdb.body.get("spec")).get("selector"), pod.labels)
-            for pdb in budgets
+            selector_matches(as_dict(pdb.body.get("spec")).get("selector"), pod.labels)
+            for pdb in budgets.get(pod.namespace, [])
         )
         if not covered:
             message = f"runs {count} replicas; no PodDisruptionBudget selects {show(pod.labels)}"
