@@ -15,7 +15,7 @@ from kubegen._origin import Origin
 
 __all__ = ["CLUSTER_SCOPED_KINDS", "ManifestObject", "canonical", "is_cluster_scoped"]
 
-# Kinds of the core Kubernetes API that have no namespace (kubectl api-resources --namespaced=false).
+# Built-in kinds without a namespace (kubectl api-resources --namespaced=false).
 CLUSTER_SCOPED_KINDS: frozenset[tuple[str, str]] = frozenset(
     {
         ("", "Namespace"),

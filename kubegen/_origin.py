@@ -27,7 +27,7 @@ class Origin:
         return f"{self.file}:{self.line}"
 
 
-_base_dir: str = os.getcwd()
+_base_dir: str = str(Path.cwd())
 
 
 def set_base_dir(path: str | os.PathLike[str]) -> None:
@@ -36,7 +36,7 @@ def set_base_dir(path: str | os.PathLike[str]) -> None:
     _base_dir = str(Path(path).resolve())
 
 
-def _display(filename: str) -> str:
+def display_path(filename: str) -> str:
     try:
         rel = os.path.relpath(filename, _base_dir)
     except ValueError:  # pragma: no cover - other drive on Windows
@@ -54,7 +54,7 @@ def capture(skip: tuple[str, ...] | None = None) -> Origin | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(prefixes) and not filename.startswith("<frozen"):
-            return Origin(_display(filename), frame.f_lineno)
+            return Origin(display_path(filename), frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return None
 

@@ -1,0 +1,1 @@
+"""Typed builders: validated pydantic models that know how to become manifests."""

@@ -1,0 +1,186 @@
+"""What every builder shares: validation that reports like kubegen, origins, opt-outs, waivers.
+
+A *builder* is a pydantic model whose errors are turned into :class:`ValidationError` with the
+stack file and line that called it. A *resource* is a builder a :class:`Stack` can hold: it has a
+name, an optional namespace, and yields manifests.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from kubegen._errors import KubegenError, ValidationError
+from kubegen._manifests import ManifestObject
+from kubegen._origin import Origin, capture
+from kubegen._values import AnnotationMap, DNSSubdomain, InvalidValue, LabelMap
+
+if TYPE_CHECKING:
+    from kubegen._stack import Stack
+
+# Annotation prefix under which every weakened default carries its reason, visible in the diff.
+OPT_OUT_PREFIX = "kubegen.dev/opt-out-"
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def convert_pydantic_error(
+    exc: pydantic.ValidationError, *, resource: str, origin: Origin | None
+) -> ValidationError:
+    """Turn pydantic's first error into a kubegen error naming field, value and fix."""
+    first = exc.errors()[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, (InvalidValue, KubegenError)):
+        message, fix = cause.message, cause.fix
+    else:
+        message, fix = first["msg"], None
+        if first["type"] == "extra_forbidden":
+            message = "is not a field of this builder"
+            fix = "check the spelling; see the builder's docstring for its fields"
+    more = exc.error_count() - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ValidationError(
+        message,
+        fix=fix,
+        origin=origin,
+        resource=resource,
+        field=_field_path(first["loc"]) or None,
+        value=first.get("input"),
+    )
+
+
+class Builder(BaseModel):
+    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        arbitrary_types_allowed=True,
+        populate_by_name=True,
+    )
+
+    _origin: Origin | None = PrivateAttr(default=None)
+
+    def __init__(self, /, **data: Any) -> None:
+        origin = capture()
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise convert_pydantic_error(
+                exc, resource=self._describe_raw(data), origin=origin
+            ) from None
+        self._origin = origin
+
+    @classmethod
+    def _describe_raw(cls, data: Mapping[str, Any]) -> str:
+        name = data.get("name")
+        return f"{cls.__name__} {name}" if isinstance(name, str) else cls.__name__
+
+    @property
+    def origin(self) -> Origin | None:
+        """The stack file and line where this builder was created."""
+        return self._origin
+
+
+class Resource(Builder):
+    """A top-level object a Stack holds: named, optionally namespaced, yields manifests.
+
+    Subclasses set ``api_version`` and ``kind`` and implement :meth:`manifests`.
+    """
+
+    api_version: ClassVar[str]
+    kind: ClassVar[str]
+    cluster_scoped: ClassVar[bool] = False
+
+    name: DNSSubdomain
+    namespace: DNSSubdomain | None = None
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
+
+    _stack: Stack | None = PrivateAttr(default=None)
+    _waivers: dict[str, str] = PrivateAttr(default_factory=dict)
+    _opt_outs: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, name: str, /, **data: Any) -> None:
+        super().__init__(name=name, **data)
+
+    @property
+    def display(self) -> str:
+        """``Deployment shop/api``: how errors name this resource."""
+        if self.cluster_scoped or not self.namespace:
+            return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+    @property
+    def stack(self) -> Stack:
+        """The Stack this resource was added to; verbs that relate objects need it."""
+        if self._stack is None:
+            raise ValidationError(
+                "is not part of a Stack yet",
+                resource=self.display,
+                origin=self._origin,
+                fix="add it first: `obj = stack.add(obj)`, then relate it to other objects",
+            )
+        return self._stack
+
+    def attach(self, stack: Stack) -> None:
+        """Called by ``Stack.add``: adopt the stack's namespace when none was given."""
+        self._stack = stack
+        if not self.cluster_scoped and self.namespace is None:
+            self.namespace = stack.namespace
+
+    def waive(self, rule_id: str, reason: str) -> None:
+        """Accept a policy finding for this object; the reason is rendered as an annotation."""
+        if not reason.strip():
+            raise ValidationError(
+                f"waiving {rule_id} needs a reason",
+                resource=self.display,
+                origin=self._origin,
+                fix=f"say why: obj.waive({rule_id!r}, reason='…')",
+            )
+        self._waivers[rule_id.upper()] = reason.strip()
+
+    def opt_out(self, what: str, reason: str) -> None:
+        """Record a weakened default and its reason (annotation ``kubegen.dev/opt-out-<what>``)."""
+        if not reason or not reason.strip():
+            raise ValidationError(
+                f"weakening '{what}' needs a reason",
+                resource=self.display,
+                origin=self._origin,
+                fix="pass reason='why this object needs it'",
+            )
+        self._opt_outs[what] = reason.strip()
+
+    def metadata(self, *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The object's metadata with stack labels, its own labels and opt-out annotations."""
+        meta: dict[str, Any] = {"name": self.name}
+        if not self.cluster_scoped and self.namespace:
+            meta["namespace"] = self.namespace
+        merged = dict(self._stack.labels) if self._stack is not None else {}
+        merged.update(labels or {})
+        merged.update(self.labels)
+        if merged:
+            meta["labels"] = merged
+        notes = dict(self.annotations)
+        notes.update({OPT_OUT_PREFIX + k: v for k, v in self._opt_outs.items()})
+        if notes:
+            meta["annotations"] = notes
+        return meta
+
+    def manifest(self, body: dict[str, Any]) -> ManifestObject:
+        """Wrap a body built by this resource with its origin and waivers."""
+        return ManifestObject(body=body, origin=self._origin, waivers=dict(self._waivers))
+
+    @abstractmethod
+    def manifests(self) -> list[ManifestObject]:
+        """The Kubernetes objects this resource stands for, in a stable order."""

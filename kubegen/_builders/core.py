@@ -1,0 +1,144 @@
+"""Namespace and the ``Manifest`` escape hatch: the core objects every stack can hold."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from kubegen._builders.base import Resource
+from kubegen._manifests import ManifestObject, canonical, is_cluster_scoped
+from kubegen._values import (
+    InvalidValue,
+    check_annotations,
+    check_dns_label,
+    check_dns_subdomain,
+    check_labels,
+)
+
+PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
+_PSS_PREFIX = "pod-security.kubernetes.io/"
+
+
+class Namespace(Resource):
+    """A namespace with the Pod Security Admission labels set.
+
+    Defaults to ``restricted`` for enforce, audit and warn (Pod Security Standards). A weaker
+    level needs ``reason=…``, rendered as an annotation.
+    """
+
+    api_version: ClassVar[str] = "v1"
+    kind: ClassVar[str] = "Namespace"
+    cluster_scoped: ClassVar[bool] = True
+
+    pod_security: PodSecurityLevel = "restricted"
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _weakening_needs_reason(self) -> Namespace:
+        check_dns_label(self.name)
+        if self.pod_security != "restricted" and not (self.reason and self.reason.strip()):
+            raise InvalidValue(
+                f"pod_security={self.pod_security!r} weakens the restricted default",
+                fix="pass reason='why pods here need it' or keep 'restricted'",
+            )
+        return self
+
+    def manifests(self) -> list[ManifestObject]:
+        labels = {
+            f"{_PSS_PREFIX}{mode}": self.pod_security for mode in ("enforce", "audit", "warn")
+        }
+        if self.pod_security != "restricted" and self.reason:
+            self._opt_outs.setdefault("pod-security", self.reason)
+        body = {"apiVersion": self.api_version, "kind": self.kind, "metadata": self.metadata(
+            labels=labels)}
+        return [self.manifest(body)]
+
+
+_API_VERSION_RE = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?\Z")
+_KIND_RE = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
+
+
+class Manifest(Resource):
+    """Any Kubernetes object given as data: the escape hatch under the typed builders.
+
+    ``Manifest({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "x"}, ...})``.
+    Identity fields are validated like everywhere else; the rest is passed through in author
+    order, and the policy engine still checks it. Set ``cluster_scoped`` for custom resources
+    without a namespace (kinds of the core API are known).
+    """
+
+    kind: ClassVar[str] = "Manifest"
+    api_version: ClassVar[str] = ""
+
+    body: dict[str, Any]
+    scope: Literal["auto", "namespaced", "cluster"] = "auto"
+    name: str = Field(default="", exclude=True)
+
+    def __init__(self, body: dict[str, Any], /, **data: Any) -> None:
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        name = meta.get("name", "") if isinstance(meta, dict) else ""
+        super(Resource, self).__init__(
+            body=body, name=name if isinstance(name, str) else "", **data
+        )
+
+    @model_validator(mode="after")
+    def _check_identity(self) -> Manifest:
+        body = self.body
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if not isinstance(api_version, str) or not _API_VERSION_RE.match(api_version):
+            raise InvalidValue(
+                f"apiVersion {api_version!r} is not of the form 'v1' or 'group/v1beta1'",
+                fix="set body['apiVersion'], e.g. 'apps/v1'",
+            )
+        if not isinstance(kind, str) or not _KIND_RE.match(kind):
+            raise InvalidValue(
+                f"kind {kind!r} must be a CamelCase word", fix="set body['kind'], e.g. 'ConfigMap'"
+            )
+        meta = body.get("metadata")
+        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+            raise InvalidValue(
+                "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
+            )
+        check_dns_subdomain(meta["name"])
+        if meta.get("namespace") is not None:
+            check_dns_label(str(meta["namespace"]))
+        check_labels(meta.get("labels") or {})
+        check_annotations(meta.get("annotations") or {})
+        return self
+
+    @property
+    def is_cluster_scoped(self) -> bool:
+        if self.scope != "auto":
+            return self.scope == "cluster"
+        return is_cluster_scoped(self.body["apiVersion"], self.body["kind"])
+
+    @property
+    def display(self) -> str:
+        meta = self.body["metadata"]
+        ns = self.namespace or meta.get("namespace")
+        kind = self.body["kind"]
+        if self.is_cluster_scoped or not ns:
+            return f"{kind} {meta['name']}"
+        return f"{kind} {ns}/{meta['name']}"
+
+    def attach(self, stack: Any) -> None:
+        self._stack = stack
+        meta = self.body["metadata"]
+        if not self.is_cluster_scoped and self.namespace is None:
+            self.namespace = meta.get("namespace") or stack.namespace
+
+    def manifests(self) -> list[ManifestObject]:
+        body = dict(self.body)
+        meta = dict(body["metadata"])
+        if self.is_cluster_scoped:
+            meta.pop("namespace", None)
+        elif self.namespace:
+            meta["namespace"] = self.namespace
+        labels = dict(self._stack.labels) if self._stack is not None else {}
+        labels.update(meta.get("labels") or {})
+        if labels:
+            meta["labels"] = labels
+        body["metadata"] = meta
+        return [self.manifest(canonical(body))]

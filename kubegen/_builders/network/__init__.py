@@ -1,0 +1,1 @@
+"""Network builders: NetworkPolicy, default-deny per namespace, policies from connections."""

@@ -1,0 +1,1 @@
+"""RBAC builders: ServiceAccount, Role/ClusterRole, bindings, Rule, and grants to workloads."""

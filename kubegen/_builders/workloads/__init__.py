@@ -1,0 +1,1 @@
+"""Workload builders: Container, pod template, Deployment, StatefulSet, Job, CronJob, DaemonSet."""

@@ -1,0 +1,1 @@
+"""The ``kubegen`` command line (typer). Only this package imports typer."""

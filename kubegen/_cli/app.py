@@ -1,0 +1,138 @@
+"""``kubegen render | check | diff``: the commands a platform team runs every day.
+
+Exit codes: 0 success; 1 ``check`` found drift (or ``lint`` found errors); 2 a user error
+(bad stack, invalid value, unsafe output), printed as one message without a traceback unless
+``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kubegen._errors import KubegenError
+
+app = typer.Typer(
+    name="kubegen",
+    help="Render typed Python stacks into deterministic, hardened Kubernetes YAML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Stack packages (stacks/prod) or modules (stacks/prod.py).", show_default=False
+    ),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write to this folder instead of output/<env> (one stack only)."),
+]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _guard(action: Callable[[], int]) -> None:
+    """Run a command body, turning kubegen errors into one message and exit code 2."""
+    try:
+        code = action()
+    except KubegenError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def _one_out(paths: list[Path], out: Path | None) -> None:
+    if out is not None and len(paths) != 1:
+        raise KubegenError(
+            f"--out names one folder but {len(paths)} stacks were given",
+            fix="pass a single stack path with --out, or drop --out",
+        )
+
+
+@app.command()
+def render(paths: Paths, out: Out = None) -> None:
+    """Render stacks into output/<env>/, atomically; prints what changed per stack."""
+
+    def run() -> int:
+        from kubegen._files.writer import write_env
+        from kubegen._pipeline import describe, plan
+
+        _one_out(paths, out)
+        plans = [plan(p, out=out) for p in paths]  # build all before writing any
+        for item in plans:
+            typer.echo(describe(item, write_env(item.env_dir, item.files)))
+        return 0
+
+    _guard(run)
+
+
+def _compare(paths: list[Path], out: Path | None) -> tuple[str, list[str]]:
+    from kubegen._files.diff import unified_diff
+    from kubegen._files.tree import compare
+    from kubegen._files.writer import read_env
+    from kubegen._pipeline import plan
+
+    _one_out(paths, out)
+    texts: list[str] = []
+    stale: list[str] = []
+    for path in paths:
+        item = plan(path, out=out)
+        tree = read_env(item.env_dir)
+        changes = compare(tree, item.files, item.env_dir)
+        if changes.any:
+            stale.append(f"{item.env}: {changes.summary()}")
+            texts.append(unified_diff(str(item.env_dir), tree, item.files, changes))
+    return "".join(texts), stale
+
+
+@app.command()
+def check(paths: Paths, out: Out = None) -> None:
+    """Exit 1 with a diff when the files on disk differ from what the code renders."""
+
+    def run() -> int:
+        text, stale = _compare(paths, out)
+        if not stale:
+            typer.echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
+            return 0
+        sys.stdout.write(text)
+        for line in stale:
+            typer.echo(f"stale: {line}", err=True)
+        typer.echo("Run `kubegen render` and commit the result.", err=True)
+        return 1
+
+    _guard(run)
+
+
+@app.command()
+def diff(paths: Paths, out: Out = None) -> None:
+    """Print the diff between the files on disk and what the code renders; exit 0."""
+
+    def run() -> int:
+        text, _ = _compare(paths, out)
+        sys.stdout.write(text)
+        return 0
+
+    _guard(run)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

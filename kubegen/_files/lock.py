@@ -1,0 +1,47 @@
+"""One writer per output folder: an advisory ``flock`` on the output folder itself.
+
+Locking the folder (not a lock file) leaves nothing behind for git to see. Readers (``check``,
+``diff``) take the lock shared, so they never see a half-swapped env folder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kubegen._errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock; renders are then unlocked
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextmanager
+def output_lock(folder: Path, *, shared: bool = False, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock on ``folder`` for the block; wait up to ``timeout`` seconds for it."""
+    if fcntl is None or not folder.is_dir():
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(
+                        f"another kubegen process is writing to {folder} "
+                        f"(waited {timeout:g} s for its lock)",
+                        fix="wait for the other render to finish, then run again",
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,124 @@
+"""What is on disk in an env folder, split into files kubegen wrote and files it must not touch.
+
+Ownership is visible in the files themselves: kubegen's files start with the generated-by header
+(:data:`kubegen._render.layout.HEADER`). Anything else, and every symlink, belongs to someone
+else and is never overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubegen._errors import OutputError
+from kubegen._render.layout import HEADER
+
+_HEADER_BYTES = HEADER.encode()
+
+
+@dataclass(slots=True)
+class EnvTree:
+    """The files under an env folder, by relative POSIX path."""
+
+    owned: dict[str, bytes] = field(default_factory=dict)
+    foreign: set[str] = field(default_factory=set)
+    foreign_links: dict[str, str] = field(default_factory=dict)
+    empty_dirs: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Changes:
+    """How the rendered set differs from the owned files on disk."""
+
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.created or self.changed or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged"
+        )
+
+
+def scan(env_dir: Path) -> EnvTree:
+    """Read ``env_dir`` without following symlinks; a missing folder is an empty tree."""
+    tree = EnvTree()
+    if env_dir.is_symlink():
+        raise OutputError(
+            f"{env_dir} is a symlink; kubegen writes only into real folders",
+            fix="replace the link with a folder, or pass --out to another folder",
+        )
+    if not env_dir.exists():
+        return tree
+    if not env_dir.is_dir():
+        raise OutputError(f"{env_dir} exists and is not a folder", fix="move the file away")
+    root = str(env_dir)
+    for folder, dirs, files in os.walk(root):
+        rel_dir = os.path.relpath(folder, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for name in list(dirs):
+            full = os.path.join(folder, name)
+            if os.path.islink(full):
+                tree.foreign_links[prefix + name] = os.readlink(full)
+                dirs.remove(name)
+        if not dirs and not files and prefix:
+            tree.empty_dirs.add(prefix.rstrip("/"))
+        for name in files:
+            full = os.path.join(folder, name)
+            rel = prefix + name
+            if os.path.islink(full):
+                tree.foreign_links[rel] = os.readlink(full)
+                continue
+            with open(full, "rb") as handle:
+                data = handle.read()
+            if data.startswith(_HEADER_BYTES):
+                tree.owned[rel] = data
+            else:
+                tree.foreign.add(rel)
+    return tree
+
+
+def compare(tree: EnvTree, rendered: dict[str, bytes], env_dir: Path) -> Changes:
+    """Classify every path; a rendered path that hits a file kubegen does not own is an error."""
+    _refuse_foreign(tree, rendered, env_dir)
+    changes = Changes()
+    for path, data in rendered.items():
+        old = tree.owned.get(path)
+        if old is None:
+            changes.created.append(path)
+        elif old == data:
+            changes.unchanged.append(path)
+        else:
+            changes.changed.append(path)
+    changes.removed = sorted(p for p in tree.owned if p not in rendered)
+    return changes
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _refuse_foreign(tree: EnvTree, rendered: dict[str, bytes], env_dir: Path) -> None:
+    blocked = tree.foreign | set(tree.foreign_links)
+    existing = [*tree.owned, *blocked, *tree.empty_dirs]
+    folders = {parent for path in existing for parent in _parents(path)} | tree.empty_dirs
+    for path in rendered:
+        hit = next((p for p in [*_parents(path), path] if p in blocked), None)
+        if hit is not None:
+            what = "a symlink" if hit in tree.foreign_links else "a file kubegen did not write"
+        elif path in folders:
+            hit, what = path, "a folder"
+        else:
+            continue
+        raise OutputError(
+            f"refusing to write {env_dir / path}: {env_dir / hit} is {what}",
+            fix="move or delete it yourself, or rename the object that renders there",
+        )

@@ -1,0 +1,170 @@
+"""The Stack: the one mutable registry of a stack module's resources.
+
+A stack module's ``build()`` returns a Stack. The Stack owns its namespace (created with Pod
+Security labels), adopts resources into it, records relations between them, and yields every
+manifest in a stable order, refusing duplicates with both origins named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from kubegen._builders.base import Resource
+from kubegen._builders.core import Namespace
+from kubegen._builders.network.derive import derive_network
+from kubegen._builders.rbac.derive import derive_access
+from kubegen._errors import ConflictError, KubegenError, ValidationError
+from kubegen._manifests import ManifestObject
+from kubegen._origin import Origin, capture
+from kubegen._relations import Connection, Grant
+from kubegen._values import InvalidValue, check_dns_label, check_labels
+
+R = TypeVar("R", bound=Resource)
+Profile = Literal["baseline", "restricted", "prod"]
+PROFILES: tuple[str, ...] = ("baseline", "restricted", "prod")
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "kubegen"}
+
+
+@dataclass(frozen=True, slots=True)
+class StackWaiver:
+    """A policy finding accepted for the whole stack, or for objects of one kind and/or name."""
+
+    rule_id: str
+    reason: str
+    kind: str | None = None
+    name: str | None = None
+
+
+class Stack:
+    """A set of Kubernetes objects rendered together into ``output/<env>/``.
+
+    Args:
+        name: DNS-1123 label naming the stack (used in labels and messages).
+        namespace: the default namespace of namespaced resources. The stack creates it as a
+            ``Namespace`` with Pod Security ``restricted`` labels unless ``create_namespace`` is
+            False or a ``Namespace`` of that name is added explicitly.
+        labels: labels added to every object's metadata (never to selectors). Defaults to
+            ``app.kubernetes.io/managed-by: kubegen``.
+        profile: the policy profile the render gate applies: ``baseline``, ``restricted``
+            (default) or ``prod``.
+        kubernetes_version: target cluster version for API deprecation and schema checks.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        create_namespace: bool = True,
+        profile: Profile = "restricted",
+        kubernetes_version: str | None = None,
+    ) -> None:
+        self.origin: Origin | None = capture()
+        try:
+            self.name = check_dns_label(name)
+            self.namespace = check_dns_label(namespace) if namespace is not None else None
+            self.labels = check_labels({**MANAGED_BY, **(labels or {})})
+        except InvalidValue as exc:
+            raise ValidationError(
+                exc.message, fix=exc.fix, origin=self.origin, resource=f"Stack {name}"
+            ) from None
+        if profile not in PROFILES:
+            raise ValidationError(
+                f"unknown policy profile {profile!r}",
+                fix=f"use one of {', '.join(PROFILES)}",
+                origin=self.origin,
+                resource=f"Stack {name}",
+                field="profile",
+            )
+        self.create_namespace = create_namespace
+        self.profile: Profile = profile
+        self.kubernetes_version = kubernetes_version
+        self.waivers: list[StackWaiver] = []
+        self._resources: list[Resource] = []
+        self.connections: list[Connection] = []
+        self.grants: list[Grant] = []
+
+    def __repr__(self) -> str:
+        return f"Stack({self.name!r}, namespace={self.namespace!r}, resources={len(self)})"
+
+    def __len__(self) -> int:
+        return len(self._resources)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._resources)
+
+    def add(self, resource: R) -> R:
+        """Adopt ``resource`` (into the stack's namespace if it has none) and return it."""
+        if not isinstance(resource, Resource):
+            raise ValidationError(
+                f"Stack.add() takes a kubegen resource, not {type(resource).__name__}",
+                origin=capture(),
+                resource=f"Stack {self.name}",
+                fix="wrap raw objects as Manifest({...})",
+            )
+        if resource._stack is not None and resource._stack is not self:
+            raise ConflictError(
+                "is already part of another Stack",
+                origin=capture(),
+                resource=resource.display,
+                fix="create a separate builder for each stack",
+            )
+        if resource._stack is None:
+            resource.attach(self)
+            self._resources.append(resource)
+        return resource
+
+    def waive(
+        self, rule_id: str, reason: str, *, kind: str | None = None, name: str | None = None
+    ) -> None:
+        """Accept a policy finding across the stack (or for one kind/name), with a reason."""
+        if not reason.strip():
+            raise ValidationError(
+                f"waiving {rule_id} needs a reason",
+                origin=capture(),
+                resource=f"Stack {self.name}",
+                fix=f"say why: stack.waive({rule_id!r}, reason='…')",
+            )
+        self.waivers.append(StackWaiver(rule_id.upper(), reason.strip(), kind, name))
+
+    def _implicit_resources(self) -> list[Resource]:
+        if not (self.create_namespace and self.namespace):
+            return []
+        for res in self._resources:
+            if isinstance(res, Namespace) and res.name == self.namespace:
+                return []
+        ns = Namespace(self.namespace)  # type: ignore[call-arg]
+        ns._origin = self.origin
+        ns.attach(self)
+        return [ns]
+
+    def objects(self) -> list[ManifestObject]:
+        """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        out: list[ManifestObject] = []
+        for res in self._implicit_resources() + self._resources:
+            try:
+                out.extend(res.manifests())
+            except KubegenError as exc:
+                raise exc.located(origin=res.origin, resource=res.display) from None
+        out.extend(derive_access(self))
+        out.extend(derive_network(self))
+        _refuse_duplicates(out)
+        return out
+
+
+def _refuse_duplicates(objects: list[ManifestObject]) -> None:
+    seen: dict[tuple[str, str, str, str], ManifestObject] = {}
+    for obj in objects:
+        first = seen.setdefault(obj.key, obj)
+        if first is not obj:
+            where = f" (first defined at {first.origin})" if first.origin else ""
+            raise ConflictError(
+                f"is defined twice{where}",
+                origin=obj.origin,
+                resource=obj.display,
+                fix="give one of them another name or namespace, or add it once",
+            )

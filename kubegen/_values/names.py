@@ -1,0 +1,105 @@
+"""Object names, label keys/values and annotation keys, as the Kubernetes API validates them.
+
+Rules from k8s.io/apimachinery/pkg/util/validation: DNS-1123 labels (≤ 63), subdomains (≤ 253),
+qualified names for label and annotation keys, label values (≤ 63), annotations (≤ 256 KiB total).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from kubegen._values.invalid import InvalidValue
+
+_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+_LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+_ANNOTATIONS_MAX_BYTES = 256 * 1024
+
+
+def _suggest(value: str, limit: int) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:limit].strip("-")
+    return slug or "app"
+
+
+def check_dns_label(value: str) -> str:
+    """A DNS-1123 label: namespaces, Services, container and port names."""
+    if len(value) > 63 or not _LABEL_RE.match(value):
+        raise InvalidValue(
+            "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+            fix=f"use a name such as '{_suggest(value, 63)}'",
+        )
+    return value
+
+
+def check_dns_subdomain(value: str) -> str:
+    """A DNS-1123 subdomain: most object names (ConfigMaps, Deployments, Roles…)."""
+    if len(value) > 253 or not _SUBDOMAIN_RE.match(value):
+        raise InvalidValue(
+            "must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit",
+            fix=f"use a name such as '{_suggest(value, 253)}'",
+        )
+    return value
+
+
+def _check_qualified_key(key: str, what: str) -> None:
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not _SUBDOMAIN_RE.match(prefix)):
+        raise InvalidValue(
+            f"{what} key {key!r} has an invalid prefix {prefix!r}: the prefix must be a DNS "
+            "subdomain of at most 253 characters",
+            fix="use a prefix such as 'example.com/'",
+        )
+    if not name or len(name) > 63 or not _QUALIFIED_NAME_RE.match(name):
+        raise InvalidValue(
+            f"{what} key {key!r} is invalid: the name part must be 1-63 characters of letters, "
+            "digits, '-', '_' and '.', starting and ending with a letter or digit",
+            fix=f"use a key such as '{_suggest(name, 63)}'",
+        )
+
+
+def check_label_key(key: str) -> str:
+    _check_qualified_key(key, "label")
+    return key
+
+
+def check_label_value(value: str) -> str:
+    if len(value) > 63 or not _LABEL_VALUE_RE.match(value):
+        raise InvalidValue(
+            f"label value {value!r} is invalid: at most 63 letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit (or empty)",
+            fix=f"use a value such as '{_suggest(value, 63)}'",
+        )
+    return value
+
+
+def check_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        check_label_key(key)
+        check_label_value(value)
+    return dict(labels)
+
+
+def check_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
+    total = 0
+    for key, value in annotations.items():
+        _check_qualified_key(key, "annotation")
+        total += len(key.encode()) + len(value.encode())
+    if total > _ANNOTATIONS_MAX_BYTES:
+        raise InvalidValue(
+            f"annotations total {total} bytes; the API server accepts at most 256 KiB",
+            fix="move large data into a ConfigMap",
+        )
+    return dict(annotations)
+
+
+DNSLabel = Annotated[str, AfterValidator(check_dns_label)]
+DNSSubdomain = Annotated[str, AfterValidator(check_dns_subdomain)]
+LabelMap = Annotated[dict[str, str], AfterValidator(check_labels)]
+AnnotationMap = Annotated[dict[str, str], AfterValidator(check_annotations)]
