@@ -85,7 +85,8 @@ class Report:
                 f"Unable to render: {len(self.errors)} error-level policy finding"
                 f"{'s' if len(self.errors) != 1 else ''} remain\n{self.to_text()}",
                 fix="fix the fields named above, or waive a rule with a reason "
-                "(Waiver('KG204', reason=...)); `kubegen explain <id>` says why each rule exists",
+                "(stack.waive('KG204', reason=...) or obj.waive(...)); "
+                "`kubegen explain <id>` says why each rule exists",
             )
 
 

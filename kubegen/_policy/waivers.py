@@ -47,7 +47,10 @@ class Waiver:
         reason: why the exception is acceptable; required, shown in reports and annotations.
         target: optional glob over the object as ``Kind namespace/name`` (``Kind name`` for
             cluster-scoped objects), e.g. ``"Deployment shop/api"`` or ``"StatefulSet */*"``.
-            ``None`` (the default) waives the rule for every object.
+        kind: optional exact kind the waiver is limited to (what ``Stack.waive(kind=...)`` gives).
+        name: optional exact object name the waiver is limited to.
+
+    With no filter at all (the default) the rule is waived for every object.
 
     Raises:
         ValidationError: the reason is empty or the rule id is not ``KG`` and three digits.
@@ -56,6 +59,8 @@ class Waiver:
     rule_id: str
     reason: str
     target: str | None = None
+    kind: str | None = None
+    name: str | None = None
 
     def __post_init__(self) -> None:
         normal = self.rule_id.strip().upper()
@@ -72,7 +77,11 @@ class Waiver:
 
     def matches(self, obj: ManifestObject) -> bool:
         """Whether this waiver covers ``obj``."""
-        return self.target is None or fnmatchcase(obj.display, self.target)
+        return (
+            (self.target is None or fnmatchcase(obj.display, self.target))
+            and (self.kind is None or obj.kind == self.kind)
+            and (self.name is None or obj.name == self.name)
+        )
 
 
 def _check_reason(reason: object, what: str) -> None:
