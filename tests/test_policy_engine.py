@@ -8,7 +8,6 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policy_factories import del_in, find, good_stack, objects, pod_of, set_in
 
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -23,6 +22,7 @@ from kubegen._policy import (
     lint,
 )
 from kubegen._policy.waivers import object_waivers
+from tests.policy_factories import del_in, find, good_stack, objects, pod_of, set_in
 
 P = "spec.template.spec"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,8 @@ def test_deprecation_table_is_consistent() -> None:
         assert "/" in change.api_version or change.api_version == "v1"
         if change.removed_in is not None:
             assert change.deprecated_in < change.removed_in, change
+
+
+def test_docs_list_every_rule_as_kubegen_rules_prints_it() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text()
+    assert f"```text\n{rules_table()}```" in doc, "regenerate the table in docs/policy.md"

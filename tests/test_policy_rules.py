@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from policy_factories import (
+
+from kubegen._manifests import ManifestObject
+from kubegen._policy import all_rules, lint
+from tests.policy_factories import (
     NS,
     as_kind,
     del_in,
@@ -23,9 +26,6 @@ from policy_factories import (
     role_binding,
     set_in,
 )
-
-from kubegen._manifests import ManifestObject
-from kubegen._policy import all_rules, lint
 
 P = "spec.template.spec"
 C = f"{P}.containers[0]"

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from policy_factories import find, good_stack, pod_of
 
 from kubegen._manifests import ManifestObject
 from kubegen._policy import Waiver, all_rules, lint
+from tests.policy_factories import find, good_stack, pod_of
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 

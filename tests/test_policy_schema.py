@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from policy_factories import deployment, good_bodies, objects
 
 from kubegen._policy import lint, register_schema
 from kubegen._policy.schema import schema_version, shipped_versions, validator_for
+from tests.policy_factories import deployment, good_bodies, objects
 
 
 def schema_findings(bodies: list[dict[str, object]], version: str = "1.33") -> list[str]:
