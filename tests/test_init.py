@@ -13,7 +13,16 @@ import yaml
 from kubegen._cli.init import SCAFFOLD, render_scaffold
 from tests.helpers import run_cli, snapshot_tree
 
-TARGETS = sorted(item.target for item in SCAFFOLD)
+TARGETS = [
+    ".github/workflows/kubegen.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "README.md",
+    "pyproject.toml",
+    "stacks/app/__init__.py",
+    "stacks/dev/__init__.py",
+    "stacks/prod/__init__.py",
+]
 
 
 @pytest.fixture(scope="module")
