@@ -174,9 +174,9 @@ def test_git_repository_follows_exactly_the_given_ref(kwargs: dict[str, str], re
 def test_git_repository_refuses_two_refs_and_scp_urls():
     text = _error(lambda: FluxGitRepository("p", url=REPO, branch="main", tag="v1"))
     assert "branch and tag are both set" in text and "keep exactly one" in text
-    text = _error(lambda: FluxGitRepository("p", url="git@github.com:acme/platform.git"))
+    text = _error(lambda: FluxGitRepository("p", url="git@gitlab.example.com:ops/infra.git"))
     assert "is not a git repository URL (https://, http:// or ssh://)" in text
-    assert "Fix: write it as 'ssh://git@github.com/acme/platform.git'" in text
+    assert "Fix: write it as 'ssh://git@gitlab.example.com/ops/infra.git'" in text
     text = _error(lambda: FluxGitRepository("p", url=REPO, commit="abc123"))
     assert "'abc123' is not a full commit SHA" in text
 

@@ -44,9 +44,11 @@ def check_git_url(value: str, *, scp_like: bool) -> str:
     match = SCHEME_URL_RE.match(value)
     scheme = match.group("scheme") if match else None
     if scheme not in ("https", "http", "ssh") or match is None or "{" in value or "}" in value:
-        example = "ssh://git@github.com/acme/platform.git"
-        hint = f"write it as {example!r}" if _SCP_URL_RE.match(value) else (
-            "use e.g. 'https://github.com/acme/platform.git' or " + repr(example))
+        if _SCP_URL_RE.match(value):  # Flux: git@host:org/repo → ssh://git@host/org/repo
+            user_host, _, path = value.partition(":")
+            hint = f"write it as {f'ssh://{user_host}/{path}'!r}"
+        else:
+            hint = "use e.g. 'https://github.com/acme/platform.git' or 'ssh://git@github.com/…'"
         accepted = "https://, http:// or ssh://" + (" or git@host:path" if scp_like else "")
         raise InvalidValue(f"{value!r} is not a git repository URL ({accepted})", fix=hint)
     return value
