@@ -16,6 +16,13 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.gitops import (
+    ArgoApplication,
+    ArgoApplicationSet,
+    FluxGitRepository,
+    FluxHealthCheck,
+    FluxKustomization,
+)
 from kubegen._errors import (
     ConflictError,
     KubegenError,
@@ -31,9 +38,14 @@ from kubegen._stack import Stack, StackWaiver
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgoApplication",
+    "ArgoApplicationSet",
     "Builder",
     "ConfigMap",
     "ConflictError",
+    "FluxGitRepository",
+    "FluxHealthCheck",
+    "FluxKustomization",
     "KubegenError",
     "Manifest",
     "ManifestObject",

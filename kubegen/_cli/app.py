@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from kubegen._cli.init import init
 from kubegen._errors import KubegenError
 
 app = typer.Typer(
@@ -197,6 +198,9 @@ def rules() -> None:
         return 0
 
     _guard(run)
+
+
+app.command()(init)
 
 
 def main() -> None:
