@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from kubegen._cli.app import app
@@ -60,6 +61,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_lint_clean_stack_exits_0(project: Path) -> None:
     result = run_cli("lint", "stacks/good", cwd=project)
     assert result.returncode == 0, result.stderr
@@ -67,6 +69,7 @@ def test_lint_clean_stack_exits_0(project: Path) -> None:
     assert "(profile restricted, Kubernetes 1.33)" in result.stdout
 
 
+@pytest.mark.slow
 def test_lint_errors_exit_1_with_findings_and_stack_line(project: Path) -> None:
     result = run_cli("lint", "stacks/bad", cwd=project)
     assert result.returncode == 1
@@ -77,15 +80,21 @@ def test_lint_errors_exit_1_with_findings_and_stack_line(project: Path) -> None:
     assert "fix: Remove securityContext.privileged" in result.stdout
 
 
-def test_lint_json_and_sarif_formats(project: Path) -> None:
-    result = run_cli("lint", "--format", "json", "stacks/bad", cwd=project)
-    assert result.returncode == 1
+def invoke(project: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """Run the CLI in this process (CliRunner), from the project folder."""
+    monkeypatch.chdir(project)
+    return CliRunner().invoke(app, list(args))
+
+
+def test_lint_json_and_sarif_formats(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = invoke(project, monkeypatch, "lint", "--format", "json", "stacks/bad")
+    assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["stack"] == "bad" and document["ok"] is False
     assert {f["ruleId"] for f in document["findings"]} == {"KG102"}
 
-    result = run_cli("lint", "--format", "sarif", "stacks/good", "stacks/bad", cwd=project)
-    assert result.returncode == 1
+    result = invoke(project, monkeypatch, "lint", "-f", "sarif", "stacks/good", "stacks/bad")
+    assert result.exit_code == 1
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     assert [run["automationDetails"]["id"] for run in log["runs"]] == [
@@ -95,19 +104,20 @@ def test_lint_json_and_sarif_formats(project: Path) -> None:
     assert [len(run["results"]) for run in log["runs"]] == [0, 1]
 
 
-def test_lint_profile_and_version_overrides(project: Path) -> None:
+def test_lint_profile_and_version_overrides(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bodies = good()
     next(b for b in bodies if b["kind"] == "Deployment")["spec"]["replicas"] = 1
     write_stack(project, "single", stack_source(bodies))
-    assert run_cli("lint", "stacks/single", cwd=project).returncode == 0
-    prod = run_cli("lint", "--profile", "prod", "stacks/single", cwd=project)
-    assert prod.returncode == 1 and "KG701" in prod.stdout
-    old = run_cli("lint", "--kubernetes-version", "1.29", "stacks/good", cwd=project)
-    assert old.returncode == 0 and "Kubernetes 1.29" in old.stdout
-    bad = run_cli("lint", "--profile", "strict", "stacks/good", cwd=project)
-    assert bad.returncode == 2 and "unknown policy profile" in bad.stderr
+    assert invoke(project, monkeypatch, "lint", "stacks/single").exit_code == 0
+    prod = invoke(project, monkeypatch, "lint", "--profile", "prod", "stacks/single")
+    assert prod.exit_code == 1 and "KG701" in prod.stdout
+    old = invoke(project, monkeypatch, "lint", "--kubernetes-version", "1.29", "stacks/good")
+    assert old.exit_code == 0 and "Kubernetes 1.29" in old.stdout
+    bad = invoke(project, monkeypatch, "lint", "--profile", "strict", "stacks/good")
+    assert bad.exit_code == 2 and "unknown policy profile" in bad.output
 
 
+@pytest.mark.slow
 def test_render_refuses_errors_and_leaves_output_untouched(project: Path) -> None:
     assert run_cli("render", "stacks/good", cwd=project).returncode == 0
     before = snapshot_tree(project / "output")
@@ -120,7 +130,10 @@ def test_render_refuses_errors_and_leaves_output_untouched(project: Path) -> Non
     assert not (project / "output" / "bad").exists()
 
 
-def test_render_with_waiver_writes_annotation(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_render_with_waiver_writes_annotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     waive = '    stack.waive("KG204", reason="latency-sensitive; requests sized for peak")'
     write_stack(tmp_path, "prod", stack_source(no_cpu_limit(), waive))
     result = run_cli("render", "stacks/prod", cwd=tmp_path)
@@ -128,28 +141,34 @@ def test_render_with_waiver_writes_annotation(tmp_path: Path) -> None:
     assert "policy: 0 errors, 0 warnings, 0 notes, 1 waived" in result.stderr
     deployment = (tmp_path / "output/prod/shop/deployment-api.yaml").read_text()
     assert "kubegen.dev/waive-kg204: latency-sensitive; requests sized for peak" in deployment
-    assert run_cli("check", "stacks/prod", cwd=tmp_path).returncode == 0
-    lint = run_cli("lint", "stacks/prod", cwd=tmp_path)
-    assert lint.returncode == 0 and "waived  KG204" in lint.stdout
+    assert invoke(tmp_path, monkeypatch, "check", "stacks/prod").exit_code == 0
+    lint = invoke(tmp_path, monkeypatch, "lint", "stacks/prod")
+    assert lint.exit_code == 0 and "waived  KG204" in lint.stdout
 
 
-def test_unwaived_stack_without_cpu_limit_is_refused(tmp_path: Path) -> None:
+def test_unwaived_stack_without_cpu_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_stack(tmp_path, "prod", stack_source(no_cpu_limit()))
-    result = run_cli("render", "stacks/prod", cwd=tmp_path)
-    assert result.returncode == 2 and "KG204" in result.stderr
+    result = invoke(tmp_path, monkeypatch, "render", "stacks/prod")
+    assert result.exit_code == 2 and "KG204" in result.output
     assert not (tmp_path / "output").exists()
 
 
-def test_explain_and_rules(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_explain_in_a_real_process(tmp_path: Path) -> None:
     result = run_cli("explain", "KG105", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("KG105 host-ports: ")
     assert "Checkov CKV_K8S_26" in result.stdout
-    unknown = run_cli("explain", "KG15", cwd=tmp_path)
-    assert unknown.returncode == 2
-    assert "did you mean" in unknown.stderr and "KG105" in unknown.stderr
-    listing = run_cli("rules", cwd=tmp_path)
-    assert listing.returncode == 0
+
+
+def test_explain_and_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unknown = invoke(tmp_path, monkeypatch, "explain", "KG15")
+    assert unknown.exit_code == 2
+    assert "did you mean" in unknown.output and "KG105" in unknown.output
+    listing = invoke(tmp_path, monkeypatch, "rules")
+    assert listing.exit_code == 0
     assert len(listing.stdout.splitlines()) == len(all_rules()) + 1
 
 
