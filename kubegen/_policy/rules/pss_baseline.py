@@ -134,10 +134,14 @@ def capabilities_baseline(ctx: LintContext) -> Iterator[Hit]:
     for pod in ctx.pods:
         for c in pod.containers():
             added = as_list(as_dict(c.security_context.get("capabilities")).get("add"))
-            bad = [cap for cap in added if cap not in DEFAULT_CAPABILITIES]
+            bad = [cap for cap in added if not _is_default_capability(cap)]
             if bad:
                 path = f"{c.path}.securityContext.capabilities.add"
                 yield Hit(pod.obj, path, f"{c.label} adds {show(bad)}, outside the default set")
+
+
+def _is_default_capability(cap: Any) -> bool:
+    return isinstance(cap, str) and cap in DEFAULT_CAPABILITIES
 
 
 @rule(
@@ -278,7 +282,7 @@ def selinux(ctx: LintContext) -> Iterator[Hit]:
 def _selinux(pod: PodView, context: dict[str, Any], path: str, who: str) -> Iterator[Hit]:
     options = as_dict(context.get("seLinuxOptions"))
     kind = options.get("type")
-    if kind is not None and kind not in SELINUX_TYPES:
+    if kind is not None and not (isinstance(kind, str) and kind in SELINUX_TYPES):
         yield Hit(pod.obj, f"{path}.seLinuxOptions.type", f"{who} SELinux type is {show(kind)}")
     for name in ("user", "role"):
         if options.get(name) not in (None, ""):

@@ -29,6 +29,9 @@ NSA = "NSA/CISA Kubernetes Hardening Guidance v1.2, 'Kubernetes Pod security'"
 KIA = "Kubernetes in Action (2nd ed.), 'Securing cluster nodes and the network'"
 TAGS = ("security", "pss-restricted")
 
+#: Default-set capabilities restricted forbids (those outside the default set are KG103's).
+RESTRICTED_OUT = DEFAULT_CAPABILITIES - {"NET_BIND_SERVICE"}
+
 ALLOWED_VOLUMES = frozenset(
     {
         "configMap", "downwardAPI", "emptyDir", "projected", "secret", "csi",
@@ -225,9 +228,7 @@ def capabilities_add_restricted(ctx: LintContext) -> Iterator[Hit]:
             continue
         for c in pod.containers():
             added = as_list(as_dict(c.security_context.get("capabilities")).get("add"))
-            bad = [
-                cap for cap in added if cap in DEFAULT_CAPABILITIES and cap != "NET_BIND_SERVICE"
-            ]
+            bad = [cap for cap in added if isinstance(cap, str) and cap in RESTRICTED_OUT]
             if bad:
                 path = f"{c.path}.securityContext.capabilities.add"
                 yield Hit(pod.obj, path, f"{c.label} adds {show(bad)}")

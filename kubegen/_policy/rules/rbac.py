@@ -176,6 +176,6 @@ def rbac_public_subjects(ctx: LintContext) -> Iterator[Hit]:
     for binding in ctx.of_kind(*BINDINGS):
         for index, subject in enumerate(as_list(binding.body.get("subjects"))):
             subject = as_dict(subject)
-            if (subject.get("kind"), subject.get("name")) in PUBLIC_SUBJECTS:
+            if (str(subject.get("kind")), str(subject.get("name"))) in PUBLIC_SUBJECTS:
                 message = f"binds {subject.get('kind')} {show(subject.get('name'))}"
                 yield Hit(binding, f"subjects[{index}].name", message)
