@@ -183,4 +183,4 @@ def test_cli_runner_in_process(project: Path, monkeypatch: pytest.MonkeyPatch) -
     result = runner.invoke(app, ["rules"])
     assert result.exit_code == 0 and "KG801" in result.stdout
     result = runner.invoke(app, ["explain", "kg204"])
-    assert result.exit_code == 0 and "Waiver('KG204'" in result.stdout
+    assert result.exit_code == 0 and "stack.waive('KG204'" in result.stdout

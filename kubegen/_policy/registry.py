@@ -192,12 +192,14 @@ def explain(rule_id: str) -> str:
     lines += [f"  - {s}" for s in info.scanners] or ["  (none)"]
     if info.kinds is not None:
         lines += ["", "Applies to: " + ", ".join(sorted(info.kinds))]
-    lines += ["", f"Waive with a reason: Waiver({info.id!r}, reason=...)"]
+    lines += ["", f"Waive with a reason: stack.waive({info.id!r}, reason=...) or obj.waive(...)"]
     return "\n".join(lines) + "\n"
 
 
 def _indent(text: str) -> Iterator[str]:
-    yield from textwrap.wrap(text, width=96, initial_indent="  ", subsequent_indent="  ")
+    yield from textwrap.wrap(
+        text, width=96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
 
 
 def rules_table() -> str:

@@ -167,10 +167,14 @@ def memory_limit(ctx: LintContext) -> Iterator[Hit]:
     levels=HARDENING,
     reason="A CPU limit caps what a runaway container takes from its neighbours. It also "
     "causes CFS throttling and forbids bursting, so kubegen keeps it a separate rule that a "
-    "stack can waive with a reason (hardening-reference b4).",
-    sources=(f"{NSA}, 'Resource policies'", "hardening-reference b4: CPU limits"),
+    "stack can waive with a reason (the trade-off kube-score exposes as "
+    "--ignore-container-cpu-limit).",
+    sources=(
+        f"{NSA}, 'Resource policies'",
+        "Kubernetes docs, 'Resource Management for Pods and Containers' (CPU limits, throttling)",
+    ),
     fix="Set resources.limits.cpu, or waive KG204 for the stack: "
-    "Waiver('KG204', reason='latency-sensitive; requests sized for peak').",
+    "stack.waive('KG204', reason='latency-sensitive; requests sized for peak').",
     scanners=(
         "Polaris cpuLimitsMissing",
         "kube-score container-resources (--ignore-container-cpu-limit)",
@@ -203,7 +207,7 @@ def _serving(ctx: LintContext) -> Iterator[tuple[PodView, ContainerView]]:
     levels=HARDENING,
     reason="Without a readiness probe a pod receives Service traffic the moment it starts, "
     "and a rollout cannot tell a broken version from a working one.",
-    sources=(KIA_DEPLOY, "hardening-reference b4: Probes"),
+    sources=(KIA_DEPLOY, "Kubernetes docs, 'Configure Liveness, Readiness and Startup Probes'"),
     fix="Add a readinessProbe (httpGet on a health endpoint, or tcpSocket on the port).",
     scanners=(
         "Polaris readinessProbeMissing",
@@ -228,7 +232,7 @@ def readiness_probe(ctx: LintContext) -> Iterator[Hit]:
     levels=HARDENING,
     reason="Without a liveness probe a deadlocked process keeps its pod Running forever; the "
     "kubelet restarts only what it can see failing.",
-    sources=(KIA_DEPLOY, "hardening-reference b4: Probes"),
+    sources=(KIA_DEPLOY, "Kubernetes docs, 'Configure Liveness, Readiness and Startup Probes'"),
     fix="Add a livenessProbe that checks the process itself (not its dependencies).",
     scanners=(
         "Polaris livenessProbeMissing",
@@ -281,7 +285,7 @@ def image_tag(ctx: LintContext) -> Iterator[Hit]:
     levels=Levels(baseline=I, restricted=I, prod=E),
     reason="A tag can be moved to other bytes; a digest cannot. Pinning makes a render "
     "reproducible and closes the window between review and pull.",
-    sources=(f"{NSA}, 'Scan containers and pods'", "hardening-reference b4: imagePullPolicy"),
+    sources=(f"{NSA}, 'Scan containers and pods'", "Kubernetes docs, 'Images' (image digests)"),
     fix="Append the digest: image: ghcr.io/acme/api:2.3.1@sha256:<64 hex>.",
     scanners=("kubescape C-0306", "Checkov CKV_K8S_43"),
     tags=("security", "supply-chain"),
@@ -301,8 +305,8 @@ def image_digest(ctx: LintContext) -> Iterator[Hit]:
     levels=Levels(baseline=W, restricted=W, prod=W),
     reason="With IfNotPresent a node keeps whatever an old pull of the tag gave it, so pods "
     "of one Deployment can run different bytes. A digest-pinned image is immutable, so any "
-    "policy is fine for it (hardening-reference b4).",
-    sources=("hardening-reference b4: imagePullPolicy vs digest pinning",),
+    "policy is fine for it (as Checkov CKV_K8S_15 accepts).",
+    sources=("Kubernetes docs, 'Images' (image pull policy, digests)",),
     fix="Pin the image by digest (preferred; keep IfNotPresent), or set imagePullPolicy: Always.",
     scanners=(
         "Polaris pullPolicyNotAlways",
