@@ -16,6 +16,11 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.rbac.accounts import ServiceAccount
+from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
+from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
+from kubegen._builders.rbac.roles import ClusterRole, Role
+from kubegen._builders.rbac.rules import Rule
 from kubegen._errors import (
     ConflictError,
     KubegenError,
@@ -32,8 +37,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Builder",
+    "ClusterRole",
+    "ClusterRoleBinding",
     "ConfigMap",
     "ConflictError",
+    "Group",
     "KubegenError",
     "Manifest",
     "ManifestObject",
@@ -42,9 +50,16 @@ __all__ = [
     "OutputError",
     "PolicyError",
     "Resource",
+    "Role",
+    "RoleBinding",
+    "RoleRef",
+    "Rule",
+    "ServiceAccount",
+    "ServiceAccountRef",
     "Stack",
     "StackLoadError",
     "StackWaiver",
+    "User",
     "ValidationError",
     "__version__",
 ]

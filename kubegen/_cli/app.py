@@ -136,3 +136,4 @@ def diff(paths: Paths, out: Out = None) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
