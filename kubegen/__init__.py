@@ -16,6 +16,35 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.secrets import (
+    ExternalSecret,
+    RemoteKey,
+    SealedSecret,
+    Secret,
+    SecretRef,
+)
+from kubegen._builders.service import Service, ServicePort
+from kubegen._builders.workloads.container import Container, Port
+from kubegen._builders.workloads.defaults import StackDefaults
+from kubegen._builders.workloads.deployment import Deployment
+from kubegen._builders.workloads.env import (
+    ConfigMapKey,
+    Downward,
+    FieldRef,
+    ResourceRef,
+    SecretKey,
+)
+from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
+from kubegen._builders.workloads.resources import Resources
+from kubegen._builders.workloads.volumes import (
+    Claim,
+    ConfigFiles,
+    DownwardFiles,
+    EmptyDir,
+    HostPath,
+    Mount,
+    SecretFiles,
+)
 from kubegen._errors import (
     ConflictError,
     KubegenError,
@@ -27,24 +56,54 @@ from kubegen._errors import (
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin
 from kubegen._stack import Stack, StackWaiver
+from kubegen._values import ImageRef
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Builder",
+    "Claim",
+    "ConfigFiles",
     "ConfigMap",
+    "ConfigMapKey",
     "ConflictError",
+    "Container",
+    "Deployment",
+    "Downward",
+    "DownwardFiles",
+    "EmptyDir",
+    "ExecProbe",
+    "ExternalSecret",
+    "FieldRef",
+    "GrpcProbe",
+    "HostPath",
+    "HttpProbe",
+    "ImageRef",
     "KubegenError",
     "Manifest",
     "ManifestObject",
+    "Mount",
     "Namespace",
     "Origin",
     "OutputError",
     "PolicyError",
+    "Port",
+    "RemoteKey",
     "Resource",
+    "ResourceRef",
+    "Resources",
+    "SealedSecret",
+    "Secret",
+    "SecretFiles",
+    "SecretKey",
+    "SecretRef",
+    "Service",
+    "ServicePort",
     "Stack",
+    "StackDefaults",
     "StackLoadError",
     "StackWaiver",
+    "TcpProbe",
     "ValidationError",
     "__version__",
 ]
