@@ -25,7 +25,7 @@ from kubegen._builders.rbac.refs import RoleRef, ServiceAccountRef
 from kubegen._builders.rbac.roles import ClusterRole, Role
 from kubegen._builders.rbac.rules import Rule
 from kubegen._builders.rbac.validate import check_stack
-from kubegen._errors import ValidationError
+from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._relations import Grant
 from kubegen._values import InvalidValue, check_dns_subdomain
@@ -83,7 +83,11 @@ def derived_objects(stack: Stack) -> list[Resource]:
             plan.add(grant)
     out: list[Resource] = []
     for plan in plans.values():
-        out.extend(_objects(stack, plan))
+        try:
+            out.extend(_objects(stack, plan))
+        except KubegenError as exc:  # point at the grant, not at the render call
+            exc.origin, exc.resource = plan.grant.origin, plan.grant.workload.display
+            raise
     return out
 
 
@@ -127,7 +131,8 @@ def _objects(stack: Stack, plan: _Plan) -> list[Resource]:
     except InvalidValue as exc:
         raise ValidationError(
             f"the derived name {name!r} is invalid: {exc.message}",
-            fix="pass a shorter purpose= to grant()", origin=grant.origin,
+            fix="pass a shorter purpose= to grant(), or grant a role with a shorter role name",
+            origin=grant.origin,
             resource=workload.display,
         ) from None
     cluster = plan.target is None

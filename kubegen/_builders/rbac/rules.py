@@ -86,7 +86,11 @@ class Rule(Builder):
     def read_write(
         cls, *resources: str, api_groups: Sequence[str] = ("",), resource_names: Sequence[str] = ()
     ) -> Rule:
-        """``read`` plus ``create``, ``update``, ``patch`` and ``delete``."""
+        """``read`` plus ``create``, ``update``, ``patch`` and ``delete``.
+
+        With ``resource_names`` this is refused: ``create`` cannot be limited by name; use
+        ``Rule(..., verbs=[...])`` for the named objects and a second rule for ``create``.
+        """
         return cls(
             api_groups=tuple(api_groups),
             resources=resources,
@@ -106,7 +110,7 @@ class Rule(Builder):
     @classmethod
     def _check_groups(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
         for group in groups:
-            if group == "*" or is_api_group(group):
+            if group == "*" or (is_api_group(group) and group not in ("core", "v1")):
                 continue
             base = group.split("/")[0]
             suggestion = "" if base in ("core", "v1") else base

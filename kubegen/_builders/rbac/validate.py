@@ -134,7 +134,7 @@ def _conflict(binding: _Binding, message: str, fix: str, field: str, value: Any)
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(set(known)), n=1)
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.5)
     return f"did you mean {close[0]!r}? " if close else ""
 
 
