@@ -116,6 +116,7 @@ def test_guard_errors_exit_2_without_traceback(tmp_path: Path):
     assert "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_real_process_prints_the_same_table(project: Path):
     _, expected = _invoke(str(project / "stacks/prod"))
     result = run_cli("access", "stacks/prod", cwd=project)

@@ -108,6 +108,7 @@ class AccessIntents:
             The recorded grant.
         """
         origin = capture()
+        stack = self.stack  # refuses a workload that was not added to a stack yet
         place = Place(self.display, origin, GRANT_HINT)
         try:
             options = _options(access, namespace, purpose, cluster_wide, allow or {})
@@ -121,7 +122,7 @@ class AccessIntents:
         token = _merge_token(self._api_access, expiration_seconds, audience, place)
         grant = Grant(workload=self, rules=rules, namespace=namespace, origin=origin,  # type: ignore[arg-type]
                       options=options)
-        self.stack.grants.append(grant)
+        stack.grants.append(grant)
         self._api_access = token
         return grant
 
