@@ -16,6 +16,13 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap, Template
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.gitops import (
+    ArgoApplication,
+    ArgoApplicationSet,
+    FluxGitRepository,
+    FluxHealthCheck,
+    FluxKustomization,
+)
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
 from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
@@ -69,6 +76,8 @@ from kubegen._values import ImageRef
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgoApplication",
+    "ArgoApplicationSet",
     "Builder",
     "Claim",
     "ClusterRole",
@@ -87,6 +96,9 @@ __all__ = [
     "ExecProbe",
     "ExternalSecret",
     "FieldRef",
+    "FluxGitRepository",
+    "FluxHealthCheck",
+    "FluxKustomization",
     "Group",
     "GrpcProbe",
     "HostPath",
