@@ -7,9 +7,10 @@ in YAML (``true``, ``"latest"``, ``[NET_RAW]``), so messages quote what the user
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["show"]
+__all__ = ["show", "show_labels"]
 
 
 def show(value: Any) -> str:
@@ -19,3 +20,8 @@ def show(value: Any) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def show_labels(labels: Mapping[str, Any]) -> str:
+    """``app=api,tier=web``: labels in full (selectors fail on the one a cut would hide)."""
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or "(no labels)"

@@ -14,7 +14,7 @@ from kubegen._manifests import ManifestObject
 from kubegen._policy.context import LintContext, PodView, as_dict
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, I, W, rule
-from kubegen._policy.rules import show
+from kubegen._policy.rules import show_labels
 from kubegen._policy.selectors import selector_matches
 
 SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
@@ -104,7 +104,8 @@ def pod_disruption_budget(ctx: LintContext) -> Iterator[Hit]:
             for pdb in budgets.get(pod.namespace, [])
         )
         if not covered:
-            message = f"runs {count} replicas; no PodDisruptionBudget selects {show(pod.labels)}"
+            labels = show_labels(pod.labels)
+            message = f"runs {count} replicas; no PodDisruptionBudget selects {labels}"
             yield Hit(pod.obj, "spec.replicas", message)
 
 

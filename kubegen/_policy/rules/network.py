@@ -18,7 +18,7 @@ from kubegen._manifests import ManifestObject
 from kubegen._policy.context import POD_KINDS, LintContext, PodView, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
-from kubegen._policy.rules import show
+from kubegen._policy.rules import show, show_labels
 from kubegen._policy.selectors import selector_matches
 
 LEVELS = Levels(baseline=W, restricted=E, prod=E)
@@ -67,8 +67,8 @@ def _uncovered(ctx: LintContext, direction: str) -> Iterator[Hit]:
     for pod in ctx.pods:
         if not selecting_policies(index.get(pod.namespace, []), pod, direction):
             message = (
-                f"no NetworkPolicy in namespace {pod.namespace!r} selects labels "
-                f"{show(pod.labels)} for {direction}"
+                f"no NetworkPolicy in namespace {pod.namespace!r} selects pods labelled "
+                f"{show_labels(pod.labels)} for {direction}"
             )
             yield Hit(pod.obj, _labels_path(pod), message)
 
@@ -81,8 +81,8 @@ def _uncovered(ctx: LintContext, direction: str) -> Iterator[Hit]:
     reason="A pod no NetworkPolicy selects for Ingress accepts connections from every pod in "
     "the cluster, so one compromised pod can reach all of them.",
     sources=(KIA_NET, NSA_NET),
-    fix="Add a default-deny policy for the namespace (podSelector: {}, policyTypes: [Ingress, "
-    "Egress]) and allow the declared connections (kubegen's Stack does both).",
+    fix="Add a default-deny NetworkPolicy for the namespace (podSelector: {}, policyTypes: "
+    "[Ingress, Egress]) and allow only the declared connections.",
     scanners=(
         "Polaris missingNetworkPolicy",
         "kube-score pod-networkpolicy",
