@@ -1,0 +1,1 @@
+"""Render: manifests → file contents (deterministic YAML, file layout, kustomization.yaml)."""
