@@ -16,6 +16,16 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+from kubegen._builders.network.policy import (
+    EgressRule,
+    IngressRule,
+    IPBlock,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
 from kubegen._errors import (
     ConflictError,
     KubegenError,
@@ -32,12 +42,22 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Builder",
+    "ClusterDNS",
     "ConfigMap",
     "ConflictError",
+    "EgressRule",
+    "IPBlock",
+    "IngressRule",
     "KubegenError",
+    "LabelSelector",
+    "LabelSelectorRequirement",
     "Manifest",
     "ManifestObject",
     "Namespace",
+    "NetworkDefaults",
+    "NetworkPolicy",
+    "NetworkPolicyPeer",
+    "NetworkPolicyPort",
     "Origin",
     "OutputError",
     "PolicyError",
