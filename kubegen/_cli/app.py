@@ -136,3 +136,6 @@ def diff(paths: Paths, out: Out = None) -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
