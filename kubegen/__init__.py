@@ -26,6 +26,35 @@ from kubegen._builders.network.policy import (
     NetworkPolicyPort,
 )
 from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
+from kubegen._builders.secrets import (
+    ExternalSecret,
+    RemoteKey,
+    SealedSecret,
+    Secret,
+    SecretRef,
+)
+from kubegen._builders.service import Service, ServicePort
+from kubegen._builders.workloads.container import Container, Port
+from kubegen._builders.workloads.defaults import StackDefaults
+from kubegen._builders.workloads.deployment import Deployment
+from kubegen._builders.workloads.env import (
+    ConfigMapKey,
+    Downward,
+    FieldRef,
+    ResourceRef,
+    SecretKey,
+)
+from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
+from kubegen._builders.workloads.resources import Resources
+from kubegen._builders.workloads.volumes import (
+    Claim,
+    ConfigFiles,
+    DownwardFiles,
+    EmptyDir,
+    HostPath,
+    Mount,
+    SecretFiles,
+)
 from kubegen._errors import (
     ConflictError,
     KubegenError,
@@ -37,22 +66,39 @@ from kubegen._errors import (
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin
 from kubegen._stack import Stack, StackWaiver
+from kubegen._values import ImageRef
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Builder",
+    "Claim",
     "ClusterDNS",
+    "ConfigFiles",
     "ConfigMap",
+    "ConfigMapKey",
     "ConflictError",
+    "Container",
+    "Deployment",
+    "Downward",
+    "DownwardFiles",
     "EgressRule",
+    "EmptyDir",
+    "ExecProbe",
+    "ExternalSecret",
+    "FieldRef",
+    "GrpcProbe",
+    "HostPath",
+    "HttpProbe",
     "IPBlock",
+    "ImageRef",
     "IngressRule",
     "KubegenError",
     "LabelSelector",
     "LabelSelectorRequirement",
     "Manifest",
     "ManifestObject",
+    "Mount",
     "Namespace",
     "NetworkDefaults",
     "NetworkPolicy",
@@ -61,10 +107,23 @@ __all__ = [
     "Origin",
     "OutputError",
     "PolicyError",
+    "Port",
+    "RemoteKey",
     "Resource",
+    "ResourceRef",
+    "Resources",
+    "SealedSecret",
+    "Secret",
+    "SecretFiles",
+    "SecretKey",
+    "SecretRef",
+    "Service",
+    "ServicePort",
     "Stack",
+    "StackDefaults",
     "StackLoadError",
     "StackWaiver",
+    "TcpProbe",
     "ValidationError",
     "__version__",
 ]

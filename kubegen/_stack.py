@@ -15,6 +15,7 @@ from kubegen._builders.base import Resource
 from kubegen._builders.core import Namespace
 from kubegen._builders.network.derive import derive_network
 from kubegen._builders.rbac.derive import derive_access
+from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
@@ -51,6 +52,8 @@ class Stack:
         profile: the policy profile the render gate applies: ``baseline``, ``restricted``
             (default) or ``prod``.
         kubernetes_version: target cluster version for API deprecation and schema checks.
+        defaults: :class:`~kubegen.StackDefaults` for every workload (resources, ids, pull,
+            CPU-limit and probe policy, replicas); the built-in defaults when omitted.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class Stack:
         create_namespace: bool = True,
         profile: Profile = "restricted",
         kubernetes_version: str | None = None,
+        defaults: StackDefaults | None = None,
     ) -> None:
         self.origin: Origin | None = capture()
         try:
@@ -83,6 +87,7 @@ class Stack:
         self.create_namespace = create_namespace
         self.profile: Profile = profile
         self.kubernetes_version = kubernetes_version
+        self.defaults = defaults if defaults is not None else StackDefaults()
         self.waivers: list[StackWaiver] = []
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
