@@ -5,7 +5,7 @@ declared connections, so the graph shows what the cluster would enforce. Semanti
 https://kubernetes.io/docs/concepts/services-networking/network-policies/:
 
 - a pod is isolated for a direction once a policy selects it with that direction in its
-  ``policyTypes`` (absent ``policyTypes`` means Ingress, plus Egress if ``egress`` is present);
+  ``policyTypes`` (absent ``policyTypes`` means Ingress, plus Egress if ``egress`` has rules);
 - an isolated pod allows the union of the rules of the policies that select it; a flow between
   two pods needs the sender's egress *and* the receiver's ingress;
 - a named port matches the receiving pod's container port of that name and protocol.
@@ -157,11 +157,14 @@ def peer_matches_pod(
 
 
 def policy_types(policy: Mapping[str, Any]) -> list[str]:
-    """``policyTypes``, or the API's default: Ingress, plus Egress when egress rules exist."""
+    """``policyTypes``, or the API's default: Ingress, plus Egress when egress rules exist.
+
+    The default is SetDefaults_NetworkPolicy's: an empty ``egress`` list does not imply Egress.
+    """
     spec = policy.get("spec") or {}
     if spec.get("policyTypes"):
         return list(spec["policyTypes"])
-    return ["Ingress", "Egress"] if "egress" in spec else ["Ingress"]
+    return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
 
 def selecting(cluster: Cluster, pod: Pod, direction: str) -> list[dict[str, Any]]:

@@ -20,16 +20,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kubegen._builders.network.peers import Direction, ExternalPeer
-from kubegen._builders.network.policy import (
-    PROTOCOLS,
-    Protocol,
-    check_port_name,
-    check_port_number,
-)
+from kubegen._builders.network.policy import PROTOCOLS, check_policy_port_name
 from kubegen._errors import ValidationError
 from kubegen._origin import Origin, capture
 from kubegen._relations import Connection
-from kubegen._values import InvalidValue
+from kubegen._values import InvalidValue, Protocol, check_port_number
 
 if TYPE_CHECKING:
     from kubegen._builders.workloads.base import Workload
@@ -271,7 +266,7 @@ def _check_port(port: object) -> None:
     if isinstance(port, int):
         check_port_number(port)
     elif isinstance(port, str):
-        check_port_name(port)
+        check_policy_port_name(port)
 
 
 def _check_end_port(port: object, end_port: int, allow_range: bool) -> None:

@@ -10,7 +10,6 @@ Most stacks never build these by hand: ``api.connect_to(db, port="pg")`` and fri
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import (
@@ -26,39 +25,20 @@ from kubegen._builders.base import Builder, Resource
 from kubegen._builders.network.cidrs import check_cidr, check_except
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._manifests import ManifestObject
-from kubegen._values import InvalidValue
+from kubegen._values import InvalidValue, Protocol, check_port_name, check_port_number
 
-Protocol = Literal["TCP", "UDP", "SCTP"]
 PolicyType = Literal["Ingress", "Egress"]
 PROTOCOLS: tuple[str, ...] = ("TCP", "UDP", "SCTP")
 
-_PORT_NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
-
-def check_port_number(port: int) -> int:
-    """A TCP/UDP/SCTP port: 1-65535."""
-    if not 1 <= port <= 65535:
-        raise InvalidValue(f"port {port} is out of range", fix="use a port number from 1 to 65535")
-    return port
-
-
-def check_port_name(name: str) -> str:
-    """A named container port (IANA_SVC_NAME): 1-15 of a-z, 0-9, '-', with at least one letter."""
-    ok = (
-        0 < len(name) <= 15
-        and _PORT_NAME_RE.match(name) is not None
-        and "--" not in name
-        and any(c.isalpha() for c in name)
-    )
-    if not ok:
-        hint = (
-            f"pass the number {int(name)}, not the string {name!r}"
-            if name.isdigit()
-            else "use 1-15 lowercase letters, digits and single '-' with at least one letter, "
-            "e.g. 'http' or 'metrics'"
+def check_policy_port_name(name: str) -> str:
+    """A port name as containers declare it; digits-only strings get a pointed fix."""
+    if name.isdigit():
+        raise InvalidValue(
+            f"port {name!r} is a string of digits, so it would be read as a port name",
+            fix=f"pass the number {int(name)}, not the string {name!r}",
         )
-        raise InvalidValue(f"port name {name!r} is not a valid port name", fix=hint)
-    return name
+    return check_port_name(name)
 
 
 class NetworkPolicyPort(Builder):
@@ -81,7 +61,7 @@ class NetworkPolicyPort(Builder):
         if isinstance(port, int):
             return check_port_number(port)
         if isinstance(port, str):
-            return check_port_name(port)
+            return check_policy_port_name(port)
         return port
 
     @field_validator("end_port")
