@@ -40,9 +40,12 @@ def parse_cidr(text: str) -> Network:
         InvalidValue: not ``address/prefix``, a bad address, or host bits set.
     """
     if not isinstance(text, str) or "/" not in text:
+        single = _loose(f"{text}/128" if ":" in str(text) else f"{text}/32")
         raise InvalidValue(
             f"{text!r} is not a CIDR: write an address and a prefix length",
-            fix="use a CIDR such as '10.0.0.0/16' or '2001:db8::/64' (a single address is /32)",
+            fix=f"for this one address write '{single}'"
+            if single
+            else "use a CIDR such as '10.0.0.0/16' or '2001:db8::/64'",
         )
     try:
         return ipaddress.ip_network(text, strict=True)
