@@ -205,7 +205,7 @@ class StatefulSet(ReplicatedWorkload):
         service._stack = self._stack
         return service
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         replicas = self.replica_count(defaults)
         strategy: dict[str, Any] = {"type": "RollingUpdate"}
