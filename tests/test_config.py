@@ -83,7 +83,9 @@ def test_key_from_two_sources(tmp_path: Path) -> None:
         ConfigMap("web", data={"a.conf": "y"}, files=[tmp_path / "a.conf"])
 
 
-def test_relative_paths_start_at_the_stack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_start_at_the_stack_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack_dir = tmp_path / "stacks" / "shop"
     stack_dir.mkdir(parents=True)
     (stack_dir / "app.conf.j2").write_text("env={{ env }}\n")

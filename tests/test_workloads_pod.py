@@ -52,7 +52,9 @@ def test_granted_workload_automounts_token() -> None:
 
 def test_projected_token_when_expiry_or_audience_asked() -> None:
     stack = Stack("shop", namespace="shop")
-    job = stack.add(Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)]))
+    job = stack.add(
+        Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
+    )
     job._api_access = ApiAccess(expiration_seconds=900, audience="vault")
     pod = pod_spec(objects_by_kind(stack)[("Job", "task")])
     assert pod["automountServiceAccountToken"] is False
