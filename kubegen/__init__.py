@@ -16,6 +16,13 @@ Everything importable from here is public API; modules starting with ``_`` are i
 from kubegen._builders.base import Builder, Resource
 from kubegen._builders.config import ConfigMap, Template
 from kubegen._builders.core import Manifest, Namespace
+from kubegen._builders.gitops import (
+    ArgoApplication,
+    ArgoApplicationSet,
+    FluxGitRepository,
+    FluxHealthCheck,
+    FluxKustomization,
+)
 from kubegen._builders.secrets import (
     ExternalSecret,
     RemoteKey,
@@ -64,6 +71,8 @@ from kubegen._values import ImageRef
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgoApplication",
+    "ArgoApplicationSet",
     "Builder",
     "Claim",
     "ConfigFiles",
@@ -80,6 +89,9 @@ __all__ = [
     "ExecProbe",
     "ExternalSecret",
     "FieldRef",
+    "FluxGitRepository",
+    "FluxHealthCheck",
+    "FluxKustomization",
     "GrpcProbe",
     "HostPath",
     "HttpProbe",

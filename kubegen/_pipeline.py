@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubegen._builders.gitops_paths import refuse_self_deploy
 from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, load_stack
@@ -41,7 +42,9 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
     """Render the stack at ``path`` into file contents, touching nothing on disk."""
     loaded, objects = build_objects(path)
     files = render_files(objects)
-    env_dir = out if out is not None else find_project(path).env_dir(loaded.env)
+    project = find_project(path)
+    env_dir = out if out is not None else project.env_dir(loaded.env)
+    refuse_self_deploy(objects, env_dir=env_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files)
 
 

@@ -23,7 +23,8 @@ def build():
 
 def _good(mode: str = "fast", extra: bool = True) -> str:
     body = GOOD.replace("{mode}", mode)
-    return body if extra else body.replace('    stack.add(ConfigMap("extra", data={"X": "1"}))\n', "")
+    extra_line = '    stack.add(ConfigMap("extra", data={"X": "1"}))\n'
+    return body if extra else body.replace(extra_line, "")
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_invalid_name_names_field_value_fix_and_stack_line():
 
 
 def test_unknown_field_is_reported_as_such():
-    with pytest.raises(ValidationError, match="field 'replica' .*not a field"):
+    with pytest.raises(ValidationError, match=r"field 'replica' .*not a field"):
         ConfigMap("x", replica=3)
 
 
@@ -73,7 +73,7 @@ def test_weaker_pod_security_needs_a_reason_that_is_rendered():
 def test_manifest_escape_hatch_validates_identity():
     with pytest.raises(ValidationError, match="apiVersion 'apps' is not of the form"):
         Manifest({"apiVersion": "apps", "kind": "Deployment", "metadata": {"name": "x"}})
-    with pytest.raises(ValidationError, match="metadata.name is missing"):
+    with pytest.raises(ValidationError, match=r"metadata\.name is missing"):
         Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
     with pytest.raises(ValidationError, match="DNS-1123 subdomain"):
         Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "../x"}})

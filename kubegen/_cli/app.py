@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from kubegen._cli.init import init
 from kubegen._errors import KubegenError
 
 app = typer.Typer(
@@ -131,6 +132,9 @@ def diff(paths: Paths, out: Out = None) -> None:
         return 0
 
     _guard(run)
+
+
+app.command()(init)
 
 
 def main() -> None:
