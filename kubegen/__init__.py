@@ -14,7 +14,7 @@ Everything importable from here is public API; modules starting with ``_`` are i
 """
 
 from kubegen._builders.base import Builder, Resource
-from kubegen._builders.config import ConfigMap
+from kubegen._builders.config import ConfigMap, Template
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.gitops import (
     ArgoApplication,
@@ -42,6 +42,7 @@ from kubegen._builders.secrets import (
 )
 from kubegen._builders.service import Service, ServicePort
 from kubegen._builders.workloads.container import Container, Port
+from kubegen._builders.workloads.daemonset import DaemonSet
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.deployment import Deployment
 from kubegen._builders.workloads.env import (
@@ -51,8 +52,10 @@ from kubegen._builders.workloads.env import (
     ResourceRef,
     SecretKey,
 )
+from kubegen._builders.workloads.jobs import CronJob, Job
 from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
 from kubegen._builders.workloads.resources import Resources
+from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
 from kubegen._builders.workloads.volumes import (
     Claim,
     ConfigFiles,
@@ -88,6 +91,8 @@ __all__ = [
     "ConfigMapKey",
     "ConflictError",
     "Container",
+    "CronJob",
+    "DaemonSet",
     "Deployment",
     "Downward",
     "DownwardFiles",
@@ -105,6 +110,7 @@ __all__ = [
     "IPBlock",
     "ImageRef",
     "IngressRule",
+    "Job",
     "KubegenError",
     "LabelSelector",
     "LabelSelectorRequirement",
@@ -135,7 +141,10 @@ __all__ = [
     "StackDefaults",
     "StackLoadError",
     "StackWaiver",
+    "StatefulSet",
     "TcpProbe",
+    "Template",
     "ValidationError",
+    "VolumeClaim",
     "__version__",
 ]

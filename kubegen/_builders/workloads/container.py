@@ -106,7 +106,7 @@ class ContainerContext:
     name: str
     defaults: StackDefaults
     run_as_non_root: bool
-    token_mount: dict[str, Any] | None
+    extra_mounts: tuple[dict[str, Any], ...] = ()
     restart_always: bool = False
 
 
@@ -335,8 +335,7 @@ class Container(Builder):
                 out[key] = probe.render(self.ports, role=role)
         out["securityContext"] = self.security_context(ctx.run_as_non_root)
         mounts = [_render_mount(m) for m in self.planned_mounts(ctx.name)]
-        if ctx.token_mount is not None:
-            mounts.append(ctx.token_mount)
+        mounts.extend(ctx.extra_mounts)
         if mounts:
             out["volumeMounts"] = mounts
         if ctx.restart_always:

@@ -41,7 +41,7 @@ def check_int_or_percent(value: IntOrPercent, field: str) -> IntOrPercent:
     )
 
 
-def _is_zero(value: IntOrPercent) -> bool:
+def is_zero(value: IntOrPercent) -> bool:
     return value in (0, "0%")
 
 
@@ -68,7 +68,7 @@ class ReplicatedWorkload(PodWorkload):
     @model_validator(mode="after")
     def _check_disruptions(self) -> ReplicatedWorkload:
         check_int_or_percent(self.max_disruptions, "max_disruptions")
-        if _is_zero(self.max_disruptions):
+        if is_zero(self.max_disruptions):
             raise InvalidValue(
                 "max_disruptions=0 blocks every node drain",
                 fix="allow at least one: max_disruptions=1",
@@ -131,14 +131,14 @@ class Deployment(ReplicatedWorkload):
     def _check_rollout(self) -> Deployment:
         check_int_or_percent(self.max_surge, "max_surge")
         check_int_or_percent(self.max_unavailable, "max_unavailable")
-        if _is_zero(self.max_surge) and _is_zero(self.max_unavailable):
+        if is_zero(self.max_surge) and is_zero(self.max_unavailable):
             raise InvalidValue(
                 "max_surge and max_unavailable are both 0, so a rollout could never progress",
                 fix="keep max_surge='25%' (or any value > 0)",
             )
         return self
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         replicas = self.replica_count(defaults)
         spec: dict[str, Any] = {

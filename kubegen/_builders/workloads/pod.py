@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -106,7 +107,6 @@ class PodWorkload(Workload):
 
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
-    restart_policy: ClassVar[str | None] = None
 
     def __init__(self, name: str, /, **data: Any) -> None:
         shorthand = {key: data.pop(key) for key in list(data) if key in SHORTHAND_FIELDS}
@@ -183,6 +183,17 @@ class PodWorkload(Workload):
                 "allow_host_path is set but no container mounts a HostPath",
                 fix="drop allow_host_path",
             )
+
+    def manifests(self) -> list[ManifestObject]:
+        """The workload's objects; render-time value errors become located ValidationErrors."""
+        try:
+            return self.build_manifests()
+        except InvalidValue as exc:
+            raise ValidationError(exc.message, fix=exc.fix) from None
+
+    @abstractmethod
+    def build_manifests(self) -> list[ManifestObject]:
+        """The workload, then the objects it owns (ServiceAccount, PDB, headless Service)."""
 
     # -- containers ---------------------------------------------------------------------------
 
@@ -329,12 +340,10 @@ class PodWorkload(Workload):
                 spec[key] = True
         spec["securityContext"] = self.pod_security_context(defaults)
         self._scheduling(spec, spread)
-        if self.restart_policy is not None:
-            spec["restartPolicy"] = self.restart_policy
-        token_mount = (
-            {"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": True} if projected else None
-        )
-        init, main, mounts = self._render_containers(defaults, token_mount)
+        if self.pod_restart_policy() is not None:
+            spec["restartPolicy"] = self.pod_restart_policy()
+        token_mount = {"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": True}
+        init, main, mounts = self._render_containers(defaults, token_mount if projected else None)
         if init:
             spec["initContainers"] = init
         spec["containers"] = main
@@ -393,18 +402,28 @@ class PodWorkload(Workload):
                 name=name,
                 defaults=defaults,
                 run_as_non_root=non_root,
-                token_mount=None if role == "init" else token_mount,
+                extra_mounts=self._extra_mounts(role, name, token_mount),
                 restart_always=role == "sidecar",
             )
             (main if role == "main" else init).append(container.render(ctx))
             mounts.extend(container.planned_mounts(name))
         return init, main, mounts
 
+    def pod_restart_policy(self) -> str | None:
+        """``restartPolicy`` of the pod; unset (Always) for long-running workloads."""
+        return None
+
+    def _extra_mounts(
+        self, role: Role, name: str, token_mount: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], ...]:
+        """Mounts the pod adds to a container: the projected API token for non-init ones."""
+        return (token_mount,) if token_mount is not None and role != "init" else ()
+
     def _volumes(self, mounts: list[PlannedMount]) -> list[dict[str, Any]]:
         volumes: dict[str, dict[str, Any]] = {}
         for mount in mounts:
             volume = mount.source.volume()
-            if volume is None or self._provided_volume(volume["name"]):
+            if volume is None or self._provided_volume(mount):
                 continue
             seen = volumes.setdefault(volume["name"], volume)
             if seen != volume:
@@ -415,7 +434,7 @@ class PodWorkload(Workload):
                 )
         return list(volumes.values())
 
-    def _provided_volume(self, name: str) -> bool:
+    def _provided_volume(self, mount: PlannedMount) -> bool:
         """True when the controller provides the volume (a StatefulSet's claim templates)."""
         return False
 
