@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kubegen import Deployment, Port, Stack
+from kubegen import DaemonSet, Deployment, Port, Stack, StatefulSet
+from kubegen._builders.workloads.base import Workload
 from kubegen._render.yaml_emitter import dump
 
 IMAGE = "ghcr.io/acme/app:1.2.3@sha256:" + "0123456789abcdef" * 4
@@ -14,17 +15,30 @@ PortSpec = tuple[str, int, str]  # (name, number, protocol)
 HTTP: PortSpec = ("http", 8080, "TCP")
 
 
-def deployment(
-    name: str, ports: Iterable[PortSpec] = (HTTP,), namespace: str | None = None
-) -> Deployment:
-    """A Deployment serving ``ports`` (probes waived: these tests are about the network)."""
-    return Deployment(
+KINDS = {"Deployment": Deployment, "StatefulSet": StatefulSet, "DaemonSet": DaemonSet}
+
+
+def workload(
+    kind: str, name: str, ports: Iterable[PortSpec] = (HTTP,), namespace: str | None = None
+) -> Workload:
+    """A ``kind`` workload serving ``ports`` (probes waived: these tests are about networks)."""
+    built: Workload = KINDS[kind](
         name,
         namespace=namespace,
         image=IMAGE,
         ports=[Port(number, name=port_name, protocol=proto) for port_name, number, proto in ports],
         allow_no_probes="network test double",
     )
+    return built
+
+
+def deployment(
+    name: str, ports: Iterable[PortSpec] = (HTTP,), namespace: str | None = None
+) -> Deployment:
+    """A Deployment serving ``ports``."""
+    built = workload("Deployment", name, ports, namespace)
+    assert isinstance(built, Deployment)
+    return built
 
 
 def bodies(stack: Stack) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from network_semantics import Cluster, External, Pod, label_selector_matches
-from network_support import deployment
+from network_support import KINDS, workload
 
 from kubegen import Namespace, Stack
 from kubegen._builders.network.flows import flow_graph
@@ -211,7 +211,8 @@ def topologies(draw: st.DrawFn) -> dict[str, Any]:
     workloads = []
     for i in range(n_wl):
         ports = draw(st.lists(st.sampled_from(PORT_POOL), min_size=1, max_size=3, unique=True))
-        workloads.append((f"w{i}", f"ns{draw(st.integers(0, n_ns - 1))}", ports))
+        kind = draw(st.sampled_from(sorted(KINDS)))
+        workloads.append((f"w{i}", f"ns{draw(st.integers(0, n_ns - 1))}", ports, kind))
     edge = st.tuples(
         st.integers(0, n_wl - 1),
         st.integers(0, n_wl - 1),
@@ -228,8 +229,8 @@ def _build(topology: dict[str, Any]) -> tuple[Stack, set[tuple[str, str, int, st
     for i in range(1, topology["namespaces"]):
         stack.add(Namespace(f"ns{i}"))
     built = [
-        stack.add(deployment(name, ports, namespace=ns))
-        for name, ns, ports in topology["workloads"]
+        stack.add(workload(kind, name, ports, namespace=ns))
+        for name, ns, ports, kind in topology["workloads"]
     ]
     expected: set[tuple[str, str, int, str]] = set()
     for src, dst, how in topology["connections"]:
@@ -279,4 +280,4 @@ def test_graph_flows_agree_with_the_evaluator(topology: dict[str, Any]) -> None:
     }
     assert between == {(src, dst) for src, dst, _, _ in expected}
     dns = {flow.source.label for flow in graph.flows if flow.target.label == "k8s-app=kube-dns"}
-    assert dns == {name for name, _, _ in topology["workloads"]}
+    assert dns == {name for name, _, _, _ in topology["workloads"]}
