@@ -33,6 +33,11 @@ from kubegen._builders.network.policy import (
     NetworkPolicyPort,
 )
 from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
+from kubegen._builders.rbac.accounts import ServiceAccount
+from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
+from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
+from kubegen._builders.rbac.roles import ClusterRole, Role
+from kubegen._builders.rbac.rules import Rule
 from kubegen._builders.secrets import (
     ExternalSecret,
     RemoteKey,
@@ -86,6 +91,8 @@ __all__ = [
     "Builder",
     "Claim",
     "ClusterDNS",
+    "ClusterRole",
+    "ClusterRoleBinding",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",
@@ -104,6 +111,7 @@ __all__ = [
     "FluxGitRepository",
     "FluxHealthCheck",
     "FluxKustomization",
+    "Group",
     "GrpcProbe",
     "HostPath",
     "HttpProbe",
@@ -130,12 +138,18 @@ __all__ = [
     "Resource",
     "ResourceRef",
     "Resources",
+    "Role",
+    "RoleBinding",
+    "RoleRef",
+    "Rule",
     "SealedSecret",
     "Secret",
     "SecretFiles",
     "SecretKey",
     "SecretRef",
     "Service",
+    "ServiceAccount",
+    "ServiceAccountRef",
     "ServicePort",
     "Stack",
     "StackDefaults",
@@ -144,6 +158,7 @@ __all__ = [
     "StatefulSet",
     "TcpProbe",
     "Template",
+    "User",
     "ValidationError",
     "VolumeClaim",
     "__version__",
