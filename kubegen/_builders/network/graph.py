@@ -72,8 +72,9 @@ def _mermaid_node(node: Node, ident: str) -> str:
 
 def _mermaid(graph: FlowGraph, title: str) -> str:
     ids = node_ids(graph.nodes)
-    lines = [f"%% {title}"] if title else []
-    lines.append("flowchart LR")
+    lines = ["flowchart LR"]
+    if title:  # after the diagram type: some renderers want that on the first line
+        lines.append(f"  %% {title}")
     for namespace in _namespaces(graph):
         box = _mermaid_text(f"namespace {namespace}")
         lines.append(f"  subgraph ns_{slug(namespace, 63)}[{box}]")
