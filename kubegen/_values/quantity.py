@@ -43,7 +43,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
         return number * _BINARY[suffix]
-    if suffix[:1] in ("e", "E"):
+    if len(suffix) > 1 and suffix[0] in "eE":
         return number.scaleb(int(suffix[1:]))
     return number * _DECIMAL[suffix]
 

@@ -50,7 +50,7 @@ class DaemonSet(PodWorkload):
             )
         return self
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         spec: dict[str, Any] = {
             "selector": {"matchLabels": self.selector_labels()},

@@ -138,7 +138,7 @@ class Deployment(ReplicatedWorkload):
             )
         return self
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         replicas = self.replica_count(defaults)
         spec: dict[str, Any] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.config import ConfigMap
@@ -62,13 +62,17 @@ class ConfigMapKey(Builder):
     def config_name(self) -> str:
         return self.config if isinstance(self.config, str) else self.config.name
 
-    def render(self) -> dict[str, Any]:
+    @model_validator(mode="after")
+    def _known_key(self) -> ConfigMapKey:
         if isinstance(self.config, ConfigMap) and self.key not in self.config.data:
             raise InvalidValue(
                 f"ConfigMap {self.config.name!r} has no key {self.key!r} "
                 f"(keys: {', '.join(sorted(self.config.data)) or 'none'})",
                 fix="use one of its keys or add the key to the ConfigMap",
             )
+        return self
+
+    def render(self) -> dict[str, Any]:
         ref: dict[str, Any] = {"name": self.config_name, "key": self.key}
         if self.optional:
             ref["optional"] = True

@@ -80,7 +80,7 @@ class Job(JobSettings):
 
     ttl_after_finished: Duration | None = timedelta(days=1)
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         spec = self.job_spec()
         body = {
             "apiVersion": self.api_version,
@@ -156,7 +156,7 @@ class CronJob(JobSettings):
             ) from None
         return zone
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         job = self.job_spec()
         spec: dict[str, Any] = {"schedule": self.schedule}
         if self.time_zone is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -182,6 +183,17 @@ class PodWorkload(Workload):
                 "allow_host_path is set but no container mounts a HostPath",
                 fix="drop allow_host_path",
             )
+
+    def manifests(self) -> list[ManifestObject]:
+        """The workload's objects; render-time value errors become located ValidationErrors."""
+        try:
+            return self.build_manifests()
+        except InvalidValue as exc:
+            raise ValidationError(exc.message, fix=exc.fix) from None
+
+    @abstractmethod
+    def build_manifests(self) -> list[ManifestObject]:
+        """The workload, then the objects it owns (ServiceAccount, PDB, headless Service)."""
 
     # -- containers ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload
 from kubegen._builders.workloads.pod import Role
 from kubegen._builders.workloads.volumes import Claim
+from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
     DNSLabel,
@@ -182,8 +183,10 @@ class StatefulSet(ReplicatedWorkload):
         """The stable DNS name of pod ``ordinal``: ``<name>-<i>.<service>.<ns>.svc.<domain>``."""
         namespace = self.namespace or (self._stack.namespace if self._stack else None)
         if namespace is None:
-            raise InvalidValue(
+            raise ValidationError(
                 "the pod DNS names need a namespace",
+                resource=self.display,
+                origin=self._origin,
                 fix="add the StatefulSet to a Stack with a namespace, or pass namespace=",
             )
         return f"{self.name}-{ordinal}.{self.service_name}.{namespace}.svc.{self.cluster_domain}"
@@ -205,7 +208,7 @@ class StatefulSet(ReplicatedWorkload):
         service._stack = self._stack
         return service
 
-    def manifests(self) -> list[ManifestObject]:
+    def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         replicas = self.replica_count(defaults)
         strategy: dict[str, Any] = {"type": "RollingUpdate"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.config import ConfigMap
@@ -83,7 +83,8 @@ class ConfigFiles(VolumeSource):
     def default_name(self) -> str:
         return volume_slug(f"config-{self.config_name}")
 
-    def volume(self) -> dict[str, Any]:
+    @model_validator(mode="after")
+    def _known_keys(self) -> ConfigFiles:
         if isinstance(self.config, ConfigMap) and self.items:
             missing = sorted(set(self.items) - set(self.config.data))
             if missing:
@@ -91,6 +92,9 @@ class ConfigFiles(VolumeSource):
                     f"ConfigMap {self.config.name!r} has no key(s) {', '.join(missing)}",
                     fix="mount keys the ConfigMap has, or add them",
                 )
+        return self
+
+    def volume(self) -> dict[str, Any]:
         source: dict[str, Any] = {"name": self.config_name, "defaultMode": self.mode}
         if self.items is not None:
             source["items"] = _items(self.items)
