@@ -32,11 +32,19 @@ from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject, group_of
 from kubegen._policy.context import LintContext, as_dict, as_list
 from kubegen._policy.deprecations import removed_in_target
+from kubegen._policy.fastschema import Check, compile_schema
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, I, rule
 from kubegen._policy.rules import show
 
-__all__ = ["register_schema", "schema_version", "shipped_versions", "validator_for"]
+__all__ = [
+    "check_for",
+    "register_schema",
+    "schema_for",
+    "schema_version",
+    "shipped_versions",
+    "validator_for",
+]
 
 DEFS_ID = "https://kubernetes.io/api/_definitions.json"
 _DROP = frozenset({"description", "format"})
@@ -91,7 +99,9 @@ class _VersionSchemas:
     recursive: frozenset[str]
     registry: Registry[Any]
     inlined: dict[str, Any] = field(default_factory=dict)
+    schemas: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     validators: dict[tuple[str, str], Draft202012Validator | None] = field(default_factory=dict)
+    checks: dict[tuple[str, str], Check | None] = field(default_factory=dict)
 
     def inline(self, node: Any, *, top: bool = False) -> Any:
         """``node`` with ``$ref`` replaced by the definitions (recursive ones stay refs)."""
@@ -182,6 +192,17 @@ def _load(version: tuple[int, int]) -> _VersionSchemas:
     )
 
 
+def schema_for(version: tuple[int, int], api_version: str, kind: str) -> dict[str, Any] | None:
+    """The inlined strict schema of ``apiVersion``/``kind`` in ``version``, or ``None``."""
+    schemas = _load(version)
+    key = (api_version, kind)
+    if key not in schemas.schemas:
+        group, _, ver = api_version.rpartition("/")
+        name = schemas.kinds.get((group, ver, kind))
+        schemas.schemas[key] = None if name is None else schemas.inline({"$ref": f"#/$defs/{name}"})
+    return schemas.schemas[key]
+
+
 def validator_for(
     version: tuple[int, int], api_version: str, kind: str
 ) -> Draft202012Validator | None:
@@ -189,14 +210,26 @@ def validator_for(
     schemas = _load(version)
     key = (api_version, kind)
     if key not in schemas.validators:
-        group, _, ver = api_version.rpartition("/")
-        name = schemas.kinds.get((group, ver, kind))
+        schema = schema_for(version, api_version, kind)
         validator = None
-        if name is not None:
-            schema = schemas.inline({"$ref": f"#/$defs/{name}"})
+        if schema is not None:
             validator = Draft202012Validator(schema, registry=schemas.registry)
         schemas.validators[key] = validator
     return schemas.validators[key]
+
+
+def check_for(version: tuple[int, int], api_version: str, kind: str) -> Check | None:
+    """The compiled yes/no check of :func:`validator_for`'s schema (see ``fastschema``).
+
+    ``None`` when the kind has no schema or the schema needs ``jsonschema``. A ``True`` answer
+    means ``validator_for(...)`` finds no error; ``False`` that it finds at least one.
+    """
+    schemas = _load(version)
+    key = (api_version, kind)
+    if key not in schemas.checks:
+        schema = schema_for(version, api_version, kind)
+        schemas.checks[key] = None if schema is None else compile_schema(schema, schemas.defs)
+    return schemas.checks[key]
 
 
 def register_schema(api_version: str, kind: str, schema: Mapping[str, Any]) -> None:
@@ -322,18 +355,24 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
     version = schema_version(ctx.kubernetes_version)
     schemas, custom = _load(version), _crd_schemas(ctx)
     label = f"Kubernetes {version[0]}.{version[1]}"
-    compiled: dict[tuple[str, str], Draft202012Validator] = {}
+    compiled: dict[tuple[str, str], tuple[Draft202012Validator, Check | None]] = {}
     for obj in ctx.objects:
         if not obj.api_version or not obj.kind:
             yield Hit(obj, "apiVersion", "apiVersion and kind are required")
             continue
-        validator = validator_for(version, obj.api_version, obj.kind)
-        if validator is not None:
-            yield from _validate(validator, obj, label)
+        if schema_for(version, obj.api_version, obj.kind) is not None:
+            check = check_for(version, obj.api_version, obj.kind)
+            if check is None or not check(obj.body):  # only jsonschema explains an error
+                validator = validator_for(version, obj.api_version, obj.kind)
+                assert validator is not None
+                yield from _validate(validator, obj, label)
         elif (key := (obj.api_version, obj.kind)) in custom:
             if key not in compiled:
-                compiled[key] = Draft202012Validator(custom[key])
-            yield from _validate(compiled[key], obj, f"{obj.kind} CRD")
+                schema = custom[key]
+                compiled[key] = (Draft202012Validator(schema), compile_schema(schema, {}))
+            validator, check = compiled[key]
+            if check is None or not check(obj.body):
+                yield from _validate(validator, obj, f"{obj.kind} CRD")
         elif group_of(obj.api_version) in schemas.groups and not removed_in_target(
             ctx, obj.api_version, obj.kind
         ):
@@ -363,5 +402,5 @@ def schema_unknown_kind(ctx: LintContext) -> Iterator[Hit]:
         if not obj.api_version or not obj.kind or (obj.api_version, obj.kind) in custom:
             continue
         builtin = group_of(obj.api_version) in schemas.groups
-        if not builtin and validator_for(version, obj.api_version, obj.kind) is None:
+        if not builtin and schema_for(version, obj.api_version, obj.kind) is None:
             yield Hit(obj, "apiVersion", f"{obj.api_version} {obj.kind} has no known schema")

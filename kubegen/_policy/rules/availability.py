@@ -15,7 +15,7 @@ from kubegen._policy.context import LintContext, PodView, as_dict
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, I, W, rule
 from kubegen._policy.rules import show_labels
-from kubegen._policy.selectors import selector_matches
+from kubegen._policy.selectors import SelectorIndex
 
 SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 KIA_DEPLOY = "Kubernetes in Action (2nd ed.), 'Deployments'"
@@ -93,17 +93,16 @@ def replica_count(ctx: LintContext) -> Iterator[Hit]:
     kinds=SCALABLE,
 )
 def pod_disruption_budget(ctx: LintContext) -> Iterator[Hit]:
-    budgets: dict[str, list[ManifestObject]] = {}
+    budgets: dict[str, list[tuple[object, ManifestObject]]] = {}
     for pdb in ctx.of_kind("PodDisruptionBudget"):
-        budgets.setdefault(pdb.namespace or "default", []).append(pdb)
+        selector = as_dict(pdb.body.get("spec")).get("selector")
+        budgets.setdefault(pdb.namespace or "default", []).append((selector, pdb))
+    index = {namespace: SelectorIndex(entries) for namespace, entries in budgets.items()}
     for pod, count in _replicated(ctx):
         if count < 2:
             continue
-        covered = any(
-            selector_matches(as_dict(pdb.body.get("spec")).get("selector"), pod.labels)
-            for pdb in budgets.get(pod.namespace, [])
-        )
-        if not covered:
+        found = index.get(pod.namespace)
+        if found is None or not found.any_match(pod.labels):
             labels = show_labels(pod.labels)
             message = f"runs {count} replicas; no PodDisruptionBudget selects {labels}"
             yield Hit(pod.obj, "spec.replicas", message)

@@ -19,7 +19,7 @@ from kubegen._policy.context import POD_KINDS, LintContext, PodView, as_dict, as
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
 from kubegen._policy.rules import show, show_labels
-from kubegen._policy.selectors import selector_matches
+from kubegen._policy.selectors import SelectorIndex, selector_matches
 
 LEVELS = Levels(baseline=W, restricted=E, prod=E)
 KIA_NET = "Kubernetes in Action (2nd ed.), 'Securing cluster nodes and the network'"
@@ -63,9 +63,19 @@ def _labels_path(pod: PodView) -> str:
 
 
 def _uncovered(ctx: LintContext, direction: str) -> Iterator[Hit]:
-    index = policies_by_namespace(ctx)
+    index = {
+        namespace: SelectorIndex(
+            [
+                (as_dict(policy.body.get("spec")).get("podSelector"), policy)
+                for policy in policies
+                if direction in policy_types(policy)
+            ]
+        )
+        for namespace, policies in policies_by_namespace(ctx).items()
+    }
     for pod in ctx.pods:
-        if not selecting_policies(index.get(pod.namespace, []), pod, direction):
+        found = index.get(pod.namespace)
+        if found is None or not found.any_match(pod.labels):
             message = (
                 f"no NetworkPolicy in namespace {pod.namespace!r} selects pods labelled "
                 f"{show_labels(pod.labels)} for {direction}"
