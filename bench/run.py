@@ -90,9 +90,10 @@ def build() -> Stack:
 
 @dataclass
 class Run:
-    """One process: wall seconds, peak RSS in MB, exit code, output."""
+    """One process: wall seconds, CPU seconds (user + system), peak RSS in MB, exit code, output."""
 
     seconds: float
+    cpu: float
     rss_mb: float
     code: int
     stdout: str
@@ -108,6 +109,7 @@ class Figures:
     files: int = 0
     bytes_written: int = 0
     times: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
 
 
@@ -130,7 +132,8 @@ def measure(cmd: list[str], cwd: Path) -> Run:
         out.seek(0)
         err.seek(0)
         text, errors = out.read().decode(), err.read().decode()
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text, errors)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, text, errors)
 
 
 def kubegen(*args: str) -> list[str]:
@@ -174,6 +177,7 @@ def bench_size(parent: Path, n: int, runs: int) -> Figures:
         samples["check"].append(run)
     for name, items in samples.items():
         figures.times[name] = statistics.median(r.seconds for r in items)
+        figures.cpu[name] = statistics.median(r.cpu for r in items)
         figures.rss_mb[name] = max(r.rss_mb for r in items)
     files = [p for p in output.rglob("*") if p.is_file()]
     figures.files = len(files)
@@ -232,12 +236,14 @@ def table(all_figures: list[Figures], import_figures: tuple[float, float]) -> st
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for f in all_figures:
+        cells = [f"{f.times[k]:.2f} ({f.cpu[k]:.2f})" for k in ("render", "unchanged", "check")]
         rows.append(
-            f"| {f.n:,} | {f.objects:,} | {f.bytes_written / 1e6:.1f} "
-            f"| {f.times['render']:.2f} | {f.times['unchanged']:.2f} | {f.times['check']:.2f} "
+            f"| {f.n:,} | {f.objects:,} | {f.bytes_written / 1e6:.1f} | {' | '.join(cells)} "
             f"| {max(f.rss_mb.values()):.0f} |"
         )
     cumulative, wall = import_figures
+    rows.append("")
+    rows.append("Times: median wall seconds (median CPU seconds, user + system, in parentheses).")
     rows.append("")
     rows.append(
         f"`import kubegen`: {cumulative:.0f} ms cumulative (`-X importtime`), "
@@ -288,7 +294,16 @@ def targets(all_figures: list[Figures], import_figures: tuple[float, float]) -> 
     return "\n".join(rows)
 
 
-def report(all_figures: list[Figures], import_figures: tuple[float, float], argv: str) -> str:
+def load_average() -> str:
+    try:
+        return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def report(
+    all_figures: list[Figures], import_figures: tuple[float, float], argv: str, load: str
+) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# kubegen benchmark results
 
@@ -299,6 +314,8 @@ is the median of the runs, peak RSS the largest of any measured process for that
 - Python: {platform.python_version()} ({platform.python_implementation()})
 - kubegen commit: {git_commit()}
 - Date: {now}
+- Load average (1, 5, 15 min) before / after the run: {load} / {load_average()}. Wall times
+  grow with other load on the machine; CPU times much less.
 - Reproduce: `{argv}` from the repository root
 
 ## Figures
@@ -335,6 +352,7 @@ def main() -> None:
     args = parse_args()
     sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
     parent = Path(tempfile.mkdtemp(prefix="kubegen-bench-"))
+    load = load_average()
     all_figures = []
     try:
         import_figures = import_ms(args.runs)
@@ -360,7 +378,7 @@ def main() -> None:
     print(targets(all_figures, import_figures))
     if args.out != "-":
         argv = "python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:])
-        Path(args.out).write_text(report(all_figures, import_figures, argv))
+        Path(args.out).write_text(report(all_figures, import_figures, argv, load))
         print(f"\nwrote {args.out}")
 
 
