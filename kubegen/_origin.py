@@ -28,15 +28,29 @@ class Origin:
 
 
 _base_dir: str = str(Path.cwd())
+# absolute filename -> shown path; a stack's builders come from a handful of files, and relpath
+# is the costliest part of capture(). Cleared when the base folder changes.
+_shown: dict[str, str] = {}
 
 
 def set_base_dir(path: str | os.PathLike[str]) -> None:
     """Show origins relative to ``path`` (the project root) instead of the working directory."""
     global _base_dir
     _base_dir = str(Path(path).resolve())
+    _shown.clear()
 
 
 def display_path(filename: str) -> str:
+    """``filename`` relative to the base folder when inside it, with ``/`` separators."""
+    shown = _shown.get(filename)
+    if shown is None:
+        shown = _display_path(filename)
+        if os.path.isabs(filename):  # a relative one depends on the working directory
+            _shown[filename] = shown
+    return shown
+
+
+def _display_path(filename: str) -> str:
     try:
         rel = os.path.relpath(filename, _base_dir)
     except ValueError:  # pragma: no cover - other drive on Windows

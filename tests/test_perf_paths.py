@@ -1,0 +1,79 @@
+"""Shortcuts taken for speed behave exactly like the plain code they replace.
+
+Each test names the optimisation it guards: per-instance private state without a default
+factory, the origin path cache, deferred pydantic schema building.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubegen import ConfigMap, Stack, ValidationError
+from kubegen import _origin as origin_module
+from kubegen._origin import display_path, set_base_dir
+
+
+def test_private_maps_are_per_instance() -> None:
+    """``PrivateAttr(default={})`` must still give every builder its own waivers/opt-outs."""
+    one, two = ConfigMap("one"), ConfigMap("two")
+    one.waive("KG204", reason="tested")
+    one.opt_out("x", reason="tested")
+    assert two._waivers == {} and two._opt_outs == {}
+    assert one._waivers == {"KG204": "tested"}
+    assert one._waivers is not two._waivers and one._opt_outs is not two._opt_outs
+
+
+def test_display_path_cache_follows_the_base_folder(tmp_path: Path) -> None:
+    before = origin_module._base_dir
+    target = tmp_path / "stacks" / "prod.py"
+    try:
+        set_base_dir(tmp_path)
+        assert display_path(str(target)) == "stacks/prod.py"
+        set_base_dir(tmp_path / "stacks")
+        assert display_path(str(target)) == "prod.py"
+        set_base_dir(tmp_path / "elsewhere")
+        assert display_path(str(target)) == str(target)  # outside the base: shown in full
+    finally:
+        set_base_dir(before)
+
+
+def test_relative_filenames_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative co_filename depends on the working directory, so it is resolved each time."""
+    before = origin_module._base_dir
+    (tmp_path / "a").mkdir()
+    try:
+        set_base_dir(tmp_path)
+        monkeypatch.chdir(tmp_path)
+        assert display_path("x.py") == "x.py"
+        monkeypatch.chdir(tmp_path / "a")
+        assert display_path("x.py") == "a/x.py"
+        assert "x.py" not in origin_module._shown
+    finally:
+        set_base_dir(before)
+
+
+def test_origins_point_at_the_calling_line() -> None:
+    line = _line() + 1
+    config = ConfigMap("settings")
+    assert config.origin is not None
+    assert config.origin.line == line
+    assert config.origin.file.endswith("test_perf_paths.py")
+
+
+def test_deferred_models_still_validate_on_first_use() -> None:
+    """``defer_build`` builds each model's validator when first needed: errors stay kubegen's."""
+    with pytest.raises(ValidationError, match="field 'name' = 'Bad_Name'"):
+        ConfigMap("Bad_Name")
+    stack = Stack("shop", namespace="shop")
+    stack.add(ConfigMap("settings", data={"a": "1"}))
+    assert [obj.kind for obj in stack.objects()][:2] == ["Namespace", "ConfigMap"]
+
+
+def _line() -> int:
+    import inspect
+
+    frame = inspect.currentframe()
+    assert frame is not None and frame.f_back is not None
+    return frame.f_back.f_lineno
