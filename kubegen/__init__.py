@@ -11,77 +11,179 @@ Write a stack::
 
 then ``kubegen render stacks/prod`` writes deterministic YAML to ``output/prod/``.
 Everything importable from here is public API; modules starting with ``_`` are internal.
+
+Names are loaded on first use (PEP 562), so ``import kubegen`` stays cheap (CLI start-up, stacks
+that need a few builders); ``dir()``, ``__all__`` and type checkers (the ``TYPE_CHECKING`` block)
+see every name.
 """
 
-from kubegen._builders.base import Builder, Resource
-from kubegen._builders.config import ConfigMap, Template
-from kubegen._builders.core import Manifest, Namespace
-from kubegen._builders.gitops import (
-    ArgoApplication,
-    ArgoApplicationSet,
-    FluxGitRepository,
-    FluxHealthCheck,
-    FluxKustomization,
-)
-from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
-from kubegen._builders.network.policy import (
-    EgressRule,
-    IngressRule,
-    IPBlock,
-    NetworkPolicy,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
-)
-from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
-from kubegen._builders.rbac.accounts import ServiceAccount
-from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
-from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
-from kubegen._builders.rbac.roles import ClusterRole, Role
-from kubegen._builders.rbac.rules import Rule
-from kubegen._builders.secrets import (
-    ExternalSecret,
-    RemoteKey,
-    SealedSecret,
-    Secret,
-    SecretRef,
-)
-from kubegen._builders.service import Service, ServicePort
-from kubegen._builders.workloads.container import Container, Port
-from kubegen._builders.workloads.daemonset import DaemonSet
-from kubegen._builders.workloads.defaults import StackDefaults
-from kubegen._builders.workloads.deployment import Deployment
-from kubegen._builders.workloads.env import (
-    ConfigMapKey,
-    Downward,
-    FieldRef,
-    ResourceRef,
-    SecretKey,
-)
-from kubegen._builders.workloads.jobs import CronJob, Job
-from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
-from kubegen._builders.workloads.resources import Resources
-from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
-from kubegen._builders.workloads.volumes import (
-    Claim,
-    ConfigFiles,
-    DownwardFiles,
-    EmptyDir,
-    HostPath,
-    Mount,
-    SecretFiles,
-)
-from kubegen._errors import (
-    ConflictError,
-    KubegenError,
-    OutputError,
-    PolicyError,
-    StackLoadError,
-    ValidationError,
-)
-from kubegen._manifests import ManifestObject
-from kubegen._origin import Origin
-from kubegen._stack import Stack, StackWaiver
-from kubegen._values import ImageRef
+# Underscored imports only: everything else in this namespace is public API (a test checks).
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from kubegen._builders.base import Builder, Resource
+    from kubegen._builders.config import ConfigMap, Template
+    from kubegen._builders.core import Manifest, Namespace
+    from kubegen._builders.gitops import (
+        ArgoApplication,
+        ArgoApplicationSet,
+        FluxGitRepository,
+        FluxHealthCheck,
+        FluxKustomization,
+    )
+    from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+    from kubegen._builders.network.policy import (
+        EgressRule,
+        IngressRule,
+        IPBlock,
+        NetworkPolicy,
+        NetworkPolicyPeer,
+        NetworkPolicyPort,
+    )
+    from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
+    from kubegen._builders.rbac.accounts import ServiceAccount
+    from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
+    from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
+    from kubegen._builders.rbac.roles import ClusterRole, Role
+    from kubegen._builders.rbac.rules import Rule
+    from kubegen._builders.secrets import (
+        ExternalSecret,
+        RemoteKey,
+        SealedSecret,
+        Secret,
+        SecretRef,
+    )
+    from kubegen._builders.service import Service, ServicePort
+    from kubegen._builders.workloads.container import Container, Port
+    from kubegen._builders.workloads.daemonset import DaemonSet
+    from kubegen._builders.workloads.defaults import StackDefaults
+    from kubegen._builders.workloads.deployment import Deployment
+    from kubegen._builders.workloads.env import (
+        ConfigMapKey,
+        Downward,
+        FieldRef,
+        ResourceRef,
+        SecretKey,
+    )
+    from kubegen._builders.workloads.jobs import CronJob, Job
+    from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
+    from kubegen._builders.workloads.resources import Resources
+    from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
+    from kubegen._builders.workloads.volumes import (
+        Claim,
+        ConfigFiles,
+        DownwardFiles,
+        EmptyDir,
+        HostPath,
+        Mount,
+        SecretFiles,
+    )
+    from kubegen._errors import (
+        ConflictError,
+        KubegenError,
+        OutputError,
+        PolicyError,
+        StackLoadError,
+        ValidationError,
+    )
+    from kubegen._manifests import ManifestObject
+    from kubegen._origin import Origin
+    from kubegen._stack import Stack, StackWaiver
+    from kubegen._values import ImageRef
+
+# Public name -> the module defining it; kept equal to the TYPE_CHECKING imports by a test.
+_LAZY: dict[str, str] = {
+    "ArgoApplication": "kubegen._builders.gitops",
+    "ArgoApplicationSet": "kubegen._builders.gitops",
+    "Builder": "kubegen._builders.base",
+    "Claim": "kubegen._builders.workloads.volumes",
+    "ClusterDNS": "kubegen._builders.network.defaults",
+    "ClusterRole": "kubegen._builders.rbac.roles",
+    "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
+    "ConfigFiles": "kubegen._builders.workloads.volumes",
+    "ConfigMap": "kubegen._builders.config",
+    "ConfigMapKey": "kubegen._builders.workloads.env",
+    "ConflictError": "kubegen._errors",
+    "Container": "kubegen._builders.workloads.container",
+    "CronJob": "kubegen._builders.workloads.jobs",
+    "DaemonSet": "kubegen._builders.workloads.daemonset",
+    "Deployment": "kubegen._builders.workloads.deployment",
+    "Downward": "kubegen._builders.workloads.env",
+    "DownwardFiles": "kubegen._builders.workloads.volumes",
+    "EgressRule": "kubegen._builders.network.policy",
+    "EmptyDir": "kubegen._builders.workloads.volumes",
+    "ExecProbe": "kubegen._builders.workloads.probes",
+    "ExternalSecret": "kubegen._builders.secrets",
+    "FieldRef": "kubegen._builders.workloads.env",
+    "FluxGitRepository": "kubegen._builders.gitops",
+    "FluxHealthCheck": "kubegen._builders.gitops",
+    "FluxKustomization": "kubegen._builders.gitops",
+    "Group": "kubegen._builders.rbac.refs",
+    "GrpcProbe": "kubegen._builders.workloads.probes",
+    "HostPath": "kubegen._builders.workloads.volumes",
+    "HttpProbe": "kubegen._builders.workloads.probes",
+    "IPBlock": "kubegen._builders.network.policy",
+    "ImageRef": "kubegen._values",
+    "IngressRule": "kubegen._builders.network.policy",
+    "Job": "kubegen._builders.workloads.jobs",
+    "KubegenError": "kubegen._errors",
+    "LabelSelector": "kubegen._builders.network.selectors",
+    "LabelSelectorRequirement": "kubegen._builders.network.selectors",
+    "Manifest": "kubegen._builders.core",
+    "ManifestObject": "kubegen._manifests",
+    "Mount": "kubegen._builders.workloads.volumes",
+    "Namespace": "kubegen._builders.core",
+    "NetworkDefaults": "kubegen._builders.network.defaults",
+    "NetworkPolicy": "kubegen._builders.network.policy",
+    "NetworkPolicyPeer": "kubegen._builders.network.policy",
+    "NetworkPolicyPort": "kubegen._builders.network.policy",
+    "Origin": "kubegen._origin",
+    "OutputError": "kubegen._errors",
+    "PolicyError": "kubegen._errors",
+    "Port": "kubegen._builders.workloads.container",
+    "RemoteKey": "kubegen._builders.secrets",
+    "Resource": "kubegen._builders.base",
+    "ResourceRef": "kubegen._builders.workloads.env",
+    "Resources": "kubegen._builders.workloads.resources",
+    "Role": "kubegen._builders.rbac.roles",
+    "RoleBinding": "kubegen._builders.rbac.bindings",
+    "RoleRef": "kubegen._builders.rbac.refs",
+    "Rule": "kubegen._builders.rbac.rules",
+    "SealedSecret": "kubegen._builders.secrets",
+    "Secret": "kubegen._builders.secrets",
+    "SecretFiles": "kubegen._builders.workloads.volumes",
+    "SecretKey": "kubegen._builders.workloads.env",
+    "SecretRef": "kubegen._builders.secrets",
+    "Service": "kubegen._builders.service",
+    "ServiceAccount": "kubegen._builders.rbac.accounts",
+    "ServiceAccountRef": "kubegen._builders.rbac.refs",
+    "ServicePort": "kubegen._builders.service",
+    "Stack": "kubegen._stack",
+    "StackDefaults": "kubegen._builders.workloads.defaults",
+    "StackLoadError": "kubegen._errors",
+    "StackWaiver": "kubegen._stack",
+    "StatefulSet": "kubegen._builders.workloads.statefulset",
+    "TcpProbe": "kubegen._builders.workloads.probes",
+    "Template": "kubegen._builders.config",
+    "User": "kubegen._builders.rbac.refs",
+    "ValidationError": "kubegen._errors",
+    "VolumeClaim": "kubegen._builders.workloads.statefulset",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kubegen' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

@@ -1,15 +1,19 @@
 """Shortcuts taken for speed behave exactly like the plain code they replace.
 
 Each test names the optimisation it guards: per-instance private state without a default
-factory, the origin path cache, deferred pydantic schema building.
+factory, the origin path cache, deferred pydantic schema building, lazy public names.
 """
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import kubegen
 from kubegen import ConfigMap, Stack, ValidationError
 from kubegen import _origin as origin_module
 from kubegen._origin import display_path, set_base_dir
@@ -69,6 +73,53 @@ def test_deferred_models_still_validate_on_first_use() -> None:
     stack = Stack("shop", namespace="shop")
     stack.add(ConfigMap("settings", data={"a": "1"}))
     assert [obj.kind for obj in stack.objects()][:2] == ["Namespace", "ConfigMap"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _type_checking_imports() -> dict[str, str]:
+    tree = ast.parse((ROOT / "kubegen" / "__init__.py").read_text())
+    block = next(
+        node for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+    )
+    return {
+        alias.name: str(node.module)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_lazy_names_match_the_type_checking_imports() -> None:
+    """Type checkers read the TYPE_CHECKING block, runtime reads _LAZY: they must agree."""
+    static = _type_checking_imports()
+    assert static == kubegen._LAZY
+    assert set(static) == set(kubegen.__all__) - {"__version__"}
+
+
+def test_every_public_name_is_listed_and_loads() -> None:
+    assert set(kubegen.__all__) <= set(dir(kubegen))
+    for name, module in kubegen._LAZY.items():
+        value = getattr(kubegen, name)
+        assert value is getattr(sys.modules[module], name)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        kubegen.Nope  # noqa: B018
+
+
+def test_import_kubegen_loads_no_builder_or_dependency() -> None:
+    """``import kubegen`` (every CLI start, every stack) pays for nothing it does not use."""
+    code = (
+        "import sys, kubegen\n"
+        "heavy = [m for m in sys.modules if m.startswith(('kubegen._', 'pydantic', 'jinja2',"
+        " 'jsonschema', 'typer', 'ruamel'))]\n"
+        "print(heavy)"
+    )
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 def _line() -> int:

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-import jinja2
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder, Resource
@@ -90,6 +89,8 @@ class Template(Builder):
 
     def render(self) -> str:
         """The rendered text; undefined variables and syntax errors name file and line."""
+        import jinja2  # here, not at the top: it costs ~50 ms and most stacks never use it
+
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.path.parent)),
             undefined=jinja2.StrictUndefined,

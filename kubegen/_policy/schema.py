@@ -15,18 +15,14 @@ Kinds Kubernetes does not serve (custom resources such as Argo CD ``Application`
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError as SchemaError
-from referencing import Registry, Resource
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject, group_of
@@ -36,6 +32,11 @@ from kubegen._policy.fastschema import Check, compile_schema
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, I, rule
 from kubegen._policy.rules import show
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid object (it costs ~0.1 s)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaError
+    from referencing import Registry
 
 __all__ = [
     "check_for",
@@ -55,8 +56,16 @@ MAX_ERRORS_PER_OBJECT = 10
 _extra_schemas: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-def _schema_root() -> Traversable:
-    return files("kubernetes_validate").joinpath("kubernetes-json-schema")
+def _schema_root() -> Path:
+    """The bundled schemas, found without importing kubernetes_validate (which loads PyYAML,
+    jsonschema and certifi)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
+        raise ValidationError(
+            "Unable to validate schemas: the kubernetes-validate package is not installed",
+            fix="pip install kubernetes-validate",
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 @cache
@@ -97,11 +106,20 @@ class _VersionSchemas:
     kinds: dict[tuple[str, str, str], str]
     groups: frozenset[str]
     recursive: frozenset[str]
-    registry: Registry[Any]
+    meta_schema: str | None
     inlined: dict[str, Any] = field(default_factory=dict)
     schemas: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     validators: dict[tuple[str, str], Draft202012Validator | None] = field(default_factory=dict)
     checks: dict[tuple[str, str], Check | None] = field(default_factory=dict)
+
+    @cached_property
+    def registry(self) -> Registry[Any]:
+        """The definitions as a ``referencing`` registry (for recursive ``$ref``), built on the
+        first jsonschema validator only."""
+        from referencing import Registry, Resource
+
+        stripped = {"$defs": _strip(self.defs), "$id": DEFS_ID, "$schema": self.meta_schema}
+        return Resource.from_contents(stripped) @ Registry()
 
     def inline(self, node: Any, *, top: bool = False) -> Any:
         """``node`` with ``$ref`` replaced by the definitions (recursive ones stay refs)."""
@@ -181,14 +199,12 @@ def _load(version: tuple[int, int]) -> _VersionSchemas:
         if len(gvks) == 1:  # meta types (DeleteOptions, WatchEvent) list dozens; skip them
             gvk = gvks[0]
             kinds[(gvk["group"], gvk["version"], gvk["kind"])] = name
-    stripped = {"$defs": _strip(defs), "$id": DEFS_ID, "$schema": document.get("$schema")}
-    registry: Registry[Any] = Resource.from_contents(stripped) @ Registry()
     return _VersionSchemas(
         defs=defs,
         kinds=kinds,
         groups=frozenset(group for group, _, _ in kinds),
         recursive=_recursive(defs),
-        registry=registry,
+        meta_schema=document.get("$schema"),
     )
 
 
@@ -210,6 +226,8 @@ def validator_for(
     schemas = _load(version)
     key = (api_version, kind)
     if key not in schemas.validators:
+        from jsonschema import Draft202012Validator
+
         schema = schema_for(version, api_version, kind)
         validator = None
         if schema is not None:
@@ -238,6 +256,8 @@ def register_schema(api_version: str, kind: str, schema: Mapping[str, Any]) -> N
     Use it for custom resources whose CRD is not part of the rendered object set; a CRD in the
     set is picked up automatically.
     """
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(dict(schema))
     _extra_schemas[(api_version, kind)] = dict(schema)
 
@@ -325,6 +345,12 @@ def _explain(error: SchemaError) -> Iterator[tuple[str, str]]:
         yield path, error.message if len(error.message) <= 160 else error.message[:157] + "..."
 
 
+def _custom_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
+
+
 def _validate(validator: Draft202012Validator, obj: ManifestObject, label: str) -> Iterator[Hit]:
     errors = sorted(validator.iter_errors(obj.body), key=lambda e: [str(p) for p in e.path])
     for count, error in enumerate(errors):
@@ -355,7 +381,7 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
     version = schema_version(ctx.kubernetes_version)
     schemas, custom = _load(version), _crd_schemas(ctx)
     label = f"Kubernetes {version[0]}.{version[1]}"
-    compiled: dict[tuple[str, str], tuple[Draft202012Validator, Check | None]] = {}
+    compiled: dict[tuple[str, str], Check | None] = {}
     for obj in ctx.objects:
         if not obj.api_version or not obj.kind:
             yield Hit(obj, "apiVersion", "apiVersion and kind are required")
@@ -368,11 +394,10 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
                 yield from _validate(validator, obj, label)
         elif (key := (obj.api_version, obj.kind)) in custom:
             if key not in compiled:
-                schema = custom[key]
-                compiled[key] = (Draft202012Validator(schema), compile_schema(schema, {}))
-            validator, check = compiled[key]
+                compiled[key] = compile_schema(custom[key], {})
+            check = compiled[key]
             if check is None or not check(obj.body):
-                yield from _validate(validator, obj, f"{obj.kind} CRD")
+                yield from _validate(_custom_validator(custom[key]), obj, f"{obj.kind} CRD")
         elif group_of(obj.api_version) in schemas.groups and not removed_in_target(
             ctx, obj.api_version, obj.kind
         ):
