@@ -2,7 +2,8 @@
 
 Jinja2 renders *file contents* (an nginx.conf, an app config), never manifest structure. Templates
 use ``StrictUndefined``: a variable the template uses but was not given is an error naming the
-template file, line and variable, not an empty string in production. Relative paths are resolved
+template file, line and variable, not an empty string in production. Block tags own their
+line (``trim_blocks``/``lstrip_blocks``), so ``{% for %}`` leaves no blank lines. Relative paths are resolved
 against the folder of the stack file that builds the ConfigMap (or the Template), so a stack
 renders the same from any working directory. Everything is read and rendered when the builder
 is created, so errors point at that line.
@@ -94,6 +95,8 @@ class Template(Builder):
             loader=jinja2.FileSystemLoader(str(self.path.parent)),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
             autoescape=False,
         )
         source = _read(self.path, "template")
