@@ -3,10 +3,10 @@
 Jinja2 renders *file contents* (an nginx.conf, an app config), never manifest structure. Templates
 use ``StrictUndefined``: a variable the template uses but was not given is an error naming the
 template file, line and variable, not an empty string in production. Block tags own their
-line (``trim_blocks``/``lstrip_blocks``), so ``{% for %}`` leaves no blank lines. Relative paths are resolved
-against the folder of the stack file that builds the ConfigMap (or the Template), so a stack
-renders the same from any working directory. Everything is read and rendered when the builder
-is created, so errors point at that line.
+line (``trim_blocks``/``lstrip_blocks``), so ``{% for %}`` leaves no blank lines. Relative
+paths are resolved against the folder of the stack file that builds the ConfigMap (or the
+Template), so a stack renders the same from any working directory. Everything is read and
+rendered when the builder is created, so errors point at that line.
 """
 
 from __future__ import annotations
