@@ -95,7 +95,11 @@ class Service(Resource):
                 f"allow_external is set but type={self.type!r} is not external",
                 fix="drop allow_external",
             )
-        self.service_ports()
+        if not self.service_ports() and self.type != "Headless":
+            raise InvalidValue(
+                f"a {self.type} Service needs at least one port, and the target declares none",
+                fix="declare a port on the workload, or use type='Headless'",
+            )
         return self
 
     def service_ports(self) -> list[dict[str, Any]]:

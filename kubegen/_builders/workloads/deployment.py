@@ -181,6 +181,7 @@ class Deployment(ReplicatedWorkload):
         """
         from kubegen._builders.service import Service
 
+        options.setdefault("namespace", self.namespace)
         service = Service(  # type: ignore[call-arg,misc]
             name or self.name,
             target=self,

@@ -26,7 +26,7 @@ import hashlib
 from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Resource
 from kubegen._builders.config import ConfigMap
@@ -105,6 +105,8 @@ class PodWorkload(Workload):
     allow_host_path: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
+    _derived_opt_outs: set[str] = PrivateAttr(default_factory=set)
+
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
 
@@ -133,6 +135,11 @@ class PodWorkload(Workload):
         except ValidationError as exc:
             exc.resource = resource
             raise
+
+    @field_validator("component")
+    @classmethod
+    def _component_label(cls, component: str | None) -> str | None:
+        return None if component is None else check_label_value(component)
 
     @model_validator(mode="after")
     def _check_pod(self) -> PodWorkload:
@@ -262,20 +269,27 @@ class PodWorkload(Workload):
             with contextlib.suppress(InvalidValue):
                 labels[VERSION_LABEL] = check_label_value(tag)
         if self.component is not None:
-            labels[COMPONENT_LABEL] = check_label_value(self.component)
+            labels[COMPONENT_LABEL] = self.component
         return labels
 
     def prepare(self) -> StackDefaults:
-        """Apply stack-level checks and record opt-outs before metadata is rendered."""
+        """Apply stack-level checks and record opt-outs before metadata is rendered.
+
+        Opt-outs derived from fields are recomputed on every render, so a field changed after
+        a render never leaves a stale annotation behind.
+        """
         defaults = self.defaults
         self._check_probe_rule(defaults)
-        for what, reason in self._pod_opt_outs():
-            self.opt_out(what, reason)
+        derived = list(self._pod_opt_outs())
         for _, name, container in self.pod_containers():
-            for what, reason in container.opt_outs(name, defaults):
-                self.opt_out(what, reason)
+            derived.extend(container.opt_outs(name, defaults))
         if defaults.allow_no_probes and self._unprobed(defaults):
-            self.opt_out("no-probes", defaults.allow_no_probes)
+            derived.append(("no-probes", defaults.allow_no_probes))
+        for what in self._derived_opt_outs:
+            self._opt_outs.pop(what, None)
+        for what, reason in derived:
+            self.opt_out(what, reason)
+        self._derived_opt_outs = {what for what, _ in derived}
         return defaults
 
     def _pod_opt_outs(self) -> list[tuple[str, str]]:
@@ -347,7 +361,7 @@ class PodWorkload(Workload):
         if init:
             spec["initContainers"] = init
         spec["containers"] = main
-        volumes = self._volumes(mounts)
+        volumes = self._volumes(mounts, fs_group="fsGroup" in spec["securityContext"])
         if projected:
             volumes.append(self._token_volume())
         if volumes:
@@ -419,10 +433,10 @@ class PodWorkload(Workload):
         """Mounts the pod adds to a container: the projected API token for non-init ones."""
         return (token_mount,) if token_mount is not None and role != "init" else ()
 
-    def _volumes(self, mounts: list[PlannedMount]) -> list[dict[str, Any]]:
+    def _volumes(self, mounts: list[PlannedMount], *, fs_group: bool) -> list[dict[str, Any]]:
         volumes: dict[str, dict[str, Any]] = {}
         for mount in mounts:
-            volume = mount.source.volume()
+            volume = mount.source.volume(fs_group=fs_group)
             if volume is None or self._provided_volume(mount):
                 continue
             seen = volumes.setdefault(volume["name"], volume)

@@ -4,7 +4,7 @@
 The pod template collects the sources of all its containers into ``volumes``, one per distinct
 source, named after what they hold (``config-settings``, ``secret-db``); a source used twice is
 one volume. ConfigMap and Secret files are read-only and default to mode 0440 so the pod's
-``fsGroup`` (not "other") can read them. Only volume types the ``restricted`` Pod Security
+``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types the ``restricted`` Pod Security
 profile allows are offered; :class:`HostPath` needs the workload's ``allow_host_path``.
 """
 
@@ -20,7 +20,8 @@ from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret, SecretSource
 from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity
 
-_FILE_MODE = 0o440
+GROUP_MODE = 0o440  # owner and the pod's fsGroup
+WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
 
 
 def volume_slug(text: str, limit: int = 63) -> str:
@@ -41,8 +42,8 @@ class VolumeSource(Builder):
     def default_name(self) -> str:
         raise NotImplementedError
 
-    def volume(self) -> dict[str, Any] | None:
-        """The pod's ``volumes`` entry; None when the controller provides it (claim templates)."""
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
+        """The pod's ``volumes`` entry; ``fs_group`` tells whether the pod sets an fsGroup."""
         raise NotImplementedError
 
     def read_only(self) -> bool:
@@ -60,18 +61,24 @@ def _items(items: dict[str, str] | None) -> list[dict[str, str]] | None:
     return [{"key": key, "path": path} for key, path in items.items()]
 
 
+def _mode(mode: int | None, fs_group: bool) -> int:
+    if mode is not None:
+        return mode
+    return GROUP_MODE if fs_group else WORLD_MODE
+
+
 class ConfigFiles(VolumeSource):
     """A ConfigMap's keys as files (KiA: config mounted as files, updated in place).
 
     Args:
         config: a stack :class:`~kubegen.ConfigMap` (hashed into the pod template) or a name.
         items: key → relative file path, to mount only some keys; default all keys.
-        mode: file mode (defaults to 0o440).
+        mode: file mode (defaults to 0o440, or 0o444 when the pod has no fsGroup).
     """
 
     config: ConfigMap | DNSSubdomain
     items: dict[str, str] | None = None
-    mode: int = Field(default=_FILE_MODE, ge=0, le=0o777)
+    mode: int | None = Field(default=None, ge=0, le=0o777)
 
     def __init__(self, config: ConfigMap | str, /, **data: Any) -> None:
         Builder.__init__(self, config=config, **data)
@@ -94,8 +101,8 @@ class ConfigFiles(VolumeSource):
                 )
         return self
 
-    def volume(self) -> dict[str, Any]:
-        source: dict[str, Any] = {"name": self.config_name, "defaultMode": self.mode}
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        source: dict[str, Any] = {"name": self.config_name, "defaultMode": _mode(self.mode, fs_group)}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "configMap": source}
@@ -113,12 +120,12 @@ class SecretFiles(VolumeSource):
         secret: a :class:`~kubegen.SecretRef`, ``Secret``, ``ExternalSecret``, ``SealedSecret``
             or a Secret name.
         items: key → relative file path; default all keys.
-        mode: file mode (defaults to 0o440: owner and the pod's fsGroup).
+        mode: file mode (defaults to 0o440: owner and the pod's fsGroup; 0o444 without one).
     """
 
     secret: SecretSource | DNSSubdomain
     items: dict[str, str] | None = None
-    mode: int = Field(default=_FILE_MODE, ge=0, le=0o777)
+    mode: int | None = Field(default=None, ge=0, le=0o777)
 
     def __init__(self, secret: SecretSource | str, /, **data: Any) -> None:
         Builder.__init__(self, secret=secret, **data)
@@ -130,8 +137,8 @@ class SecretFiles(VolumeSource):
     def default_name(self) -> str:
         return volume_slug(f"secret-{self.secret_name}")
 
-    def volume(self) -> dict[str, Any]:
-        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": self.mode}
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": _mode(self.mode, fs_group)}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "secret": source}
@@ -162,7 +169,7 @@ class EmptyDir(VolumeSource):
     def read_only(self) -> bool:
         return False
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         source: dict[str, Any] = {}
         if self.memory:
             source["medium"] = "Memory"
@@ -189,7 +196,7 @@ class Claim(VolumeSource):
     def read_only(self) -> bool:
         return False
 
-    def volume(self) -> dict[str, Any] | None:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
         return {"name": self.volume_name(), "persistentVolumeClaim": {"claimName": self.claim}}
 
 
@@ -218,7 +225,7 @@ class DownwardFiles(VolumeSource):
     def default_name(self) -> str:
         return "podinfo"
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         items = [
             {"path": field, "fieldRef": {"fieldPath": f"metadata.{field}"}}
             for field, wanted in (("labels", self.labels), ("annotations", self.annotations))
@@ -248,7 +255,7 @@ class HostPath(VolumeSource):
     def default_name(self) -> str:
         return volume_slug(f"host-{self.path}")
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         return {"name": self.volume_name(), "hostPath": {"path": self.path, "type": self.type}}
 
 
