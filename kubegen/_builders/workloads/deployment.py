@@ -182,7 +182,8 @@ class Deployment(ReplicatedWorkload):
         from kubegen._builders.service import Service
 
         options.setdefault("namespace", self.namespace)
-        service = Service(  # type: ignore[call-arg,misc]
+        build: Any = Service  # positional name: see Resource.__init__
+        service: Service = build(
             name or self.name,
             target=self,
             ports=list(ports) or list(self.named_ports()),

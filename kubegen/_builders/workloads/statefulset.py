@@ -197,7 +197,8 @@ class StatefulSet(ReplicatedWorkload):
 
     def headless_service(self) -> Service:
         """The governing Service: ``clusterIP: None`` over all named ports."""
-        service = Service(  # type: ignore[call-arg,misc]
+        build: Any = Service  # positional name: see Resource.__init__
+        service: Service = build(
             self.service_name,
             target=self,
             type="Headless",

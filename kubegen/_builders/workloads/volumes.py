@@ -4,8 +4,9 @@
 The pod template collects the sources of all its containers into ``volumes``, one per distinct
 source, named after what they hold (``config-settings``, ``secret-db``); a source used twice is
 one volume. ConfigMap and Secret files are read-only and default to mode 0440 so the pod's
-``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types the ``restricted`` Pod Security
-profile allows are offered; :class:`HostPath` needs the workload's ``allow_host_path``.
+``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types
+the ``restricted`` Pod Security profile allows are offered; :class:`HostPath` needs the
+workload's ``allow_host_path``.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ class ConfigFiles(VolumeSource):
         return self
 
     def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
-        source: dict[str, Any] = {"name": self.config_name, "defaultMode": _mode(self.mode, fs_group)}
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"name": self.config_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "configMap": source}
@@ -138,7 +140,8 @@ class SecretFiles(VolumeSource):
         return volume_slug(f"secret-{self.secret_name}")
 
     def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
-        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": _mode(self.mode, fs_group)}
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "secret": source}
