@@ -23,6 +23,11 @@ from kubegen._builders.gitops import (
     FluxHealthCheck,
     FluxKustomization,
 )
+from kubegen._builders.rbac.accounts import ServiceAccount
+from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
+from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
+from kubegen._builders.rbac.roles import ClusterRole, Role
+from kubegen._builders.rbac.rules import Rule
 from kubegen._builders.secrets import (
     ExternalSecret,
     RemoteKey,
@@ -75,6 +80,8 @@ __all__ = [
     "ArgoApplicationSet",
     "Builder",
     "Claim",
+    "ClusterRole",
+    "ClusterRoleBinding",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",
@@ -92,6 +99,7 @@ __all__ = [
     "FluxGitRepository",
     "FluxHealthCheck",
     "FluxKustomization",
+    "Group",
     "GrpcProbe",
     "HostPath",
     "HttpProbe",
@@ -110,12 +118,18 @@ __all__ = [
     "Resource",
     "ResourceRef",
     "Resources",
+    "Role",
+    "RoleBinding",
+    "RoleRef",
+    "Rule",
     "SealedSecret",
     "Secret",
     "SecretFiles",
     "SecretKey",
     "SecretRef",
     "Service",
+    "ServiceAccount",
+    "ServiceAccountRef",
     "ServicePort",
     "Stack",
     "StackDefaults",
@@ -124,6 +138,7 @@ __all__ = [
     "StatefulSet",
     "TcpProbe",
     "Template",
+    "User",
     "ValidationError",
     "VolumeClaim",
     "__version__",

@@ -18,6 +18,7 @@ from kubegen import (
     HttpProbe,
     Job,
     Port,
+    Rule,
     SealedSecret,
     Secret,
     SecretFiles,
@@ -25,7 +26,6 @@ from kubegen import (
     Stack,
     ValidationError,
 )
-from kubegen._relations import ApiAccess
 
 SEALED = "Ag" + "B" * 202
 
@@ -44,7 +44,7 @@ def test_no_token_without_api_access() -> None:
 def test_granted_workload_automounts_token() -> None:
     stack = Stack("shop", namespace="shop")
     job = stack.add(Job("task", image=TAGGED))
-    job.grant({"resources": ["configmaps"], "verbs": ["get"]})
+    job.grant(Rule.read("configmaps"))
     objects = objects_by_kind(stack)
     assert pod_spec(objects[("Job", "task")])["automountServiceAccountToken"] is True
     assert objects[("ServiceAccount", "task")]["automountServiceAccountToken"] is False
@@ -55,7 +55,7 @@ def test_projected_token_when_expiry_or_audience_asked() -> None:
     job = stack.add(
         Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
     )
-    job._api_access = ApiAccess(expiration_seconds=900, audience="vault")
+    job.grant(Rule.read("configmaps"), expiration_seconds=900, audience="vault")
     pod = pod_spec(objects_by_kind(stack)[("Job", "task")])
     assert pod["automountServiceAccountToken"] is False
     (volume,) = pod["volumes"]

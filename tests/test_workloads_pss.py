@@ -30,6 +30,7 @@ from kubegen import (
     Job,
     Port,
     Resources,
+    Rule,
     SecretFiles,
     SecretRef,
     Stack,
@@ -38,7 +39,6 @@ from kubegen import (
     TcpProbe,
     VolumeClaim,
 )
-from kubegen._relations import ApiAccess
 
 SETTINGS = ConfigMap("settings", data={"LEVEL": "info", "app.conf": "x=1"})
 SOURCES: dict[str, Any] = {
@@ -146,9 +146,9 @@ def _stack(workload: Any, access: str, defaults: StackDefaults) -> Stack:
     stack = Stack("shop", namespace="shop", defaults=defaults)
     stack.add(workload)
     if access == "grant":
-        workload.grant({"resources": ["configmaps"], "verbs": ["get"]})
+        workload.grant(Rule.read("configmaps"))
     elif access == "projected":
-        workload._api_access = ApiAccess(expiration_seconds=600, audience="vault")
+        workload.grant(Rule.read("configmaps"), expiration_seconds=600, audience="vault")
     return stack
 
 

@@ -140,3 +140,4 @@ app.command()(init)
 def main() -> None:
     """Console-script entry point."""
     app()
+from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
