@@ -40,6 +40,11 @@ from kubegen import (
     VolumeClaim,
 )
 
+try:  # the API schemas (a dependency of the policy layer) double-check every object
+    import kubernetes_validate
+except ImportError:  # pragma: no cover - the PSS check below still runs
+    kubernetes_validate = None
+
 SETTINGS = ConfigMap("settings", data={"LEVEL": "info", "app.conf": "x=1"})
 SOURCES: dict[str, Any] = {
     "/etc/app": ConfigFiles(SETTINGS),
@@ -152,7 +157,7 @@ def _stack(workload: Any, access: str, defaults: StackDefaults) -> Stack:
     return stack
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     workloads(),
     st.sampled_from(["none", "grant", "projected"]),
@@ -166,6 +171,9 @@ def test_every_workload_meets_pss_restricted(workload: Any, access: str,
     assert len(pods) == 1
     body = pods[0].body
     assert violations(body) == []
+    if kubernetes_validate is not None:  # and every object is valid for the API server
+        for obj in stack.objects():
+            kubernetes_validate.validate(obj.body, "1.33", strict=True)
     assert "annotations" not in body["metadata"] or not any(
         key.startswith("kubegen.dev/opt-out-") for key in body["metadata"]["annotations"]
     )
