@@ -79,3 +79,13 @@ def test_schema_check_is_not_vacuous() -> None:
     job.body["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = "no"
     with pytest.raises(kv.ValidationError):
         kv.validate(job.body, VERSION, strict=True)
+
+
+def test_example_shop_passes_the_hardening_rules() -> None:
+    """No policy rule fires on the defaults; only network isolation (its own issue) may."""
+    from kubegen._policy.engine import lint
+
+    report = lint(build_shop("prod").objects(), profile="restricted")
+    network_rules = {"KG501", "KG502"}
+    blocking = {f.rule_id for f in report.findings if f.severity != "info"}
+    assert blocking <= network_rules
