@@ -151,8 +151,10 @@ def test_probe_rule_opt_out_is_annotated() -> None:
 
 
 def test_shorthand_and_container_conflict() -> None:
-    with pytest.raises(ValidationError, match="container/containers is given too"):
+    with pytest.raises(ValidationError, match="container/containers is given too") as info:
         Deployment("api", image=IMAGE, container=Container(image=IMAGE))
+    assert info.value.origin is not None
+    assert info.value.origin.file.endswith("test_workloads_deployment.py")
 
 
 def test_shorthand_error_names_deployment() -> None:

@@ -38,6 +38,7 @@ from kubegen._builders.workloads.env import ConfigMapKey, SecretKey
 from kubegen._builders.workloads.volumes import HostPath
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import (
     AnnotationMap,
     DNSSubdomain,
@@ -126,6 +127,7 @@ class PodWorkload(Workload):
                 f"{', '.join(sorted(fields))} describe a container, but container/containers "
                 "is given too",
                 resource=resource,
+                origin=capture(),
                 fix="put those fields into the Container(...) or drop container=",
             )
         if "port" in fields:
