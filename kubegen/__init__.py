@@ -23,6 +23,16 @@ from kubegen._builders.gitops import (
     FluxHealthCheck,
     FluxKustomization,
 )
+from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+from kubegen._builders.network.policy import (
+    EgressRule,
+    IngressRule,
+    IPBlock,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
 from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
@@ -80,6 +90,7 @@ __all__ = [
     "ArgoApplicationSet",
     "Builder",
     "Claim",
+    "ClusterDNS",
     "ClusterRole",
     "ClusterRoleBinding",
     "ConfigFiles",
@@ -92,6 +103,7 @@ __all__ = [
     "Deployment",
     "Downward",
     "DownwardFiles",
+    "EgressRule",
     "EmptyDir",
     "ExecProbe",
     "ExternalSecret",
@@ -103,13 +115,21 @@ __all__ = [
     "GrpcProbe",
     "HostPath",
     "HttpProbe",
+    "IPBlock",
     "ImageRef",
+    "IngressRule",
     "Job",
     "KubegenError",
+    "LabelSelector",
+    "LabelSelectorRequirement",
     "Manifest",
     "ManifestObject",
     "Mount",
     "Namespace",
+    "NetworkDefaults",
+    "NetworkPolicy",
+    "NetworkPolicyPeer",
+    "NetworkPolicyPort",
     "Origin",
     "OutputError",
     "PolicyError",

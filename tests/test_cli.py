@@ -36,15 +36,17 @@ def project(tmp_path: Path) -> Path:
 def test_render_writes_files_and_reports_each_stack(project: Path):
     result = run_cli("render", "stacks/prod", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "prod: output/prod: 4 created, 0 changed, 0 removed, 0 unchanged\n"
+    assert result.stdout == "prod: output/prod: 6 created, 0 changed, 0 removed, 0 unchanged\n"
     assert sorted(snapshot_tree(project / "output/prod")) == [
         "_cluster/namespace-demo.yaml",
         "demo/configmap-extra.yaml",
         "demo/configmap-settings.yaml",
+        "demo/networkpolicy-allow-dns.yaml",
+        "demo/networkpolicy-default-deny.yaml",
         "kustomization.yaml",
     ]
     again = run_cli("render", "stacks/prod", cwd=project)
-    assert again.stdout == "prod: output/prod: 0 created, 0 changed, 0 removed, 4 unchanged\n"
+    assert again.stdout == "prod: output/prod: 0 created, 0 changed, 0 removed, 6 unchanged\n"
 
 
 def test_check_and_diff_report_drift(project: Path):
@@ -70,7 +72,7 @@ def test_prune_removes_only_what_kubegen_wrote(project: Path):
     hand_made.write_text("kind: Note\n")
     write_stack(project, "prod", _good(extra=False))
     result = run_cli("render", "stacks/prod", cwd=project)
-    assert result.stdout == "prod: output/prod: 0 created, 1 changed, 1 removed, 2 unchanged\n"
+    assert result.stdout == "prod: output/prod: 0 created, 1 changed, 1 removed, 4 unchanged\n"
     assert not (project / "output/prod/demo/configmap-extra.yaml").exists()
     assert hand_made.read_text() == "kind: Note\n"
 
@@ -196,7 +198,7 @@ def test_cli_runner_in_process(project: Path, monkeypatch: pytest.MonkeyPatch):
     runner = CliRunner()
     result = runner.invoke(app, ["render", "stacks/prod"])
     assert result.exit_code == 0, result.output
-    assert "4 created" in result.output
+    assert "6 created" in result.output
     result = runner.invoke(app, ["check", "stacks/prod"])
     assert result.exit_code == 0
     result = runner.invoke(app, ["check", "stacks/nope"])

@@ -71,7 +71,8 @@ def test_kubectl_kustomize_builds_the_scaffolded_output(scaffolded: Path):
                            capture_output=True, text=True, timeout=60, check=False)
     assert built.returncode == 0, built.stderr
     kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(built.stdout) if doc)
-    assert kinds == ["ConfigMap", "LimitRange", "Namespace", "ResourceQuota"]
+    assert kinds == ["ConfigMap", "LimitRange", "Namespace", "NetworkPolicy", "NetworkPolicy",
+                     "ResourceQuota"]
 
 
 def test_scaffold_lints_clean(scaffolded: Path):

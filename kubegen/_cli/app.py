@@ -207,3 +207,4 @@ def main() -> None:
     """Console-script entry point."""
     app()
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
+from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
