@@ -149,6 +149,7 @@ class Stack:
 
     def objects(self) -> list[ManifestObject]:
         """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        self._adopt_used()
         out: list[ManifestObject] = []
         for res in self._implicit_resources() + self._resources:
             try:
@@ -159,6 +160,32 @@ class Stack:
         out.extend(derive_network(self))
         _refuse_duplicates(out)
         return out
+
+
+    def _adopt_used(self) -> None:
+        """Add the ConfigMaps and Secrets a pod uses that were never added on their own.
+
+        Passing a ``ConfigMap`` object to a workload says "this pod reads it", so the stack
+        renders it too (in the workload's namespace unless it names one); otherwise the pod
+        would wait forever for an object nothing creates.
+        """
+        members = {id(res) for res in self._resources}
+        for res in list(self._resources):
+            for used in res.used_objects():
+                if id(used) in members:
+                    continue
+                if used._stack is not None and used._stack is not self:
+                    raise ConflictError(
+                        f"uses {used.display}, which belongs to another Stack",
+                        origin=res.origin,
+                        resource=res.display,
+                        fix="build a separate object for each stack",
+                    )
+                if used.namespace is None and not used.cluster_scoped:
+                    used.namespace = res.namespace
+                used.attach(self)
+                self._resources.append(used)
+                members.add(id(used))
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

@@ -145,3 +145,22 @@ def test_rendering_is_idempotent(data):
     first = build()
     assert first == build()
     assert all(v.endswith(b"\n") and not v.endswith(b"\n\n") for v in first.values())
+
+
+def test_objects_a_pod_reads_are_rendered_even_when_never_added():
+    from kubegen import ConfigFiles, Deployment, HttpProbe
+
+    config = ConfigMap("app", data={"a.conf": "x=1"})
+    stack = Stack("s", namespace="apps")
+    stack.add(Deployment("web", image="ghcr.io/acme/web:1.0.0", port=8080,
+                         readiness=HttpProbe("/"), liveness=HttpProbe("/"),
+                         mounts={"/etc/app": ConfigFiles(config)}))
+    files = _render(stack)
+    assert "apps/configmap-app.yaml" in files
+    assert config.namespace == "apps"
+    other = Stack("t", namespace="t")
+    with pytest.raises(ConflictError, match="uses ConfigMap apps/app, which belongs to another"):
+        other.add(Deployment("web", image="ghcr.io/acme/web:1.0.0", port=8080,
+                             readiness=HttpProbe("/"), liveness=HttpProbe("/"),
+                             mounts={"/etc/app": ConfigFiles(config)}))
+        other.objects()

@@ -34,7 +34,6 @@ from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
 from kubegen._builders.workloads.container import Container, ContainerContext, PlannedMount
 from kubegen._builders.workloads.defaults import StackDefaults
-from kubegen._builders.workloads.env import ConfigMapKey, SecretKey
 from kubegen._builders.workloads.volumes import HostPath
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
@@ -472,20 +471,33 @@ class PodWorkload(Workload):
         ]
         return {"name": TOKEN_VOLUME, "projected": {"sources": sources}}
 
+    def used_objects(self) -> list[Resource]:
+        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.
+
+        The Stack renders each of them: a pod mounting a ConfigMap nobody renders would never
+        start.
+        """
+        found: list[Resource] = []
+        for _, name, container in self.pod_containers():
+            for mount in container.planned_mounts(name):
+                source = getattr(mount.source, "config", None) or getattr(
+                    mount.source, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+            for value in container.env.values():
+                source = getattr(value, "config", None) or getattr(value, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+        return found
+
     def checksums(self) -> dict[str, str]:
         """``<kind>.checksum.kubegen.dev/<name>: sha256`` per kubegen ConfigMap/Secret used."""
         found: dict[str, str] = {}
-        for _, name, container in self.pod_containers():
-            for mount in container.planned_mounts(name):
-                sums = mount.source.checksum()
-                if sums is not None:
-                    found[_checksum_key(sums[0], sums[1])] = sums[2]
-            for value in container.env.values():
-                if isinstance(value, ConfigMapKey) and isinstance(value.config, ConfigMap):
-                    found[_checksum_key("configmap", value.config.name)] = value.config.sha256()
-                secret = value.secret if isinstance(value, SecretKey) else None
-                if isinstance(secret, (Secret, SealedSecret)):
-                    found[_checksum_key("secret", secret.secret_name)] = secret.checksum()
+        for source in self.used_objects():
+            if isinstance(source, ConfigMap):
+                found[_checksum_key("configmap", source.name)] = source.sha256()
+            elif isinstance(source, (Secret, SealedSecret)):
+                found[_checksum_key("secret", source.secret_name)] = source.checksum()
         return found
 
     # -- owned objects ------------------------------------------------------------------------
