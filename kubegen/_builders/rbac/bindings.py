@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
-from kubegen._builders.base import Resource
 from kubegen._builders.rbac.accounts import ServiceAccount
-from kubegen._builders.rbac.catalog import RBAC_API_VERSION, RBAC_GROUP
+from kubegen._builders.rbac.catalog import RBAC_GROUP
+from kubegen._builders.rbac.guarded import Guarded
 from kubegen._builders.rbac.guards import (
     GUARDS,
     Guard,
-    Place,
     binding_findings,
-    check_allow,
     enforce,
 )
 from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
@@ -50,22 +48,12 @@ def subject_of(subject: Subject, default_namespace: str | None) -> dict[str, Any
     return subject.as_dict(default_namespace)
 
 
-class _Binding(Resource):
+class _Binding(Guarded):
     """What both bindings share: role, subjects, opt-outs, guard checks, rendering."""
 
-    api_version: ClassVar[str] = RBAC_API_VERSION
-    _stack_guards: ClassVar[tuple[Guard, ...]] = ()
 
     role: Role | ClusterRole | RoleRef
     subjects: tuple[Subject, ...]
-    allow: dict[str, str] = Field(default_factory=dict)
-
-    # How to opt out, when the object is derived from a grant rather than built by the user.
-    _hint: str | None = PrivateAttr(default=None)
-
-    def __init__(self, name: str, /, **data: Any) -> None:
-        super().__init__(name, **data)
-        self.check_guards()
 
     @field_validator("subjects", mode="before")
     @classmethod
@@ -86,18 +74,6 @@ class _Binding(Resource):
             raise InvalidValue("a binding needs at least one subject", fix="subjects=[...]")
         return subjects
 
-    @field_validator("allow")
-    @classmethod
-    def _check_allow(cls, allow: dict[str, str]) -> dict[str, str]:
-        return check_allow(allow)
-
-    def place(self) -> Place:
-        """How errors name this object and tell its author to opt out."""
-        return Place(
-            resource=self.display,
-            origin=self._origin,
-            how=self._hint or f"pass allow={{{{'{{guard}}': '<why>'}}}} to {self.kind}(…)",
-        )
 
     def subject_namespace(self) -> str | None:
         """The namespace of ServiceAccount subjects that name none."""
