@@ -70,7 +70,7 @@ def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.Monk
 def _run(example: Example) -> None:
     padded = "\n" * (example.line - 1) + example.source  # tracebacks show Markdown line numbers
     name = example.page.relative_to(example.page.parent.parent).as_posix()
-    exec(compile(padded, name, "exec"), {"__name__": "__docs__"})
+    exec(compile(padded, name, "exec", dont_inherit=True), {"__name__": "__docs__"})
 
 
 def test_harness_finds_blocks_and_reports_markdown_lines(tmp_path: Path):
