@@ -12,6 +12,8 @@ Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md`
 - A ```` ```yaml ```` block that starts with kubegen's generated-by header shows rendered output:
   it must be, byte for byte, one of the files the closest ```` ```python ```` block above it left
   in its variable ``files``. So shown YAML cannot drift from what kubegen renders either.
+- A ```` ```mermaid ```` block whose second line is ``%% kubegen graph: <env>`` must be exactly
+  what ``kubegen graph stacks/<env>`` prints for this repository's example stacks.
 - Snippets that must not run use another info string: ```` ```pycon ````, ```` ```console ````,
   ```` ```yaml ```` (without the header), ```` ```text ````.
 - Blocks run in-process with a temporary working directory (a block must not rely on the repo's
@@ -109,6 +111,32 @@ def _check_shown_yaml(example: Example, namespace: dict[str, Any]) -> None:
             f"{example.page.name}:{line}: this YAML is not what the example above renders; "
             "paste the current output"
         )
+
+
+_GRAPH = re.compile(
+    r"^```mermaid[ \t]*\n(flowchart LR\n  %% kubegen graph: (\S+)\n.*?)^```", re.M | re.S
+)
+GRAPHS = [
+    (page, env, body)
+    for page in sorted(DOCS.glob("*.md"))
+    for body, env in _GRAPH.findall(page.read_text(encoding="utf-8"))
+]
+
+
+def test_the_network_page_shows_the_example_graph():
+    assert [(page.name, env) for page, env, _ in GRAPHS] == [("network.md", "prod")]
+
+
+@pytest.mark.parametrize(
+    ("page", "env", "shown"), GRAPHS, ids=[f"{p.name}:{e}" for p, e, _ in GRAPHS]
+)
+def test_shown_graph_is_current(page: Path, env: str, shown: str):
+    from kubegen._cli.graph import Format, graph_text
+
+    stack = DOCS.parent / "stacks" / env
+    assert graph_text([stack], Format.mermaid) == shown, (
+        f"{page.name}: the graph of stacks/{env} changed; paste `kubegen graph stacks/{env}`"
+    )
 
 
 def test_harness_finds_blocks_and_reports_markdown_lines(tmp_path: Path):
