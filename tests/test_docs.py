@@ -14,6 +14,8 @@ Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md`
   in its variable ``files``. So shown YAML cannot drift from what kubegen renders either.
 - A ```` ```mermaid ```` block whose second line is ``%% kubegen graph: <env>`` must be exactly
   what ``kubegen graph stacks/<env>`` prints for this repository's example stacks.
+- A ```` ```console ```` block that starts with ``$ kubegen access stacks/<env>`` must show
+  exactly what that command prints in this repository.
 - Snippets that must not run use another info string: ```` ```pycon ````, ```` ```console ````,
   ```` ```yaml ```` (without the header), ```` ```text ````.
 - Blocks run in-process with a temporary working directory (a block must not rely on the repo's
@@ -136,6 +138,35 @@ def test_shown_graph_is_current(page: Path, env: str, shown: str):
     stack = DOCS.parent / "stacks" / env
     assert graph_text([stack], Format.mermaid) == shown, (
         f"{page.name}: the graph of stacks/{env} changed; paste `kubegen graph stacks/{env}`"
+    )
+
+
+_ACCESS = re.compile(r"^```console[ \t]*\n\$ kubegen access (stacks/\S+)\n(.*?)^```", re.M | re.S)
+ACCESS = [
+    (page, stack, body)
+    for page in sorted(DOCS.glob("*.md"))
+    for stack, body in _ACCESS.findall(page.read_text(encoding="utf-8"))
+]
+
+
+def test_the_rbac_page_shows_the_example_access_table():
+    assert [(page.name, stack) for page, stack, _ in ACCESS] == [("rbac.md", "stacks/prod")]
+
+
+@pytest.mark.parametrize(
+    ("page", "stack", "shown"), ACCESS, ids=[f"{p.name}:{s}" for p, s, _ in ACCESS]
+)
+def test_shown_access_table_is_current(
+    page: Path, stack: str, shown: str, monkeypatch: pytest.MonkeyPatch
+):
+    from typer.testing import CliRunner
+
+    from kubegen._cli.app import app
+
+    monkeypatch.chdir(DOCS.parent)
+    result = CliRunner().invoke(app, ["access", stack])
+    assert (result.exit_code, result.stdout) == (0, shown), (
+        f"{page.name}: `kubegen access {stack}` prints something else now; paste its output"
     )
 
 
