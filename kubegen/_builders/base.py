@@ -139,6 +139,19 @@ class Resource(Builder):
         if not self.cluster_scoped and self.namespace is None:
             self.namespace = stack.namespace
 
+    def require_namespace(self) -> str:
+        """The namespace of a namespaced object; having none is an error, never ``default``."""
+        if not self.namespace:
+            raise ValidationError(
+                "has no namespace, so it would land in whatever namespace kubectl defaults to",
+                resource=self.display,
+                origin=self._origin,
+                field="namespace",
+                fix="give the Stack a namespace (Stack(..., namespace='shop')) or pass "
+                "namespace='…' to this object",
+            )
+        return self.namespace
+
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():
@@ -164,8 +177,8 @@ class Resource(Builder):
     def metadata(self, *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The object's metadata with stack labels, its own labels and opt-out annotations."""
         meta: dict[str, Any] = {"name": self.name}
-        if not self.cluster_scoped and self.namespace:
-            meta["namespace"] = self.namespace
+        if not self.cluster_scoped:
+            meta["namespace"] = self.require_namespace()
         merged = dict(self._stack.labels) if self._stack is not None else {}
         merged.update(labels or {})
         merged.update(self.labels)

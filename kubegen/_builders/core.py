@@ -134,8 +134,8 @@ class Manifest(Resource):
         meta = dict(body["metadata"])
         if self.is_cluster_scoped:
             meta.pop("namespace", None)
-        elif self.namespace:
-            meta["namespace"] = self.namespace
+        else:
+            meta["namespace"] = self.require_namespace()
         labels = dict(self._stack.labels) if self._stack is not None else {}
         labels.update(meta.get("labels") or {})
         if labels:
