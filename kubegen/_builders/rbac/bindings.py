@@ -8,11 +8,12 @@ subjects) run when the binding is built.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Required, Unpack
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.catalog import RBAC_API_VERSION, RBAC_GROUP
 from kubegen._builders.rbac.guards import (
@@ -48,6 +49,12 @@ def subject_of(subject: Subject, default_namespace: str | None) -> dict[str, Any
             body["namespace"] = namespace
         return body
     return subject.as_dict(default_namespace)
+
+
+class BindingArgs(ResourceArgs, total=False):
+    role: Required[Role | ClusterRole | RoleRef]
+    subjects: Required[Sequence[Subject]]
+    allow: Mapping[str, str]
 
 
 class _Binding(Resource):
@@ -144,6 +151,9 @@ class RoleBinding(_Binding):
 
     kind: ClassVar[str] = "RoleBinding"
 
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
+
     @model_validator(mode="after")
     def _same_namespace(self) -> RoleBinding:
         role = self.role
@@ -174,6 +184,9 @@ class ClusterRoleBinding(_Binding):
     kind: ClassVar[str] = "ClusterRoleBinding"
     cluster_scoped: ClassVar[bool] = True
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
+
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("role")
     @classmethod

@@ -9,11 +9,12 @@ it is rendered; ``allow={"<guard>": "<reason>"}`` opts out, rendered as
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Unpack
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.rbac.catalog import RBAC_API_VERSION, scope_of
 from kubegen._builders.rbac.guards import (
     GUARDS,
@@ -26,6 +27,11 @@ from kubegen._builders.rbac.guards import (
 from kubegen._builders.rbac.rules import Rule
 from kubegen._manifests import ManifestObject
 from kubegen._values import InvalidValue, LabelMap
+
+
+class RuleSetArgs(ResourceArgs, total=False):
+    rules: Sequence[Rule]
+    allow: Mapping[str, str]
 
 
 class _RuleSet(Resource):
@@ -101,6 +107,9 @@ class Role(_RuleSet):
 
     kind: ClassVar[str] = "Role"
 
+    def __init__(self, name: str, /, **data: Unpack[RuleSetArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("rules")
     @classmethod
     def _namespaced_rules(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -136,6 +145,10 @@ def check_namespaced_rule(i: int, rule: Rule) -> None:
         )
 
 
+class ClusterRoleArgs(RuleSetArgs, total=False):
+    aggregate_from: Sequence[Mapping[str, str]]
+
+
 class ClusterRole(_RuleSet):
     """Rules without a namespace: bound per namespace by RoleBindings, or cluster-wide.
 
@@ -156,6 +169,9 @@ class ClusterRole(_RuleSet):
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
 
     aggregate_from: tuple[LabelMap, ...] = ()
+
+    def __init__(self, name: str, /, **data: Unpack[ClusterRoleArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("aggregate_from")
     @classmethod
