@@ -12,7 +12,8 @@ defines its own ``__init__(…, /, **data: Unpack[<Class>Args])``: the ``<Class>
 next to it lists each keyword with the type the builder *accepts* (``Mapping`` for dicts,
 ``Sequence`` for lists, ``DurationLike`` for durations…), and ``tests/test_signatures.py``
 compares it with ``model_fields`` so it cannot drift. At run time ``data`` is an ordinary dict:
-validation and error messages stay pydantic's and kubegen's.
+validation and error messages stay pydantic's and kubegen's. A subclass, including one in a
+user's stack, needs such an ``__init__`` of its own for the same reason.
 """
 
 from __future__ import annotations
