@@ -153,7 +153,7 @@ class Stack:
         for res in self._resources:
             if isinstance(res, Namespace) and res.name == self.namespace:
                 return []
-        ns = Namespace(self.namespace)  # type: ignore[call-arg]
+        ns = Namespace(self.namespace)
         ns._origin = self.origin
         ns.attach(self)
         return [ns]

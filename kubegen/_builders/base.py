@@ -3,13 +3,24 @@
 A *builder* is a pydantic model whose errors are turned into :class:`ValidationError` with the
 stack file and line that called it. A *resource* is a builder a :class:`Stack` can hold: it has a
 name, an optional namespace, and yields manifests.
+
+Signatures for type checkers: pydantic's metaclass is a ``dataclass_transform``, so mypy and
+pyright give every model class that does not define ``__init__`` itself a synthesized,
+keyword-only ``__init__`` built from its fields. That would hide the positional name and the
+workloads' container shorthand, and reject ``'30s'`` for a ``Duration``. So every public builder
+defines its own ``__init__(…, /, **data: Unpack[<Class>Args])``: the ``<Class>Args`` TypedDict
+next to it lists each keyword with the type the builder *accepts* (``Mapping`` for dicts,
+``Sequence`` for lists, ``DurationLike`` for durations…), and ``tests/test_signatures.py``
+compares it with ``model_fields`` so it cannot drift. At run time ``data`` is an ordinary dict:
+validation and error messages stay pydantic's and kubegen's. A subclass, including one in a
+user's stack, needs such an ``__init__`` of its own for the same reason.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -57,6 +68,18 @@ def convert_pydantic_error(
         field=_field_path(first["loc"]) or None,
         value=first.get("input"),
     )
+
+
+class NoArgs(TypedDict, total=False):
+    """No keyword arguments: for builders whose positional arguments are all there is."""
+
+
+class ResourceArgs(TypedDict, total=False):
+    """The keywords every :class:`Resource` takes; each resource's ``<Class>Args`` adds its own."""
+
+    namespace: str | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
 
 
 class Builder(BaseModel):
