@@ -7,7 +7,7 @@ manifest in a stable order, refusing duplicates with both origins named.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -23,6 +23,7 @@ from kubegen._relations import Connection, Grant
 from kubegen._values import InvalidValue, check_dns_label, check_labels
 
 R = TypeVar("R", bound=Resource)
+V = TypeVar("V")
 Profile = Literal["baseline", "restricted", "prod"]
 PROFILES: tuple[str, ...] = ("baseline", "restricted", "prod")
 
@@ -68,14 +69,11 @@ class Stack:
         defaults: StackDefaults | None = None,
     ) -> None:
         self.origin: Origin | None = capture()
-        try:
-            self.name = check_dns_label(name)
-            self.namespace = check_dns_label(namespace) if namespace is not None else None
-            self.labels = check_labels({**MANAGED_BY, **(labels or {})})
-        except InvalidValue as exc:
-            raise ValidationError(
-                exc.message, fix=exc.fix, origin=self.origin, resource=f"Stack {name}"
-            ) from None
+        self.name = self._checked("name", name, check_dns_label)
+        self.namespace = (
+            None if namespace is None else self._checked("namespace", namespace, check_dns_label)
+        )
+        self.labels = self._checked("labels", {**MANAGED_BY, **(labels or {})}, check_labels)
         if profile not in PROFILES:
             raise ValidationError(
                 f"unknown policy profile {profile!r}",
@@ -92,6 +90,19 @@ class Stack:
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
         self.grants: list[Grant] = []
+
+    def _checked(self, field: str, value: V, check: Callable[[V], V]) -> V:
+        try:
+            return check(value)
+        except InvalidValue as exc:
+            raise ValidationError(
+                exc.message,
+                fix=exc.fix,
+                origin=self.origin,
+                resource=f"Stack {getattr(self, 'name', value)}",
+                field=field,
+                value=value,
+            ) from None
 
     def __repr__(self) -> str:
         return f"Stack({self.name!r}, namespace={self.namespace!r}, resources={len(self)})"
@@ -142,13 +153,14 @@ class Stack:
         for res in self._resources:
             if isinstance(res, Namespace) and res.name == self.namespace:
                 return []
-        ns = Namespace(self.namespace)  # type: ignore[call-arg]
+        ns = Namespace(self.namespace)
         ns._origin = self.origin
         ns.attach(self)
         return [ns]
 
     def objects(self) -> list[ManifestObject]:
         """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        self._adopt_used()
         out: list[ManifestObject] = []
         for res in self._implicit_resources() + self._resources:
             try:
@@ -159,6 +171,32 @@ class Stack:
         out.extend(derive_network(self))
         _refuse_duplicates(out)
         return out
+
+
+    def _adopt_used(self) -> None:
+        """Add the ConfigMaps and Secrets a pod uses that were never added on their own.
+
+        Passing a ``ConfigMap`` object to a workload says "this pod reads it", so the stack
+        renders it too (in the workload's namespace unless it names one); otherwise the pod
+        would wait forever for an object nothing creates.
+        """
+        members = {id(res) for res in self._resources}
+        for res in list(self._resources):
+            for used in res.used_objects():
+                if id(used) in members:
+                    continue
+                if used._stack is not None and used._stack is not self:
+                    raise ConflictError(
+                        f"uses {used.display}, which belongs to another Stack",
+                        origin=res.origin,
+                        resource=res.display,
+                        fix="build a separate object for each stack",
+                    )
+                if used.namespace is None and not used.cluster_scoped:
+                    used.namespace = res.namespace
+                used.attach(self)
+                self._resources.append(used)
+                members.add(id(used))
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

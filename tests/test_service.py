@@ -97,3 +97,17 @@ def test_selector_service_needs_port_numbers() -> None:
 def test_target_or_selector() -> None:
     with pytest.raises(ValidationError, match="exactly one of target"):
         Service("api")
+
+
+def test_portless_target_needs_headless() -> None:
+    worker = Deployment("worker", image=IMAGE, allow_no_probes="batch worker")
+    with pytest.raises(ValidationError, match="needs at least one port"):
+        Service("worker", target=worker)
+    assert Service("worker", target=worker, type="Headless").service_ports() == []
+
+
+def test_expose_keeps_the_workload_namespace() -> None:
+    stack = Stack("shop", namespace="shop")
+    api = stack.add(Deployment("api", namespace="other", image=IMAGE, port=Port(80, name="http"),
+                               readiness=HttpProbe("/"), liveness=HttpProbe("/")))
+    assert api.expose().namespace == "other"

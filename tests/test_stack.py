@@ -145,3 +145,39 @@ def test_rendering_is_idempotent(data):
     first = build()
     assert first == build()
     assert all(v.endswith(b"\n") and not v.endswith(b"\n\n") for v in first.values())
+
+
+def test_objects_a_pod_reads_are_rendered_even_when_never_added():
+    from kubegen import ConfigFiles, Deployment, HttpProbe
+
+    config = ConfigMap("app", data={"a.conf": "x=1"})
+    stack = Stack("s", namespace="apps")
+    stack.add(Deployment("web", image="ghcr.io/acme/web:1.0.0", port=8080,
+                         readiness=HttpProbe("/"), liveness=HttpProbe("/"),
+                         mounts={"/etc/app": ConfigFiles(config)}))
+    files = _render(stack)
+    assert "apps/configmap-app.yaml" in files
+    assert config.namespace == "apps"
+    other = Stack("t", namespace="t")
+    with pytest.raises(ConflictError, match="uses ConfigMap apps/app, which belongs to another"):
+        other.add(Deployment("web", image="ghcr.io/acme/web:1.0.0", port=8080,
+                             readiness=HttpProbe("/"), liveness=HttpProbe("/"),
+                             mounts={"/etc/app": ConfigFiles(config)}))
+        other.objects()
+
+
+def test_namespaced_object_without_any_namespace_is_an_error():
+    stack = Stack("s")
+    stack.add(ConfigMap("settings"))
+    with pytest.raises(ValidationError) as info:
+        stack.objects()
+    assert "ConfigMap settings: field 'namespace': has no namespace" in str(info.value)
+    loose = Stack("t")
+    loose.add(Manifest({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}))
+    with pytest.raises(ValidationError, match="has no namespace"):
+        loose.objects()
+
+
+def test_stack_argument_errors_name_the_argument():
+    with pytest.raises(ValidationError, match=r"Stack s: field 'namespace' = 'Shop_NS': must be"):
+        Stack("s", namespace="Shop_NS")

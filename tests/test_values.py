@@ -9,11 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubegen import Container, ImageRef, Port, Resources, Service, ValidationError
+from kubegen import (
+    Container,
+    Deployment,
+    ImageRef,
+    Port,
+    Resources,
+    Service,
+    ValidationError,
+)
 from kubegen._values import (
     InvalidValue,
     check_dns1035_label,
     check_env_name,
+    check_label_key,
+    check_label_value,
     check_port_name,
     check_port_number,
     check_reason,
@@ -44,6 +54,8 @@ DIGEST = "sha256:" + "ab" * 32
         ("0", "0"),
         ("512Ki", "512Ki"),
         ("0.5Ki", "512"),
+        ("1E", "1E"),
+        ("3000P", "3E"),
     ],
 )
 def test_quantity_normalised(given: str | float, canonical: str) -> None:
@@ -230,3 +242,37 @@ def test_reason_must_be_a_sentence(bad: object) -> None:
 
 def test_reason_whitespace_collapsed() -> None:
     assert check_reason("  needs\n  host   network ") == "needs host network"
+
+
+@pytest.mark.parametrize("key", ["app", "app.kubernetes.io/name", "example.com/a_b.c-d"])
+def test_label_keys_accepted(key: str) -> None:
+    assert check_label_key(key) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("Example.com/app", "invalid prefix"),
+        ("/app", "invalid prefix"),
+        ("example.com/", "name part must be 1-63"),
+        ("-app", "name part must be 1-63"),
+        ("a" * 64, "name part must be 1-63"),
+    ],
+)
+def test_label_keys_rejected(key: str, message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        check_label_key(key)
+
+
+@pytest.mark.parametrize("value", ["-x", "x" * 64, "a b"])
+def test_label_values_rejected(value: str) -> None:
+    with pytest.raises(InvalidValue) as info:
+        check_label_value(value)
+    assert "at most 63" in str(info.value)
+
+
+def test_label_rejection_names_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        Deployment("api", image="a/b:1", allow_no_probes="x", pod_labels={"team": "a b"})
+    assert info.value.field == "pod_labels"
+    assert "label value 'a b'" in str(info.value)

@@ -151,8 +151,10 @@ def test_probe_rule_opt_out_is_annotated() -> None:
 
 
 def test_shorthand_and_container_conflict() -> None:
-    with pytest.raises(ValidationError, match="container/containers is given too"):
+    with pytest.raises(ValidationError, match="container/containers is given too") as info:
         Deployment("api", image=IMAGE, container=Container(image=IMAGE))
+    assert info.value.origin is not None
+    assert info.value.origin.file.endswith("test_workloads_deployment.py")
 
 
 def test_shorthand_error_names_deployment() -> None:
@@ -161,3 +163,56 @@ def test_shorthand_error_names_deployment() -> None:
     assert info.value.resource == "Deployment api"
     assert info.value.field == "image"
     assert "registry/repository:tag" in str(info.value)
+
+
+def test_recreate_strategy() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(_api(strategy="Recreate"))
+    assert objects_by_kind(stack)[("Deployment", "api")]["spec"]["strategy"] == {
+        "type": "Recreate"
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"max_surge": 0, "max_unavailable": "0%"}, "could never progress"),
+        ({"max_surge": "120%"}, "percentage like '25%'"),
+        ({"max_disruptions": 0}, "blocks every node drain"),
+        ({"replicas": -1}, "greater than or equal to 0"),
+    ],
+)
+def test_rollout_values_rejected(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _api(**fields)
+
+
+def test_replicas_floor_refuses_fewer() -> None:
+    stack = Stack("shop", namespace="shop", defaults=StackDefaults(replicas=2, min_replicas=2))
+    stack.add(_api(replicas=1))
+    with pytest.raises(ValidationError) as info:
+        stack.objects()
+    assert info.value.field == "replicas" and "floor" in str(info.value)
+
+
+def test_probe_policy_all_covers_portless_containers() -> None:
+    stack = Stack("shop", namespace="shop", defaults=StackDefaults(probes="all"))
+    stack.add(Deployment("worker", image=IMAGE))
+    with pytest.raises(ValidationError, match="worker serve traffic"):
+        stack.objects()
+    relaxed = Stack("shop", namespace="shop")
+    relaxed.add(Deployment("worker", image=IMAGE))
+    assert ("Deployment", "worker") in objects_by_kind(relaxed)
+
+
+def test_custom_disruption_budget() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(_api(replicas=4, max_disruptions="50%"))
+    assert objects_by_kind(stack)[("PodDisruptionBudget", "api")]["spec"]["maxUnavailable"] == (
+        "50%"
+    )
+
+
+def test_stack_defaults_validation() -> None:
+    with pytest.raises(ValidationError, match="below min_replicas"):
+        StackDefaults(replicas=1, min_replicas=2)

@@ -18,6 +18,7 @@ from kubegen import (
     HttpProbe,
     Job,
     Port,
+    Rule,
     SealedSecret,
     Secret,
     SecretFiles,
@@ -25,7 +26,6 @@ from kubegen import (
     Stack,
     ValidationError,
 )
-from kubegen._relations import ApiAccess
 
 SEALED = "Ag" + "B" * 202
 
@@ -44,7 +44,7 @@ def test_no_token_without_api_access() -> None:
 def test_granted_workload_automounts_token() -> None:
     stack = Stack("shop", namespace="shop")
     job = stack.add(Job("task", image=TAGGED))
-    job.grant({"resources": ["configmaps"], "verbs": ["get"]})
+    job.grant(Rule.read("configmaps"))
     objects = objects_by_kind(stack)
     assert pod_spec(objects[("Job", "task")])["automountServiceAccountToken"] is True
     assert objects[("ServiceAccount", "task")]["automountServiceAccountToken"] is False
@@ -55,7 +55,7 @@ def test_projected_token_when_expiry_or_audience_asked() -> None:
     job = stack.add(
         Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
     )
-    job._api_access = ApiAccess(expiration_seconds=900, audience="vault")
+    job.grant(Rule.read("configmaps"), expiration_seconds=900, audience="vault")
     pod = pod_spec(objects_by_kind(stack)[("Job", "task")])
     assert pod["automountServiceAccountToken"] is False
     (volume,) = pod["volumes"]
@@ -247,3 +247,32 @@ def test_port_clash_across_containers_rejected() -> None:
     with pytest.raises(ValidationError, match="declared by two containers"):
         Job("task", image=TAGGED, ports=[8080],
             sidecars=[Container(name="side", image=TAGGED, ports=[8080])])
+
+
+def test_file_mode_follows_fs_group() -> None:
+    from kubegen import StackDefaults
+
+    mounts = {"/etc/a": ConfigFiles("cfg"), "/run/s": SecretFiles("sec", mode=0o400)}
+    with_group = pod_spec(_job(Stack("a", namespace="a"), mounts=mounts))["volumes"]
+    assert with_group[0]["configMap"]["defaultMode"] == 0o440
+    assert with_group[1]["secret"]["defaultMode"] == 0o400
+    no_group = Stack("b", namespace="b", defaults=StackDefaults(fs_group=None))
+    volumes = pod_spec(_job(no_group, mounts=mounts))["volumes"]
+    assert "fsGroup" not in pod_spec(objects_by_kind(no_group)[("Job", "task")])["securityContext"]
+    assert volumes[0]["configMap"]["defaultMode"] == 0o444
+    assert volumes[1]["secret"]["defaultMode"] == 0o400
+
+
+def test_opt_outs_follow_field_changes() -> None:
+    stack = Stack("shop", namespace="shop")
+    job = stack.add(Job("task", image=TAGGED, allow_host_network="debugging"))
+    assert "kubegen.dev/opt-out-host-network" in objects_by_kind(stack)[("Job", "task")][
+        "metadata"]["annotations"]
+    job.allow_host_network = None
+    assert "annotations" not in objects_by_kind(stack)[("Job", "task")]["metadata"]
+
+
+def test_component_label_checked() -> None:
+    with pytest.raises(ValidationError) as info:
+        Job("task", image=TAGGED, component="not a label!")
+    assert info.value.field == "component" and "label value" in str(info.value)

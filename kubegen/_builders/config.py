@@ -2,10 +2,11 @@
 
 Jinja2 renders *file contents* (an nginx.conf, an app config), never manifest structure. Templates
 use ``StrictUndefined``: a variable the template uses but was not given is an error naming the
-template file, line and variable, not an empty string in production. Relative paths are resolved
-against the folder of the stack file that builds the ConfigMap (or the Template), so a stack
-renders the same from any working directory. Everything is read and rendered when the builder
-is created, so errors point at that line.
+template file, line and variable, not an empty string in production. Block tags own their
+line (``trim_blocks``/``lstrip_blocks``), so ``{% for %}`` leaves no blank lines. Relative
+paths are resolved against the folder of the stack file that builds the ConfigMap (or the
+Template), so a stack renders the same from any working directory. Everything is read and
+rendered when the builder is created, so errors point at that line.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._manifests import ManifestObject
 from kubegen._origin import _prefixes
 from kubegen._values import InvalidValue
@@ -61,6 +63,11 @@ def _read(path: Path, what: str) -> str:
         ) from None
 
 
+class TemplateArgs(TypedDict, total=False):
+    values: Mapping[str, Any]
+    key: str | None
+
+
 class Template(Builder):
     """A Jinja2 template rendered into one ConfigMap key.
 
@@ -74,7 +81,7 @@ class Template(Builder):
     values: dict[str, Any] = Field(default_factory=dict)
     key: str | None = None
 
-    def __init__(self, path: Path | str, /, **data: Any) -> None:
+    def __init__(self, path: Path | str, /, **data: Unpack[TemplateArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     @field_validator("path", mode="before")
@@ -95,6 +102,8 @@ class Template(Builder):
             loader=jinja2.FileSystemLoader(str(self.path.parent)),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
             autoescape=False,
         )
         source = _read(self.path, "template")
@@ -131,6 +140,13 @@ def _template_line(tb: TracebackType | None) -> int | None:
     return line
 
 
+class ConfigMapArgs(ResourceArgs, total=False):
+    data: Mapping[str, str]
+    files: Sequence[Path | str]
+    templates: Sequence[Template]
+    immutable: bool
+
+
 class ConfigMap(Resource):
     """Non-secret configuration, as ``key: text`` pairs; keys render sorted.
 
@@ -156,6 +172,9 @@ class ConfigMap(Resource):
     files: list[Path] = Field(default_factory=list)
     templates: list[Template] = Field(default_factory=list)
     immutable: bool = False
+
+    def __init__(self, name: str, /, **data: Unpack[ConfigMapArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("files", mode="before")
     @classmethod

@@ -8,19 +8,19 @@ subjects) run when the binding is built.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Required, Unpack
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import ResourceArgs
 from kubegen._builders.rbac.accounts import ServiceAccount
-from kubegen._builders.rbac.catalog import RBAC_API_VERSION, RBAC_GROUP
+from kubegen._builders.rbac.catalog import RBAC_GROUP
+from kubegen._builders.rbac.guarded import Guarded
 from kubegen._builders.rbac.guards import (
     GUARDS,
     Guard,
-    Place,
     binding_findings,
-    check_allow,
     enforce,
 )
 from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
@@ -50,22 +50,22 @@ def subject_of(subject: Subject, default_namespace: str | None) -> dict[str, Any
     return subject.as_dict(default_namespace)
 
 
-class _Binding(Resource):
+class BindingArgs(ResourceArgs, total=False):
+    role: Required[Role | ClusterRole | RoleRef]
+    subjects: Required[Sequence[Subject]]
+    allow: Mapping[str, str]
+
+
+class _Binding(Guarded):
     """What both bindings share: role, subjects, opt-outs, guard checks, rendering."""
 
-    api_version: ClassVar[str] = RBAC_API_VERSION
-    _stack_guards: ClassVar[tuple[Guard, ...]] = ()
+    def __init__(self, name: str, /, **data: Any) -> None:  # keeps the positional name typed
+        super().__init__(name, **data)
+
+
 
     role: Role | ClusterRole | RoleRef
     subjects: tuple[Subject, ...]
-    allow: dict[str, str] = Field(default_factory=dict)
-
-    # How to opt out, when the object is derived from a grant rather than built by the user.
-    _hint: str | None = PrivateAttr(default=None)
-
-    def __init__(self, name: str, /, **data: Any) -> None:
-        super().__init__(name, **data)
-        self.check_guards()
 
     @field_validator("subjects", mode="before")
     @classmethod
@@ -86,18 +86,6 @@ class _Binding(Resource):
             raise InvalidValue("a binding needs at least one subject", fix="subjects=[...]")
         return subjects
 
-    @field_validator("allow")
-    @classmethod
-    def _check_allow(cls, allow: dict[str, str]) -> dict[str, str]:
-        return check_allow(allow)
-
-    def place(self) -> Place:
-        """How errors name this object and tell its author to opt out."""
-        return Place(
-            resource=self.display,
-            origin=self._origin,
-            how=self._hint or f"pass allow={{{{'{{guard}}': '<why>'}}}} to {self.kind}(…)",
-        )
 
     def subject_namespace(self) -> str | None:
         """The namespace of ServiceAccount subjects that name none."""
@@ -144,6 +132,9 @@ class RoleBinding(_Binding):
 
     kind: ClassVar[str] = "RoleBinding"
 
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
+
     @model_validator(mode="after")
     def _same_namespace(self) -> RoleBinding:
         role = self.role
@@ -174,6 +165,9 @@ class ClusterRoleBinding(_Binding):
     kind: ClassVar[str] = "ClusterRoleBinding"
     cluster_scoped: ClassVar[bool] = True
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
+
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("role")
     @classmethod

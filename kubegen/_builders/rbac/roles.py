@@ -9,17 +9,17 @@ it is rendered; ``allow={"<guard>": "<reason>"}`` opts out, rendered as
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Unpack
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
-from kubegen._builders.base import Resource
-from kubegen._builders.rbac.catalog import RBAC_API_VERSION, scope_of
+from kubegen._builders.base import ResourceArgs
+from kubegen._builders.rbac.catalog import scope_of
+from kubegen._builders.rbac.guarded import Guarded
 from kubegen._builders.rbac.guards import (
     GUARDS,
     Guard,
-    Place,
-    check_allow,
     enforce,
     rule_findings,
 )
@@ -28,35 +28,21 @@ from kubegen._manifests import ManifestObject
 from kubegen._values import InvalidValue, LabelMap
 
 
-class _RuleSet(Resource):
+class RuleSetArgs(ResourceArgs, total=False):
+    rules: Sequence[Rule]
+    allow: Mapping[str, str]
+
+
+class _RuleSet(Guarded):
     """What Role and ClusterRole share: rules, opt-outs, guard checks, rendering."""
 
-    api_version: ClassVar[str] = RBAC_API_VERSION
-    # Guards whose verdict needs the whole stack; checked by the stack pass, not here.
-    _stack_guards: ClassVar[tuple[Guard, ...]] = ()
+    def __init__(self, name: str, /, **data: Any) -> None:  # keeps the positional name typed
+        super().__init__(name, **data)
+
+
 
     rules: tuple[Rule, ...] = ()
-    allow: dict[str, str] = Field(default_factory=dict)
 
-    # How to opt out, when the object is derived from a grant rather than built by the user.
-    _hint: str | None = PrivateAttr(default=None)
-
-    def __init__(self, name: str, /, **data: Any) -> None:
-        super().__init__(name, **data)
-        self.check_guards()
-
-    @field_validator("allow")
-    @classmethod
-    def _check_allow(cls, allow: dict[str, str]) -> dict[str, str]:
-        return check_allow(allow)
-
-    def place(self) -> Place:
-        """How errors name this object and tell its author to opt out."""
-        return Place(
-            resource=self.display,
-            origin=self._origin,
-            how=self._hint or f"pass allow={{{{'{{guard}}': '<why>'}}}} to {self.kind}(…)",
-        )
 
     def rule_dicts(self) -> list[dict[str, Any]]:
         """The rules as Kubernetes writes them."""
@@ -101,6 +87,9 @@ class Role(_RuleSet):
 
     kind: ClassVar[str] = "Role"
 
+    def __init__(self, name: str, /, **data: Unpack[RuleSetArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("rules")
     @classmethod
     def _namespaced_rules(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -136,6 +125,10 @@ def check_namespaced_rule(i: int, rule: Rule) -> None:
         )
 
 
+class ClusterRoleArgs(RuleSetArgs, total=False):
+    aggregate_from: Sequence[Mapping[str, str]]
+
+
 class ClusterRole(_RuleSet):
     """Rules without a namespace: bound per namespace by RoleBindings, or cluster-wide.
 
@@ -156,6 +149,9 @@ class ClusterRole(_RuleSet):
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
 
     aggregate_from: tuple[LabelMap, ...] = ()
+
+    def __init__(self, name: str, /, **data: Unpack[ClusterRoleArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("aggregate_from")
     @classmethod

@@ -24,24 +24,32 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Resource
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
-from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
-from kubegen._builders.workloads.container import Container, ContainerContext, PlannedMount
+from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
+from kubegen._builders.workloads.container import (
+    Container,
+    ContainerContext,
+    ContainerOptions,
+    PlannedMount,
+    Port,
+)
 from kubegen._builders.workloads.defaults import StackDefaults
-from kubegen._builders.workloads.env import ConfigMapKey, SecretKey
 from kubegen._builders.workloads.volumes import HostPath
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import (
     AnnotationMap,
     DNSSubdomain,
     Duration,
+    DurationLike,
     InvalidValue,
     LabelMap,
     Reason,
@@ -58,6 +66,38 @@ DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
 SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
 
 Role = Literal["init", "sidecar", "main"]
+
+
+class ShorthandArgs(ContainerOptions, total=False):
+    """The single-container shorthand: a Container's keywords (but ``name``) plus ``port``."""
+
+    image: str
+    port: Port | int
+
+
+class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
+    container: Container | None
+    containers: Sequence[Container]
+    init_containers: Sequence[Container]
+    sidecars: Sequence[Container]
+    run_as_user: int | None
+    run_as_group: int | None
+    fs_group: int | None
+    seccomp_profile: str | None
+    service_links: bool
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Mapping[str, Any]]
+    priority_class: str | None
+    termination_grace: DurationLike | None
+    component: str | None
+    pod_labels: Mapping[str, str]
+    pod_annotations: Mapping[str, str]
+    allow_run_as_root: str | None
+    allow_host_network: str | None
+    allow_host_pid: str | None
+    allow_host_ipc: str | None
+    allow_host_path: str | None
+    allow_unconfined_seccomp: str | None
 
 
 class PodWorkload(Workload):
@@ -105,6 +145,8 @@ class PodWorkload(Workload):
     allow_host_path: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
+    _derived_opt_outs: set[str] = PrivateAttr(default_factory=set)
+
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
 
@@ -124,6 +166,7 @@ class PodWorkload(Workload):
                 f"{', '.join(sorted(fields))} describe a container, but container/containers "
                 "is given too",
                 resource=resource,
+                origin=capture(),
                 fix="put those fields into the Container(...) or drop container=",
             )
         if "port" in fields:
@@ -133,6 +176,11 @@ class PodWorkload(Workload):
         except ValidationError as exc:
             exc.resource = resource
             raise
+
+    @field_validator("component")
+    @classmethod
+    def _component_label(cls, component: str | None) -> str | None:
+        return None if component is None else check_label_value(component)
 
     @model_validator(mode="after")
     def _check_pod(self) -> PodWorkload:
@@ -262,20 +310,27 @@ class PodWorkload(Workload):
             with contextlib.suppress(InvalidValue):
                 labels[VERSION_LABEL] = check_label_value(tag)
         if self.component is not None:
-            labels[COMPONENT_LABEL] = check_label_value(self.component)
+            labels[COMPONENT_LABEL] = self.component
         return labels
 
     def prepare(self) -> StackDefaults:
-        """Apply stack-level checks and record opt-outs before metadata is rendered."""
+        """Apply stack-level checks and record opt-outs before metadata is rendered.
+
+        Opt-outs derived from fields are recomputed on every render, so a field changed after
+        a render never leaves a stale annotation behind.
+        """
         defaults = self.defaults
         self._check_probe_rule(defaults)
-        for what, reason in self._pod_opt_outs():
-            self.opt_out(what, reason)
+        derived = list(self._pod_opt_outs())
         for _, name, container in self.pod_containers():
-            for what, reason in container.opt_outs(name, defaults):
-                self.opt_out(what, reason)
+            derived.extend(container.opt_outs(name, defaults))
         if defaults.allow_no_probes and self._unprobed(defaults):
-            self.opt_out("no-probes", defaults.allow_no_probes)
+            derived.append(("no-probes", defaults.allow_no_probes))
+        for what in self._derived_opt_outs:
+            self._opt_outs.pop(what, None)
+        for what, reason in derived:
+            self.opt_out(what, reason)
+        self._derived_opt_outs = {what for what, _ in derived}
         return defaults
 
     def _pod_opt_outs(self) -> list[tuple[str, str]]:
@@ -347,7 +402,7 @@ class PodWorkload(Workload):
         if init:
             spec["initContainers"] = init
         spec["containers"] = main
-        volumes = self._volumes(mounts)
+        volumes = self._volumes(mounts, fs_group="fsGroup" in spec["securityContext"])
         if projected:
             volumes.append(self._token_volume())
         if volumes:
@@ -419,10 +474,10 @@ class PodWorkload(Workload):
         """Mounts the pod adds to a container: the projected API token for non-init ones."""
         return (token_mount,) if token_mount is not None and role != "init" else ()
 
-    def _volumes(self, mounts: list[PlannedMount]) -> list[dict[str, Any]]:
+    def _volumes(self, mounts: list[PlannedMount], *, fs_group: bool) -> list[dict[str, Any]]:
         volumes: dict[str, dict[str, Any]] = {}
         for mount in mounts:
-            volume = mount.source.volume()
+            volume = mount.source.volume(fs_group=fs_group)
             if volume is None or self._provided_volume(mount):
                 continue
             seen = volumes.setdefault(volume["name"], volume)
@@ -456,20 +511,33 @@ class PodWorkload(Workload):
         ]
         return {"name": TOKEN_VOLUME, "projected": {"sources": sources}}
 
+    def used_objects(self) -> list[Resource]:
+        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.
+
+        The Stack renders each of them: a pod mounting a ConfigMap nobody renders would never
+        start.
+        """
+        found: list[Resource] = []
+        for _, name, container in self.pod_containers():
+            for mount in container.planned_mounts(name):
+                source = getattr(mount.source, "config", None) or getattr(
+                    mount.source, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+            for value in container.env.values():
+                source = getattr(value, "config", None) or getattr(value, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+        return found
+
     def checksums(self) -> dict[str, str]:
         """``<kind>.checksum.kubegen.dev/<name>: sha256`` per kubegen ConfigMap/Secret used."""
         found: dict[str, str] = {}
-        for _, name, container in self.pod_containers():
-            for mount in container.planned_mounts(name):
-                sums = mount.source.checksum()
-                if sums is not None:
-                    found[_checksum_key(sums[0], sums[1])] = sums[2]
-            for value in container.env.values():
-                if isinstance(value, ConfigMapKey) and isinstance(value.config, ConfigMap):
-                    found[_checksum_key("configmap", value.config.name)] = value.config.sha256()
-                secret = value.secret if isinstance(value, SecretKey) else None
-                if isinstance(secret, (Secret, SealedSecret)):
-                    found[_checksum_key("secret", secret.secret_name)] = secret.checksum()
+        for source in self.used_objects():
+            if isinstance(source, ConfigMap):
+                found[_checksum_key("configmap", source.name)] = source.sha256()
+            elif isinstance(source, (Secret, SealedSecret)):
+                found[_checksum_key("secret", source.secret_name)] = source.checksum()
         return found
 
     # -- owned objects ------------------------------------------------------------------------

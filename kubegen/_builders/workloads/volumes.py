@@ -4,23 +4,26 @@
 The pod template collects the sources of all its containers into ``volumes``, one per distinct
 source, named after what they hold (``config-settings``, ``secret-db``); a source used twice is
 one volume. ConfigMap and Secret files are read-only and default to mode 0440 so the pod's
-``fsGroup`` (not "other") can read them. Only volume types the ``restricted`` Pod Security
-profile allows are offered; :class:`HostPath` needs the workload's ``allow_host_path``.
+``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types
+the ``restricted`` Pod Security profile allows are offered; :class:`HostPath` needs the
+workload's ``allow_host_path``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret, SecretSource
-from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity
+from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity, QuantityLike
 
-_FILE_MODE = 0o440
+GROUP_MODE = 0o440  # owner and the pod's fsGroup
+WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
 
 
 def volume_slug(text: str, limit: int = 63) -> str:
@@ -29,10 +32,18 @@ def volume_slug(text: str, limit: int = 63) -> str:
     return slug[:limit].strip("-") or "root"
 
 
+class VolumeSourceArgs(TypedDict, total=False):
+    name: str | None
+
+
 class VolumeSource(Builder):
     """Base of mountable sources. ``name`` overrides the derived volume name."""
 
     name: DNSLabel | None = None
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
 
     def volume_name(self) -> str:
         """The name of the pod volume this source becomes."""
@@ -41,8 +52,8 @@ class VolumeSource(Builder):
     def default_name(self) -> str:
         raise NotImplementedError
 
-    def volume(self) -> dict[str, Any] | None:
-        """The pod's ``volumes`` entry; None when the controller provides it (claim templates)."""
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
+        """The pod's ``volumes`` entry; ``fs_group`` tells whether the pod sets an fsGroup."""
         raise NotImplementedError
 
     def read_only(self) -> bool:
@@ -60,20 +71,31 @@ def _items(items: dict[str, str] | None) -> list[dict[str, str]] | None:
     return [{"key": key, "path": path} for key, path in items.items()]
 
 
+def _mode(mode: int | None, fs_group: bool) -> int:
+    if mode is not None:
+        return mode
+    return GROUP_MODE if fs_group else WORLD_MODE
+
+
+class ConfigFilesArgs(VolumeSourceArgs, total=False):
+    items: Mapping[str, str] | None
+    mode: int | None
+
+
 class ConfigFiles(VolumeSource):
     """A ConfigMap's keys as files (KiA: config mounted as files, updated in place).
 
     Args:
         config: a stack :class:`~kubegen.ConfigMap` (hashed into the pod template) or a name.
         items: key → relative file path, to mount only some keys; default all keys.
-        mode: file mode (defaults to 0o440).
+        mode: file mode (defaults to 0o440, or 0o444 when the pod has no fsGroup).
     """
 
     config: ConfigMap | DNSSubdomain
     items: dict[str, str] | None = None
-    mode: int = Field(default=_FILE_MODE, ge=0, le=0o777)
+    mode: int | None = Field(default=None, ge=0, le=0o777)
 
-    def __init__(self, config: ConfigMap | str, /, **data: Any) -> None:
+    def __init__(self, config: ConfigMap | str, /, **data: Unpack[ConfigFilesArgs]) -> None:
         Builder.__init__(self, config=config, **data)
 
     @property
@@ -94,8 +116,9 @@ class ConfigFiles(VolumeSource):
                 )
         return self
 
-    def volume(self) -> dict[str, Any]:
-        source: dict[str, Any] = {"name": self.config_name, "defaultMode": self.mode}
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"name": self.config_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "configMap": source}
@@ -106,6 +129,11 @@ class ConfigFiles(VolumeSource):
         return ("configmap", self.config.name, self.config.sha256())
 
 
+class SecretFilesArgs(VolumeSourceArgs, total=False):
+    items: Mapping[str, str] | None
+    mode: int | None
+
+
 class SecretFiles(VolumeSource):
     """A Secret's keys as files: how kubegen hands secrets to containers by default.
 
@@ -113,14 +141,14 @@ class SecretFiles(VolumeSource):
         secret: a :class:`~kubegen.SecretRef`, ``Secret``, ``ExternalSecret``, ``SealedSecret``
             or a Secret name.
         items: key → relative file path; default all keys.
-        mode: file mode (defaults to 0o440: owner and the pod's fsGroup).
+        mode: file mode (defaults to 0o440: owner and the pod's fsGroup; 0o444 without one).
     """
 
     secret: SecretSource | DNSSubdomain
     items: dict[str, str] | None = None
-    mode: int = Field(default=_FILE_MODE, ge=0, le=0o777)
+    mode: int | None = Field(default=None, ge=0, le=0o777)
 
-    def __init__(self, secret: SecretSource | str, /, **data: Any) -> None:
+    def __init__(self, secret: SecretSource | str, /, **data: Unpack[SecretFilesArgs]) -> None:
         Builder.__init__(self, secret=secret, **data)
 
     @property
@@ -130,8 +158,9 @@ class SecretFiles(VolumeSource):
     def default_name(self) -> str:
         return volume_slug(f"secret-{self.secret_name}")
 
-    def volume(self) -> dict[str, Any]:
-        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": self.mode}
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
         return {"name": self.volume_name(), "secret": source}
@@ -140,6 +169,11 @@ class SecretFiles(VolumeSource):
         if isinstance(self.secret, (Secret, SealedSecret)):
             return ("secret", self.secret.secret_name, self.secret.checksum())
         return None
+
+
+class EmptyDirArgs(VolumeSourceArgs, total=False):
+    size_limit: QuantityLike | None
+    memory: bool
 
 
 class EmptyDir(VolumeSource):
@@ -153,6 +187,9 @@ class EmptyDir(VolumeSource):
     size_limit: Quantity | None = None
     memory: bool = False
 
+    def __init__(self, /, **data: Unpack[EmptyDirArgs]) -> None:
+        super().__init__(**data)
+
     def default_name(self) -> str:
         raise InvalidValue(
             "an EmptyDir mounted through mounts= needs a name",
@@ -162,7 +199,7 @@ class EmptyDir(VolumeSource):
     def read_only(self) -> bool:
         return False
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         source: dict[str, Any] = {}
         if self.memory:
             source["medium"] = "Memory"
@@ -180,7 +217,7 @@ class Claim(VolumeSource):
 
     claim: DNSSubdomain
 
-    def __init__(self, claim: str, /, **data: Any) -> None:
+    def __init__(self, claim: str, /, **data: Unpack[VolumeSourceArgs]) -> None:
         Builder.__init__(self, claim=claim, **data)
 
     def default_name(self) -> str:
@@ -189,8 +226,13 @@ class Claim(VolumeSource):
     def read_only(self) -> bool:
         return False
 
-    def volume(self) -> dict[str, Any] | None:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
         return {"name": self.volume_name(), "persistentVolumeClaim": {"claimName": self.claim}}
+
+
+class DownwardFilesArgs(VolumeSourceArgs, total=False):
+    labels: bool
+    annotations: bool
 
 
 class DownwardFiles(VolumeSource):
@@ -205,6 +247,9 @@ class DownwardFiles(VolumeSource):
     labels: bool = True
     annotations: bool = True
 
+    def __init__(self, /, **data: Unpack[DownwardFilesArgs]) -> None:
+        super().__init__(**data)
+
     @field_validator("annotations")
     @classmethod
     def _something(cls, annotations: bool, info: Any) -> bool:
@@ -218,13 +263,22 @@ class DownwardFiles(VolumeSource):
     def default_name(self) -> str:
         return "podinfo"
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         items = [
             {"path": field, "fieldRef": {"fieldPath": f"metadata.{field}"}}
             for field, wanted in (("labels", self.labels), ("annotations", self.annotations))
             if wanted
         ]
         return {"name": self.volume_name(), "downwardAPI": {"items": items}}
+
+
+HostPathType = Literal[
+    "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket", "CharDevice", "BlockDevice"
+]
+
+
+class HostPathArgs(VolumeSourceArgs, total=False):
+    type: HostPathType
 
 
 class HostPath(VolumeSource):
@@ -237,19 +291,21 @@ class HostPath(VolumeSource):
     """
 
     path: str
-    type: Literal[
-        "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket", "CharDevice",
-        "BlockDevice",
-    ] = "Directory"
+    type: HostPathType = "Directory"
 
-    def __init__(self, path: str, /, **data: Any) -> None:
+    def __init__(self, path: str, /, **data: Unpack[HostPathArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     def default_name(self) -> str:
         return volume_slug(f"host-{self.path}")
 
-    def volume(self) -> dict[str, Any]:
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         return {"name": self.volume_name(), "hostPath": {"path": self.path, "type": self.type}}
+
+
+class MountArgs(TypedDict, total=False):
+    sub_path: str | None
+    read_only: bool | None
 
 
 class Mount(Builder):
@@ -265,7 +321,7 @@ class Mount(Builder):
     sub_path: str | None = None
     read_only: bool | None = None
 
-    def __init__(self, source: VolumeSource, /, **data: Any) -> None:
+    def __init__(self, source: AnySource, /, **data: Unpack[MountArgs]) -> None:
         Builder.__init__(self, source=source, **data)
 
 
