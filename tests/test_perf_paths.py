@@ -128,3 +128,18 @@ def _line() -> int:
     frame = inspect.currentframe()
     assert frame is not None and frame.f_back is not None
     return frame.f_back.f_lineno
+
+
+def test_of_kind_index_keeps_input_order() -> None:
+    """``LintContext.of_kind`` (indexed by kind) answers like filtering the objects in order."""
+    from kubegen._manifests import ManifestObject
+    from kubegen._policy.context import LintContext
+
+    kinds = ["Role", "Service", "Role", "RoleBinding", "Service", "ClusterRole", "Role"]
+    objects = tuple(
+        ManifestObject({"apiVersion": "v1", "kind": k, "metadata": {"name": f"o{i}"}})
+        for i, k in enumerate(kinds)
+    )
+    ctx = LintContext(objects=objects, kubernetes_version=(1, 33), profile="restricted")
+    for wanted in [("Role",), ("Role", "RoleBinding"), ("RoleBinding", "Role", "Role"), ("X",)]:
+        assert list(ctx.of_kind(*wanted)) == [o for o in objects if o.kind in wanted]

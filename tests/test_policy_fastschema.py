@@ -169,6 +169,52 @@ def test_integers_follow_jsonschema(value: Any, valid: bool) -> None:
     assert _agree(body) is valid
 
 
+TYPE_NAMES = ["string", "object", "array", "boolean", "null", "integer", "number"]
+KEYS = st.sampled_from(["a", "b", "c"])
+
+
+def _schemas(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "type": st.one_of(
+                st.sampled_from(TYPE_NAMES), st.lists(st.sampled_from(TYPE_NAMES), max_size=3)
+            ),
+            "properties": st.dictionaries(KEYS, inner, max_size=2),
+            "additionalProperties": st.one_of(st.booleans(), inner),
+            "required": st.lists(KEYS, max_size=2, unique=True),
+            "items": inner,
+            "enum": st.lists(st.sampled_from(["x", "y", ""]), min_size=1, max_size=2),
+            "oneOf": st.lists(inner, min_size=1, max_size=3),
+            "description": st.just("ignored"),
+        },
+    )
+
+
+SCHEMA = st.recursive(st.one_of(st.booleans(), st.just({})), _schemas, max_leaves=6)
+INSTANCE = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([1.0, 0.5]),
+        st.sampled_from(["x", "y", "", "z"]),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
+    max_leaves=6,
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(SCHEMA, st.lists(INSTANCE, min_size=1, max_size=4))
+def test_random_schemas_get_the_same_verdict(schema: Any, instances: list[Any]) -> None:
+    """Every combination of the supported keywords, against jsonschema itself."""
+    from jsonschema import Draft202012Validator
+
+    check = compile_schema(schema, {})
+    assert check is not None
+    validator = Draft202012Validator(schema)
+    for instance in instances:
+        assert check(instance) is validator.is_valid(instance), (schema, instance)
+
+
 def test_unsupported_keywords_fall_back() -> None:
     assert compile_schema({"type": "string", "pattern": "^a"}, {}) is None
     assert compile_schema({"$ref": "#/$defs/missing"}, {}) is None

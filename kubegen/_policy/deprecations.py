@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from kubegen._policy.context import LintContext
 from kubegen._policy.model import Hit, Levels
@@ -103,6 +104,7 @@ API_CHANGES: tuple[ApiChange, ...] = (
 )  # fmt: skip
 
 
+@cache  # a pure lookup in a fixed table, asked twice for every object of a render
 def find_change(api_version: str, kind: str) -> ApiChange | None:
     """The table entry for ``apiVersion``/``kind``, or ``None`` for a current API."""
     for change in API_CHANGES:

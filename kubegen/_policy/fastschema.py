@@ -110,40 +110,66 @@ class _Compiler:
         bad = _UNSUPPORTED.intersection(schema)
         if bad:
             raise Unsupported(", ".join(sorted(bad)))
+        names = _type_names(schema["type"]) if "type" in schema else None
         parts: list[Check] = []
-        if "type" in schema:
-            parts.append(_type_check(schema["type"]))
+        is_object = any(k in schema for k in ("properties", "additionalProperties", "required"))
+        if is_object:
+            parts.append(self._object(schema, names))  # checks the type too
+        if "items" in schema:  # checks the type too, unless the object check did
+            parts.append(_items_check(self.node(schema["items"]), None if is_object else names))
+        if names is not None and not is_object and "items" not in schema:
+            parts.append(_type_check(names))
         if "enum" in schema:
             parts.append(_enum_check(schema["enum"]))
-        if any(k in schema for k in ("properties", "additionalProperties", "required")):
-            parts.append(self._object(schema))
-        if "items" in schema:
-            parts.append(_items_check(self.node(schema["items"])))
         if "oneOf" in schema:
             parts.append(_one_of_check([self.node(s) for s in schema["oneOf"]]))
         if "$ref" in schema:
             parts.append(self.ref(schema["$ref"]))
         return _all(parts)
 
-    def _object(self, schema: dict[str, Any]) -> Check:
+    def _object(self, schema: dict[str, Any], names: tuple[str, ...] | None) -> Check:
+        """Object keywords, fused with the ``type`` check (one call per mapping, not three)."""
         props = {name: self.node(sub) for name, sub in (schema.get("properties") or {}).items()}
         extra_schema = schema.get("additionalProperties", True)
         extra: Check | None = None if extra_schema is True else self.node(extra_schema)
         required = tuple(schema.get("required") or ())
+        other = _type_check(names) if names is not None else _always  # for non-mappings
+        if names is not None and "object" not in names:
+            return other  # no mapping passes the type check; the object keywords never apply
+        get = props.get
 
-        def check(x: Any) -> bool:
-            if not isinstance(x, dict):
+        if extra is _never:  # the strict Kubernetes object: every key must be a property
+
+            def strict(x: Any) -> bool:
+                if not isinstance(x, dict):
+                    return other(x)
+                for key, value in x.items():
+                    sub = get(key)
+                    if sub is None or not sub(value):
+                        return False
+                for name in required:  # noqa: SIM110 - a loop beats all(<genexpr>) here
+                    if name not in x:
+                        return False
                 return True
+
+            return strict
+
+        def general(x: Any) -> bool:
+            if not isinstance(x, dict):
+                return other(x)
             for key, value in x.items():
-                sub = props.get(key)
+                sub = get(key)
                 if sub is None:
                     if extra is not None and not extra(value):
                         return False
                 elif not sub(value):
                     return False
-            return all(name in x for name in required)
+            for name in required:  # noqa: SIM110 - a loop beats all(<genexpr>) here
+                if name not in x:
+                    return False
+            return True
 
-        return check
+        return general
 
 
 def _all(parts: list[Check]) -> Check:
@@ -160,16 +186,23 @@ def _all(parts: list[Check]) -> Check:
 _TYPE_CACHE: dict[tuple[str, ...], Check] = {}
 
 
-def _type_check(value: Any) -> Check:
+def _type_names(value: Any) -> tuple[str, ...]:
     names = tuple(value) if isinstance(value, list) else (value,)
     if not all(isinstance(n, str) and n in _TYPES for n in names):
         raise Unsupported(f"type {value!r}")
+    return names
+
+
+def _type_check(names: tuple[str, ...]) -> Check:
     if names not in _TYPE_CACHE:
         checks = [_TYPES[n] for n in names]
         if len(checks) == 1:
             _TYPE_CACHE[names] = checks[0]
         elif names == ("string", "null"):
             _TYPE_CACHE[names] = lambda x: x is None or isinstance(x, str)
+        elif len(names) == 2 and names[1] == "null":  # ["integer", "null"] and the like
+            single = checks[0]
+            _TYPE_CACHE[names] = lambda x: x is None or single(x)
         else:
             _TYPE_CACHE[names] = lambda x: any(check(x) for check in checks)
     return _TYPE_CACHE[names]
@@ -182,14 +215,27 @@ def _enum_check(values: Any) -> Check:
     return lambda x: isinstance(x, str) and x in allowed
 
 
-def _items_check(item: Check) -> Check:
+def _items_check(item: Check, names: tuple[str, ...] | None) -> Check:
+    """``items``, fused with the ``type`` check when there is one."""
+    other = _type_check(names) if names is not None else _always  # for non-lists
+    if names is not None and "array" not in names:
+        return other
+
     def check(x: Any) -> bool:
-        return not isinstance(x, list) or all(item(value) for value in x)
+        if not isinstance(x, list):
+            return other(x)
+        for value in x:  # noqa: SIM110 - a loop beats all(<genexpr>) here
+            if not item(value):
+                return False
+        return True
 
     return check
 
 
 def _one_of_check(options: list[Check]) -> Check:
+    if len(options) == 2:  # int-or-string, quantities: exactly one of two
+        first, second = options
+        return lambda x: first(x) is not second(x)
     return lambda x: sum(1 for option in options if option(x)) == 1
 
 
