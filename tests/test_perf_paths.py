@@ -7,6 +7,7 @@ factory, the origin path cache, deferred pydantic schema building, lazy public n
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -123,8 +124,6 @@ def test_import_kubegen_loads_no_builder_or_dependency() -> None:
 
 
 def _line() -> int:
-    import inspect
-
     frame = inspect.currentframe()
     assert frame is not None and frame.f_back is not None
     return frame.f_back.f_lineno
@@ -143,3 +142,61 @@ def test_of_kind_index_keeps_input_order() -> None:
     ctx = LintContext(objects=objects, kubernetes_version=(1, 33), profile="restricted")
     for wanted in [("Role",), ("Role", "RoleBinding"), ("RoleBinding", "Role", "Role"), ("X",)]:
         assert list(ctx.of_kind(*wanted)) == [o for o in objects if o.kind in wanted]
+
+
+def _all_builder_classes() -> list[type]:
+    from kubegen._builders.base import Builder
+
+    for name in kubegen.__all__:  # import every builder module
+        getattr(kubegen, name)
+    found, todo = [], [Builder]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_fast_private_init_equals_pydantic_for_every_builder() -> None:
+    """Builders install a direct private-attribute init; it must build what pydantic builds."""
+    from pydantic._internal._model_construction import init_private_attributes
+
+    from kubegen._builders.base import _fast_private_init
+
+    classes = _all_builder_classes()
+    fast = [cls for cls in classes if cls.model_post_init is _fast_private_init]
+    assert len(fast) >= 40  # every kubegen builder (none defines its own model_post_init)
+    for cls in fast:
+        if inspect.isabstract(cls):
+            continue
+        states = []
+        for init in (init_private_attributes, _fast_private_init, _fast_private_init):
+            obj = object.__new__(cls)  # no validation, no abstract-class check: just the state
+            object.__setattr__(obj, "__pydantic_private__", None)
+            init(obj, None)
+            states.append(obj.__pydantic_private__)
+        assert states[0] == states[1], cls
+        assert [type(v) for v in states[0].values()] == [type(v) for v in states[1].values()]
+        for name, value in states[1].items():
+            if isinstance(value, (dict, list, set)):
+                assert value is not states[2][name], (cls, name)  # fresh per instance
+
+
+def test_a_builder_with_its_own_post_init_keeps_pydantic_init() -> None:
+    from pydantic import PrivateAttr
+
+    from kubegen._builders.base import Builder, _fast_private_init
+
+    class Hooked(Builder):
+        _seen: list[str] = PrivateAttr(default=[])
+
+        def model_post_init(self, context: object, /) -> None:
+            self._seen.append("post-init ran")
+
+    class Factory(Builder):
+        _items: list[str] = PrivateAttr(default_factory=list)
+
+    assert Hooked.model_post_init is not _fast_private_init
+    assert Hooked()._seen == ["post-init ran"]
+    assert Factory.model_post_init is not _fast_private_init
+    assert Factory()._items == []

@@ -319,9 +319,15 @@ class Container(Builder):
             for path in self.writable
         ]
         for path, target in self.mounts.items():
-            mount = target if isinstance(target, Mount) else Mount(target)
-            read_only = mount.source.read_only() if mount.read_only is None else mount.read_only
-            plan.append(PlannedMount(path, mount.source, mount.sub_path, read_only))
+            # A bare source is a Mount with no options; no Mount built (render calls this often).
+            source, sub_path, read_only = (
+                (target.source, target.sub_path, target.read_only)
+                if isinstance(target, Mount)
+                else (target, None, None)
+            )
+            if read_only is None:
+                read_only = source.read_only()
+            plan.append(PlannedMount(path, source, sub_path, read_only))
         return plan
 
     def opt_outs(self, name: str, defaults: StackDefaults) -> Iterator[tuple[str, str]]:

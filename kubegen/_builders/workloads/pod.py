@@ -145,7 +145,7 @@ class PodWorkload(Workload):
     allow_host_path: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
-    _derived_opt_outs: set[str] = PrivateAttr(default_factory=set)
+    _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
 
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
