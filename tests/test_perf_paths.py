@@ -200,3 +200,21 @@ def test_a_builder_with_its_own_post_init_keeps_pydantic_init() -> None:
     assert Hooked()._seen == ["post-init ran"]
     assert Factory.model_post_init is not _fast_private_init
     assert Factory()._items == []
+
+
+def test_private_attribute_reads_match_pydantic() -> None:
+    """Builder.__getattr__ reads private attributes directly; misses behave like pydantic's."""
+    from pydantic import BaseModel
+
+    config = ConfigMap("settings")
+    assert config._waivers == {} and config._stack is None and config._origin is not None
+    stack = Stack("shop", namespace="shop")
+    stack.add(config)
+    assert config._stack is stack
+    with pytest.raises(AttributeError) as ours:
+        config._nope  # noqa: B018
+    with pytest.raises(AttributeError) as plain:
+        BaseModel.__getattr__(config, "_nope")
+    assert str(ours.value) == str(plain.value)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        config.nope  # type: ignore[attr-defined]  # noqa: B018

@@ -164,6 +164,20 @@ class Builder(BaseModel):
             ) from None
         self._origin = origin
 
+    if not TYPE_CHECKING:  # (as in pydantic: keeps mypy strict about unknown attributes)
+
+        def __getattr__(self, item: str) -> Any:
+            """Private attributes straight from ``__pydantic_private__``.
+
+            pydantic's own lookup first asks each private attribute whether its default is a
+            descriptor, which costs a failed ``getattr`` chain on every ``self._stack`` read.
+            Anything else (and a private attribute not set yet) goes to pydantic unchanged.
+            """
+            try:
+                return object.__getattribute__(self, "__pydantic_private__")[item]
+            except (AttributeError, KeyError, TypeError):
+                return super().__getattr__(item)
+
     @classmethod
     def _describe_raw(cls, data: Mapping[str, Any]) -> str:
         name = data.get("name")
