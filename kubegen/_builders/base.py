@@ -8,7 +8,7 @@ name, an optional namespace, and yields manifests.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
@@ -33,10 +33,47 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+#: What an error message shows instead of a value of a secret-bearing field.
+REDACTED = "<redacted>"
+
+
+def _redact_field(value: Any) -> Any:
+    """A secret field's value with its keys kept and every value hidden."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED for key in value}
+    return REDACTED
+
+
+def redact(value: Any, loc: tuple[int | str, ...], secret_fields: frozenset[str]) -> Any:
+    """The input of a validation error at ``loc``, with values of ``secret_fields`` hidden.
+
+    Key names stay visible (``{'password': '<redacted>'}``), so the message still says which
+    entry is wrong; an error about a key itself (pydantic's ``[key]`` location) shows the key.
+    """
+    if not secret_fields:
+        return value
+    if not loc:
+        if isinstance(value, Mapping):
+            return {
+                k: _redact_field(v) if k in secret_fields else v for k, v in value.items()
+            }
+        return value
+    if loc[0] not in secret_fields or loc[-1] == "[key]":
+        return value
+    return _redact_field(value) if len(loc) == 1 else REDACTED
+
+
 def convert_pydantic_error(
-    exc: pydantic.ValidationError, *, resource: str, origin: Origin | None
+    exc: pydantic.ValidationError,
+    *,
+    resource: str,
+    origin: Origin | None,
+    secret_fields: frozenset[str] = frozenset(),
 ) -> ValidationError:
-    """Turn pydantic's first error into a kubegen error naming field, value and fix."""
+    """Turn pydantic's first error into a kubegen error naming field, value and fix.
+
+    Values of ``secret_fields`` are shown as ``<redacted>`` (see :func:`redact`).
+    """
     first = exc.errors()[0]
     cause = (first.get("ctx") or {}).get("error")
     if isinstance(cause, (InvalidValue, KubegenError)):
@@ -55,12 +92,16 @@ def convert_pydantic_error(
         origin=origin,
         resource=resource,
         field=_field_path(first["loc"]) or None,
-        value=first.get("input"),
+        value=redact(first.get("input"), tuple(first["loc"]), secret_fields),
     )
 
 
 class Builder(BaseModel):
-    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin."""
+    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin.
+
+    ``_secret_fields`` names the fields that hold secret values (a Secret's ``data``); errors
+    and ``repr()`` show their keys but never their values. Defaults to none.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -69,6 +110,7 @@ class Builder(BaseModel):
         populate_by_name=True,
     )
 
+    _secret_fields: ClassVar[frozenset[str]] = frozenset()
     _origin: Origin | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any) -> None:
@@ -77,9 +119,30 @@ class Builder(BaseModel):
             super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise convert_pydantic_error(
-                exc, resource=self._describe_raw(data), origin=origin
+                exc,
+                resource=self._describe_raw(data),
+                origin=origin,
+                secret_fields=self._secret_fields,
             ) from None
         self._origin = origin
+
+    if not TYPE_CHECKING:  # a typed __setattr__ would let mypy accept any attribute name
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            """Validate an assignment like the constructor does, with a located kubegen error."""
+            try:
+                super().__setattr__(name, value)
+            except pydantic.ValidationError as exc:
+                raise convert_pydantic_error(
+                    exc,
+                    resource=self._describe_raw(self.__dict__),
+                    origin=self._origin,
+                    secret_fields=self._secret_fields,
+                ) from None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, _redact_field(value) if name in self._secret_fields else value
 
     @classmethod
     def _describe_raw(cls, data: Mapping[str, Any]) -> str:

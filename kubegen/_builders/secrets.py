@@ -62,6 +62,7 @@ class Secret(Resource):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Secret"
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"data"})
 
     data: dict[str, str] = Field(default_factory=dict)
     type: str = "Opaque"
@@ -208,6 +209,8 @@ class SealedSecret(Resource):
 
     api_version: ClassVar[str] = "bitnami.com/v1alpha1"
     kind: ClassVar[str] = "SealedSecret"
+    # Meant to hold ciphertext, but a mistake pastes plaintext here: never echo it.
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"encrypted_data"})
 
     encrypted_data: dict[str, str] = Field(min_length=1)
     type: str = "Opaque"
