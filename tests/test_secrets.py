@@ -9,6 +9,7 @@ import pytest
 from workload_support import TAGGED, objects_by_kind, pod_spec
 
 from kubegen import (
+    ConfigMap,
     Container,
     ExternalSecret,
     Job,
@@ -168,3 +169,37 @@ def test_assignment_errors_are_kubegen_errors_and_redacted() -> None:
 def test_non_secret_fields_still_show_their_value() -> None:
     error = _error_of(lambda: Secret("db", type=5))  # type: ignore[arg-type]
     assert "field 'type' = 5" in str(error)
+
+
+# --- Secret keys follow the ConfigMap key rule -------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["bad key", "a/b", ".", "..", "x" * 254, "", "pass:word"])
+def test_secret_keys_are_checked_like_configmap_keys(key: str) -> None:
+    builders: list[Callable[[], object]] = [
+        lambda: Secret("db", data={key: PLAIN}, allow_plaintext="test"),
+        lambda: SealedSecret("db", encrypted_data={key: SEALED}),
+        lambda: ExternalSecret("db", store="vault", data={key: "prod/db"}),
+        lambda: SecretKey(SecretRef("db"), key),
+    ]
+    for build in builders:
+        error = _error_of(build)
+        assert f"key {key!r} is not a valid Secret key" in error.message
+        assert "rename the key" in (error.fix or "")
+        assert PLAIN not in str(error)
+    configmap = _error_of(lambda: ConfigMap("app", data={key: "x"}))
+    assert f"key {key!r} is not a valid ConfigMap key" in configmap.message
+
+
+def test_valid_secret_keys_are_accepted() -> None:
+    keys = {"password": SEALED, "tls.crt": SEALED, "DB_PASSWORD": SEALED, "-._x9": SEALED}
+    assert SealedSecret("db", encrypted_data=keys).encrypted_data == keys
+    assert Secret("db", data=dict.fromkeys(keys, "v"), allow_plaintext="test").data.keys() == \
+        keys.keys()
+    assert SecretKey("db", "tls.crt").render() == {"secretKeyRef": {"name": "db", "key": "tls.crt"}}
+
+
+def test_key_fix_never_suggests_an_invalid_key() -> None:
+    assert _error_of(lambda: ConfigMap("app", data={"..": "x"})).fix == (
+        "rename the key, e.g. 'config'"
+    )

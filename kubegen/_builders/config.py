@@ -24,9 +24,8 @@ from pydantic import Field, field_validator, model_validator
 from kubegen._builders.base import Builder, Resource
 from kubegen._manifests import ManifestObject
 from kubegen._origin import _prefixes
-from kubegen._values import InvalidValue
+from kubegen._values import InvalidValue, check_data_key
 
-_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+\Z")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 CONFIGMAP_MAX_BYTES = 1024 * 1024  # the API server's limit on a ConfigMap's data
 
@@ -213,12 +212,7 @@ def check_config_data(data: dict[str, str]) -> dict[str, str]:
     """Keys are valid file names; the total fits the API server's 1 MiB."""
     total = 0
     for key, value in data.items():
-        if not _KEY_RE.match(key) or key in (".", "..") or len(key) > 253:
-            raise InvalidValue(
-                f"key {key!r} is not a valid ConfigMap key: use letters, digits, '-', '_' "
-                "and '.' (at most 253 characters; not '.' or '..')",
-                fix=f"rename the key, e.g. {re.sub(r'[^-._a-zA-Z0-9]', '-', key)[:253]!r}",
-            )
+        check_data_key(key, "ConfigMap")
         total += len(key.encode()) + len(value.encode())
     if total > CONFIGMAP_MAX_BYTES:
         raise InvalidValue(

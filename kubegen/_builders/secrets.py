@@ -16,15 +16,16 @@ import base64
 import binascii
 import hashlib
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder, Resource
 from kubegen._manifests import ManifestObject
-from kubegen._values import DNSSubdomain, Duration, InvalidValue, Reason, seconds
+from kubegen._values import DNSSubdomain, Duration, InvalidValue, Reason, check_data_key, seconds
 
 _MIN_SEALED_BYTES = 64
+_Data = TypeVar("_Data", bound=dict[str, Any])
 
 
 class SecretRef(Builder):
@@ -68,6 +69,11 @@ class Secret(Resource):
     type: str = "Opaque"
     immutable: bool = False
     allow_plaintext: Reason | None = None
+
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str]) -> dict[str, str]:
+        return _check_keys(data, "Secret")
 
     @model_validator(mode="after")
     def _refuse_plaintext(self) -> Secret:
@@ -153,6 +159,11 @@ class ExternalSecret(Resource):
     refresh: Duration = timedelta(hours=1)
     target: DNSSubdomain | None = None
 
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str | RemoteKey]) -> dict[str, str | RemoteKey]:
+        return _check_keys(data, "Secret")  # the keys of the Secret the operator creates
+
     @model_validator(mode="after")
     def _needs_data(self) -> ExternalSecret:
         if not self.data and not self.extract:
@@ -219,6 +230,7 @@ class SealedSecret(Resource):
     @field_validator("encrypted_data")
     @classmethod
     def _looks_sealed(cls, data: dict[str, str]) -> dict[str, str]:
+        _check_keys(data, "Secret")  # the keys of the unsealed Secret
         for key, value in data.items():
             try:
                 raw = base64.b64decode(value, validate=True)
@@ -268,6 +280,13 @@ def go_duration(delta: timedelta) -> str:
     minutes, secs = divmod(rest, 60)
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
     return text + (f"{secs}s" if secs or not text else "")
+
+
+def _check_keys(data: _Data, kind: str) -> _Data:
+    """Every key is a valid data key of ``kind`` (the same rule as ConfigMap keys)."""
+    for key in data:
+        check_data_key(key, kind)
+    return data
 
 
 def _digest(data: dict[str, str]) -> str:
