@@ -18,6 +18,7 @@ from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
 from kubegen._values import AnnotationMap, DNSSubdomain, InvalidValue, LabelMap
+from kubegen._values.invalid import UNSET
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
@@ -76,6 +77,11 @@ def convert_pydantic_error(
     """
     first = exc.errors()[0]
     cause = (first.get("ctx") or {}).get("error")
+    loc: tuple[int | str, ...] = tuple(first["loc"])
+    value = first.get("input")
+    if isinstance(cause, InvalidValue) and cause.field is not None:
+        loc = (*loc, *cause.field.split("."))
+        value = cause.value
     if isinstance(cause, (InvalidValue, KubegenError)):
         message, fix = cause.message, cause.fix
     else:
@@ -86,14 +92,19 @@ def convert_pydantic_error(
     more = exc.error_count() - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
+    shown = {} if value is UNSET else {"value": redact(value, loc, secret_fields)}
     return ValidationError(
-        message,
-        fix=fix,
-        origin=origin,
-        resource=resource,
-        field=_field_path(first["loc"]) or None,
-        value=redact(first.get("input"), tuple(first["loc"]), secret_fields),
+        message, fix=fix, origin=origin, resource=resource, field=_field_path(loc) or None, **shown
     )
+
+
+def error_from(exc: InvalidValue) -> ValidationError:
+    """A :class:`ValidationError` with the message, fix, field and value of ``exc``.
+
+    For checks that run outside pydantic (at render time); the Stack adds origin and resource.
+    """
+    shown = {} if exc.value is UNSET else {"value": exc.value}
+    return ValidationError(exc.message, fix=exc.fix, field=exc.field, **shown)
 
 
 class Builder(BaseModel):

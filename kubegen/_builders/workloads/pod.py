@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, error_from
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
@@ -172,6 +172,8 @@ class PodWorkload(Workload):
                 raise InvalidValue(
                     f"{field}=0 runs as root, which Pod Security 'restricted' forbids",
                     fix=f"use an id ≥ 10000, or pass allow_run_as_root='why' with {field}=0",
+                    field=field,
+                    value=0,
                 )
 
     def _check_host_paths(self) -> None:
@@ -197,7 +199,7 @@ class PodWorkload(Workload):
         try:
             return self.build_manifests()
         except InvalidValue as exc:
-            raise ValidationError(exc.message, fix=exc.fix) from None
+            raise error_from(exc) from None
 
     @abstractmethod
     def build_manifests(self) -> list[ManifestObject]:
