@@ -320,7 +320,10 @@ class PodWorkload(Workload):
 
     def _check_probe_rule(self, defaults: StackDefaults) -> None:
         missing = self._unprobed(defaults)
-        if missing and defaults.allow_no_probes is None:
+        if not missing or defaults.allow_no_probes is not None:
+            return
+        serving = {name for _, name, c in self.pod_containers() if c.serving()}
+        if all(name in serving for name in missing):
             raise ValidationError(
                 f"container(s) {', '.join(missing)} serve traffic but lack a readiness and/or "
                 "liveness probe, so broken pods would get traffic and hung ones never restart",
@@ -328,6 +331,15 @@ class PodWorkload(Workload):
                 fix="pass readiness=HttpProbe('/ready') and liveness=HttpProbe('/healthz') (or "
                 "TcpProbe/ExecProbe/GrpcProbe), or allow_no_probes='why'",
             )
+        raise ValidationError(
+            f"container(s) {', '.join(missing)} lack a readiness and/or liveness probe, which "
+            "StackDefaults(probes='all') requires of every container (not only those with "
+            "ports), so a hung process would never be restarted",
+            field="readiness/liveness",
+            fix="pass readiness= and liveness= probes, e.g. ExecProbe(['/bin/healthcheck']) "
+            "for a container without ports (HttpProbe/TcpProbe/GrpcProbe need a declared "
+            "port), or allow_no_probes='why'",
+        )
 
     def pod_template(
         self, defaults: StackDefaults, *, spread: list[dict[str, Any]]
