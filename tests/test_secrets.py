@@ -78,8 +78,11 @@ def test_external_secret() -> None:
 
 
 def test_external_secret_needs_data() -> None:
-    with pytest.raises(ValidationError, match="needs data or extract"):
+    with pytest.raises(ValidationError, match="needs data or extract") as info:
         ExternalSecret("db", store="vault")
+    # '#' would be rendered literally into remoteRef.key: a field is RemoteKey(property=).
+    assert "RemoteKey('prod/db', property='password')" in (info.value.fix or "")
+    assert "#" not in (info.value.fix or "")
 
 
 def test_sealed_secret() -> None:

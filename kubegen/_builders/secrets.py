@@ -169,7 +169,8 @@ class ExternalSecret(Resource):
         if not self.data and not self.extract:
             raise InvalidValue(
                 "an ExternalSecret needs data or extract, or it syncs an empty Secret",
-                fix="pass data={'password': 'prod/db#password'} or extract=['prod/db']",
+                fix="pass data={'password': RemoteKey('prod/db', property='password')} (one "
+                "field of a remote secret) or extract=['prod/db'] (all of its fields)",
             )
         return self
 
