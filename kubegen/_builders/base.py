@@ -3,13 +3,24 @@
 A *builder* is a pydantic model whose errors are turned into :class:`ValidationError` with the
 stack file and line that called it. A *resource* is a builder a :class:`Stack` can hold: it has a
 name, an optional namespace, and yields manifests.
+
+Signatures for type checkers: pydantic's metaclass is a ``dataclass_transform``, so mypy and
+pyright give every model class that does not define ``__init__`` itself a synthesized,
+keyword-only ``__init__`` built from its fields. That would hide the positional name and the
+workloads' container shorthand, and reject ``'30s'`` for a ``Duration``. So every public builder
+defines its own ``__init__(…, /, **data: Unpack[<Class>Args])``: the ``<Class>Args`` TypedDict
+next to it lists each keyword with the type the builder *accepts* (``Mapping`` for dicts,
+``Sequence`` for lists, ``DurationLike`` for durations…), and ``tests/test_signatures.py``
+compares it with ``model_fields`` so it cannot drift. At run time ``data`` is an ordinary dict:
+validation and error messages stay pydantic's and kubegen's. A subclass, including one in a
+user's stack, needs such an ``__init__`` of its own for the same reason.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -105,6 +116,18 @@ def error_from(exc: InvalidValue) -> ValidationError:
     """
     shown = {} if exc.value is UNSET else {"value": exc.value}
     return ValidationError(exc.message, fix=exc.fix, field=exc.field, **shown)
+
+
+class NoArgs(TypedDict, total=False):
+    """No keyword arguments: for builders whose positional arguments are all there is."""
+
+
+class ResourceArgs(TypedDict, total=False):
+    """The keywords every :class:`Resource` takes; each resource's ``<Class>Args`` adds its own."""
+
+    namespace: str | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
 
 
 class Builder(BaseModel):
@@ -213,6 +236,19 @@ class Resource(Builder):
         if not self.cluster_scoped and self.namespace is None:
             self.namespace = stack.namespace
 
+    def require_namespace(self) -> str:
+        """The namespace of a namespaced object; having none is an error, never ``default``."""
+        if not self.namespace:
+            raise ValidationError(
+                "has no namespace, so it would land in whatever namespace kubectl defaults to",
+                resource=self.display,
+                origin=self._origin,
+                field="namespace",
+                fix="give the Stack a namespace (Stack(..., namespace='shop')) or pass "
+                "namespace='…' to this object",
+            )
+        return self.namespace
+
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():
@@ -238,8 +274,8 @@ class Resource(Builder):
     def metadata(self, *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The object's metadata with stack labels, its own labels and opt-out annotations."""
         meta: dict[str, Any] = {"name": self.name}
-        if not self.cluster_scoped and self.namespace:
-            meta["namespace"] = self.namespace
+        if not self.cluster_scoped:
+            meta["namespace"] = self.require_namespace()
         merged = dict(self._stack.labels) if self._stack is not None else {}
         merged.update(labels or {})
         merged.update(self.labels)

@@ -14,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 import jinja2
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource, error_from
+from kubegen._builders.base import Builder, Resource, ResourceArgs, error_from
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import _prefixes
@@ -63,6 +64,11 @@ def _read(path: Path, what: str) -> str:
         ) from None
 
 
+class TemplateArgs(TypedDict, total=False):
+    values: Mapping[str, Any]
+    key: str | None
+
+
 class Template(Builder):
     """A Jinja2 template rendered into one ConfigMap key.
 
@@ -76,7 +82,7 @@ class Template(Builder):
     values: dict[str, Any] = Field(default_factory=dict)
     key: str | None = None
 
-    def __init__(self, path: Path | str, /, **data: Any) -> None:
+    def __init__(self, path: Path | str, /, **data: Unpack[TemplateArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     @field_validator("path", mode="before")
@@ -152,6 +158,13 @@ def _template_line(tb: TracebackType | None) -> int | None:
     return line
 
 
+class ConfigMapArgs(ResourceArgs, total=False):
+    data: Mapping[str, str]
+    files: Sequence[Path | str]
+    templates: Sequence[Template]
+    immutable: bool
+
+
 class ConfigMap(Resource):
     """Non-secret configuration, as ``key: text`` pairs; keys render sorted.
 
@@ -177,6 +190,9 @@ class ConfigMap(Resource):
     files: list[Path] = Field(default_factory=list)
     templates: list[Template] = Field(default_factory=list)
     immutable: bool = False
+
+    def __init__(self, name: str, /, **data: Unpack[ConfigMapArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("files", mode="before")
     @classmethod

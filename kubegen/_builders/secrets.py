@@ -15,14 +15,23 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Required, TypedDict, TypeVar, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, NoArgs, Resource, ResourceArgs
 from kubegen._manifests import ManifestObject
-from kubegen._values import DNSSubdomain, Duration, InvalidValue, Reason, check_data_key, seconds
+from kubegen._values import (
+    DNSSubdomain,
+    Duration,
+    DurationLike,
+    InvalidValue,
+    Reason,
+    check_data_key,
+    seconds,
+)
 
 _MIN_SEALED_BYTES = 64
 _Data = TypeVar("_Data", bound=dict[str, Any])
@@ -37,7 +46,7 @@ class SecretRef(Builder):
 
     name: DNSSubdomain
 
-    def __init__(self, name: str, /, **data: Any) -> None:
+    def __init__(self, name: str, /, **data: Unpack[NoArgs]) -> None:
         super().__init__(name=name, **data)
 
     @property
@@ -48,6 +57,13 @@ class SecretRef(Builder):
     def checksum(self) -> str | None:
         """No checksum: the content is unknown to kubegen."""
         return None
+
+
+class SecretArgs(ResourceArgs, total=False):
+    data: Mapping[str, str]
+    type: str
+    immutable: bool
+    allow_plaintext: str | None
 
 
 class Secret(Resource):
@@ -69,6 +85,9 @@ class Secret(Resource):
     type: str = "Opaque"
     immutable: bool = False
     allow_plaintext: Reason | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[SecretArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("data")
     @classmethod
@@ -111,6 +130,11 @@ class Secret(Resource):
         return [self.manifest(body)]
 
 
+class RemoteKeyArgs(TypedDict, total=False):
+    property: str | None
+    version: str | None
+
+
 class RemoteKey(Builder):
     """Where an ExternalSecret finds one value in the store.
 
@@ -124,7 +148,7 @@ class RemoteKey(Builder):
     property: str | None = None
     version: str | None = None
 
-    def __init__(self, key: str, /, **data: Any) -> None:
+    def __init__(self, key: str, /, **data: Unpack[RemoteKeyArgs]) -> None:
         super().__init__(key=key, **data)
 
     def render(self) -> dict[str, str]:
@@ -134,6 +158,15 @@ class RemoteKey(Builder):
         if self.version is not None:
             out["version"] = self.version
         return out
+
+
+class ExternalSecretArgs(ResourceArgs, total=False):
+    store: Required[str]
+    store_kind: Literal["SecretStore", "ClusterSecretStore"]
+    data: Mapping[str, str | RemoteKey]
+    extract: list[str] | tuple[str, ...]
+    refresh: DurationLike
+    target: str | None
 
 
 class ExternalSecret(Resource):
@@ -158,6 +191,9 @@ class ExternalSecret(Resource):
     extract: list[str] = Field(default_factory=list)
     refresh: Duration = timedelta(hours=1)
     target: DNSSubdomain | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[ExternalSecretArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("data")
     @classmethod
@@ -207,6 +243,12 @@ class ExternalSecret(Resource):
         return [self.manifest(body)]
 
 
+class SealedSecretArgs(ResourceArgs, total=False):
+    encrypted_data: Required[Mapping[str, str]]
+    type: str
+    scope: Literal["strict", "namespace-wide", "cluster-wide"]
+
+
 class SealedSecret(Resource):
     """A Bitnami ``SealedSecret`` (``bitnami.com/v1alpha1``): only ciphertext is in git.
 
@@ -227,6 +269,9 @@ class SealedSecret(Resource):
     encrypted_data: dict[str, str] = Field(min_length=1)
     type: str = "Opaque"
     scope: Literal["strict", "namespace-wide", "cluster-wide"] = "strict"
+
+    def __init__(self, name: str, /, **data: Unpack[SealedSecretArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("encrypted_data")
     @classmethod

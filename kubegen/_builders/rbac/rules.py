@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
@@ -38,6 +38,14 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
 
 def _group_text(group: str) -> str:
     return '"" (core)' if group == "" else repr(group)
+
+
+class RuleArgs(TypedDict, total=False):
+    api_groups: list[str] | tuple[str, ...]
+    resources: list[str] | tuple[str, ...]
+    resource_names: list[str] | tuple[str, ...]
+    non_resource_urls: list[str] | tuple[str, ...]
+    verbs: Required[list[str] | tuple[str, ...]]
 
 
 class Rule(Builder):
@@ -70,6 +78,9 @@ class Rule(Builder):
     resource_names: tuple[str, ...] = ()
     non_resource_urls: tuple[str, ...] = ()
     verbs: tuple[str, ...]
+
+    def __init__(self, /, **data: Unpack[RuleArgs]) -> None:
+        super().__init__(**data)
 
     @classmethod
     def read(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -31,8 +32,14 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from kubegen._builders.base import Resource, error_from
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
-from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
-from kubegen._builders.workloads.container import Container, ContainerContext, PlannedMount
+from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
+from kubegen._builders.workloads.container import (
+    Container,
+    ContainerContext,
+    ContainerOptions,
+    PlannedMount,
+    Port,
+)
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.volumes import HostPath
 from kubegen._errors import ValidationError
@@ -42,6 +49,7 @@ from kubegen._values import (
     AnnotationMap,
     DNSSubdomain,
     Duration,
+    DurationLike,
     InvalidValue,
     LabelMap,
     Reason,
@@ -58,6 +66,38 @@ DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
 SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
 
 Role = Literal["init", "sidecar", "main"]
+
+
+class ShorthandArgs(ContainerOptions, total=False):
+    """The single-container shorthand: a Container's keywords (but ``name``) plus ``port``."""
+
+    image: str
+    port: Port | int
+
+
+class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
+    container: Container | None
+    containers: Sequence[Container]
+    init_containers: Sequence[Container]
+    sidecars: Sequence[Container]
+    run_as_user: int | None
+    run_as_group: int | None
+    fs_group: int | None
+    seccomp_profile: str | None
+    service_links: bool
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Mapping[str, Any]]
+    priority_class: str | None
+    termination_grace: DurationLike | None
+    component: str | None
+    pod_labels: Mapping[str, str]
+    pod_annotations: Mapping[str, str]
+    allow_run_as_root: str | None
+    allow_host_network: str | None
+    allow_host_pid: str | None
+    allow_host_ipc: str | None
+    allow_host_path: str | None
+    allow_unconfined_seccomp: str | None
 
 
 class PodWorkload(Workload):

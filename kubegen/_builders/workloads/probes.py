@@ -8,16 +8,24 @@ keep the Kubernetes defaults (period 10s, timeout 1s, failure threshold 3). Prob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator
 
 from kubegen._builders.base import Builder
-from kubegen._values import Duration, InvalidValue, PortName, PortNumber, seconds
+from kubegen._values import Duration, DurationLike, InvalidValue, PortName, PortNumber, seconds
 
 if TYPE_CHECKING:
     from kubegen._builders.workloads.container import Port
+
+
+class ProbeArgs(TypedDict, total=False):
+    initial_delay: DurationLike | None
+    period: DurationLike | None
+    timeout: DurationLike | None
+    failure_threshold: int | None
+    success_threshold: int | None
 
 
 class Probe(Builder):
@@ -36,6 +44,10 @@ class Probe(Builder):
     timeout: Duration | None = None
     failure_threshold: int | None = Field(default=None, ge=1)
     success_threshold: int | None = Field(default=None, ge=1)
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         """The check itself (``httpGet``, ``tcpSocket``, ``exec`` or ``grpc``)."""
@@ -87,6 +99,12 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
     )
 
 
+class HttpProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+    scheme: Literal["HTTP", "HTTPS"]
+    headers: Mapping[str, str]
+
+
 class HttpProbe(Probe):
     """An HTTP GET on ``path``; 200-399 is healthy.
 
@@ -102,7 +120,7 @@ class HttpProbe(Probe):
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     headers: dict[str, str] = Field(default_factory=dict)
 
-    def __init__(self, path: str, /, **data: Any) -> None:
+    def __init__(self, path: str, /, **data: Unpack[HttpProbeArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     @field_validator("path")
@@ -124,10 +142,17 @@ class HttpProbe(Probe):
         return {"httpGet": get}
 
 
+class TcpProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+
+
 class TcpProbe(Probe):
     """Healthy when a TCP connection to ``port`` opens (default: the first port)."""
 
     port: PortName | PortNumber | None = None
+
+    def __init__(self, /, **data: Unpack[TcpProbeArgs]) -> None:
+        super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         port = resolve_port(self.port, ports, "TCP probe")
@@ -139,11 +164,16 @@ class ExecProbe(Probe):
 
     command: list[str] = Field(min_length=1)
 
-    def __init__(self, command: list[str], /, **data: Any) -> None:
+    def __init__(self, command: list[str] | tuple[str, ...], /, **data: Unpack[ProbeArgs]) -> None:
         Builder.__init__(self, command=command, **data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         return {"exec": {"command": list(self.command)}}
+
+
+class GrpcProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+    service: str | None
 
 
 class GrpcProbe(Probe):
@@ -156,6 +186,9 @@ class GrpcProbe(Probe):
 
     port: PortName | PortNumber | None = None
     service: str | None = None
+
+    def __init__(self, /, **data: Unpack[GrpcProbeArgs]) -> None:
+        super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         port = resolve_port(self.port, ports, "gRPC probe")
