@@ -19,7 +19,7 @@ user's stack, needs such an ``__init__`` of its own for the same reason.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import pydantic
@@ -29,6 +29,7 @@ from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
 from kubegen._values import AnnotationMap, DNSSubdomain, InvalidValue, LabelMap
+from kubegen._values.invalid import UNSET
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
@@ -44,12 +45,54 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+#: What an error message shows instead of a value of a secret-bearing field.
+REDACTED = "<redacted>"
+
+
+def _redact_field(value: Any) -> Any:
+    """A secret field's value with its keys kept and every value hidden."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED for key in value}
+    return REDACTED
+
+
+def redact(value: Any, loc: tuple[int | str, ...], secret_fields: frozenset[str]) -> Any:
+    """The input of a validation error at ``loc``, with values of ``secret_fields`` hidden.
+
+    Key names stay visible (``{'password': '<redacted>'}``), so the message still says which
+    entry is wrong; an error about a key itself (pydantic's ``[key]`` location) shows the key.
+    """
+    if not secret_fields:
+        return value
+    if not loc:
+        if isinstance(value, Mapping):
+            return {
+                k: _redact_field(v) if k in secret_fields else v for k, v in value.items()
+            }
+        return value
+    if loc[0] not in secret_fields or loc[-1] == "[key]":
+        return value
+    return _redact_field(value) if len(loc) == 1 else REDACTED
+
+
 def convert_pydantic_error(
-    exc: pydantic.ValidationError, *, resource: str, origin: Origin | None
+    exc: pydantic.ValidationError,
+    *,
+    resource: str,
+    origin: Origin | None,
+    secret_fields: frozenset[str] = frozenset(),
 ) -> ValidationError:
-    """Turn pydantic's first error into a kubegen error naming field, value and fix."""
+    """Turn pydantic's first error into a kubegen error naming field, value and fix.
+
+    Values of ``secret_fields`` are shown as ``<redacted>`` (see :func:`redact`).
+    """
     first = exc.errors()[0]
     cause = (first.get("ctx") or {}).get("error")
+    loc: tuple[int | str, ...] = tuple(first["loc"])
+    value = first.get("input")
+    if isinstance(cause, InvalidValue) and cause.field is not None:
+        loc = (*loc, *cause.field.split("."))
+        value = cause.value
     if isinstance(cause, (InvalidValue, KubegenError)):
         message, fix = cause.message, cause.fix
     else:
@@ -60,14 +103,19 @@ def convert_pydantic_error(
     more = exc.error_count() - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
+    shown = {} if value is UNSET else {"value": redact(value, loc, secret_fields)}
     return ValidationError(
-        message,
-        fix=fix,
-        origin=origin,
-        resource=resource,
-        field=_field_path(first["loc"]) or None,
-        value=first.get("input"),
+        message, fix=fix, origin=origin, resource=resource, field=_field_path(loc) or None, **shown
     )
+
+
+def error_from(exc: InvalidValue) -> ValidationError:
+    """A :class:`ValidationError` with the message, fix, field and value of ``exc``.
+
+    For checks that run outside pydantic (at render time); the Stack adds origin and resource.
+    """
+    shown = {} if exc.value is UNSET else {"value": exc.value}
+    return ValidationError(exc.message, fix=exc.fix, field=exc.field, **shown)
 
 
 # -- private attributes without pydantic's per-instance overhead -----------------------------
@@ -137,7 +185,11 @@ class ResourceArgs(TypedDict, total=False):
 
 
 class Builder(BaseModel):
-    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin."""
+    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin.
+
+    ``_secret_fields`` names the fields that hold secret values (a Secret's ``data``); errors
+    and ``repr()`` show their keys but never their values. Defaults to none.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -147,6 +199,7 @@ class Builder(BaseModel):
         defer_build=True,
     )
 
+    _secret_fields: ClassVar[frozenset[str]] = frozenset()
     _origin: Origin | None = PrivateAttr(default=None)
 
     @classmethod
@@ -160,11 +213,14 @@ class Builder(BaseModel):
             super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise convert_pydantic_error(
-                exc, resource=self._describe_raw(data), origin=origin
+                exc,
+                resource=self._describe_raw(data),
+                origin=origin,
+                secret_fields=self._secret_fields,
             ) from None
         self._origin = origin
 
-    if not TYPE_CHECKING:  # (as in pydantic: keeps mypy strict about unknown attributes)
+    if not TYPE_CHECKING:  # typed __getattr__/__setattr__ would let mypy accept any attribute
 
         def __getattr__(self, item: str) -> Any:
             """Private attributes straight from ``__pydantic_private__``.
@@ -177,6 +233,22 @@ class Builder(BaseModel):
                 return object.__getattribute__(self, "__pydantic_private__")[item]
             except (AttributeError, KeyError, TypeError):
                 return super().__getattr__(item)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            """Validate an assignment like the constructor does, with a located kubegen error."""
+            try:
+                super().__setattr__(name, value)
+            except pydantic.ValidationError as exc:
+                raise convert_pydantic_error(
+                    exc,
+                    resource=self._describe_raw(self.__dict__),
+                    origin=self._origin,
+                    secret_fields=self._secret_fields,
+                ) from None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, _redact_field(value) if name in self._secret_fields else value
 
     @classmethod
     def _describe_raw(cls, data: Mapping[str, Any]) -> str:

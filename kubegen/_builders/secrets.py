@@ -17,15 +17,24 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
+from typing import Any, ClassVar, Literal, Required, TypedDict, TypeVar, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder, NoArgs, Resource, ResourceArgs
 from kubegen._manifests import ManifestObject
-from kubegen._values import DNSSubdomain, Duration, DurationLike, InvalidValue, Reason, seconds
+from kubegen._values import (
+    DNSSubdomain,
+    Duration,
+    DurationLike,
+    InvalidValue,
+    Reason,
+    check_data_key,
+    seconds,
+)
 
 _MIN_SEALED_BYTES = 64
+_Data = TypeVar("_Data", bound=dict[str, Any])
 
 
 class SecretRef(Builder):
@@ -70,6 +79,7 @@ class Secret(Resource):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Secret"
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"data"})
 
     data: dict[str, str] = Field(default_factory=dict)
     type: str = "Opaque"
@@ -78,6 +88,11 @@ class Secret(Resource):
 
     def __init__(self, name: str, /, **data: Unpack[SecretArgs]) -> None:
         super().__init__(name, **data)
+
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str]) -> dict[str, str]:
+        return _check_keys(data, "Secret")
 
     @model_validator(mode="after")
     def _refuse_plaintext(self) -> Secret:
@@ -180,12 +195,18 @@ class ExternalSecret(Resource):
     def __init__(self, name: str, /, **data: Unpack[ExternalSecretArgs]) -> None:
         super().__init__(name, **data)
 
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str | RemoteKey]) -> dict[str, str | RemoteKey]:
+        return _check_keys(data, "Secret")  # the keys of the Secret the operator creates
+
     @model_validator(mode="after")
     def _needs_data(self) -> ExternalSecret:
         if not self.data and not self.extract:
             raise InvalidValue(
                 "an ExternalSecret needs data or extract, or it syncs an empty Secret",
-                fix="pass data={'password': 'prod/db#password'} or extract=['prod/db']",
+                fix="pass data={'password': RemoteKey('prod/db', property='password')} (one "
+                "field of a remote secret) or extract=['prod/db'] (all of its fields)",
             )
         return self
 
@@ -242,6 +263,8 @@ class SealedSecret(Resource):
 
     api_version: ClassVar[str] = "bitnami.com/v1alpha1"
     kind: ClassVar[str] = "SealedSecret"
+    # Meant to hold ciphertext, but a mistake pastes plaintext here: never echo it.
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"encrypted_data"})
 
     encrypted_data: dict[str, str] = Field(min_length=1)
     type: str = "Opaque"
@@ -253,6 +276,7 @@ class SealedSecret(Resource):
     @field_validator("encrypted_data")
     @classmethod
     def _looks_sealed(cls, data: dict[str, str]) -> dict[str, str]:
+        _check_keys(data, "Secret")  # the keys of the unsealed Secret
         for key, value in data.items():
             try:
                 raw = base64.b64decode(value, validate=True)
@@ -302,6 +326,13 @@ def go_duration(delta: timedelta) -> str:
     minutes, secs = divmod(rest, 60)
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
     return text + (f"{secs}s" if secs or not text else "")
+
+
+def _check_keys(data: _Data, kind: str) -> _Data:
+    """Every key is a valid data key of ``kind`` (the same rule as ConfigMap keys)."""
+    for key in data:
+        check_data_key(key, kind)
+    return data
 
 
 def _digest(data: dict[str, str]) -> str:

@@ -276,7 +276,10 @@ class Container(Builder):
         for role in ("readiness", "liveness", "startup"):
             probe = getattr(self, role)
             if probe is not None:
-                probe.render(self.ports, role=role)
+                try:
+                    probe.render(self.ports, role=role)
+                except InvalidValue as exc:
+                    raise exc.within(role) from None
 
     def _check_pull_policy(self) -> None:
         if self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned:

@@ -16,7 +16,7 @@ from pydantic import field_validator, model_validator
 from kubegen._builders.base import Builder, NoArgs
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SecretSource
-from kubegen._values import DNSLabel, InvalidValue, Quantity, QuantityLike
+from kubegen._values import DNSLabel, InvalidValue, Quantity, QuantityLike, check_data_key
 
 _FIELD_PATHS = (
     "metadata.name",
@@ -68,6 +68,11 @@ class ConfigMapKey(Builder):
     def config_name(self) -> str:
         return self.config if isinstance(self.config, str) else self.config.name
 
+    @field_validator("key")
+    @classmethod
+    def _key_syntax(cls, key: str) -> str:
+        return check_data_key(key, "ConfigMap")
+
     @model_validator(mode="after")
     def _known_key(self) -> ConfigMapKey:
         if isinstance(self.config, ConfigMap) and self.key not in self.config.data:
@@ -107,6 +112,11 @@ class SecretKey(Builder):
         self, secret: SecretSource | str, key: str, /, **data: Unpack[SecretKeyArgs]
     ) -> None:
         super().__init__(secret=secret, key=key, **data)
+
+    @field_validator("key")
+    @classmethod
+    def _key_syntax(cls, key: str) -> str:
+        return check_data_key(key, "Secret")
 
     @property
     def secret_name(self) -> str:

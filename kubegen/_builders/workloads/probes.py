@@ -59,6 +59,8 @@ class Probe(Builder):
             raise InvalidValue(
                 f"a {role} probe's success_threshold must be 1",
                 fix="drop success_threshold (only readiness probes may raise it)",
+                field="success_threshold",
+                value=self.success_threshold,
             )
         body = self.handler(ports)
         for key, value in (
@@ -92,6 +94,8 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
         f"the {what} refers to port {port!r}, which the container does not declare "
         f"(declared: {declared})",
         fix="use one of the declared port names, or declare the port",
+        field="port",
+        value=port,
     )
 
 
