@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -112,6 +112,10 @@ class PodView:
     spec: dict[str, Any]
     metadata: dict[str, Any]
     path: str
+    # containers() per list selection: a dozen rules walk every pod's containers.
+    _containers: dict[tuple[str, ...], tuple[ContainerView, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -136,7 +140,14 @@ class PodView:
         return as_dict(self.spec.get("os")).get("name") == "windows"
 
     def containers(self, lists: Sequence[str] = CONTAINER_LISTS) -> Iterator[ContainerView]:
-        """Containers of the named lists, each with its field path."""
+        """Containers of the named lists, each with its field path (computed once per pod)."""
+        key = tuple(lists)
+        found = self._containers.get(key)
+        if found is None:
+            found = self._containers[key] = tuple(self._walk_containers(key))
+        return iter(found)
+
+    def _walk_containers(self, lists: tuple[str, ...]) -> Iterator[ContainerView]:
         for list_name in lists:
             for index, body in enumerate(as_list(self.spec.get(list_name))):
                 if isinstance(body, dict):
