@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
-from kubegen._values import AnnotationMap, DNSSubdomain, InvalidValue, LabelMap
+from kubegen._values import AnnotationMap, DNSLabel, DNSSubdomain, InvalidValue, LabelMap
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
@@ -103,7 +103,7 @@ class Resource(Builder):
     cluster_scoped: ClassVar[bool] = False
 
     name: DNSSubdomain
-    namespace: DNSSubdomain | None = None
+    namespace: DNSLabel | None = None
     labels: LabelMap = Field(default_factory=dict)
     annotations: AnnotationMap = Field(default_factory=dict)
 
