@@ -39,6 +39,7 @@ def output_lock(folder: Path, *, shared: bool = False, timeout: float = 60.0) ->
         ) from None
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     deadline = time.monotonic() + timeout
+    pause = 0.001  # then up to 10 ms: a waiting reader starts soon after the render ends
     try:
         while True:
             try:
@@ -51,7 +52,8 @@ def output_lock(folder: Path, *, shared: bool = False, timeout: float = 60.0) ->
                         f"(waited {timeout:g} s for its lock)",
                         fix="wait for the other render to finish, then run again",
                     ) from None
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -7,9 +7,9 @@ time, before anything is written:
 - the object's size: etcd refuses a request over 1.5 MiB (``--max-request-bytes`` default), so
   the API server would reject it at apply time;
 - its file name: ``<kind>-<name>.yaml`` must fit the 255-byte limit of common filesystems;
-- plaintext secrets: a core ``Secret`` (also inside a ``List``) with ``data`` or ``stringData``
-  would put secret values in git. Until an explicit-allow annotation exists (the workloads
-  builders decide its name), such an object is always refused.
+- plaintext secrets: a ``Secret`` (also inside a ``List``; any API group, to be safe) with
+  ``data`` or ``stringData`` would put secret values in git. Until an explicit-allow
+  annotation exists (the workloads builders decide its name), such an object is refused.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def check_no_plaintext_secret(obj: ManifestObject) -> None:
 
 
 def _secrets(body: Any, where: str) -> list[tuple[dict[str, Any], str]]:
-    if not isinstance(body, dict) or body.get("apiVersion") != "v1":
+    """Every ``kind: Secret`` in ``body``: any API group (conservative), and inside a List."""
+    if not isinstance(body, dict):
         return []
     if body.get("kind") == "Secret":
         return [(body, where)]
