@@ -80,6 +80,8 @@ def guarded(
         return call()
     except KubegenError as exc:
         raise exc.located(origin=_user_frame(exc.__traceback__) or fallback) from None
+    except RecursionError as exc:
+        raise _from_exception(exc, module_file, f"{what} recursed too deeply", fallback) from exc
     except (Exception, SystemExit) as exc:
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
 

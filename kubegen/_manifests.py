@@ -53,10 +53,14 @@ def is_cluster_scoped(api_version: str, kind: str) -> bool:
 
 
 _META_ORDER = ("name", "namespace", "labels", "annotations")
+# Maps whose order carries no meaning: rendered sorted wherever they appear (pod templates,
+# selectors), so the order a user built them in never shows in the output.
+_SORTED_MAPS = frozenset({"labels", "annotations", "matchLabels", "nodeSelector"})
 
 
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``body`` with the canonical top-level and metadata key order and sorted maps."""
+    """Return ``body`` in canonical order: ``apiVersion, kind, metadata (name, namespace, labels,
+    annotations, rest)``, then the other fields in author order, with label-like maps sorted."""
     out: dict[str, Any] = {}
     for key in ("apiVersion", "kind", "metadata"):
         if key in body:
@@ -66,10 +70,7 @@ def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
         ordered: dict[str, Any] = {}
         for key in _META_ORDER:
             if key in meta:
-                value = meta[key]
-                if key in ("labels", "annotations") and isinstance(value, Mapping):
-                    value = dict(sorted(value.items()))
-                ordered[key] = value
+                ordered[key] = meta[key]
         for key, value in meta.items():
             if key not in ordered:
                 ordered[key] = value
@@ -77,7 +78,21 @@ def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in body.items():
         if key not in out:
             out[key] = value
-    return out
+    return _sort_label_maps(out)
+
+
+def _sort_label_maps(node: dict[str, Any]) -> dict[str, Any]:
+    for key, value in node.items():
+        if isinstance(value, dict):
+            if key in _SORTED_MAPS:
+                node[key] = dict(sorted(value.items()))
+            else:
+                _sort_label_maps(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _sort_label_maps(item)
+    return node
 
 
 @dataclass(slots=True)

@@ -1,7 +1,10 @@
-"""The whole flow for one stack path: load → build → manifests → (policy) → files.
+"""The whole flow for one stack path: load → build → manifests → policy → files.
 
 Everything happens in memory; only :func:`kubegen._files.writer.write_env` touches disk, and only
-after every step succeeded.
+after every step succeeded. The policy gate runs before rendering: an unwaived error-level finding
+raises :class:`~kubegen._errors.PolicyError` (carrying the findings), so ``render`` writes nothing
+and ``check``/``diff`` compare nothing for a stack that would be refused. Waivers that apply are
+then written into the objects as ``kubegen.dev/waive-<rule>`` annotations.
 """
 
 from __future__ import annotations
@@ -9,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubegen._builders.gitops_paths import refuse_self_deploy
 from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
+from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._project import find_project
 from kubegen._render.files import render_files
+from kubegen._stack import Stack
 
 
 @dataclass(slots=True)
@@ -25,6 +31,7 @@ class Plan:
     env_dir: Path
     objects: list[ManifestObject]
     files: dict[str, bytes]
+    report: Report
 
     @property
     def env(self) -> str:
@@ -39,12 +46,45 @@ def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
     return loaded, objects
 
 
+def stack_waivers(stack: Stack) -> list[Waiver]:
+    """The stack's ``waive(...)`` calls as policy waivers."""
+    return [Waiver(w.rule_id, w.reason, kind=w.kind, name=w.name) for w in stack.waivers]
+
+
+def lint_stack(
+    loaded: LoadedStack,
+    objects: list[ManifestObject],
+    *,
+    profile: str | None = None,
+    kubernetes_version: str | None = None,
+) -> Report:
+    """Lint a built stack with its own profile, target version and waivers (or overrides)."""
+    stack = loaded.stack
+    return lint(
+        objects,
+        profile=profile or stack.profile,
+        kubernetes_version=kubernetes_version
+        or stack.kubernetes_version
+        or DEFAULT_KUBERNETES_VERSION,
+        waivers=stack_waivers(stack),
+    )
+
+
 def plan(path: Path, *, out: Path | None = None) -> Plan:
-    """Render the stack at ``path`` into file contents, touching nothing on disk."""
+    """Render the stack at ``path`` into file contents, touching nothing on disk.
+
+    Raises:
+        PolicyError: error-level policy findings remain; the message lists them.
+    """
     loaded, objects = build_objects(path)
+    report = lint_stack(loaded, objects)
+    report.raise_for_errors()
+    annotate_waivers(objects, stack_waivers(loaded.stack))
     files = render_files(objects)
-    env_dir = out if out is not None else find_project(path).env_dir(loaded.env)
-    return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files)
+    project = find_project(path)
+    env_dir = out if out is not None else project.env_dir(loaded.env)
+    refuse_self_deploy(objects, env_dir=env_dir, project_root=project.root)
+    return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files, report=report)
 
 
 def describe(plan: Plan, changes: Changes) -> str:
@@ -59,4 +99,4 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["KubegenError", "Plan", "build_objects", "describe", "plan"]
+__all__ = ["KubegenError", "Plan", "build_objects", "describe", "lint_stack", "plan"]

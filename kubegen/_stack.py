@@ -15,6 +15,7 @@ from kubegen._builders.base import Resource
 from kubegen._builders.core import Namespace
 from kubegen._builders.network.derive import derive_network
 from kubegen._builders.rbac.derive import derive_access
+from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
@@ -51,6 +52,8 @@ class Stack:
         profile: the policy profile the render gate applies: ``baseline``, ``restricted``
             (default) or ``prod``.
         kubernetes_version: target cluster version for API deprecation and schema checks.
+        defaults: :class:`~kubegen.StackDefaults` for every workload (resources, ids, pull,
+            CPU-limit and probe policy, replicas); the built-in defaults when omitted.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class Stack:
         create_namespace: bool = True,
         profile: Profile = "restricted",
         kubernetes_version: str | None = None,
+        defaults: StackDefaults | None = None,
     ) -> None:
         self.origin: Origin | None = capture()
         try:
@@ -83,6 +87,7 @@ class Stack:
         self.create_namespace = create_namespace
         self.profile: Profile = profile
         self.kubernetes_version = kubernetes_version
+        self.defaults = defaults if defaults is not None else StackDefaults()
         self.waivers: list[StackWaiver] = []
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
@@ -144,6 +149,7 @@ class Stack:
 
     def objects(self) -> list[ManifestObject]:
         """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        self._adopt_used()
         out: list[ManifestObject] = []
         for res in self._implicit_resources() + self._resources:
             try:
@@ -154,6 +160,32 @@ class Stack:
         out.extend(derive_network(self))
         _refuse_duplicates(out)
         return out
+
+
+    def _adopt_used(self) -> None:
+        """Add the ConfigMaps and Secrets a pod uses that were never added on their own.
+
+        Passing a ``ConfigMap`` object to a workload says "this pod reads it", so the stack
+        renders it too (in the workload's namespace unless it names one); otherwise the pod
+        would wait forever for an object nothing creates.
+        """
+        members = {id(res) for res in self._resources}
+        for res in list(self._resources):
+            for used in res.used_objects():
+                if id(used) in members:
+                    continue
+                if used._stack is not None and used._stack is not self:
+                    raise ConflictError(
+                        f"uses {used.display}, which belongs to another Stack",
+                        origin=res.origin,
+                        resource=res.display,
+                        fix="build a separate object for each stack",
+                    )
+                if used.namespace is None and not used.cluster_scoped:
+                    used.namespace = res.namespace
+                used.attach(self)
+                self._resources.append(used)
+                members.add(id(used))
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

@@ -323,18 +323,22 @@ def assert_files_round_trip(files: dict[str, bytes], bodies: dict[str, Any]) -> 
     assert listed == sorted(bodies)
 
 
+# What Secret(allow_plaintext=...) renders, and a waiver of the policy rule KG801.
+ALLOWS = ("kubegen.dev/opt-out-plaintext-secret", "kubegen.dev/waive-kg801")
+
+
 def plaintext_secrets(documents: list[Any]) -> list[str]:
-    """Names of core Secrets (also inside v1 Lists) that carry data or stringData."""
+    """Names of Secrets (also inside Lists) with data or stringData and no explicit allow."""
     found = []
     for doc in documents:
         if not isinstance(doc, dict):
             continue
         items = doc.get("items") if doc.get("kind") == "List" else [doc]
         for item in items if isinstance(items, list) else []:
-            if (
-                isinstance(item, dict)
-                and item.get("kind") == "Secret"
-                and (item.get("data") or item.get("stringData"))
-            ):
+            if not isinstance(item, dict) or item.get("kind") != "Secret":
+                continue
+            notes = (item.get("metadata") or {}).get("annotations") or {}
+            allowed = any(str(notes.get(key, "")).strip() for key in ALLOWS)
+            if (item.get("data") or item.get("stringData")) and not allowed:
                 found.append(str(item.get("metadata", {}).get("name")))
     return found

@@ -1,8 +1,9 @@
 """Secrets: no plaintext secret data in any committed output, nor in anything kubegen renders.
 
-Until the workloads builders define an explicit-allow annotation, *no* core Secret with ``data``
-or ``stringData`` may be rendered at all (kubegen/_render/limits.py refuses it); the fuzzing
-tests of test_reliability_values.py run the same scan on every output they produce.
+A Secret with ``data`` or ``stringData`` is rendered only with the explicit allow: the annotation
+``kubegen.dev/opt-out-plaintext-secret`` holding a reason (``Secret(allow_plaintext=...)``);
+kubegen/_render/limits.py enforces it for every builder, the Manifest escape hatch included.
+The fuzzing tests of test_reliability_values.py run the same scan on every output they produce.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reliability_support import (
     write_stack,
 )
 
-from kubegen import Manifest, PolicyError, Stack
+from kubegen import Manifest, PolicyError, Secret, Stack
 from kubegen._render.files import render_files
 
 
@@ -48,9 +49,13 @@ def test_the_scan_finds_plaintext_secrets():
     docs = parse_documents(
         b"kind: Secret\nmetadata: {name: a}\ndata: {k: djE=}\n---\n"
         b"kind: List\nitems:\n- {kind: Secret, metadata: {name: b}, stringData: {k: v}}\n"
-        b"---\nkind: Secret\nmetadata: {name: empty}\ndata: {}\n"
+        b"---\nkind: Secret\nmetadata: {name: empty}\ndata: {}\n---\n"
+        b"kind: Secret\nmetadata: {name: c, annotations: "
+        b"{kubegen.dev/opt-out-plaintext-secret: ' '}}\ndata: {k: djE=}\n---\n"
+        b"kind: Secret\nmetadata: {name: ok, annotations: {kubegen.dev/opt-out-plaintext-secret: "
+        b"a test fixture}}\ndata: {k: djE=}\n"
     )
-    assert plaintext_secrets(docs) == ["a", "b"]
+    assert plaintext_secrets(docs) == ["a", "b", "c"]
 
 
 def _secret(**fields: Any) -> dict[str, Any]:
@@ -85,6 +90,24 @@ def test_a_secret_of_any_group_with_data_is_refused():
         _render(body)
 
 
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_allow_without_a_reason_is_refused(reason):
+    body = _secret(data={"k": "djE="})
+    body["metadata"]["annotations"] = {"kubegen.dev/opt-out-plaintext-secret": reason}
+    with pytest.raises(PolicyError):
+        _render(body)
+
+
+def test_the_typed_secret_with_allow_plaintext_renders_and_says_why():
+    stack = Stack("sec", namespace="sec")
+    stack.add(Secret("creds", data={"user": "demo"}, allow_plaintext="a public demo account"))
+    files = render_files(stack.objects())
+    [doc] = [parse_documents(d)[0] for p, d in files.items() if p == "sec/secret-creds.yaml"]
+    notes = doc["metadata"]["annotations"]
+    assert notes["kubegen.dev/opt-out-plaintext-secret"] == "a public demo account"
+    assert plaintext_secrets([doc]) == []
+
+
 def test_a_secret_inside_a_list_is_refused():
     body = {"apiVersion": "v1", "kind": "List", "metadata": {"name": "bundle"},
             "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
@@ -114,7 +137,7 @@ LEAKY = """
 from kubegen import ConfigMap, Manifest, Stack
 
 def build():
-    stack = Stack("dev", namespace="dev")
+    stack = Stack("dev", namespace="dev", profile="{profile}")
     stack.add(ConfigMap("fine"))
     stack.add(Manifest({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
                         "stringData": {"password": "hunter2"}}))
@@ -122,11 +145,14 @@ def build():
 """
 
 
-def test_cli_refuses_a_plaintext_secret_and_writes_nothing(tmp_path):
+@pytest.mark.parametrize("profile", ["restricted", "baseline"])
+def test_cli_refuses_a_plaintext_secret_and_writes_nothing(tmp_path, profile):
+    """The policy gate refuses it (restricted); where policy only warns (baseline), render does."""
     project = make_project(tmp_path / "proj")
-    write_stack(project, "dev", LEAKY)
+    write_stack(project, "dev", LEAKY.replace("{profile}", profile))
     done = run_kubegen("render", "stacks/dev", cwd=project)
     assert done.returncode == 2
-    assert done.stderr.startswith("error: stacks/dev/__init__.py:7: Secret dev/db: ")
+    assert "Secret dev/db" in done.stderr and "stacks/dev/__init__.py:7" in done.stderr
+    assert "Traceback" not in done.stderr
     assert "hunter2" not in done.stderr + done.stdout  # the error never echoes the secret
     assert snapshot(project / "output") == {}

@@ -181,6 +181,13 @@ class Resource(Builder):
         """Wrap a body built by this resource with its origin and waivers."""
         return ManifestObject(body=body, origin=self._origin, waivers=dict(self._waivers))
 
+    def used_objects(self) -> list[Resource]:
+        """Other kubegen objects this one reads (a pod's ConfigMaps and Secrets).
+
+        The Stack renders each of them even when it was never added on its own.
+        """
+        return []
+
     @abstractmethod
     def manifests(self) -> list[ManifestObject]:
         """The Kubernetes objects this resource stands for, in a stable order."""

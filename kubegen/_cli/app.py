@@ -1,4 +1,4 @@
-"""``kubegen render | check | diff``: the commands a platform team runs every day.
+"""``kubegen render | check | diff | lint | explain | rules``: the commands a team runs every day.
 
 Exit codes: 0 success; 1 ``check`` found drift (or ``lint`` found errors); 2 a user error
 (bad stack, invalid value, unsafe output), printed as one message without a traceback unless
@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from kubegen._cli.init import init
 from kubegen._errors import KubegenError
 
 app = typer.Typer(
@@ -76,9 +77,11 @@ def render(paths: Paths, out: Out = None) -> None:
         from kubegen._pipeline import describe, plan
 
         _one_out(paths, out)
-        plans = [plan(p, out=out) for p in paths]  # build all before writing any
+        plans = [plan(p, out=out) for p in paths]  # build and lint all before writing any
         for item in plans:
             typer.echo(describe(item, write_env(item.env_dir, item.files)))
+            if item.report.findings:
+                typer.echo(f"{item.env}: policy: {item.report.summary()}", err=True)
         return 0
 
     _guard(run)
@@ -133,6 +136,75 @@ def diff(paths: Paths, out: Out = None) -> None:
     _guard(run)
 
 
+Format = Annotated[str, typer.Option("--format", "-f", help="Output format: text, json or sarif.")]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", help="Override the stacks' policy profile: baseline, restricted, prod."
+    ),
+]
+VersionOpt = Annotated[
+    str | None,
+    typer.Option("--kubernetes-version", help="Override the target Kubernetes version (1.33)."),
+]
+
+
+@app.command()
+def lint(
+    paths: Paths, fmt: Format = "text", profile: ProfileOpt = None, version: VersionOpt = None
+) -> None:
+    """Check stacks against the hardening rules; exit 1 if an error-level finding remains."""
+
+    def run() -> int:
+        from kubegen._pipeline import build_objects, lint_stack
+        from kubegen._policy.commands import FORMATS, format_reports, lint_exit_code
+
+        if fmt not in FORMATS:
+            raise KubegenError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
+        named = []
+        for path in paths:
+            loaded, objects = build_objects(path)
+            report = lint_stack(loaded, objects, profile=profile, kubernetes_version=version)
+            named.append((loaded.env, report))
+        sys.stdout.write(format_reports(named, fmt))
+        return lint_exit_code([report for _, report in named])
+
+    _guard(run)
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id such as KG105.", show_default=False)],
+) -> None:
+    """Explain one policy rule: severity per profile, why, sources, fix, scanner ids."""
+
+    def run() -> int:
+        from kubegen._policy.commands import explain_text
+
+        sys.stdout.write(explain_text(rule_id))
+        return 0
+
+    _guard(run)
+
+
+@app.command()
+def rules() -> None:
+    """List every policy rule with its severity in the baseline/restricted/prod profiles."""
+
+    def run() -> int:
+        from kubegen._policy.commands import rules_text
+
+        sys.stdout.write(rules_text())
+        return 0
+
+    _guard(run)
+
+
+app.command()(init)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
+from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
+from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kubegen._errors import KubegenError, ValidationError
-from kubegen._manifests import ManifestObject
+from kubegen._manifests import ManifestObject, canonical
 from kubegen._render.layout import HEADER, KUSTOMIZATION, kustomization, object_paths
-from kubegen._render.limits import check_file_name, check_no_plaintext_secret, check_object_size
+from kubegen._render.limits import (
+    check_data_size,
+    check_file_name,
+    check_no_plaintext_secret,
+    check_object_size,
+)
 from kubegen._render.yaml_emitter import dump
 
 
@@ -28,8 +33,9 @@ def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
 def _render_one(obj: ManifestObject, path: str) -> bytes:
     check_file_name(obj, path)
     check_no_plaintext_secret(obj)
+    check_data_size(obj)
     try:
-        document = dump(obj.body).encode()
+        document = dump(canonical(obj.body)).encode()
     except KubegenError as exc:
         raise exc.located(origin=obj.origin, resource=obj.display) from None
     except Exception as exc:  # an unrepresentable value: report it, do not crash
@@ -37,7 +43,8 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
             f"cannot be rendered as YAML: {type(exc).__name__}: {str(exc)[:300]}",
             origin=obj.origin,
             resource=obj.display,
-            fix="use only strings, numbers, booleans, null, lists and string-keyed mappings",
+            fix="use only strings, numbers, booleans, null, lists and string-keyed mappings, "
+            "and text without control characters (binary content belongs in binaryData)",
         ) from exc
     check_object_size(obj, document)
     return HEADER.encode() + document

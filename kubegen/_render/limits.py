@@ -6,21 +6,31 @@ time, before anything is written:
 
 - the object's size: etcd refuses a request over 1.5 MiB (``--max-request-bytes`` default), so
   the API server would reject it at apply time;
+- a ConfigMap's or Secret's data: at most 1 MiB (keys and decoded values), whatever builder
+  made it (the ``Manifest`` escape hatch included);
 - its file name: ``<kind>-<name>.yaml`` must fit the 255-byte limit of common filesystems;
 - plaintext secrets: a ``Secret`` (also inside a ``List``; any API group, to be safe) with
-  ``data`` or ``stringData`` would put secret values in git. Until an explicit-allow
-  annotation exists (the workloads builders decide its name), such an object is refused.
+  ``data`` or ``stringData`` would put secret values in git. It is refused unless it carries
+  an explicit allow with a reason: :data:`ALLOW_PLAINTEXT_SECRET` (what
+  ``Secret(..., allow_plaintext="why")`` renders) or a waiver of policy rule KG801
+  (``kubegen.dev/waive-kg801``), whatever builder made it and whatever the policy profile
+  (``baseline`` only warns about KG801; this guard does not depend on the profile).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kubegen._builders.base import OPT_OUT_PREFIX
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._policy.waivers import annotation_key
 
 MAX_OBJECT_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
+MAX_DATA_BYTES = 1024 * 1024  # ConfigMap/Secret data, as the API server validates it
 MAX_FILE_NAME_BYTES = 255  # NAME_MAX of ext4, xfs, btrfs, APFS, NTFS
+ALLOW_PLAINTEXT_SECRET = OPT_OUT_PREFIX + "plaintext-secret"  # annotation: the reason it may
+_ALLOWS = (ALLOW_PLAINTEXT_SECRET, annotation_key("KG801"))  # KG801: policy's plaintext-secret
 
 
 def check_object_size(obj: ManifestObject, document: bytes) -> None:
@@ -29,6 +39,28 @@ def check_object_size(obj: ManifestObject, document: bytes) -> None:
         raise ValidationError(
             f"renders to {len(document)} bytes; the API server refuses objects over "
             f"{MAX_OBJECT_BYTES} bytes (1.5 MiB)",
+            origin=obj.origin,
+            resource=obj.display,
+            fix="split the data over several objects, or ship large files in the image",
+        )
+
+
+def check_data_size(obj: ManifestObject) -> None:
+    """Refuse a ConfigMap or Secret whose data the API server would call too long (1 MiB)."""
+    if obj.group or obj.kind not in ("ConfigMap", "Secret"):
+        return
+    total = 0
+    for field in ("data", "binaryData", "stringData"):
+        values = obj.body.get(field)
+        base64 = field == "binaryData" or (field == "data" and obj.kind == "Secret")
+        for key, value in values.items() if isinstance(values, dict) else ():
+            if isinstance(key, str) and isinstance(value, str):
+                size = len(value) * 3 // 4 if base64 else len(value.encode())
+                total += len(key.encode()) + size
+    if total > MAX_DATA_BYTES:
+        raise ValidationError(
+            f"holds {total} bytes of data; the API server accepts at most {MAX_DATA_BYTES} "
+            "(1 MiB) in a ConfigMap or Secret",
             origin=obj.origin,
             resource=obj.display,
             fix="split the data over several objects, or ship large files in the image",
@@ -54,15 +86,24 @@ def check_file_name(obj: ManifestObject, path: str) -> None:
 def check_no_plaintext_secret(obj: ManifestObject) -> None:
     """Refuse secret values in the output: they would be committed to git in plaintext."""
     for item, where in _secrets(obj.body, ""):
-        if item.get("data") or item.get("stringData"):
+        if (item.get("data") or item.get("stringData")) and not _allowed(item):
             raise PolicyError(
                 f"a Secret{where} with data or stringData would commit secret values to git "
-                "in plaintext",
+                f"in plaintext (no {' or '.join(_ALLOWS)} annotation with a reason)",
                 origin=obj.origin,
                 resource=obj.display,
-                fix="reference the secret instead: an ExternalSecret or a SealedSecret, "
-                "mounted as files",
+                fix="reference the secret instead (ExternalSecret, SealedSecret, SecretRef), or "
+                "use Secret(..., allow_plaintext='why this is not sensitive') or waive KG801",
             )
+
+
+def _allowed(secret: dict[str, Any]) -> bool:
+    meta = secret.get("metadata")
+    notes = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(notes, dict):
+        return False
+    reasons = [notes.get(key) for key in _ALLOWS]
+    return any(isinstance(reason, str) and reason.strip() for reason in reasons)
 
 
 def _secrets(body: Any, where: str) -> list[tuple[dict[str, Any], str]]:

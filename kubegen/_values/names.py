@@ -17,6 +17,8 @@ from kubegen._values.invalid import InvalidValue
 _LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+_DNS1035_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+_ENV_NAME_RE = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
 _LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 
@@ -44,6 +46,32 @@ def check_dns_subdomain(value: str) -> str:
             "must be a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', "
             "starting and ending with a letter or digit",
             fix=f"use a name such as '{_suggest(value, 253)}'",
+        )
+    return value
+
+
+def check_dns1035_label(value: str) -> str:
+    """A DNS-1035 label: Service names (they become DNS names, so they start with a letter)."""
+    if len(value) > 63 or not _DNS1035_RE.match(value):
+        suggestion = _suggest(value, 62)
+        if not suggestion[0].isalpha():
+            suggestion = f"s-{suggestion}"[:63].strip("-")
+        raise InvalidValue(
+            "must be a DNS-1035 label: at most 63 lowercase letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit",
+            fix=f"use a name such as '{suggestion}'",
+        )
+    return value
+
+
+def check_env_name(value: str) -> str:
+    """An environment variable name: letters, digits, '_', '-', '.'; not starting with a digit."""
+    if not _ENV_NAME_RE.match(value):
+        slug = re.sub(r"[^A-Za-z0-9_]+", "_", value).strip("_").upper() or "NAME"
+        raise InvalidValue(
+            f"environment variable name {value!r} is invalid: use letters, digits, '_', '-' "
+            "and '.', not starting with a digit",
+            fix=f"use a name such as '{'_' + slug if slug[0].isdigit() else slug}'",
         )
     return value
 
@@ -101,5 +129,7 @@ def check_annotations(annotations: Mapping[str, str]) -> dict[str, str]:
 
 DNSLabel = Annotated[str, AfterValidator(check_dns_label)]
 DNSSubdomain = Annotated[str, AfterValidator(check_dns_subdomain)]
+DNS1035Label = Annotated[str, AfterValidator(check_dns1035_label)]
+EnvName = Annotated[str, AfterValidator(check_env_name)]
 LabelMap = Annotated[dict[str, str], AfterValidator(check_labels)]
 AnnotationMap = Annotated[dict[str, str], AfterValidator(check_annotations)]

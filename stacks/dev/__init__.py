@@ -1,9 +1,26 @@
-"""Development: one replica of everything, verbose logs."""
+"""Development: one replica of everything, small volumes, tagged images, verbose logs."""
 
-from shop import Env, build_shop
+from shop import Env, Images, build_shop
 
-from kubegen import Stack
+from kubegen import Resources, Stack
+
+IMAGES = Images(
+    web="nginxinc/nginx-unprivileged:1.27.2-alpine",
+    api="ghcr.io/acme/shop-api:2.4.0-rc.1",
+    postgres="postgres:16.4-alpine",
+    redis="redis:7.4.1-alpine",
+)
 
 
 def build() -> Stack:
-    return build_shop(Env(name="dev", log_level="debug", replicas=1))
+    return build_shop(Env(
+        name="dev",
+        images=IMAGES,
+        replicas=1,
+        log_level="debug",
+        web=Resources(cpu="50m", memory="64Mi"),
+        api=Resources(cpu="100m", memory="256Mi"),
+        postgres=Resources(cpu="250m", memory="512Mi"),
+        postgres_storage="5Gi",
+        redis_storage="1Gi",
+    ))

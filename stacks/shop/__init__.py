@@ -1,10 +1,52 @@
-"""The shop platform, shared by every environment: environments differ only in arguments."""
+"""The shop platform, shared by every environment.
+
+``stacks/dev`` and ``stacks/prod`` call :func:`build_shop` with an :class:`Env`; everything that
+differs between environments is a field of ``Env``, so a reviewer sees the differences in one
+place. The flows (ingress controller → web → api → postgres/redis, worker → postgres/redis,
+migrate and backup → postgres) are declared with ``connect_to``/``allow_from``, and the
+NetworkPolicies follow from them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from kubegen import ConfigMap, Manifest, Stack
+from kubegen import (
+    ConfigFiles,
+    ConfigMap,
+    CronJob,
+    Deployment,
+    ExecProbe,
+    HttpProbe,
+    Job,
+    Port,
+    Resources,
+    Rule,
+    SealedSecret,
+    SecretFiles,
+    Stack,
+    StackDefaults,
+    StatefulSet,
+    TcpProbe,
+    Template,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+INGRESS_NAMESPACE = "ingress-nginx"
+INGRESS_PODS = {"app.kubernetes.io/name": "ingress-nginx"}
+# Sealed with the cluster's sealed-secrets key; only the controller in the cluster can open it.
+POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24 + "=="
+
+
+@dataclass(frozen=True)
+class Images:
+    """Container images; prod pins every one by digest."""
+
+    web: str
+    api: str
+    postgres: str
+    redis: str
 
 
 @dataclass(frozen=True)
@@ -12,38 +54,187 @@ class Env:
     """What differs between environments."""
 
     name: str
-    log_level: str
+    images: Images
     replicas: int
+    log_level: str
+    web: Resources
+    api: Resources
+    postgres: Resources
+    postgres_storage: str
+    redis_storage: str
+    spread: str = "nodes"  # topology spread of replicated workloads: "nodes" or "zones"
+    profile: str = "restricted"
 
 
 def build_shop(env: Env) -> Stack:
-    stack = Stack("shop", namespace="shop", labels={"app.kubernetes.io/part-of": "shop"})
-    stack.add(
-        ConfigMap(
-            "shop-settings",
-            data={
-                "ENVIRONMENT": env.name,
-                "LOG_LEVEL": env.log_level,
-                "FEATURE_CHECKOUT_V2": "on" if env.name == "dev" else "off",
-            },
-        )
+    """The whole shop for one environment."""
+    shop = Stack(
+        "shop",
+        namespace="shop",
+        labels={"app.kubernetes.io/part-of": "shop", "shop.acme.dev/env": env.name},
+        profile=env.profile,  # type: ignore[arg-type]
+        defaults=StackDefaults(resources=Resources(cpu="100m", memory="128Mi"),
+                               replicas=env.replicas),
     )
-    stack.add(
-        Manifest(
-            {
-                "apiVersion": "v1",
-                "kind": "LimitRange",
-                "metadata": {"name": "defaults"},
-                "spec": {
-                    "limits": [
-                        {
-                            "type": "Container",
-                            "default": {"cpu": "500m", "memory": "256Mi"},
-                            "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
-                        }
-                    ]
-                },
-            }
-        )
+    password = shop.add(
+        SealedSecret("postgres", encrypted_data={"password": POSTGRES_PASSWORD_SEALED}))
+    postgres = shop.add(_postgres(env, password))
+    redis = shop.add(_redis(env))
+    api = shop.add(_api(env, shop.add(_api_config(env))))
+    web = shop.add(_web(env, shop.add(_nginx_config(env))))
+    worker = shop.add(_worker(env))
+    migrate = shop.add(_migrate(env))
+    backup = shop.add(_backup(env, postgres))
+
+    api.expose()
+    web.expose()
+    web.allow_from(namespace=INGRESS_NAMESPACE, pods=INGRESS_PODS, port="http")
+    web.connect_to(api, port="http")
+    for client in (api, worker):
+        client.connect_to(postgres, port="pg")
+        client.connect_to(redis, port="redis")
+    for job in (migrate, backup):
+        job.connect_to(postgres, port="pg")
+    api.grant(Rule.read("configmaps"))  # the API watches its feature flags
+    return shop
+
+
+def _postgres(env: Env, password: SealedSecret) -> StatefulSet:
+    db = StatefulSet(
+        "postgres",
+        image=env.images.postgres,
+        port=Port(5432, name="pg"),
+        readiness=ExecProbe(["pg_isready", "-U", "postgres"], period="5s"),
+        liveness=TcpProbe(period="20s"),
+        resources=env.postgres,
+        writable=["/tmp", "/var/run/postgresql"],
+        env={
+            "PGDATA": "/var/lib/postgresql/data/pgdata",
+            "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres/password",
+        },
+        mounts={"/run/secrets/postgres": SecretFiles(password)},
+        storage=env.postgres_storage,
+        storage_path="/var/lib/postgresql/data",
+        replicas=1,
+        component="database",
     )
-    return stack
+    db.waive("KG701", "a single primary; replication arrives with the Postgres operator")
+    return db
+
+
+def _redis(env: Env) -> StatefulSet:
+    cache = StatefulSet(
+        "redis",
+        image=env.images.redis,
+        args=["--save", "60", "1", "--dir", "/data"],
+        port=Port(6379, name="redis"),
+        readiness=ExecProbe(["redis-cli", "ping"], period="5s"),
+        liveness=TcpProbe(period="20s"),
+        resources=Resources(cpu="100m", memory="256Mi"),
+        storage=env.redis_storage,
+        storage_path="/data",
+        replicas=1,
+        component="cache",
+    )
+    cache.waive("KG701", "a cache: losing it costs latency, not data")
+    return cache
+
+
+def _api_config(env: Env) -> ConfigMap:
+    return ConfigMap("api", templates=[Template(TEMPLATES / "api.yaml.j2", values={
+        "env": env.name,
+        "port": 8080,
+        "db_host": "postgres.shop.svc.cluster.local",
+        "redis_host": "redis.shop.svc.cluster.local",
+        "log_level": env.log_level,
+    })], data={"FEATURE_FLAGS": "checkout-v2" if env.name == "dev" else ""})
+
+
+def _api(env: Env, config: ConfigMap) -> Deployment:
+    return Deployment(
+        "api",
+        image=env.images.api,
+        args=["serve", "--config", "/etc/api/api.yaml"],
+        port=Port(8080, name="http"),
+        readiness=HttpProbe("/ready"),
+        liveness=HttpProbe("/healthz", failure_threshold=6),
+        startup=HttpProbe("/healthz", period="2s", failure_threshold=30),
+        resources=env.api,
+        mounts={"/etc/api": ConfigFiles(config),
+                "/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
+        writable=["/tmp"],
+        component="api",
+        topology_spread=env.spread,
+    )
+
+
+def postgres_secret_ref() -> str:
+    """The Secret the sealed-secrets controller creates from ``SealedSecret("postgres")``."""
+    return "postgres"
+
+
+def _nginx_config(env: Env) -> ConfigMap:
+    return ConfigMap("web", templates=[Template(TEMPLATES / "nginx.conf.j2", key="default.conf",
+                                                 values={
+        "env": env.name,
+        "port": 8080,
+        "api_host": "api.shop.svc.cluster.local",
+        "api_port": 8080,
+        "api_timeout_seconds": 30,
+    })])
+
+
+def _web(env: Env, nginx: ConfigMap) -> Deployment:
+    return Deployment(
+        "web",
+        image=env.images.web,
+        port=Port(8080, name="http"),
+        readiness=HttpProbe("/healthz"),
+        liveness=HttpProbe("/healthz"),
+        resources=env.web,
+        mounts={"/etc/nginx/conf.d": ConfigFiles(nginx)},
+        writable=["/tmp", "/var/cache/nginx", "/var/run"],
+        component="frontend",
+        topology_spread=env.spread,
+    )
+
+
+def _worker(env: Env) -> Deployment:
+    return Deployment(
+        "worker",
+        image=env.images.api,
+        args=["worker", "--queues", "orders,emails"],
+        resources=env.api,
+        mounts={"/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
+        writable=["/tmp"],
+        component="worker",
+        topology_spread=env.spread,
+    )
+
+
+def _migrate(env: Env) -> Job:
+    return Job(
+        "migrate",
+        image=env.images.api,
+        args=["migrate", "--to", "latest"],
+        mounts={"/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
+        active_deadline="15m",
+        backoff_limit=2,
+        component="migrations",
+    )
+
+
+def _backup(env: Env, postgres: StatefulSet) -> CronJob:
+    return CronJob(
+        "backup",
+        schedule="30 2 * * *",
+        time_zone="Etc/UTC",
+        image=env.images.postgres,
+        command=["sh", "-c", 'pg_dump -h "$DB_HOST" -U postgres shop > /backup/shop.sql'],
+        env={"DB_HOST": postgres.pod_dns_name(0),
+             "PGPASSFILE": "/run/secrets/postgres/pgpass"},
+        mounts={"/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
+        writable=["/backup"],
+        active_deadline="1h",
+        component="backup",
+    )

@@ -1,15 +1,308 @@
-"""Objects the network layer derives from a Stack: default-deny policies, connection policies."""
+"""Objects the network layer derives from a Stack: default-deny policies, connection policies.
+
+Output, per namespace the stack owns: ``default-deny`` and ``allow-dns`` (see
+:mod:`~kubegen._builders.network.defaults`). Per workload with declared flows: one
+``<workload>-ingress`` policy (who may connect to it) and one ``<workload>-egress`` policy (where
+it may connect), each selecting the workload's pods by its stable selector labels.
+
+Within a policy there is one rule per peer, peers sorted (same-namespace pods, then other
+namespaces, then IP blocks), each with its ports sorted; a flow declared twice renders once. The
+YAML therefore depends on the set of declared flows, not on the order they were declared in.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from kubegen._builders.network.defaults import (
+    dns_for,
+    dns_settings,
+    namespace_policies,
+    owned_namespaces,
+)
+from kubegen._builders.network.peers import OPT_OUT_PREFIX, Direction, ExternalPeer, workload_peer
+from kubegen._builders.network.policy import (
+    EgressRule,
+    IngressRule,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+from kubegen._builders.network.selectors import LabelSelector
+from kubegen._errors import ConflictError, ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._relations import Connection
 
 if TYPE_CHECKING:
+    from kubegen._builders.workloads.base import Workload
     from kubegen._stack import Stack
 
 
+def policy_name(workload_name: str, direction: Direction) -> str:
+    """``api`` → ``api-ingress`` / ``api-egress``: readable, stable, never hashed."""
+    return f"{workload_name}-{direction}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One allowed (peer, port) on one workload's side, before grouping into policies."""
+
+    direction: Direction
+    workload: Workload
+    peer: NetworkPolicyPeer
+    port: NetworkPolicyPort
+    reason: tuple[str, str, str] | None = None  # (category, peer label, reason)
+
+
 def derive_network(stack: Stack) -> list[ManifestObject]:
-    """NetworkPolicies for ``stack``'s namespaces and recorded connections (issue 5 fills this)."""
-    return []
+    """NetworkPolicies for ``stack``'s namespaces and recorded connections."""
+    settings = dns_settings(stack)
+    owned = owned_namespaces(stack)
+    policies: list[NetworkPolicy] = []
+    for namespace in owned:
+        policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
+    rules = [rule for conn in stack.connections for rule in _rules(stack, conn)]
+    rules.extend(_dns_outside_owned(rules, owned, settings))
+    policies.extend(_workload_policies(stack, rules))
+    return [obj for policy in policies for obj in policy.manifests()]
+
+
+# --- connections → rules -------------------------------------------------------------------
+
+
+def _rules(stack: Stack, conn: Connection) -> list[_Rule]:
+    if isinstance(conn.source, ExternalPeer):
+        return _ingress_from_outside(conn)
+    if isinstance(conn.target, ExternalPeer):
+        return _egress_to_outside(conn)
+    return _between_workloads(stack, conn)
+
+
+def _between_workloads(stack: Stack, conn: Connection) -> list[_Rule]:
+    source, target = conn.source, conn.target
+    if target._stack is not stack:
+        raise ConflictError(
+            f"Unable to connect {source.display} to {target.display}: {target.display} is not "
+            "part of this stack",
+            origin=conn.origin,
+            resource=source.display,
+            fix=f"add it with stack.add(...) before rendering; for a peer outside the stack use "
+            f"{source.name}.allow_to(namespace=..., pods=..., port=...)",
+        )
+    _same_or_named_namespaces(source, target, conn)
+    ports = _resolve_ports(target, conn, f"connect {source.display} to {target.display}")
+    out: list[_Rule] = []
+    for port in ports:
+        out.append(_Rule("egress", source, workload_peer(target, source.namespace), port))
+        out.append(_Rule("ingress", target, workload_peer(source, target.namespace), port))
+    return out
+
+
+def _same_or_named_namespaces(source: Workload, target: Workload, conn: Connection) -> None:
+    if (source.namespace is None) != (target.namespace is None):
+        raise ValidationError(
+            f"Unable to connect {source.display} to {target.display}: only one of them has a "
+            "namespace, so no namespaceSelector can name the other",
+            origin=conn.origin,
+            resource=source.display,
+            fix="give the stack a namespace, or set namespace= on both workloads",
+        )
+
+
+def _ingress_from_outside(conn: Connection) -> list[_Rule]:
+    peer: ExternalPeer = conn.source
+    target: Workload = conn.target
+    what = f"allow ingress to {target.display} from {peer.describe(target.namespace)}"
+    ports = _resolve_ports(target, conn, what)
+    reason = _reason(peer, "ingress", conn, target.namespace)
+    return [
+        _Rule("ingress", target, rendered, port, reason)
+        for rendered in peer.peers(target.namespace)
+        for port in ports
+    ]
+
+
+def _egress_to_outside(conn: Connection) -> list[_Rule]:
+    source: Workload = conn.source
+    peer: ExternalPeer = conn.target
+    port = NetworkPolicyPort(
+        port=conn.port,
+        end_port=conn.options.get("end_port"),
+        protocol=conn.options.get("protocol", "TCP"),
+    )
+    reason = _reason(peer, "egress", conn, source.namespace)
+    return [
+        _Rule("egress", source, rendered, port, reason) for rendered in peer.peers(source.namespace)
+    ]
+
+
+def _reason(
+    peer: ExternalPeer, direction: Direction, conn: Connection, namespace: str | None
+) -> tuple[str, str, str] | None:
+    category = peer.broad_category(direction)
+    if category is None:
+        return None
+    return (category, peer.describe(namespace), str(conn.options.get("reason", "")))
+
+
+def _resolve_ports(target: Workload, conn: Connection, what: str) -> list[NetworkPolicyPort]:
+    """The target's ports that ``conn.port`` names, as named policy ports (protocol explicit)."""
+    exposed = target.named_ports()
+    wanted = conn.port
+    if wanted is None:
+        found = sorted(exposed.items())
+    elif isinstance(wanted, str):
+        found = [(wanted, exposed[wanted])] if wanted in exposed else []
+    else:
+        found = sorted((name, spec) for name, spec in exposed.items() if spec[0] == wanted)
+    if not found:
+        raise _unknown_port(target, conn, what, exposed)
+    return [NetworkPolicyPort(port=name, protocol=proto) for name, (_, proto) in found]
+
+
+def _unknown_port(
+    target: Workload, conn: Connection, what: str, exposed: dict[str, tuple[int, str]]
+) -> ValidationError:
+    listed = ", ".join(f"{n} ({num}/{proto})" for n, (num, proto) in sorted(exposed.items()))
+    if conn.port is None:
+        why = f"{target.display} declares no ports"
+        fix = f"add a named port to {target.name}'s container"
+    else:
+        kind = "named" if isinstance(conn.port, str) else "numbered"
+        why = (
+            f"{target.display} exposes no port {kind} {conn.port!r}; it exposes {listed or 'none'}"
+        )
+        fix = (
+            f"use one of its ports ({', '.join(repr(n) for n in sorted(exposed))}), or add the "
+            f"port to {target.name}'s container"
+            if exposed
+            else f"add a named port to {target.name}'s container"
+        )
+    resource = conn.source.display if not isinstance(conn.source, ExternalPeer) else target.display
+    return ValidationError(
+        f"Unable to {what}: {why}",
+        origin=conn.origin,
+        resource=resource,
+        field="port",
+        value=conn.port,
+        fix=fix,
+    )
+
+
+def _dns_outside_owned(
+    rules: list[_Rule], owned: list[str], settings: dict[str | None, Any]
+) -> Iterator[_Rule]:
+    """Workloads in namespaces the stack does not own keep DNS in their own egress policy.
+
+    Their ``<name>-egress`` policy isolates them for egress, and no ``allow-dns`` of ours
+    covers their namespace.
+    """
+    seen: set[int] = set()
+    for rule in rules:
+        ns = rule.workload.namespace
+        if rule.direction != "egress" or ns in owned or id(rule.workload) in seen:
+            continue
+        seen.add(id(rule.workload))
+        dns = dns_for(settings, None)
+        if dns is None:
+            continue
+        for port in dns.rule(ns).ports:
+            yield _Rule("egress", rule.workload, dns.peer(ns), port)
+
+
+# --- rules → policies ----------------------------------------------------------------------
+
+
+def _key(model: NetworkPolicyPeer | NetworkPolicyPort) -> str:
+    return json.dumps(model.render(), sort_keys=True)
+
+
+def _peer_rank(peer: NetworkPolicyPeer) -> tuple[int, str]:
+    """Same-namespace pods first, then other namespaces, then IP blocks; then by content."""
+    rank = 2 if peer.ip_block is not None else (1 if peer.namespace_selector is not None else 0)
+    return (rank, _key(peer))
+
+
+def _port_rank(port: NetworkPolicyPort) -> tuple[int, int, str, int, str]:
+    number = port.port if isinstance(port.port, int) else 0
+    name = port.port if isinstance(port.port, str) else ""
+    return (isinstance(port.port, str), number, name, port.end_port or 0, port.protocol)
+
+
+@dataclass(slots=True)
+class _Group:
+    """Everything one policy (one workload, one direction) will hold."""
+
+    workload: Workload
+    peers: dict[str, NetworkPolicyPeer]
+    ports: dict[str, dict[str, NetworkPolicyPort]]
+    reasons: dict[str, dict[str, set[str]]]
+
+
+def _workload_policies(stack: Stack, rules: list[_Rule]) -> list[NetworkPolicy]:
+    groups: dict[tuple[str, str, Direction], _Group] = {}
+    for rule in rules:
+        key = (rule.workload.namespace or "", rule.workload.name, rule.direction)
+        group = groups.setdefault(key, _Group(rule.workload, {}, defaultdict(dict), {}))
+        peer_key = _key(rule.peer)
+        group.peers[peer_key] = rule.peer
+        group.ports[peer_key][_key(rule.port)] = rule.port
+        if rule.reason is not None:
+            category, label, text = rule.reason
+            group.reasons.setdefault(category, {}).setdefault(label, set()).add(text)
+    return [_policy(stack, key[2], groups[key]) for key in sorted(groups)]
+
+
+def _policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
+    workload = group.workload
+    rules = _merged_rules(group)
+    body: dict[str, Any]
+    if direction == "ingress":
+        body = {"ingress": [IngressRule(from_=peers, ports=ports) for peers, ports in rules]}
+    else:
+        body = {"egress": [EgressRule(to=peers, ports=ports) for peers, ports in rules]}
+    policy = NetworkPolicy(  # type: ignore[call-arg]
+        policy_name(workload.name, direction),
+        namespace=workload.namespace,
+        pod_selector=LabelSelector(match_labels=workload.selector_labels()),
+        policy_types=[direction.capitalize()],
+        annotations=_annotations(group.reasons),
+        **body,
+    )
+    policy.attach(stack)
+    policy._origin = workload.origin
+    return policy
+
+
+def _merged_rules(
+    group: _Group,
+) -> list[tuple[list[NetworkPolicyPeer], list[NetworkPolicyPort]]]:
+    """One rule per distinct port set, listing every peer allowed on exactly those ports.
+
+    Rules are ordered by their first peer, peers and ports within a rule are sorted: the
+    result depends only on the set of (peer, port) pairs.
+    """
+    by_ports: dict[tuple[str, ...], list[NetworkPolicyPeer]] = {}
+    port_models: dict[tuple[str, ...], list[NetworkPolicyPort]] = {}
+    for peer_key, peer in sorted(group.peers.items(), key=lambda item: _peer_rank(item[1])):
+        ports = sorted(group.ports[peer_key].values(), key=_port_rank)
+        ports_key = tuple(_key(port) for port in ports)
+        by_ports.setdefault(ports_key, []).append(peer)
+        port_models.setdefault(ports_key, ports)
+    return [(peers, port_models[key]) for key, peers in by_ports.items()]
+
+
+def _annotations(reasons: dict[str, dict[str, set[str]]]) -> dict[str, str]:
+    """``kubegen.dev/opt-out-<category>``: why each broad peer is allowed, one line per peer."""
+    out: dict[str, str] = {}
+    for category, by_peer in sorted(reasons.items()):
+        if category == "egress-internet":
+            out[OPT_OUT_PREFIX + category] = "; ".join(sorted(set().union(*by_peer.values())))
+            continue
+        lines = [f"{label}: {'; '.join(sorted(texts))}" for label, texts in sorted(by_peer.items())]
+        out[OPT_OUT_PREFIX + category] = "\n".join(lines)
+    return out

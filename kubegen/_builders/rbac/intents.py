@@ -1,14 +1,60 @@
-"""RBAC verbs on workloads: ``api.grant(rule, …)`` gives the workload's ServiceAccount access."""
+"""RBAC verbs on workloads: ``api.grant(Rule.read("configmaps"))`` gives its ServiceAccount access.
+
+``grant`` records a :class:`~kubegen._relations.Grant` on the stack and turns the workload's token
+on; it never edits another object. When the stack renders, ``derive_access`` turns the grants into
+a Role and a RoleBinding per workload and namespace (see ``derive``). A workload that is never
+granted anything mounts no token and is bound to nothing.
+
+The least-privilege guards run here, on the line that asked for the access, so the error points
+at it; ``allow={"<guard>": "<reason>"}`` opts out and is rendered on the derived objects.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kubegen._builders.rbac.guards import (
+    BINDING_GUARDS,
+    RULE_GUARDS,
+    Guard,
+    Place,
+    binding_findings,
+    check_allow,
+    enforce,
+    rule_findings,
+)
+from kubegen._builders.rbac.refs import RoleRef
+from kubegen._builders.rbac.roles import ClusterRole, Role, check_namespaced_rule
+from kubegen._builders.rbac.rules import Rule
+from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._origin import capture
 from kubegen._relations import ApiAccess, Grant
+from kubegen._values import InvalidValue, check_dns_label
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
+
+GRANT_HINT = "pass allow={{'{guard}': '<why>'}} to grant(…)"
+MIN_TOKEN_SECONDS = 600  # the API server refuses shorter projected tokens
+MAX_TOKEN_SECONDS = 2**32
+RoleTarget = Role | ClusterRole | RoleRef
+
+
+class _GrantInvalid(InvalidValue):
+    """An invalid argument of ``grant()``, with the argument's name."""
+
+    def __init__(self, field: str, value: Any, cause: InvalidValue) -> None:
+        super().__init__(cause.message, fix=cause.fix)
+        self.field = field
+        self.value = value
+
+
+def _arg(field: str, value: Any, check: Any) -> None:
+    try:
+        check(value)
+    except InvalidValue as exc:
+        raise _GrantInvalid(field, value, exc) from None
 
 
 class AccessIntents:
@@ -17,13 +63,171 @@ class AccessIntents:
     _api_access: ApiAccess | None
 
     if TYPE_CHECKING:
+        name: str
+        namespace: str | None
 
         @property
         def stack(self) -> Stack: ...
 
-    def grant(self, *rules: Any, namespace: str | None = None) -> Grant:
-        """Let this workload's ServiceAccount do what ``rules`` allow."""
-        grant = Grant(workload=self, rules=rules, namespace=namespace, origin=capture())  # type: ignore[arg-type]
-        self.stack.grants.append(grant)
-        self._api_access = ApiAccess()
+        @property
+        def display(self) -> str: ...
+
+    def grant(
+        self,
+        *access: Rule | RoleTarget,
+        namespace: str | None = None,
+        purpose: str | None = None,
+        cluster_wide: bool = False,
+        allow: Mapping[str, str] | None = None,
+        expiration_seconds: int | None = None,
+        audience: str | None = None,
+    ) -> Grant:
+        """Let this workload's ServiceAccount do what ``access`` allows, and mount its token.
+
+        ``api.grant(Rule.read("configmaps"))`` renders Role and RoleBinding ``api-access`` in the
+        workload's namespace, bound to its ServiceAccount. Grants of one workload into one
+        namespace (and purpose) merge into one Role, rules in author order without repeats.
+
+        Args:
+            access: :class:`Rule` objects, and/or roles to bind as they are (a ``Role``,
+                ``ClusterRole`` or ``RoleRef``, e.g. ``RoleRef("view", external=True)``); a role
+                gets its own binding, named ``<workload>-<role>``.
+            namespace: grant inside another namespace (Role and RoleBinding go there; the subject
+                stays this workload's ServiceAccount). Defaults to the workload's namespace.
+            purpose: names the derived objects ``<workload>-<purpose>`` instead of
+                ``<workload>-access``; grants of different purposes stay separate.
+            cluster_wide: render a ClusterRole and ClusterRoleBinding (for cluster-scoped
+                resources or non-resource URLs). Defaults to False.
+            allow: least-privilege guards opted out, ``{guard id: reason}``; each reason is
+                rendered as ``kubegen.dev/opt-out-rbac-<guard>`` on the derived objects.
+            expiration_seconds: mount a projected token that expires after this many seconds
+                (at least 600) instead of the default token.
+            audience: mount a projected token for this audience (e.g. ``vault``).
+
+        Returns:
+            The recorded grant.
+        """
+        origin = capture()
+        stack = self.stack  # refuses a workload that was not added to a stack yet
+        place = Place(self.display, origin, GRANT_HINT)
+        try:
+            options = _options(access, namespace, purpose, cluster_wide, allow or {})
+        except _GrantInvalid as exc:
+            raise ValidationError(
+                exc.message, fix=exc.fix, origin=origin, resource=self.display, field=exc.field,
+                value=exc.value,
+            ) from None
+        rules = tuple(a for a in access if isinstance(a, Rule))
+        _check_guards(rules, options, place)
+        token = _merge_token(self._api_access, expiration_seconds, audience, place)
+        grant = Grant(workload=self, rules=rules, namespace=namespace, origin=origin,  # type: ignore[arg-type]
+                      options=options)
+        stack.grants.append(grant)
+        self._api_access = token
         return grant
+
+
+def _options(
+    access: tuple[Any, ...],
+    namespace: str | None,
+    purpose: str | None,
+    cluster_wide: bool,
+    allow: Mapping[str, str],
+) -> dict[str, Any]:
+    _arg("access", access, _check_access(cluster_wide))
+    if cluster_wide and namespace is not None:
+        raise _GrantInvalid("namespace", namespace, InvalidValue(
+            "cluster_wide=True grants in every namespace; namespace= contradicts it",
+            fix="pass one of namespace= and cluster_wide=True",
+        ))
+    if namespace is not None:
+        _arg("namespace", namespace, check_dns_label)
+    if purpose is not None:
+        _arg("purpose", purpose, check_dns_label)
+    rules = [a for a in access if isinstance(a, Rule)]
+    if not cluster_wide:
+        for i, rule in enumerate(rules):
+            _arg(f"rules[{i}]", rule, lambda r, i=i: _namespaced(i, r))
+    _arg("allow", allow, check_allow)
+    return {
+        "roles": tuple(a for a in access if not isinstance(a, Rule)),
+        "purpose": purpose,
+        "cluster_wide": cluster_wide,
+        "allow": check_allow(allow),
+    }
+
+
+def _check_access(cluster_wide: bool) -> Any:
+    def check(access: tuple[Any, ...]) -> None:
+        if not access:
+            raise InvalidValue(
+                "grant() needs at least one Rule or role",
+                fix="e.g. api.grant(Rule.read('configmaps'))",
+            )
+        for item in access:
+            if not isinstance(item, Rule | Role | ClusterRole | RoleRef):
+                raise InvalidValue(
+                    f"{item!r} is neither a Rule nor a role",
+                    fix="pass Rule(...), Rule.read(...), a Role/ClusterRole or RoleRef(...)",
+                )
+            if cluster_wide and (isinstance(item, Role | RoleRef) and item.kind == "Role"):
+                raise InvalidValue(
+                    f"a Role cannot be granted cluster-wide ({item.name})",
+                    fix="drop cluster_wide=True, or grant a ClusterRole",
+                )
+
+    return check
+
+
+def _namespaced(i: int, rule: Rule) -> None:
+    try:
+        check_namespaced_rule(i, rule)
+    except InvalidValue as exc:
+        raise InvalidValue(exc.message, fix="pass cluster_wide=True to grant() (a ClusterRole "
+                           "and ClusterRoleBinding), or drop the rule") from None
+
+
+def _check_guards(rules: tuple[Rule, ...], options: dict[str, Any], place: Place) -> None:
+    findings = rule_findings([rule.as_dict() for rule in rules])
+    for role in options["roles"]:
+        ref = role.as_dict() if isinstance(role, RoleRef) else {"kind": role.kind,
+                                                                 "name": role.name}
+        findings += binding_findings({"roleRef": ref})
+    # cluster-scope of a cluster-wide grant is decided by the stack, which sees all roles.
+    decided: tuple[Guard, ...] = RULE_GUARDS + BINDING_GUARDS
+    if not options["cluster_wide"]:
+        decided += ("cluster-scope",)
+    enforce(findings, options["allow"], place, decided=decided)
+
+
+def _merge_token(
+    current: ApiAccess | None, expiration: int | None, audience: str | None, place: Place
+) -> ApiAccess:
+    """Combine the token options of every grant of one workload; they must agree."""
+    error: KubegenError | None = None
+    if expiration is not None and not MIN_TOKEN_SECONDS <= expiration <= MAX_TOKEN_SECONDS:
+        error = ValidationError(
+            "a projected token lives at least 600 seconds (10 minutes)",
+            fix="pass expiration_seconds=3600 (or more)", field="expiration_seconds",
+            value=expiration,
+        )
+    elif audience is not None and (not audience.strip() or any(c.isspace() for c in audience)):
+        error = ValidationError(
+            "a token audience is a non-empty word", fix="e.g. audience='vault'",
+            field="audience", value=audience,
+        )
+    old = current or ApiAccess()
+    for name, new, had in (("expiration_seconds", expiration, old.expiration_seconds),
+                           ("audience", audience, old.audience)):
+        if error is None and new is not None and had is not None and new != had:
+            error = ConflictError(
+                f"an earlier grant set {name}={had!r}; one workload mounts one token",
+                fix=f"pass the same {name} to every grant (or only to the first)",
+                field=name, value=new,
+            )
+    if error is not None:
+        raise error.located(origin=place.origin, resource=place.resource)
+    return ApiAccess(
+        expiration_seconds=expiration if expiration is not None else old.expiration_seconds,
+        audience=audience if audience is not None else old.audience,
+    )

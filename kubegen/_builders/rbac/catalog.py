@@ -1,0 +1,144 @@
+"""What RBAC rules may name: verbs, built-in resources, their API groups and their scope.
+
+Facts from the Kubernetes API reference (``kubectl api-resources``) and the RBAC authorizer
+(k8s.io/kubernetes/pkg/apis/rbac/v1/evaluation_helpers.go). Only *known* built-in resources are
+listed; a custom resource is accepted as written, but kubegen cannot tell its scope, so guards
+that need the scope stay quiet about it.
+"""
+
+from __future__ import annotations
+
+import re
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+RBAC_API_VERSION = f"{RBAC_GROUP}/v1"
+
+# Verbs in the order kubectl and reviewers read them; anything else sorts after, alphabetically.
+READ_VERBS: tuple[str, ...] = ("get", "list", "watch")
+WRITE_VERBS: tuple[str, ...] = ("create", "update", "patch", "delete")
+RESOURCE_VERBS: tuple[str, ...] = (
+    *READ_VERBS,
+    *WRITE_VERBS,
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+    "attest",
+)
+# Non-resource URLs (/healthz, /metrics) are authorized with the lowercase HTTP method.
+NON_RESOURCE_VERBS: tuple[str, ...] = ("get", "post", "put", "patch", "delete", "head", "options")
+_VERB_ORDER = {verb: i for i, verb in enumerate(("*", *RESOURCE_VERBS, "post", "put", "head"))}
+
+
+def verb_sort_key(verb: str) -> tuple[int, str]:
+    """Sort verbs as ``get, list, watch, create, update, patch, delete, …``, then by name."""
+    return (_VERB_ORDER.get(verb, len(_VERB_ORDER)), verb)
+
+
+_NAMESPACED: dict[str, tuple[str, ...]] = {
+    "": (
+        "bindings", "configmaps", "endpoints", "events", "limitranges", "persistentvolumeclaims",
+        "pods", "podtemplates", "replicationcontrollers", "resourcequotas", "secrets",
+        "serviceaccounts", "services",
+    ),
+    "apps": ("controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"),
+    "authorization.k8s.io": ("localsubjectaccessreviews",),
+    "autoscaling": ("horizontalpodautoscalers",),
+    "batch": ("cronjobs", "jobs"),
+    "coordination.k8s.io": ("leases",),
+    "discovery.k8s.io": ("endpointslices",),
+    "events.k8s.io": ("events",),
+    "networking.k8s.io": ("ingresses", "networkpolicies"),
+    "policy": ("poddisruptionbudgets",),
+    RBAC_GROUP: ("rolebindings", "roles"),
+    "storage.k8s.io": ("csistoragecapacities",),
+}
+_CLUSTER: dict[str, tuple[str, ...]] = {
+    "": ("componentstatuses", "namespaces", "nodes", "persistentvolumes"),
+    "admissionregistration.k8s.io": (
+        "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+        "mutatingwebhookconfigurations", "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings", "validatingwebhookconfigurations",
+    ),
+    "apiextensions.k8s.io": ("customresourcedefinitions",),
+    "apiregistration.k8s.io": ("apiservices",),
+    "authentication.k8s.io": ("selfsubjectreviews", "tokenreviews"),
+    "authorization.k8s.io": (
+        "selfsubjectaccessreviews", "selfsubjectrulesreviews", "subjectaccessreviews",
+    ),
+    "certificates.k8s.io": ("certificatesigningrequests", "clustertrustbundles"),
+    "flowcontrol.apiserver.k8s.io": ("flowschemas", "prioritylevelconfigurations"),
+    "networking.k8s.io": ("ingressclasses", "ipaddresses", "servicecidrs"),
+    "node.k8s.io": ("runtimeclasses",),
+    RBAC_GROUP: ("clusterrolebindings", "clusterroles"),
+    "resource.k8s.io": ("deviceclasses", "resourceslices"),
+    "scheduling.k8s.io": ("priorityclasses",),
+    "storage.k8s.io": ("csidrivers", "csinodes", "storageclasses", "volumeattachments"),
+}
+
+NAMESPACED_RESOURCES: frozenset[tuple[str, str]] = frozenset(
+    (group, res) for group, names in _NAMESPACED.items() for res in names
+)
+CLUSTER_RESOURCES: frozenset[tuple[str, str]] = frozenset(
+    (group, res) for group, names in _CLUSTER.items() for res in names
+)
+BUILTIN_GROUPS: frozenset[str] = frozenset(_NAMESPACED) | frozenset(_CLUSTER)
+
+
+def groups_of(resource: str) -> tuple[str, ...]:
+    """The built-in API groups serving ``resource`` (``deployments`` → ``("apps",)``)."""
+    found = {g for g, r in NAMESPACED_RESOURCES | CLUSTER_RESOURCES if r == resource}
+    return tuple(sorted(found))
+
+
+def scope_of(group: str, resource: str) -> str | None:
+    """``"namespaced"``, ``"cluster"``, or None when kubegen does not know the resource."""
+    base = resource.partition("/")[0]
+    if (group, base) in NAMESPACED_RESOURCES:
+        return "namespaced"
+    if (group, base) in CLUSTER_RESOURCES:
+        return "cluster"
+    return None
+
+
+# Built-in ClusterRoles whose rules name only namespaced resources (kubectl get clusterrole view).
+NAMESPACED_ONLY_BUILTIN_ROLES: frozenset[str] = frozenset({"admin", "edit", "view"})
+# Built-in ClusterRoles that bind broad power: binding them is guarded.
+ADMIN_ROLES: tuple[str, ...] = ("cluster-admin", "admin", "edit")
+# Subjects that stand for "anyone" or "any authenticated identity".
+PUBLIC_SUBJECTS: tuple[str, ...] = (
+    "system:anonymous",
+    "system:unauthenticated",
+    "system:authenticated",
+)
+# Subresources that open an interactive channel into a running container.
+POD_EXEC_SUBRESOURCES: tuple[str, ...] = ("pods/exec", "pods/attach", "pods/portforward")
+
+_NAME_PART = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_GROUP_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+
+
+def is_resource_part(text: str) -> bool:
+    """A resource or subresource name: lowercase plural, a DNS-1123 label (``configmaps``)."""
+    return len(text) <= 63 and bool(_NAME_PART.match(text))
+
+
+def is_api_group(text: str) -> bool:
+    """``""`` (the core group) or a DNS subdomain (``apps``, ``networking.k8s.io``)."""
+    return text == "" or (len(text) <= 253 and bool(_GROUP_RE.match(text)))
+
+
+def plural_of(word: str) -> str:
+    """Best guess at the resource for a kind or a singular (``ConfigMap`` → ``configmaps``)."""
+    low = re.sub(r"[^a-z0-9/]", "", word.lower())
+    known = {r for _, r in NAMESPACED_RESOURCES | CLUSTER_RESOURCES}
+    candidates = [low, low + "s", low + "es"]
+    if low.endswith("y"):
+        candidates.insert(0, low[:-1] + "ies")
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    return low if low.endswith("s") else low + "s"

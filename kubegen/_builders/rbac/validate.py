@@ -1,0 +1,314 @@
+"""RBAC checks that need the whole stack, run by ``derive_access`` before anything is emitted.
+
+1. References: every binding's role and ServiceAccount subjects must be defined by the stack
+   (builders, raw ``Manifest`` objects, or — for ServiceAccounts — the account a workload runs
+   as), unless the reference is marked ``external=True``; a reference marked external that the
+   stack does define is an error too, so the marker stays true.
+2. Tokens: a binding whose subject is the ServiceAccount of a workload that was never granted
+   anything is refused: such pods mount no token, and the workload must not hold permissions.
+3. Raw ``Manifest`` Roles and bindings pass the same least-privilege guards as builders; they
+   opt out with the annotation ``kubegen.dev/opt-out-rbac-<guard>``.
+4. ``cluster-scope``: a ClusterRoleBinding whose (aggregated) rules name only namespaced
+   resources, and a ClusterRole of namespaced rules that only RoleBindings of a single namespace
+   use, are refused unless allowed: a namespaced grant would do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from kubegen._builders.base import Resource
+from kubegen._builders.core import Manifest
+from kubegen._builders.rbac.accounts import ServiceAccount
+from kubegen._builders.rbac.bindings import RoleBinding, Subject, _Binding
+from kubegen._builders.rbac.catalog import NAMESPACED_ONLY_BUILTIN_ROLES, RBAC_GROUP
+from kubegen._builders.rbac.guards import (
+    BINDING_GUARDS,
+    RULE_GUARDS,
+    Finding,
+    Guard,
+    Place,
+    allowed_by_annotations,
+    binding_findings,
+    enforce,
+    rule_findings,
+)
+from kubegen._builders.rbac.refs import ServiceAccountRef
+from kubegen._builders.rbac.resolve import (
+    AGGREGATE_LABEL_PREFIX,
+    RoleIndex,
+    namespaced_only,
+)
+from kubegen._builders.rbac.roles import ClusterRole, Role, _RuleSet
+from kubegen._builders.workloads.base import Workload
+from kubegen._errors import ConflictError
+
+if TYPE_CHECKING:
+    from kubegen._stack import Stack
+
+_RAW_HINT = "add the annotation {annotation}: '<why>' to its metadata"
+_RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+
+
+@dataclass(slots=True)
+class _Inventory:
+    """What the stack defines, by identity."""
+
+    roles: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, namespace, name)
+    accounts: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name)
+    workloads: dict[tuple[str, str], list[Workload]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An RBAC object of the stack as the guards see it."""
+
+    body: Mapping[str, Any]
+    allowed: Mapping[str, str]
+    place: Place
+    derived: bool
+
+
+def check_stack(stack: Stack, derived: Sequence[Resource]) -> None:
+    """Raise the first reference, token or least-privilege error of the stack's RBAC."""
+    resources = [*stack, *derived]
+    raw = [(res, res.manifests()[0].body) for res in stack if isinstance(res, Manifest)]
+    inventory = _inventory(resources, [body for _, body in raw])
+    for res in resources:
+        if isinstance(res, _Binding):
+            _check_role(res, inventory, stack)
+            for j, subject in enumerate(res.subjects):
+                _check_subject(res, j, subject, inventory, stack)
+    items = [_raw_item(res, body) for res, body in raw if _is_rbac(body)]
+    for item in items:
+        _check_raw(item)
+    derived_ids = {id(res) for res in derived}
+    items += [
+        _Item(res.manifests()[0].body, res.allow, res.place(), id(res) in derived_ids)
+        for res in resources
+        if isinstance(res, _Binding | _RuleSet)
+    ]
+    _check_cluster_scope(items)
+
+
+def _is_rbac(body: Mapping[str, Any]) -> bool:
+    group = str(body.get("apiVersion", "")).rpartition("/")[0]
+    return group == RBAC_GROUP and body.get("kind") in _RBAC_KINDS
+
+
+def _meta(body: Mapping[str, Any]) -> tuple[str, str]:
+    meta = body.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name", ""))
+
+
+def _inventory(resources: Iterable[Resource], raw: Iterable[Mapping[str, Any]]) -> _Inventory:
+    inv = _Inventory()
+    for res in resources:
+        if isinstance(res, Role):
+            inv.roles.add(("Role", res.namespace or "", res.name))
+        elif isinstance(res, ClusterRole):
+            inv.roles.add(("ClusterRole", "", res.name))
+        elif isinstance(res, ServiceAccount):
+            inv.accounts.add((res.namespace or "", res.name))
+        elif isinstance(res, Workload):
+            key = (res.namespace or "", res.service_account_name)
+            inv.accounts.add(key)
+            inv.workloads.setdefault(key, []).append(res)
+    for body in raw:
+        namespace, name = _meta(body)
+        if _is_rbac(body) and body.get("kind") in ("Role", "ClusterRole"):
+            kind = str(body["kind"])
+            inv.roles.add((kind, namespace if kind == "Role" else "", name))
+        elif body.get("apiVersion") == "v1" and body.get("kind") == "ServiceAccount":
+            inv.accounts.add((namespace, name))
+    return inv
+
+
+def _conflict(binding: _Binding, message: str, fix: str, field: str, value: Any) -> ConflictError:
+    return ConflictError(
+        message, fix=fix, origin=binding.origin, resource=binding.display, field=field, value=value
+    )
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _check_role(binding: _Binding, inv: _Inventory, stack: Stack) -> None:
+    role = binding.role
+    if isinstance(role, Role | ClusterRole):
+        if role._stack is not stack:
+            raise _conflict(
+                binding, f"binds {role.kind} {role.name}, which was never added to the stack",
+                "add it with stack.add(...), or bind a role that exists outside the stack with "
+                "RoleRef(name, external=True)", "role", role.name,
+            )
+        local = isinstance(binding, RoleBinding) and isinstance(role, Role)
+        if local and role.namespace != binding.namespace:
+            raise _conflict(
+                binding, f"binds Role {role.namespace}/{role.name}, but a RoleBinding can "
+                f"only reference a Role of its own namespace ({binding.namespace})",
+                "create the RoleBinding in the Role's namespace, or bind a ClusterRole",
+                "role", role.name,
+            )
+        return
+    namespace = (binding.namespace or "") if role.kind == "Role" else ""
+    defined = (role.kind, namespace, role.name) in inv.roles
+    where = f" in namespace {namespace}" if namespace else ""
+    if role.external and defined:
+        raise _conflict(
+            binding, f"marks {role.kind} {role.name} as external, but the stack defines it",
+            "drop external=True (or pass the role's builder) so the reference is checked",
+            "role", role.name,
+        )
+    if not role.external and not defined:
+        known = [n for k, ns, n in inv.roles if k == role.kind and ns == namespace]
+        raise _conflict(
+            binding, f"binds {role.kind} {role.name}, which the stack does not define{where}",
+            f"{_suggest(role.name, known)}define it in the stack, or mark it as existing outside "
+            f"the stack: RoleRef({role.name!r}, kind={role.kind!r}, external=True)",
+            "role", role.name,
+        )
+
+
+def _check_subject(
+    binding: _Binding, j: int, subject: Subject, inv: _Inventory, stack: Stack
+) -> None:
+    where = f"subjects[{j}]"
+    if isinstance(subject, ServiceAccount):
+        if subject._stack is not stack:
+            raise _conflict(
+                binding, f"binds ServiceAccount {subject.name}, which was never added to the stack",
+                "add it with stack.add(...)", where, subject.name,
+            )
+        key = (subject.namespace or "", subject.name)
+    elif isinstance(subject, ServiceAccountRef):
+        namespace = subject.namespace or binding.subject_namespace()
+        if not namespace:
+            raise _conflict(
+                binding, f"ServiceAccount {subject.name} has no namespace",
+                "pass ServiceAccountRef(name, namespace='…'), or give the Stack a namespace",
+                where, subject.name,
+            )
+        key = (namespace, subject.name)
+        _check_account_ref(binding, where, subject, key, inv)
+    else:
+        return
+    _check_token(binding, where, key, inv)
+
+
+def _check_account_ref(
+    binding: _Binding, where: str, ref: ServiceAccountRef, key: tuple[str, str], inv: _Inventory
+) -> None:
+    defined = key in inv.accounts
+    shown = f"{key[0]}/{key[1]}"
+    if ref.external and defined:
+        raise _conflict(
+            binding, f"marks ServiceAccount {shown} as external, but the stack defines it",
+            "drop external=True so the reference is checked", where, ref.name,
+        )
+    if not ref.external and not defined:
+        known = [n for ns, n in inv.accounts if ns == key[0]]
+        raise _conflict(
+            binding, f"binds ServiceAccount {shown}, which the stack does not define",
+            f"{_suggest(ref.name, known)}add ServiceAccount({ref.name!r}), or mark it as existing "
+            f"outside the stack: ServiceAccountRef({ref.name!r}, namespace={key[0]!r}, "
+            "external=True)",
+            where, ref.name,
+        )
+
+
+def _check_token(binding: _Binding, where: str, key: tuple[str, str], inv: _Inventory) -> None:
+    for workload in inv.workloads.get(key, []):
+        if workload.api_access is None:
+            raise _conflict(
+                binding, f"binds ServiceAccount {key[0]}/{key[1]}, which {workload.display} "
+                "runs as without any grant: its pods mount no token and must hold no permissions",
+                f"grant through the workload ({workload.name}.grant(...) binds and mounts the "
+                f"token), or give {workload.name} a ServiceAccount of its own",
+                where, key[1],
+            )
+
+
+def _raw_item(res: Resource, body: Mapping[str, Any]) -> _Item:
+    place = Place(res.display, res.origin, _RAW_HINT, snake=False)
+    return _Item(body, allowed_by_annotations(body.get("metadata") or {}), place, False)
+
+
+def _check_raw(item: _Item) -> None:
+    body = item.body
+    if body.get("kind") in ("Role", "ClusterRole"):
+        rules = [r for r in body.get("rules") or [] if isinstance(r, Mapping)]
+        findings = rule_findings(rules)
+    else:
+        findings = binding_findings(body)
+    decided: tuple[Guard, ...] = RULE_GUARDS + BINDING_GUARDS
+    enforce(findings, item.allowed, item.place, decided=decided)
+
+
+def _check_cluster_scope(items: Sequence[_Item]) -> None:
+    index = RoleIndex(i.body for i in items)
+    bound_cluster_wide: set[str] = set()
+    bound_in: dict[str, set[str]] = {}
+    for item in items:
+        ref = item.body.get("roleRef") or {}
+        if item.body.get("kind") == "ClusterRoleBinding":
+            bound_cluster_wide.add(str(ref.get("name")))
+        elif item.body.get("kind") == "RoleBinding" and ref.get("kind") == "ClusterRole":
+            bound_in.setdefault(str(ref.get("name")), set()).add(_meta(item.body)[0])
+    for item in items:
+        kind = item.body.get("kind")
+        if kind == "ClusterRoleBinding":
+            finding = _binding_scope(item.body, index)
+            if finding is not None and item.derived:  # the author wrote grant(cluster_wide=True)
+                finding = replace(finding, field="cluster_wide", value=True)
+        elif kind == "ClusterRole":
+            finding = _role_scope(item.body, bound_cluster_wide, bound_in)
+        else:
+            continue
+        # A grant's allow may serve several derived objects: only unmet findings are errors.
+        decided: tuple[Guard, ...] = () if item.derived else ("cluster-scope",)
+        enforce([finding] if finding else [], item.allowed, item.place, decided=decided)
+
+
+def _binding_scope(body: Mapping[str, Any], index: RoleIndex) -> Finding | None:
+    name = str((body.get("roleRef") or {}).get("name", ""))
+    rules = index.rules("ClusterRole", name, None)
+    if rules is None:
+        narrow = name in NAMESPACED_ONLY_BUILTIN_ROLES
+    else:
+        narrow = namespaced_only(r.rule for r in rules)
+    if not narrow:
+        return None
+    return Finding(
+        "cluster-scope", "roleRef.name", name,
+        f"grants ClusterRole {name} in every namespace, but its rules name only namespaced "
+        "resources",
+        "bind it with a RoleBinding in each namespace that needs it (grant(namespace=…))",
+    )
+
+
+def _role_scope(
+    body: Mapping[str, Any], cluster_wide: set[str], bound_in: Mapping[str, set[str]]
+) -> Finding | None:
+    _, name = _meta(body)
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    if body.get("aggregationRule") or any(
+        str(k).startswith(AGGREGATE_LABEL_PREFIX) for k in labels
+    ):
+        return None
+    rules = [r for r in body.get("rules") or [] if isinstance(r, Mapping)]
+    namespaces = bound_in.get(name, set())
+    if name in cluster_wide or len(namespaces) != 1 or not namespaced_only(rules):
+        return None
+    (namespace,) = namespaces
+    return Finding(
+        "cluster-scope", "kind", "ClusterRole",
+        f"only RoleBindings in namespace {namespace} use it and its rules name only namespaced "
+        f"resources, so a Role in {namespace} would do",
+        f"make it a Role in namespace {namespace}",
+    )

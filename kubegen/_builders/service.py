@@ -1,0 +1,173 @@
+"""Service: a stable name and virtual IP (or, headless, per-pod DNS) for a workload's pods.
+
+Ports are referred to by the workload's port *names*: the Service's ``targetPort`` is the name,
+so renumbering a container port never breaks the Service. ``ClusterIP`` and headless Services
+are the default; ``NodePort`` and ``LoadBalancer`` reach outside the cluster and need
+``allow_external='why'``, rendered as an annotation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kubegen._builders.base import Builder, Resource
+from kubegen._builders.workloads.base import Workload
+from kubegen._manifests import ManifestObject
+from kubegen._values import (
+    InvalidValue,
+    LabelMap,
+    PortName,
+    PortNumber,
+    Reason,
+    check_dns1035_label,
+)
+
+ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
+_EXTERNAL = ("NodePort", "LoadBalancer")
+
+
+class ServicePort(Builder):
+    """A Service port that forwards to a named container port.
+
+    Args:
+        target: the container port's name (``targetPort``).
+        port: the Service's port number; defaults to the container port's number.
+        name: the Service port's name; defaults to ``target``.
+        node_port: a fixed nodePort (NodePort/LoadBalancer only); chosen by the cluster if unset.
+    """
+
+    target: PortName
+    port: PortNumber | None = None
+    name: PortName | None = None
+    node_port: PortNumber | None = None
+
+    def __init__(self, target: str, /, **data: Any) -> None:
+        super().__init__(target=target, **data)
+
+
+class Service(Resource):
+    """A Service selecting a workload's pods (or pods with given labels).
+
+    Args:
+        name: DNS-1035 label (Service names become DNS names, so they start with a letter).
+        target: the workload whose pods it selects (by their selector labels).
+        selector: pod labels to select instead of ``target``.
+        ports: port names of ``target`` (``"http"``) or :class:`ServicePort`; all of the
+            target's ports when empty. Without a target each ServicePort needs ``port=``.
+        type: ``ClusterIP`` (default), ``Headless`` (``clusterIP: None``: DNS returns pod
+            IPs), ``NodePort`` or ``LoadBalancer`` (both need ``allow_external``).
+        publish_not_ready: list pods in DNS before they are ready (defaults to False; peers of a
+            clustered database use it to find each other).
+        allow_external: why this Service is reachable from outside the cluster.
+    """
+
+    api_version: ClassVar[str] = "v1"
+    kind: ClassVar[str] = "Service"
+
+    target: Workload | None = None
+    selector: LabelMap = Field(default_factory=dict)
+    ports: list[PortName | ServicePort] = Field(default_factory=list)
+    type: ServiceType = "ClusterIP"
+    publish_not_ready: bool = False
+    allow_external: Reason | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _dns1035(cls, name: str) -> str:
+        return check_dns1035_label(name)
+
+    @model_validator(mode="after")
+    def _check(self) -> Service:
+        if (self.target is None) == (not self.selector):
+            raise InvalidValue(
+                "a Service needs exactly one of target= (a workload) or selector= (pod labels)",
+                fix="pass target=api",
+            )
+        if self.type in _EXTERNAL and self.allow_external is None:
+            raise InvalidValue(
+                f"type={self.type!r} exposes the pods outside the cluster",
+                fix="use ClusterIP behind an Ingress/Gateway, or pass allow_external='why'",
+            )
+        if self.allow_external is not None and self.type not in _EXTERNAL:
+            raise InvalidValue(
+                f"allow_external is set but type={self.type!r} is not external",
+                fix="drop allow_external",
+            )
+        if not self.service_ports() and self.type != "Headless":
+            raise InvalidValue(
+                f"a {self.type} Service needs at least one port, and the target declares none",
+                fix="declare a port on the workload, or use type='Headless'",
+            )
+        return self
+
+    def service_ports(self) -> list[dict[str, Any]]:
+        """The rendered ``spec.ports``, resolved against the target's named ports."""
+        named = self.target.named_ports() if self.target is not None else {}
+        wanted = self.ports or [ServicePort(n) for n in named]
+        out: list[dict[str, Any]] = []
+        for entry in wanted:
+            port = entry if isinstance(entry, ServicePort) else ServicePort(entry)
+            out.append(self._render_port(port, named))
+        return out
+
+    def _render_port(
+        self, port: ServicePort, named: dict[str, tuple[int, str]]
+    ) -> dict[str, Any]:
+        if self.target is not None and port.target not in named:
+            raise InvalidValue(
+                f"port {port.target!r} is not a named port of {self.target.display} "
+                f"(named ports: {', '.join(named) or 'none'})",
+                fix="use one of its port names",
+            )
+        number, protocol = named.get(port.target, (port.port, "TCP"))
+        if port.port is None and number is None:
+            raise InvalidValue(
+                f"port {port.target!r} needs a number when the Service has no target",
+                fix=f"pass ServicePort({port.target!r}, port=80)",
+            )
+        if port.node_port is not None and self.type not in _EXTERNAL:
+            raise InvalidValue(
+                f"node_port is only valid for NodePort/LoadBalancer, not {self.type}",
+                fix="drop node_port",
+            )
+        out: dict[str, Any] = {
+            "name": port.name or port.target,
+            "port": port.port or number,
+            "targetPort": port.target,
+            "protocol": protocol,
+        }
+        if port.node_port is not None:
+            out["nodePort"] = port.node_port
+        return out
+
+    def pod_selector(self) -> dict[str, str]:
+        """The labels this Service selects."""
+        if self.target is not None:
+            return self.target.selector_labels()
+        return dict(self.selector)
+
+    def manifests(self) -> list[ManifestObject]:
+        if self.allow_external is not None:
+            self.opt_out("external-service", self.allow_external)
+        spec: dict[str, Any] = {}
+        if self.type == "Headless":
+            spec["type"] = "ClusterIP"
+            spec["clusterIP"] = "None"
+        else:
+            spec["type"] = self.type
+        spec["selector"] = dict(sorted(self.pod_selector().items()))
+        ports = self.service_ports()
+        if ports:
+            spec["ports"] = ports
+        if self.publish_not_ready:
+            spec["publishNotReadyAddresses"] = True
+        labels = self.target.selector_labels() if self.target is not None else {}
+        body = {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "metadata": self.metadata(labels=labels),
+            "spec": spec,
+        }
+        return [self.manifest(body)]

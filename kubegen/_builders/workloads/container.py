@@ -1,0 +1,390 @@
+"""Containers, hardened by default: read-only root, no privilege, all capabilities dropped.
+
+A :class:`Container` renders the ``restricted`` Pod Security securityContext
+(``allowPrivilegeEscalation: false``, ``privileged: false``, ``capabilities.drop: [ALL]``,
+``runAsNonRoot: true``) plus ``readOnlyRootFilesystem: true``. Every weakening is an
+``allow_*`` field whose value is the reason, rendered as an annotation
+``kubegen.dev/opt-out-<what>.<container>`` on the workload.
+
+Probe rule (checked by the workload, see :class:`~kubegen.Deployment`): in a Deployment,
+StatefulSet or DaemonSet, a *serving* container (a main container or sidecar that declares a
+port) needs both ``readiness`` and ``liveness`` probes, unless ``allow_no_probes`` gives a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kubegen._builders.base import Builder
+from kubegen._builders.workloads.defaults import StackDefaults
+from kubegen._builders.workloads.env import EnvValue, SecretKey, render_env
+from kubegen._builders.workloads.probes import AnyProbe
+from kubegen._builders.workloads.resources import Resources
+from kubegen._builders.workloads.volumes import AnySource, EmptyDir, Mount, volume_slug
+from kubegen._values import (
+    DNSLabel,
+    EnvName,
+    Image,
+    ImageRef,
+    InvalidValue,
+    PortName,
+    PortNumber,
+    Protocol,
+    Reason,
+)
+
+# Linux capabilities (capabilities(7)), without the CAP_ prefix, as Kubernetes expects them.
+CAPABILITIES = frozenset(
+    (
+        "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
+        "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID",
+        "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN",
+        "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW",
+        "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
+        "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM",
+    )
+)
+RESTRICTED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+
+
+class Port(Builder):
+    """A port the container listens on.
+
+    Args:
+        number: the container port, 1-65535.
+        name: IANA service name (``http``, ``pg``) that Services, probes and network policies
+            use. Defaults to ``port-<number>`` for TCP and ``<protocol>-<number>`` otherwise
+            (protocol-neutral, so a service mesh does not guess HTTP for a database).
+        protocol: ``TCP`` (default), ``UDP`` or ``SCTP``.
+        host_port: expose the port on the node; needs the container's ``allow_host_ports``.
+    """
+
+    number: PortNumber
+    name: PortName | None = None
+    protocol: Protocol = "TCP"
+    host_port: PortNumber | None = None
+
+    def __init__(self, number: int, /, **data: Any) -> None:
+        super().__init__(number=number, **data)
+
+    @property
+    def port_name(self) -> str:
+        """The given name, or the derived ``port-<number>`` / ``udp-<number>``."""
+        if self.name is not None:
+            return self.name
+        prefix = "port" if self.protocol == "TCP" else self.protocol.lower()
+        return f"{prefix}-{self.number}"
+
+    def render(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.port_name, "containerPort": self.number}
+        if self.host_port is not None:
+            out["hostPort"] = self.host_port
+        out["protocol"] = self.protocol
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMount:
+    """One volume mount of a container, with the source it needs in the pod."""
+
+    path: str
+    source: AnySource
+    sub_path: str | None
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerContext:
+    """What a pod tells each container when rendering it."""
+
+    name: str
+    defaults: StackDefaults
+    run_as_non_root: bool
+    extra_mounts: tuple[dict[str, Any], ...] = ()
+    restart_always: bool = False
+
+
+class Container(Builder):
+    """One container of a pod.
+
+    Args:
+        image: ``registry/repo:tag`` and/or ``@sha256:<digest>``; ``latest`` and untagged refused.
+        name: DNS-1123 label; defaults to the workload's name for its (first) main container.
+        command: replaces the image's ENTRYPOINT (no shell).
+        args: replaces the image's CMD.
+        working_dir: the working directory; the image's by default.
+        ports: :class:`Port` objects or bare numbers (named ``port-<number>``).
+        env: name → value in author order: a string, :class:`~kubegen.ConfigMapKey`,
+            :class:`~kubegen.SecretKey` (with ``allow_secret_env``) or a
+            :class:`~kubegen.Downward` reference.
+        resources: requests and limits; defaults to the Stack's ``StackDefaults.resources``.
+        readiness: probe gating traffic; liveness: probe restarting a hung process; startup:
+            probe holding the other two until the app started. See the module's probe rule.
+        writable: absolute paths that get their own ``emptyDir`` (``["/tmp"]``), because the
+            root filesystem is read-only.
+        mounts: absolute path → source (:class:`~kubegen.ConfigFiles`,
+            :class:`~kubegen.SecretFiles`, :class:`~kubegen.Claim`, …) or :class:`~kubegen.Mount`.
+        pull_policy: ``imagePullPolicy``; by default per ``StackDefaults.pull_policy``
+            (``IfNotPresent`` for digest-pinned images, else ``Always``). ``IfNotPresent`` and
+            ``Never`` need a digest-pinned image.
+        capabilities: Linux capabilities to add after dropping ALL; anything but
+            ``NET_BIND_SERVICE`` needs ``allow_capabilities``.
+        allow_privilege_escalation: reason to set ``allowPrivilegeEscalation: true``.
+        allow_privileged: reason to run privileged (implies privilege escalation).
+        allow_writable_root: reason for ``readOnlyRootFilesystem: false``.
+        allow_capabilities: reason to add capabilities beyond ``NET_BIND_SERVICE``.
+        allow_host_ports: reason for ports with ``host_port``.
+        allow_no_probes: reason a serving container lacks readiness/liveness probes.
+        allow_secret_env: reason to pass :class:`~kubegen.SecretKey` values as env vars.
+    """
+
+    image: Image
+    name: DNSLabel | None = None
+    command: list[str] | None = None
+    args: list[str] | None = None
+    working_dir: str | None = None
+    ports: list[Port] = Field(default_factory=list)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict)
+    resources: Resources | None = None
+    readiness: AnyProbe | None = None
+    liveness: AnyProbe | None = None
+    startup: AnyProbe | None = None
+    writable: list[str] = Field(default_factory=list)
+    mounts: dict[str, AnySource | Mount] = Field(default_factory=dict)
+    pull_policy: PullPolicy | None = None
+    capabilities: list[str] = Field(default_factory=list)
+    allow_privilege_escalation: Reason | None = None
+    allow_privileged: Reason | None = None
+    allow_writable_root: Reason | None = None
+    allow_capabilities: Reason | None = None
+    allow_host_ports: Reason | None = None
+    allow_no_probes: Reason | None = None
+    allow_secret_env: Reason | None = None
+
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _bare_numbers(cls, ports: Any) -> Any:
+        if isinstance(ports, list):
+            return [Port(p) if isinstance(p, int) and not isinstance(p, bool) else p for p in ports]
+        return ports
+
+    @field_validator("capabilities")
+    @classmethod
+    def _known_capabilities(cls, caps: list[str]) -> list[str]:
+        for cap in caps:
+            if cap not in CAPABILITIES:
+                bare = cap.upper().removeprefix("CAP_")
+                raise InvalidValue(
+                    f"capability {cap!r} is not a Linux capability name as Kubernetes expects "
+                    "it (upper case, no CAP_ prefix, e.g. 'NET_BIND_SERVICE')",
+                    fix=f"use '{bare}'" if bare in CAPABILITIES else "see capabilities(7)",
+                )
+        return list(dict.fromkeys(caps))
+
+    @field_validator("writable")
+    @classmethod
+    def _absolute_writable(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            _check_mount_path(path)
+        return paths
+
+    @field_validator("mounts")
+    @classmethod
+    def _absolute_mounts(cls, mounts: dict[str, Any]) -> dict[str, Any]:
+        for path in mounts:
+            _check_mount_path(path)
+        return mounts
+
+    @model_validator(mode="after")
+    def _check(self) -> Container:
+        self._check_ports()
+        self._check_paths()
+        self._check_probes()
+        self._check_pull_policy()
+        self._check_opt_outs_used()
+        return self
+
+    def _check_ports(self) -> None:
+        names: set[str] = set()
+        numbers: set[tuple[int, str]] = set()
+        for port in self.ports:
+            if port.port_name in names or (port.number, port.protocol) in numbers:
+                raise InvalidValue(
+                    f"port {port.port_name}={port.number}/{port.protocol} is declared twice",
+                    fix="give each port its own name and number",
+                )
+            names.add(port.port_name)
+            numbers.add((port.number, port.protocol))
+
+    def _check_paths(self) -> None:
+        seen = set(self.writable)
+        if len(seen) != len(self.writable):
+            raise InvalidValue("writable lists a path twice", fix="list each path once")
+        for path in self.mounts:
+            if path in seen:
+                raise InvalidValue(
+                    f"path {path!r} is both in writable and in mounts",
+                    fix="mount one volume per path",
+                )
+
+    def _check_probes(self) -> None:
+        for role in ("readiness", "liveness", "startup"):
+            probe = getattr(self, role)
+            if probe is not None:
+                probe.render(self.ports, role=role)
+
+    def _check_pull_policy(self) -> None:
+        if self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned:
+            raise InvalidValue(
+                f"pull_policy={self.pull_policy!r} needs a digest-pinned image: a tag can move, "
+                "and nodes would keep running whatever they pulled first",
+                fix=f"pin the image ('{self.image}@sha256:…') or use pull_policy='Always'",
+            )
+
+    def _check_opt_outs_used(self) -> None:
+        extra_caps = [c for c in self.capabilities if c not in RESTRICTED_CAPABILITIES]
+        host_ports = [p for p in self.ports if p.host_port is not None]
+        secret_env = [k for k, v in self.env.items() if isinstance(v, SecretKey)]
+        _needs_reason(extra_caps, self.allow_capabilities, "capabilities", "allow_capabilities",
+                      "only NET_BIND_SERVICE may be added without a reason")
+        _needs_reason(host_ports, self.allow_host_ports, "ports", "allow_host_ports",
+                      "a hostPort ties the pod to a node port and bypasses network policies")
+        _needs_reason(secret_env, self.allow_secret_env, "env", "allow_secret_env",
+                      "secrets in env vars leak into logs and child processes; mount them with "
+                      "SecretFiles instead")
+        if self.allow_no_probes and self.readiness and self.liveness:
+            raise InvalidValue(
+                "allow_no_probes is set but readiness and liveness probes are both present",
+                fix="drop allow_no_probes",
+            )
+
+    @property
+    def image_ref(self) -> ImageRef:
+        """The parsed image reference."""
+        return ImageRef.parse(self.image)
+
+    def serving(self) -> bool:
+        """A container that declares a port is serving: it needs readiness and liveness."""
+        return bool(self.ports)
+
+    def planned_mounts(self, name: str) -> list[PlannedMount]:
+        """Volume mounts in order: writable paths first, then ``mounts`` in author order."""
+        plan = [
+            PlannedMount(path, EmptyDir(name=volume_slug(f"{name}-{path}")), None, False)
+            for path in self.writable
+        ]
+        for path, target in self.mounts.items():
+            mount = target if isinstance(target, Mount) else Mount(target)
+            read_only = mount.source.read_only() if mount.read_only is None else mount.read_only
+            plan.append(PlannedMount(path, mount.source, mount.sub_path, read_only))
+        return plan
+
+    def opt_outs(self, name: str, defaults: StackDefaults) -> Iterator[tuple[str, str]]:
+        """(what, reason) for every weakened default of this container."""
+        for what, reason in (
+            ("privileged", self.allow_privileged),
+            ("privilege-escalation", self.allow_privilege_escalation),
+            ("writable-root", self.allow_writable_root),
+            ("capabilities", self.allow_capabilities),
+            ("host-ports", self.allow_host_ports),
+            ("no-probes", self.allow_no_probes),
+            ("secret-env", self.allow_secret_env),
+        ):
+            if reason:
+                yield f"{what}.{name}", reason
+        resources = self.resources or defaults.resources
+        if resources.cpu_limit is None:
+            reason = resources.allow_no_cpu_limit or defaults.allow_no_cpu_limit
+            if reason:
+                yield f"no-cpu-limit.{name}", reason
+
+    def pull_policy_for(self, defaults: StackDefaults) -> PullPolicy:
+        if self.pull_policy is not None:
+            return self.pull_policy
+        if defaults.pull_policy == "auto" and self.image_ref.pinned:
+            return "IfNotPresent"
+        return "Always"
+
+    def render(self, ctx: ContainerContext) -> dict[str, Any]:
+        """The container entry of a pod spec."""
+        out: dict[str, Any] = {"name": ctx.name, "image": self.image}
+        out["imagePullPolicy"] = self.pull_policy_for(ctx.defaults)
+        for key, value in (("command", self.command), ("args", self.args)):
+            if value is not None:
+                out[key] = list(value)
+        if self.working_dir is not None:
+            out["workingDir"] = self.working_dir
+        if self.ports:
+            out["ports"] = [port.render() for port in self.ports]
+        if self.env:
+            out["env"] = [render_env(k, v) for k, v in self.env.items()]
+        resources = self.resources or ctx.defaults.resources
+        out["resources"] = resources.render(
+            omit_cpu_limit=ctx.defaults.allow_no_cpu_limit is not None
+        )
+        for role, key in (("startup", "startupProbe"), ("readiness", "readinessProbe"),
+                          ("liveness", "livenessProbe")):
+            probe = getattr(self, role)
+            if probe is not None:
+                out[key] = probe.render(self.ports, role=role)
+        out["securityContext"] = self.security_context(ctx.run_as_non_root)
+        mounts = [_render_mount(m) for m in self.planned_mounts(ctx.name)]
+        mounts.extend(ctx.extra_mounts)
+        if mounts:
+            out["volumeMounts"] = mounts
+        if ctx.restart_always:
+            out["restartPolicy"] = "Always"
+        return out
+
+    def security_context(self, run_as_non_root: bool) -> dict[str, Any]:
+        """The hardened container securityContext, weakened only where ``allow_*`` says."""
+        caps: dict[str, list[str]] = {}
+        if self.capabilities:
+            caps["add"] = list(self.capabilities)
+        caps["drop"] = ["ALL"]
+        return {
+            "allowPrivilegeEscalation": bool(
+                self.allow_privilege_escalation or self.allow_privileged
+            ),
+            "capabilities": caps,
+            "privileged": bool(self.allow_privileged),
+            "readOnlyRootFilesystem": not self.allow_writable_root,
+            "runAsNonRoot": run_as_non_root,
+        }
+
+
+def _render_mount(mount: PlannedMount) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": mount.source.volume_name(), "mountPath": mount.path}
+    if mount.sub_path is not None:
+        out["subPath"] = mount.sub_path
+    if mount.read_only:
+        out["readOnly"] = True
+    return out
+
+
+def _check_mount_path(path: str) -> None:
+    if not path.startswith("/") or path.rstrip("/") == "" or "/../" in f"{path}/":
+        raise InvalidValue(
+            f"mount path {path!r} must be an absolute path below '/' without '..'",
+            fix="use a path such as '/tmp' or '/etc/app'",
+        )
+
+
+def _needs_reason(used: list[Any], reason: str | None, field: str, allow: str, why: str) -> None:
+    if used and reason is None:
+        shown = ", ".join(str(getattr(u, "port_name", u)) for u in used)
+        raise InvalidValue(
+            f"{field} {shown} weaken(s) a secure default: {why}",
+            fix=f"remove it, or pass {allow}='why this container needs it'",
+        )
+    if reason is not None and not used:
+        raise InvalidValue(
+            f"{allow} is set but nothing in {field} needs it",
+            fix=f"drop {allow}",
+        )

@@ -1,0 +1,74 @@
+"""DaemonSet: one hardened pod per node (log shippers, node agents, CNI helpers).
+
+Defaults: RollingUpdate with ``maxUnavailable: 1`` and ``maxSurge: 0``, ``minReadySeconds: 10``,
+``revisionHistoryLimit: 5``. Node agents often need host access; every such need is an
+``allow_*`` field with a reason (``allow_host_network``, ``allow_host_path``…). No PDB and no
+topology spread: the scheduler places one pod per node by design.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
+
+from kubegen._builders.workloads.deployment import IntOrPercent, check_int_or_percent, is_zero
+from kubegen._builders.workloads.pod import PodWorkload
+from kubegen._manifests import ManifestObject
+from kubegen._values import Duration, InvalidValue, seconds
+
+
+class DaemonSet(PodWorkload):
+    """A hardened DaemonSet; the probe rule is that of :class:`Deployment`.
+
+    Args:
+        max_unavailable: nodes whose pod may be down during a rollout (defaults to 1).
+        max_surge: extra pods per node during a rollout (defaults to 0).
+        min_ready: how long a new pod must be ready before it counts (defaults to 10s).
+        revision_history: old revisions kept for rollback (defaults to 5).
+
+    Manifests: the DaemonSet and its ServiceAccount.
+    """
+
+    api_version: ClassVar[str] = "apps/v1"
+    kind: ClassVar[str] = "DaemonSet"
+
+    max_unavailable: IntOrPercent = 1
+    max_surge: IntOrPercent = 0
+    min_ready: Duration = timedelta(seconds=10)
+    revision_history: int = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _check_rollout(self) -> DaemonSet:
+        check_int_or_percent(self.max_unavailable, "max_unavailable")
+        check_int_or_percent(self.max_surge, "max_surge")
+        if is_zero(self.max_surge) and is_zero(self.max_unavailable):
+            raise InvalidValue(
+                "max_surge and max_unavailable are both 0, so a rollout could never progress",
+                fix="keep max_unavailable=1",
+            )
+        return self
+
+    def build_manifests(self) -> list[ManifestObject]:
+        defaults = self.prepare()
+        spec: dict[str, Any] = {
+            "selector": {"matchLabels": self.selector_labels()},
+            "updateStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {
+                    "maxSurge": self.max_surge,
+                    "maxUnavailable": self.max_unavailable,
+                },
+            },
+            "minReadySeconds": seconds(self.min_ready),
+            "revisionHistoryLimit": self.revision_history,
+            "template": self.pod_template(defaults, spread=[]),
+        }
+        body = {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "metadata": self.metadata(labels=self.recommended_labels()),
+            "spec": spec,
+        }
+        return [self.manifest(body), self.service_account_manifest()]

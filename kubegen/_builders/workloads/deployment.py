@@ -1,0 +1,192 @@
+"""Deployment (KiA "Deployments"): replicated stateless pods, rolled out without downtime.
+
+Defaults: RollingUpdate with ``maxUnavailable: 0`` and ``maxSurge: 25%`` (capacity never drops
+during a rollout), ``minReadySeconds: 10`` (a pod must stay ready that long to count),
+``revisionHistoryLimit: 5``, ``progressDeadlineSeconds: 600``; a PodDisruptionBudget and
+topology spread over nodes when replicas > 1. The selector is
+``app.kubernetes.io/name`` + ``app.kubernetes.io/instance``, which never change with versions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from kubegen._builders.workloads.defaults import StackDefaults
+from kubegen._builders.workloads.pod import PodWorkload
+from kubegen._errors import ValidationError
+from kubegen._manifests import ManifestObject
+from kubegen._values import Duration, InvalidValue, seconds
+
+if TYPE_CHECKING:
+    from kubegen._builders.service import Service, ServicePort
+
+_PERCENT_RE = re.compile(r"(100|[1-9]?[0-9])%\Z")
+
+IntOrPercent = int | str
+
+
+def check_int_or_percent(value: IntOrPercent, field: str) -> IntOrPercent:
+    """``1``, ``0`` or ``'25%'``; what rolling-update and PDB fields accept."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and _PERCENT_RE.match(value):
+        return value
+    raise InvalidValue(
+        f"{field} {value!r} must be a non-negative integer or a percentage like '25%'",
+        fix=f"write e.g. {field}=1 or {field}='25%'",
+    )
+
+
+def is_zero(value: IntOrPercent) -> bool:
+    return value in (0, "0%")
+
+
+class ReplicatedWorkload(PodWorkload):
+    """Replicas, availability and spread, shared by Deployment and StatefulSet.
+
+    Args:
+        replicas: pod count; defaults to ``StackDefaults.replicas`` and may not go below
+            ``StackDefaults.min_replicas``.
+        min_ready: how long a new pod must be ready before it counts (defaults to 10s).
+        revision_history: old ReplicaSets/revisions kept for rollback (defaults to 5).
+        max_disruptions: the PodDisruptionBudget's ``maxUnavailable`` when replicas > 1
+            (defaults to 1; must allow at least one, or node drains hang).
+        topology_spread: ``nodes`` (default), ``zones`` (nodes and zones) or ``none``; applied
+            when replicas > 1.
+    """
+
+    replicas: int | None = Field(default=None, ge=0)
+    min_ready: Duration = timedelta(seconds=10)
+    revision_history: int = Field(default=5, ge=0)
+    max_disruptions: IntOrPercent = 1
+    topology_spread: Literal["nodes", "zones", "none"] = "nodes"
+
+    @model_validator(mode="after")
+    def _check_disruptions(self) -> ReplicatedWorkload:
+        check_int_or_percent(self.max_disruptions, "max_disruptions")
+        if is_zero(self.max_disruptions):
+            raise InvalidValue(
+                "max_disruptions=0 blocks every node drain",
+                fix="allow at least one: max_disruptions=1",
+            )
+        return self
+
+    def replica_count(self, defaults: StackDefaults) -> int:
+        """The replicas to render: own value or the stack default, never below the floor."""
+        count = self.replicas if self.replicas is not None else defaults.replicas
+        if count < defaults.min_replicas:
+            raise ValidationError(
+                f"replicas={count} is below the stack's floor min_replicas="
+                f"{defaults.min_replicas}",
+                field="replicas",
+                value=count,
+                fix=f"set replicas to at least {defaults.min_replicas}",
+            )
+        return count
+
+    def owned_objects(self, replicas: int) -> list[ManifestObject]:
+        """ServiceAccount, and a PodDisruptionBudget when more than one replica runs."""
+        objects = [self.service_account_manifest()]
+        if replicas > 1:
+            objects.append(self.disruption_budget(self.max_disruptions))
+        return objects
+
+    def spread(self, replicas: int) -> list[dict[str, Any]]:
+        return self.spread_constraints(self.topology_spread) if replicas > 1 else []
+
+
+class Deployment(ReplicatedWorkload):
+    """A hardened Deployment.
+
+    ``Deployment("api", image="ghcr.io/acme/api:1.2.3@sha256:…", port=8080,
+    readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz"))`` is the single-container
+    shorthand; ``container=Container(...)`` or ``containers=[...]`` build bigger pods.
+
+    Probe rule: every container that declares a port (main or sidecar) needs both ``readiness``
+    and ``liveness``, or ``allow_no_probes='why'`` on the container (or on ``StackDefaults``).
+
+    Args:
+        strategy: ``RollingUpdate`` (default) or ``Recreate`` (for pods that must not overlap).
+        max_surge: extra pods during a rollout (defaults to ``'25%'``).
+        max_unavailable: pods that may be missing during a rollout (defaults to 0).
+        progress_deadline: when a stuck rollout is reported failed (defaults to 600s).
+
+    Manifests: the Deployment, its ServiceAccount, and a PodDisruptionBudget when replicas > 1.
+    See :class:`ReplicatedWorkload` and :class:`PodWorkload` for the other fields.
+    """
+
+    api_version: ClassVar[str] = "apps/v1"
+    kind: ClassVar[str] = "Deployment"
+
+    strategy: Literal["RollingUpdate", "Recreate"] = "RollingUpdate"
+    max_surge: IntOrPercent = "25%"
+    max_unavailable: IntOrPercent = 0
+    progress_deadline: Duration = timedelta(seconds=600)
+
+    @model_validator(mode="after")
+    def _check_rollout(self) -> Deployment:
+        check_int_or_percent(self.max_surge, "max_surge")
+        check_int_or_percent(self.max_unavailable, "max_unavailable")
+        if is_zero(self.max_surge) and is_zero(self.max_unavailable):
+            raise InvalidValue(
+                "max_surge and max_unavailable are both 0, so a rollout could never progress",
+                fix="keep max_surge='25%' (or any value > 0)",
+            )
+        return self
+
+    def build_manifests(self) -> list[ManifestObject]:
+        defaults = self.prepare()
+        replicas = self.replica_count(defaults)
+        spec: dict[str, Any] = {
+            "replicas": replicas,
+            "selector": {"matchLabels": self.selector_labels()},
+            "strategy": self._strategy(),
+            "minReadySeconds": seconds(self.min_ready),
+            "revisionHistoryLimit": self.revision_history,
+            "progressDeadlineSeconds": seconds(self.progress_deadline),
+            "template": self.pod_template(defaults, spread=self.spread(replicas)),
+        }
+        body = {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "metadata": self.metadata(labels=self.recommended_labels()),
+            "spec": spec,
+        }
+        return [self.manifest(body), *self.owned_objects(replicas)]
+
+    def _strategy(self) -> dict[str, Any]:
+        if self.strategy == "Recreate":
+            return {"type": "Recreate"}
+        return {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": self.max_surge, "maxUnavailable": self.max_unavailable},
+        }
+
+    def expose(
+        self,
+        *ports: str | ServicePort,
+        name: str | None = None,
+        **options: Any,
+    ) -> Service:
+        """Add a Service for this Deployment's named ports (all of them by default) and return it.
+
+        Args:
+            ports: port names (``"http"``) or :class:`~kubegen.ServicePort` to remap numbers.
+            name: the Service's name (defaults to the Deployment's name).
+            options: further :class:`~kubegen.Service` fields (``type``, ``allow_external``…).
+        """
+        from kubegen._builders.service import Service
+
+        options.setdefault("namespace", self.namespace)
+        build: Any = Service  # positional name: see Resource.__init__
+        service: Service = build(
+            name or self.name,
+            target=self,
+            ports=list(ports) or list(self.named_ports()),
+            **options,
+        )
+        return self.stack.add(service)

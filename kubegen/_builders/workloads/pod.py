@@ -1,0 +1,558 @@
+"""The hardened pod template every workload renders, and the objects each workload owns.
+
+Defaults (Pod Security ``restricted`` plus *Kubernetes in Action*'s advice), each with its way out:
+
+* ``securityContext``: ``runAsNonRoot: true``, ``runAsUser``/``runAsGroup``/``fsGroup`` from the
+  workload or ``StackDefaults`` (10001), ``seccompProfile: RuntimeDefault``. A uid/gid of 0 or
+  ``runAsNonRoot: false`` needs ``allow_run_as_root``; a Localhost profile is
+  ``seccomp_profile=…``; Unconfined needs ``allow_unconfined_seccomp``.
+* no host namespaces and no hostPath: ``allow_host_network`` / ``allow_host_pid`` /
+  ``allow_host_ipc`` / ``allow_host_path`` turn them on, each with its reason.
+* its own ServiceAccount (``automountServiceAccountToken: false``); the pod mounts a token only
+  when the workload was granted API access (``grant``): automounted, or a projected token volume
+  when the grant asks for an expiry or audience.
+* ``enableServiceLinks: false`` (no Docker-link env vars that leak other Services).
+* init containers and sidecars hardened exactly like main containers.
+* a checksum annotation per kubegen ConfigMap/Secret the pod reads, so config changes roll pods.
+
+The single-container shorthand: every :class:`~kubegen.Container` field (plus ``port=``) may be
+given to the workload itself, e.g. ``Deployment("api", image=..., port=8080, readiness=...)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from abc import abstractmethod
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from kubegen._builders.base import Resource
+from kubegen._builders.config import ConfigMap
+from kubegen._builders.secrets import SealedSecret, Secret
+from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
+from kubegen._builders.workloads.container import Container, ContainerContext, PlannedMount
+from kubegen._builders.workloads.defaults import StackDefaults
+from kubegen._builders.workloads.volumes import HostPath
+from kubegen._errors import ValidationError
+from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
+from kubegen._values import (
+    AnnotationMap,
+    DNSSubdomain,
+    Duration,
+    InvalidValue,
+    LabelMap,
+    Reason,
+    check_dns_label,
+    check_label_value,
+    seconds,
+)
+
+VERSION_LABEL = "app.kubernetes.io/version"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+TOKEN_VOLUME = "kube-api-access"
+DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
+SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
+
+Role = Literal["init", "sidecar", "main"]
+
+
+class PodWorkload(Workload):
+    """Pod-level settings shared by Deployment, StatefulSet, DaemonSet, Job and CronJob.
+
+    Args:
+        container: the one main container (or give its fields directly: the shorthand).
+        containers: several main containers; the first may stay unnamed (it takes the
+            workload's name), the others need names.
+        init_containers: run to completion, in order, before the main containers.
+        sidecars: native sidecars (init containers with ``restartPolicy: Always``, Kubernetes
+            1.29+): started before and stopped after the main containers.
+        run_as_user / run_as_group / fs_group: pod ids; default to ``StackDefaults`` (10001).
+            0 needs ``allow_run_as_root``.
+        seccomp_profile: a Localhost seccomp profile path instead of ``RuntimeDefault``.
+        service_links: inject Service env vars (``enableServiceLinks``); defaults to False.
+        node_selector, tolerations, priority_class: scheduling, passed through.
+        termination_grace: ``terminationGracePeriodSeconds``; the Kubernetes default (30s) if unset.
+        component: the ``app.kubernetes.io/component`` label (``api``, ``database``…).
+        pod_labels / pod_annotations: extra labels/annotations on the pod template only.
+        allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc, allow_host_path,
+        allow_unconfined_seccomp: reasons for weakening those defaults.
+    """
+
+    container: Container | None = None
+    containers: list[Container] = Field(default_factory=list)
+    init_containers: list[Container] = Field(default_factory=list)
+    sidecars: list[Container] = Field(default_factory=list)
+    run_as_user: int | None = Field(default=None, ge=0)
+    run_as_group: int | None = Field(default=None, ge=0)
+    fs_group: int | None = Field(default=None, ge=0)
+    seccomp_profile: str | None = None
+    service_links: bool = False
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    priority_class: DNSSubdomain | None = None
+    termination_grace: Duration | None = None
+    component: str | None = None
+    pod_labels: LabelMap = Field(default_factory=dict)
+    pod_annotations: AnnotationMap = Field(default_factory=dict)
+    allow_run_as_root: Reason | None = None
+    allow_host_network: Reason | None = None
+    allow_host_pid: Reason | None = None
+    allow_host_ipc: Reason | None = None
+    allow_host_path: Reason | None = None
+    allow_unconfined_seccomp: Reason | None = None
+
+    _derived_opt_outs: set[str] = PrivateAttr(default_factory=set)
+
+    # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
+    long_running: ClassVar[bool] = True
+
+    def __init__(self, name: str, /, **data: Any) -> None:
+        shorthand = {key: data.pop(key) for key in list(data) if key in SHORTHAND_FIELDS}
+        if shorthand:
+            data["container"] = self._shorthand_container(name, shorthand, data)
+        Resource.__init__(self, name, **data)
+
+    @classmethod
+    def _shorthand_container(
+        cls, name: str, fields: dict[str, Any], data: dict[str, Any]
+    ) -> Container:
+        resource = f"{cls.__name__} {name}"
+        if data.get("container") is not None or data.get("containers"):
+            raise ValidationError(
+                f"{', '.join(sorted(fields))} describe a container, but container/containers "
+                "is given too",
+                resource=resource,
+                origin=capture(),
+                fix="put those fields into the Container(...) or drop container=",
+            )
+        if "port" in fields:
+            fields["ports"] = [fields.pop("port"), *fields.get("ports", [])]
+        try:
+            return Container(**fields)
+        except ValidationError as exc:
+            exc.resource = resource
+            raise
+
+    @field_validator("component")
+    @classmethod
+    def _component_label(cls, component: str | None) -> str | None:
+        return None if component is None else check_label_value(component)
+
+    @model_validator(mode="after")
+    def _check_pod(self) -> PodWorkload:
+        if (self.container is None) == (not self.containers):
+            raise InvalidValue(
+                "a workload needs exactly one of container= or containers= (or image=…)",
+                fix="pass image='registry/app:1.2.3' or container=Container(...)",
+            )
+        names = [name for _, name, _ in self.pod_containers()]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise InvalidValue(
+                f"container name(s) {', '.join(duplicates)} used more than once",
+                fix="give every container, init container and sidecar its own name",
+            )
+        self.named_ports()
+        self._check_ids()
+        self._check_host_paths()
+        if self.seccomp_profile is not None and self.allow_unconfined_seccomp is not None:
+            raise InvalidValue(
+                "seccomp_profile and allow_unconfined_seccomp contradict each other",
+                fix="set one of them",
+            )
+        return self
+
+    def _check_ids(self) -> None:
+        for field in ("run_as_user", "run_as_group", "fs_group"):
+            if getattr(self, field) == 0 and self.allow_run_as_root is None:
+                raise InvalidValue(
+                    f"{field}=0 runs as root, which Pod Security 'restricted' forbids",
+                    fix=f"use an id ≥ 10000, or pass allow_run_as_root='why' with {field}=0",
+                )
+
+    def _check_host_paths(self) -> None:
+        used = [
+            m.path
+            for _, name, c in self.pod_containers()
+            for m in c.planned_mounts(name)
+            if isinstance(m.source, HostPath)
+        ]
+        if used and self.allow_host_path is None:
+            raise InvalidValue(
+                f"hostPath mount(s) {', '.join(used)} expose the node's filesystem to the pod",
+                fix="use a PersistentVolumeClaim, or pass allow_host_path='why'",
+            )
+        if self.allow_host_path is not None and not used:
+            raise InvalidValue(
+                "allow_host_path is set but no container mounts a HostPath",
+                fix="drop allow_host_path",
+            )
+
+    def manifests(self) -> list[ManifestObject]:
+        """The workload's objects; render-time value errors become located ValidationErrors."""
+        try:
+            return self.build_manifests()
+        except InvalidValue as exc:
+            raise ValidationError(exc.message, fix=exc.fix) from None
+
+    @abstractmethod
+    def build_manifests(self) -> list[ManifestObject]:
+        """The workload, then the objects it owns (ServiceAccount, PDB, headless Service)."""
+
+    # -- containers ---------------------------------------------------------------------------
+
+    def main_containers(self) -> list[Container]:
+        return [self.container] if self.container is not None else list(self.containers)
+
+    def pod_containers(self) -> list[tuple[Role, str, Container]]:
+        """(role, resolved name, container) for init containers, sidecars, main containers."""
+        out: list[tuple[Role, str, Container]] = []
+        groups: list[tuple[Role, str, list[Container]]] = [
+            ("init", "init_containers", self.init_containers),
+            ("sidecar", "sidecars", self.sidecars),
+            ("main", "containers", self.main_containers()),
+        ]
+        for role, field, group in groups:
+            for index, container in enumerate(group):
+                out.append((role, self._container_name(role, field, index, container), container))
+        return out
+
+    def _container_name(self, role: Role, field: str, index: int, container: Container) -> str:
+        if container.name is not None:
+            return container.name
+        if role == "main" and index == 0:
+            try:
+                return check_dns_label(self.name)
+            except InvalidValue:
+                pass
+        raise InvalidValue(
+            f"{field}[{index}] needs a name (only the first main container defaults to the "
+            "workload's name, when that is a DNS-1123 label)",
+            fix="pass Container(name='sidecar', ...)",
+        )
+
+    def named_ports(self) -> dict[str, tuple[int, str]]:
+        """Port name → (container port, protocol) over main containers and sidecars."""
+        ports: dict[str, tuple[int, str]] = {}
+        numbers: dict[tuple[int, str], str] = {}
+        for role, _, container in self.pod_containers():
+            if role == "init":
+                continue
+            for port in container.ports:
+                key = (port.number, port.protocol)
+                if port.port_name in ports or key in numbers:
+                    raise InvalidValue(
+                        f"port {port.port_name}={port.number}/{port.protocol} is declared by two "
+                        "containers of the pod (they share one network namespace)",
+                        fix="give each container its own port names and numbers",
+                    )
+                ports[port.port_name] = key
+                numbers[key] = port.port_name
+        return ports
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    @property
+    def defaults(self) -> StackDefaults:
+        """The Stack's defaults, or the built-in ones when not in a Stack."""
+        found = getattr(self._stack, "defaults", None)
+        return found if isinstance(found, StackDefaults) else _BUILTIN_DEFAULTS
+
+    def recommended_labels(self) -> dict[str, str]:
+        """Selector labels plus ``app.kubernetes.io/version`` (image tag) and ``component``."""
+        labels = dict(self.selector_labels())
+        tag = self.main_containers()[0].image_ref.tag
+        if tag is not None:
+            with contextlib.suppress(InvalidValue):
+                labels[VERSION_LABEL] = check_label_value(tag)
+        if self.component is not None:
+            labels[COMPONENT_LABEL] = self.component
+        return labels
+
+    def prepare(self) -> StackDefaults:
+        """Apply stack-level checks and record opt-outs before metadata is rendered.
+
+        Opt-outs derived from fields are recomputed on every render, so a field changed after
+        a render never leaves a stale annotation behind.
+        """
+        defaults = self.defaults
+        self._check_probe_rule(defaults)
+        derived = list(self._pod_opt_outs())
+        for _, name, container in self.pod_containers():
+            derived.extend(container.opt_outs(name, defaults))
+        if defaults.allow_no_probes and self._unprobed(defaults):
+            derived.append(("no-probes", defaults.allow_no_probes))
+        for what in self._derived_opt_outs:
+            self._opt_outs.pop(what, None)
+        for what, reason in derived:
+            self.opt_out(what, reason)
+        self._derived_opt_outs = {what for what, _ in derived}
+        return defaults
+
+    def _pod_opt_outs(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("run-as-root", self.allow_run_as_root),
+            ("host-network", self.allow_host_network),
+            ("host-pid", self.allow_host_pid),
+            ("host-ipc", self.allow_host_ipc),
+            ("host-path", self.allow_host_path),
+            ("unconfined-seccomp", self.allow_unconfined_seccomp),
+        ]
+        return [(what, reason) for what, reason in pairs if reason]
+
+    def _unprobed(self, defaults: StackDefaults) -> list[str]:
+        if not self.long_running:
+            return []
+        return [
+            name
+            for role, name, c in self.pod_containers()
+            if role != "init"
+            and (c.serving() or defaults.probes == "all")
+            and not (c.readiness and c.liveness)
+            and c.allow_no_probes is None
+        ]
+
+    def _check_probe_rule(self, defaults: StackDefaults) -> None:
+        missing = self._unprobed(defaults)
+        if missing and defaults.allow_no_probes is None:
+            raise ValidationError(
+                f"container(s) {', '.join(missing)} serve traffic but lack a readiness and/or "
+                "liveness probe, so broken pods would get traffic and hung ones never restart",
+                field="readiness/liveness",
+                fix="pass readiness=HttpProbe('/ready') and liveness=HttpProbe('/healthz') (or "
+                "TcpProbe/ExecProbe/GrpcProbe), or allow_no_probes='why'",
+            )
+
+    def pod_template(
+        self, defaults: StackDefaults, *, spread: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """``spec.template``: labels, checksum annotations and the hardened pod spec."""
+        labels = dict(self._stack.labels) if self._stack is not None else {}
+        labels.update(self.recommended_labels())
+        labels.update(self.pod_labels)
+        annotations = dict(self.pod_annotations)
+        annotations.update(self.checksums())
+        meta: dict[str, Any] = {"labels": dict(sorted(labels.items()))}
+        if annotations:
+            meta["annotations"] = dict(sorted(annotations.items()))
+        return {"metadata": meta, "spec": self.pod_spec(defaults, spread=spread)}
+
+    def pod_spec(self, defaults: StackDefaults, *, spread: list[dict[str, Any]]) -> dict[str, Any]:
+        spec: dict[str, Any] = {"serviceAccountName": self.service_account_name}
+        access = self.api_access
+        projected = access is not None and (
+            access.expiration_seconds is not None or access.audience is not None
+        )
+        spec["automountServiceAccountToken"] = access is not None and not projected
+        spec["enableServiceLinks"] = self.service_links
+        for key, reason in (("hostNetwork", self.allow_host_network),
+                            ("hostPID", self.allow_host_pid), ("hostIPC", self.allow_host_ipc)):
+            if reason:
+                spec[key] = True
+        spec["securityContext"] = self.pod_security_context(defaults)
+        self._scheduling(spec, spread)
+        if self.pod_restart_policy() is not None:
+            spec["restartPolicy"] = self.pod_restart_policy()
+        token_mount = {"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": True}
+        init, main, mounts = self._render_containers(defaults, token_mount if projected else None)
+        if init:
+            spec["initContainers"] = init
+        spec["containers"] = main
+        volumes = self._volumes(mounts, fs_group="fsGroup" in spec["securityContext"])
+        if projected:
+            volumes.append(self._token_volume())
+        if volumes:
+            spec["volumes"] = volumes
+        return spec
+
+    def _scheduling(self, spec: dict[str, Any], spread: list[dict[str, Any]]) -> None:
+        if self.priority_class is not None:
+            spec["priorityClassName"] = self.priority_class
+        if self.node_selector:
+            spec["nodeSelector"] = dict(sorted(self.node_selector.items()))
+        if self.tolerations:
+            spec["tolerations"] = [dict(t) for t in self.tolerations]
+        if spread:
+            spec["topologySpreadConstraints"] = spread
+        if self.termination_grace is not None:
+            spec["terminationGracePeriodSeconds"] = seconds(self.termination_grace)
+
+    def pod_security_context(self, defaults: StackDefaults) -> dict[str, Any]:
+        """Pod-level securityContext: non-root, ids, seccomp."""
+        context: dict[str, Any] = {}
+        for key, own, default in (
+            ("fsGroup", self.fs_group, defaults.fs_group),
+            ("runAsGroup", self.run_as_group, defaults.run_as_group),
+        ):
+            value = own if own is not None else default
+            if value is not None:
+                context[key] = value
+        context["runAsNonRoot"] = self.allow_run_as_root is None
+        user = self.run_as_user if self.run_as_user is not None else defaults.run_as_user
+        if user is not None:
+            context["runAsUser"] = user
+        if self.allow_unconfined_seccomp:
+            context["seccompProfile"] = {"type": "Unconfined"}
+        elif self.seccomp_profile is not None:
+            context["seccompProfile"] = {
+                "type": "Localhost", "localhostProfile": self.seccomp_profile,
+            }
+        else:
+            context["seccompProfile"] = {"type": "RuntimeDefault"}
+        return context
+
+    def _render_containers(
+        self, defaults: StackDefaults, token_mount: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[PlannedMount]]:
+        init: list[dict[str, Any]] = []
+        main: list[dict[str, Any]] = []
+        mounts: list[PlannedMount] = []
+        non_root = self.allow_run_as_root is None
+        for role, name, container in self.pod_containers():
+            ctx = ContainerContext(
+                name=name,
+                defaults=defaults,
+                run_as_non_root=non_root,
+                extra_mounts=self._extra_mounts(role, name, token_mount),
+                restart_always=role == "sidecar",
+            )
+            (main if role == "main" else init).append(container.render(ctx))
+            mounts.extend(container.planned_mounts(name))
+        return init, main, mounts
+
+    def pod_restart_policy(self) -> str | None:
+        """``restartPolicy`` of the pod; unset (Always) for long-running workloads."""
+        return None
+
+    def _extra_mounts(
+        self, role: Role, name: str, token_mount: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], ...]:
+        """Mounts the pod adds to a container: the projected API token for non-init ones."""
+        return (token_mount,) if token_mount is not None and role != "init" else ()
+
+    def _volumes(self, mounts: list[PlannedMount], *, fs_group: bool) -> list[dict[str, Any]]:
+        volumes: dict[str, dict[str, Any]] = {}
+        for mount in mounts:
+            volume = mount.source.volume(fs_group=fs_group)
+            if volume is None or self._provided_volume(mount):
+                continue
+            seen = volumes.setdefault(volume["name"], volume)
+            if seen != volume:
+                raise ValidationError(
+                    f"two different volumes would both be named {volume['name']!r}",
+                    field="mounts",
+                    fix="give one of the sources another name=",
+                )
+        return list(volumes.values())
+
+    def _provided_volume(self, mount: PlannedMount) -> bool:
+        """True when the controller provides the volume (a StatefulSet's claim templates)."""
+        return False
+
+    def _token_volume(self) -> dict[str, Any]:
+        access = self.api_access
+        assert access is not None
+        token: dict[str, Any] = {}
+        if access.audience is not None:
+            token["audience"] = access.audience
+        token["expirationSeconds"] = access.expiration_seconds or DEFAULT_TOKEN_SECONDS
+        token["path"] = "token"
+        sources = [
+            {"serviceAccountToken": token},
+            {"configMap": {"name": "kube-root-ca.crt",
+                           "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [
+                {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+            ]}},
+        ]
+        return {"name": TOKEN_VOLUME, "projected": {"sources": sources}}
+
+    def used_objects(self) -> list[Resource]:
+        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.
+
+        The Stack renders each of them: a pod mounting a ConfigMap nobody renders would never
+        start.
+        """
+        found: list[Resource] = []
+        for _, name, container in self.pod_containers():
+            for mount in container.planned_mounts(name):
+                source = getattr(mount.source, "config", None) or getattr(
+                    mount.source, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+            for value in container.env.values():
+                source = getattr(value, "config", None) or getattr(value, "secret", None)
+                if isinstance(source, Resource):
+                    found.append(source)
+        return found
+
+    def checksums(self) -> dict[str, str]:
+        """``<kind>.checksum.kubegen.dev/<name>: sha256`` per kubegen ConfigMap/Secret used."""
+        found: dict[str, str] = {}
+        for source in self.used_objects():
+            if isinstance(source, ConfigMap):
+                found[_checksum_key("configmap", source.name)] = source.sha256()
+            elif isinstance(source, (Secret, SealedSecret)):
+                found[_checksum_key("secret", source.secret_name)] = source.checksum()
+        return found
+
+    # -- owned objects ------------------------------------------------------------------------
+
+    def service_account_manifest(self) -> ManifestObject:
+        """The workload's own ServiceAccount; tokens are never automounted from it."""
+        meta = self.metadata(labels=self.recommended_labels())
+        meta["name"] = self.service_account_name
+        meta.pop("annotations", None)
+        body = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta,
+            "automountServiceAccountToken": False,
+        }
+        return self.manifest(body)
+
+    def disruption_budget(self, max_unavailable: int | str) -> ManifestObject:
+        """A PodDisruptionBudget keeping all but ``max_unavailable`` pods through drains."""
+        meta = self.metadata(labels=self.recommended_labels())
+        meta.pop("annotations", None)
+        body = {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {
+                "maxUnavailable": max_unavailable,
+                "selector": {"matchLabels": self.selector_labels()},
+            },
+        }
+        return self.manifest(body)
+
+    def spread_constraints(self, mode: Literal["nodes", "zones", "none"]) -> list[dict[str, Any]]:
+        """Spread pods over nodes (and zones); ``ScheduleAnyway`` so scaling never blocks."""
+        keys = {"nodes": ["kubernetes.io/hostname"],
+                "zones": ["kubernetes.io/hostname", "topology.kubernetes.io/zone"],
+                "none": []}[mode]
+        return [
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": self.selector_labels()},
+            }
+            for key in keys
+        ]
+
+
+def _checksum_key(kind: str, name: str) -> str:
+    if len(name) > 63:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[:54].rstrip('-.')}-{digest}"
+    return f"{kind}.checksum.kubegen.dev/{name}"
+
+
+_BUILTIN_DEFAULTS = StackDefaults()
+
+__all__ = ["INSTANCE_LABEL", "NAME_LABEL", "PodWorkload"]

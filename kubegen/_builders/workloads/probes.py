@@ -1,0 +1,164 @@
+"""Health probes: HTTP, TCP, exec and gRPC checks for readiness, liveness and startup.
+
+A probe's ``port`` defaults to the container's first port and must name (or number) a port the
+container declares, so a renamed port cannot silently break health checking. Timings left unset
+keep the Kubernetes defaults (period 10s, timeout 1s, failure threshold 3). Probes never set a
+``host``: the check targets the pod itself (a Pod Security baseline control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator
+
+from kubegen._builders.base import Builder
+from kubegen._values import Duration, InvalidValue, PortName, PortNumber, seconds
+
+if TYPE_CHECKING:
+    from kubegen._builders.workloads.container import Port
+
+
+class Probe(Builder):
+    """Timings shared by every probe kind.
+
+    Args:
+        initial_delay: wait before the first check (default 0s).
+        period: time between checks (Kubernetes default 10s).
+        timeout: time one check may take (Kubernetes default 1s).
+        failure_threshold: failed checks in a row before acting (Kubernetes default 3).
+        success_threshold: successes in a row to count as healthy again (readiness only).
+    """
+
+    initial_delay: Duration | None = None
+    period: Duration | None = None
+    timeout: Duration | None = None
+    failure_threshold: int | None = Field(default=None, ge=1)
+    success_threshold: int | None = Field(default=None, ge=1)
+
+    def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
+        """The check itself (``httpGet``, ``tcpSocket``, ``exec`` or ``grpc``)."""
+        raise NotImplementedError
+
+    def render(self, ports: Sequence[Port], *, role: str) -> dict[str, Any]:
+        """The probe block for ``role`` (``readiness``, ``liveness`` or ``startup``)."""
+        if role != "readiness" and self.success_threshold not in (None, 1):
+            raise InvalidValue(
+                f"a {role} probe's success_threshold must be 1",
+                fix="drop success_threshold (only readiness probes may raise it)",
+            )
+        body = self.handler(ports)
+        for key, value in (
+            ("initialDelaySeconds", self.initial_delay),
+            ("periodSeconds", self.period),
+            ("timeoutSeconds", self.timeout),
+        ):
+            if value is not None:
+                body[key] = seconds(value)
+        if self.success_threshold is not None:
+            body["successThreshold"] = self.success_threshold
+        if self.failure_threshold is not None:
+            body["failureThreshold"] = self.failure_threshold
+        return body
+
+
+def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Port:
+    """The declared container port a probe (or Service) refers to."""
+    if not ports:
+        raise InvalidValue(
+            f"the {what} needs a port, but the container declares none",
+            fix="declare the port: ports=[Port(8080, name='http')]",
+        )
+    if port is None:
+        return ports[0]
+    for candidate in ports:
+        if port in (candidate.number, candidate.port_name):
+            return candidate
+    declared = ", ".join(f"{p.port_name}={p.number}" for p in ports)
+    raise InvalidValue(
+        f"the {what} refers to port {port!r}, which the container does not declare "
+        f"(declared: {declared})",
+        fix="use one of the declared port names, or declare the port",
+    )
+
+
+class HttpProbe(Probe):
+    """An HTTP GET on ``path``; 200-399 is healthy.
+
+    Args:
+        path: absolute URL path, e.g. ``'/healthz'``.
+        port: port name or number; defaults to the container's first port.
+        scheme: ``HTTP`` (default) or ``HTTPS``.
+        headers: extra request headers, in author order.
+    """
+
+    path: str
+    port: PortName | PortNumber | None = None
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    def __init__(self, path: str, /, **data: Any) -> None:
+        Builder.__init__(self, path=path, **data)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/"):
+            raise InvalidValue(
+                f"probe path {path!r} must be an absolute URL path", fix=f"use '/{path}'"
+            )
+        return path
+
+    def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
+        port = resolve_port(self.port, ports, "HTTP probe")
+        get: dict[str, Any] = {"path": self.path, "port": port.port_name}
+        if self.scheme != "HTTP":
+            get["scheme"] = self.scheme
+        if self.headers:
+            get["httpHeaders"] = [{"name": k, "value": v} for k, v in self.headers.items()]
+        return {"httpGet": get}
+
+
+class TcpProbe(Probe):
+    """Healthy when a TCP connection to ``port`` opens (default: the first port)."""
+
+    port: PortName | PortNumber | None = None
+
+    def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
+        port = resolve_port(self.port, ports, "TCP probe")
+        return {"tcpSocket": {"port": port.port_name}}
+
+
+class ExecProbe(Probe):
+    """Healthy when ``command`` (run in the container, no shell) exits 0."""
+
+    command: list[str] = Field(min_length=1)
+
+    def __init__(self, command: list[str], /, **data: Any) -> None:
+        Builder.__init__(self, command=command, **data)
+
+    def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
+        return {"exec": {"command": list(self.command)}}
+
+
+class GrpcProbe(Probe):
+    """A gRPC Health Checking Protocol call on ``port`` (default: the first port).
+
+    Args:
+        port: port name or number (rendered as the number, which the API requires).
+        service: the service name sent in the health request; unset by default.
+    """
+
+    port: PortName | PortNumber | None = None
+    service: str | None = None
+
+    def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
+        port = resolve_port(self.port, ports, "gRPC probe")
+        grpc: dict[str, Any] = {"port": port.number}
+        if self.service is not None:
+            grpc["service"] = self.service
+        return {"grpc": grpc}
+
+
+AnyProbe = HttpProbe | TcpProbe | ExecProbe | GrpcProbe

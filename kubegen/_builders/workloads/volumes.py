@@ -1,0 +1,282 @@
+"""Volume sources a container mounts: config and secret files, scratch space, claims, pod info.
+
+``Container(mounts={"/etc/app": ConfigFiles(settings), "/run/secrets/db": SecretFiles(db)})``.
+The pod template collects the sources of all its containers into ``volumes``, one per distinct
+source, named after what they hold (``config-settings``, ``secret-db``); a source used twice is
+one volume. ConfigMap and Secret files are read-only and default to mode 0440 so the pod's
+``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types
+the ``restricted`` Pod Security profile allows are offered; :class:`HostPath` needs the
+workload's ``allow_host_path``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kubegen._builders.base import Builder
+from kubegen._builders.config import ConfigMap
+from kubegen._builders.secrets import SealedSecret, Secret, SecretSource
+from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity
+
+GROUP_MODE = 0o440  # owner and the pod's fsGroup
+WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
+
+
+def volume_slug(text: str, limit: int = 63) -> str:
+    """A DNS-1123 label made from ``text`` (``/var/cache/nginx`` → ``var-cache-nginx``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].strip("-") or "root"
+
+
+class VolumeSource(Builder):
+    """Base of mountable sources. ``name`` overrides the derived volume name."""
+
+    name: DNSLabel | None = None
+
+    def volume_name(self) -> str:
+        """The name of the pod volume this source becomes."""
+        return self.name or self.default_name()
+
+    def default_name(self) -> str:
+        raise NotImplementedError
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
+        """The pod's ``volumes`` entry; ``fs_group`` tells whether the pod sets an fsGroup."""
+        raise NotImplementedError
+
+    def read_only(self) -> bool:
+        """Whether mounts of this source are read-only unless :class:`Mount` says otherwise."""
+        return True
+
+    def checksum(self) -> tuple[str, str, str] | None:
+        """(kind, object name, sha256) of a kubegen-built object this source reads, if any."""
+        return None
+
+
+def _items(items: dict[str, str] | None) -> list[dict[str, str]] | None:
+    if items is None:
+        return None
+    return [{"key": key, "path": path} for key, path in items.items()]
+
+
+def _mode(mode: int | None, fs_group: bool) -> int:
+    if mode is not None:
+        return mode
+    return GROUP_MODE if fs_group else WORLD_MODE
+
+
+class ConfigFiles(VolumeSource):
+    """A ConfigMap's keys as files (KiA: config mounted as files, updated in place).
+
+    Args:
+        config: a stack :class:`~kubegen.ConfigMap` (hashed into the pod template) or a name.
+        items: key → relative file path, to mount only some keys; default all keys.
+        mode: file mode (defaults to 0o440, or 0o444 when the pod has no fsGroup).
+    """
+
+    config: ConfigMap | DNSSubdomain
+    items: dict[str, str] | None = None
+    mode: int | None = Field(default=None, ge=0, le=0o777)
+
+    def __init__(self, config: ConfigMap | str, /, **data: Any) -> None:
+        Builder.__init__(self, config=config, **data)
+
+    @property
+    def config_name(self) -> str:
+        return self.config if isinstance(self.config, str) else self.config.name
+
+    def default_name(self) -> str:
+        return volume_slug(f"config-{self.config_name}")
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> ConfigFiles:
+        if isinstance(self.config, ConfigMap) and self.items:
+            missing = sorted(set(self.items) - set(self.config.data))
+            if missing:
+                raise InvalidValue(
+                    f"ConfigMap {self.config.name!r} has no key(s) {', '.join(missing)}",
+                    fix="mount keys the ConfigMap has, or add them",
+                )
+        return self
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"name": self.config_name, "defaultMode": mode}
+        if self.items is not None:
+            source["items"] = _items(self.items)
+        return {"name": self.volume_name(), "configMap": source}
+
+    def checksum(self) -> tuple[str, str, str] | None:
+        if isinstance(self.config, str):
+            return None
+        return ("configmap", self.config.name, self.config.sha256())
+
+
+class SecretFiles(VolumeSource):
+    """A Secret's keys as files: how kubegen hands secrets to containers by default.
+
+    Args:
+        secret: a :class:`~kubegen.SecretRef`, ``Secret``, ``ExternalSecret``, ``SealedSecret``
+            or a Secret name.
+        items: key → relative file path; default all keys.
+        mode: file mode (defaults to 0o440: owner and the pod's fsGroup; 0o444 without one).
+    """
+
+    secret: SecretSource | DNSSubdomain
+    items: dict[str, str] | None = None
+    mode: int | None = Field(default=None, ge=0, le=0o777)
+
+    def __init__(self, secret: SecretSource | str, /, **data: Any) -> None:
+        Builder.__init__(self, secret=secret, **data)
+
+    @property
+    def secret_name(self) -> str:
+        return self.secret if isinstance(self.secret, str) else self.secret.secret_name
+
+    def default_name(self) -> str:
+        return volume_slug(f"secret-{self.secret_name}")
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        mode = _mode(self.mode, fs_group)
+        source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": mode}
+        if self.items is not None:
+            source["items"] = _items(self.items)
+        return {"name": self.volume_name(), "secret": source}
+
+    def checksum(self) -> tuple[str, str, str] | None:
+        if isinstance(self.secret, (Secret, SealedSecret)):
+            return ("secret", self.secret.secret_name, self.secret.checksum())
+        return None
+
+
+class EmptyDir(VolumeSource):
+    """Scratch space that lives as long as the pod; writable (the root filesystem is not).
+
+    Args:
+        size_limit: evict the pod when it grows beyond this (unset by default).
+        memory: back it with RAM (``medium: Memory``); counts against the memory limit.
+    """
+
+    size_limit: Quantity | None = None
+    memory: bool = False
+
+    def default_name(self) -> str:
+        raise InvalidValue(
+            "an EmptyDir mounted through mounts= needs a name",
+            fix="pass EmptyDir(name='cache'), or list the path in writable=[...]",
+        )
+
+    def read_only(self) -> bool:
+        return False
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        source: dict[str, Any] = {}
+        if self.memory:
+            source["medium"] = "Memory"
+        if self.size_limit is not None:
+            source["sizeLimit"] = self.size_limit
+        return {"name": self.volume_name(), "emptyDir": source}
+
+
+class Claim(VolumeSource):
+    """A PersistentVolumeClaim: an existing claim, or a StatefulSet's claim template by name.
+
+    Args:
+        claim: the claim's name (for a StatefulSet, the name of one of its claim templates).
+    """
+
+    claim: DNSSubdomain
+
+    def __init__(self, claim: str, /, **data: Any) -> None:
+        Builder.__init__(self, claim=claim, **data)
+
+    def default_name(self) -> str:
+        return volume_slug(self.claim)
+
+    def read_only(self) -> bool:
+        return False
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
+        return {"name": self.volume_name(), "persistentVolumeClaim": {"claimName": self.claim}}
+
+
+class DownwardFiles(VolumeSource):
+    """A downwardAPI volume: the pod's labels and annotations as files, kept up to date.
+
+    Args:
+        labels: write ``labels`` (defaults to True).
+        annotations: write ``annotations`` (defaults to True).
+        name: the volume name (defaults to ``podinfo``).
+    """
+
+    labels: bool = True
+    annotations: bool = True
+
+    @field_validator("annotations")
+    @classmethod
+    def _something(cls, annotations: bool, info: Any) -> bool:
+        if not annotations and not info.data.get("labels", True):
+            raise InvalidValue(
+                "a DownwardFiles volume with neither labels nor annotations is empty",
+                fix="keep labels=True or annotations=True",
+            )
+        return annotations
+
+    def default_name(self) -> str:
+        return "podinfo"
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        items = [
+            {"path": field, "fieldRef": {"fieldPath": f"metadata.{field}"}}
+            for field, wanted in (("labels", self.labels), ("annotations", self.annotations))
+            if wanted
+        ]
+        return {"name": self.volume_name(), "downwardAPI": {"items": items}}
+
+
+class HostPath(VolumeSource):
+    """A node directory (``hostPath``): breaks pod isolation; needs ``allow_host_path``.
+
+    Args:
+        path: absolute path on the node.
+        type: the hostPath type check (defaults to ``Directory``: it must exist).
+        name: the volume name (defaults to ``host-`` and the path, e.g. ``host-var-log``).
+    """
+
+    path: str
+    type: Literal[
+        "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket", "CharDevice",
+        "BlockDevice",
+    ] = "Directory"
+
+    def __init__(self, path: str, /, **data: Any) -> None:
+        Builder.__init__(self, path=path, **data)
+
+    def default_name(self) -> str:
+        return volume_slug(f"host-{self.path}")
+
+    def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
+        return {"name": self.volume_name(), "hostPath": {"path": self.path, "type": self.type}}
+
+
+class Mount(Builder):
+    """A mount with options, when the plain source is not enough.
+
+    Args:
+        source: what to mount.
+        sub_path: mount one file or folder of the volume (files mounted this way do not update).
+        read_only: override the source's default (read-only for config, secrets, pod info).
+    """
+
+    source: ConfigFiles | SecretFiles | EmptyDir | Claim | DownwardFiles | HostPath
+    sub_path: str | None = None
+    read_only: bool | None = None
+
+    def __init__(self, source: VolumeSource, /, **data: Any) -> None:
+        Builder.__init__(self, source=source, **data)
+
+
+AnySource = ConfigFiles | SecretFiles | EmptyDir | Claim | DownwardFiles | HostPath

@@ -1,0 +1,159 @@
+"""The policy engine: run every rule over rendered objects and collect a :class:`Report`.
+
+``lint`` is what ``kubegen render`` calls before writing (an unwaived error-level finding stops the
+render and leaves ``output/`` untouched) and what ``kubegen lint`` prints. It never modifies the
+objects; :func:`~kubegen._policy.waivers.annotate_waivers` is the separate step that records
+waivers in the YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kubegen._errors import PolicyError, ValidationError
+from kubegen._manifests import ManifestObject
+from kubegen._policy import formats, sarif
+from kubegen._policy.context import LintContext, parse_version
+from kubegen._policy.model import (
+    DEFAULT_KUBERNETES_VERSION,
+    PROFILES,
+    Finding,
+    Severity,
+)
+from kubegen._policy.registry import all_rules
+from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, waiver_for
+
+__all__ = ["Finding", "Report", "Severity", "Waiver", "lint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The findings of one ``lint`` run, sorted deterministically.
+
+    Attributes:
+        findings: every finding, waived ones included, ordered by the object's origin (stack
+            file and line), the object's identity, then rule id and field path.
+        profile: the profile the severities come from.
+        kubernetes_version: the target version, ``MAJOR.MINOR``.
+        objects: how many objects were checked.
+    """
+
+    findings: tuple[Finding, ...]
+    profile: str
+    kubernetes_version: str
+    objects: int = 0
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Unwaived error-level findings: the ones that block a render."""
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def waived(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.waived)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks (warnings, notes and waived errors are fine)."""
+        return not self.errors
+
+    def count(self, severity: Severity) -> int:
+        """Unwaived findings of ``severity``."""
+        return sum(1 for f in self.findings if f.severity is severity and not f.waived)
+
+    def summary(self) -> str:
+        """``3 errors, 1 warning, 2 notes, 1 waived (profile restricted, Kubernetes 1.33)``."""
+        return formats.summary(self)
+
+    def to_text(self) -> str:
+        """Findings grouped by object, each with rule id, field, message, fix and origin."""
+        return formats.text(self)
+
+    def to_json(self) -> str:
+        """A stable JSON document (sorted keys, two-space indent, trailing newline)."""
+        return formats.json_document(self)
+
+    def to_sarif(self) -> str:
+        """A SARIF 2.1.0 log for code-scanning tools (GitHub, GitLab, Azure DevOps)."""
+        return sarif.sarif_document(self)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`PolicyError` carrying the text report if anything blocks."""
+        if not self.ok:
+            raise PolicyError(
+                f"Unable to render: {len(self.errors)} error-level policy finding"
+                f"{'s' if len(self.errors) != 1 else ''} remain\n{self.to_text()}",
+                fix="fix the fields named above, or waive a rule with a reason "
+                "(stack.waive('KG204', reason=...) or obj.waive(...)); "
+                "`kubegen explain <id>` says why each rule exists",
+            )
+
+
+def _check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValidationError(
+            "Unable to lint: unknown policy profile",
+            field="profile",
+            value=profile,
+            fix=f"use one of {', '.join(PROFILES)}",
+        )
+    return profile
+
+
+def lint(
+    objects: Sequence[ManifestObject],
+    *,
+    profile: str = "restricted",
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    waivers: Sequence[Waiver] = (),
+    schema: bool = True,
+) -> Report:
+    """Check rendered objects against every rule and return the findings.
+
+    Args:
+        objects: the rendered objects of one stack (cross-object rules such as NetworkPolicy
+            coverage only see this set).
+        profile: ``baseline``, ``restricted`` (default) or ``prod``; decides each rule's severity.
+        kubernetes_version: target ``MAJOR.MINOR`` for schemas, API removals and
+            version-dependent Pod Security controls; defaults to ``"1.33"``.
+        waivers: stack-level waivers; object-level ones come from ``ManifestObject.waivers``
+            and ``kubegen.dev/waive-*`` annotations.
+        schema: run strict schema validation (KG001/KG002); turn off only for speed in tests.
+
+    Raises:
+        ValidationError: unknown profile, malformed version, or a waiver with an empty reason.
+        UnknownRuleError: a waiver names no rule.
+    """
+    _check_profile(profile)
+    version = parse_version(kubernetes_version)
+    stack = validate_waivers(waivers)
+    objs = tuple(objects)
+    own = {id(obj): object_waivers(obj) for obj in objs}
+    ctx = LintContext(objects=objs, kubernetes_version=version, profile=profile, schema=schema)
+    findings: list[Finding] = []
+    for info in all_rules():
+        severity = info.severity(profile)
+        for hit in info.check(ctx):
+            reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
+            findings.append(
+                Finding(
+                    rule_id=info.id,
+                    severity=severity,
+                    resource=hit.obj.display,
+                    path=hit.path,
+                    message=hit.message,
+                    fix=hit.fix or info.fix,
+                    origin=hit.obj.origin,
+                    object_key=hit.obj.key,
+                    waived=reason is not None,
+                    waiver_reason=reason,
+                )
+            )
+    findings.sort(key=Finding.sort_key)
+    return Report(
+        findings=tuple(findings),
+        profile=profile,
+        kubernetes_version=f"{version[0]}.{version[1]}",
+        objects=len(objs),
+    )

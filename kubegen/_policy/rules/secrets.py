@@ -1,0 +1,113 @@
+"""Secrets (KG801–KG803): never plaintext in git, preferably files rather than env vars.
+
+Rendered manifests are committed, so a ``Secret`` with ``data`` or ``stringData`` is a password
+in the repository (base64 is an encoding, not encryption). The design's answer is to reference
+External Secrets or Sealed Secrets objects and mount secrets as files: environment variables leak
+into crash dumps, ``/proc/<pid>/environ``, child processes and logs of misbehaving libraries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kubegen._policy.context import POD_KINDS, LintContext, as_dict, as_list
+from kubegen._policy.model import Hit, Levels
+from kubegen._policy.registry import E, W, rule
+from kubegen._policy.rules import show
+
+NSA_SECRETS = "NSA/CISA Kubernetes Hardening Guidance v1.2, 'Secrets'"
+KIA_SECRETS = "Kubernetes in Action (2nd ed.), 'Secrets'"
+TAGS = ("security", "secrets")
+
+#: Env var names that suggest a credential; a literal value for them is a leaked secret.
+SECRET_NAME = re.compile(r"PASSW(OR)?D|PASSPHRASE|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL")
+#: Suffixes that name where a secret is, not the secret itself (``PASSWORD_FILE=/run/...``).
+REFERENCE_SUFFIX = re.compile(r"_(FILE|PATH|DIR|NAME|REF|URL_FILE)$")
+
+
+@rule(
+    "KG801",
+    name="plaintext-secret",
+    title="No Secret carries its values in the manifest",
+    levels=Levels(baseline=W, restricted=E, prod=E),
+    reason="Rendered YAML is committed to git; a Secret's data/stringData is readable by "
+    "everyone with the repository, forever (base64 is not encryption).",
+    sources=(NSA_SECRETS, KIA_SECRETS, "kubegen design §3: secrets never plaintext in git"),
+    fix="Reference the value from a secret store (ExternalSecret, SealedSecret) and let the "
+    "controller create the Secret in the cluster; remove data/stringData from the manifest.",
+    scanners=("kubescape C-0012",),
+    tags=TAGS,
+    kinds=("Secret",),
+)
+def plaintext_secret(ctx: LintContext) -> Iterator[Hit]:
+    for secret in ctx.of_kind("Secret"):
+        for key in ("data", "stringData"):
+            values = as_dict(secret.body.get(key))
+            if values:
+                names = show(sorted(values))
+                yield Hit(secret, key, f"holds values for keys {names} in plaintext")
+
+
+@rule(
+    "KG802",
+    name="secret-env-ref",
+    title="Secrets are mounted as files, not injected as environment variables",
+    levels=Levels(baseline=W, restricted=W, prod=W),
+    reason="Environment variables are copied to child processes, shown by debug endpoints and "
+    "crash reporters, and cannot be rotated without a restart; mounted files can.",
+    sources=(NSA_SECRETS, KIA_SECRETS),
+    fix="Mount the Secret as a volume and point the app at the file (e.g. DB_PASSWORD_FILE).",
+    scanners=("kube-linter read-secret-from-env-var", "kubescape C-0207", "Checkov CKV_K8S_35"),
+    tags=TAGS,
+    kinds=POD_KINDS,
+)
+def secret_env_ref(ctx: LintContext) -> Iterator[Hit]:
+    for pod in ctx.pods:
+        for c in pod.containers(("initContainers", "containers")):
+            for index, var in enumerate(as_list(c.body.get("env"))):
+                ref = as_dict(as_dict(as_dict(var).get("valueFrom")).get("secretKeyRef"))
+                if ref:
+                    path = f"{c.path}.env[{index}].valueFrom.secretKeyRef"
+                    name = show(as_dict(var).get("name"))
+                    message = f"{c.label} reads Secret {show(ref.get('name'))} into env {name}"
+                    yield Hit(pod.obj, path, message)
+            for index, source in enumerate(as_list(c.body.get("envFrom"))):
+                ref = as_dict(as_dict(source).get("secretRef"))
+                if ref:
+                    path = f"{c.path}.envFrom[{index}].secretRef"
+                    message = f"{c.label} loads all of Secret {show(ref.get('name'))} into env"
+                    yield Hit(pod.obj, path, message)
+
+
+@rule(
+    "KG803",
+    name="secret-env-literal",
+    title="No credential is written literally into an environment variable",
+    levels=Levels(baseline=W, restricted=E, prod=E),
+    reason="A literal value for PASSWORD, TOKEN, SECRET or API_KEY is a credential committed "
+    "with the manifest and visible to anyone who can read the pod spec.",
+    sources=(NSA_SECRETS, KIA_SECRETS),
+    fix="Move the value to a secret store and mount it as a file (see KG801, KG802).",
+    scanners=(
+        "Polaris sensitiveContainerEnvVar",
+        "kube-linter env-var-secret",
+        "kubescape C-0012",
+        "Checkov CKV_K8S_35",
+    ),
+    tags=TAGS,
+    kinds=POD_KINDS,
+)
+def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
+    for pod in ctx.pods:
+        for c in pod.containers(("initContainers", "containers")):
+            for index, var in enumerate(as_list(c.body.get("env"))):
+                var = as_dict(var)
+                name = str(var.get("name", "")).upper()
+                value = var.get("value")
+                if not value or not SECRET_NAME.search(name) or REFERENCE_SUFFIX.search(name):
+                    continue
+                if isinstance(value, str) and value.startswith("$("):
+                    continue  # a reference to another variable, not a literal
+                path = f"{c.path}.env[{index}].value"
+                yield Hit(pod.obj, path, f"{c.label} sets {var.get('name')} to a literal value")

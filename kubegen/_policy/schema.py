@@ -1,0 +1,367 @@
+"""Strict schema validation against the official Kubernetes schemas (KG001, KG002).
+
+The schemas come from the ``kubernetes-validate`` package, which ships the OpenAPI definitions of
+each Kubernetes minor version converted to JSON Schema, in a ``-strict`` flavour where every
+object has ``additionalProperties: false`` (an unknown field, usually a typo or a field of another
+version, is an error). kubegen does not use the package's ``validate()`` function, which reloads
+1.4 MB of definitions per call; it reads the bundled files once per version and compiles one
+``jsonschema`` validator per (apiVersion, kind), with ``$ref`` inlined (except recursive ones) and
+descriptions dropped, which makes validation several times faster.
+
+Kinds Kubernetes does not serve (custom resources such as Argo CD ``Application`` or
+``ExternalSecret``) get an info-level KG002 note instead, unless a schema is known for them: from a
+``CustomResourceDefinition`` in the same object set, or one given to :func:`register_schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+from referencing import Registry, Resource
+
+from kubegen._errors import ValidationError
+from kubegen._manifests import ManifestObject, group_of
+from kubegen._policy.context import LintContext, as_dict, as_list
+from kubegen._policy.deprecations import removed_in_target
+from kubegen._policy.model import Hit, Levels
+from kubegen._policy.registry import E, I, rule
+from kubegen._policy.rules import show
+
+__all__ = ["register_schema", "schema_version", "shipped_versions", "validator_for"]
+
+DEFS_ID = "https://kubernetes.io/api/_definitions.json"
+_DROP = frozenset({"description", "format"})
+_REF = re.compile(r"#/\$defs/(.+)$")
+_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
+MAX_ERRORS_PER_OBJECT = 10
+
+_extra_schemas: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _schema_root() -> Traversable:
+    return files("kubernetes_validate").joinpath("kubernetes-json-schema")
+
+
+@cache
+def shipped_versions() -> tuple[tuple[int, int], ...]:
+    """Kubernetes minor versions whose strict schemas the installed package ships, ascending."""
+    found = []
+    for entry in _schema_root().iterdir():
+        match = _DIR.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), int(match.group(2))))
+    return tuple(sorted(found))
+
+
+def schema_version(target: tuple[int, int]) -> tuple[int, int]:
+    """The schema version used for ``target``: the newest shipped one not newer than it.
+
+    Raises:
+        ValidationError: ``target`` is older than every shipped schema.
+    """
+    versions = shipped_versions()
+    usable = [v for v in versions if v <= target]
+    if not usable:
+        oldest, newest = versions[0], versions[-1]
+        raise ValidationError(
+            f"Unable to validate against Kubernetes {target[0]}.{target[1]}: no schemas for it",
+            field="kubernetes_version",
+            value=f"{target[0]}.{target[1]}",
+            fix=f"target a version from {oldest[0]}.{oldest[1]} to {newest[0]}.{newest[1]}",
+        )
+    return usable[-1]
+
+
+@dataclass
+class _VersionSchemas:
+    """The definitions of one Kubernetes version and the validators compiled from them."""
+
+    defs: dict[str, Any]
+    kinds: dict[tuple[str, str, str], str]
+    groups: frozenset[str]
+    recursive: frozenset[str]
+    registry: Registry[Any]
+    inlined: dict[str, Any] = field(default_factory=dict)
+    validators: dict[tuple[str, str], Draft202012Validator | None] = field(default_factory=dict)
+
+    def inline(self, node: Any, *, top: bool = False) -> Any:
+        """``node`` with ``$ref`` replaced by the definitions (recursive ones stay refs)."""
+        if isinstance(node, list):
+            return [self.inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            match = _REF.search(ref)
+            name = match.group(1) if match else ""
+            if name in self.recursive or name not in self.defs:
+                return {"$ref": f"{DEFS_ID}#/$defs/{name}"}
+            if name not in self.inlined:
+                self.inlined[name] = self.inline(self.defs[name], top=True)
+            return self.inlined[name]
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _DROP or key.startswith("x-kubernetes-"):
+                continue
+            if key == "properties" and isinstance(value, dict):
+                out[key] = {prop: self.inline(sub) for prop, sub in value.items()}
+            else:
+                out[key] = self.inline(value)
+        return out
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: ({p: _strip(s) for p, s in value.items()} if key == "properties" else _strip(value))
+        for key, value in node.items()
+        if key not in _DROP or key == "properties"
+    }
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (match := _REF.search(ref)):
+            yield match.group(1)
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _recursive(defs: Mapping[str, Any]) -> frozenset[str]:
+    """Definitions that can reach themselves through ``$ref`` (they cannot be inlined)."""
+    edges = {name: set(_refs(body)) for name, body in defs.items()}
+    cyclic = set()
+    for start in edges:
+        stack, seen = list(edges[start]), set()
+        while stack:
+            name = stack.pop()
+            if name == start:
+                cyclic.add(start)
+                break
+            if name not in seen and name in edges:
+                seen.add(name)
+                stack.extend(edges[name])
+    return frozenset(cyclic)
+
+
+@cache
+def _load(version: tuple[int, int]) -> _VersionSchemas:
+    folder = _schema_root().joinpath(f"v{version[0]}.{version[1]}.0-local-strict")
+    document = json.loads(folder.joinpath("_definitions.json").read_text(encoding="utf-8"))
+    defs: dict[str, Any] = document["$defs"]
+    kinds: dict[tuple[str, str, str], str] = {}
+    for name, body in defs.items():
+        gvks = as_list(body.get("x-kubernetes-group-version-kind"))
+        if len(gvks) == 1:  # meta types (DeleteOptions, WatchEvent) list dozens; skip them
+            gvk = gvks[0]
+            kinds[(gvk["group"], gvk["version"], gvk["kind"])] = name
+    stripped = {"$defs": _strip(defs), "$id": DEFS_ID, "$schema": document.get("$schema")}
+    registry: Registry[Any] = Resource.from_contents(stripped) @ Registry()
+    return _VersionSchemas(
+        defs=defs,
+        kinds=kinds,
+        groups=frozenset(group for group, _, _ in kinds),
+        recursive=_recursive(defs),
+        registry=registry,
+    )
+
+
+def validator_for(
+    version: tuple[int, int], api_version: str, kind: str
+) -> Draft202012Validator | None:
+    """The cached strict validator for ``apiVersion``/``kind`` in ``version``, or ``None``."""
+    schemas = _load(version)
+    key = (api_version, kind)
+    if key not in schemas.validators:
+        group, _, ver = api_version.rpartition("/")
+        name = schemas.kinds.get((group, ver, kind))
+        validator = None
+        if name is not None:
+            schema = schemas.inline({"$ref": f"#/$defs/{name}"})
+            validator = Draft202012Validator(schema, registry=schemas.registry)
+        schemas.validators[key] = validator
+    return schemas.validators[key]
+
+
+def register_schema(api_version: str, kind: str, schema: Mapping[str, Any]) -> None:
+    """Validate custom resources of ``apiVersion``/``kind`` against a JSON Schema (2020-12).
+
+    Use it for custom resources whose CRD is not part of the rendered object set; a CRD in the
+    set is picked up automatically.
+    """
+    Draft202012Validator.check_schema(dict(schema))
+    _extra_schemas[(api_version, kind)] = dict(schema)
+
+
+def _structural(node: Any) -> Any:
+    """A CRD ``openAPIV3Schema`` as strict JSON Schema: unknown fields are errors unless
+    ``x-kubernetes-preserve-unknown-fields`` says otherwise, ``nullable`` allows null."""
+    if isinstance(node, list):
+        return [_structural(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _structural(value) for key, value in node.items() if not key.startswith("x-")}
+    if "properties" in node:
+        out["properties"] = {k: _structural(v) for k, v in node["properties"].items()}
+        preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
+        if not preserve and "additionalProperties" not in node:
+            out["additionalProperties"] = False
+    if node.get("nullable") is True and isinstance(node.get("type"), str):
+        out["type"] = [node["type"], "null"]
+    out.pop("nullable", None)
+    return out
+
+
+def _crd_schemas(ctx: LintContext) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = dict(_extra_schemas)
+    for crd in ctx.of_kind("CustomResourceDefinition"):
+        spec = as_dict(crd.body.get("spec"))
+        group, kind = spec.get("group"), as_dict(spec.get("names")).get("kind")
+        for version in as_list(spec.get("versions")):
+            version = as_dict(version)
+            schema = as_dict(as_dict(version.get("schema")).get("openAPIV3Schema"))
+            if schema and group and kind:
+                body = _structural(schema)
+                props = body.setdefault("properties", {})
+                for key in ("apiVersion", "kind"):
+                    props.setdefault(key, {"type": "string"})
+                props.setdefault("metadata", {"type": "object"})
+                found[(f"{group}/{version.get('name')}", str(kind))] = body
+    return found
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
+def _path(error: SchemaError) -> str:
+    """``spec.template.spec.containers[0].image``; map keys with dots or slashes in brackets."""
+    parts: list[str] = []
+    for item in error.absolute_path:
+        if isinstance(item, int) or not _IDENTIFIER.match(str(item)):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(f".{item}" if parts else str(item))
+    return "".join(parts)
+
+
+def _types(value: Any) -> str:
+    """A schema ``type`` for people: ``["integer", "null"]`` → ``integer`` (null is implied)."""
+    names = [str(t) for t in (value if isinstance(value, list) else [value]) if t != "null"]
+    return " or ".join(names) or "null"
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _explain(error: SchemaError) -> Iterator[tuple[str, str]]:
+    """``(path, message)`` pairs for one schema error, in words a manifest author uses."""
+    path = _path(error)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(schema.get("properties", {}))
+        for name in sorted(set(error.instance) - known):
+            yield _join(path, name), f"unknown field {name!r}"
+        return
+    if error.validator == "type":
+        yield path, f"is {show(error.instance)}, expected {_types(error.validator_value)}"
+    elif error.validator == "oneOf":
+        options = [_types(as_dict(s).get("type")) for s in as_list(error.validator_value)]
+        yield path, f"is {show(error.instance)}, expected {' or '.join(options)}"
+    elif error.validator == "required":
+        missing = [n for n in as_list(error.validator_value) if n not in as_dict(error.instance)]
+        for name in missing:
+            yield _join(path, str(name)), "is required"
+    else:
+        yield path, error.message if len(error.message) <= 160 else error.message[:157] + "..."
+
+
+def _validate(validator: Draft202012Validator, obj: ManifestObject, label: str) -> Iterator[Hit]:
+    errors = sorted(validator.iter_errors(obj.body), key=lambda e: [str(p) for p in e.path])
+    for count, error in enumerate(errors):
+        if count == MAX_ERRORS_PER_OBJECT:
+            yield Hit(obj, "", f"more schema errors not shown ({len(errors) - count} left)")
+            break
+        for path, message in _explain(error):
+            yield Hit(obj, path or "(object)", f"{message} (schema: {label})")
+
+
+@rule(
+    "KG001",
+    name="schema",
+    title="Objects match the Kubernetes API schema of the target version (strict)",
+    levels=Levels(baseline=E, restricted=E, prod=E),
+    reason="The API server rejects (or, for unknown fields, silently drops) what its schema "
+    "does not allow; catching it at render time beats a failed apply or a setting that never "
+    "took effect.",
+    sources=("Kubernetes OpenAPI schemas, via the kubernetes-validate package",),
+    fix="Correct the field named in the message (typo, wrong type, or a field that does not "
+    "exist in this Kubernetes version).",
+    scanners=("kube-linter schema-validation (kubeconform)",),
+    tags=("correctness",),
+)
+def schema_valid(ctx: LintContext) -> Iterator[Hit]:
+    if not ctx.schema:
+        return
+    version = schema_version(ctx.kubernetes_version)
+    schemas, custom = _load(version), _crd_schemas(ctx)
+    label = f"Kubernetes {version[0]}.{version[1]}"
+    compiled: dict[tuple[str, str], Draft202012Validator] = {}
+    for obj in ctx.objects:
+        if not obj.api_version or not obj.kind:
+            yield Hit(obj, "apiVersion", "apiVersion and kind are required")
+            continue
+        validator = validator_for(version, obj.api_version, obj.kind)
+        if validator is not None:
+            yield from _validate(validator, obj, label)
+        elif (key := (obj.api_version, obj.kind)) in custom:
+            if key not in compiled:
+                compiled[key] = Draft202012Validator(custom[key])
+            yield from _validate(compiled[key], obj, f"{obj.kind} CRD")
+        elif group_of(obj.api_version) in schemas.groups and not removed_in_target(
+            ctx, obj.api_version, obj.kind
+        ):
+            message = f"{label} serves no kind {obj.kind!r} in {obj.api_version}"
+            yield Hit(obj, "kind", message)
+
+
+@rule(
+    "KG002",
+    name="schema-unknown-kind",
+    title="Custom resources without a schema are not validated (note)",
+    levels=Levels(baseline=I, restricted=I, prod=I),
+    reason="kubegen only knows the schemas of built-in kinds, of CRDs in the same object set "
+    "and of schemas registered with register_schema(); other custom resources pass unchecked.",
+    sources=("Kubernetes docs, 'Custom Resources'",),
+    fix="Render the CustomResourceDefinition with the stack, or register its schema with "
+    "kubegen's register_schema(api_version, kind, schema).",
+    scanners=("kubeconform -ignore-missing-schemas",),
+    tags=("correctness",),
+)
+def schema_unknown_kind(ctx: LintContext) -> Iterator[Hit]:
+    if not ctx.schema:
+        return
+    version = schema_version(ctx.kubernetes_version)
+    schemas, custom = _load(version), _crd_schemas(ctx)
+    for obj in ctx.objects:
+        if not obj.api_version or not obj.kind or (obj.api_version, obj.kind) in custom:
+            continue
+        builtin = group_of(obj.api_version) in schemas.groups
+        if not builtin and validator_for(version, obj.api_version, obj.kind) is None:
+            yield Hit(obj, "apiVersion", f"{obj.api_version} {obj.kind} has no known schema")

@@ -1,0 +1,458 @@
+"""Every rule fails on a manifest that breaks it and passes on one that keeps it.
+
+Each case starts from ``good_stack()`` (clean under ``prod``), changes one thing, and checks whether
+the named rule reports it. A coverage test makes sure every registered rule has at least one
+failing and one passing case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from kubegen._manifests import ManifestObject
+from kubegen._policy import all_rules, lint
+from tests.policy_factories import (
+    NS,
+    as_kind,
+    del_in,
+    find,
+    good_stack,
+    objects,
+    pod_of,
+    role_binding,
+    set_in,
+)
+
+P = "spec.template.spec"
+C = f"{P}.containers[0]"
+SC = f"{C}.securityContext"
+
+Stack = list[ManifestObject]
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    name: str
+    change: Callable[[Stack], Any]
+    fires: bool
+    path: str = ""
+    version: str = "1.33"
+    profile: str = "prod"
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}-{'fail' if self.fires else 'pass'}-{self.name}"
+
+
+def dep(s: Stack) -> dict[str, Any]:
+    return find(s, "Deployment")
+
+
+def on_dep(path: str, value: Any) -> Callable[[Stack], None]:
+    return lambda s: set_in(dep(s), path, value)
+
+
+def drop_dep(path: str) -> Callable[[Stack], None]:
+    return lambda s: del_in(dep(s), path)
+
+
+def add(*bodies: dict[str, Any]) -> Callable[[Stack], None]:
+    return lambda s: s.extend(objects(bodies, file="stacks/extra.py"))
+
+
+def both(*changes: Callable[[Stack], Any]) -> Callable[[Stack], None]:
+    def run(s: Stack) -> None:
+        for change in changes:
+            change(s)
+
+    return run
+
+
+def remove(kind: str, name: str | None = None) -> Callable[[Stack], None]:
+    def run(s: Stack) -> None:
+        s[:] = [o for o in s if not (o.kind == kind and (name is None or o.name == name))]
+
+    return run
+
+
+def replace_kind(kind: str) -> Callable[[Stack], None]:
+    def run(s: Stack) -> None:
+        for index, obj in enumerate(s):
+            if obj.kind == "Deployment":
+                s[index] = ManifestObject(as_kind(obj.body, kind), obj.origin)
+
+    return run
+
+
+def obj(api_version: str, kind: str, name: str = "x", **fields: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": NS},
+        **fields,
+    }
+
+
+def hpa(api_version: str = "autoscaling/v2", min_replicas: int = 2) -> dict[str, Any]:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}
+    spec = {"scaleTargetRef": target, "minReplicas": min_replicas, "maxReplicas": 5}
+    return obj(api_version, "HorizontalPodAutoscaler", "api", spec=spec)
+
+
+def crd() -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}},
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.acme.io"},
+        "spec": {
+            "group": "acme.io",
+            "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+def netpol(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return obj("networking.k8s.io/v1", "NetworkPolicy", name, spec=spec)
+
+
+def secret_env(value: dict[str, Any]) -> Callable[[Stack], None]:
+    return on_dep(f"{C}.env", [value])
+
+
+def rbac(rules: list[dict[str, Any]]) -> Callable[[Stack], None]:
+    def run(s: Stack) -> None:
+        find(s, "Role")["rules"] = rules
+
+    return run
+
+
+def binding_to(kind: str, name: str) -> Callable[[Stack], None]:
+    return lambda s: set_in(
+        find(s, "RoleBinding"),
+        "roleRef",
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name},
+    )
+
+
+def default_deny_in(namespace: str) -> dict[str, Any]:
+    policy = netpol("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    policy["metadata"]["namespace"] = namespace
+    return policy
+
+
+CORE_GET = {"apiGroups": [""], "verbs": ["get"]}
+UNMASKED_IN_USERNS = both(on_dep(f"{P}.hostUsers", False), on_dep(f"{SC}.procMount", "Unmasked"))
+NO_PDB_NO_SPREAD = both(remove("PodDisruptionBudget"), drop_dep(f"{P}.topologySpreadConstraints"))
+UNBOUND_AUTOMOUNT = both(
+    drop_dep(f"{P}.automountServiceAccountToken"),
+    lambda s: find(s, "ServiceAccount").pop("automountServiceAccountToken"),
+    remove("RoleBinding"),
+)
+
+# fmt: off
+CASES = [
+    # KG001 schema
+    Case("KG001", "wrong-type", on_dep("spec.replicas", "three"), True, "spec.replicas"),
+    Case("KG001", "unknown-field", on_dep(f"{C}.imagePolicy", "x"), True, f"{C}.imagePolicy"),
+    Case("KG001", "missing-required", drop_dep(f"{C}.name"), True, f"{C}.name"),
+    Case("KG001", "typo-kind", add(obj("apps/v1", "Deploymnet")), True, "kind"),
+    Case("KG001", "crd-invalid", add(crd(), obj("acme.io/v1", "Widget", spec={"size": "big"})),
+         True, "spec.size"),
+    Case("KG001", "crd-valid", add(crd(), obj("acme.io/v1", "Widget", spec={"size": 3})), False),
+    Case("KG001", "good-stack", lambda s: None, False),
+    # KG002 custom resources without schema
+    Case("KG002", "argo-application", add(obj("argoproj.io/v1alpha1", "Application")), True),
+    Case("KG002", "crd-in-set", add(crd(), obj("acme.io/v1", "Widget", spec={"size": 3})), False),
+    # KG003 / KG004 API versions
+    Case("KG003", "pdb-v1beta1", add(obj("policy/v1beta1", "PodDisruptionBudget")), True,
+         "apiVersion"),
+    Case("KG003", "flowcontrol-v1beta3-on-1.31", add(obj("flowcontrol.apiserver.k8s.io/v1beta3",
+         "FlowSchema")), False, version="1.31"),
+    Case("KG003", "flowcontrol-v1beta3-on-1.32", add(obj("flowcontrol.apiserver.k8s.io/v1beta3",
+         "FlowSchema")), True, version="1.32"),
+    Case("KG003", "extensions-ingress", add(obj("extensions/v1beta1", "Ingress")), True),
+    Case("KG004", "hpa-v2beta2-on-1.25", add(hpa("autoscaling/v2beta2")), True, version="1.25"),
+    Case("KG004", "hpa-v2", add(hpa("autoscaling/v2")), False),
+    # KG101-KG112 PSS baseline
+    Case("KG101", "host-pid", on_dep(f"{P}.hostPID", True), True, f"{P}.hostPID"),
+    Case("KG101", "host-network-false", on_dep(f"{P}.hostNetwork", False), False),
+    Case("KG102", "privileged-init", on_dep(f"{P}.initContainers", [
+        {"name": "init", "image": "busybox:1.36", "securityContext": {"privileged": True}}]),
+        True, f"{P}.initContainers[0].securityContext.privileged"),
+    Case("KG102", "privileged-ephemeral", on_dep(f"{P}.ephemeralContainers", [
+        {"name": "dbg", "image": "busybox:1.36", "securityContext": {"privileged": True}}]),
+        True, f"{P}.ephemeralContainers[0]"),
+    Case("KG102", "privileged-false", on_dep(f"{SC}.privileged", False), False),
+    Case("KG103", "net-raw", on_dep(f"{SC}.capabilities.add", ["NET_RAW"]), True),
+    Case("KG103", "chown-is-default", on_dep(f"{SC}.capabilities.add", ["CHOWN"]), False),
+    Case("KG104", "host-path", on_dep(f"{P}.volumes", [{"name": "h", "hostPath": {"path": "/"}}]),
+         True, f"{P}.volumes[0].hostPath"),
+    Case("KG104", "empty-dir", on_dep(f"{P}.volumes", [{"name": "t", "emptyDir": {}}]), False),
+    Case("KG105", "host-port", on_dep(f"{C}.ports[0].hostPort", 8080), True),
+    Case("KG105", "host-port-zero", on_dep(f"{C}.ports[0].hostPort", 0), False),
+    Case("KG106", "probe-host", on_dep(f"{C}.livenessProbe.httpGet.host", "10.0.0.1"), True,
+         f"{C}.livenessProbe.httpGet.host"),
+    Case("KG106", "prestop-host", on_dep(f"{C}.lifecycle", {"preStop": {"tcpSocket": {
+        "port": 80, "host": "169.254.169.254"}}}), True),
+    Case("KG106", "probe-host-empty", on_dep(f"{C}.livenessProbe.httpGet.host", ""), False),
+    Case("KG107", "annotation-unconfined", on_dep(
+        "spec.template.metadata.annotations",
+        {"container.apparmor.security.beta.kubernetes.io/api": "unconfined"}), True),
+    Case("KG107", "profile-unconfined", on_dep(f"{SC}.appArmorProfile", {"type": "Unconfined"}),
+         True),
+    Case("KG107", "localhost-and-default", both(on_dep(
+        "spec.template.metadata.annotations",
+        {"container.apparmor.security.beta.kubernetes.io/api": "localhost/k8s-nginx"}),
+        on_dep(f"{P}.securityContext.appArmorProfile", {"type": "RuntimeDefault"})), False),
+    Case("KG108", "spc-type", on_dep(f"{SC}.seLinuxOptions", {"type": "spc_t"}), True),
+    Case("KG108", "pod-user", on_dep(f"{P}.securityContext.seLinuxOptions", {"user": "root"}),
+         True),
+    Case("KG108", "container-t", on_dep(f"{SC}.seLinuxOptions", {"type": "container_t"}), False),
+    Case("KG109", "unmasked", on_dep(f"{SC}.procMount", "Unmasked"), True),
+    Case("KG109", "unmasked-in-user-namespace", UNMASKED_IN_USERNS, False),
+    Case("KG110", "unconfined", on_dep(f"{SC}.seccompProfile", {"type": "Unconfined"}), True),
+    Case("KG110", "localhost", on_dep(f"{SC}.seccompProfile",
+         {"type": "Localhost", "localhostProfile": "p.json"}), False),
+    Case("KG111", "unsafe", on_dep(f"{P}.securityContext.sysctls",
+         [{"name": "kernel.msgmax", "value": "1"}]), True),
+    Case("KG111", "rmem-before-1.32", on_dep(f"{P}.securityContext.sysctls",
+         [{"name": "net.ipv4.tcp_rmem", "value": "4096 87380 6291456"}]), True,
+         version="1.31"),
+    Case("KG111", "rmem-on-1.33", on_dep(f"{P}.securityContext.sysctls",
+         [{"name": "net.ipv4.tcp_rmem", "value": "4096 87380 6291456"}]), False),
+    Case("KG112", "host-process", on_dep(f"{SC}.windowsOptions", {"hostProcess": True}), True),
+    Case("KG112", "no-host-process", on_dep(f"{SC}.windowsOptions", {"hostProcess": False}),
+         False),
+    # KG121-KG128 PSS restricted
+    Case("KG121", "nfs", on_dep(f"{P}.volumes", [{"name": "n", "nfs": {"server": "s",
+         "path": "/"}}]), True, f"{P}.volumes[0].nfs"),
+    Case("KG121", "pvc", on_dep(f"{P}.volumes", [{"name": "d", "persistentVolumeClaim": {
+        "claimName": "data"}}]), False),
+    Case("KG122", "unset", drop_dep(f"{SC}.allowPrivilegeEscalation"), True),
+    Case("KG122", "true", on_dep(f"{SC}.allowPrivilegeEscalation", True), True),
+    Case("KG122", "windows-pod", both(drop_dep(f"{SC}.allowPrivilegeEscalation"),
+         on_dep(f"{P}.os", {"name": "windows"})), False),
+    Case("KG123", "unset-everywhere", drop_dep(f"{P}.securityContext.runAsNonRoot"), True,
+         f"{SC}.runAsNonRoot"),
+    Case("KG123", "container-false", on_dep(f"{SC}.runAsNonRoot", False), True),
+    Case("KG123", "container-level-only", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
+         on_dep(f"{SC}.runAsNonRoot", True)), False),
+    Case("KG123", "user-namespace", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
+         on_dep(f"{P}.hostUsers", False)), False),
+    Case("KG124", "root-uid", on_dep(f"{SC}.runAsUser", 0), True, f"{SC}.runAsUser"),
+    Case("KG124", "root-uid-user-namespace", both(on_dep(f"{SC}.runAsUser", 0),
+         on_dep(f"{P}.hostUsers", False)), False),
+    Case("KG125", "unset", drop_dep(f"{P}.securityContext.seccompProfile"), True),
+    Case("KG125", "container-level", both(drop_dep(f"{P}.securityContext.seccompProfile"),
+         on_dep(f"{SC}.seccompProfile", {"type": "RuntimeDefault"})), False),
+    Case("KG126", "drop-net-raw-only", on_dep(f"{SC}.capabilities.drop", ["NET_RAW"]), True),
+    Case("KG126", "drop-all", on_dep(f"{SC}.capabilities.drop", ["ALL"]), False),
+    Case("KG127", "chown", on_dep(f"{SC}.capabilities.add", ["CHOWN"]), True),
+    Case("KG127", "net-bind-service", on_dep(f"{SC}.capabilities.add", ["NET_BIND_SERVICE"]),
+         False),
+    Case("KG128", "userns-unmasked-1.35", UNMASKED_IN_USERNS, True, version="1.35"),
+    Case("KG128", "userns-unmasked-1.33", UNMASKED_IN_USERNS, False),
+    # KG201-KG209 containers
+    Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
+    Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),
+    Case("KG202", "no-cpu-request", drop_dep(f"{C}.resources.requests.cpu"), True,
+         f"{C}.resources.requests.cpu"),
+    Case("KG202", "requests-set", lambda s: None, False),
+    Case("KG203", "no-memory-limit", drop_dep(f"{C}.resources.limits.memory"), True),
+    Case("KG203", "memory-limit", lambda s: None, False),
+    Case("KG204", "no-cpu-limit", drop_dep(f"{C}.resources.limits.cpu"), True),
+    Case("KG204", "cpu-limit", lambda s: None, False),
+    Case("KG205", "no-readiness", drop_dep(f"{C}.readinessProbe"), True, f"{C}.readinessProbe"),
+    Case("KG205", "worker-without-ports", both(drop_dep(f"{C}.readinessProbe"),
+         drop_dep(f"{C}.ports")), False),
+    Case("KG205", "sidecar-with-port", on_dep(f"{P}.initContainers", [dict(
+        find(good_stack(), "Deployment")["spec"]["template"]["spec"]["containers"][0],
+        name="proxy", restartPolicy="Always", readinessProbe=None)]), True,
+        f"{P}.initContainers[0].readinessProbe"),
+    Case("KG206", "statefulset-no-liveness", both(replace_kind("StatefulSet"),
+         lambda s: pod_of(find(s, "StatefulSet"))["containers"][0].pop("livenessProbe")),
+         True),
+    Case("KG206", "job-needs-none", both(replace_kind("Job")), False),
+    Case("KG207", "latest", on_dep(f"{C}.image", "ghcr.io/acme/api:latest"), True),
+    Case("KG207", "no-tag", on_dep(f"{C}.image", "ghcr.io/acme/api"), True),
+    Case("KG207", "registry-port-is-not-tag", on_dep(f"{C}.image", "reg:5000/api"), True),
+    Case("KG207", "digest-only", on_dep(f"{C}.image", "ghcr.io/acme/api@sha256:" + "b" * 64),
+         False),
+    Case("KG208", "tag-only", on_dep(f"{C}.image", "ghcr.io/acme/api:2.3.1"), True),
+    Case("KG208", "short-digest", on_dep(f"{C}.image", "ghcr.io/acme/api:2@sha256:abc"), True),
+    Case("KG208", "digest", lambda s: None, False),
+    Case("KG209", "tag-if-not-present", on_dep(f"{C}.image", "ghcr.io/acme/api:2.3.1"), True),
+    Case("KG209", "tag-unset-policy", both(on_dep(f"{C}.image", "ghcr.io/acme/api:2.3.1"),
+         drop_dep(f"{C}.imagePullPolicy")), True),
+    Case("KG209", "tag-always", both(on_dep(f"{C}.image", "ghcr.io/acme/api:2.3.1"),
+         on_dep(f"{C}.imagePullPolicy", "Always")), False),
+    Case("KG209", "digest-if-not-present", lambda s: None, False),
+    # KG301-KG302 service accounts
+    Case("KG301", "unset", drop_dep(f"{P}.serviceAccountName"), True),
+    Case("KG301", "default", on_dep(f"{P}.serviceAccountName", "default"), True),
+    Case("KG301", "shared", add(as_kind(find(good_stack(), "Deployment"), "StatefulSet")), True),
+    Case("KG301", "dedicated", lambda s: None, False),
+    Case("KG302", "unbound-automount", UNBOUND_AUTOMOUNT, True,
+         f"{P}.automountServiceAccountToken"),
+    Case("KG302", "bound-automount", both(drop_dep(f"{P}.automountServiceAccountToken"),
+         lambda s: find(s, "ServiceAccount").pop("automountServiceAccountToken")), False),
+    Case("KG302", "sa-disables", both(drop_dep(f"{P}.automountServiceAccountToken"),
+         remove("RoleBinding")), False),
+    Case("KG302", "bound-as-user", both(UNBOUND_AUTOMOUNT, add(dict(
+        role_binding(), subjects=[{"kind": "User", "name": f"system:serviceaccount:{NS}:api",
+                                   "apiGroup": "rbac.authorization.k8s.io"}]))), False),
+    # KG401-KG406 RBAC
+    Case("KG401", "wildcard-verbs", rbac([{"apiGroups": [""], "resources": ["pods"],
+         "verbs": ["*"]}]), True, "rules[0].verbs"),
+    Case("KG401", "named", lambda s: None, False),
+    Case("KG402", "cluster-admin", binding_to("ClusterRole", "cluster-admin"), True,
+         "roleRef.name"),
+    Case("KG402", "view", binding_to("ClusterRole", "view"), False),
+    Case("KG403", "bind", rbac([{"apiGroups": ["rbac.authorization.k8s.io"],
+         "resources": ["roles"], "verbs": ["bind", "get"]}]), True),
+    Case("KG403", "get", rbac([{**CORE_GET, "resources": ["pods"]}]), False),
+    Case("KG404", "exec", rbac([{"apiGroups": [""], "resources": ["pods/exec"],
+         "verbs": ["create"]}]), True),
+    Case("KG404", "logs", rbac([{**CORE_GET, "resources": ["pods/log"]}]), False),
+    Case("KG405", "all-secrets", rbac([{"apiGroups": [""], "resources": ["secrets"],
+         "verbs": ["get", "list"]}]), True),
+    Case("KG405", "named-secret", rbac([{**CORE_GET, "resources": ["secrets"],
+         "resourceNames": ["api-tls"]}]), False),
+    Case("KG406", "authenticated", lambda s: find(s, "RoleBinding")["subjects"].append(
+        {"kind": "Group", "name": "system:authenticated",
+         "apiGroup": "rbac.authorization.k8s.io"}), True),
+    Case("KG406", "named-group", lambda s: find(s, "RoleBinding")["subjects"].append(
+        {"kind": "Group", "name": "shop-devs", "apiGroup": "rbac.authorization.k8s.io"}),
+        False),
+    # KG501-KG503 network
+    Case("KG501", "egress-only", both(remove("NetworkPolicy"), add(netpol("eg", {
+        "podSelector": {}, "policyTypes": ["Egress"]}))), True),
+    Case("KG501", "other-namespace", both(remove("NetworkPolicy"), add(dict(default_deny_in(
+        "other")))), True),
+    Case("KG501", "match-expressions", both(remove("NetworkPolicy"), add(netpol("api", {
+        "podSelector": {"matchExpressions": [{"key": "app.kubernetes.io/name",
+                                              "operator": "In", "values": ["api", "web"]}]},
+        "policyTypes": ["Ingress", "Egress"]}))), False),
+    Case("KG501", "selector-misses", both(remove("NetworkPolicy"), add(netpol("db", {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "db"}},
+        "policyTypes": ["Ingress", "Egress"]}))), True),
+    Case("KG502", "types-omitted", both(remove("NetworkPolicy"), add(netpol("in", {
+        "podSelector": {}}))), True),
+    Case("KG502", "types-omitted-with-egress", both(remove("NetworkPolicy"), add(netpol("io", {
+        "podSelector": {}, "egress": [{"to": [{"podSelector": {}}]}]}))), False),
+    Case("KG502", "not-in-matches-missing-key", both(remove("NetworkPolicy"), add(netpol("x", {
+        "podSelector": {"matchExpressions": [{"key": "tier", "operator": "NotIn",
+                                              "values": ["db"]}]},
+        "policyTypes": ["Ingress", "Egress"]}))), False),
+    Case("KG503", "node-port", lambda s: set_in(find(s, "Service"), "spec.type", "NodePort"),
+         True, "spec.type"),
+    Case("KG503", "cluster-ip", lambda s: set_in(find(s, "Service"), "spec.type", "ClusterIP"),
+         False),
+    # KG601-KG603 namespaces
+    Case("KG601", "default", lambda s: set_in(find(s, "Service"), "metadata.namespace",
+         "default"), True),
+    Case("KG601", "unset", lambda s: find(s, "Service")["metadata"].pop("namespace"), True),
+    Case("KG601", "cluster-scoped-custom", add({"apiVersion": "cert-manager.io/v1",
+         "kind": "ClusterIssuer", "metadata": {"name": "le"}}), False),
+    Case("KG602", "no-label", lambda s: find(s, "Namespace")["metadata"].pop("labels"), True),
+    Case("KG602", "labelled", lambda s: None, False),
+    Case("KG603", "baseline", lambda s: set_in(find(s, "Namespace"), "metadata.labels["
+         "pod-security.kubernetes.io/enforce]", "baseline"), True),
+    Case("KG603", "restricted", lambda s: None, False),
+    # KG701-KG705 availability and jobs
+    Case("KG701", "one-replica", on_dep("spec.replicas", 1), True, "spec.replicas"),
+    Case("KG701", "one-replica-on-restricted", on_dep("spec.replicas", 1), True,
+         profile="restricted"),
+    Case("KG701", "hpa-min-2", both(drop_dep("spec.replicas"), add(hpa())), False),
+    Case("KG702", "no-pdb", remove("PodDisruptionBudget"), True),
+    Case("KG702", "single-replica-needs-none", both(on_dep("spec.replicas", 1),
+         remove("PodDisruptionBudget")), False),
+    Case("KG703", "no-spread", drop_dep(f"{P}.topologySpreadConstraints"), True),
+    Case("KG703", "single-replica", both(on_dep("spec.replicas", 1), NO_PDB_NO_SPREAD), False),
+    Case("KG704", "job-no-ttl", both(replace_kind("Job"),
+         lambda s: find(s, "Job")["spec"].pop("ttlSecondsAfterFinished")), True),
+    Case("KG704", "job-ttl", replace_kind("Job"), False),
+    Case("KG705", "cronjob-no-deadlines", both(replace_kind("CronJob"),
+         lambda s: find(s, "CronJob")["spec"].pop("startingDeadlineSeconds")), True,
+         "spec.startingDeadlineSeconds"),
+    Case("KG705", "cronjob-deadlines", replace_kind("CronJob"), False),
+    # KG801-KG803 secrets
+    Case("KG801", "secret-data", add(obj("v1", "Secret", "db", data={"password": "aHVudGVyMg=="})),
+         True, "data"),
+    Case("KG801", "secret-without-values", add(obj("v1", "Secret", "db")), False),
+    Case("KG802", "secret-key-ref", secret_env({"name": "DB_PASSWORD", "valueFrom": {
+        "secretKeyRef": {"name": "db", "key": "password"}}}), True),
+    Case("KG802", "env-from-secret", on_dep(f"{C}.envFrom", [{"secretRef": {"name": "db"}}]),
+         True),
+    Case("KG802", "config-map-ref", secret_env({"name": "MODE", "valueFrom": {
+        "configMapKeyRef": {"name": "cfg", "key": "mode"}}}), False),
+    Case("KG803", "literal-password", secret_env({"name": "DB_PASSWORD", "value": "hunter2"}),
+         True, f"{C}.env[0].value"),
+    Case("KG803", "password-file-path", secret_env({"name": "DB_PASSWORD_FILE",
+         "value": "/run/secrets/db"}), False),
+    Case("KG803", "variable-reference", secret_env({"name": "API_TOKEN", "value": "$(TOKEN)"}),
+         False),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rule(case: Case) -> None:
+    stack = good_stack()
+    case.change(stack)
+    report = lint(stack, profile=case.profile, kubernetes_version=case.version)
+    hits = [f for f in report.findings if f.rule_id == case.rule]
+    if not case.fires:
+        assert hits == [], [str(f) for f in hits]
+        return
+    assert hits, f"{case.rule} did not fire; findings: {[str(f) for f in report.findings]}"
+    for finding in hits:
+        assert finding.message and finding.fix and finding.resource
+        assert finding.origin is not None
+    if case.path:
+        assert any(f.path.startswith(case.path) for f in hits), [f.path for f in hits]
+
+
+def test_every_rule_has_a_failing_and_a_passing_case() -> None:
+    ids = {rule.id for rule in all_rules()}
+    failing = {c.rule for c in CASES if c.fires}
+    passing = {c.rule for c in CASES if not c.fires}
+    assert failing == ids
+    assert passing == ids
+
+
+def test_good_stack_is_clean_in_every_profile() -> None:
+    for profile in ("baseline", "restricted", "prod"):
+        assert lint(good_stack(), profile=profile).findings == ()
+
+
+@pytest.mark.parametrize(
+    "kind", ["Pod", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]
+)
+def test_every_pod_bearing_kind_is_checked(kind: str) -> None:
+    stack = good_stack()
+    replace_kind(kind)(stack)
+    workload = next(o for o in stack if o.kind == kind)
+    assert lint(stack, profile="prod").findings == ()
+    pod_of(workload.body)["hostPID"] = True
+    pod_of(workload.body)["containers"][0]["securityContext"]["privileged"] = True
+    found = {f.rule_id for f in lint(stack).findings if f.resource == workload.display}
+    assert {"KG101", "KG102"} <= found
