@@ -289,6 +289,21 @@ def strict_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+class GoLikeLoader(yaml.SafeLoader):
+    """PyYAML without the YAML 1.1 resolvers go-yaml lacks (``=`` value, ``<<`` merge as a
+    value, timestamps): how Argo CD and Flux read what ``kustomize build`` prints."""
+
+
+GoLikeLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if not tag.endswith((":value", ":merge", ":timestamp"))
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_documents(data: bytes, loader: Any = yaml.SafeLoader) -> list[Any]:
     """Decode as UTF-8 (which must work) and parse every YAML document in it."""
     return list(yaml.load_all(data.decode("utf-8"), Loader=loader))

@@ -257,37 +257,41 @@ NO_EXCHANGE = (
 )
 
 
-def _expected(project: Path, version: str) -> dict[str, Any]:
-    out = project.parent / f"expected-{version}"
-    env = kubegen_env(KG_VERSION=version, KG_COUNT=COUNT)
-    done = run_kubegen("render", "stacks/big", "--out", str(out), cwd=project, env=env)
-    assert done.returncode == 0, done.stderr
-    return snapshot(out)
+KILL_MODES = ("build", "swap", "anywhere", "build")  # the ci budget covers each window
 
 
-def _render_timed(command: list[str], project: Path, version: str,
-                  kill_after: float | None = None) -> tuple[float, float]:
-    """Run a render; return (seconds until the stage folder appeared, seconds until it ended).
+def _render_killed(command: list[str], project: Path, version: str, mode: str | None,
+                   rng: random.Random, longest: float) -> None:
+    """Run a render; with a ``mode``, SIGKILL it at a random moment of that phase.
 
-    With ``kill_after`` the process gets SIGKILL that many seconds after the stage appeared
-    (or after it ended, if it ended first); a negative value kills it that long after start.
+    ``build``: while the stage folder is filled; ``swap``: right after output/big changed
+    identity (inside the swap or the clean-up of the old tree); ``anywhere``: from the start.
     """
     env = kubegen_env(KG_VERSION=version, KG_COUNT=COUNT)
-    stage = project / "output" / ".big.kubegen-new"
-    started = time.monotonic()
+    stage, env_dir = project / "output" / ".big.kubegen-new", project / "output" / "big"
+    before = env_dir.stat().st_ino
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    if kill_after is not None and kill_after < 0:
-        time.sleep(-kill_after)
-    else:
+    if mode == "anywhere":
+        time.sleep(rng.uniform(0, longest))
+    elif mode == "build":
         while process.poll() is None and not stage.exists():
             time.sleep(0.0005)
-    staged = time.monotonic() - started
-    if kill_after is not None:
-        time.sleep(max(kill_after, 0))
+        time.sleep(rng.uniform(0, 0.8 * longest / 2))
+    elif mode == "swap":
+        while process.poll() is None and _same_folder(env_dir, before):
+            time.sleep(0.0002)
+        time.sleep(rng.uniform(0, 0.02))
+    if mode is not None:
         process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=300) in (0, -signal.SIGKILL)
-    return staged, time.monotonic() - started
+
+
+def _same_folder(path: Path, inode: int) -> bool:
+    try:
+        return path.stat().st_ino == inode
+    except FileNotFoundError:  # between the two renames of the fallback
+        return False
 
 
 @pytest.mark.slow
@@ -295,29 +299,32 @@ def _render_timed(command: list[str], project: Path, version: str,
 def test_sigkill_leaves_the_complete_old_or_new_set(tmp_path, exchange):
     project = make_project(tmp_path / "proj")
     write_stack(project, "big", BIG_STACK)
-    trees = {"a": _expected(project, "a"), "b": _expected(project, "b")}
     env_dir = project / "output" / "big"
     command = kubegen_cmd("render", "stacks/big") if exchange else [
         kubegen_cmd()[0], "-c", NO_EXCHANGE, "render", "stacks/big"]
-    _render_timed(command, project, "a")
-    staged, ended = _render_timed(command, project, "b")  # calibrates the write phase
-    assert snapshot(env_dir) == trees["b"]
-    rng, current, outcomes = random.Random(9), "b", []
-    for _ in range(budget(5, 40)):
+    trees, started = {}, time.monotonic()
+    for version in ("b", "a"):  # uninterrupted renders give the two expected trees
+        done = run_kubegen("render", "stacks/big", cwd=project,
+                           env=kubegen_env(KG_VERSION=version, KG_COUNT=COUNT))
+        assert done.returncode == 0, done.stderr
+        trees[version] = snapshot(env_dir)
+    longest = (time.monotonic() - started) / 2
+    assert trees["a"] != trees["b"] and len(trees["a"]) > int(COUNT)
+    rng, current, outcomes = random.Random(9), "a", []
+    iterations = budget(len(KILL_MODES) if exchange else 2, 40)
+    for index in range(iterations):
         target = "a" if current == "b" else "b"
-        if rng.random() < 0.75:  # inside the write phase: stage, swap, clean-up
-            _render_timed(command, project, target, rng.uniform(0, 1.2 * (ended - staged)))
-        else:  # anywhere at all
-            _render_timed(command, project, target, -rng.uniform(0, ended))
+        mode = KILL_MODES[index] if index < len(KILL_MODES) else rng.choice(KILL_MODES)
+        _render_killed(command, project, target, mode, rng, longest)
         seen = dict(read_env(env_dir).owned)  # what `check` compares against
         assert seen in (trees["a"], trees["b"]), "a killed render left a mixed or truncated set"
         if exchange:  # the folder itself is always complete
             assert snapshot(env_dir) in (trees["a"], trees["b"])
         current = "a" if seen == trees["a"] else "b"
-        outcomes.append(("new" if current == target else "old", *leftovers(env_dir.parent)))
+        outcomes.append((mode, "new" if current == target else "old",
+                         *leftovers(env_dir.parent)))
     print("SIGKILL outcomes:", outcomes)
-    done = run_kubegen("render", "stacks/big", cwd=project,
-                       env=kubegen_env(KG_VERSION="a", KG_COUNT=COUNT))
-    assert done.returncode == 0, done.stderr
-    assert snapshot(env_dir) == trees["a"]
+    final = "a" if current == "b" else "b"
+    _render_killed(command, project, final, None, rng, longest)  # recovers the leftovers
+    assert snapshot(env_dir) == trees[final]
     assert leftovers(project / "output") == []

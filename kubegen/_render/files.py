@@ -12,6 +12,7 @@ from kubegen._render.limits import (
     check_file_name,
     check_no_plaintext_secret,
     check_object_size,
+    check_portable_text,
 )
 from kubegen._render.yaml_emitter import dump
 
@@ -43,8 +44,8 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
             f"cannot be rendered as YAML: {type(exc).__name__}: {str(exc)[:300]}",
             origin=obj.origin,
             resource=obj.display,
-            fix="use only strings, numbers, booleans, null, lists and string-keyed mappings, "
-            "and text without control characters (binary content belongs in binaryData)",
+            fix="use only strings, numbers, booleans, null, lists and string-keyed mappings",
         ) from exc
     check_object_size(obj, document)
+    check_portable_text(obj, document)
     return HEADER.encode() + document

@@ -9,6 +9,11 @@ time, before anything is written:
 - a ConfigMap's or Secret's data: at most 1 MiB (keys and decoded values), whatever builder
   made it (the ``Manifest`` escape hatch included);
 - its file name: ``<kind>-<name>.yaml`` must fit the 255-byte limit of common filesystems;
+- text kustomize cannot carry: DEL, the C1 controls (U+0080-U+009F, NEL included) and the
+  non-characters U+FFFE/U+FFFF. The emitter escapes them correctly, but ``kustomize build``
+  (what Argo CD and Flux run on ``output/<env>``) rejects them ("control characters are not
+  allowed") or turns NEL into a space. Found cheaply: the emitter writes each as an escape, so
+  only a document holding such an escape is searched, and the error names the field;
 - plaintext secrets: a ``Secret`` (also inside a ``List``; any API group, to be safe) with
   ``data`` or ``stringData`` would put secret values in git. It is refused unless it carries
   an explicit allow with a reason: :data:`ALLOW_PLAINTEXT_SECRET` (what
@@ -19,6 +24,7 @@ time, before anything is written:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubegen._builders.base import OPT_OUT_PREFIX
@@ -43,6 +49,54 @@ def check_object_size(obj: ManifestObject, document: bytes) -> None:
             resource=obj.display,
             fix="split the data over several objects, or ship large files in the image",
         )
+
+
+# Escapes of the characters above, as a YAML emitter may write them (any case, any form).
+_UNPORTABLE_ESCAPE = re.compile(
+    rb"\\(?:x(?:7f|[89][0-9a-f])|u(?:00(?:7f|[89][0-9a-f])|fff[ef])|U0000(?:007f|00[89][0-9a-f]"
+    rb"|fff[ef])|(?-i:N))",
+    re.IGNORECASE,
+)
+_UNPORTABLE = re.compile("[\x7f-\x9f\ufffe\uffff]")
+
+
+def check_portable_text(obj: ManifestObject, document: bytes) -> None:
+    """Refuse strings kustomize cannot read back; search only documents that may hold one."""
+    if _UNPORTABLE_ESCAPE.search(document) is None:
+        return
+    found = _find_unportable(obj.body, "")
+    if found is not None:
+        where, text = found
+        char = _UNPORTABLE.search(text)
+        assert char is not None
+        raise ValidationError(
+            f"holds U+{ord(char.group()):04X} (DEL, a C1 control or a non-character), which "
+            "kustomize, as run by Argo CD and Flux, rejects or turns into a space",
+            origin=obj.origin,
+            resource=obj.display,
+            field=where,
+            value=text,
+            fix="remove the character, or put binary content base64-encoded in binaryData",
+        )
+
+
+def _find_unportable(value: Any, where: str) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        return (where, value) if _UNPORTABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if isinstance(key, str) and _UNPORTABLE.search(key):
+                return path, key
+            found = _find_unportable(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_unportable(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def check_data_size(obj: ManifestObject) -> None:
