@@ -168,3 +168,43 @@ def test_reserved_names_are_refused_not_followed(tmp_path, what, shape):
     assert snapshot(output / "dev") == before
     assert snapshot(elsewhere) == {"keep.txt": b"mine\n"}
     assert os.path.lexists(planted)
+
+
+@pytest.mark.parametrize("target", ["cwd", "parent-of-cwd", "home", "repo-root", "project-root"])
+def test_output_folder_that_holds_other_things_is_refused(tmp_path, monkeypatch, target):
+    """``--out .``, ``--out ~``, ``--out <repo>``: a render replaces the whole folder, so never."""
+    home, work = tmp_path / "home", tmp_path / "home" / "work"
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "main.py").write_text("print('mine')\n")
+    (home / ".bashrc").write_text("export X=1\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    folder = {
+        "cwd": work,
+        "parent-of-cwd": home,
+        "home": home,
+        "repo-root": tmp_path / "repo",
+        "project-root": tmp_path / "project",
+    }[target]
+    folder.mkdir(exist_ok=True)
+    (tmp_path / "repo" / ".git").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "project").mkdir(exist_ok=True)
+    (tmp_path / "project" / "pyproject.toml").write_text("[project]\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputError, match="refusing to use"):
+        write_env(folder, _rendered("a"))
+    assert snapshot(tmp_path) == before
+
+
+def test_existing_folder_without_kubegen_files_is_not_adopted(tmp_path):
+    folder = tmp_path / "someone-elses"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "data.txt").write_text("keep\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(OutputError, match="not an output folder"):
+        write_env(folder, _rendered("a"))
+    assert snapshot(tmp_path) == before
+    write_env(tmp_path / "fresh", _rendered("a"))  # a new or empty folder is fine
+    (tmp_path / "empty").mkdir()
+    write_env(tmp_path / "empty", _rendered("a"))
+    assert sorted(snapshot(tmp_path / "empty")) == sorted(snapshot(tmp_path / "fresh"))

@@ -36,6 +36,7 @@ def write_env(env_dir: Path, rendered: dict[str, bytes], *, lock_timeout: float 
     folder. Raises :class:`OutputError` when a rendered path would hit a foreign file or
     symlink, or when the disk refuses a write; ``env_dir`` is then left as it was.
     """
+    _refuse_unsafe_target(env_dir)
     try:
         env_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -43,7 +44,8 @@ def write_env(env_dir: Path, rendered: dict[str, bytes], *, lock_timeout: float 
     with output_lock(env_dir.parent, timeout=lock_timeout):
         recover(env_dir)
         tree = scan(env_dir)
-        changes = compare(tree, rendered, env_dir)
+        changes = compare(tree, rendered, env_dir)  # a clash with a foreign file is named first
+        _refuse_foreign_folder(env_dir, tree)
         if not changes.any:
             return changes
         _refuse_read_only(env_dir)
@@ -89,6 +91,40 @@ def recover(env_dir: Path) -> None:
             f"{exc.strerror or exc}",
             fix=f"remove {old.name} and {new.name} from {env_dir.parent} by hand",
         ) from None
+
+
+def _refuse_unsafe_target(env_dir: Path) -> None:
+    """Refuse a folder that cannot be an env folder: a render replaces the whole folder.
+
+    ``--out .``, ``--out ~`` or ``--out <a repository root>`` would rebuild the working
+    directory, a home folder or a git checkout (files hard-linked, folders recreated with
+    default permissions, anything created meanwhile lost).
+    """
+    target = env_dir.resolve()
+    here, home = Path.cwd().resolve(), Path(os.path.expanduser("~")).resolve()
+    if target in (here, *here.parents) or target in (home, *home.parents):
+        why = "it holds the current directory or the home folder"
+    elif any(os.path.lexists(env_dir / marker) for marker in (".git", "pyproject.toml")):
+        why = "it is a project or repository root"
+    else:
+        return
+    raise OutputError(
+        f"refusing to use {env_dir} as an output folder: {why}, and a render replaces the "
+        "whole folder",
+        fix="pass --out a dedicated folder, e.g. output/<env> or deploy/<env>",
+    )
+
+
+def _refuse_foreign_folder(env_dir: Path, tree: EnvTree) -> None:
+    """Adopt an existing folder only if it is empty or already holds kubegen's files."""
+    others = len(tree.foreign) + len(tree.foreign_links)
+    if others and not tree.owned:
+        raise OutputError(
+            f"refusing to render into {env_dir}: it holds files kubegen did not write ({others}) "
+            "and none it did, so it is not an output folder",
+            fix="render into an empty or new folder (move those files away first), or pass "
+            "--out another folder",
+        )
 
 
 def _refuse_read_only(env_dir: Path) -> None:
