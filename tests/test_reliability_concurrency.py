@@ -139,13 +139,20 @@ def test_two_render_processes_at_once_give_one_complete_set(tmp_path):
     write_stack(project, "big", BIG_STACK)
     trees = {v: _expected(project, v) for v in ("a", "b", "c")}
     env_dir = project / "output" / "big"
-    assert run_kubegen("render", "stacks/big", cwd=project,
-                       env=kubegen_env(KG_VERSION="a")).returncode == 0
+    assert (
+        run_kubegen("render", "stacks/big", cwd=project, env=kubegen_env(KG_VERSION="a")).returncode
+        == 0
+    )
     for _ in range(budget(2, 10)):
         processes = [
-            subprocess.Popen(kubegen_cmd("render", "stacks/big"), cwd=project,
-                             env=kubegen_env(KG_VERSION=v), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                kubegen_cmd("render", "stacks/big"),
+                cwd=project,
+                env=kubegen_env(KG_VERSION=v),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for v in ("b", "c")
         ]
         results = [p.communicate(timeout=300) for p in processes]

@@ -260,8 +260,14 @@ NO_EXCHANGE = (
 KILL_MODES = ("build", "swap", "anywhere", "build")  # the ci budget covers each window
 
 
-def _render_killed(command: list[str], project: Path, version: str, mode: str | None,
-                   rng: random.Random, longest: float) -> None:
+def _render_killed(
+    command: list[str],
+    project: Path,
+    version: str,
+    mode: str | None,
+    rng: random.Random,
+    longest: float,
+) -> None:
     """Run a render; with a ``mode``, SIGKILL it at a random moment of that phase.
 
     ``build``: while the stage folder is filled; ``swap``: right after output/big changed
@@ -270,8 +276,9 @@ def _render_killed(command: list[str], project: Path, version: str, mode: str | 
     env = kubegen_env(KG_VERSION=version, KG_COUNT=COUNT)
     stage, env_dir = project / "output" / ".big.kubegen-new", project / "output" / "big"
     before = env_dir.stat().st_ino
-    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if mode == "anywhere":
         time.sleep(rng.uniform(0, longest))
     elif mode == "build":
@@ -300,12 +307,16 @@ def test_sigkill_leaves_the_complete_old_or_new_set(tmp_path, exchange):
     project = make_project(tmp_path / "proj")
     write_stack(project, "big", BIG_STACK)
     env_dir = project / "output" / "big"
-    command = kubegen_cmd("render", "stacks/big") if exchange else [
-        kubegen_cmd()[0], "-c", NO_EXCHANGE, "render", "stacks/big"]
+    command = (
+        kubegen_cmd("render", "stacks/big")
+        if exchange
+        else [kubegen_cmd()[0], "-c", NO_EXCHANGE, "render", "stacks/big"]
+    )
     trees, started = {}, time.monotonic()
     for version in ("b", "a"):  # uninterrupted renders give the two expected trees
-        done = run_kubegen("render", "stacks/big", cwd=project,
-                           env=kubegen_env(KG_VERSION=version, KG_COUNT=COUNT))
+        done = run_kubegen(
+            "render", "stacks/big", cwd=project, env=kubegen_env(KG_VERSION=version, KG_COUNT=COUNT)
+        )
         assert done.returncode == 0, done.stderr
         trees[version] = snapshot(env_dir)
     longest = (time.monotonic() - started) / 2
@@ -321,8 +332,7 @@ def test_sigkill_leaves_the_complete_old_or_new_set(tmp_path, exchange):
         if exchange:  # the folder itself is always complete
             assert snapshot(env_dir) in (trees["a"], trees["b"])
         current = "a" if seen == trees["a"] else "b"
-        outcomes.append((mode, "new" if current == target else "old",
-                         *leftovers(env_dir.parent)))
+        outcomes.append((mode, "new" if current == target else "old", *leftovers(env_dir.parent)))
     print("SIGKILL outcomes:", outcomes)
     final = "a" if current == "b" else "b"
     _render_killed(command, project, final, None, rng, longest)  # recovers the leftovers

@@ -70,10 +70,12 @@ def _render(body: dict[str, Any]) -> dict[str, bytes]:
 
 @given(
     field=st.sampled_from(["data", "stringData"]),
-    values=st.dictionaries(st.from_regex(r"[-._a-zA-Z0-9]{1,20}", fullmatch=True), hostile_text,
-                           min_size=1, max_size=3),
-    annotations=st.dictionaries(st.sampled_from(["note", "example.com/allow"]), hostile_text,
-                                max_size=2),
+    values=st.dictionaries(
+        st.from_regex(r"[-._a-zA-Z0-9]{1,20}", fullmatch=True), hostile_text, min_size=1, max_size=3
+    ),
+    annotations=st.dictionaries(
+        st.sampled_from(["note", "example.com/allow"]), hostile_text, max_size=2
+    ),
 )
 def test_a_secret_with_data_is_always_refused(field, values, annotations):
     body = _secret(**{field: values})
@@ -84,8 +86,12 @@ def test_a_secret_with_data_is_always_refused(field, values, annotations):
 
 
 def test_a_secret_of_any_group_with_data_is_refused():
-    body = {"apiVersion": "example.com/v1", "kind": "Secret", "metadata": {"name": "creds"},
-            "data": {"token": "abc"}}
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "Secret",
+        "metadata": {"name": "creds"},
+        "data": {"token": "abc"},
+    }
     with pytest.raises(PolicyError):
         _render(body)
 
@@ -109,9 +115,15 @@ def test_the_typed_secret_with_allow_plaintext_renders_and_says_why():
 
 
 def test_a_secret_inside_a_list_is_refused():
-    body = {"apiVersion": "v1", "kind": "List", "metadata": {"name": "bundle"},
-            "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
-                      _secret(stringData={"password": "hunter2"})]}
+    body = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"name": "bundle"},
+        "items": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+            _secret(stringData={"password": "hunter2"}),
+        ],
+    }
     with pytest.raises(PolicyError, match=r"items\[1\]"):
         _render(body)
 
@@ -121,8 +133,12 @@ def test_a_secret_inside_a_list_is_refused():
     [
         _secret(),
         _secret(data={}, type="kubernetes.io/service-account-token"),
-        {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-         "metadata": {"name": "creds"}, "spec": {"encryptedData": {"password": "AgBy3i4OJSWK+"}}},
+        {
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "metadata": {"name": "creds"},
+            "spec": {"encryptedData": {"password": "AgBy3i4OJSWK+"}},
+        },
     ],
     ids=["empty", "token-type", "sealed"],
 )

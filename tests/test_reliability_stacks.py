@@ -74,10 +74,12 @@ CASES: dict[str, Case] = {
         {"broken/__init__.py": _OK_SHARED + "def build():  # <-\n    return [ConfigMap('c')]\n"},
         ("build() returned list, not a Stack",),
     ),
-    "no-build": Case({"broken/__init__.py": "def bild():\n    pass\n"}, ("no build() function",),
-                     marked=None),
-    "build-not-callable": Case({"broken/__init__.py": "build = 3\n"}, ("no build() function",),
-                               marked=None),
+    "no-build": Case(
+        {"broken/__init__.py": "def bild():\n    pass\n"}, ("no build() function",), marked=None
+    ),
+    "build-not-callable": Case(
+        {"broken/__init__.py": "build = 3\n"}, ("no build() function",), marked=None
+    ),
     "build-wants-arguments": Case(
         {"broken/__init__.py": "def build(env):  # <-\n    pass\n"},
         ("TypeError", "missing 1 required positional argument"),
@@ -115,14 +117,24 @@ CASES: dict[str, Case] = {
     ),
     "null-byte": Case({"broken/__init__.py": "x = 1\0\n"}, ("null bytes",), marked=None),
     "not-utf8": Case({"broken/__init__.py": "x = '\udcff'\n"}, ("syntax error",), marked=None),
-    "missing-path": Case({"dev/__init__.py": "x = 1\n"}, ("does not exist", "dev"),
-                         target="stacks/prod", marked=None),
-    "folder-without-init": Case({"broken/readme.txt": "hi\n"}, ("without __init__.py",),
-                                marked=None),
-    "not-python": Case({"broken/__init__.py": "x = 1\n"}, ("not a Python file",),
-                       target="stacks/broken/__init__.pyc", marked=None),
-    "hidden-name": Case({"broken/__init__.py": "x = 1\n"}, ("hidden folder",),
-                        target="stacks/.hidden.py", marked=None),
+    "missing-path": Case(
+        {"dev/__init__.py": "x = 1\n"}, ("does not exist", "dev"), target="stacks/prod", marked=None
+    ),
+    "folder-without-init": Case(
+        {"broken/readme.txt": "hi\n"}, ("without __init__.py",), marked=None
+    ),
+    "not-python": Case(
+        {"broken/__init__.py": "x = 1\n"},
+        ("not a Python file",),
+        target="stacks/broken/__init__.pyc",
+        marked=None,
+    ),
+    "hidden-name": Case(
+        {"broken/__init__.py": "x = 1\n"},
+        ("hidden folder",),
+        target="stacks/.hidden.py",
+        marked=None,
+    ),
     "debug-build-raises": Case(
         {"broken/__init__.py": "def build():\n    raise RuntimeError('boom')  # <-\n"},
         ("RuntimeError: boom",),
