@@ -299,8 +299,20 @@ def strict_equal(a: Any, b: Any) -> bool:
 
 
 class GoLikeLoader(yaml.SafeLoader):
-    """PyYAML without the YAML 1.1 resolvers go-yaml lacks (``=`` value, ``<<`` merge as a
-    value, timestamps): how Argo CD and Flux read what ``kustomize build`` prints."""
+    """PyYAML reading like go-yaml v2 (``sigs.k8s.io/yaml``), which Argo CD runs on what
+    ``kustomize build`` prints: no ``=`` value or ``<<`` merge scalars, no timestamps, and a
+    number that overflows int64 or float64 stays a string (Go's strconv fails, so it is not
+    resolved as a number; kustomize, knowing that, prints such strings unquoted)."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        value = super().construct_yaml_int(node)
+        return value if -(2**63) <= value < 2**63 else self.construct_scalar(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        value = super().construct_yaml_float(node)
+        text = str(self.construct_scalar(node))
+        special = text.lower().lstrip("+-") in (".inf", ".nan")
+        return value if math.isfinite(value) or special else text
 
 
 GoLikeLoader.yaml_implicit_resolvers = {
@@ -311,6 +323,8 @@ GoLikeLoader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+GoLikeLoader.add_constructor("tag:yaml.org,2002:int", GoLikeLoader.construct_yaml_int)
+GoLikeLoader.add_constructor("tag:yaml.org,2002:float", GoLikeLoader.construct_yaml_float)
 
 
 def parse_documents(data: bytes, loader: Any = yaml.SafeLoader) -> list[Any]:
