@@ -7,7 +7,7 @@ manifest in a stable order, refusing duplicates with both origins named.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -23,6 +23,7 @@ from kubegen._relations import Connection, Grant
 from kubegen._values import InvalidValue, check_dns_label, check_labels
 
 R = TypeVar("R", bound=Resource)
+V = TypeVar("V")
 Profile = Literal["baseline", "restricted", "prod"]
 PROFILES: tuple[str, ...] = ("baseline", "restricted", "prod")
 
@@ -68,14 +69,11 @@ class Stack:
         defaults: StackDefaults | None = None,
     ) -> None:
         self.origin: Origin | None = capture()
-        try:
-            self.name = check_dns_label(name)
-            self.namespace = check_dns_label(namespace) if namespace is not None else None
-            self.labels = check_labels({**MANAGED_BY, **(labels or {})})
-        except InvalidValue as exc:
-            raise ValidationError(
-                exc.message, fix=exc.fix, origin=self.origin, resource=f"Stack {name}"
-            ) from None
+        self.name = self._checked("name", name, check_dns_label)
+        self.namespace = (
+            None if namespace is None else self._checked("namespace", namespace, check_dns_label)
+        )
+        self.labels = self._checked("labels", {**MANAGED_BY, **(labels or {})}, check_labels)
         if profile not in PROFILES:
             raise ValidationError(
                 f"unknown policy profile {profile!r}",
@@ -92,6 +90,19 @@ class Stack:
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
         self.grants: list[Grant] = []
+
+    def _checked(self, field: str, value: V, check: Callable[[V], V]) -> V:
+        try:
+            return check(value)
+        except InvalidValue as exc:
+            raise ValidationError(
+                exc.message,
+                fix=exc.fix,
+                origin=self.origin,
+                resource=f"Stack {getattr(self, 'name', value)}",
+                field=field,
+                value=value,
+            ) from None
 
     def __repr__(self) -> str:
         return f"Stack({self.name!r}, namespace={self.namespace!r}, resources={len(self)})"
@@ -142,7 +153,7 @@ class Stack:
         for res in self._resources:
             if isinstance(res, Namespace) and res.name == self.namespace:
                 return []
-        ns = Namespace(self.namespace)  # type: ignore[call-arg]
+        ns = Namespace(self.namespace)
         ns._origin = self.origin
         ns.attach(self)
         return [ns]

@@ -58,7 +58,8 @@ def test_check_and_diff_report_drift(project: Path):
     stale = run_cli("check", "stacks/prod", cwd=project)
     assert stale.returncode == 1
     assert "-  MODE: fast\n+  MODE: slow\n" in stale.stdout
-    assert "--- a/" in stale.stdout and "+++ /dev/null" in stale.stdout  # extra was removed
+    assert "--- a/output/prod/demo/configmap-settings.yaml\n" in stale.stdout  # git-apply paths
+    assert "--- a/output/prod/demo/configmap-extra.yaml\n+++ /dev/null\n" in stale.stdout
     assert "prod: 0 created, 2 changed, 1 removed" in stale.stderr
     diff = run_cli("diff", "stacks/prod", cwd=project)
     assert (diff.returncode, diff.stdout) == (0, stale.stdout)

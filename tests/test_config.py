@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
 
-from kubegen import ConfigMap, Stack, Template, ValidationError
+from kubegen import ConfigMap, KubegenError, Stack, Template, ValidationError
 
 
 def test_literals_render_sorted() -> None:
@@ -110,3 +111,41 @@ def test_checksum_changes_with_content_only() -> None:
     a = ConfigMap("a", data={"k": "v"})
     assert a.sha256() == ConfigMap("b", data={"k": "v"}).sha256()
     assert a.sha256() != ConfigMap("a", data={"k": "w"}).sha256()
+
+
+def test_template_render_raises_a_located_error(tmp_path: Path) -> None:
+    template = tmp_path / "app.conf.j2"
+    template.write_text("port={{ port }}\nhost={{ host }}\n")
+    tpl = Template(template, values={"port": 1})  # this line is the error's origin
+    line = sys._getframe().f_lineno - 1
+    with pytest.raises(ValidationError) as info:
+        tpl.render()
+    error = info.value
+    assert isinstance(error, KubegenError)
+    assert error.origin is not None and error.origin.file.endswith("test_config.py")
+    assert error.origin.line == line
+    assert (error.field, error.value) == ("values", ["port"])
+    assert "line 2 uses the undefined variable 'host'" in error.message
+    assert str(template) in error.message
+    with pytest.raises(ValidationError) as in_map:
+        ConfigMap("web", templates=[Template(template / "nope.j2"), tpl])
+    assert in_map.value.field == "templates[0].path"
+    with pytest.raises(ValidationError) as in_map:
+        ConfigMap("web", templates=[tpl])
+    assert (in_map.value.resource, in_map.value.field) == ("ConfigMap web", "templates[0].values")
+    assert in_map.value.origin is not None and in_map.value.origin.line == line
+
+
+def test_file_and_template_errors_name_their_field(tmp_path: Path) -> None:
+    (tmp_path / "a.conf").write_text("x")
+    with pytest.raises(ValidationError) as info:
+        ConfigMap("web", files=[tmp_path / "a.conf", tmp_path / "nope.conf"])
+    assert info.value.field == "files[1]"
+    bad = tmp_path / "bad.j2"
+    bad.write_text("ok\n{% if %}\n")
+    with pytest.raises(ValidationError) as info:
+        ConfigMap("web", templates=[Template(bad)])
+    assert info.value.field == "templates[0].path"
+    with pytest.raises(ValidationError) as info:
+        ConfigMap("web", data={"a.conf": "y"}, files=[tmp_path / "a.conf"])
+    assert (info.value.field, info.value.value) == ("files[0]", "a.conf")

@@ -7,9 +7,17 @@ Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md`
   ``render_files(stack.objects())`` (``from kubegen._render.files import render_files``; it
   returns ``{relative path: bytes}``, exactly what ``kubegen render`` would write) and
   **asserts** something the page shows (a field value, a file name, an error message).
-  Blocks share nothing: each runs in a fresh namespace.
+  Blocks share nothing: each runs in a fresh namespace, compiled without this file's
+  ``from __future__`` flags, so it behaves like a user's stack module.
+- A ```` ```yaml ```` block that starts with kubegen's generated-by header shows rendered output:
+  it must be, byte for byte, one of the files the closest ```` ```python ```` block above it left
+  in its variable ``files``. So shown YAML cannot drift from what kubegen renders either.
+- A ```` ```mermaid ```` block whose second line is ``%% kubegen graph: <env>`` must be exactly
+  what ``kubegen graph stacks/<env>`` prints for this repository's example stacks.
+- A ```` ```console ```` block that starts with ``$ kubegen access stacks/<env>`` must show
+  exactly what that command prints in this repository.
 - Snippets that must not run use another info string: ```` ```pycon ````, ```` ```console ````,
-  ```` ```yaml ````, ```` ```text ````.
+  ```` ```yaml ```` (without the header), ```` ```text ````.
 - Blocks run in-process with a temporary working directory (a block must not rely on the repo's
   files). Line numbers in tracebacks are those of the Markdown file, so a failing example is
   reported as ``docs/<page>.md:<line>``; the test id is ``<page>.md:<line of the fence>``.
@@ -18,22 +26,29 @@ Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kubegen._render.layout import HEADER
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-_FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+_FENCE = re.compile(r"^```(python|yaml)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 
 
 @dataclass(frozen=True)
 class Example:
-    """One runnable block: its page, the line of its first code line, and its source."""
+    """One runnable block: its page, the line of its first code line, and its source.
+
+    ``shows`` holds the rendered-output YAML blocks that follow it (before the next example).
+    """
 
     page: Path
     line: int
     source: str
+    shows: list[tuple[int, str]] = field(default_factory=list, compare=False)
 
     @property
     def id(self) -> str:
@@ -45,9 +60,18 @@ def examples(folder: Path = DOCS) -> list[Example]:
     found: list[Example] = []
     for page in sorted(folder.glob("*.md")):
         text = page.read_text(encoding="utf-8")
+        current: Example | None = None
         for match in _FENCE.finditer(text):
-            first_line = text.count("\n", 0, match.start(1)) + 1
-            found.append(Example(page, first_line, match.group(1)))
+            first_line = text.count("\n", 0, match.start(2)) + 1
+            lang, body = match.group(1), match.group(2)
+            if lang == "python":
+                current = Example(page, first_line, body)
+                found.append(current)
+            elif body.startswith(HEADER):
+                assert current is not None, (
+                    f"{page.name}:{first_line - 1}: rendered YAML needs a python example above it"
+                )
+                current.shows.append((first_line - 1, body))
     return found
 
 
@@ -64,13 +88,86 @@ def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.Monk
         f"{example.id}: an example must assert something it shows"
     )
     monkeypatch.chdir(tmp_path)
-    _run(example)
+    namespace = _run(example)
+    _check_shown_yaml(example, namespace)
 
 
-def _run(example: Example) -> None:
+def _run(example: Example) -> dict[str, Any]:
     padded = "\n" * (example.line - 1) + example.source  # tracebacks show Markdown line numbers
     name = example.page.relative_to(example.page.parent.parent).as_posix()
-    exec(compile(padded, name, "exec"), {"__name__": "__docs__"})
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    exec(compile(padded, name, "exec", dont_inherit=True), namespace)
+    return namespace
+
+
+def _check_shown_yaml(example: Example, namespace: dict[str, Any]) -> None:
+    if not example.shows:
+        return
+    files = namespace.get("files")
+    assert isinstance(files, dict), (
+        f"{example.id}: the rendered YAML shown below it needs the example to keep `files`"
+    )
+    rendered = {content.decode() for content in files.values()}
+    for line, shown in example.shows:
+        assert shown in rendered, (
+            f"{example.page.name}:{line}: this YAML is not what the example above renders; "
+            "paste the current output"
+        )
+
+
+_GRAPH = re.compile(
+    r"^```mermaid[ \t]*\n(flowchart LR\n  %% kubegen graph: (\S+)\n.*?)^```", re.M | re.S
+)
+GRAPHS = [
+    (page, env, body)
+    for page in sorted(DOCS.glob("*.md"))
+    for body, env in _GRAPH.findall(page.read_text(encoding="utf-8"))
+]
+
+
+def test_the_network_page_shows_the_example_graph():
+    assert [(page.name, env) for page, env, _ in GRAPHS] == [("network.md", "prod")]
+
+
+@pytest.mark.parametrize(
+    ("page", "env", "shown"), GRAPHS, ids=[f"{p.name}:{e}" for p, e, _ in GRAPHS]
+)
+def test_shown_graph_is_current(page: Path, env: str, shown: str):
+    from kubegen._cli.graph import Format, graph_text
+
+    stack = DOCS.parent / "stacks" / env
+    assert graph_text([stack], Format.mermaid) == shown, (
+        f"{page.name}: the graph of stacks/{env} changed; paste `kubegen graph stacks/{env}`"
+    )
+
+
+_ACCESS = re.compile(r"^```console[ \t]*\n\$ kubegen access (stacks/\S+)\n(.*?)^```", re.M | re.S)
+ACCESS = [
+    (page, stack, body)
+    for page in sorted(DOCS.glob("*.md"))
+    for stack, body in _ACCESS.findall(page.read_text(encoding="utf-8"))
+]
+
+
+def test_the_rbac_page_shows_the_example_access_table():
+    assert [(page.name, stack) for page, stack, _ in ACCESS] == [("rbac.md", "stacks/prod")]
+
+
+@pytest.mark.parametrize(
+    ("page", "stack", "shown"), ACCESS, ids=[f"{p.name}:{s}" for p, s, _ in ACCESS]
+)
+def test_shown_access_table_is_current(
+    page: Path, stack: str, shown: str, monkeypatch: pytest.MonkeyPatch
+):
+    from typer.testing import CliRunner
+
+    from kubegen._cli.app import app
+
+    monkeypatch.chdir(DOCS.parent)
+    result = CliRunner().invoke(app, ["access", stack])
+    assert (result.exit_code, result.stdout) == (0, shown), (
+        f"{page.name}: `kubegen access {stack}` prints something else now; paste its output"
+    )
 
 
 def test_harness_finds_blocks_and_reports_markdown_lines(tmp_path: Path):
@@ -89,3 +186,30 @@ def test_harness_finds_blocks_and_reports_markdown_lines(tmp_path: Path):
         _run(found[1])
     frame = info.traceback[-1]
     assert (Path(str(frame.path)).as_posix(), frame.lineno + 1) == ("docs/page.md", 13)
+
+
+def test_shown_yaml_must_be_rendered_output(tmp_path: Path):
+    page = tmp_path / "docs" / "page.md"
+    page.parent.mkdir()
+    shown = HEADER + "kind: Namespace\n"
+    page.write_text(
+        "```python\nfiles = {'a.yaml': " + repr(shown.encode()) + "}\nassert files\n```\n\n"
+        f"```yaml\n{shown}```\n\n```yaml\nnot: rendered output\n```\n\n"
+        f"```python\nfiles = {{}}\nassert True\n```\n\n```yaml\n{shown}```\n"
+    )
+    first, second = examples(page.parent)
+    assert [line for line, _ in first.shows] == [6]
+    _check_shown_yaml(first, _run(first))
+    with pytest.raises(AssertionError, match=re.escape("page.md:20: this YAML is not what")):
+        _check_shown_yaml(second, _run(second))
+
+
+def test_python_dataclasses_work_in_examples(tmp_path: Path):
+    page = tmp_path / "docs" / "page.md"
+    page.parent.mkdir()
+    page.write_text(
+        "```python\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass Env:\n"
+        "    name: str\n\n\nassert Env('dev').name == 'dev'\n```\n"
+    )
+    (example,) = examples(page.parent)
+    _run(example)

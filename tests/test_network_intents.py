@@ -481,3 +481,18 @@ def test_policy_name_collision_with_a_hand_written_policy(shop: Stack) -> None:
     shop.add(NetworkPolicy("web-egress", policy_types=["Egress"]))
     with pytest.raises(ConflictError, match="NetworkPolicy shop/web-egress"):
         shop.objects()
+
+
+@pytest.mark.parametrize(
+    ("call", "example"),
+    [
+        (lambda w: w.allow_from(namespace="monitoring"), "Prometheus scrapes metrics"),
+        (lambda w: w.allow_from(cidr="0.0.0.0/0"), "Prometheus scrapes metrics"),
+        (lambda w: w.allow_to(cidr="10.0.0.0/8", port=443), "calls the payment provider"),
+    ],
+)
+def test_missing_reason_fix_shows_an_example_of_its_direction(shop: Stack, call, example) -> None:
+    web = shop.add(deployment("web"))
+    with pytest.raises(ValidationError) as caught:
+        call(web)
+    assert example in (caught.value.fix or "")

@@ -8,8 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from kubegen._cli.app import app
 from kubegen._policy import all_rules

@@ -199,7 +199,7 @@ def test_workload_without_namespace_cannot_be_granted():
     stack = Stack("shop")
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"))
-    with pytest.raises(ValidationError, match="has no namespace, so its ServiceAccount"):
+    with pytest.raises(ValidationError, match=r"Deployment api: field 'namespace': has no"):
         stack.objects()
 
 

@@ -309,7 +309,7 @@ def test_allow_takes_known_guard_ids_with_reasons(allow, message):
 
 def test_a_wildcard_opt_out_covers_what_the_wildcard_matches():
     everything = Rule(api_groups=["*"], resources=["*"], verbs=["*"])
-    role = Role("r", rules=[everything], allow={"wildcard": "break-glass role"})
+    role = Role("r", namespace="ops", rules=[everything], allow={"wildcard": "break-glass role"})
     assert annotations(role.manifests()[0].body) == {
         "kubegen.dev/opt-out-rbac-wildcard": "break-glass role"}
 

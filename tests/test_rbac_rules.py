@@ -113,3 +113,60 @@ def test_custom_resources_in_custom_groups_are_accepted_as_written():
     rule = Rule(api_groups=["shop.example.com"], resources=["carts", "carts/status"],
                 verbs=["get", "patch"])
     assert rule.as_dict()["resources"] == ["carts", "carts/status"]
+
+
+@pytest.mark.parametrize(
+    ("written", "groups", "meant"),
+    [
+        ("configmap", [""], "configmaps"),
+        ("secret", [""], "secrets"),
+        ("pod", [""], "pods"),
+        ("pod/log", [""], "pods/log"),
+        ("cm", [""], "configmaps"),
+        ("deployment", ["apps"], "deployments"),
+        ("ingress", ["networking.k8s.io"], "ingresses"),
+        ("networkpolicy", ["networking.k8s.io"], "networkpolicies"),
+        ("secret", ["*"], "secrets"),
+    ],
+)
+def test_singular_and_short_names_of_builtin_resources_are_refused(written, groups, meant):
+    with pytest.raises(ValidationError) as caught:
+        Rule.read(written, api_groups=groups)
+    error = caught.value
+    assert error.field == "resources"
+    assert f"{written!r} is not a resource name" in error.message
+    assert "would grant nothing" in error.message
+    assert f"did you mean {meant!r}?" in error.message
+    assert error.fix == f"use {meant!r}"
+
+
+def test_singular_secret_cannot_slip_past_the_secrets_read_guard():
+    with pytest.raises(ValidationError, match="did you mean 'secrets'"):
+        Rule(resources=["secret"], verbs=["get", "list"])
+
+
+def test_singular_names_in_custom_groups_are_custom_resources():
+    rule = Rule.read("pod", "widget", api_groups=["shop.example.com"])
+    assert rule.resources == ("pod", "widget")
+
+
+@pytest.mark.parametrize(
+    ("verb", "fix"),
+    [
+        ("read", "use verbs=['get', 'list', 'watch'], which is what Rule.read(...) grants"),
+        ("view", "use verbs=['get', 'list', 'watch'], which is what Rule.read(...) grants"),
+        ("write", "use verbs=['create', 'update', 'patch', 'delete'] (Rule.read_write(...)"),
+        ("remove", "use verbs=['delete']"),
+    ],
+)
+def test_verb_words_point_at_the_verbs_they_mean(verb, fix):
+    with pytest.raises(ValidationError) as caught:
+        Rule(resources=["configmaps"], verbs=[verb])
+    assert (caught.value.fix or "").startswith(fix)
+    assert "'create'?" not in (caught.value.fix or "")
+
+
+def test_read_on_a_url_rule_suggests_get():
+    with pytest.raises(ValidationError) as caught:
+        Rule(non_resource_urls=["/healthz"], verbs=["read"])
+    assert (caught.value.fix or "").startswith("did you mean 'get'?")

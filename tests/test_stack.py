@@ -171,3 +171,20 @@ def test_objects_a_pod_reads_are_rendered_even_when_never_added():
                              readiness=HttpProbe("/"), liveness=HttpProbe("/"),
                              mounts={"/etc/app": ConfigFiles(config)}))
         other.objects()
+
+
+def test_namespaced_object_without_any_namespace_is_an_error():
+    stack = Stack("s")
+    stack.add(ConfigMap("settings"))
+    with pytest.raises(ValidationError) as info:
+        stack.objects()
+    assert "ConfigMap settings: field 'namespace': has no namespace" in str(info.value)
+    loose = Stack("t")
+    loose.add(Manifest({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}))
+    with pytest.raises(ValidationError, match="has no namespace"):
+        loose.objects()
+
+
+def test_stack_argument_errors_name_the_argument():
+    with pytest.raises(ValidationError, match=r"Stack s: field 'namespace' = 'Shop_NS': must be"):
+        Stack("s", namespace="Shop_NS")

@@ -220,11 +220,19 @@ def test_probe_on_undeclared_port_rejected() -> None:
         Container(image=IMAGE, ports=[Port(8080, name="http")],
                   readiness=HttpProbe("/", port="admin"))
     assert "does not declare" in str(info.value) and "http=8080" in str(info.value)
+    assert (info.value.field, info.value.value) == ("readiness.port", "admin")
 
 
 def test_probe_without_any_port_rejected() -> None:
-    with pytest.raises(ValidationError, match="declares none"):
+    with pytest.raises(ValidationError, match="declares none") as info:
         Container(image=IMAGE, liveness=TcpProbe())
+    assert info.value.field == "liveness"
+
+
+def test_probe_threshold_error_names_the_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        Container(image=IMAGE, ports=[8080], liveness=TcpProbe(success_threshold=2))
+    assert (info.value.field, info.value.value) == ("liveness.success_threshold", 2)
 
 
 def test_probe_path_must_be_absolute() -> None:

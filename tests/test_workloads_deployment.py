@@ -198,8 +198,13 @@ def test_replicas_floor_refuses_fewer() -> None:
 def test_probe_policy_all_covers_portless_containers() -> None:
     stack = Stack("shop", namespace="shop", defaults=StackDefaults(probes="all"))
     stack.add(Deployment("worker", image=IMAGE))
-    with pytest.raises(ValidationError, match="worker serve traffic"):
+    with pytest.raises(ValidationError) as info:
         stack.objects()
+    text = str(info.value)
+    assert "container(s) worker lack a readiness and/or liveness probe" in text
+    assert "StackDefaults(probes='all') requires of every container" in text
+    assert "serve traffic" not in text  # it declares no port
+    assert "ExecProbe([" in (info.value.fix or "")
     relaxed = Stack("shop", namespace="shop")
     relaxed.add(Deployment("worker", image=IMAGE))
     assert ("Deployment", "worker") in objects_by_kind(relaxed)

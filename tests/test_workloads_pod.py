@@ -111,6 +111,8 @@ def test_ids_from_workload_and_root_needs_reason() -> None:
             Job("task", image=TAGGED, **{field: 0})
         assert f"{field}=0 runs as root" in str(info.value)
         assert "allow_run_as_root" in str(info.value)
+        assert (info.value.field, info.value.value) == (field, 0)
+        assert f"field '{field}' = 0: " in str(info.value)
 
 
 def test_run_as_root_opt_out() -> None:

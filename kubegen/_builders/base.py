@@ -3,13 +3,24 @@
 A *builder* is a pydantic model whose errors are turned into :class:`ValidationError` with the
 stack file and line that called it. A *resource* is a builder a :class:`Stack` can hold: it has a
 name, an optional namespace, and yields manifests.
+
+Signatures for type checkers: pydantic's metaclass is a ``dataclass_transform``, so mypy and
+pyright give every model class that does not define ``__init__`` itself a synthesized,
+keyword-only ``__init__`` built from its fields. That would hide the positional name and the
+workloads' container shorthand, and reject ``'30s'`` for a ``Duration``. So every public builder
+defines its own ``__init__(…, /, **data: Unpack[<Class>Args])``: the ``<Class>Args`` TypedDict
+next to it lists each keyword with the type the builder *accepts* (``Mapping`` for dicts,
+``Sequence`` for lists, ``DurationLike`` for durations…), and ``tests/test_signatures.py``
+compares it with ``model_fields`` so it cannot drift. At run time ``data`` is an ordinary dict:
+validation and error messages stay pydantic's and kubegen's. A subclass, including one in a
+user's stack, needs such an ``__init__`` of its own for the same reason.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -18,6 +29,7 @@ from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
 from kubegen._values import AnnotationMap, DNSLabel, DNSSubdomain, InvalidValue, LabelMap
+from kubegen._values.invalid import UNSET
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
@@ -33,12 +45,54 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+#: What an error message shows instead of a value of a secret-bearing field.
+REDACTED = "<redacted>"
+
+
+def _redact_field(value: Any) -> Any:
+    """A secret field's value with its keys kept and every value hidden."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED for key in value}
+    return REDACTED
+
+
+def redact(value: Any, loc: tuple[int | str, ...], secret_fields: frozenset[str]) -> Any:
+    """The input of a validation error at ``loc``, with values of ``secret_fields`` hidden.
+
+    Key names stay visible (``{'password': '<redacted>'}``), so the message still says which
+    entry is wrong; an error about a key itself (pydantic's ``[key]`` location) shows the key.
+    """
+    if not secret_fields:
+        return value
+    if not loc:
+        if isinstance(value, Mapping):
+            return {
+                k: _redact_field(v) if k in secret_fields else v for k, v in value.items()
+            }
+        return value
+    if loc[0] not in secret_fields or loc[-1] == "[key]":
+        return value
+    return _redact_field(value) if len(loc) == 1 else REDACTED
+
+
 def convert_pydantic_error(
-    exc: pydantic.ValidationError, *, resource: str, origin: Origin | None
+    exc: pydantic.ValidationError,
+    *,
+    resource: str,
+    origin: Origin | None,
+    secret_fields: frozenset[str] = frozenset(),
 ) -> ValidationError:
-    """Turn pydantic's first error into a kubegen error naming field, value and fix."""
+    """Turn pydantic's first error into a kubegen error naming field, value and fix.
+
+    Values of ``secret_fields`` are shown as ``<redacted>`` (see :func:`redact`).
+    """
     first = exc.errors()[0]
     cause = (first.get("ctx") or {}).get("error")
+    loc: tuple[int | str, ...] = tuple(first["loc"])
+    value = first.get("input")
+    if isinstance(cause, InvalidValue) and cause.field is not None:
+        loc = (*loc, *cause.field.split("."))
+        value = cause.value
     if isinstance(cause, (InvalidValue, KubegenError)):
         message, fix = cause.message, cause.fix
     else:
@@ -49,18 +103,39 @@ def convert_pydantic_error(
     more = exc.error_count() - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
+    shown = {} if value is UNSET else {"value": redact(value, loc, secret_fields)}
     return ValidationError(
-        message,
-        fix=fix,
-        origin=origin,
-        resource=resource,
-        field=_field_path(first["loc"]) or None,
-        value=first.get("input"),
+        message, fix=fix, origin=origin, resource=resource, field=_field_path(loc) or None, **shown
     )
 
 
+def error_from(exc: InvalidValue) -> ValidationError:
+    """A :class:`ValidationError` with the message, fix, field and value of ``exc``.
+
+    For checks that run outside pydantic (at render time); the Stack adds origin and resource.
+    """
+    shown = {} if exc.value is UNSET else {"value": exc.value}
+    return ValidationError(exc.message, fix=exc.fix, field=exc.field, **shown)
+
+
+class NoArgs(TypedDict, total=False):
+    """No keyword arguments: for builders whose positional arguments are all there is."""
+
+
+class ResourceArgs(TypedDict, total=False):
+    """The keywords every :class:`Resource` takes; each resource's ``<Class>Args`` adds its own."""
+
+    namespace: str | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+
+
 class Builder(BaseModel):
-    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin."""
+    """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin.
+
+    ``_secret_fields`` names the fields that hold secret values (a Secret's ``data``); errors
+    and ``repr()`` show their keys but never their values. Defaults to none.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -69,6 +144,7 @@ class Builder(BaseModel):
         populate_by_name=True,
     )
 
+    _secret_fields: ClassVar[frozenset[str]] = frozenset()
     _origin: Origin | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any) -> None:
@@ -77,9 +153,30 @@ class Builder(BaseModel):
             super().__init__(**data)
         except pydantic.ValidationError as exc:
             raise convert_pydantic_error(
-                exc, resource=self._describe_raw(data), origin=origin
+                exc,
+                resource=self._describe_raw(data),
+                origin=origin,
+                secret_fields=self._secret_fields,
             ) from None
         self._origin = origin
+
+    if not TYPE_CHECKING:  # a typed __setattr__ would let mypy accept any attribute name
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            """Validate an assignment like the constructor does, with a located kubegen error."""
+            try:
+                super().__setattr__(name, value)
+            except pydantic.ValidationError as exc:
+                raise convert_pydantic_error(
+                    exc,
+                    resource=self._describe_raw(self.__dict__),
+                    origin=self._origin,
+                    secret_fields=self._secret_fields,
+                ) from None
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, _redact_field(value) if name in self._secret_fields else value
 
     @classmethod
     def _describe_raw(cls, data: Mapping[str, Any]) -> str:
@@ -139,6 +236,19 @@ class Resource(Builder):
         if not self.cluster_scoped and self.namespace is None:
             self.namespace = stack.namespace
 
+    def require_namespace(self) -> str:
+        """The namespace of a namespaced object; having none is an error, never ``default``."""
+        if not self.namespace:
+            raise ValidationError(
+                "has no namespace, so it would land in whatever namespace kubectl defaults to",
+                resource=self.display,
+                origin=self._origin,
+                field="namespace",
+                fix="give the Stack a namespace (Stack(..., namespace='shop')) or pass "
+                "namespace='…' to this object",
+            )
+        return self.namespace
+
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():
@@ -164,8 +274,8 @@ class Resource(Builder):
     def metadata(self, *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The object's metadata with stack labels, its own labels and opt-out annotations."""
         meta: dict[str, Any] = {"name": self.name}
-        if not self.cluster_scoped and self.namespace:
-            meta["namespace"] = self.namespace
+        if not self.cluster_scoped:
+            meta["namespace"] = self.require_namespace()
         merged = dict(self._stack.labels) if self._stack is not None else {}
         merged.update(labels or {})
         merged.update(self.labels)

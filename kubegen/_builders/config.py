@@ -14,19 +14,20 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 import jinja2
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs, error_from
+from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import _prefixes
-from kubegen._values import InvalidValue
+from kubegen._values import InvalidValue, check_data_key
 
-_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+\Z")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 CONFIGMAP_MAX_BYTES = 1024 * 1024  # the API server's limit on a ConfigMap's data
 
@@ -63,6 +64,11 @@ def _read(path: Path, what: str) -> str:
         ) from None
 
 
+class TemplateArgs(TypedDict, total=False):
+    values: Mapping[str, Any]
+    key: str | None
+
+
 class Template(Builder):
     """A Jinja2 template rendered into one ConfigMap key.
 
@@ -76,7 +82,7 @@ class Template(Builder):
     values: dict[str, Any] = Field(default_factory=dict)
     key: str | None = None
 
-    def __init__(self, path: Path | str, /, **data: Any) -> None:
+    def __init__(self, path: Path | str, /, **data: Unpack[TemplateArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     @field_validator("path", mode="before")
@@ -90,7 +96,13 @@ class Template(Builder):
         return self.key or self.path.name.removesuffix(".j2")
 
     def render(self) -> str:
-        """The rendered text; undefined variables and syntax errors name file and line."""
+        """The rendered text.
+
+        Raises:
+            ValidationError: located at the stack line that built this Template, naming the
+                template file and line and, for an undefined variable, its name (field
+                ``values``); a missing or unreadable file or bad syntax is field ``path``.
+        """
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.path.parent)),
             undefined=jinja2.StrictUndefined,
@@ -99,29 +111,42 @@ class Template(Builder):
             lstrip_blocks=True,
             autoescape=False,
         )
-        source = _read(self.path, "template")
         try:
+            source = _read(self.path, "template")
             return env.from_string(source).render(self.values)
         except jinja2.UndefinedError as exc:
             match = _UNDEFINED_RE.search(str(exc))
             name = next((g for g in match.groups() if g), "?") if match else "?"
             line = _template_line(exc.__traceback__)
-            raise InvalidValue(
+            raise self._error(InvalidValue(
                 f"template {str(self.path)!r}{f' line {line}' if line else ''} uses the "
                 f"undefined variable {name!r} ({exc})",
                 fix=f"pass it: Template(..., values={{{name!r}: ...}})",
-            ) from None
+                field="values",
+                value=sorted(self.values),
+            )) from None
         except jinja2.TemplateSyntaxError as exc:
-            raise InvalidValue(
+            raise self._error(InvalidValue(
                 f"template {str(self.path)!r} line {exc.lineno}: {exc.message}",
                 fix="fix the template syntax",
-            ) from None
+                field="path",
+            )) from None
         except jinja2.TemplateNotFound as exc:
-            raise InvalidValue(
+            raise self._error(InvalidValue(
                 f"template {str(self.path)!r} includes {exc.name!r}, which does not exist "
                 "next to it",
                 fix="put included templates in the same folder",
-            ) from None
+                field="path",
+            )) from None
+        except InvalidValue as exc:
+            raise self._error(exc.within("path")) from None
+
+    def _error(self, exc: InvalidValue) -> ValidationError:
+        """``exc`` located at the stack line that built this Template."""
+        error = error_from(exc)
+        error.origin = self.origin
+        error.resource = f"Template {self.path.name}"
+        return error
 
 
 def _template_line(tb: TracebackType | None) -> int | None:
@@ -131,6 +156,13 @@ def _template_line(tb: TracebackType | None) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+class ConfigMapArgs(ResourceArgs, total=False):
+    data: Mapping[str, str]
+    files: Sequence[Path | str]
+    templates: Sequence[Template]
+    immutable: bool
 
 
 class ConfigMap(Resource):
@@ -159,6 +191,9 @@ class ConfigMap(Resource):
     templates: list[Template] = Field(default_factory=list)
     immutable: bool = False
 
+    def __init__(self, name: str, /, **data: Unpack[ConfigMapArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("files", mode="before")
     @classmethod
     def _resolve_files(cls, files: Any) -> Any:
@@ -176,19 +211,38 @@ class ConfigMap(Resource):
         if not self.files and not self.templates:
             return self
         merged = dict(self.data)
-        sources: list[tuple[str, Path | Template]] = [(p.name, p) for p in self.files]
-        sources += [(t.data_key, t) for t in self.templates]
-        for key, source in sources:
+        sources: list[tuple[str, str, Path | Template]] = [
+            (f"files[{i}]", p.name, p) for i, p in enumerate(self.files)
+        ]
+        sources += [(f"templates[{i}]", t.data_key, t) for i, t in enumerate(self.templates)]
+        for field, key, source in sources:
             if key in merged:
                 raise InvalidValue(
                     f"key {key!r} comes from two sources (data, files or templates)",
                     fix="rename one: Template(..., key='other-name') or another file name",
+                    field=field,
+                    value=key,
                 )
-            merged[key] = source.render() if isinstance(source, Template) else _read(source, "file")
+            merged[key] = self._content(field, source)
         # Bypass validate_assignment: the merged data is validated right here, once.
         self.__dict__["data"] = check_config_data(merged)
         self.__dict__["files"], self.__dict__["templates"] = [], []
         return self
+
+    def _content(self, field: str, source: Path | Template) -> str:
+        """A file's text or a rendered template; errors name the ConfigMap and the field."""
+        if isinstance(source, Path):
+            try:
+                return _read(source, "file")
+            except InvalidValue as exc:
+                raise exc.within(field) from None
+        try:
+            return source.render()
+        except ValidationError as exc:
+            # Keep the Template's stack line (where its values are), name the ConfigMap.
+            exc.resource = f"ConfigMap {self.name}"
+            exc.field = f"{field}.{exc.field}" if exc.field else field
+            raise
 
     def sha256(self) -> str:
         """Digest of the data, for the pod-template annotation that rolls pods on change."""
@@ -213,12 +267,7 @@ def check_config_data(data: dict[str, str]) -> dict[str, str]:
     """Keys are valid file names; the total fits the API server's 1 MiB."""
     total = 0
     for key, value in data.items():
-        if not _KEY_RE.match(key) or key in (".", "..") or len(key) > 253:
-            raise InvalidValue(
-                f"key {key!r} is not a valid ConfigMap key: use letters, digits, '-', '_' "
-                "and '.' (at most 253 characters; not '.' or '..')",
-                fix=f"rename the key, e.g. {re.sub(r'[^-._a-zA-Z0-9]', '-', key)[:253]!r}",
-            )
+        check_data_key(key, "ConfigMap")
         total += len(key.encode()) + len(value.encode())
     if total > CONFIGMAP_MAX_BYTES:
         raise InvalidValue(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._manifests import ManifestObject, canonical, is_cluster_scoped
 from kubegen._values import (
     InvalidValue,
@@ -20,6 +20,11 @@ from kubegen._values import (
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
 _PSS_PREFIX = "pod-security.kubernetes.io/"
+
+
+class NamespaceArgs(ResourceArgs, total=False):
+    pod_security: PodSecurityLevel
+    reason: str | None
 
 
 class Namespace(Resource):
@@ -35,6 +40,9 @@ class Namespace(Resource):
 
     pod_security: PodSecurityLevel = "restricted"
     reason: str | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[NamespaceArgs]) -> None:
+        super().__init__(name, **data)
 
     @model_validator(mode="after")
     def _weakening_needs_reason(self) -> Namespace:
@@ -126,6 +134,10 @@ _API_VERSION_RE = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|
 _KIND_RE = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 
 
+class ManifestArgs(ResourceArgs, total=False):
+    scope: Literal["auto", "namespaced", "cluster"]
+
+
 class Manifest(Resource):
     """Any Kubernetes object given as data: the escape hatch under the typed builders.
 
@@ -142,7 +154,7 @@ class Manifest(Resource):
     scope: Literal["auto", "namespaced", "cluster"] = "auto"
     name: str = Field(default="", exclude=True)
 
-    def __init__(self, body: dict[str, Any], /, **data: Any) -> None:
+    def __init__(self, body: dict[str, Any], /, **data: Unpack[ManifestArgs]) -> None:
         meta = body.get("metadata") if isinstance(body, dict) else None
         name = meta.get("name", "") if isinstance(meta, dict) else ""
         super(Resource, self).__init__(
@@ -207,8 +219,8 @@ class Manifest(Resource):
         meta = dict(body["metadata"])
         if self.is_cluster_scoped:
             meta.pop("namespace", None)
-        elif self.namespace:
-            meta["namespace"] = self.namespace
+        else:
+            meta["namespace"] = self.require_namespace()
         labels = dict(self._stack.labels) if self._stack is not None else {}
         labels.update(meta.get("labels") or {})
         if labels:

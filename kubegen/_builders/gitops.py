@@ -18,11 +18,12 @@ render time, when the destination folder is known.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._builders.gitops_values import (
     SCHEME_URL_RE,
     SHA_RE,
@@ -75,6 +76,13 @@ def _need_reason(weakened: list[str], reason: str | None) -> None:
         )
 
 
+class FluxHealthCheckArgs(TypedDict, total=False):
+    api_version: Required[str]
+    kind: Required[str]
+    name: Required[str]
+    namespace: str | None
+
+
 class FluxHealthCheck(Builder):
     """One object a :class:`FluxKustomization` waits for before it reports Ready.
 
@@ -89,6 +97,9 @@ class FluxHealthCheck(Builder):
     kind: str
     name: DNSSubdomain
     namespace: DNSSubdomain | None = None
+
+    def __init__(self, /, **data: Unpack[FluxHealthCheckArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("api_version")
     @classmethod
@@ -115,6 +126,19 @@ class FluxHealthCheck(Builder):
         return ref
 
 
+class ArgoSyncedArgs(ResourceArgs, total=False):
+    repo_url: Required[str]
+    revision: str
+    project: str
+    server: str
+    destination_namespace: str | None
+    recurse: bool
+    prune: bool
+    self_heal: bool
+    sync_options: list[str] | tuple[str, ...]
+    reason: str | None
+
+
 class _ArgoSynced(Resource):
     """Fields shared by Argo CD's Application and the template of an ApplicationSet."""
 
@@ -129,6 +153,10 @@ class _ArgoSynced(Resource):
     self_heal: bool = True
     sync_options: list[str] = Field(default_factory=lambda: list(ARGO_SYNC_OPTIONS))
     reason: str | None = None
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, name: str, /, **data: Any) -> None:
+        super().__init__(name, **data)
 
     @field_validator("repo_url")
     @classmethod
@@ -200,6 +228,10 @@ class _ArgoSynced(Resource):
         }
 
 
+class ArgoApplicationArgs(ArgoSyncedArgs, total=False):
+    path: Required[str]
+
+
 class ArgoApplication(_ArgoSynced):
     """An Argo CD Application that keeps one rendered folder in sync with the cluster.
 
@@ -231,6 +263,9 @@ class ArgoApplication(_ArgoSynced):
 
     path: str
 
+    def __init__(self, name: str, /, **data: Unpack[ArgoApplicationArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("path")
     @classmethod
     def _check_path(cls, value: str) -> str:
@@ -245,6 +280,12 @@ class ArgoApplication(_ArgoSynced):
             "spec": self.application_spec(self.path),
         }
         return [self.manifest(body)]
+
+
+class ArgoApplicationSetArgs(ArgoSyncedArgs, total=False):
+    directory: str
+    exclude: list[str] | tuple[str, ...]
+    name_prefix: str
 
 
 class ArgoApplicationSet(_ArgoSynced):
@@ -271,6 +312,9 @@ class ArgoApplicationSet(_ArgoSynced):
     directory: str = "output/*"
     exclude: list[str] = Field(default_factory=list)
     name_prefix: str = ""
+
+    def __init__(self, name: str, /, **data: Unpack[ArgoApplicationSetArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("directory")
     @classmethod
@@ -322,6 +366,15 @@ class ArgoApplicationSet(_ArgoSynced):
         return [self.manifest(body)]
 
 
+class FluxGitRepositoryArgs(ResourceArgs, total=False):
+    url: Required[str]
+    branch: str | None
+    tag: str | None
+    commit: str | None
+    interval: str
+    secret_ref: str | None
+
+
 class FluxGitRepository(Resource):
     """A Flux source: the git repository holding ``output/``, fetched into the cluster.
 
@@ -351,6 +404,9 @@ class FluxGitRepository(Resource):
     commit: str | None = None
     interval: str = "1m"
     secret_ref: DNSSubdomain | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[FluxGitRepositoryArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("url")
     @classmethod
@@ -408,6 +464,18 @@ class FluxGitRepository(Resource):
         return [self.manifest(body)]
 
 
+class FluxKustomizationArgs(ResourceArgs, total=False):
+    source: Required[FluxGitRepository | str]
+    path: Required[str]
+    interval: str
+    timeout: str
+    retry_interval: str | None
+    prune: bool
+    wait: bool
+    health_checks: Sequence[FluxHealthCheck]
+    reason: str | None
+
+
 class FluxKustomization(Resource):
     """A Flux Kustomization that applies one rendered folder and prunes what left it.
 
@@ -446,6 +514,9 @@ class FluxKustomization(Resource):
     wait: bool = True
     health_checks: list[FluxHealthCheck] = Field(default_factory=list)
     reason: str | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[FluxKustomizationArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("path")
     @classmethod

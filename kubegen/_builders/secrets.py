@@ -15,16 +15,26 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Required, TypedDict, TypeVar, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, NoArgs, Resource, ResourceArgs
 from kubegen._manifests import ManifestObject
-from kubegen._values import DNSSubdomain, Duration, InvalidValue, Reason, seconds
+from kubegen._values import (
+    DNSSubdomain,
+    Duration,
+    DurationLike,
+    InvalidValue,
+    Reason,
+    check_data_key,
+    seconds,
+)
 
 _MIN_SEALED_BYTES = 64
+_Data = TypeVar("_Data", bound=dict[str, Any])
 
 
 class SecretRef(Builder):
@@ -36,7 +46,7 @@ class SecretRef(Builder):
 
     name: DNSSubdomain
 
-    def __init__(self, name: str, /, **data: Any) -> None:
+    def __init__(self, name: str, /, **data: Unpack[NoArgs]) -> None:
         super().__init__(name=name, **data)
 
     @property
@@ -47,6 +57,13 @@ class SecretRef(Builder):
     def checksum(self) -> str | None:
         """No checksum: the content is unknown to kubegen."""
         return None
+
+
+class SecretArgs(ResourceArgs, total=False):
+    data: Mapping[str, str]
+    type: str
+    immutable: bool
+    allow_plaintext: str | None
 
 
 class Secret(Resource):
@@ -62,11 +79,20 @@ class Secret(Resource):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Secret"
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"data"})
 
     data: dict[str, str] = Field(default_factory=dict)
     type: str = "Opaque"
     immutable: bool = False
     allow_plaintext: Reason | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[SecretArgs]) -> None:
+        super().__init__(name, **data)
+
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str]) -> dict[str, str]:
+        return _check_keys(data, "Secret")
 
     @model_validator(mode="after")
     def _refuse_plaintext(self) -> Secret:
@@ -104,6 +130,11 @@ class Secret(Resource):
         return [self.manifest(body)]
 
 
+class RemoteKeyArgs(TypedDict, total=False):
+    property: str | None
+    version: str | None
+
+
 class RemoteKey(Builder):
     """Where an ExternalSecret finds one value in the store.
 
@@ -117,7 +148,7 @@ class RemoteKey(Builder):
     property: str | None = None
     version: str | None = None
 
-    def __init__(self, key: str, /, **data: Any) -> None:
+    def __init__(self, key: str, /, **data: Unpack[RemoteKeyArgs]) -> None:
         super().__init__(key=key, **data)
 
     def render(self) -> dict[str, str]:
@@ -127,6 +158,15 @@ class RemoteKey(Builder):
         if self.version is not None:
             out["version"] = self.version
         return out
+
+
+class ExternalSecretArgs(ResourceArgs, total=False):
+    store: Required[str]
+    store_kind: Literal["SecretStore", "ClusterSecretStore"]
+    data: Mapping[str, str | RemoteKey]
+    extract: list[str] | tuple[str, ...]
+    refresh: DurationLike
+    target: str | None
 
 
 class ExternalSecret(Resource):
@@ -152,12 +192,21 @@ class ExternalSecret(Resource):
     refresh: Duration = timedelta(hours=1)
     target: DNSSubdomain | None = None
 
+    def __init__(self, name: str, /, **data: Unpack[ExternalSecretArgs]) -> None:
+        super().__init__(name, **data)
+
+    @field_validator("data")
+    @classmethod
+    def _check_keys(cls, data: dict[str, str | RemoteKey]) -> dict[str, str | RemoteKey]:
+        return _check_keys(data, "Secret")  # the keys of the Secret the operator creates
+
     @model_validator(mode="after")
     def _needs_data(self) -> ExternalSecret:
         if not self.data and not self.extract:
             raise InvalidValue(
                 "an ExternalSecret needs data or extract, or it syncs an empty Secret",
-                fix="pass data={'password': 'prod/db#password'} or extract=['prod/db']",
+                fix="pass data={'password': RemoteKey('prod/db', property='password')} (one "
+                "field of a remote secret) or extract=['prod/db'] (all of its fields)",
             )
         return self
 
@@ -194,6 +243,12 @@ class ExternalSecret(Resource):
         return [self.manifest(body)]
 
 
+class SealedSecretArgs(ResourceArgs, total=False):
+    encrypted_data: Required[Mapping[str, str]]
+    type: str
+    scope: Literal["strict", "namespace-wide", "cluster-wide"]
+
+
 class SealedSecret(Resource):
     """A Bitnami ``SealedSecret`` (``bitnami.com/v1alpha1``): only ciphertext is in git.
 
@@ -208,14 +263,20 @@ class SealedSecret(Resource):
 
     api_version: ClassVar[str] = "bitnami.com/v1alpha1"
     kind: ClassVar[str] = "SealedSecret"
+    # Meant to hold ciphertext, but a mistake pastes plaintext here: never echo it.
+    _secret_fields: ClassVar[frozenset[str]] = frozenset({"encrypted_data"})
 
     encrypted_data: dict[str, str] = Field(min_length=1)
     type: str = "Opaque"
     scope: Literal["strict", "namespace-wide", "cluster-wide"] = "strict"
 
+    def __init__(self, name: str, /, **data: Unpack[SealedSecretArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("encrypted_data")
     @classmethod
     def _looks_sealed(cls, data: dict[str, str]) -> dict[str, str]:
+        _check_keys(data, "Secret")  # the keys of the unsealed Secret
         for key, value in data.items():
             try:
                 raw = base64.b64decode(value, validate=True)
@@ -265,6 +326,13 @@ def go_duration(delta: timedelta) -> str:
     minutes, secs = divmod(rest, 60)
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
     return text + (f"{secs}s" if secs or not text else "")
+
+
+def _check_keys(data: _Data, kind: str) -> _Data:
+    """Every key is a valid data key of ``kind`` (the same rule as ConfigMap keys)."""
+    for key in data:
+        check_data_key(key, kind)
+    return data
 
 
 def _digest(data: dict[str, str]) -> str:

@@ -8,11 +8,12 @@ are the default; ``NodePort`` and ``LoadBalancer`` reach outside the cluster and
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._builders.workloads.base import Workload
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
@@ -26,6 +27,12 @@ from kubegen._values import (
 
 ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
 _EXTERNAL = ("NodePort", "LoadBalancer")
+
+
+class ServicePortArgs(TypedDict, total=False):
+    port: int | None
+    name: str | None
+    node_port: int | None
 
 
 class ServicePort(Builder):
@@ -43,8 +50,17 @@ class ServicePort(Builder):
     name: PortName | None = None
     node_port: PortNumber | None = None
 
-    def __init__(self, target: str, /, **data: Any) -> None:
+    def __init__(self, target: str, /, **data: Unpack[ServicePortArgs]) -> None:
         super().__init__(target=target, **data)
+
+
+class ServiceArgs(ResourceArgs, total=False):
+    target: Workload | None
+    selector: Mapping[str, str]
+    ports: list[str | ServicePort] | tuple[str | ServicePort, ...]
+    type: ServiceType
+    publish_not_ready: bool
+    allow_external: str | None
 
 
 class Service(Resource):
@@ -72,6 +88,9 @@ class Service(Resource):
     type: ServiceType = "ClusterIP"
     publish_not_ready: bool = False
     allow_external: Reason | None = None
+
+    def __init__(self, name: str, /, **data: Unpack[ServiceArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("name")
     @classmethod

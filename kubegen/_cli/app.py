@@ -102,8 +102,17 @@ def _compare(paths: list[Path], out: Path | None) -> tuple[str, list[str]]:
         changes = compare(tree, item.files, item.env_dir)
         if changes.any:
             stale.append(f"{item.env}: {changes.summary()}")
-            texts.append(unified_diff(str(item.env_dir), tree, item.files, changes))
+            texts.append(unified_diff(_label(item.env_dir), tree, item.files, changes))
     return "".join(texts), stale
+
+
+def _label(env_dir: Path) -> str:
+    """The env folder as diff headers show it: relative to the working directory when inside
+    it, so ``git apply`` can use the diff."""
+    try:
+        return env_dir.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return env_dir.as_posix().lstrip("/")
 
 
 @app.command()

@@ -21,6 +21,7 @@ from kubegen._policy.model import (
     Finding,
     Severity,
 )
+from kubegen._policy.opt_outs import OptOutIndex
 from kubegen._policy.registry import all_rules
 from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, waiver_for
 
@@ -118,7 +119,8 @@ def lint(
         kubernetes_version: target ``MAJOR.MINOR`` for schemas, API removals and
             version-dependent Pod Security controls; defaults to ``"1.33"``.
         waivers: stack-level waivers; object-level ones come from ``ManifestObject.waivers``
-            and ``kubegen.dev/waive-*`` annotations.
+            and ``kubegen.dev/waive-*`` annotations, and each ``kubegen.dev/opt-out-*``
+            annotation waives the rules its opt-out implies (see :mod:`kubegen._policy.opt_outs`).
         schema: run strict schema validation (KG001/KG002); turn off only for speed in tests.
 
     Raises:
@@ -130,12 +132,15 @@ def lint(
     stack = validate_waivers(waivers)
     objs = tuple(objects)
     own = {id(obj): object_waivers(obj) for obj in objs}
+    opt_outs = OptOutIndex(objs)
     ctx = LintContext(objects=objs, kubernetes_version=version, profile=profile, schema=schema)
     findings: list[Finding] = []
     for info in all_rules():
         severity = info.severity(profile)
         for hit in info.check(ctx):
-            reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
+            reason = opt_outs.reason(hit.obj, info.id, hit.path)
+            if reason is None:
+                reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
             findings.append(
                 Finding(
                     rule_id=info.id,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kubegen._errors import ValidationError
 from kubegen._policy.model import PROFILES, Levels, Severity
+from kubegen._policy.opt_outs import OPT_OUT_PREFIX, OPT_OUTS
 
 if TYPE_CHECKING:
     from kubegen._policy.context import LintContext
@@ -193,6 +194,10 @@ def explain(rule_id: str) -> str:
     if info.kinds is not None:
         lines += ["", "Applies to: " + ", ".join(sorted(info.kinds))]
     lines += ["", f"Waive with a reason: stack.waive({info.id!r}, reason=...) or obj.waive(...)"]
+    opt_outs = [what for what, implies in OPT_OUTS.items() if info.id in implies.rules]
+    if opt_outs:
+        names = ", ".join(OPT_OUT_PREFIX + what for what in opt_outs)
+        lines.append(f"Waived by a builder's opt-out with a reason, rendered as: {names}")
     return "\n".join(lines) + "\n"
 
 

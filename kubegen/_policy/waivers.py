@@ -10,6 +10,9 @@ sources feed the same mechanism:
 :func:`annotate_waivers` writes each applicable waiver into the object as
 ``kubegen.dev/waive-<rule id>: <reason>``, so reviewers see every exception in the YAML diff, and
 ``kubegen lint`` over rendered YAML honours the same waivers when it reads them back.
+
+A builder's opt-out annotation (``kubegen.dev/opt-out-*``) waives the rules it implies without
+any of this: see :mod:`kubegen._policy.opt_outs`; nothing here writes a waiver annotation for it.
 """
 
 from __future__ import annotations

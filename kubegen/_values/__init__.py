@@ -4,7 +4,7 @@ Each type is a pydantic ``Annotated`` alias whose validator raises :class:`Inval
 ``ValueError`` that carries the fix, so builders report field, value, valid form and remedy.
 """
 
-from kubegen._values.duration import Duration, parse_duration, seconds
+from kubegen._values.duration import Duration, DurationLike, parse_duration, seconds
 from kubegen._values.image import Image, ImageRef, check_image
 from kubegen._values.invalid import InvalidValue
 from kubegen._values.names import (
@@ -15,6 +15,7 @@ from kubegen._values.names import (
     EnvName,
     LabelMap,
     check_annotations,
+    check_data_key,
     check_dns1035_label,
     check_dns_label,
     check_dns_subdomain,
@@ -24,7 +25,7 @@ from kubegen._values.names import (
     check_labels,
 )
 from kubegen._values.ports import PortName, PortNumber, Protocol, check_port_name, check_port_number
-from kubegen._values.quantity import Quantity, normalize_quantity, parse_quantity
+from kubegen._values.quantity import Quantity, QuantityLike, normalize_quantity, parse_quantity
 from kubegen._values.reason import Reason, check_reason
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "DNSLabel",
     "DNSSubdomain",
     "Duration",
+    "DurationLike",
     "EnvName",
     "Image",
     "ImageRef",
@@ -42,8 +44,10 @@ __all__ = [
     "PortNumber",
     "Protocol",
     "Quantity",
+    "QuantityLike",
     "Reason",
     "check_annotations",
+    "check_data_key",
     "check_dns1035_label",
     "check_dns_label",
     "check_dns_subdomain",

@@ -50,3 +50,6 @@ def seconds(delta: timedelta) -> int:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 """A whole-second, non-negative duration; see the module docstring for accepted forms."""
+
+DurationLike = timedelta | int | str
+"""What a ``Duration`` field accepts, as builder signatures spell it for type checkers."""

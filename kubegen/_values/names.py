@@ -19,6 +19,7 @@ _SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 _QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _DNS1035_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 _ENV_NAME_RE = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
+_DATA_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+\Z")
 _LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 
@@ -74,6 +75,27 @@ def check_env_name(value: str) -> str:
             fix=f"use a name such as '{'_' + slug if slug[0].isdigit() else slug}'",
         )
     return value
+
+
+def check_data_key(key: str, kind: str = "ConfigMap") -> str:
+    """A key of a ConfigMap's or a Secret's data (the API server's ``IsConfigMapKey``).
+
+    Letters, digits, ``-``, ``_`` and ``.``; at most 253 characters; not ``.`` or ``..``. Keys
+    become file names when the object is mounted, hence the rule. ``kind`` names the object in
+    the message (defaults to ``ConfigMap``).
+    """
+    if not _DATA_KEY_RE.match(key) or key in (".", "..") or len(key) > 253:
+        raise InvalidValue(
+            f"key {key!r} is not a valid {kind} key: use letters, digits, '-', '_' "
+            "and '.' (at most 253 characters; not '.' or '..')",
+            fix=f"rename the key, e.g. {_data_key_like(key)!r}",
+        )
+    return key
+
+
+def _data_key_like(key: str) -> str:
+    slug = re.sub(r"[^-._a-zA-Z0-9]", "-", key)[:253]
+    return slug if slug.strip(".") else "config"
 
 
 def _check_qualified_key(key: str, what: str) -> None:

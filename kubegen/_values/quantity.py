@@ -89,3 +89,6 @@ def _validate(value: Any) -> str:
 
 Quantity = Annotated[str, BeforeValidator(_validate)]
 """A normalised quantity; accepts ``'500m'``, ``0.5``, ``2``, ``'256Mi'``…"""
+
+QuantityLike = str | int | float
+"""What a ``Quantity`` field accepts, as builder signatures spell it for type checkers."""

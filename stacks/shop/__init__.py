@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from kubegen import (
     ConfigFiles,
@@ -62,7 +63,7 @@ class Env:
     postgres: Resources
     postgres_storage: str
     redis_storage: str
-    spread: str = "nodes"  # topology spread of replicated workloads: "nodes" or "zones"
+    spread: Literal["nodes", "zones"] = "nodes"  # topology spread of replicated workloads
     profile: str = "restricted"
 
 

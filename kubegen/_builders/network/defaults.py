@@ -14,11 +14,12 @@ namespace, or to turn the DNS allowance off.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from pydantic import Field
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._builders.core import Namespace
 from kubegen._builders.network.peers import pods_peer
 from kubegen._builders.network.policy import (
@@ -39,6 +40,12 @@ DEFAULT_DENY = "default-deny"
 ALLOW_DNS = "allow-dns"
 
 
+class ClusterDNSArgs(TypedDict, total=False):
+    namespace: str
+    pods: Mapping[str, str]
+    port: int
+
+
 class ClusterDNS(Builder):
     """Where the cluster's DNS servers run, so pods may query them under default-deny.
 
@@ -53,6 +60,9 @@ class ClusterDNS(Builder):
     pods: LabelMap = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
     port: int = Field(default=53, ge=1, le=65535)
 
+    def __init__(self, /, **data: Unpack[ClusterDNSArgs]) -> None:
+        super().__init__(**data)
+
     def rule(self, policy_namespace: str | None) -> EgressRule:
         """The egress rule that lets pods in ``policy_namespace`` query DNS."""
         return EgressRule(
@@ -66,6 +76,11 @@ class ClusterDNS(Builder):
     def peer(self, policy_namespace: str | None) -> NetworkPolicyPeer:
         """The DNS pods as a peer (with a namespaceSelector unless they share the namespace)."""
         return pods_peer(self.pods, self.namespace, policy_namespace)
+
+
+class NetworkDefaultsArgs(ResourceArgs, total=False):
+    name: str
+    dns: ClusterDNS | None
 
 
 class NetworkDefaults(Resource):
@@ -86,7 +101,7 @@ class NetworkDefaults(Resource):
 
     dns: ClusterDNS | None = Field(default_factory=ClusterDNS)
 
-    def __init__(self, /, **data: Any) -> None:
+    def __init__(self, /, **data: Unpack[NetworkDefaultsArgs]) -> None:
         super().__init__(data.pop("name", "network-defaults"), **data)
 
     def attach(self, stack: Stack) -> None:
@@ -149,7 +164,7 @@ def namespace_policies(stack: Stack, namespace: str, dns: ClusterDNS | None) -> 
     """``default-deny`` (and ``allow-dns`` unless DNS is off) for one owned namespace."""
     every_pod = LabelSelector()
     out = [
-        NetworkPolicy(  # type: ignore[call-arg]
+        NetworkPolicy(
             DEFAULT_DENY,
             namespace=namespace,
             pod_selector=every_pod,
@@ -158,7 +173,7 @@ def namespace_policies(stack: Stack, namespace: str, dns: ClusterDNS | None) -> 
     ]
     if dns is not None:
         out.append(
-            NetworkPolicy(  # type: ignore[call-arg]
+            NetworkPolicy(
                 ALLOW_DNS,
                 namespace=namespace,
                 pod_selector=every_pod,

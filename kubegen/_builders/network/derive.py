@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kubegen._builders.network.defaults import (
     dns_for,
@@ -40,6 +40,7 @@ from kubegen._relations import Connection
 if TYPE_CHECKING:
     from kubegen._builders.workloads.base import Workload
     from kubegen._stack import Stack
+    from kubegen._values import Protocol
 
 
 def policy_name(workload_name: str, direction: Direction) -> str:
@@ -161,7 +162,11 @@ def _resolve_ports(target: Workload, conn: Connection, what: str) -> list[Networ
         found = sorted((name, spec) for name, spec in exposed.items() if spec[0] == wanted)
     if not found:
         raise _unknown_port(target, conn, what, exposed)
-    return [NetworkPolicyPort(port=name, protocol=proto) for name, (_, proto) in found]
+    # named_ports() reports each Port's validated protocol, so it is one of TCP/UDP/SCTP.
+    return [
+        NetworkPolicyPort(port=name, protocol=cast("Protocol", proto))
+        for name, (_, proto) in found
+    ]
 
 
 def _unknown_port(
@@ -265,11 +270,11 @@ def _policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
         body = {"ingress": [IngressRule(from_=peers, ports=ports) for peers, ports in rules]}
     else:
         body = {"egress": [EgressRule(to=peers, ports=ports) for peers, ports in rules]}
-    policy = NetworkPolicy(  # type: ignore[call-arg]
+    policy = NetworkPolicy(
         policy_name(workload.name, direction),
         namespace=workload.namespace,
         pod_selector=LabelSelector(match_labels=workload.selector_labels()),
-        policy_types=[direction.capitalize()],
+        policy_types=["Ingress" if direction == "ingress" else "Egress"],
         annotations=_annotations(group.reasons),
         **body,
     )

@@ -288,6 +288,13 @@ def _check_end_port(port: object, end_port: int, allow_range: bool) -> None:
         )
 
 
+# What a reason for a broad peer reads like, per direction (shown in the fix of a missing one).
+_EXAMPLE_REASONS: dict[Direction, str] = {
+    "egress": "calls the payment provider's API",
+    "ingress": "Prometheus scrapes metrics from every pod of the monitoring namespace",
+}
+
+
 def _reason(
     owner: NetworkIntents,
     peer: ExternalPeer,
@@ -305,7 +312,7 @@ def _reason(
             origin=origin,
             resource=owner.display,
             field="reason",
-            fix="say why, e.g. reason='calls the payment provider's API'; or narrow the peer "
+            fix=f"say why, e.g. reason={_EXAMPLE_REASONS[direction]!r}; or narrow the peer "
             "(pods=..., a smaller CIDR)",
         )
     if category is None and reason is not None:

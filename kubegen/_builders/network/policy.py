@@ -10,7 +10,8 @@ Most stacks never build these by hand: ``api.connect_to(db, port="pg")`` and fri
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from pydantic import (
     Field,
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from kubegen._builders.base import Builder, Resource
+from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._builders.network.cidrs import check_cidr, check_except
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._manifests import ManifestObject
@@ -41,6 +42,12 @@ def check_policy_port_name(name: str) -> str:
     return check_port_name(name)
 
 
+class NetworkPolicyPortArgs(TypedDict, total=False):
+    port: int | str | None
+    end_port: int | None
+    protocol: Protocol
+
+
 class NetworkPolicyPort(Builder):
     """A port (or range) a rule applies to.
 
@@ -54,6 +61,9 @@ class NetworkPolicyPort(Builder):
     port: StrictInt | StrictStr | None = None
     end_port: StrictInt | None = None
     protocol: Protocol = "TCP"
+
+    def __init__(self, /, **data: Unpack[NetworkPolicyPortArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("port")
     @classmethod
@@ -92,6 +102,11 @@ class NetworkPolicyPort(Builder):
         return out
 
 
+class IPBlockArgs(TypedDict, total=False):
+    cidr: Required[str]
+    except_: list[str] | tuple[str, ...]
+
+
 class IPBlock(Builder):
     """Addresses outside the cluster (``ipBlock``): a CIDR minus ``except_`` ranges.
 
@@ -102,6 +117,9 @@ class IPBlock(Builder):
 
     cidr: str
     except_: list[str] = Field(default_factory=list, alias="except")
+
+    def __init__(self, /, **data: Unpack[IPBlockArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("cidr")
     @classmethod
@@ -122,6 +140,12 @@ class IPBlock(Builder):
         return out
 
 
+class NetworkPolicyPeerArgs(TypedDict, total=False):
+    pod_selector: LabelSelector | None
+    namespace_selector: LabelSelector | None
+    ip_block: IPBlock | None
+
+
 class NetworkPolicyPeer(Builder):
     """Who is on the other end of a rule: pods, namespaces, or an IP block.
 
@@ -133,6 +157,9 @@ class NetworkPolicyPeer(Builder):
     pod_selector: LabelSelector | None = None
     namespace_selector: LabelSelector | None = None
     ip_block: IPBlock | None = None
+
+    def __init__(self, /, **data: Unpack[NetworkPolicyPeerArgs]) -> None:
+        super().__init__(**data)
 
     @model_validator(mode="after")
     def _one_kind(self) -> NetworkPolicyPeer:
@@ -161,6 +188,11 @@ class NetworkPolicyPeer(Builder):
         return out
 
 
+class IngressRuleArgs(TypedDict, total=False):
+    from_: Sequence[NetworkPolicyPeer]
+    ports: Sequence[NetworkPolicyPort]
+
+
 class IngressRule(Builder):
     """Traffic allowed *into* the selected pods.
 
@@ -172,6 +204,9 @@ class IngressRule(Builder):
     from_: list[NetworkPolicyPeer] = Field(default_factory=list, alias="from")
     ports: list[NetworkPolicyPort] = Field(default_factory=list)
 
+    def __init__(self, /, **data: Unpack[IngressRuleArgs]) -> None:
+        super().__init__(**data)
+
     def render(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.from_:
@@ -179,6 +214,11 @@ class IngressRule(Builder):
         if self.ports:
             out["ports"] = [port.render() for port in self.ports]
         return out
+
+
+class EgressRuleArgs(TypedDict, total=False):
+    to: Sequence[NetworkPolicyPeer]
+    ports: Sequence[NetworkPolicyPort]
 
 
 class EgressRule(Builder):
@@ -192,6 +232,9 @@ class EgressRule(Builder):
     to: list[NetworkPolicyPeer] = Field(default_factory=list)
     ports: list[NetworkPolicyPort] = Field(default_factory=list)
 
+    def __init__(self, /, **data: Unpack[EgressRuleArgs]) -> None:
+        super().__init__(**data)
+
     def render(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.to:
@@ -199,6 +242,13 @@ class EgressRule(Builder):
         if self.ports:
             out["ports"] = [port.render() for port in self.ports]
         return out
+
+
+class NetworkPolicyArgs(ResourceArgs, total=False):
+    pod_selector: LabelSelector
+    policy_types: Required[list[PolicyType] | tuple[PolicyType, ...]]
+    ingress: Sequence[IngressRule]
+    egress: Sequence[EgressRule]
 
 
 class NetworkPolicy(Resource):
@@ -221,6 +271,9 @@ class NetworkPolicy(Resource):
     policy_types: list[PolicyType]
     ingress: list[IngressRule] = Field(default_factory=list)
     egress: list[EgressRule] = Field(default_factory=list)
+
+    def __init__(self, name: str, /, **data: Unpack[NetworkPolicyArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("policy_types")
     @classmethod

@@ -5,7 +5,8 @@ See https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#la
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,6 +14,12 @@ from kubegen._builders.base import Builder
 from kubegen._values import InvalidValue, LabelMap, check_label_key, check_label_value
 
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+
+
+class LabelSelectorRequirementArgs(TypedDict, total=False):
+    key: Required[str]
+    operator: Required[Operator]
+    values: list[str] | tuple[str, ...]
 
 
 class LabelSelectorRequirement(Builder):
@@ -28,6 +35,9 @@ class LabelSelectorRequirement(Builder):
     key: str
     operator: Operator
     values: list[str] = Field(default_factory=list)
+
+    def __init__(self, /, **data: Unpack[LabelSelectorRequirementArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("key")
     @classmethod
@@ -64,6 +74,11 @@ class LabelSelectorRequirement(Builder):
         return out
 
 
+class LabelSelectorArgs(TypedDict, total=False):
+    match_labels: Mapping[str, str]
+    match_expressions: Sequence[LabelSelectorRequirement]
+
+
 class LabelSelector(Builder):
     """Selects objects by labels; the empty selector (the default) selects everything.
 
@@ -74,6 +89,9 @@ class LabelSelector(Builder):
 
     match_labels: LabelMap = Field(default_factory=dict)
     match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+
+    def __init__(self, /, **data: Unpack[LabelSelectorArgs]) -> None:
+        super().__init__(**data)
 
     def render(self) -> dict[str, Any]:
         """``{matchLabels, matchExpressions}`` with empty parts left out (``{}`` selects all)."""

@@ -8,15 +8,21 @@ through its own pod spec (see ``Workload.grant``), never through the account.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, field_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._manifests import ManifestObject
 from kubegen._values import DNSSubdomain, InvalidValue
 
 TOKEN_AUTOMOUNT = "token-automount"
+
+
+class ServiceAccountArgs(ResourceArgs, total=False):
+    image_pull_secrets: list[str] | tuple[str, ...]
+    allow: Mapping[Literal["token-automount"], str]
 
 
 class ServiceAccount(Resource):
@@ -38,6 +44,9 @@ class ServiceAccount(Resource):
 
     image_pull_secrets: tuple[DNSSubdomain, ...] = ()
     allow: dict[Literal["token-automount"], str] = Field(default_factory=dict)
+
+    def __init__(self, name: str, /, **data: Unpack[ServiceAccountArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("allow")
     @classmethod

@@ -8,10 +8,12 @@ subjects) run when the binding is built.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Required, Unpack
 
 from pydantic import field_validator, model_validator
 
+from kubegen._builders.base import ResourceArgs
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.catalog import RBAC_GROUP
 from kubegen._builders.rbac.guarded import Guarded
@@ -48,8 +50,18 @@ def subject_of(subject: Subject, default_namespace: str | None) -> dict[str, Any
     return subject.as_dict(default_namespace)
 
 
+class BindingArgs(ResourceArgs, total=False):
+    role: Required[Role | ClusterRole | RoleRef]
+    subjects: Required[Sequence[Subject]]
+    allow: Mapping[str, str]
+
+
 class _Binding(Guarded):
     """What both bindings share: role, subjects, opt-outs, guard checks, rendering."""
+
+    def __init__(self, name: str, /, **data: Any) -> None:  # keeps the positional name typed
+        super().__init__(name, **data)
+
 
 
     role: Role | ClusterRole | RoleRef
@@ -120,6 +132,9 @@ class RoleBinding(_Binding):
 
     kind: ClassVar[str] = "RoleBinding"
 
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
+
     @model_validator(mode="after")
     def _same_namespace(self) -> RoleBinding:
         role = self.role
@@ -150,6 +165,9 @@ class ClusterRoleBinding(_Binding):
     kind: ClassVar[str] = "ClusterRoleBinding"
     cluster_scoped: ClassVar[bool] = True
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
+
+    def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("role")
     @classmethod

@@ -131,10 +131,43 @@ def is_api_group(text: str) -> bool:
     return text == "" or (len(text) <= 253 and bool(_GROUP_RE.match(text)))
 
 
+# kubectl's short names of built-in resources (kubectl api-resources, SHORTNAMES column).
+SHORT_NAMES: dict[str, str] = {
+    "cm": "configmaps", "cj": "cronjobs", "crd": "customresourcedefinitions",
+    "csr": "certificatesigningrequests", "deploy": "deployments", "ds": "daemonsets",
+    "ep": "endpoints", "ev": "events", "hpa": "horizontalpodautoscalers", "ing": "ingresses",
+    "netpol": "networkpolicies", "no": "nodes", "ns": "namespaces", "pc": "priorityclasses",
+    "pdb": "poddisruptionbudgets", "po": "pods", "pv": "persistentvolumes",
+    "pvc": "persistentvolumeclaims", "quota": "resourcequotas", "rc": "replicationcontrollers",
+    "rs": "replicasets", "sa": "serviceaccounts", "sc": "storageclasses",
+    "sts": "statefulsets", "svc": "services",
+}  # fmt: skip
+
+
+def known_resources() -> frozenset[str]:
+    """Every built-in resource name (plural, lowercase), whatever its group."""
+    return frozenset(r for _, r in NAMESPACED_RESOURCES | CLUSTER_RESOURCES)
+
+
+def misspelled_resource(word: str) -> str | None:
+    """The built-in resource ``word`` stands for when it is a singular, kind or short name.
+
+    ``configmap`` → ``configmaps``, ``Ingress`` → ``ingresses``, ``svc`` → ``services``; None for
+    a built-in resource name itself and for words that name no built-in resource.
+    """
+    known = known_resources()
+    if word in known:
+        return None
+    if word.lower() in SHORT_NAMES:
+        return SHORT_NAMES[word.lower()]
+    guess = plural_of(word)
+    return guess if guess in known and guess != word else None
+
+
 def plural_of(word: str) -> str:
     """Best guess at the resource for a kind or a singular (``ConfigMap`` → ``configmaps``)."""
     low = re.sub(r"[^a-z0-9/]", "", word.lower())
-    known = {r for _, r in NAMESPACED_RESOURCES | CLUSTER_RESOURCES}
+    known = known_resources()
     candidates = [low, low + "s", low + "es"]
     if low.endswith("y"):
         candidates.insert(0, low[:-1] + "ies")

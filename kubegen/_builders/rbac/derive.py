@@ -142,13 +142,13 @@ def _objects(stack: Stack, plan: _Plan) -> list[Resource]:
     role = plan.role
     if role is None:
         role_cls = ClusterRole if cluster else Role
-        role = role_cls(name, namespace=plan.target, rules=plan.rules,  # type: ignore[call-arg]
+        role = role_cls(name, namespace=plan.target, rules=plan.rules,
                         allow=rule_allow, labels=labels)
         out.append(role)
-    subject = ServiceAccountRef(workload.service_account_name,  # type: ignore[call-arg]
+    subject = ServiceAccountRef(workload.service_account_name,
                                 namespace=workload.namespace)
     binding_cls = ClusterRoleBinding if cluster else RoleBinding
-    out.append(binding_cls(name, namespace=plan.target, role=role,  # type: ignore[call-arg]
+    out.append(binding_cls(name, namespace=plan.target, role=role,
                            subjects=[subject], allow=bind_allow, labels=labels))
     for obj in out:
         obj.attach(stack)

@@ -9,11 +9,11 @@ cluster's authenticator, so :class:`User` and :class:`Group` are always external
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import ConfigDict, field_validator
 
-from kubegen._builders.base import Builder
+from kubegen._builders.base import Builder, NoArgs
 from kubegen._builders.rbac.catalog import RBAC_GROUP
 from kubegen._values import DNSSubdomain, InvalidValue
 
@@ -42,6 +42,11 @@ class _Ref(Builder):
         return check_rbac_name(name)
 
 
+class RoleRefArgs(TypedDict, total=False):
+    kind: Literal["Role", "ClusterRole"]
+    external: bool
+
+
 class RoleRef(_Ref):
     """A Role or ClusterRole named by its name instead of by its builder object.
 
@@ -59,12 +64,20 @@ class RoleRef(_Ref):
     kind: Literal["Role", "ClusterRole"] = "ClusterRole"
     external: bool = False
 
+    def __init__(self, name: str, /, **data: Unpack[RoleRefArgs]) -> None:
+        super().__init__(name, **data)
+
     def as_dict(self) -> dict[str, str]:
         """``{kind, name, apiGroup}`` as a binding's ``roleRef``."""
         return {"kind": self.kind, "name": self.name, "apiGroup": RBAC_GROUP}
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+class ServiceAccountRefArgs(TypedDict, total=False):
+    namespace: str | None
+    external: bool
 
 
 class ServiceAccountRef(_Ref):
@@ -81,6 +94,9 @@ class ServiceAccountRef(_Ref):
     namespace: DNSSubdomain | None = None
     external: bool = False
 
+    def __init__(self, name: str, /, **data: Unpack[ServiceAccountRefArgs]) -> None:
+        super().__init__(name, **data)
+
     def as_dict(self, default_namespace: str | None) -> dict[str, Any]:
         """The ``subjects`` entry; ``default_namespace`` fills a missing namespace."""
         namespace = self.namespace or default_namespace
@@ -93,6 +109,9 @@ class ServiceAccountRef(_Ref):
 class User(_Ref):
     """A user as the cluster's authenticator names it (``jane@example.com``); always external."""
 
+    def __init__(self, name: str, /, **data: Unpack[NoArgs]) -> None:
+        super().__init__(name, **data)
+
     def as_dict(self, default_namespace: str | None = None) -> dict[str, Any]:
         """The ``subjects`` entry."""
         return {"kind": "User", "name": self.name, "apiGroup": RBAC_GROUP}
@@ -100,6 +119,9 @@ class User(_Ref):
 
 class Group(_Ref):
     """A group as the cluster's authenticator names it (``platform-oncall``); always external."""
+
+    def __init__(self, name: str, /, **data: Unpack[NoArgs]) -> None:
+        super().__init__(name, **data)
 
     def as_dict(self, default_namespace: str | None = None) -> dict[str, Any]:
         """The ``subjects`` entry."""

@@ -9,10 +9,12 @@ it is rendered; ``allow={"<guard>": "<reason>"}`` opts out, rendered as
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Unpack
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from kubegen._builders.base import ResourceArgs
 from kubegen._builders.rbac.catalog import scope_of
 from kubegen._builders.rbac.guarded import Guarded
 from kubegen._builders.rbac.guards import (
@@ -26,8 +28,17 @@ from kubegen._manifests import ManifestObject
 from kubegen._values import InvalidValue, LabelMap
 
 
+class RuleSetArgs(ResourceArgs, total=False):
+    rules: Sequence[Rule]
+    allow: Mapping[str, str]
+
+
 class _RuleSet(Guarded):
     """What Role and ClusterRole share: rules, opt-outs, guard checks, rendering."""
+
+    def __init__(self, name: str, /, **data: Any) -> None:  # keeps the positional name typed
+        super().__init__(name, **data)
+
 
 
     rules: tuple[Rule, ...] = ()
@@ -76,6 +87,9 @@ class Role(_RuleSet):
 
     kind: ClassVar[str] = "Role"
 
+    def __init__(self, name: str, /, **data: Unpack[RuleSetArgs]) -> None:
+        super().__init__(name, **data)
+
     @field_validator("rules")
     @classmethod
     def _namespaced_rules(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -111,6 +125,10 @@ def check_namespaced_rule(i: int, rule: Rule) -> None:
         )
 
 
+class ClusterRoleArgs(RuleSetArgs, total=False):
+    aggregate_from: Sequence[Mapping[str, str]]
+
+
 class ClusterRole(_RuleSet):
     """Rules without a namespace: bound per namespace by RoleBindings, or cluster-wide.
 
@@ -131,6 +149,9 @@ class ClusterRole(_RuleSet):
     _stack_guards: ClassVar[tuple[Guard, ...]] = ("cluster-scope",)
 
     aggregate_from: tuple[LabelMap, ...] = ()
+
+    def __init__(self, name: str, /, **data: Unpack[ClusterRoleArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("aggregate_from")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
@@ -24,6 +24,7 @@ from kubegen._builders.rbac.catalog import (
     groups_of,
     is_api_group,
     is_resource_part,
+    misspelled_resource,
     plural_of,
 )
 from kubegen._values import InvalidValue
@@ -37,6 +38,14 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
 
 def _group_text(group: str) -> str:
     return '"" (core)' if group == "" else repr(group)
+
+
+class RuleArgs(TypedDict, total=False):
+    api_groups: list[str] | tuple[str, ...]
+    resources: list[str] | tuple[str, ...]
+    resource_names: list[str] | tuple[str, ...]
+    non_resource_urls: list[str] | tuple[str, ...]
+    verbs: Required[list[str] | tuple[str, ...]]
 
 
 class Rule(Builder):
@@ -69,6 +78,9 @@ class Rule(Builder):
     resource_names: tuple[str, ...] = ()
     non_resource_urls: tuple[str, ...] = ()
     verbs: tuple[str, ...]
+
+    def __init__(self, /, **data: Unpack[RuleArgs]) -> None:
+        super().__init__(**data)
 
     @classmethod
     def read(
@@ -128,6 +140,7 @@ class Rule(Builder):
             _check_resource(resource)
         groups = info.data.get("api_groups") or ()
         for resource in resources:
+            _check_builtin_name(resource, groups)
             _check_group_serves(resource, groups)
         return _unique(resources)
 
@@ -251,6 +264,25 @@ def _check_resource(resource: str) -> None:
         )
 
 
+def _check_builtin_name(resource: str, groups: Iterable[str]) -> None:
+    """Refuse a singular or short name of a built-in resource: the authorizer matches only
+    the plural, so ``Rule.read("secret")`` would grant nothing (and slip past the guards).
+
+    Rules of custom API groups only are left alone: a custom resource may be named anything.
+    """
+    if not any(group in BUILTIN_GROUPS or group == "*" for group in groups):
+        return
+    base, slash, sub = resource.partition("/")
+    meant = misspelled_resource(base)
+    if meant is not None:
+        shown = f"{meant}/{sub}" if slash else meant
+        raise InvalidValue(
+            f"{resource!r} is not a resource name: RBAC matches the lowercase plural resource "
+            f"only, so this rule would grant nothing; did you mean {shown!r}?",
+            fix=f"use {shown!r}",
+        )
+
+
 def _check_group_serves(resource: str, groups: Iterable[str]) -> None:
     base = resource.partition("/")[0]
     served = groups_of(base)
@@ -271,11 +303,29 @@ def _unknown_verb(verb: str, url_rule: bool) -> str:
 
 
 _HTTP_TO_RBAC = {"post": "create", "put": "update", "head": "get", "options": "get"}
+# Words people write for a set of verbs, and what to write instead.
+_VERB_WORDS: dict[str, str] = {
+    "read": "verbs=['get', 'list', 'watch'], which is what Rule.read(...) grants",
+    "view": "verbs=['get', 'list', 'watch'], which is what Rule.read(...) grants",
+    "write": "verbs=['create', 'update', 'patch', 'delete'] (Rule.read_write(...) grants "
+    "these with get, list and watch)",
+    "readwrite": "Rule.read_write(...): get, list, watch, create, update, patch, delete",
+    "read-write": "Rule.read_write(...): get, list, watch, create, update, patch, delete",
+    "edit": "verbs=['update', 'patch']",
+    "modify": "verbs=['update', 'patch']",
+    "remove": "verbs=['delete']",
+}
 
 
 def _verb_fix(verb: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(verb.lower(), allowed, n=1)
-    if verb.lower() in _HTTP_TO_RBAC and "create" in allowed:
-        close = [_HTTP_TO_RBAC[verb.lower()]]
+    valid = f"valid verbs: {', '.join(allowed)}"
+    word = verb.lower()
+    if word in _VERB_WORDS and "list" in allowed:
+        return f"use {_VERB_WORDS[word]}; {valid}"
+    close = difflib.get_close_matches(word, allowed, n=1)
+    if word in _HTTP_TO_RBAC and "create" in allowed:
+        close = [_HTTP_TO_RBAC[word]]
+    if word in ("read", "view") and "get" in allowed:
+        close = ["get"]
     hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"{hint}valid verbs: {', '.join(allowed)}"
+    return f"{hint}{valid}"

@@ -11,7 +11,7 @@ from abc import abstractmethod
 
 from pydantic import PrivateAttr
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.intents import AccessIntents
 from kubegen._relations import ApiAccess
@@ -19,6 +19,10 @@ from kubegen._values import DNSSubdomain
 
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
+
+
+class WorkloadArgs(ResourceArgs, total=False):
+    service_account: str | None
 
 
 class Workload(NetworkIntents, AccessIntents, Resource):

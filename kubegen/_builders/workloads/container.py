@@ -13,9 +13,9 @@ port) needs both ``readiness`` and ``liveness`` probes, unless ``allow_no_probes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
@@ -53,6 +53,12 @@ RESTRICTED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 
 
+class PortArgs(TypedDict, total=False):
+    name: str | None
+    protocol: Protocol
+    host_port: int | None
+
+
 class Port(Builder):
     """A port the container listens on.
 
@@ -70,7 +76,7 @@ class Port(Builder):
     protocol: Protocol = "TCP"
     host_port: PortNumber | None = None
 
-    def __init__(self, number: int, /, **data: Any) -> None:
+    def __init__(self, number: int, /, **data: Unpack[PortArgs]) -> None:
         super().__init__(number=number, **data)
 
     @property
@@ -108,6 +114,36 @@ class ContainerContext:
     run_as_non_root: bool
     extra_mounts: tuple[dict[str, Any], ...] = ()
     restart_always: bool = False
+
+
+class ContainerOptions(TypedDict, total=False):
+    """The keywords of :class:`Container` but ``image`` and ``name``; workloads take them too."""
+
+    command: list[str] | tuple[str, ...] | None
+    args: list[str] | tuple[str, ...] | None
+    working_dir: str | None
+    ports: Sequence[Port | int]
+    env: Mapping[str, EnvValue]
+    resources: Resources | None
+    readiness: AnyProbe | None
+    liveness: AnyProbe | None
+    startup: AnyProbe | None
+    writable: list[str] | tuple[str, ...]
+    mounts: Mapping[str, AnySource | Mount]
+    pull_policy: PullPolicy | None
+    capabilities: list[str] | tuple[str, ...]
+    allow_privilege_escalation: str | None
+    allow_privileged: str | None
+    allow_writable_root: str | None
+    allow_capabilities: str | None
+    allow_host_ports: str | None
+    allow_no_probes: str | None
+    allow_secret_env: str | None
+
+
+class ContainerArgs(ContainerOptions, total=False):
+    image: Required[str]
+    name: str | None
 
 
 class Container(Builder):
@@ -166,6 +202,9 @@ class Container(Builder):
     allow_host_ports: Reason | None = None
     allow_no_probes: Reason | None = None
     allow_secret_env: Reason | None = None
+
+    def __init__(self, /, **data: Unpack[ContainerArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("ports", mode="before")
     @classmethod
@@ -237,7 +276,10 @@ class Container(Builder):
         for role in ("readiness", "liveness", "startup"):
             probe = getattr(self, role)
             if probe is not None:
-                probe.render(self.ports, role=role)
+                try:
+                    probe.render(self.ports, role=role)
+                except InvalidValue as exc:
+                    raise exc.within(role) from None
 
     def _check_pull_policy(self) -> None:
         if self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned:

@@ -9,14 +9,21 @@ topology spread: the scheduler places one pod per node by design.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 from pydantic import Field, model_validator
 
 from kubegen._builders.workloads.deployment import IntOrPercent, check_int_or_percent, is_zero
-from kubegen._builders.workloads.pod import PodWorkload
+from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._manifests import ManifestObject
-from kubegen._values import Duration, InvalidValue, seconds
+from kubegen._values import Duration, DurationLike, InvalidValue, seconds
+
+
+class DaemonSetArgs(PodWorkloadArgs, total=False):
+    max_unavailable: int | str
+    max_surge: int | str
+    min_ready: DurationLike
+    revision_history: int
 
 
 class DaemonSet(PodWorkload):
@@ -38,6 +45,9 @@ class DaemonSet(PodWorkload):
     max_surge: IntOrPercent = 0
     min_ready: Duration = timedelta(seconds=10)
     revision_history: int = Field(default=5, ge=0)
+
+    def __init__(self, name: str, /, **data: Unpack[DaemonSetArgs]) -> None:
+        super().__init__(name, **data)
 
     @model_validator(mode="after")
     def _check_rollout(self) -> DaemonSet:

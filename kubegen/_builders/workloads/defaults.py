@@ -7,7 +7,7 @@ still needs a reason and is rendered as an opt-out annotation on every workload 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from pydantic import Field, model_validator
 
@@ -20,6 +20,19 @@ DEFAULT_ID = 10001
 
 def _default_resources() -> Resources:
     return Resources(cpu="100m", memory="128Mi")
+
+
+class StackDefaultsArgs(TypedDict, total=False):
+    resources: Resources
+    run_as_user: int | None
+    run_as_group: int | None
+    fs_group: int | None
+    pull_policy: Literal["auto", "Always"]
+    allow_no_cpu_limit: str | None
+    probes: Literal["serving", "all"]
+    allow_no_probes: str | None
+    replicas: int
+    min_replicas: int
 
 
 class StackDefaults(Builder):
@@ -53,6 +66,9 @@ class StackDefaults(Builder):
     allow_no_probes: Reason | None = None
     replicas: int = Field(default=1, ge=0)
     min_replicas: int = Field(default=0, ge=0)
+
+    def __init__(self, /, **data: Unpack[StackDefaultsArgs]) -> None:
+        super().__init__(**data)
 
     @model_validator(mode="after")
     def _floor(self) -> StackDefaults:

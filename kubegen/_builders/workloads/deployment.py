@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
 from kubegen._builders.workloads.defaults import StackDefaults
-from kubegen._builders.workloads.pod import PodWorkload
+from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
-from kubegen._values import Duration, InvalidValue, seconds
+from kubegen._values import Duration, DurationLike, InvalidValue, seconds
 
 if TYPE_CHECKING:
     from kubegen._builders.service import Service, ServicePort
@@ -45,6 +45,14 @@ def is_zero(value: IntOrPercent) -> bool:
     return value in (0, "0%")
 
 
+class ReplicatedWorkloadArgs(PodWorkloadArgs, total=False):
+    replicas: int | None
+    min_ready: DurationLike
+    revision_history: int
+    max_disruptions: int | str
+    topology_spread: Literal["nodes", "zones", "none"]
+
+
 class ReplicatedWorkload(PodWorkload):
     """Replicas, availability and spread, shared by Deployment and StatefulSet.
 
@@ -64,6 +72,10 @@ class ReplicatedWorkload(PodWorkload):
     revision_history: int = Field(default=5, ge=0)
     max_disruptions: IntOrPercent = 1
     topology_spread: Literal["nodes", "zones", "none"] = "nodes"
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, name: str, /, **data: Any) -> None:
+        super().__init__(name, **data)
 
     @model_validator(mode="after")
     def _check_disruptions(self) -> ReplicatedWorkload:
@@ -99,6 +111,13 @@ class ReplicatedWorkload(PodWorkload):
         return self.spread_constraints(self.topology_spread) if replicas > 1 else []
 
 
+class DeploymentArgs(ReplicatedWorkloadArgs, total=False):
+    strategy: Literal["RollingUpdate", "Recreate"]
+    max_surge: int | str
+    max_unavailable: int | str
+    progress_deadline: DurationLike
+
+
 class Deployment(ReplicatedWorkload):
     """A hardened Deployment.
 
@@ -126,6 +145,9 @@ class Deployment(ReplicatedWorkload):
     max_surge: IntOrPercent = "25%"
     max_unavailable: IntOrPercent = 0
     progress_deadline: Duration = timedelta(seconds=600)
+
+    def __init__(self, name: str, /, **data: Unpack[DeploymentArgs]) -> None:
+        super().__init__(name, **data)
 
     @model_validator(mode="after")
     def _check_rollout(self) -> Deployment:

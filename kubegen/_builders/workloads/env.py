@@ -9,14 +9,14 @@ reference made with :class:`Downward` (KiA "Accessing pod metadata"). Secrets be
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import field_validator, model_validator
 
-from kubegen._builders.base import Builder
+from kubegen._builders.base import Builder, NoArgs
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SecretSource
-from kubegen._values import DNSLabel, InvalidValue, Quantity
+from kubegen._values import DNSLabel, InvalidValue, Quantity, QuantityLike, check_data_key
 
 _FIELD_PATHS = (
     "metadata.name",
@@ -41,6 +41,10 @@ ResourceField = Literal[
 ]
 
 
+class ConfigMapKeyArgs(TypedDict, total=False):
+    optional: bool
+
+
 class ConfigMapKey(Builder):
     """One key of a ConfigMap as an env value.
 
@@ -55,12 +59,19 @@ class ConfigMapKey(Builder):
     key: str
     optional: bool = False
 
-    def __init__(self, config: ConfigMap | str, key: str, /, **data: Any) -> None:
+    def __init__(
+        self, config: ConfigMap | str, key: str, /, **data: Unpack[ConfigMapKeyArgs]
+    ) -> None:
         super().__init__(config=config, key=key, **data)
 
     @property
     def config_name(self) -> str:
         return self.config if isinstance(self.config, str) else self.config.name
+
+    @field_validator("key")
+    @classmethod
+    def _key_syntax(cls, key: str) -> str:
+        return check_data_key(key, "ConfigMap")
 
     @model_validator(mode="after")
     def _known_key(self) -> ConfigMapKey:
@@ -79,6 +90,10 @@ class ConfigMapKey(Builder):
         return {"configMapKeyRef": ref}
 
 
+class SecretKeyArgs(TypedDict, total=False):
+    optional: bool
+
+
 class SecretKey(Builder):
     """One key of a Secret as an env value (needs the container's ``allow_secret_env``).
 
@@ -93,8 +108,15 @@ class SecretKey(Builder):
     key: str
     optional: bool = False
 
-    def __init__(self, secret: SecretSource | str, key: str, /, **data: Any) -> None:
+    def __init__(
+        self, secret: SecretSource | str, key: str, /, **data: Unpack[SecretKeyArgs]
+    ) -> None:
         super().__init__(secret=secret, key=key, **data)
+
+    @field_validator("key")
+    @classmethod
+    def _key_syntax(cls, key: str) -> str:
+        return check_data_key(key, "Secret")
 
     @property
     def secret_name(self) -> str:
@@ -112,7 +134,7 @@ class FieldRef(Builder):
 
     path: str
 
-    def __init__(self, path: str, /, **data: Any) -> None:
+    def __init__(self, path: str, /, **data: Unpack[NoArgs]) -> None:
         super().__init__(path=path, **data)
 
     @field_validator("path")
@@ -131,6 +153,11 @@ class FieldRef(Builder):
         return {"fieldRef": {"fieldPath": self.path}}
 
 
+class ResourceRefArgs(TypedDict, total=False):
+    divisor: QuantityLike | None
+    container: str | None
+
+
 class ResourceRef(Builder):
     """A container's resource request or limit as an env value or file (``resourceFieldRef``).
 
@@ -146,7 +173,7 @@ class ResourceRef(Builder):
     divisor: Quantity | None = None
     container: DNSLabel | None = None
 
-    def __init__(self, resource: ResourceField, /, **data: Any) -> None:
+    def __init__(self, resource: ResourceField, /, **data: Unpack[ResourceRefArgs]) -> None:
         super().__init__(resource=resource, **data)
 
     def render(self) -> dict[str, Any]:

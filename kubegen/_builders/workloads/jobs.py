@@ -12,17 +12,26 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Required, Unpack
 
 from pydantic import Field, field_validator
 
-from kubegen._builders.workloads.pod import PodWorkload
+from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._manifests import ManifestObject
-from kubegen._values import Duration, InvalidValue, seconds
+from kubegen._values import Duration, DurationLike, InvalidValue, seconds
 
 _MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _CRON_ITEM = r"(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?"
 _CRON_FIELD_RE = re.compile(rf"{_CRON_ITEM}(,{_CRON_ITEM})*\Z")
+
+
+class JobSettingsArgs(PodWorkloadArgs, total=False):
+    backoff_limit: int
+    active_deadline: DurationLike | None
+    ttl_after_finished: DurationLike | None
+    completions: int | None
+    parallelism: int | None
+    restart: Literal["Never", "OnFailure"]
 
 
 class JobSettings(PodWorkload):
@@ -45,6 +54,10 @@ class JobSettings(PodWorkload):
     restart: Literal["Never", "OnFailure"] = "Never"
 
     long_running: ClassVar[bool] = False
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, name: str, /, **data: Any) -> None:
+        super().__init__(name, **data)
 
     def pod_restart_policy(self) -> str | None:
         return self.restart
@@ -80,6 +93,9 @@ class Job(JobSettings):
 
     ttl_after_finished: Duration | None = timedelta(days=1)
 
+    def __init__(self, name: str, /, **data: Unpack[JobSettingsArgs]) -> None:
+        super().__init__(name, **data)
+
     def build_manifests(self) -> list[ManifestObject]:
         spec = self.job_spec()
         body = {
@@ -89,6 +105,16 @@ class Job(JobSettings):
             "spec": spec,
         }
         return [self.manifest(body), self.service_account_manifest()]
+
+
+class CronJobArgs(JobSettingsArgs, total=False):
+    schedule: Required[str]
+    time_zone: str | None
+    concurrency: Literal["Forbid", "Allow", "Replace"]
+    starting_deadline: DurationLike | None
+    successful_history: int
+    failed_history: int
+    suspend: bool
 
 
 class CronJob(JobSettings):
@@ -116,6 +142,9 @@ class CronJob(JobSettings):
     successful_history: int = Field(default=3, ge=0)
     failed_history: int = Field(default=1, ge=0)
     suspend: bool = False
+
+    def __init__(self, name: str, /, **data: Unpack[CronJobArgs]) -> None:
+        super().__init__(name, **data)
 
     @field_validator("name")
     @classmethod

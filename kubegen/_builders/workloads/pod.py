@@ -24,15 +24,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Resource
+from kubegen._builders.base import Resource, error_from
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
-from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload
-from kubegen._builders.workloads.container import Container, ContainerContext, PlannedMount
+from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
+from kubegen._builders.workloads.container import (
+    Container,
+    ContainerContext,
+    ContainerOptions,
+    PlannedMount,
+    Port,
+)
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.volumes import HostPath
 from kubegen._errors import ValidationError
@@ -42,6 +49,7 @@ from kubegen._values import (
     AnnotationMap,
     DNSSubdomain,
     Duration,
+    DurationLike,
     InvalidValue,
     LabelMap,
     Reason,
@@ -58,6 +66,38 @@ DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
 SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
 
 Role = Literal["init", "sidecar", "main"]
+
+
+class ShorthandArgs(ContainerOptions, total=False):
+    """The single-container shorthand: a Container's keywords (but ``name``) plus ``port``."""
+
+    image: str
+    port: Port | int
+
+
+class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
+    container: Container | None
+    containers: Sequence[Container]
+    init_containers: Sequence[Container]
+    sidecars: Sequence[Container]
+    run_as_user: int | None
+    run_as_group: int | None
+    fs_group: int | None
+    seccomp_profile: str | None
+    service_links: bool
+    node_selector: Mapping[str, str]
+    tolerations: Sequence[Mapping[str, Any]]
+    priority_class: str | None
+    termination_grace: DurationLike | None
+    component: str | None
+    pod_labels: Mapping[str, str]
+    pod_annotations: Mapping[str, str]
+    allow_run_as_root: str | None
+    allow_host_network: str | None
+    allow_host_pid: str | None
+    allow_host_ipc: str | None
+    allow_host_path: str | None
+    allow_unconfined_seccomp: str | None
 
 
 class PodWorkload(Workload):
@@ -172,6 +212,8 @@ class PodWorkload(Workload):
                 raise InvalidValue(
                     f"{field}=0 runs as root, which Pod Security 'restricted' forbids",
                     fix=f"use an id ≥ 10000, or pass allow_run_as_root='why' with {field}=0",
+                    field=field,
+                    value=0,
                 )
 
     def _check_host_paths(self) -> None:
@@ -197,7 +239,7 @@ class PodWorkload(Workload):
         try:
             return self.build_manifests()
         except InvalidValue as exc:
-            raise ValidationError(exc.message, fix=exc.fix) from None
+            raise error_from(exc) from None
 
     @abstractmethod
     def build_manifests(self) -> list[ManifestObject]:
@@ -318,7 +360,10 @@ class PodWorkload(Workload):
 
     def _check_probe_rule(self, defaults: StackDefaults) -> None:
         missing = self._unprobed(defaults)
-        if missing and defaults.allow_no_probes is None:
+        if not missing or defaults.allow_no_probes is not None:
+            return
+        serving = {name for _, name, c in self.pod_containers() if c.serving()}
+        if all(name in serving for name in missing):
             raise ValidationError(
                 f"container(s) {', '.join(missing)} serve traffic but lack a readiness and/or "
                 "liveness probe, so broken pods would get traffic and hung ones never restart",
@@ -326,6 +371,15 @@ class PodWorkload(Workload):
                 fix="pass readiness=HttpProbe('/ready') and liveness=HttpProbe('/healthz') (or "
                 "TcpProbe/ExecProbe/GrpcProbe), or allow_no_probes='why'",
             )
+        raise ValidationError(
+            f"container(s) {', '.join(missing)} lack a readiness and/or liveness probe, which "
+            "StackDefaults(probes='all') requires of every container (not only those with "
+            "ports), so a hung process would never be restarted",
+            field="readiness/liveness",
+            fix="pass readiness= and liveness= probes, e.g. ExecProbe(['/bin/healthcheck']) "
+            "for a container without ports (HttpProbe/TcpProbe/GrpcProbe need a declared "
+            "port), or allow_no_probes='why'",
+        )
 
     def pod_template(
         self, defaults: StackDefaults, *, spread: list[dict[str, Any]]

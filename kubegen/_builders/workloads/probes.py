@@ -8,16 +8,24 @@ keep the Kubernetes defaults (period 10s, timeout 1s, failure threshold 3). Prob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator
 
 from kubegen._builders.base import Builder
-from kubegen._values import Duration, InvalidValue, PortName, PortNumber, seconds
+from kubegen._values import Duration, DurationLike, InvalidValue, PortName, PortNumber, seconds
 
 if TYPE_CHECKING:
     from kubegen._builders.workloads.container import Port
+
+
+class ProbeArgs(TypedDict, total=False):
+    initial_delay: DurationLike | None
+    period: DurationLike | None
+    timeout: DurationLike | None
+    failure_threshold: int | None
+    success_threshold: int | None
 
 
 class Probe(Builder):
@@ -37,6 +45,10 @@ class Probe(Builder):
     failure_threshold: int | None = Field(default=None, ge=1)
     success_threshold: int | None = Field(default=None, ge=1)
 
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         """The check itself (``httpGet``, ``tcpSocket``, ``exec`` or ``grpc``)."""
         raise NotImplementedError
@@ -47,6 +59,8 @@ class Probe(Builder):
             raise InvalidValue(
                 f"a {role} probe's success_threshold must be 1",
                 fix="drop success_threshold (only readiness probes may raise it)",
+                field="success_threshold",
+                value=self.success_threshold,
             )
         body = self.handler(ports)
         for key, value in (
@@ -80,7 +94,15 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
         f"the {what} refers to port {port!r}, which the container does not declare "
         f"(declared: {declared})",
         fix="use one of the declared port names, or declare the port",
+        field="port",
+        value=port,
     )
+
+
+class HttpProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+    scheme: Literal["HTTP", "HTTPS"]
+    headers: Mapping[str, str]
 
 
 class HttpProbe(Probe):
@@ -98,7 +120,7 @@ class HttpProbe(Probe):
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     headers: dict[str, str] = Field(default_factory=dict)
 
-    def __init__(self, path: str, /, **data: Any) -> None:
+    def __init__(self, path: str, /, **data: Unpack[HttpProbeArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     @field_validator("path")
@@ -120,10 +142,17 @@ class HttpProbe(Probe):
         return {"httpGet": get}
 
 
+class TcpProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+
+
 class TcpProbe(Probe):
     """Healthy when a TCP connection to ``port`` opens (default: the first port)."""
 
     port: PortName | PortNumber | None = None
+
+    def __init__(self, /, **data: Unpack[TcpProbeArgs]) -> None:
+        super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         port = resolve_port(self.port, ports, "TCP probe")
@@ -135,11 +164,16 @@ class ExecProbe(Probe):
 
     command: list[str] = Field(min_length=1)
 
-    def __init__(self, command: list[str], /, **data: Any) -> None:
+    def __init__(self, command: list[str] | tuple[str, ...], /, **data: Unpack[ProbeArgs]) -> None:
         Builder.__init__(self, command=command, **data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         return {"exec": {"command": list(self.command)}}
+
+
+class GrpcProbeArgs(ProbeArgs, total=False):
+    port: str | int | None
+    service: str | None
 
 
 class GrpcProbe(Probe):
@@ -152,6 +186,9 @@ class GrpcProbe(Probe):
 
     port: PortName | PortNumber | None = None
     service: str | None = None
+
+    def __init__(self, /, **data: Unpack[GrpcProbeArgs]) -> None:
+        super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
         port = resolve_port(self.port, ports, "gRPC probe")

@@ -10,14 +10,24 @@ per container (``allow_no_cpu_limit=…``) or for the whole stack.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import model_validator
 
 from kubegen._builders.base import Builder
-from kubegen._values import InvalidValue, Quantity, Reason, parse_quantity
+from kubegen._values import InvalidValue, Quantity, QuantityLike, Reason, parse_quantity
 
 _MIN_MEMORY = Decimal(2**20)
+
+
+class ResourcesArgs(TypedDict, total=False):
+    cpu: Required[QuantityLike]
+    memory: Required[QuantityLike]
+    cpu_limit: QuantityLike | None
+    memory_limit: QuantityLike | None
+    ephemeral_storage: QuantityLike | None
+    ephemeral_storage_limit: QuantityLike | None
+    allow_no_cpu_limit: str | None
 
 
 class Resources(Builder):
@@ -42,6 +52,9 @@ class Resources(Builder):
     ephemeral_storage: Quantity | None = None
     ephemeral_storage_limit: Quantity | None = None
     allow_no_cpu_limit: Reason | None = None
+
+    def __init__(self, /, **data: Unpack[ResourcesArgs]) -> None:
+        super().__init__(**data)
 
     @model_validator(mode="after")
     def _check(self) -> Resources:

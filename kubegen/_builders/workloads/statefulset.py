@@ -9,14 +9,15 @@ so pod *i* is reachable as ``<name>-<i>.<name>.<namespace>.svc.cluster.local``
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
-from kubegen._builders.workloads.deployment import ReplicatedWorkload
+from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
 from kubegen._builders.workloads.pod import Role
 from kubegen._builders.workloads.volumes import Claim
 from kubegen._errors import ValidationError
@@ -26,6 +27,7 @@ from kubegen._values import (
     DNSSubdomain,
     InvalidValue,
     Quantity,
+    QuantityLike,
     check_dns1035_label,
     seconds,
 )
@@ -36,6 +38,12 @@ STORAGE_CLAIM = "data"
 
 def _read_write_once() -> list[AccessMode]:
     return ["ReadWriteOnce"]
+
+
+class VolumeClaimArgs(TypedDict, total=False):
+    size: Required[QuantityLike]
+    storage_class: str | None
+    access_modes: list[AccessMode] | tuple[AccessMode, ...]
 
 
 class VolumeClaim(Builder):
@@ -55,7 +63,7 @@ class VolumeClaim(Builder):
     storage_class: DNSSubdomain | None = None
     access_modes: list[AccessMode] = Field(default_factory=_read_write_once, min_length=1)
 
-    def __init__(self, name: str, /, **data: Any) -> None:
+    def __init__(self, name: str, /, **data: Unpack[VolumeClaimArgs]) -> None:
         Builder.__init__(self, name=name, **data)
 
     def render(self, labels: dict[str, str]) -> dict[str, Any]:
@@ -65,6 +73,19 @@ class VolumeClaim(Builder):
         spec["resources"] = {"requests": {"storage": self.size}}
         return {"metadata": {"name": self.name, "labels": dict(sorted(labels.items()))},
                 "spec": spec}
+
+
+class StatefulSetArgs(ReplicatedWorkloadArgs, total=False):
+    storage: QuantityLike | None
+    storage_path: str
+    storage_class: str | None
+    claims: Sequence[VolumeClaim]
+    pod_management: Literal["OrderedReady", "Parallel"]
+    partition: int
+    claims_when_deleted: Literal["Retain", "Delete"]
+    claims_when_scaled: Literal["Retain", "Delete"]
+    publish_not_ready: bool
+    cluster_domain: str
 
 
 class StatefulSet(ReplicatedWorkload):
@@ -104,6 +125,9 @@ class StatefulSet(ReplicatedWorkload):
     claims_when_scaled: Literal["Retain", "Delete"] = "Retain"
     publish_not_ready: bool = False
     cluster_domain: str = "cluster.local"
+
+    def __init__(self, name: str, /, **data: Unpack[StatefulSetArgs]) -> None:
+        super().__init__(name, **data)
 
     @model_validator(mode="after")
     def _check_claims(self) -> StatefulSet:

@@ -12,14 +12,15 @@ workload's ``allow_host_path``.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret, SecretSource
-from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity
+from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity, QuantityLike
 
 GROUP_MODE = 0o440  # owner and the pod's fsGroup
 WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
@@ -31,10 +32,18 @@ def volume_slug(text: str, limit: int = 63) -> str:
     return slug[:limit].strip("-") or "root"
 
 
+class VolumeSourceArgs(TypedDict, total=False):
+    name: str | None
+
+
 class VolumeSource(Builder):
     """Base of mountable sources. ``name`` overrides the derived volume name."""
 
     name: DNSLabel | None = None
+
+    # Its own __init__, so type checkers call the runtime one, not a synthesized one.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
 
     def volume_name(self) -> str:
         """The name of the pod volume this source becomes."""
@@ -68,6 +77,11 @@ def _mode(mode: int | None, fs_group: bool) -> int:
     return GROUP_MODE if fs_group else WORLD_MODE
 
 
+class ConfigFilesArgs(VolumeSourceArgs, total=False):
+    items: Mapping[str, str] | None
+    mode: int | None
+
+
 class ConfigFiles(VolumeSource):
     """A ConfigMap's keys as files (KiA: config mounted as files, updated in place).
 
@@ -81,7 +95,7 @@ class ConfigFiles(VolumeSource):
     items: dict[str, str] | None = None
     mode: int | None = Field(default=None, ge=0, le=0o777)
 
-    def __init__(self, config: ConfigMap | str, /, **data: Any) -> None:
+    def __init__(self, config: ConfigMap | str, /, **data: Unpack[ConfigFilesArgs]) -> None:
         Builder.__init__(self, config=config, **data)
 
     @property
@@ -115,6 +129,11 @@ class ConfigFiles(VolumeSource):
         return ("configmap", self.config.name, self.config.sha256())
 
 
+class SecretFilesArgs(VolumeSourceArgs, total=False):
+    items: Mapping[str, str] | None
+    mode: int | None
+
+
 class SecretFiles(VolumeSource):
     """A Secret's keys as files: how kubegen hands secrets to containers by default.
 
@@ -129,7 +148,7 @@ class SecretFiles(VolumeSource):
     items: dict[str, str] | None = None
     mode: int | None = Field(default=None, ge=0, le=0o777)
 
-    def __init__(self, secret: SecretSource | str, /, **data: Any) -> None:
+    def __init__(self, secret: SecretSource | str, /, **data: Unpack[SecretFilesArgs]) -> None:
         Builder.__init__(self, secret=secret, **data)
 
     @property
@@ -152,6 +171,11 @@ class SecretFiles(VolumeSource):
         return None
 
 
+class EmptyDirArgs(VolumeSourceArgs, total=False):
+    size_limit: QuantityLike | None
+    memory: bool
+
+
 class EmptyDir(VolumeSource):
     """Scratch space that lives as long as the pod; writable (the root filesystem is not).
 
@@ -162,6 +186,9 @@ class EmptyDir(VolumeSource):
 
     size_limit: Quantity | None = None
     memory: bool = False
+
+    def __init__(self, /, **data: Unpack[EmptyDirArgs]) -> None:
+        super().__init__(**data)
 
     def default_name(self) -> str:
         raise InvalidValue(
@@ -190,7 +217,7 @@ class Claim(VolumeSource):
 
     claim: DNSSubdomain
 
-    def __init__(self, claim: str, /, **data: Any) -> None:
+    def __init__(self, claim: str, /, **data: Unpack[VolumeSourceArgs]) -> None:
         Builder.__init__(self, claim=claim, **data)
 
     def default_name(self) -> str:
@@ -201,6 +228,11 @@ class Claim(VolumeSource):
 
     def volume(self, *, fs_group: bool = True) -> dict[str, Any] | None:
         return {"name": self.volume_name(), "persistentVolumeClaim": {"claimName": self.claim}}
+
+
+class DownwardFilesArgs(VolumeSourceArgs, total=False):
+    labels: bool
+    annotations: bool
 
 
 class DownwardFiles(VolumeSource):
@@ -214,6 +246,9 @@ class DownwardFiles(VolumeSource):
 
     labels: bool = True
     annotations: bool = True
+
+    def __init__(self, /, **data: Unpack[DownwardFilesArgs]) -> None:
+        super().__init__(**data)
 
     @field_validator("annotations")
     @classmethod
@@ -237,6 +272,15 @@ class DownwardFiles(VolumeSource):
         return {"name": self.volume_name(), "downwardAPI": {"items": items}}
 
 
+HostPathType = Literal[
+    "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket", "CharDevice", "BlockDevice"
+]
+
+
+class HostPathArgs(VolumeSourceArgs, total=False):
+    type: HostPathType
+
+
 class HostPath(VolumeSource):
     """A node directory (``hostPath``): breaks pod isolation; needs ``allow_host_path``.
 
@@ -247,12 +291,9 @@ class HostPath(VolumeSource):
     """
 
     path: str
-    type: Literal[
-        "Directory", "DirectoryOrCreate", "File", "FileOrCreate", "Socket", "CharDevice",
-        "BlockDevice",
-    ] = "Directory"
+    type: HostPathType = "Directory"
 
-    def __init__(self, path: str, /, **data: Any) -> None:
+    def __init__(self, path: str, /, **data: Unpack[HostPathArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
     def default_name(self) -> str:
@@ -260,6 +301,11 @@ class HostPath(VolumeSource):
 
     def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
         return {"name": self.volume_name(), "hostPath": {"path": self.path, "type": self.type}}
+
+
+class MountArgs(TypedDict, total=False):
+    sub_path: str | None
+    read_only: bool | None
 
 
 class Mount(Builder):
@@ -275,7 +321,7 @@ class Mount(Builder):
     sub_path: str | None = None
     read_only: bool | None = None
 
-    def __init__(self, source: VolumeSource, /, **data: Any) -> None:
+    def __init__(self, source: AnySource, /, **data: Unpack[MountArgs]) -> None:
         Builder.__init__(self, source=source, **data)
 
 

@@ -173,8 +173,9 @@ def memory_limit(ctx: LintContext) -> Iterator[Hit]:
         f"{NSA}, 'Resource policies'",
         "Kubernetes docs, 'Resource Management for Pods and Containers' (CPU limits, throttling)",
     ),
-    fix="Set resources.limits.cpu, or waive KG204 for the stack: "
-    "stack.waive('KG204', reason='latency-sensitive; requests sized for peak').",
+    fix="Set resources.limits.cpu, or opt out with a reason: "
+    "StackDefaults(allow_no_cpu_limit='latency-sensitive; requests sized for peak') for the "
+    "stack, Resources(..., allow_no_cpu_limit=...) for one container.",
     scanners=(
         "Polaris cpuLimitsMissing",
         "kube-score container-resources (--ignore-container-cpu-limit)",

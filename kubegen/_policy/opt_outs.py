@@ -1,0 +1,177 @@
+"""Opt-outs as waivers: a default weakened on purpose waives exactly the rules it trips.
+
+Builders render every weakened default as an annotation with its reason,
+``kubegen.dev/opt-out-<what>`` for the whole object or ``kubegen.dev/opt-out-<what>.<container>``
+for one container of a pod (``allow_writable_root="…"`` on container ``api`` renders
+``kubegen.dev/opt-out-writable-root.api``). The annotation already records the exception in the
+YAML, so the policy engine reads it as a waiver of the rules in :data:`OPT_OUTS`:
+
+- only the rules the table names for that opt-out, and where the table names a field, only
+  findings at that field (``host-network`` waives KG101 for ``hostNetwork``, not ``hostPID``);
+- a container-level opt-out waives only findings whose field path lies inside that container
+  (``…containers[1]…`` resolved to the container's name through the object's pod spec);
+- ``token-automount`` on a ServiceAccount also covers the pods that run as that account, since
+  the opt-out exists for pods kubegen does not build.
+
+The finding stays in the report, marked waived with the opt-out's reason, and no
+``kubegen.dev/waive-*`` annotation is added for it: the opt-out annotation already shows it.
+Because only annotations are read, ``kubegen lint`` of YAML read back from ``output/`` agrees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kubegen._manifests import ManifestObject
+from kubegen._policy.context import CONTAINER_LISTS, as_dict, as_list, pod_view
+
+__all__ = ["OPT_OUTS", "OPT_OUT_PREFIX", "Implies", "OptOutIndex", "parse_opt_outs"]
+
+#: Annotation prefix of a weakened default (the builders' ``Resource.opt_out``).
+OPT_OUT_PREFIX = "kubegen.dev/opt-out-"
+
+
+@dataclass(frozen=True, slots=True)
+class Implies:
+    """What one opt-out waives.
+
+    Args:
+        rules: the rule ids it waives; empty when no rule checks the weakened default (the
+            annotation is then only the record of the decision).
+        field: when set, only findings whose field path ends with it are waived.
+        service_account: the opt-out sits on a ServiceAccount and also waives the rules on the
+            pods that run as that account.
+    """
+
+    rules: frozenset[str]
+    field: str | None = None
+    service_account: bool = False
+
+
+def _implies(*rules: str, field: str | None = None, service_account: bool = False) -> Implies:
+    return Implies(frozenset(rules), field=field, service_account=service_account)
+
+
+#: Opt-out name (the part after ``kubegen.dev/opt-out-``, without ``.<container>``) → waived rules.
+OPT_OUTS: Mapping[str, Implies] = {
+    # Pod-level fields of workloads (PodWorkload.allow_*).
+    "run-as-root": _implies("KG123", "KG124"),
+    "host-network": _implies("KG101", field=".hostNetwork"),
+    "host-pid": _implies("KG101", field=".hostPID"),
+    "host-ipc": _implies("KG101", field=".hostIPC"),
+    "host-path": _implies("KG104", "KG121", field=".hostPath"),
+    "unconfined-seccomp": _implies("KG110"),
+    # Container fields (Container.allow_*, Resources/StackDefaults.allow_no_cpu_limit); also
+    # valid for the whole pod (StackDefaults.allow_no_probes renders ``no-probes``).
+    "privileged": _implies("KG102", "KG122"),
+    "privilege-escalation": _implies("KG122"),
+    "writable-root": _implies("KG201"),
+    "capabilities": _implies("KG103", "KG127"),
+    "host-ports": _implies("KG105"),
+    "no-probes": _implies("KG205", "KG206"),
+    "secret-env": _implies("KG802"),
+    "no-cpu-limit": _implies("KG204"),
+    # Other builders.
+    "plaintext-secret": _implies("KG801"),
+    "external-service": _implies("KG503"),
+    "token-automount": _implies("KG302", service_account=True),
+    "pod-security": _implies("KG603"),
+    # RBAC guards (allow={"<guard>": …} on grants, roles and bindings).
+    "rbac-wildcard": _implies("KG401"),
+    "rbac-admin-role": _implies("KG402"),
+    "rbac-escalation-verbs": _implies("KG403"),
+    "rbac-pod-exec": _implies("KG404"),
+    "rbac-secrets-read": _implies("KG405"),
+    "rbac-public-subject": _implies("KG406"),
+    "rbac-cluster-scope": _implies(),
+    # Broad network peers and GitOps sync settings: no rule checks them.
+    "egress-internet": _implies(),
+    "egress-cidr": _implies(),
+    "ingress-cidr": _implies(),
+    "ingress-namespace": _implies(),
+    "auto-prune": _implies(),
+    "self-heal": _implies(),
+    "prune": _implies(),
+    "wait": _implies(),
+}
+
+_CONTAINER = re.compile(r"^(?P<pod>.+)\.(?P<list>" + "|".join(CONTAINER_LISTS) + r")\[(?P<i>\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    """One opt-out annotation: its name, the container it is limited to (if any), its reason."""
+
+    what: str
+    container: str | None
+    reason: str
+
+
+def parse_opt_outs(obj: ManifestObject) -> list[OptOut]:
+    """The opt-out annotations of ``obj`` whose name is in :data:`OPT_OUTS` and reason non-blank.
+
+    Unknown names waive nothing (a typo in a hand-written annotation cannot hide a finding).
+    """
+    found: list[OptOut] = []
+    for key, value in as_dict(obj.metadata.get("annotations")).items():
+        if not isinstance(key, str) or not key.startswith(OPT_OUT_PREFIX):
+            continue
+        what, dot, container = key[len(OPT_OUT_PREFIX) :].partition(".")
+        if what in OPT_OUTS and isinstance(value, str) and value.strip():
+            found.append(OptOut(what, container if dot else None, value.strip()))
+    return found
+
+
+def _container_of(obj: ManifestObject, path: str) -> str | None:
+    """The name of the container a finding's field path lies in, or ``None``."""
+    match = _CONTAINER.match(path)
+    pod = pod_view(obj)
+    if match is None or pod is None or match.group("pod") != pod.path:
+        return None
+    entries = as_list(pod.spec.get(match.group("list")))
+    index = int(match.group("i"))
+    name = as_dict(entries[index]).get("name") if index < len(entries) else None
+    return name if isinstance(name, str) else None
+
+
+@dataclass(slots=True)
+class OptOutIndex:
+    """The opt-outs of every object of one lint run, including those inherited from accounts."""
+
+    objects: Sequence[ManifestObject]
+    _own: dict[int, list[OptOut]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        accounts: dict[tuple[str, str], list[OptOut]] = {}
+        for obj in self.objects:
+            self._own[id(obj)] = parse_opt_outs(obj)
+            if obj.kind == "ServiceAccount":
+                inherited = [o for o in self._own[id(obj)] if OPT_OUTS[o.what].service_account]
+                accounts[(obj.namespace or "default", obj.name)] = inherited
+        for obj in self.objects:
+            pod = pod_view(obj)
+            if pod is None:
+                continue
+            spec = pod.spec
+            account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+            self._own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
+
+    def reason(self, obj: ManifestObject, rule_id: str, path: str) -> str | None:
+        """The reason of the first opt-out of ``obj`` that waives ``rule_id`` at ``path``."""
+        container: str | None = None
+        resolved = False
+        for opt_out in self._own.get(id(obj), ()):
+            implies = OPT_OUTS[opt_out.what]
+            if rule_id not in implies.rules:
+                continue
+            if implies.field is not None and not path.endswith(implies.field):
+                continue
+            if opt_out.container is not None:
+                if not resolved:
+                    container, resolved = _container_of(obj, path), True
+                if container != opt_out.container:
+                    continue
+            return opt_out.reason
+        return None

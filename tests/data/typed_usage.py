@@ -1,0 +1,287 @@
+"""Every public builder called the documented way: ``mypy --strict`` must accept all of it.
+
+``tests/test_typing.py`` type-checks this file without the pydantic mypy plugin (as users run
+mypy) and with it, and also runs :func:`build`, so each call is valid at run time too. The
+calls use the looser input forms the signatures promise: ``'30s'`` durations, numeric
+quantities, tuples for lists, prepared ``dict[str, str]`` variables where values may be richer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from kubegen import (
+    ArgoApplication,
+    ArgoApplicationSet,
+    Claim,
+    ClusterDNS,
+    ClusterRole,
+    ClusterRoleBinding,
+    ConfigFiles,
+    ConfigMap,
+    ConfigMapKey,
+    Container,
+    CronJob,
+    DaemonSet,
+    Deployment,
+    Downward,
+    DownwardFiles,
+    EgressRule,
+    EmptyDir,
+    ExecProbe,
+    ExternalSecret,
+    FieldRef,
+    FluxGitRepository,
+    FluxHealthCheck,
+    FluxKustomization,
+    Group,
+    GrpcProbe,
+    HostPath,
+    HttpProbe,
+    IngressRule,
+    IPBlock,
+    Job,
+    LabelSelector,
+    LabelSelectorRequirement,
+    Manifest,
+    Mount,
+    Namespace,
+    NetworkDefaults,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    Port,
+    RemoteKey,
+    ResourceRef,
+    Resources,
+    Role,
+    RoleBinding,
+    RoleRef,
+    Rule,
+    SealedSecret,
+    Secret,
+    SecretFiles,
+    SecretKey,
+    SecretRef,
+    Service,
+    ServiceAccount,
+    ServiceAccountRef,
+    ServicePort,
+    Stack,
+    StackDefaults,
+    StatefulSet,
+    TcpProbe,
+    Template,
+    User,
+    VolumeClaim,
+)
+
+TEMPLATE = Path(__file__).parent / "workload_examples" / "api-config.yaml.j2"
+COMMON_ENV = {"LOG_FORMAT": "json"}  # dict[str, str], passed where values may be ConfigMapKey…
+TEAM_LABELS = {"team": "shop"}
+SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24 + "=="
+
+
+def build() -> Stack:
+    """A stack that uses every builder; returns it so the test can build its objects."""
+    stack = Stack(
+        "typed",
+        namespace="typed",
+        defaults=StackDefaults(resources=Resources(cpu=0.1, memory="128Mi"), replicas=1),
+    )
+    config = stack.add(_config())
+    api = stack.add(_api(config))
+    db = stack.add(_database())
+    stack.add(_node_agent())
+    for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform()):
+        stack.add(resource)
+    stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    api.connect_to(db, port="pg")
+    return stack
+
+
+def _config() -> ConfigMap:
+    return ConfigMap(
+        "api",
+        data={"FEATURE_FLAGS": "checkout-v2"},
+        templates=[
+            Template(TEMPLATE, values={"env": "dev", "port": 8080, "db_hosts": ["db"],
+                                       "log_level": "info"}),
+            Template(str(TEMPLATE), key="copy.yaml", values={
+                "env": "dev", "port": 8080, "db_hosts": [], "log_level": "debug"}),
+        ],
+        labels=TEAM_LABELS,
+    )
+
+
+def _api(config: ConfigMap) -> Deployment:
+    return Deployment(
+        "api",
+        image="ghcr.io/acme/api:1.2.3",
+        args=("serve", "--port", "8080"),
+        port=Port(8080, name="http"),
+        readiness=HttpProbe("/ready", period="5s"),
+        liveness=HttpProbe("/healthz", port="http", failure_threshold=6),
+        startup=HttpProbe("/healthz", period=timedelta(seconds=2), failure_threshold=30),
+        resources=Resources(cpu="250m", memory=256 * 2**20, cpu_limit=1),
+        env={
+            **COMMON_ENV,
+            "FLAGS": ConfigMapKey(config, "FEATURE_FLAGS"),
+            "POD": Downward.pod_name(),
+            "NODE": FieldRef("spec.nodeName"),
+            "MEMORY": ResourceRef("limits.memory", divisor="1Mi"),
+        },
+        mounts={
+            "/etc/api": ConfigFiles(config, mode=0o440),
+            "/run/secrets/db": SecretFiles(SecretRef("db"), items={"password": "password"}),
+            "/etc/podinfo": DownwardFiles(labels=True, annotations=False),
+            "/etc/api-copy.yaml": Mount(ConfigFiles("api"), sub_path="copy.yaml"),
+        },
+        writable=["/tmp"],
+        replicas=2,
+        min_ready="10s",
+        max_surge="50%",
+        topology_spread="zones",
+        component="api",
+        pod_labels=TEAM_LABELS,
+    )
+
+
+def _database() -> StatefulSet:
+    return StatefulSet(
+        "db",
+        container=Container(
+            image="postgres:16.4",
+            ports=[Port(5432, name="pg")],
+            readiness=ExecProbe(["pg_isready"]),
+            liveness=TcpProbe(port="pg", period=20),
+            env={"PGPASSWORD": SecretKey("db", "password")},
+            mounts={
+                "/var/lib/postgresql": Claim("data"),
+                "/scratch": EmptyDir(name="scratch", size_limit="1Gi"),
+            },
+            allow_secret_env="the image reads no password file",
+        ),
+        claims=[VolumeClaim("data", size="10Gi", access_modes=["ReadWriteOnce"])],
+        replicas=1,
+        storage_class="fast",
+    )
+
+
+def _node_agent() -> DaemonSet:
+    return DaemonSet(
+        "agent",
+        image="ghcr.io/acme/agent:0.9.1",
+        ports=[9100],
+        readiness=GrpcProbe(port=9100),
+        liveness=GrpcProbe(port=9100, service="agent"),
+        mounts={"/host/proc": HostPath("/proc", type="Directory")},
+        allow_host_path="reads the node's process table",
+        max_unavailable="10%",
+    )
+
+
+def _jobs() -> list[Job | CronJob]:
+    migrate = Job(
+        "migrate", image="ghcr.io/acme/api:1.2.3", command=["migrate"], active_deadline="15m"
+    )
+    backup = CronJob(
+        "backup",
+        schedule="@daily",
+        image="postgres:16.4",
+        command=["pg_dump"],
+        starting_deadline=300,
+        writable=("/backup",),
+    )
+    return [migrate, backup]
+
+
+def _secrets() -> list[Secret | ExternalSecret | SealedSecret]:
+    return [
+        Secret("dev-token", data={"token": "not-a-secret"}, allow_plaintext="a dev-only token"),
+        ExternalSecret(
+            "db",
+            store="vault",
+            data={"password": RemoteKey("shop/db", property="password"), "user": "shop/db-user"},
+            refresh="30m",
+        ),
+        SealedSecret("api-key", encrypted_data={"key": SEALED}),
+    ]
+
+
+def _access() -> list[ServiceAccount | Role | ClusterRole | RoleBinding | ClusterRoleBinding]:
+    reader = Role("config-reader", rules=[Rule.read("configmaps")])
+    viewer = ClusterRole(
+        "node-viewer", rules=[Rule(resources=["nodes"], verbs=("get", "list", "watch"))]
+    )
+    ci = ServiceAccount("ci", image_pull_secrets=["registry"])
+    return [
+        reader,
+        viewer,
+        ci,
+        RoleBinding(
+            "ci-reads-config",
+            role=reader,
+            subjects=[ci, ServiceAccountRef("deployer", namespace="tools", external=True)],
+        ),
+        RoleBinding(
+            "oncall-view",
+            role=RoleRef("view", external=True),
+            subjects=[User("jane@example.com"), Group("platform-oncall")],
+        ),
+        ClusterRoleBinding("ops-node-viewer", role=viewer, subjects=[Group("ops")]),
+    ]
+
+
+def _network() -> list[NetworkPolicy | NetworkDefaults]:
+    monitoring = NetworkPolicyPeer(
+        namespace_selector=LabelSelector(
+            match_expressions=[
+                LabelSelectorRequirement(key="team", operator="In", values=["observability"])
+            ]
+        ),
+        pod_selector=LabelSelector(match_labels={"app": "prometheus"}),
+    )
+    return [
+        NetworkPolicy(
+            "scrape-agent",
+            pod_selector=LabelSelector(match_labels={"app.kubernetes.io/name": "agent"}),
+            policy_types=["Ingress", "Egress"],
+            ingress=[IngressRule(from_=[monitoring], ports=[NetworkPolicyPort(port=9100)])],
+            egress=[
+                EgressRule(
+                    to=[NetworkPolicyPeer(ip_block=IPBlock(cidr="10.0.0.0/8",
+                                                           except_=["10.1.0.0/16"]))],
+                    ports=[NetworkPolicyPort(port=443, protocol="TCP")],
+                )
+            ],
+        ),
+        NetworkDefaults(dns=ClusterDNS(pods={"k8s-app": "coredns"})),
+    ]
+
+
+def _platform() -> list[Namespace | Manifest | ArgoApplication | ArgoApplicationSet
+                        | FluxGitRepository | FluxKustomization]:
+    repo = FluxGitRepository("platform", url="https://github.com/acme/platform.git", tag="v1.0")
+    return [
+        Namespace("typed-batch", pod_security="baseline", reason="legacy batch images"),
+        Manifest(
+            {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults"},
+             "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}}]}},
+        ),
+        ArgoApplication("dev", repo_url="https://github.com/acme/platform.git",
+                        path="output/dev", revision="main"),
+        ArgoApplicationSet("envs", repo_url="git@github.com:acme/platform.git",
+                           exclude=["output/gitops"], name_prefix="shop-"),
+        repo,
+        FluxKustomization(
+            "dev",
+            source=repo,
+            path="./output/dev",
+            wait=False,
+            health_checks=[FluxHealthCheck(api_version="apps/v1", kind="Deployment",
+                                           name="api", namespace="typed")],
+            reason="the api rolls out slowly",
+        ),
+    ]
