@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -363,6 +364,33 @@ def assert_files_round_trip(files: dict[str, bytes], bodies: dict[str, Any]) -> 
 
 # What Secret(allow_plaintext=...) renders, and a waiver of the policy rule KG801.
 ALLOWS = ("kubegen.dev/opt-out-plaintext-secret", "kubegen.dev/waive-kg801")
+
+
+# The API server's rules (k8s.io/apimachinery/pkg/util/validation), written out independently.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+
+
+def _qualified_key(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        return False
+    return bool(_QUALIFIED_NAME.fullmatch(name))
+
+
+def assert_api_server_accepts_metadata(doc: dict[str, Any]) -> None:
+    """Name, namespace, label and annotation keys/values pass the API server's validation."""
+    meta = doc["metadata"]
+    assert len(meta["name"]) <= 253 and _DNS_SUBDOMAIN.fullmatch(meta["name"]), meta["name"]
+    if "namespace" in meta:
+        assert _DNS_LABEL.fullmatch(meta["namespace"]), meta["namespace"]
+    for key, value in (meta.get("labels") or {}).items():
+        assert _qualified_key(key) and _LABEL_VALUE.fullmatch(value), (key, value)
+    notes = meta.get("annotations") or {}
+    assert all(_qualified_key(key) for key in notes), list(notes)
+    assert sum(len(k.encode()) + len(v.encode()) for k, v in notes.items()) <= 256 * 1024
 
 
 def plaintext_secrets(documents: list[Any]) -> list[str]:

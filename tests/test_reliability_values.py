@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from reliability_support import (
     SPECIALS,
     GoLikeLoader,
+    assert_api_server_accepts_metadata,
     assert_files_round_trip,
     budget,
     hostile_text,
@@ -95,6 +96,9 @@ def _check_output(files: dict[str, bytes], bodies: dict[str, Any]) -> dict[str, 
     assert_files_round_trip(files, bodies)
     docs = {path: parse_documents(data)[0] for path, data in files.items()}
     assert plaintext_secrets(list(docs.values())) == []
+    for path, doc in docs.items():
+        if path != KUSTOMIZATION:
+            assert_api_server_accepts_metadata(doc)
     return docs
 
 
@@ -129,6 +133,24 @@ def test_configmap_values_read_back_exactly(name, data, labels, annotations):
     assert labels.items() <= doc["metadata"]["labels"].items()
     assert set(doc) == {"apiVersion", "kind", "metadata", "data"}
     assert set(doc["metadata"]) <= {"name", "namespace", "labels", "annotations"}
+
+
+@given(
+    what=mostly(st.sampled_from(["pod-security", "host-network", "x.y_z"]), hostile_text),
+    reason=hostile_text,
+)
+def test_opt_out_reasons_read_back_and_keys_are_checked(what, reason):
+    config = ConfigMap("c")
+    built = _build(lambda: config.opt_out(what, reason))
+    if isinstance(built, KubegenError):
+        return
+    stack = Stack("fuzz", namespace="fuzz")
+    stack.add(config)
+    result = _render(stack)
+    if isinstance(result, KubegenError):
+        return
+    notes = _check_output(*result)["fuzz/configmap-c.yaml"]["metadata"]["annotations"]
+    assert strict_equal(notes, {f"kubegen.dev/opt-out-{what}": reason.strip()})
 
 
 @given(
