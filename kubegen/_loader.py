@@ -8,18 +8,25 @@ nothing installed. Any failure becomes one :class:`StackLoadError` naming file a
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
+from typing import TypeVar
 
 from kubegen._errors import KubegenError, StackLoadError
 from kubegen._origin import Origin
 from kubegen._origin import display_path as _shown
 from kubegen._stack import Stack
 
-_KUBEGEN_DIR = str(Path(__file__).resolve().parent)
+_KUBEGEN_DIR = str(Path(__file__).resolve().parent) + os.sep
+_MAX_SUMMARY = 1000  # characters of the user's exception shown in the one-line message
+_LOADED: set[str] = set()  # sys.modules names this loader registered (and may replace)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,44 +40,68 @@ class LoadedStack:
 
 
 def load_stack(path: Path) -> LoadedStack:
-    """Import the stack at ``path`` and build it."""
+    """Import the stack at ``path`` and build it.
+
+    Every failure is one :class:`StackLoadError` (or the builder's own :class:`KubegenError`)
+    naming the user's file and line; the original exception stays chained as ``__cause__`` so
+    ``--debug`` shows its traceback.
+    """
     module_file, env = _locate(path)
     module = _import(module_file, env)
     build = getattr(module, "build", None)
     if not callable(build):
         raise StackLoadError(
-            f"stack module {module_file} defines no build() function",
-            origin=Origin(str(module_file), 1),
+            f"stack module {_shown(str(module_file))} defines no build() function",
+            origin=Origin(_shown(str(module_file)), 1),
             fix="add `def build() -> Stack:` returning the stack's objects",
         )
-    try:
-        stack = build()
-    except KubegenError:
-        raise
-    except RecursionError as exc:
-        raise _from_exception(exc, module_file, "build() recursed too deeply") from None
-    except Exception as exc:
-        raise _from_exception(exc, module_file, "build() raised") from None
+    stack = guarded(build, module_file, "build()", fallback=_line_of(build))
     if not isinstance(stack, Stack):
+        if inspect.iscoroutine(stack):
+            stack.close()
         raise StackLoadError(
             f"build() returned {type(stack).__name__}, not a Stack",
-            origin=_line_of(build) or Origin(str(module_file), 1),
+            origin=_line_of(build) or Origin(_shown(str(module_file)), 1),
             fix="end build() with `return stack` where stack = Stack(...)",
         )
     return LoadedStack(env=env, path=path, module_file=module_file, stack=stack)
+
+
+def guarded(
+    call: Callable[[], T], module_file: Path, what: str, *, fallback: Origin | None = None
+) -> T:
+    """Run user code (``build()``, a resource's ``manifests()``) and report its failures.
+
+    A :class:`KubegenError` passes through, located at the user's line if it has no origin yet;
+    any other exception, ``SystemExit`` and ``RecursionError`` included, becomes a
+    :class:`StackLoadError` at the innermost user frame (else ``fallback``).
+    """
+    try:
+        return call()
+    except KubegenError as exc:
+        raise exc.located(origin=_user_frame(exc.__traceback__) or fallback) from None
+    except RecursionError as exc:
+        raise _from_exception(exc, module_file, f"{what} recursed too deeply", fallback) from exc
+    except (Exception, SystemExit) as exc:
+        raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
 
 
 def _locate(path: Path) -> tuple[Path, str]:
     if path.is_dir():
         init = path / "__init__.py"
         if init.is_file():
-            return init.resolve(), path.resolve().name
+            return init.resolve(), _env_name(path.resolve().name, path)
         raise StackLoadError(
             f"{path} is a folder without __init__.py, so it is not a stack package",
             fix=f"add {init} with a build() function, or pass the stack's .py file",
         )
     if path.is_file() and path.suffix == ".py":
-        return path.resolve(), path.stem
+        return path.resolve(), _env_name(path.stem, path)
+    if path.exists():
+        raise StackLoadError(
+            f"{path} is not a Python file or package",
+            fix="pass a stack package (stacks/prod) or module (stacks/prod.py)",
+        )
     hint = ""
     parent = path.parent if path.parent.is_dir() else None
     if parent is not None:
@@ -86,53 +117,96 @@ def _locate(path: Path) -> tuple[Path, str]:
     )
 
 
+def _env_name(name: str, path: Path) -> str:
+    """The env (output folder) a stack renders to; hidden names clash with kubegen's own."""
+    if not name or name.startswith("."):
+        raise StackLoadError(
+            f"stack {path} would render to output/{name}, a hidden folder",
+            fix="rename the stack so its name does not start with '.'",
+        )
+    return name
+
+
 def _import(module_file: Path, env: str) -> ModuleType:
     is_package = module_file.name == "__init__.py"
     search_root = module_file.parent.parent if is_package else module_file.parent
-    if str(search_root) not in sys.path:
-        sys.path.insert(0, str(search_root))
-    _forget(env, module_file)
+    _add_search_root(str(search_root))
+    name = _module_name(env, module_file)
     spec = importlib.util.spec_from_file_location(
-        env,
+        name,
         module_file,
         submodule_search_locations=[str(module_file.parent)] if is_package else None,
     )
     if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
         raise StackLoadError(f"cannot import {module_file}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[env] = module
+    sys.modules[name] = module
+    _LOADED.add(name)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        sys.modules.pop(env, None)
+        sys.modules.pop(name, None)
         line = (exc.text or "").strip()
         raise StackLoadError(
             f"syntax error: {exc.msg}" + (f" in `{line}`" if line else ""),
             origin=Origin(_shown(exc.filename or str(module_file)), exc.lineno or 1),
             fix="correct the Python syntax at that line",
-        ) from None
-    except KubegenError:
-        sys.modules.pop(env, None)
-        raise
-    except Exception as exc:
-        sys.modules.pop(env, None)
-        raise _from_exception(exc, module_file, "importing the stack raised") from None
+        ) from exc
+    except KubegenError as exc:
+        sys.modules.pop(name, None)
+        raise exc.located(origin=_user_frame(exc.__traceback__)) from None
+    except (Exception, SystemExit) as exc:
+        sys.modules.pop(name, None)
+        raise _from_exception(exc, module_file, "importing the stack raised") from exc
     return module
 
 
-def _forget(env: str, module_file: Path) -> None:
-    """Drop a different module cached under the same name (two stacks named alike)."""
+def _add_search_root(root: str) -> None:
+    """Put the stacks folder on ``sys.path`` after the standard library, before site-packages.
+
+    Sibling packages (``stacks/shop``) then win over installed distributions, while a stack or
+    sibling named like a standard module (``json``, ``platform``, ``logging``) never shadows it
+    for kubegen and its libraries.
+    """
+    if root in sys.path:
+        return
+    installed = ("site-packages", "dist-packages")
+    index = next((i for i, p in enumerate(sys.path) if p.endswith(installed)), len(sys.path))
+    sys.path.insert(index, root)
+
+
+def _module_name(env: str, module_file: Path) -> str:
+    """The ``sys.modules`` name to load the stack under.
+
+    The env name itself, so a package stack can import itself absolutely, unless that name is
+    a standard module or taken by a module kubegen did not load (``json``, ``platform``,
+    ``kubegen`` itself): such a module is never replaced; the stack gets a private name
+    instead. A stack loaded earlier under the name from another file (two stacks named alike)
+    is forgotten first.
+    """
     cached = sys.modules.get(env)
-    if cached is not None and getattr(cached, "__file__", None) != str(module_file):
-        for name in [n for n in sys.modules if n == env or n.startswith(env + ".")]:
-            del sys.modules[name]
+    if env in sys.stdlib_module_names and env not in _LOADED:
+        cached = cached or sys  # never register a stack under a standard module's name
+    if cached is None or getattr(cached, "__file__", None) == str(module_file):
+        return env
+    if env not in _LOADED:
+        env = f"_kubegen_stack_{env}"
+    for name in [n for n in sys.modules if n == env or n.startswith(env + ".")]:
+        del sys.modules[name]
+    return env
 
 
-def _from_exception(exc: BaseException, module_file: Path, what: str) -> StackLoadError:
-    origin = _user_frame(exc.__traceback__) or Origin(_shown(str(module_file)), 1)
+def _from_exception(
+    exc: BaseException, module_file: Path, what: str, fallback: Origin | None = None
+) -> StackLoadError:
+    origin = _user_frame(exc.__traceback__) or fallback or Origin(_shown(str(module_file)), 1)
     summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     if isinstance(exc, RecursionError):
         summary = "RecursionError: maximum recursion depth exceeded"
+    elif isinstance(exc, SystemExit):
+        summary = f"SystemExit({exc.code!r}): the stack called sys.exit()"
+    if len(summary) > _MAX_SUMMARY:
+        summary = summary[: _MAX_SUMMARY - 3] + "..."
     return StackLoadError(
         f"{what}: {summary}",
         origin=origin,
@@ -143,10 +217,10 @@ def _from_exception(exc: BaseException, module_file: Path, what: str) -> StackLo
 def _user_frame(tb: TracebackType | None) -> Origin | None:
     """The innermost traceback frame in the user's code (not kubegen, not the stdlib)."""
     found: Origin | None = None
-    stdlib = str(Path(traceback.__file__).parent)
+    stdlib = str(Path(traceback.__file__).parent) + os.sep
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith((_KUBEGEN_DIR, stdlib, "<")) and "site-packages" not in filename:
+        if not filename.startswith((_KUBEGEN_DIR, stdlib, "<")) and "-packages" not in filename:
             found = Origin(_shown(filename), tb.tb_lineno)
         tb = tb.tb_next
     return found

@@ -15,7 +15,7 @@ from pathlib import Path
 from kubegen._builders.gitops_paths import refuse_self_deploy
 from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
-from kubegen._loader import LoadedStack, load_stack
+from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._project import find_project
@@ -41,7 +41,9 @@ class Plan:
 def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
     """Load the stack at ``path`` and build its manifests."""
     loaded = load_stack(path)
-    return loaded, loaded.stack.objects()
+    stack = loaded.stack
+    objects = guarded(stack.objects, loaded.module_file, "building objects", fallback=stack.origin)
+    return loaded, objects
 
 
 def stack_waivers(stack: Stack) -> list[Waiver]:

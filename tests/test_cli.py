@@ -204,3 +204,15 @@ def test_cli_runner_in_process(project: Path, monkeypatch: pytest.MonkeyPatch):
     assert result.exit_code == 0
     result = runner.invoke(app, ["check", "stacks/nope"])
     assert result.exit_code == 2
+
+
+def test_two_stacks_rendering_into_one_folder_are_refused(tmp_path: Path):
+    write_stack(tmp_path, "prod", _good())
+    other = tmp_path / "other"
+    other.mkdir()
+    write_stack(other, "prod", _good(mode="other"))
+    (other / "pyproject.toml").unlink()  # same project root: both would go to output/prod
+    result = run_cli("render", "stacks/prod", "other/stacks/prod", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "both render into" in result.stderr
+    assert not (tmp_path / "output").exists()

@@ -134,8 +134,15 @@ def test_label_and_annotation_insertion_order_never_changes_output(labels, rnd):
     assert build(items) == build(shuffled)
 
 
+# Text kustomize can carry: render refuses DEL, C1 controls and U+FFFE/U+FFFF (issue 9).
+_portable = st.characters(
+    exclude_categories=("Cs",),
+    exclude_characters="".join(map(chr, range(0x7F, 0xA0))) + "\ufffe\uffff",
+)
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.dictionaries(_keys, st.text(max_size=40), max_size=6))
+@given(st.dictionaries(_keys, st.text(_portable, max_size=40), max_size=6))
 def test_rendering_is_idempotent(data):
     def build() -> dict[str, bytes]:
         stack = Stack("s", namespace="s")

@@ -28,7 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
-from kubegen._values import AnnotationMap, DNSSubdomain, InvalidValue, LabelMap
+from kubegen._values import (
+    AnnotationMap,
+    DNSLabel,
+    DNSSubdomain,
+    InvalidValue,
+    LabelMap,
+    check_annotations,
+)
 from kubegen._values.invalid import UNSET
 
 if TYPE_CHECKING:
@@ -272,7 +279,7 @@ class Resource(Builder):
     cluster_scoped: ClassVar[bool] = False
 
     name: DNSSubdomain
-    namespace: DNSSubdomain | None = None
+    namespace: DNSLabel | None = None
     labels: LabelMap = Field(default_factory=dict)
     annotations: AnnotationMap = Field(default_factory=dict)
 
@@ -343,6 +350,12 @@ class Resource(Builder):
                 origin=self._origin,
                 fix="pass reason='why this object needs it'",
             )
+        try:
+            check_annotations({OPT_OUT_PREFIX + what: reason})
+        except InvalidValue as exc:
+            raise ValidationError(
+                exc.message, resource=self.display, origin=capture(), fix=exc.fix
+            ) from None
         self._opt_outs[what] = reason.strip()
 
     def metadata(self, *, labels: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, ClassVar, Literal, Unpack
 
@@ -64,6 +65,71 @@ class Namespace(Resource):
         return [self.manifest(body)]
 
 
+_MAX_DEPTH = 100  # far deeper than any Kubernetes schema; stops cycles and runaway nesting
+_INT64 = 2**63
+
+
+def _string_map(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidValue(
+            f"{where} must map strings to strings, not {value!r:.80}",
+            fix="quote numbers and booleans: {'tier': 'backend', 'replicas': '3'}",
+        )
+    return value
+
+
+def check_json_value(value: Any, where: str = "body", depth: int = 0) -> None:
+    """Refuse what a Kubernetes object (JSON) cannot hold, before the emitter meets it.
+
+    Allowed: ``str`` (encodable as UTF-8), ``bool``, ``int`` within int64, finite ``float``,
+    ``None``, ``list``/``tuple``, and ``dict`` with ``str`` keys, nested at most 100 deep (a
+    mapping that contains itself is refused).
+    """
+    if depth > _MAX_DEPTH:
+        raise InvalidValue(
+            f"{where[:60]}… is nested more than {_MAX_DEPTH} levels deep (or contains itself)",
+            fix="build the body from fresh dicts and lists, without cycles",
+        )
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise InvalidValue(
+                    f"{where} holds a lone surrogate, which is not valid UTF-8: {value!r:.80}",
+                    fix="decode the text properly (bytes.decode('utf-8'))",
+                ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidValue(
+                    f"{where} has the key {key!r}, which is not a string",
+                    fix="use string keys: Kubernetes objects are JSON",
+                )
+            check_json_value(key, f"{where} key", depth + 1)
+            check_json_value(item, f"{where}.{key}", depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_json_value(item, f"{where}[{index}]", depth + 1)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if not -_INT64 <= value < _INT64:
+            raise InvalidValue(
+                f"{where} = {value} does not fit a 64-bit integer", fix="pass it as a string"
+            )
+    elif not isinstance(value, float) or not math.isfinite(value):
+        raise InvalidValue(
+            f"{where} holds {value!r:.80} ({type(value).__name__}), which a Kubernetes object "
+            "cannot carry",
+            fix="use strings, numbers, booleans, None, lists and dicts with string keys",
+        )
+
+
 _API_VERSION_RE = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?\Z")
 _KIND_RE = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 
@@ -114,10 +180,17 @@ class Manifest(Resource):
                 "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
             )
         check_dns_subdomain(meta["name"])
-        if meta.get("namespace") is not None:
-            check_dns_label(str(meta["namespace"]))
-        check_labels(meta.get("labels") or {})
-        check_annotations(meta.get("annotations") or {})
+        namespace = meta.get("namespace")
+        if namespace is not None:
+            if not isinstance(namespace, str):
+                raise InvalidValue(
+                    f"metadata.namespace {namespace!r} is not a string",
+                    fix="set body['metadata']['namespace'] to a namespace name, or leave it out",
+                )
+            check_dns_label(namespace)
+        check_labels(_string_map(meta.get("labels"), "metadata.labels"))
+        check_annotations(_string_map(meta.get("annotations"), "metadata.annotations"))
+        check_json_value(body)
         return self
 
     @property

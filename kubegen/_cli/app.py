@@ -11,12 +11,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kubegen._cli.init import init
 from kubegen._errors import KubegenError
+
+if TYPE_CHECKING:
+    from kubegen._pipeline import Plan
 
 app = typer.Typer(
     name="kubegen",
@@ -78,6 +81,7 @@ def render(paths: Paths, out: Out = None) -> None:
 
         _one_out(paths, out)
         plans = [plan(p, out=out) for p in paths]  # build and lint all before writing any
+        _refuse_shared_folders(plans)
         for item in plans:
             typer.echo(describe(item, write_env(item.env_dir, item.files)))
             if item.report.findings:
@@ -104,6 +108,20 @@ def _compare(paths: list[Path], out: Path | None) -> tuple[str, list[str]]:
             stale.append(f"{item.env}: {changes.summary()}")
             texts.append(unified_diff(_label(item.env_dir), tree, item.files, changes))
     return "".join(texts), stale
+
+
+def _refuse_shared_folders(plans: list[Plan]) -> None:
+    """Two stacks rendering into one folder would silently overwrite each other."""
+    seen: dict[Path, Plan] = {}
+    for item in plans:
+        first = seen.setdefault(item.env_dir.resolve(), item)
+        if first is not item:
+            raise KubegenError(
+                f"stacks {first.loaded.path} and {item.loaded.path} both render into "
+                f"{item.env_dir}",
+                fix="rename one stack folder (its name is the env folder) or render them "
+                "separately with --out",
+            )
 
 
 def _label(env_dir: Path) -> str:

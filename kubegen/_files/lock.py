@@ -22,13 +22,24 @@ except ImportError:  # pragma: no cover - Windows has no flock; renders are then
 
 @contextmanager
 def output_lock(folder: Path, *, shared: bool = False, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the lock on ``folder`` for the block; wait up to ``timeout`` seconds for it."""
+    """Hold the lock on ``folder`` for the block; wait up to ``timeout`` seconds for it.
+
+    ``shared`` (default False) is for readers (``check``, ``diff``); a writer takes it exclusive.
+    Defaults to a 60 s wait, after which an :class:`OutputError` names the busy folder.
+    """
     if fcntl is None or not folder.is_dir():
         yield
         return
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise OutputError(
+            f"Unable to lock {folder}: {exc.strerror or exc}",
+            fix="make the output folder readable and writable, then run again",
+        ) from None
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     deadline = time.monotonic() + timeout
+    pause = 0.001  # then up to 10 ms: a waiting reader starts soon after the render ends
     try:
         while True:
             try:
@@ -41,7 +52,8 @@ def output_lock(folder: Path, *, shared: bool = False, timeout: float = 60.0) ->
                         f"(waited {timeout:g} s for its lock)",
                         fix="wait for the other render to finish, then run again",
                     ) from None
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -48,41 +48,58 @@ class Changes:
 
 
 def scan(env_dir: Path) -> EnvTree:
-    """Read ``env_dir`` without following symlinks; a missing folder is an empty tree."""
-    tree = EnvTree()
+    """Read ``env_dir`` without following symlinks; a missing folder is an empty tree.
+
+    Only regular files are read, and a file is read in full only when it starts with the header:
+    a FIFO, socket or device is foreign (never opened, so never blocks), and a large hand-made
+    file costs one short read. An unreadable file or folder is an :class:`OutputError`.
+    """
     if env_dir.is_symlink():
         raise OutputError(
             f"{env_dir} is a symlink; kubegen writes only into real folders",
             fix="replace the link with a folder, or pass --out to another folder",
         )
     if not env_dir.exists():
-        return tree
+        return EnvTree()
     if not env_dir.is_dir():
         raise OutputError(f"{env_dir} exists and is not a folder", fix="move the file away")
-    root = str(env_dir)
-    for folder, dirs, files in os.walk(root):
-        rel_dir = os.path.relpath(folder, root)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        for name in list(dirs):
-            full = os.path.join(folder, name)
-            if os.path.islink(full):
-                tree.foreign_links[prefix + name] = os.readlink(full)
-                dirs.remove(name)
-        if not dirs and not files and prefix:
-            tree.empty_dirs.add(prefix.rstrip("/"))
-        for name in files:
-            full = os.path.join(folder, name)
-            rel = prefix + name
-            if os.path.islink(full):
-                tree.foreign_links[rel] = os.readlink(full)
-                continue
-            with open(full, "rb") as handle:
-                data = handle.read()
-            if data.startswith(_HEADER_BYTES):
-                tree.owned[rel] = data
-            else:
-                tree.foreign.add(rel)
+    tree = EnvTree()
+    try:
+        _walk(str(env_dir), "", tree)
+    except OSError as exc:
+        raise OutputError(
+            f"Unable to read {exc.filename or env_dir}: {exc.strerror or exc}",
+            fix="make the output folder readable (or move the unreadable file away)",
+        ) from None
     return tree
+
+
+def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
+    with os.scandir(folder) as entries:
+        found = sorted(entries, key=lambda e: e.name)
+    if not found and prefix:
+        tree.empty_dirs.add(prefix.rstrip("/"))
+    for entry in found:
+        rel = prefix + entry.name
+        if entry.is_symlink():
+            tree.foreign_links[rel] = os.readlink(entry.path)
+        elif entry.is_dir(follow_symlinks=False):
+            _walk(entry.path, rel + "/", tree)
+        elif entry.is_file(follow_symlinks=False) and _is_owned(entry.path, tree, rel):
+            continue
+        else:
+            tree.foreign.add(rel)
+
+
+def _is_owned(path: str, tree: EnvTree, rel: str) -> bool:
+    """Read ``path`` into ``tree.owned`` if it starts with the header; report whether it did."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        head = handle.read(len(_HEADER_BYTES))
+        if head != _HEADER_BYTES:
+            return False
+        tree.owned[rel] = head + handle.read()
+    return True
 
 
 def compare(tree: EnvTree, rendered: dict[str, bytes], env_dir: Path) -> Changes:

@@ -4,17 +4,48 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject, canonical
 from kubegen._render.layout import HEADER, KUSTOMIZATION, kustomization, object_paths
+from kubegen._render.limits import (
+    check_data_size,
+    check_file_name,
+    check_no_plaintext_secret,
+    check_object_size,
+    check_portable_text,
+)
 from kubegen._render.yaml_emitter import dump
 
 
 def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
-    """Relative path → file content, sorted by path; includes kustomization.yaml."""
+    """Relative path → file content, sorted by path; includes kustomization.yaml.
+
+    Every object is checked against the limits of :mod:`kubegen._render.limits`; a value the
+    emitter cannot write is a :class:`ValidationError` naming the object, never a crash.
+    """
     paths = object_paths(objects)
     files = {
-        path: (HEADER + dump(canonical(obj.body))).encode()
-        for path, obj in zip(paths, objects, strict=True)
+        path: _render_one(obj, path) for path, obj in zip(paths, objects, strict=True)
     }
     files[KUSTOMIZATION] = kustomization(paths).encode()
     return dict(sorted(files.items()))
+
+
+def _render_one(obj: ManifestObject, path: str) -> bytes:
+    check_file_name(obj, path)
+    check_no_plaintext_secret(obj)
+    check_data_size(obj)
+    try:
+        document = dump(canonical(obj.body)).encode()
+    except KubegenError as exc:
+        raise exc.located(origin=obj.origin, resource=obj.display) from None
+    except Exception as exc:  # an unrepresentable value: report it, do not crash
+        raise ValidationError(
+            f"cannot be rendered as YAML: {type(exc).__name__}: {str(exc)[:300]}",
+            origin=obj.origin,
+            resource=obj.display,
+            fix="use only strings, numbers, booleans, null, lists and string-keyed mappings",
+        ) from exc
+    check_object_size(obj, document)
+    check_portable_text(obj, document)
+    return HEADER.encode() + document
