@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 ``check`` found drift (or ``lint`` found errors); 2 a u
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from collections.abc import Callable
@@ -232,6 +233,9 @@ app.command()(init)
 
 def main() -> None:
     """Console-script entry point."""
+    # A render allocates millions of objects that live until exit; collect cycles 300x less
+    # often (mypy's setting): ~10% of a 1,000-service render, no change in peak memory.
+    gc.set_threshold(200_000, 30, 30)
     app()
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
 from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
