@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubegen._builders.gitops_paths import refuse_self_deploy
-from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
@@ -99,4 +98,4 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["KubegenError", "Plan", "build_objects", "describe", "lint_stack", "plan"]
+__all__ = ["Plan", "build_objects", "describe", "lint_stack", "plan"]
