@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import PrivateAttr
+from pydantic.fields import ModelPrivateAttr
 
 from kubegen import (
     ClusterDNS,
@@ -40,7 +42,7 @@ from kubegen._builders.network.policy import (
 from kubegen._builders.network.selectors import LabelSelector, labels_selector
 from kubegen._loader import load_stack
 from kubegen._origin import Origin, capture, set_base_dir
-from kubegen._values import InvalidValue
+from kubegen._values import InvalidValue, check_label_key, check_label_value, names
 from kubegen._values import image as image_module
 from kubegen._values import quantity as quantity_module
 from kubegen._values.image import ImageRef
@@ -320,3 +322,61 @@ def test_quantity_cache_keeps_types_apart() -> None:
         normalize_quantity(-0.0)
     with pytest.raises(InvalidValue):
         normalize_quantity(True)
+
+
+# -- private attribute reads, render memo, label caches -------------------------------------
+
+
+def test_private_slots_read_like_pydantic() -> None:
+    class Tagged(base.Builder):
+        """A user's own builder with a private attribute of its own."""
+
+        colour: str = "red"
+        _count: int = PrivateAttr(default=5)
+
+    tagged = Tagged()
+    assert tagged._count == 5 and tagged._origin is not None
+    tagged._count = 6
+    assert tagged.__pydantic_private__ == {"_origin": tagged.origin, "_count": 6}
+    assert isinstance(Tagged._count, ModelPrivateAttr)
+    object.__setattr__(tagged, "__pydantic_private__", {})
+    with pytest.raises(AttributeError):
+        _ = tagged._count
+
+
+def test_render_memo_lives_only_during_a_render() -> None:
+    stack = Stack("memo", namespace="shop")
+    api = stack.add(_web("api"))
+    first = api.manifests()[0].body
+    assert api._render_memo is None
+    api.container.image = "ghcr.io/acme/api:2.0.0"  # type: ignore[union-attr]
+    second = api.manifests()[0].body
+    assert first["metadata"]["labels"]["app.kubernetes.io/version"] == "1.2.3"
+    assert second["metadata"]["labels"]["app.kubernetes.io/version"] == "2.0.0"
+    assert second["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":2.0.0")
+
+
+_label_text = st.one_of(
+    st.from_regex(r"[A-Za-z0-9][-A-Za-z0-9_.]{0,70}", fullmatch=True),
+    st.text(max_size=5),
+    st.sampled_from(["", "-x", "x-", "a" * 63, "a" * 64, "example.com/app", "/app", "a/b/c"]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=_label_text)
+def test_label_caches_accept_and_refuse_like_the_checks(text: str) -> None:
+    def outcome(check: Any) -> str | None:
+        try:
+            check(text)
+        except InvalidValue as exc:
+            return exc.message
+        return None
+
+    names._GOOD_LABEL_KEYS.clear()
+    names._GOOD_LABEL_VALUES.clear()
+    key = outcome(lambda t: names._check_qualified_key(t, "label"))
+    value = outcome(names._check_label_value)
+    for _ in range(2):
+        assert outcome(check_label_key) == key
+        assert outcome(check_label_value) == value

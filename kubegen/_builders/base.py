@@ -176,8 +176,12 @@ def _fast_private_init(self: BaseModel, context: Any, /) -> None:
 def _use_fast_private_init(cls: type[BaseModel]) -> None:
     """Install :func:`_fast_private_init` on ``cls`` when it is equivalent to pydantic's."""
     plan = _private_plan(cls)
-    if plan is not None:  # no descriptor defaults: assignment needs no pydantic handler
-        type.__setattr__(cls, "_kubegen_plain_private", frozenset(name for name, _, _ in plan))
+    if plan is not None:  # no descriptor defaults: plain reads and writes of the private dict
+        names = frozenset(name for name, _, _ in plan)
+        type.__setattr__(cls, "_kubegen_plain_private", names)
+        for name in names:
+            if not isinstance(cls.__dict__.get(name), _PrivateSlot):
+                type.__setattr__(cls, name, _PrivateSlot(name))
     if plan is not None and _only_pydantic_post_init(cls):
         type.__setattr__(cls, "_kubegen_private_plan", plan)
         type.__setattr__(cls, "model_post_init", _fast_private_init)
@@ -248,6 +252,32 @@ def _construct(cls: type[_B], origin: Origin | None, fields: dict[str, Any]) -> 
         private["_origin"] = origin
         object.__setattr__(obj, "__pydantic_private__", private)
     return obj
+
+
+class _PrivateSlot:
+    """Reads one private attribute straight from ``__pydantic_private__``.
+
+    Without it, ``self._stack`` first fails the normal attribute lookup (an AttributeError
+    raised and caught inside Python) before ``__getattr__`` finds it: about 1 µs per read, and
+    rendering reads private attributes tens of thousands of times. Installed per class for the
+    private attributes with plain defaults (see :func:`_use_fast_private_init`).
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type[Any] | None = None) -> Any:
+        if obj is None:  # class access: what pydantic's metaclass would return
+            return getattr(owner, "__private_attributes__", {}).get(self.name)
+        try:
+            return object.__getattribute__(obj, "__pydantic_private__")[self.name]
+        except (KeyError, TypeError):
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__setattr__(self.name, value)  # the model's own assignment (see Builder)
 
 
 class NoArgs(TypedDict, total=False):
@@ -468,14 +498,20 @@ class Resource(Builder):
         meta: dict[str, Any] = {"name": self.name}
         if not self.cluster_scoped:
             meta["namespace"] = self.require_namespace()
-        merged = dict(self._stack.labels) if self._stack is not None else {}
-        merged.update(labels or {})
-        merged.update(self.labels)
+        stack = self._stack
+        merged = dict(stack.labels) if stack is not None else {}
+        if labels:
+            merged.update(labels)
+        own = self.labels
+        if own:
+            merged.update(own)
         if merged:
             meta["labels"] = merged
-        notes = dict(self.annotations)
-        notes.update({OPT_OUT_PREFIX + k: v for k, v in self._opt_outs.items()})
-        if notes:
+        opt_outs = self._opt_outs
+        if self.annotations or opt_outs:
+            notes = dict(self.annotations)
+            for what, reason in opt_outs.items():
+                notes[OPT_OUT_PREFIX + what] = reason
             meta["annotations"] = notes
         return meta
 

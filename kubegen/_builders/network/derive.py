@@ -69,7 +69,8 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     policies: list[NetworkPolicy] = []
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
-    rules = [rule for conn in stack.connections for rule in _rules(stack, conn)]
+    peers: _PeerCache = {}
+    rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules))
     return [obj for policy in policies for obj in policy.manifests()]
@@ -78,15 +79,30 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
 # --- connections → rules -------------------------------------------------------------------
 
 
-def _rules(stack: Stack, conn: Connection) -> list[_Rule]:
+# (id(workload), policy namespace) -> that workload's pods as a peer, shared by every rule of
+# one derivation (the workloads stay referenced by the stack meanwhile).
+_PeerCache = dict[tuple[int, str | None], NetworkPolicyPeer]
+
+
+def _rules(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
     if isinstance(conn.source, ExternalPeer):
         return _ingress_from_outside(conn)
     if isinstance(conn.target, ExternalPeer):
         return _egress_to_outside(conn)
-    return _between_workloads(stack, conn)
+    return _between_workloads(stack, conn, peers)
 
 
-def _between_workloads(stack: Stack, conn: Connection) -> list[_Rule]:
+def _peer_of(
+    workload: Workload, policy_namespace: str | None, peers: _PeerCache
+) -> NetworkPolicyPeer:
+    key = (id(workload), policy_namespace)
+    peer = peers.get(key)
+    if peer is None:
+        peer = peers[key] = workload_peer(workload, policy_namespace, workload.origin)
+    return peer
+
+
+def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
     source, target = conn.source, conn.target
     if target._stack is not stack:
         raise ConflictError(
@@ -101,11 +117,8 @@ def _between_workloads(stack: Stack, conn: Connection) -> list[_Rule]:
     ports = _resolve_ports(target, conn, f"connect {source.display} to {target.display}")
     out: list[_Rule] = []
     for port in ports:
-        to_target = workload_peer(target, source.namespace, conn.origin)
-        out.append(_Rule("egress", source, to_target, port))
-        out.append(
-            _Rule("ingress", target, workload_peer(source, target.namespace, conn.origin), port)
-        )
+        out.append(_Rule("egress", source, _peer_of(target, source.namespace, peers), port))
+        out.append(_Rule("ingress", target, _peer_of(source, target.namespace, peers), port))
     return out
 
 
@@ -274,12 +287,18 @@ class _Group:
 
 def _workload_policies(stack: Stack, rules: list[_Rule]) -> list[NetworkPolicy]:
     groups: dict[tuple[str, str, Direction], _Group] = {}
+    keys: dict[int, str] = {}  # id(peer or port) -> _key(it); the rules keep them alive
     for rule in rules:
         key = (rule.workload.namespace or "", rule.workload.name, rule.direction)
         group = groups.setdefault(key, _Group(rule.workload, {}, defaultdict(dict), {}))
-        peer_key = _key(rule.peer)
+        peer_key = keys.get(id(rule.peer))
+        if peer_key is None:
+            peer_key = keys[id(rule.peer)] = _key(rule.peer)
+        port_key = keys.get(id(rule.port))
+        if port_key is None:
+            port_key = keys[id(rule.port)] = _key(rule.port)
         group.peers[peer_key] = rule.peer
-        group.ports[peer_key][_key(rule.port)] = rule.port
+        group.ports[peer_key][port_key] = rule.port
         if rule.reason is not None:
             category, label, text = rule.reason
             group.reasons.setdefault(category, {}).setdefault(label, set()).add(text)
