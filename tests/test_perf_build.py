@@ -447,3 +447,30 @@ def test_expose_of_a_workload_without_ports_fails_like_before() -> None:
     dep = stack.add(Deployment("worker", image=IMAGE))
     fast, slow = _expose_both_ways(dep)
     assert isinstance(fast, str) and fast == slow and "needs at least one port" in fast
+
+
+# -- the shorthand container's one skipped recheck ------------------------------------------
+
+
+def test_shorthand_container_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubegen._builders.workloads import container as container_module
+
+    calls: list[str] = []
+    original = container_module.Container._check_ports
+    monkeypatch.setattr(
+        container_module.Container, "_check_ports",
+        lambda self: (calls.append(self.image), original(self))[1],
+    )
+    dep = _web("api")
+    assert calls == [IMAGE]
+    assert dep.container is not None and dep.container._just_validated is False
+    Deployment("again", container=dep.container)  # a container passed in is rechecked
+    assert calls == [IMAGE, IMAGE]
+
+
+def test_a_container_changed_in_place_is_still_rechecked_when_passed() -> None:
+    container = Container(name="app", image=IMAGE, ports=[Port(8080, name="http")],
+                          readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz"))
+    container.ports.append(Port(8080, name="web"))  # in place: no assignment validation
+    with pytest.raises(ValidationError, match="declared twice"):
+        Deployment("api", container=container)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Required, TypedDict, Unpack
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.workloads.defaults import StackDefaults
@@ -205,6 +205,8 @@ class Container(Builder):
     allow_no_probes: Reason | None = None
     allow_secret_env: Reason | None = None
 
+    _just_validated: bool = PrivateAttr(default=False)
+
     def __init__(self, /, **data: Unpack[ContainerArgs]) -> None:
         super().__init__(**data)
 
@@ -244,6 +246,12 @@ class Container(Builder):
 
     @model_validator(mode="after")
     def _check(self) -> Container:
+        # pydantic reruns a model's "after" validators whenever an instance is passed as a
+        # field value. A workload's shorthand container was validated a moment before and
+        # nothing else holds it, so that one rerun is skipped (the flag is used up).
+        if self._just_validated:
+            self._just_validated = False
+            return self
         self._check_ports()
         self._check_paths()
         self._check_probes()

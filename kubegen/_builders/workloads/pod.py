@@ -175,10 +175,12 @@ class PodWorkload(Workload):
         if "port" in fields:
             fields["ports"] = [fields.pop("port"), *fields.get("ports", [])]
         try:
-            return Container(**fields)
+            container = Container(**fields)
         except ValidationError as exc:
             exc.resource = resource
             raise
+        container._just_validated = True  # see Container._check
+        return container
 
     @field_validator("component")
     @classmethod
