@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -66,6 +66,7 @@ DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
 SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
 
 Role = Literal["init", "sidecar", "main"]
+_T = TypeVar("_T")
 
 
 class ShorthandArgs(ContainerOptions, total=False):
@@ -262,15 +263,18 @@ class PodWorkload(Workload):
     def main_containers(self) -> list[Container]:
         return [self.container] if self.container is not None else list(self.containers)
 
-    def pod_containers(self) -> list[tuple[Role, str, Container]]:
-        """(role, resolved name, container) for init containers, sidecars, main containers."""
+    def _once(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()``, remembered for the rest of the current render (``_render_memo``)."""
         memo = self._render_memo
         if memo is None:
-            return self._pod_containers()
-        found = memo.get("pod_containers")
-        if found is None:
-            found = memo["pod_containers"] = self._pod_containers()
-        return list(found)
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]  # type: ignore[no-any-return]
+
+    def pod_containers(self) -> list[tuple[Role, str, Container]]:
+        """(role, resolved name, container) for init containers, sidecars, main containers."""
+        return list(self._once("pod_containers", self._pod_containers))
 
     def _pod_containers(self) -> list[tuple[Role, str, Container]]:
         only = self.container  # the usual one-container pod, unless main_containers differs
@@ -293,15 +297,9 @@ class PodWorkload(Workload):
         return out
 
     def _planned_mounts(self, container: Container, name: str) -> list[PlannedMount]:
-        """``container.planned_mounts(name)``, once per render (see ``_render_memo``)."""
-        memo = self._render_memo
-        if memo is None:
-            return container.planned_mounts(name)
+        """``container.planned_mounts(name)``, once per render."""
         key = f"mounts:{id(container)}:{name}"
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = container.planned_mounts(name)
-        return list(found)
+        return list(self._once(key, lambda: container.planned_mounts(name)))
 
     def _container_name(self, role: Role, field: str, index: int, container: Container) -> str:
         if container.name is not None:
@@ -350,13 +348,7 @@ class PodWorkload(Workload):
 
     def recommended_labels(self) -> dict[str, str]:
         """Selector labels plus ``app.kubernetes.io/version`` (image tag) and ``component``."""
-        memo = self._render_memo
-        if memo is None:
-            return self._recommended_labels()
-        found = memo.get("recommended_labels")
-        if found is None:
-            found = memo["recommended_labels"] = self._recommended_labels()
-        return dict(found)
+        return dict(self._once("recommended_labels", self._recommended_labels))
 
     def _recommended_labels(self) -> dict[str, str]:
         labels = dict(self.selector_labels())
