@@ -293,7 +293,9 @@ def _workload_policies(stack: Stack, rules: list[_Rule], peers: _PeerCache) -> l
     port_keys: dict[tuple[int | str | None, int | None, str], str] = {}  # by what renders
     for rule in rules:
         key = (rule.workload.namespace or "", rule.workload.name, rule.direction)
-        group = groups.setdefault(key, _Group(rule.workload, {}, defaultdict(dict), {}))
+        group = groups.get(key)
+        if group is None:  # not setdefault: that would build a _Group for every rule
+            group = groups[key] = _Group(rule.workload, {}, defaultdict(dict), {})
         peer_key = keys.get(id(rule.peer))
         if peer_key is None:
             peer_key = keys[id(rule.peer)] = _key(rule.peer)
