@@ -13,7 +13,14 @@ from typing import Any
 
 from kubegen._origin import Origin
 
-__all__ = ["CLUSTER_SCOPED_KINDS", "ManifestObject", "canonical", "is_cluster_scoped"]
+__all__ = [
+    "CLUSTER_SCOPED_KINDS",
+    "SORTED_MAPS",
+    "ManifestObject",
+    "canonical",
+    "canonical_order",
+    "is_cluster_scoped",
+]
 
 # Built-in kinds without a namespace (kubectl api-resources --namespaced=false).
 CLUSTER_SCOPED_KINDS: frozenset[tuple[str, str]] = frozenset(
@@ -55,12 +62,18 @@ def is_cluster_scoped(api_version: str, kind: str) -> bool:
 _META_ORDER = ("name", "namespace", "labels", "annotations")
 # Maps whose order carries no meaning: rendered sorted wherever they appear (pod templates,
 # selectors), so the order a user built them in never shows in the output.
-_SORTED_MAPS = frozenset({"labels", "annotations", "matchLabels", "nodeSelector"})
+SORTED_MAPS = frozenset({"labels", "annotations", "matchLabels", "nodeSelector"})
 
 
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``body`` in canonical order: ``apiVersion, kind, metadata (name, namespace, labels,
     annotations, rest)``, then the other fields in author order, with label-like maps sorted."""
+    return _sort_label_maps(canonical_order(body))
+
+
+def canonical_order(body: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`canonical` without sorting the label-like maps (:data:`SORTED_MAPS`): what the
+    renderer passes to ``dump(..., SORTED_MAPS)``, which sorts them as it writes."""
     out: dict[str, Any] = {}
     for key in ("apiVersion", "kind", "metadata"):
         if key in body:
@@ -78,13 +91,13 @@ def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in body.items():
         if key not in out:
             out[key] = value
-    return _sort_label_maps(out)
+    return out
 
 
 def _sort_label_maps(node: dict[str, Any]) -> dict[str, Any]:
     for key, value in node.items():
         if isinstance(value, dict):
-            if key in _SORTED_MAPS:
+            if key in SORTED_MAPS:
                 node[key] = dict(sorted(value.items()))
             else:
                 _sort_label_maps(value)
