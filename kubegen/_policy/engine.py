@@ -132,8 +132,8 @@ def lint(
     stack = validate_waivers(waivers)
     objs = tuple(objects)
     own = {id(obj): object_waivers(obj) for obj in objs}
-    opt_outs = OptOutIndex(objs)
     ctx = LintContext(objects=objs, kubernetes_version=version, profile=profile, schema=schema)
+    opt_outs = OptOutIndex(objs, pods=ctx.pods)
     findings: list[Finding] = []
     for info in all_rules():
         severity = info.severity(profile)

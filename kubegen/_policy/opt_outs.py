@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubegen._manifests import ManifestObject
-from kubegen._policy.context import CONTAINER_LISTS, as_dict, as_list, pod_view
+from kubegen._policy.context import CONTAINER_LISTS, PodView, as_dict, as_list, pod_view
 
 __all__ = ["OPT_OUTS", "OPT_OUT_PREFIX", "Implies", "OptOutIndex", "parse_opt_outs"]
 
@@ -141,6 +141,7 @@ class OptOutIndex:
     """The opt-outs of every object of one lint run, including those inherited from accounts."""
 
     objects: Sequence[ManifestObject]
+    pods: Sequence[PodView] | None = None  # the objects' pod views, if already made (in order)
     _own: dict[int, list[OptOut]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -150,11 +151,11 @@ class OptOutIndex:
             if obj.kind == "ServiceAccount":
                 inherited = [o for o in self._own[id(obj)] if OPT_OUTS[o.what].service_account]
                 accounts[(obj.namespace or "default", obj.name)] = inherited
-        for obj in self.objects:
-            pod = pod_view(obj)
-            if pod is None:
-                continue
-            spec = pod.spec
+        pods = self.pods
+        if pods is None:
+            pods = [pod for pod in map(pod_view, self.objects) if pod is not None]
+        for pod in pods:
+            obj, spec = pod.obj, pod.spec
             account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
             self._own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
 
