@@ -17,8 +17,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from kubegen._errors import ConflictError
 from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical_order
 from kubegen._render import files as render_files_module
+from kubegen._render import layout
+from kubegen._render.layout import CLUSTER_DIR
 from kubegen._render.yaml_emitter import Unfusable, dump
 from tests import emitter_oracle
 
@@ -139,3 +142,71 @@ def test_non_dict_mappings_still_refused_like_before() -> None:
     data = {"a": UserDict({"b": 1})}
     assert _outcome(dump, data) == _outcome(emitter_oracle.dump, data)
     assert _outcome(dump, data)[0] == "TypeError"
+
+
+def _old_object_paths(objects: list[ManifestObject]) -> list[str]:
+    """``layout.object_paths`` before it checked each folder once (the oracle)."""
+    groups_by_kind: dict[str, set[str]] = {}
+    for obj in objects:
+        groups_by_kind.setdefault(obj.kind.lower(), set()).add(obj.group)
+    paths: list[str] = []
+    owner: dict[str, ManifestObject] = {}
+    for obj in objects:
+        kind = obj.kind.lower()
+        if len(groups_by_kind[kind]) > 1 and obj.group:
+            kind = f"{kind}.{obj.group.lower()}"
+        path = f"{obj.namespace or CLUSTER_DIR}/{kind}-{obj.name}.yaml"
+        layout._check_safe(path, obj)
+        other = owner.setdefault(path, obj)
+        if other is not obj:
+            raise ConflictError(
+                f"would be written to {path}, like {other.display}",
+                origin=obj.origin,
+                resource=obj.display,
+                fix="rename one of the two objects",
+            )
+        paths.append(path)
+    return paths
+
+
+parts = st.sampled_from(["a", "b", "shop", "x.y", "A", "a/b", ".", "..", "-a", "a-", "", "_x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["v1", "apps/v1", "argoproj.io/v1alpha1", "x.io/v1", ""]),
+            st.sampled_from(["Deployment", "Application", "ConfigMap", "Bad/Kind", ""]),
+            st.one_of(st.none(), parts),
+            parts,
+        ),
+        max_size=6,
+    )
+)
+def test_object_paths_match_checking_every_path(specs: list[tuple[Any, ...]]) -> None:
+    objects = [
+        ManifestObject(
+            {
+                "apiVersion": api,
+                "kind": kind,
+                "metadata": {"name": name, **({"namespace": ns} if ns is not None else {})},
+            }
+        )
+        for api, kind, ns, name in specs
+    ]
+    assert _outcome(layout.object_paths, objects) == _outcome(_old_object_paths, objects)
+
+
+def test_deep_documents_match_the_old_emitter() -> None:
+    """Indents are made per depth on first use: a deeper document than any before still
+    writes exactly the old text (maps and lists, a ``|+`` literal at the very end)."""
+    data: dict[str, Any] = {}
+    node: Any = data
+    for depth in range(120):
+        child: dict[str, Any] = {"x": f"v{depth}"}
+        node["k"] = [child] if depth % 3 == 0 else child
+        node = child
+    node["end"] = "tail\n\n"
+    assert dump(data) == emitter_oracle.dump(data)
+    assert dump(data).endswith('end: "tail\\n\\n"\n')

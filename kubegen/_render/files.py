@@ -16,6 +16,8 @@ from kubegen._render.limits import (
 )
 from kubegen._render.yaml_emitter import dump
 
+_HEADER_BYTES = HEADER.encode()
+
 
 def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
     """Relative path → file content, sorted by path; includes kustomization.yaml.
@@ -48,7 +50,7 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
         ) from exc
     check_object_size(obj, document)
     check_portable_text(obj, document)
-    return HEADER.encode() + document
+    return _HEADER_BYTES + document
 
 
 def _document(obj: ManifestObject) -> str:
