@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 __all__ = ["Unfusable", "dump"]
 
@@ -62,8 +62,31 @@ _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 
 _tails: dict[str, str | _Block] = {}  # string -> " text\n" after its key or dash, or a literal
-_key_lines: dict[str, dict[str, str]] = {}  # indent -> key -> indent + "rendered-key:"
+_tails_get: Final = _tails.get
 _UNSORTED: Final[frozenset[str]] = frozenset()
+
+
+class _Level(NamedTuple):
+    """What one nesting depth needs, made once: the indent and its cache of key lines."""
+
+    pad: str
+    lines: dict[str, str]  # key -> pad + "rendered-key:" (cleared in place when full)
+    lines_get: Any  # lines.get, bound once
+    bullet: str  # pad + "-"
+    dash: str  # pad + "- "
+    cut: int  # len(pad) + 2: what a first nested line loses to the dash
+
+
+_levels: list[_Level] = []
+
+
+def _level(depth: int) -> _Level:
+    """The level at ``depth``, adding the missing ones (documents nest a dozen deep)."""
+    while len(_levels) <= depth:
+        pad = "  " * len(_levels)
+        lines: dict[str, str] = {}
+        _levels.append(_Level(pad, lines, lines.get, pad + "-", pad + "- ", len(pad) + 2))
+    return _levels[depth]
 
 
 class Unfusable(Exception):
@@ -111,49 +134,49 @@ def dump(data: Mapping[str, Any], sorted_maps: frozenset[str] = _UNSORTED) -> st
     if not top:
         return "{}\n"
     out: list[str] = []
-    _mapping(top, "", out, sorted_maps)
+    _mapping(top, 0, out, sorted_maps)
     last = out[-1]
     if last.__class__ is _Kept:
         _unkeep(out, last)
     return "".join(out)
 
 
-def _mapping(d: dict[Any, Any], pad: str, out: list[str], sort: frozenset[str]) -> None:
-    """Append ``d``'s lines at indent ``pad``; maps at a key in ``sort`` are written sorted.
+def _mapping(d: dict[Any, Any], depth: int, out: list[str], sort: frozenset[str]) -> None:
+    """Append ``d``'s lines at nesting ``depth``; maps at a key in ``sort`` are written sorted.
 
     The hot loop of rendering: one cached key line and, for a string, one cached tail per entry.
     """
-    append, tails_get = out.append, _tails.get
-    lines = _key_lines.get(pad)
-    if lines is None or len(lines) >= _CACHE_MAX_ITEMS:
-        lines = _key_lines[pad] = {}
-    lines_get = lines.get
+    try:
+        level = _levels[depth]
+    except IndexError:
+        level = _level(depth)
+    append, lines_get = out.append, level.lines_get
     for k, v in d.items():
         line = lines_get(k)
         if line is None:
-            line = _key_line(k, pad, lines)
+            line = _key_line(k, level)
         t = v.__class__
         if t is str:
-            s = tails_get(v)
+            s = _tails_get(v)
             if s is None:
                 s = _style(v)
             if s.__class__ is str:
                 append(line + s)
             else:
-                _literal(line, s, pad + "  ", out)  # type: ignore[arg-type]
+                _literal(line, s, level.pad + "  ", out)  # type: ignore[arg-type]
         elif t is dict:
             if not v:
                 append(line + " {}\n")
                 continue
             append(line + "\n")
             if sort and k in sort:
-                _mapping(_sorted_flat(v), pad + "  ", out, _UNSORTED)
+                _mapping(_sorted_flat(v), depth + 1, out, _UNSORTED)
             else:
-                _mapping(v, pad + "  ", out, sort)
+                _mapping(v, depth + 1, out, sort)
         elif t is list:
             if v:
                 append(line + "\n")
-                _sequence(v, pad, out, sort)
+                _sequence(v, depth, out, sort)
             else:
                 append(line + " []\n")
         elif t is bool:
@@ -165,32 +188,35 @@ def _mapping(d: dict[Any, Any], pad: str, out: list[str], sort: frozenset[str]) 
             if t is object:
                 append(f"{line} {v}\n")
             else:  # a str, dict or list subclass, copied as the exact type: rare
-                _mapping({k: v}, pad, out, sort)
+                _mapping({k: v}, depth, out, sort)
 
 
-def _sequence(items: list[Any], pad: str, out: list[str], sort: frozenset[str]) -> None:
-    """Append a kubectl-style sequence: the dash at ``pad``, nested content 2 further in."""
-    append, tails_get, bullet, child = out.append, _tails.get, pad + "-", pad + "  "
-    dash, cut = bullet + " ", len(child)
+def _sequence(items: list[Any], depth: int, out: list[str], sort: frozenset[str]) -> None:
+    """Append a kubectl-style sequence: the dash at ``depth``'s indent, content one deeper."""
+    try:
+        level = _levels[depth]
+    except IndexError:
+        level = _level(depth)
+    append, bullet, dash, cut = out.append, level.bullet, level.dash, level.cut
     for v in items:
         t = v.__class__
         if t is str:
-            s = tails_get(v)
+            s = _tails_get(v)
             if s is None:
                 s = _style(v)
             if s.__class__ is str:
                 append(bullet + s)
             else:
-                _literal(bullet, s, child, out)  # type: ignore[arg-type]
+                _literal(bullet, s, level.pad + "  ", out)  # type: ignore[arg-type]
         elif t is dict or t is list:
             if v:
                 start = len(out)
                 if t is dict:
-                    _mapping(v, child, out, sort)
+                    _mapping(v, depth + 1, out, sort)
                 elif sort:  # sort-then-dump leaves lists in lists alone: aliasing could show
                     raise Unfusable("a list inside a list")
                 else:
-                    _sequence(v, child, out, sort)
+                    _sequence(v, depth + 1, out, sort)
                 out[start] = dash + out[start][cut:]  # first entry goes on the dash line
             else:
                 append(dash + ("{}\n" if t is dict else "[]\n"))
@@ -203,13 +229,13 @@ def _sequence(items: list[Any], pad: str, out: list[str], sort: frozenset[str]) 
             if t is object:
                 append(f"{dash}{v}\n")
             else:  # a str, dict or list subclass, copied as the exact type: rare
-                _sequence([v], pad, out, sort)
+                _sequence([v], depth, out, sort)
 
 
 def _sorted_flat(d: dict[Any, Any]) -> dict[Any, Any]:
     """``d`` sorted by key; refused if it holds a container (see :class:`Unfusable`)."""
     for value in d.values():
-        if isinstance(value, (dict, list)):
+        if value.__class__ is not str and isinstance(value, (dict, list)):
             raise Unfusable("a container inside a sorted map")
     return dict(sorted(d.items()))
 
@@ -268,19 +294,22 @@ def _float(v: float) -> str:
     return text
 
 
-def _key_line(k: Any, pad: str, lines: dict[str, str]) -> str:
-    """``pad`` + the rendered key + ``:``; cached in ``lines`` for short keys, explicit ``?``
-    for huge ones."""
+def _key_line(k: Any, level: _Level) -> str:
+    """The indent + the rendered key + ``:``; cached for short keys, explicit ``?`` for huge
+    ones."""
     if type(k) is not str:
         if not isinstance(k, str):
             raise TypeError(f"cannot emit a mapping key of type {type(k).__name__}: {k!r:.80}")
         k = str.__str__(k)
     text = k if _is_plain(k) else _quote(k)
+    pad = level.pad
     if len(text) > _MAX_IMPLICIT_KEY:
         return f"{pad}? {text}\n{pad}:"
     line = f"{pad}{text}:"
     if len(k) <= _CACHE_MAX_LEN:
-        lines[k] = line
+        if len(level.lines) >= _CACHE_MAX_ITEMS:
+            level.lines.clear()
+        level.lines[k] = line
     return line
 
 
