@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from kubegen._origin import Origin
@@ -59,6 +60,7 @@ def is_cluster_scoped(api_version: str, kind: str) -> bool:
     return (group_of(api_version), kind) in CLUSTER_SCOPED_KINDS
 
 
+_TOP_ORDER = ("apiVersion", "kind", "metadata")
 _META_ORDER = ("name", "namespace", "labels", "annotations")
 # Maps whose order carries no meaning: rendered sorted wherever they appear (pod templates,
 # selectors), so the order a user built them in never shows in the output.
@@ -68,14 +70,36 @@ SORTED_MAPS = frozenset({"labels", "annotations", "matchLabels", "nodeSelector"}
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``body`` in canonical order: ``apiVersion, kind, metadata (name, namespace, labels,
     annotations, rest)``, then the other fields in author order, with label-like maps sorted."""
-    return _sort_label_maps(canonical_order(body))
+    return _sort_label_maps(_ordered_copy(body))
 
 
-def canonical_order(body: Mapping[str, Any]) -> dict[str, Any]:
+def canonical_order(body: Mapping[str, Any]) -> Mapping[str, Any]:
     """:func:`canonical` without sorting the label-like maps (:data:`SORTED_MAPS`): what the
-    renderer passes to ``dump(..., SORTED_MAPS)``, which sorts them as it writes."""
+    renderer passes to ``dump(..., SORTED_MAPS)``, which sorts them as it writes.
+
+    Returns ``body`` itself when it is a dict already in that order with a dict (or no)
+    ``metadata`` in its order, as builders make them; a reordered copy otherwise. Read it,
+    do not modify it.
+    """
+    if type(body) is dict and _starts_with(body, _TOP_ORDER):
+        meta = body.get("metadata")
+        if type(meta) is dict:
+            if _starts_with(meta, _META_ORDER):
+                return body
+        elif not isinstance(meta, Mapping):  # None or junk: left as it is
+            return body
+    return _ordered_copy(body)
+
+
+def _starts_with(d: dict[str, Any], order: tuple[str, ...]) -> bool:
+    """Whether the keys of ``d`` begin with those of ``order`` it has, in that order."""
+    present = [key for key in order if key in d]
+    return present == list(islice(d, len(present)))
+
+
+def _ordered_copy(body: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("apiVersion", "kind", "metadata"):
+    for key in _TOP_ORDER:
         if key in body:
             out[key] = body[key]
     meta = out.get("metadata")

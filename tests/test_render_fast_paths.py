@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 from collections import UserDict
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -210,3 +212,48 @@ def test_deep_documents_match_the_old_emitter() -> None:
     node["end"] = "tail\n\n"
     assert dump(data) == emitter_oracle.dump(data)
     assert dump(data).endswith('end: "tail\\n\\n"\n')
+
+
+def _old_canonical_order(body: Any) -> dict[str, Any]:
+    """``canonical_order`` as first written: always a reordered copy (the oracle)."""
+    out: dict[str, Any] = {}
+    for key in ("apiVersion", "kind", "metadata"):
+        if key in body:
+            out[key] = body[key]
+    meta = out.get("metadata")
+    if isinstance(meta, Mapping):
+        ordered = {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if k in meta}
+        ordered.update((k, v) for k, v in meta.items() if k not in ordered)
+        out["metadata"] = ordered
+    out.update((k, v) for k, v in body.items() if k not in out)
+    return out
+
+
+top_keys = st.sampled_from(["apiVersion", "kind", "metadata", "spec", "data", "a"])
+meta_keys = st.sampled_from(["name", "namespace", "labels", "annotations", "uid", "z"])
+metas = st.one_of(
+    st.none(),
+    st.just("junk"),
+    st.dictionaries(meta_keys, st.text(max_size=2), max_size=5),
+    st.builds(Fields, st.dictionaries(meta_keys, st.text(max_size=2), max_size=3)),
+    st.builds(MappingProxyType, st.dictionaries(meta_keys, st.text(max_size=2), max_size=3)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(top_keys, metas), max_size=6, unique_by=lambda kv: kv[0]), st.booleans())
+def test_canonical_order_keeps_an_ordered_body_and_copies_the_rest(
+    items: list[tuple[str, Any]], subclass: bool
+) -> None:
+    body: dict[str, Any] = Fields(items) if subclass else dict(items)
+    got, expected = canonical_order(body), _old_canonical_order(body)
+
+    def shape(d: Any) -> list[tuple[Any, Any, type]]:
+        return [
+            (k, list(v.items()) if isinstance(v, Mapping) else v, type(v)) for k, v in d.items()
+        ]
+
+    assert type(got) is dict
+    assert shape(got) == shape(expected)
+    if got is body:  # only an exact dict already in order, with a plain dict (or no) metadata
+        assert type(body) is dict and list(body) == list(expected)
