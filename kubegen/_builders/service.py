@@ -23,6 +23,7 @@ from kubegen._values import (
     PortNumber,
     Reason,
     check_dns1035_label,
+    check_port_name,
 )
 
 ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
@@ -52,6 +53,11 @@ class ServicePort(Builder):
 
     def __init__(self, target: str, /, **data: Unpack[ServicePortArgs]) -> None:
         super().__init__(target=target, **data)
+
+    @classmethod
+    def _validated(cls, fields: dict[str, Any]) -> ServicePort:
+        rest = dict(fields)
+        return cls(rest.pop("target"), **rest)
 
 
 class ServiceArgs(ResourceArgs, total=False):
@@ -124,12 +130,26 @@ class Service(Resource):
     def service_ports(self) -> list[dict[str, Any]]:
         """The rendered ``spec.ports``, resolved against the target's named ports."""
         named = self.target.named_ports() if self.target is not None else {}
-        wanted = self.ports or [ServicePort(n) for n in named]
+        wanted = self.ports or [self._port_named(n) for n in named]
         out: list[dict[str, Any]] = []
         for entry in wanted:
-            port = entry if isinstance(entry, ServicePort) else ServicePort(entry)
+            port = entry if isinstance(entry, ServicePort) else self._port_named(entry)
             out.append(self._render_port(port, named))
         return out
+
+    def _port_named(self, name: str) -> ServicePort:
+        """``ServicePort(name)``; pydantic runs only when the name would be refused.
+
+        Called on every validation and render, with names the workload's ports or this
+        Service's ``ports`` hold; a valid name gives the same object either way.
+        """
+        try:
+            if type(name) is not str:
+                raise InvalidValue("not a str")
+            check_port_name(name)
+        except InvalidValue:
+            return ServicePort(name)
+        return ServicePort.trusted(self._origin, target=name)
 
     def _render_port(
         self, port: ServicePort, named: dict[str, tuple[int, str]]

@@ -75,7 +75,7 @@ class ClusterDNS(Builder):
 
     def peer(self, policy_namespace: str | None) -> NetworkPolicyPeer:
         """The DNS pods as a peer (with a namespaceSelector unless they share the namespace)."""
-        return pods_peer(self.pods, self.namespace, policy_namespace)
+        return pods_peer(self.pods, self.namespace, policy_namespace, self.origin)
 
 
 class NetworkDefaultsArgs(ResourceArgs, total=False):

@@ -146,6 +146,9 @@ class PodWorkload(Workload):
     allow_unconfined_seccomp: Reason | None = None
 
     _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
+    # While manifests() runs: values every part of the render asks for again (pod_containers,
+    # recommended_labels), computed once. Nothing changes the workload during a render.
+    _render_memo: dict[str, Any] | None = PrivateAttr(default=None)
 
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
@@ -189,16 +192,20 @@ class PodWorkload(Workload):
                 "a workload needs exactly one of container= or containers= (or image=…)",
                 fix="pass image='registry/app:1.2.3' or container=Container(...)",
             )
-        names = [name for _, name, _ in self.pod_containers()]
+        containers = self.pod_containers()
+        names = [name for _, name, _ in containers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise InvalidValue(
                 f"container name(s) {', '.join(duplicates)} used more than once",
                 fix="give every container, init container and sidecar its own name",
             )
-        self.named_ports()
+        if type(self).named_ports is PodWorkload.named_ports:
+            self._ports_of(containers)  # what named_ports() checks, without listing them again
+        else:
+            self.named_ports()
         self._check_ids()
-        self._check_host_paths()
+        self._check_host_paths(containers)
         if self.seccomp_profile is not None and self.allow_unconfined_seccomp is not None:
             raise InvalidValue(
                 "seccomp_profile and allow_unconfined_seccomp contradict each other",
@@ -216,10 +223,10 @@ class PodWorkload(Workload):
                     value=0,
                 )
 
-    def _check_host_paths(self) -> None:
+    def _check_host_paths(self, containers: list[tuple[Role, str, Container]]) -> None:
         used = [
             m.path
-            for _, name, c in self.pod_containers()
+            for _, name, c in containers
             for m in c.planned_mounts(name)
             if isinstance(m.source, HostPath)
         ]
@@ -236,10 +243,13 @@ class PodWorkload(Workload):
 
     def manifests(self) -> list[ManifestObject]:
         """The workload's objects; render-time value errors become located ValidationErrors."""
+        self._render_memo = {}
         try:
             return self.build_manifests()
         except InvalidValue as exc:
             raise error_from(exc) from None
+        finally:
+            self._render_memo = None
 
     @abstractmethod
     def build_manifests(self) -> list[ManifestObject]:
@@ -252,6 +262,15 @@ class PodWorkload(Workload):
 
     def pod_containers(self) -> list[tuple[Role, str, Container]]:
         """(role, resolved name, container) for init containers, sidecars, main containers."""
+        memo = self._render_memo
+        if memo is None:
+            return self._pod_containers()
+        found = memo.get("pod_containers")
+        if found is None:
+            found = memo["pod_containers"] = self._pod_containers()
+        return list(found)
+
+    def _pod_containers(self) -> list[tuple[Role, str, Container]]:
         out: list[tuple[Role, str, Container]] = []
         groups: list[tuple[Role, str, list[Container]]] = [
             ("init", "init_containers", self.init_containers),
@@ -279,9 +298,13 @@ class PodWorkload(Workload):
 
     def named_ports(self) -> dict[str, tuple[int, str]]:
         """Port name → (container port, protocol) over main containers and sidecars."""
+        return self._ports_of(self.pod_containers())
+
+    @staticmethod
+    def _ports_of(containers: list[tuple[Role, str, Container]]) -> dict[str, tuple[int, str]]:
         ports: dict[str, tuple[int, str]] = {}
         numbers: dict[tuple[int, str], str] = {}
-        for role, _, container in self.pod_containers():
+        for role, _, container in containers:
             if role == "init":
                 continue
             for port in container.ports:
@@ -306,6 +329,15 @@ class PodWorkload(Workload):
 
     def recommended_labels(self) -> dict[str, str]:
         """Selector labels plus ``app.kubernetes.io/version`` (image tag) and ``component``."""
+        memo = self._render_memo
+        if memo is None:
+            return self._recommended_labels()
+        found = memo.get("recommended_labels")
+        if found is None:
+            found = memo["recommended_labels"] = self._recommended_labels()
+        return dict(found)
+
+    def _recommended_labels(self) -> dict[str, str]:
         labels = dict(self.selector_labels())
         tag = self.main_containers()[0].image_ref.tag
         if tag is not None:
