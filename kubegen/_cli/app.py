@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from kubegen._cli import startup
 from kubegen._cli.init import init
 from kubegen._errors import KubegenError
 
@@ -236,6 +237,7 @@ def main() -> None:
     # A render allocates millions of objects that live until exit; collect cycles 300x less
     # often (mypy's setting): ~10% of a 1,000-service render, no change in peak memory.
     gc.set_threshold(200_000, 30, 30)
+    startup.prepare()
     app()
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
 from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
