@@ -71,6 +71,7 @@ def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
     assert _python(chosen).strip() == "logfire"
 
 
+
 def _cyclic_reference(defs: dict[str, Any]) -> frozenset[str]:
     """Every definition that reaches itself, computed eagerly over the whole graph."""
     from kubegen._policy.schema import _refs
@@ -117,3 +118,99 @@ def test_lazy_cycles_on_a_small_graph() -> None:
     assert [name for name in defs if name in cycles] == ["a", "b", "d"]
     assert _cyclic_reference(defs) == {"a", "b", "d"}
 
+
+# -- render/check/diff without typer ------------------------------------------------------------
+
+STACK = """
+from kubegen import ConfigMap, Stack
+
+def build():
+    stack = Stack("demo", namespace="demo")
+    stack.add(ConfigMap("settings", data={"MODE": "MODE_VALUE"}))
+    return stack
+"""
+BROKEN = "from kubegen import ConfigMap, Stack\n\ndef build():\n    s = Stack('s')\n" \
+    "    s.add(ConfigMap('Nope!'))\n    return s\n"
+
+# Runs the typer app itself, whatever the arguments: the reference for the fast route.
+TYPER_ROUTE = (
+    "import sys\n"
+    "from kubegen._cli.app import app\n"
+    "sys.argv[0] = 'kubegen'\n"
+    "app()\n"
+)
+FAST_ROUTE = (
+    "import sys\n"
+    "from kubegen._cli.commands import main\n"
+    "sys.argv[0] = 'kubegen'\n"
+    "try:\n"
+    "    main()\n"
+    "finally:\n"
+    "    print('TYPER' if 'typer' in sys.modules else 'NO-TYPER', file=sys.stderr)\n"
+)
+
+
+def _route(code: str, args: list[str], cwd: Path) -> tuple[int, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd
+    )
+    return out.returncode, out.stdout, out.stderr
+
+
+def _both(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``args`` through typer and through the fast route; they must agree exactly."""
+    typer_result = _route(TYPER_ROUTE, args, cwd)
+    code, stdout, stderr = _route(FAST_ROUTE, args, cwd)
+    assert stderr.endswith("NO-TYPER\n")  # fast route: typer was never imported
+    assert (code, stdout, stderr.removesuffix("NO-TYPER\n")) == typer_result
+    return typer_result
+
+
+def test_fast_route_prints_and_exits_like_typer(tmp_path: Path) -> None:
+    from tests.helpers import write_stack
+
+    write_stack(tmp_path, "prod", STACK)
+    write_stack(tmp_path, "broken", BROKEN)
+    # render twice (typer's run writes first, so compare it against the fresh files)
+    code, stdout, _ = _route(TYPER_ROUTE, ["render", "stacks/prod"], tmp_path)
+    assert code == 0 and stdout.endswith("5 created, 0 changed, 0 removed, 0 unchanged\n")
+    assert _both(["render", "stacks/prod"], tmp_path)[1].endswith("5 unchanged\n")
+    assert _both(["check", "stacks/prod"], tmp_path) == (0, "up to date: 1 stack\n", "")
+    write_stack(tmp_path, "prod", STACK.replace("MODE_VALUE", "slow"))
+    code, stdout, stderr = _both(["check", "stacks/prod"], tmp_path)
+    assert code == 1 and "+  MODE: slow\n" in stdout and stderr.startswith("stale: prod: ")
+    assert _both(["diff", "stacks/prod"], tmp_path)[1] == stdout
+    code, _, stderr = _both(["render", "stacks/prod", "stacks/broken"], tmp_path)
+    assert code == 2 and "stacks/broken/__init__.py:5: ConfigMap Nope!" in stderr
+    code, _, stderr = _both(["check", "stacks/prd"], tmp_path)
+    assert code == 2 and "stack path stacks/prd does not exist" in stderr
+    code, _, stderr = _both(["render", "stacks/prod", "stacks/prod"], tmp_path)
+    assert code == 2 and "both render into" in stderr
+
+
+def test_fast_route_takes_only_plain_paths(tmp_path: Path) -> None:
+    from kubegen._cli.commands import fast_command
+
+    assert fast_command(["render", "stacks/prod"]) is not None
+    assert fast_command(["check", "a", "b"]) is not None
+    for argv in (
+        [],
+        ["render"],
+        ["lint", "stacks/prod"],
+        ["--debug", "render", "stacks/prod"],
+        ["render", "stacks/prod", "--out", "x"],
+        ["render", "--help"],
+        ["render", "--", "stacks/prod"],
+        ["render", ""],
+        ["render", "-"],
+        ["render", "stacks/\udcff"],
+    ):
+        assert fast_command(argv) is None, argv
+    unreadable = tmp_path / "secret"
+    unreadable.mkdir(mode=0)
+    try:
+        refused = not os.access(unreadable, os.R_OK)  # root may read anything
+        assert (fast_command(["diff", str(unreadable)]) is None) == refused
+    finally:
+        unreadable.chmod(0o755)
