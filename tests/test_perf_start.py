@@ -72,6 +72,25 @@ def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
 
 
 
+def test_plugin_loader_imports_importlib_metadata_only_when_it_scans() -> None:
+    code = (
+        "import sys, os\n"
+        "from kubegen._cli import startup\n"
+        "startup.prepare()\n"
+        "import pydantic.plugin._loader as loader\n"
+        "from kubegen import ConfigMap\n"
+        "ConfigMap('settings', data={'A': '1'})\n"
+        "before = 'importlib.metadata' in sys.modules\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = 'some-plugin'  # a scan, skipping one\n"
+        "list(loader.get_plugins())\n"
+        "print(before, isinstance(loader._plugins, dict),  # the scan ran\n"
+        "    type(sys.modules['importlib.metadata']).__name__)\n"
+        "import importlib.metadata\n"
+        "print(importlib.metadata.version('pydantic') == __import__('pydantic').VERSION)\n"
+    )
+    assert _python(code).split() == ["False", "True", "module", "True"]
+
+
 def _cyclic_reference(defs: dict[str, Any]) -> frozenset[str]:
     """Every definition that reaches itself, computed eagerly over the whole graph."""
     from kubegen._policy.schema import _refs

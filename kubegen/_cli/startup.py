@@ -10,7 +10,10 @@ exactly as it found it, so a later ``import asyncio`` (a user's stack) loads the
 
 The CLI also turns off pydantic's plugin discovery (``PYDANTIC_DISABLE_PLUGINS``, unless the
 caller set it): it reads the entry points of every installed distribution to find observers of
-validation, which kubegen's own builders do not want.
+validation, which kubegen's own builders do not want. The module that would do it,
+``pydantic.plugin._loader``, still imports ``importlib.metadata`` (with email, csv and socket)
+when the first model is built; :func:`import_plugin_loader` loads it with a stand-in that
+imports the real ``importlib.metadata`` on first use, which a disabled scan never makes.
 """
 
 from __future__ import annotations
@@ -53,7 +56,31 @@ def import_pydantic() -> None:
                 del sys.modules[name]
 
 
+class _ImportedOnFirstUse(types.ModuleType):
+    """A stand-in for a module: any attribute read imports the real module and reads it there."""
+
+    def __getattr__(self, name: str) -> object:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def import_plugin_loader() -> None:
+    """Import ``pydantic.plugin._loader`` without importing ``importlib.metadata`` yet."""
+    name = "importlib.metadata"
+    if name in sys.modules or "pydantic.plugin._loader" in sys.modules:
+        return
+    stand_in = _ImportedOnFirstUse(name)
+    sys.modules[name] = stand_in
+    try:
+        importlib.import_module("pydantic.plugin._loader")
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+
+
 def prepare() -> None:
     """Everything the CLI does before parsing its arguments (see the module docstring)."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     import_pydantic()
+    import_plugin_loader()
