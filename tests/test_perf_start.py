@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,53 +88,6 @@ def test_plugin_loader_imports_importlib_metadata_only_when_it_scans() -> None:
         "print(importlib.metadata.version('pydantic') == __import__('pydantic').VERSION)\n"
     )
     assert _python(code).split() == ["False", "True", "module", "True"]
-
-
-def _cyclic_reference(defs: dict[str, Any]) -> frozenset[str]:
-    """Every definition that reaches itself, computed eagerly over the whole graph."""
-    from kubegen._policy.schema import _refs
-
-    edges = {name: set(_refs(body)) for name, body in defs.items()}
-    cyclic = set()
-    for start in edges:
-        todo, seen = list(edges[start]), set()
-        while todo:
-            name = todo.pop()
-            if name == start:
-                cyclic.add(start)
-                break
-            if name not in seen and name in edges:
-                seen.add(name)
-                todo.extend(edges[name])
-    return frozenset(cyclic)
-
-
-def test_lazy_cycle_answers_match_the_whole_graph_walk() -> None:
-    from kubegen._policy.schema import _Cycles, _load, shipped_versions
-
-    for version in shipped_versions():
-        defs = _load(version).defs
-        expected = _cyclic_reference(defs)
-        assert expected  # JSONSchemaProps refers to itself in every version
-        cycles = _Cycles(defs)
-        assert frozenset(name for name in defs if name in cycles) == expected
-        assert "no.such.Definition" not in cycles
-
-
-def test_lazy_cycles_on_a_small_graph() -> None:
-    from kubegen._policy.schema import _Cycles
-
-    ref = "#/$defs/"
-    defs: dict[str, Any] = {
-        "a": {"properties": {"x": {"$ref": ref + "b"}}},
-        "b": {"items": [{"$ref": ref + "a"}]},
-        "c": {"$ref": ref + "a"},
-        "d": {"$ref": ref + "d"},
-        "e": {"$ref": ref + "missing"},
-    }
-    cycles = _Cycles(defs)
-    assert [name for name in defs if name in cycles] == ["a", "b", "d"]
-    assert _cyclic_reference(defs) == {"a", "b", "d"}
 
 
 # -- render/check/diff without typer ------------------------------------------------------------

@@ -105,7 +105,7 @@ class _VersionSchemas:
     defs: dict[str, Any]
     kinds: dict[tuple[str, str, str], str]
     groups: frozenset[str]
-    recursive: _Cycles
+    recursive: frozenset[str]
     meta_schema: str | None
     inlined: dict[str, Any] = field(default_factory=dict)
     schemas: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
@@ -171,42 +171,21 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
-class _Cycles:
-    """The definitions that can reach themselves through ``$ref`` (they cannot be inlined).
-
-    Answered per name on first ask (``name in cycles``), walking only the definitions reachable
-    from it: a render asks about the few dozen its kinds use, not all ~700 of a version.
-    """
-
-    def __init__(self, defs: Mapping[str, Any]) -> None:
-        self._defs = defs
-        self._edges: dict[str, set[str]] = {}
-        self._answers: dict[str, bool] = {}
-
-    def _out(self, name: str) -> set[str]:
-        edges = self._edges.get(name)
-        if edges is None:
-            edges = self._edges[name] = set(_refs(self._defs[name]))
-        return edges
-
-    def __contains__(self, start: object) -> bool:
-        if not isinstance(start, str) or start not in self._defs:
-            return False
-        answer = self._answers.get(start)
-        if answer is None:
-            answer = self._answers[start] = self._reaches_itself(start)
-        return answer
-
-    def _reaches_itself(self, start: str) -> bool:
-        stack, seen = list(self._out(start)), set()
+def _recursive(defs: Mapping[str, Any]) -> frozenset[str]:
+    """Definitions that can reach themselves through ``$ref`` (they cannot be inlined)."""
+    edges = {name: set(_refs(body)) for name, body in defs.items()}
+    cyclic = set()
+    for start in edges:
+        stack, seen = list(edges[start]), set()
         while stack:
             name = stack.pop()
             if name == start:
-                return True
-            if name not in seen and name in self._defs:
+                cyclic.add(start)
+                break
+            if name not in seen and name in edges:
                 seen.add(name)
-                stack.extend(self._out(name))
-        return False
+                stack.extend(edges[name])
+    return frozenset(cyclic)
 
 
 @cache
@@ -224,7 +203,7 @@ def _load(version: tuple[int, int]) -> _VersionSchemas:
         defs=defs,
         kinds=kinds,
         groups=frozenset(group for group, _, _ in kinds),
-        recursive=_Cycles(defs),
+        recursive=_recursive(defs),
         meta_schema=document.get("$schema"),
     )
 
