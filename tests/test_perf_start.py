@@ -185,3 +185,17 @@ def test_fast_route_takes_only_plain_paths(tmp_path: Path) -> None:
         assert (fast_command(["diff", str(unreadable)]) is None) == refused
     finally:
         unreadable.chmod(0o755)
+
+
+def test_console_script_entry_point_loads_no_typer() -> None:
+    """The ``kubegen`` script imports its entry module first: typer must wait for the route."""
+    code = (
+        "import importlib, sys, tomllib\n"
+        "with open('pyproject.toml', 'rb') as f:\n"
+        "    target = tomllib.load(f)['project']['scripts']['kubegen']\n"
+        "module, _, name = target.partition(':')\n"
+        "entry = getattr(importlib.import_module(module), name)\n"
+        "print(callable(entry), 'typer' in sys.modules)\n"
+    )
+    assert _python(code).split() == ["True", "False"]
+
