@@ -199,3 +199,58 @@ def test_console_script_entry_point_loads_no_typer() -> None:
     )
     assert _python(code).split() == ["True", "False"]
 
+
+# -- RBAC modules only for stacks that use RBAC -------------------------------------------------
+
+NO_RBAC_STACK = (
+    "import sys\n"
+    "from kubegen import ConfigMap, Deployment, HttpProbe, Stack\n"
+    "probes = {'readiness': HttpProbe('/ready'), 'liveness': HttpProbe('/healthz')}\n"
+    "stack = Stack('shop', namespace='shop')\n"
+    "cm = stack.add(ConfigMap('settings', data={'A': '1'}))\n"
+    "api = stack.add(Deployment('api', image='ghcr.io/acme/api:1.0', port=8080,\n"
+    "    **probes))\n"
+    "web = stack.add(Deployment('web', image='ghcr.io/acme/web:1.0', port=8080,\n"
+    "    **probes))\n"
+    "web.connect_to(api, port=8080)\n"
+    "objects = stack.objects()\n"
+    "loaded = sorted(m for m in sys.modules if m.startswith('kubegen._builders.rbac.'))\n"
+    "from kubegen._builders.rbac.derive import derive_access\n"
+    "print(loaded == ['kubegen._builders.rbac.intents'], derive_access(stack) == [],\n"
+    "    len(objects))\n"
+)
+
+
+def test_a_stack_without_grants_or_rbac_objects_loads_no_rbac_builders() -> None:
+    loaded_none, derives_nothing, count = _python(NO_RBAC_STACK).split()
+    assert (loaded_none, derives_nothing) == ("True", "True")
+    assert int(count) > 6
+
+
+def test_raw_rbac_manifests_are_still_checked_in_a_fresh_process() -> None:
+    code = (
+        "from kubegen import Manifest, Stack, ValidationError\n"
+        "stack = Stack('shop', namespace='shop')\n"
+        "stack.add(Manifest({'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'Role',\n"
+        "    'metadata': {'name': 'raw'},\n"
+        "    'rules': [{'apiGroups': [''], 'resources': ['configmaps'], 'verbs': ['*']}]}))\n"
+        "try:\n"
+        "    stack.objects()\n"
+        "except ValidationError as exc:\n"
+        "    print(exc.resource, exc.field)\n"
+    )
+    assert _python(code).strip() == "Role shop/raw rules[0].verbs"
+
+
+def test_rbac_builders_are_checked_without_a_grant_in_a_fresh_process() -> None:
+    code = (
+        "from kubegen import ClusterRole, ClusterRoleBinding, Group, Rule, Stack, ValidationError\n"
+        "stack = Stack('shop', namespace='shop')\n"
+        "role = stack.add(ClusterRole('reader', rules=[Rule.read('configmaps')]))\n"
+        "stack.add(ClusterRoleBinding('readers', role=role, subjects=[Group('ops')]))\n"
+        "try:\n"
+        "    stack.objects()\n"
+        "except ValidationError as exc:\n"
+        "    print(exc.field)\n"
+    )
+    assert _python(code).strip() == "role"
