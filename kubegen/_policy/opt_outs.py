@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kubegen._manifests import ManifestObject
 from kubegen._policy.context import CONTAINER_LISTS, PodView, as_dict, as_list, pod_view
@@ -142,14 +142,22 @@ class OptOutIndex:
 
     objects: Sequence[ManifestObject]
     pods: Sequence[PodView] | None = None  # the objects' pod views, if already made (in order)
-    _own: dict[int, list[OptOut]] = field(default_factory=dict)
+    _own: dict[int, list[OptOut]] | None = None
 
-    def __post_init__(self) -> None:
+    def opt_outs(self) -> dict[int, list[OptOut]]:
+        """``id(object)`` → its opt-outs, own then inherited; made on the first question.
+
+        A stack without findings never asks, and parsing nothing can fail here (unknown
+        names are ignored), so building it late changes no outcome.
+        """
+        if self._own is not None:
+            return self._own
+        own: dict[int, list[OptOut]] = {}
         accounts: dict[tuple[str, str], list[OptOut]] = {}
         for obj in self.objects:
-            self._own[id(obj)] = parse_opt_outs(obj)
+            own[id(obj)] = parse_opt_outs(obj)
             if obj.kind == "ServiceAccount":
-                inherited = [o for o in self._own[id(obj)] if OPT_OUTS[o.what].service_account]
+                inherited = [o for o in own[id(obj)] if OPT_OUTS[o.what].service_account]
                 accounts[(obj.namespace or "default", obj.name)] = inherited
         pods = self.pods
         if pods is None:
@@ -157,13 +165,15 @@ class OptOutIndex:
         for pod in pods:
             obj, spec = pod.obj, pod.spec
             account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-            self._own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
+            own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
+        self._own = own
+        return own
 
     def reason(self, obj: ManifestObject, rule_id: str, path: str) -> str | None:
         """The reason of the first opt-out of ``obj`` that waives ``rule_id`` at ``path``."""
         container: str | None = None
         resolved = False
-        for opt_out in self._own.get(id(obj), ()):
+        for opt_out in self.opt_outs().get(id(obj), ()):
             implies = OPT_OUTS[opt_out.what]
             if rule_id not in implies.rules:
                 continue

@@ -451,10 +451,18 @@ def schema_unknown_kind(ctx: LintContext) -> Iterator[Hit]:
         return
     version = schema_version(ctx.kubernetes_version)
     schemas, custom = _load(version), _crd_schemas(ctx)
+    unknown: dict[tuple[str, str], bool] = {}  # the verdict depends on apiVersion/kind only
     for obj in ctx.objects:
         api_version, kind = obj.api_version, obj.kind
-        if not api_version or not kind or (api_version, kind) in custom:
+        if not api_version or not kind:
             continue
-        builtin = group_of(api_version) in schemas.groups
-        if not builtin and schema_for(version, api_version, kind) is None:
+        key = (api_version, kind)
+        verdict = unknown.get(key)
+        if verdict is None:
+            verdict = unknown[key] = (
+                key not in custom
+                and group_of(api_version) not in schemas.groups
+                and schema_for(version, api_version, kind) is None
+            )
+        if verdict:
             yield Hit(obj, "apiVersion", f"{api_version} {kind} has no known schema")
