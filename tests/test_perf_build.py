@@ -178,9 +178,9 @@ def test_trusted_builders_get_fresh_defaults_and_private_state() -> None:
 
 
 def test_trusted_refuses_unknown_and_missing_fields() -> None:
-    with pytest.raises(TypeError, match="unknown or missing"):
+    with pytest.raises(TypeError, match="unknown fields"):
         NetworkPolicyPort.trusted(None, port="http", colour="red")
-    with pytest.raises(TypeError, match="unknown or missing"):
+    with pytest.raises(TypeError, match="missing field policy_types"):
         NetworkPolicy.trusted(None, name="a")  # policy_types is required
 
 
@@ -380,3 +380,70 @@ def test_label_caches_accept_and_refuse_like_the_checks(text: str) -> None:
     for _ in range(2):
         assert outcome(check_label_key) == key
         assert outcome(check_label_value) == value
+
+
+# -- Deployment.expose() -> Service.exposing -------------------------------------------------
+
+
+def _expose_both_ways(dep: Deployment, *ports: str, **options: Any) -> list[Any]:
+    """The Service expose() builds, and the validating constructor's, from one line each."""
+    from kubegen._builders.service import Service
+
+    out: list[Any] = []
+    for fast in (True, False):  # one line for both, so the origins can be compared too
+        wanted = list(ports) or list(dep.named_ports())
+        opts: dict[str, Any] = {"namespace": dep.namespace, **options}
+        try:
+            made = Service.exposing(dep, dep.name, wanted, opts) if fast else Service(dep.name, target=dep, ports=wanted, **opts)  # noqa: E501
+            out.append(made)
+        except ValidationError as exc:
+            out.append(str(exc))
+    return out
+
+
+@pytest.mark.parametrize("ports", [(), ("http",), ("http", "metrics")])
+def test_exposing_builds_what_the_constructor_builds(ports: tuple[str, ...]) -> None:
+    stack = Stack("s", namespace="shop")
+    dep = stack.add(_web("api"))
+    dep.container.ports.append(Port(9090, name="metrics"))  # type: ignore[union-attr]
+    fast, slow = _expose_both_ways(dep, *ports)
+    assert fast == slow and fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+    assert fast.origin == slow.origin and fast.origin.file.endswith("test_perf_build.py")
+    stack.add(fast)
+    slow.attach(stack)
+    assert fast.manifests()[0].body == slow.manifests()[0].body
+
+
+@pytest.mark.parametrize(
+    ("name", "ports", "options"),
+    [
+        ("api.v1", (), {}),  # a subdomain, not a DNS-1035 label
+        ("1api", (), {}),
+        ("api", ("nope",), {}),  # not a port of the workload
+        ("api", ("Bad_Port",), {}),
+        ("api", (), {"type": "NodePort"}),  # external without a reason
+        ("api", (), {"type": "NodePort", "allow_external": "the load balancer"}),
+    ],
+)
+def test_exposing_fails_and_falls_back_like_the_constructor(
+    name: str, ports: tuple[str, ...], options: dict[str, Any]
+) -> None:
+    stack = Stack("s", namespace="shop")
+    container = Container(
+        name="app",
+        image=IMAGE,
+        ports=[Port(8080, name="http")],
+        readiness=HttpProbe("/ready"),
+        liveness=HttpProbe("/healthz"),
+    )
+    dep = stack.add(Deployment(name, container=container))
+    fast, slow = _expose_both_ways(dep, *ports, **options)
+    assert fast == slow
+    assert isinstance(fast, str) == ("allow_external" not in options)
+
+
+def test_expose_of_a_workload_without_ports_fails_like_before() -> None:
+    stack = Stack("s", namespace="shop")
+    dep = stack.add(Deployment("worker", image=IMAGE))
+    fast, slow = _expose_both_ways(dep)
+    assert isinstance(fast, str) and fast == slow and "needs at least one port" in fast

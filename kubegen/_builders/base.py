@@ -166,11 +166,22 @@ def _only_pydantic_post_init(cls: type[BaseModel]) -> bool:
 
 def _fast_private_init(self: BaseModel, context: Any, /) -> None:
     if getattr(self, "__pydantic_private__", None) is None:
-        private = {
-            name: value if factory is None else factory()
-            for name, value, factory in type(self).__dict__["_kubegen_private_plan"]
-        }
+        defaults, fresh = type(self).__dict__["_kubegen_private_split"]
+        private = defaults.copy()
+        for name, factory in fresh:
+            private[name] = factory()
         object.__setattr__(self, "__pydantic_private__", private)
+
+
+def _split(plan: _Plan) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """A private plan as (defaults to copy, (name, factory) of fresh containers to set).
+
+    The defaults hold every name in plan order (fresh ones as None until set), so the
+    private dict keeps pydantic's order.
+    """
+    defaults = {name: value if factory is None else None for name, value, factory in plan}
+    fresh = tuple((name, factory) for name, _, factory in plan if factory is not None)
+    return defaults, fresh
 
 
 def _use_fast_private_init(cls: type[BaseModel]) -> None:
@@ -184,6 +195,7 @@ def _use_fast_private_init(cls: type[BaseModel]) -> None:
                 type.__setattr__(cls, name, _PrivateSlot(name))
     if plan is not None and _only_pydantic_post_init(cls):
         type.__setattr__(cls, "_kubegen_private_plan", plan)
+        type.__setattr__(cls, "_kubegen_private_split", _split(plan))
         type.__setattr__(cls, "model_post_init", _fast_private_init)
 
 
@@ -201,7 +213,11 @@ class _ConstructPlan:
 
     template: dict[str, Any]  # every field: its immutable default, or _REQUIRED
     factories: tuple[tuple[str, Any], ...]  # (field, zero-argument factory) for the others
-    private: _Plan | None  # the fast private-attribute plan, when the class uses it
+    required: tuple[str, ...]
+    # The fast private-attribute plan as a dict of immutable defaults and the names that get a
+    # fresh empty container; None when the class initialises private state another way.
+    private: dict[str, Any] | None
+    private_fresh: tuple[tuple[str, Any], ...]
 
 
 def _construct_plan(cls: type[BaseModel]) -> _ConstructPlan:
@@ -210,22 +226,23 @@ def _construct_plan(cls: type[BaseModel]) -> _ConstructPlan:
         return plan  # type: ignore[no-any-return]
     template: dict[str, Any] = {}
     factories: list[tuple[str, Any]] = []
+    required: list[str] = []
     for name, info in cls.__pydantic_fields__.items():
         default = info.default
+        template[name] = _REQUIRED
         if info.is_required():
-            template[name] = _REQUIRED
+            required.append(name)
         elif info.default_factory is not None:
-            template[name] = _REQUIRED
             factories.append((name, info.default_factory))
         elif isinstance(default, _IMMUTABLE):
             template[name] = default
         else:
-            template[name] = _REQUIRED
             factories.append((name, lambda d=default: copy.deepcopy(d)))
-    private = None
+    private: dict[str, Any] | None = None
+    fresh: tuple[tuple[str, Any], ...] = ()
     if cls.__dict__.get("model_post_init") is _fast_private_init:
-        private = cls.__dict__["_kubegen_private_plan"]
-    plan = _ConstructPlan(template, tuple(factories), private)
+        private, fresh = cls.__dict__["_kubegen_private_split"]
+    plan = _ConstructPlan(template, tuple(factories), tuple(required), private, fresh)
     type.__setattr__(cls, "_kubegen_construct_plan", plan)
     return plan
 
@@ -237,8 +254,11 @@ def _construct(cls: type[_B], origin: Origin | None, fields: dict[str, Any]) -> 
     for name, factory in plan.factories:
         if name not in fields:
             values[name] = factory()
-    if len(values) != len(plan.template) or _REQUIRED in values.values():
-        raise TypeError(f"{cls.__name__}.trusted(): unknown or missing fields in {sorted(fields)}")
+    if len(values) != len(plan.template):
+        raise TypeError(f"{cls.__name__}.trusted(): unknown fields in {sorted(fields)}")
+    for name in plan.required:
+        if name not in fields:
+            raise TypeError(f"{cls.__name__}.trusted(): missing field {name}")
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
     object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
@@ -248,7 +268,9 @@ def _construct(cls: type[_B], origin: Origin | None, fields: dict[str, Any]) -> 
         obj.model_post_init(None)
         obj.__pydantic_private__["_origin"] = origin  # type: ignore[index]
     else:
-        private = {name: v if f is None else f() for name, v, f in plan.private}
+        private = plan.private.copy()
+        for name, factory in plan.private_fresh:
+            private[name] = factory()
         private["_origin"] = origin
         object.__setattr__(obj, "__pydantic_private__", private)
     return obj

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from kubegen._builders.base import Builder, Resource, ResourceArgs
 from kubegen._builders.workloads.base import Workload
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import (
     InvalidValue,
     LabelMap,
@@ -23,6 +24,8 @@ from kubegen._values import (
     PortNumber,
     Reason,
     check_dns1035_label,
+    check_dns_label,
+    check_dns_subdomain,
     check_port_name,
 )
 
@@ -103,8 +106,46 @@ class Service(Resource):
     def _dns1035(cls, name: str) -> str:
         return check_dns1035_label(name)
 
+    @classmethod
+    def exposing(
+        cls, target: Workload, name: str, ports: list[str | ServicePort], options: dict[str, Any]
+    ) -> Service:
+        """``Service(name, target=target, ports=ports, **options)``, as ``expose()`` builds it.
+
+        When only port names and a namespace are given (the usual ``expose()``), the fields
+        are checked with the validators pydantic would run and the Service is built from them
+        directly (:meth:`Builder.trusted`); anything else, or any value those checks or the
+        Service's own check refuse, goes through the validating constructor, which raises the
+        error it always did.
+        """
+        if options.keys() <= {"namespace"} and all(type(port) is str for port in ports):
+            try:
+                check_dns1035_label(check_dns_subdomain(name))
+                if options.get("namespace") is not None:
+                    check_dns_label(options["namespace"])
+                for port in ports:
+                    check_port_name(port)  # type: ignore[arg-type]
+            except InvalidValue:
+                pass
+            else:
+                service = cls.trusted(
+                    capture(), name=name, target=target, ports=list(ports), **options
+                )
+                try:
+                    service._check_service()
+                except Exception:
+                    pass
+                else:
+                    return service
+        build: Any = cls  # positional name: see Resource.__init__
+        return build(name, target=target, ports=ports, **options)  # type: ignore[no-any-return]
+
     @model_validator(mode="after")
     def _check(self) -> Service:
+        self._check_service()
+        return self
+
+    def _check_service(self) -> None:
         if (self.target is None) == (not self.selector):
             raise InvalidValue(
                 "a Service needs exactly one of target= (a workload) or selector= (pod labels)",
@@ -125,7 +166,6 @@ class Service(Resource):
                 f"a {self.type} Service needs at least one port, and the target declares none",
                 fix="declare a port on the workload, or use type='Headless'",
             )
-        return self
 
     def service_ports(self) -> list[dict[str, Any]]:
         """The rendered ``spec.ports``, resolved against the target's named ports."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +34,7 @@ from kubegen._builders.network.policy import (
     NetworkPolicyPort,
     check_policy_port_name,
 )
-from kubegen._builders.network.selectors import LabelSelector, labels_selector
+from kubegen._builders.network.selectors import LabelSelector
 from kubegen._errors import ConflictError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._relations import Connection
@@ -72,7 +72,7 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     peers: _PeerCache = {}
     rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
-    policies.extend(_workload_policies(stack, rules))
+    policies.extend(_workload_policies(stack, rules, peers))
     return [obj for policy in policies for obj in policy.manifests()]
 
 
@@ -114,7 +114,7 @@ def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> lis
             f"{source.name}.allow_to(namespace=..., pods=..., port=...)",
         )
     _same_or_named_namespaces(source, target, conn)
-    ports = _resolve_ports(target, conn, f"connect {source.display} to {target.display}")
+    ports = _resolve_ports(target, conn, lambda: f"connect {source.display} to {target.display}")
     out: list[_Rule] = []
     for port in ports:
         out.append(_Rule("egress", source, _peer_of(target, source.namespace, peers), port))
@@ -137,7 +137,7 @@ def _ingress_from_outside(conn: Connection) -> list[_Rule]:
     peer: ExternalPeer = conn.source
     target: Workload = conn.target
     what = f"allow ingress to {target.display} from {peer.describe(target.namespace)}"
-    ports = _resolve_ports(target, conn, what)
+    ports = _resolve_ports(target, conn, lambda: what)
     reason = _reason(peer, "ingress", conn, target.namespace)
     return [
         _Rule("ingress", target, rendered, port, reason)
@@ -169,7 +169,9 @@ def _reason(
     return (category, peer.describe(namespace), str(conn.options.get("reason", "")))
 
 
-def _resolve_ports(target: Workload, conn: Connection, what: str) -> list[NetworkPolicyPort]:
+def _resolve_ports(
+    target: Workload, conn: Connection, what: Callable[[], str]
+) -> list[NetworkPolicyPort]:
     """The target's ports that ``conn.port`` names, as named policy ports (protocol explicit)."""
     exposed = target.named_ports()
     wanted = conn.port
@@ -200,7 +202,7 @@ def _policy_port(name: str, protocol: str, conn: Connection) -> NetworkPolicyPor
 
 
 def _unknown_port(
-    target: Workload, conn: Connection, what: str, exposed: dict[str, tuple[int, str]]
+    target: Workload, conn: Connection, what: Callable[[], str], exposed: dict[str, tuple[int, str]]
 ) -> ValidationError:
     listed = ", ".join(f"{n} ({num}/{proto})" for n, (num, proto) in sorted(exposed.items()))
     if conn.port is None:
@@ -219,7 +221,7 @@ def _unknown_port(
         )
     resource = conn.source.display if not isinstance(conn.source, ExternalPeer) else target.display
     return ValidationError(
-        f"Unable to {what}: {why}",
+        f"Unable to {what()}: {why}",
         origin=conn.origin,
         resource=resource,
         field="port",
@@ -285,27 +287,29 @@ class _Group:
     reasons: dict[str, dict[str, set[str]]]
 
 
-def _workload_policies(stack: Stack, rules: list[_Rule]) -> list[NetworkPolicy]:
+def _workload_policies(stack: Stack, rules: list[_Rule], peers: _PeerCache) -> list[NetworkPolicy]:
     groups: dict[tuple[str, str, Direction], _Group] = {}
-    keys: dict[int, str] = {}  # id(peer or port) -> _key(it); the rules keep them alive
+    keys: dict[int, str] = {}  # id(peer) -> _key(peer); the rules keep the peers alive
+    port_keys: dict[tuple[int | str | None, int | None, str], str] = {}  # by what renders
     for rule in rules:
         key = (rule.workload.namespace or "", rule.workload.name, rule.direction)
         group = groups.setdefault(key, _Group(rule.workload, {}, defaultdict(dict), {}))
         peer_key = keys.get(id(rule.peer))
         if peer_key is None:
             peer_key = keys[id(rule.peer)] = _key(rule.peer)
-        port_key = keys.get(id(rule.port))
+        port = rule.port
+        port_key = port_keys.get((port.port, port.end_port, port.protocol))
         if port_key is None:
-            port_key = keys[id(rule.port)] = _key(rule.port)
+            port_key = port_keys[(port.port, port.end_port, port.protocol)] = _key(port)
         group.peers[peer_key] = rule.peer
         group.ports[peer_key][port_key] = rule.port
         if rule.reason is not None:
             category, label, text = rule.reason
             group.reasons.setdefault(category, {}).setdefault(label, set()).add(text)
-    return [_policy(stack, key[2], groups[key]) for key in sorted(groups)]
+    return [_policy(stack, key[2], groups[key], peers) for key in sorted(groups)]
 
 
-def _policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
+def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache) -> NetworkPolicy:
     """The workload's policy for ``direction``, built without revalidating derived values.
 
     Everything in it was validated where it came from except three derived values: the
@@ -323,7 +327,8 @@ def _policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
         check_annotations(annotations)
     except InvalidValue:
         return _validated_policy(stack, direction, group)
-    selector = labels_selector(workload.selector_labels(), origin)
+    # the workload's own pods: the selector its peer entry in its own namespace has
+    selector = _peer_of(workload, workload.namespace, peers).pod_selector
     body: dict[str, Any]
     if direction == "ingress":
         body = {
@@ -377,6 +382,12 @@ def _merged_rules(
     Rules are ordered by their first peer, peers and ports within a rule are sorted: the
     result depends only on the set of (peer, port) pairs.
     """
+    if len(group.peers) == 1:  # the usual case: one peer, so one rule
+        ((peer_key, peer),) = group.peers.items()
+        by_key = group.ports[peer_key]
+        if len(by_key) == 1:
+            return [([peer], list(by_key.values()))]
+        return [([peer], sorted(by_key.values(), key=_port_rank))]
     by_ports: dict[tuple[str, ...], list[NetworkPolicyPeer]] = {}
     port_models: dict[tuple[str, ...], list[NetworkPolicyPort]] = {}
     for peer_key, peer in sorted(

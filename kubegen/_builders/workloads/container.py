@@ -114,6 +114,8 @@ class ContainerContext:
     run_as_non_root: bool
     extra_mounts: tuple[dict[str, Any], ...] = ()
     restart_always: bool = False
+    # The container's planned_mounts(name) when the pod has them already; None: compute them.
+    mounts: list[PlannedMount] | None = None
 
 
 class ContainerOptions(TypedDict, total=False):
@@ -382,7 +384,8 @@ class Container(Builder):
             if probe is not None:
                 out[key] = probe.render(self.ports, role=role)
         out["securityContext"] = self.security_context(ctx.run_as_non_root)
-        mounts = [_render_mount(m) for m in self.planned_mounts(ctx.name)]
+        planned = ctx.mounts if ctx.mounts is not None else self.planned_mounts(ctx.name)
+        mounts = [_render_mount(m) for m in planned]
         mounts.extend(ctx.extra_mounts)
         if mounts:
             out["volumeMounts"] = mounts

@@ -271,6 +271,14 @@ class PodWorkload(Workload):
         return list(found)
 
     def _pod_containers(self) -> list[tuple[Role, str, Container]]:
+        only = self.container  # the usual one-container pod, unless main_containers differs
+        if (
+            only is not None
+            and not self.init_containers
+            and not self.sidecars
+            and type(self).main_containers is PodWorkload.main_containers
+        ):
+            return [("main", self._container_name("main", "containers", 0, only), only)]
         out: list[tuple[Role, str, Container]] = []
         groups: list[tuple[Role, str, list[Container]]] = [
             ("init", "init_containers", self.init_containers),
@@ -281,6 +289,17 @@ class PodWorkload(Workload):
             for index, container in enumerate(group):
                 out.append((role, self._container_name(role, field, index, container), container))
         return out
+
+    def _planned_mounts(self, container: Container, name: str) -> list[PlannedMount]:
+        """``container.planned_mounts(name)``, once per render (see ``_render_memo``)."""
+        memo = self._render_memo
+        if memo is None:
+            return container.planned_mounts(name)
+        key = f"mounts:{id(container)}:{name}"
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = container.planned_mounts(name)
+        return list(found)
 
     def _container_name(self, role: Role, field: str, index: int, container: Container) -> str:
         if container.name is not None:
@@ -499,15 +518,17 @@ class PodWorkload(Workload):
         mounts: list[PlannedMount] = []
         non_root = self.allow_run_as_root is None
         for role, name, container in self.pod_containers():
+            planned = self._planned_mounts(container, name)
             ctx = ContainerContext(
                 name=name,
                 defaults=defaults,
                 run_as_non_root=non_root,
                 extra_mounts=self._extra_mounts(role, name, token_mount),
                 restart_always=role == "sidecar",
+                mounts=planned,
             )
             (main if role == "main" else init).append(container.render(ctx))
-            mounts.extend(container.planned_mounts(name))
+            mounts.extend(planned)
         return init, main, mounts
 
     def pod_restart_policy(self) -> str | None:
@@ -565,7 +586,7 @@ class PodWorkload(Workload):
         """
         found: list[Resource] = []
         for _, name, container in self.pod_containers():
-            for mount in container.planned_mounts(name):
+            for mount in self._planned_mounts(container, name):
                 source = getattr(mount.source, "config", None) or getattr(
                     mount.source, "secret", None)
                 if isinstance(source, Resource):
