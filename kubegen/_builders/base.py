@@ -179,6 +179,17 @@ def _use_fast_private_init(cls: type[BaseModel]) -> None:
         type.__setattr__(cls, "model_post_init", _fast_private_init)
 
 
+def empty_list() -> list[Any]:
+    """A new empty list, for ``Field(default_factory=empty_list)``.
+
+    pydantic asks every default factory for its ``inspect.signature`` (at class creation, schema
+    build and ``model_construct``); for the builtin ``list`` that parses its text signature with
+    ``tokenize`` (~0.15 ms a call, and ~3 ms to compile tokenize's regex once per process). A
+    Python function answers from its code object.
+    """
+    return []
+
+
 class NoArgs(TypedDict, total=False):
     """No keyword arguments: for builders whose positional arguments are all there is."""
 
