@@ -10,7 +10,7 @@ from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, empty_list
+from kubegen._builders.base import Builder
 from kubegen._values import InvalidValue, LabelMap, check_label_key, check_label_value
 
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
@@ -34,7 +34,7 @@ class LabelSelectorRequirement(Builder):
 
     key: str
     operator: Operator
-    values: list[str] = Field(default_factory=empty_list)
+    values: list[str] = Field(default_factory=lambda: [])  # not list: see base.empty_list
 
     def __init__(self, /, **data: Unpack[LabelSelectorRequirementArgs]) -> None:
         super().__init__(**data)
@@ -88,7 +88,8 @@ class LabelSelector(Builder):
     """
 
     match_labels: LabelMap = Field(default_factory=dict)
-    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=empty_list)
+    # not the builtin list: see base.empty_list
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=lambda: [])
 
     def __init__(self, /, **data: Unpack[LabelSelectorArgs]) -> None:
         super().__init__(**data)
