@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,3 +255,44 @@ def test_rbac_builders_are_checked_without_a_grant_in_a_fresh_process() -> None:
         "    print(exc.field)\n"
     )
     assert _python(code).strip() == "role"
+
+
+# -- default factories pydantic can inspect cheaply ---------------------------------------------
+
+
+def _builder_classes() -> list[type[Any]]:
+    import kubegen
+    from kubegen._builders.base import Builder
+
+    for name in kubegen.__all__:
+        getattr(kubegen, name)  # load every public builder module
+    found: list[type[Any]] = []
+    todo: list[type[Any]] = [Builder]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_no_builder_field_defaults_to_the_builtin_list_factory() -> None:
+    """``inspect.signature(list)`` tokenizes list's text signature on every pydantic ask."""
+    offenders = [
+        f"{cls.__qualname__}.{name}"
+        for cls in _builder_classes()
+        if cls.__module__.startswith("kubegen.")  # not builders that tests define
+        for name, info in cls.model_fields.items()
+        if info.default_factory is list
+    ]
+    assert offenders == []
+
+
+def test_empty_list_defaults_are_fresh_per_instance() -> None:
+    from kubegen import Container, LabelSelector, NetworkPolicy
+
+    first = Container(name="app", image="nginx:1.27")
+    second = Container(name="app", image="nginx:1.27")
+    assert first.ports == [] and first.ports is not second.ports
+    built = NetworkPolicy.model_construct(name="p")
+    assert built.ingress == [] and built.ingress is not NetworkPolicy.model_construct().ingress
+    assert LabelSelector().match_expressions == []
