@@ -127,6 +127,17 @@ def error_from(exc: InvalidValue) -> ValidationError:
     return ValidationError(exc.message, fix=exc.fix, field=exc.field, **shown)
 
 
+def empty_list() -> list[Any]:
+    """A new empty list, for ``Field(default_factory=empty_list)``.
+
+    pydantic asks every default factory for its ``inspect.signature`` (at class creation, schema
+    build and ``model_construct``); for the builtin ``list`` that parses its text signature with
+    ``tokenize`` (~0.15 ms a call, and ~3 ms to compile tokenize's regex once per process). A
+    Python function answers from its code object.
+    """
+    return []
+
+
 # -- private attributes without pydantic's per-instance overhead -----------------------------
 # pydantic fills ``__pydantic_private__`` after validating each instance through a generic loop
 # (get_default -> resolve_default_value -> smart_deepcopy per attribute, nested once per class

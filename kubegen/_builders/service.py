@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource, ResourceArgs
+from kubegen._builders.base import Builder, Resource, ResourceArgs, empty_list
 from kubegen._builders.workloads.base import Workload
 from kubegen._manifests import ManifestObject
 from kubegen._origin import capture
@@ -93,7 +93,7 @@ class Service(Resource):
 
     target: Workload | None = None
     selector: LabelMap = Field(default_factory=dict)
-    ports: list[PortName | ServicePort] = Field(default_factory=list)
+    ports: list[PortName | ServicePort] = Field(default_factory=empty_list)
     type: ServiceType = "ClusterIP"
     publish_not_ready: bool = False
     allow_external: Reason | None = None

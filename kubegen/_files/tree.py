@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from kubegen._errors import OutputError
@@ -18,6 +19,8 @@ _HEADER_BYTES = HEADER.encode()
 # Unbuffered reads of this size: one read holds a typical rendered file, so scanning costs
 # open + 2 reads + close per file instead of a buffered file object's fstat/ioctl/reads.
 _FIRST_READ = 64 * 1024
+_NAME = attrgetter("name")
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(slots=True)
@@ -79,7 +82,7 @@ def scan(env_dir: Path) -> EnvTree:
 
 def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
     with os.scandir(folder) as entries:
-        found = sorted(entries, key=lambda e: e.name)
+        found = sorted(entries, key=_NAME)
     if not found and prefix:
         tree.empty_dirs.add(prefix.rstrip("/"))
     for entry in found:
@@ -96,12 +99,16 @@ def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
 
 def _is_owned(path: str, tree: EnvTree, rel: str) -> bool:
     """Read ``path`` into ``tree.owned`` if it starts with the header; report whether it did."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(path, _READ_FLAGS)
     try:
         head = os.read(fd, _FIRST_READ)  # usually the whole file; a foreign one stops here
         if not head.startswith(_HEADER_BYTES):
             return False
-        chunks = [head]
+        chunk = os.read(fd, _FIRST_READ)  # b"" at the end: no copy of a one-read file
+        if not chunk:
+            tree.owned[rel] = head
+            return True
+        chunks = [head, chunk]
         while chunk := os.read(fd, _FIRST_READ):
             chunks.append(chunk)
         tree.owned[rel] = b"".join(chunks)

@@ -13,7 +13,6 @@ else found there (a file, a symlink) is refused rather than deleted or followed.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import shutil
@@ -163,18 +162,21 @@ def _build_stage(
 ) -> None:
     stage.mkdir()
     made: set[str] = set()  # folders made in the stage: one mkdir per folder, not per file
+    # Files are named by plain strings: a Path per file costs more than a link. ``rel`` is a
+    # clean relative path (scandir names or checked layout paths), so this is str(stage / rel).
+    base, old = os.fspath(stage), os.fspath(env_dir)
 
-    def folder_of(rel: str) -> Path:
+    def folder_of(rel: str) -> str:
         parent = rel.rpartition("/")[0]
         if parent not in made:
             (stage / parent).mkdir(parents=True, exist_ok=True)
             made.add(parent)
-        return stage / rel
+        return f"{base}/{rel}"
 
     for folder in sorted(tree.empty_dirs):
         (stage / folder).mkdir(parents=True, exist_ok=True)
     for rel in sorted(tree.foreign) + changes.unchanged:
-        _link(env_dir / rel, folder_of(rel))
+        _link(f"{old}/{rel}", folder_of(rel))
     for rel, target in sorted(tree.foreign_links.items()):
         os.symlink(target, folder_of(rel))
     for rel in changes.created + changes.changed:
@@ -184,7 +186,7 @@ def _build_stage(
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def _write_file(dest: Path, data: bytes) -> None:
+def _write_file(dest: str | Path, data: bytes) -> None:
     """Create ``dest`` (it never exists: the stage is fresh) holding exactly ``data``.
 
     Plain ``os.open``/``os.write`` (mode 0o666 less the umask, like ``open(dest, "xb")``): a
@@ -199,7 +201,7 @@ def _write_file(dest: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _link(src: Path, dest: Path) -> None:
+def _link(src: str | Path, dest: str | Path) -> None:
     """Hard-link ``src`` to ``dest`` (its folder exists), or copy it where links fail."""
     try:
         os.link(src, dest, follow_symlinks=False)
@@ -225,6 +227,8 @@ def _swap(stage: Path, env_dir: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where it is not supported."""
+    import ctypes  # only when a render writes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -65,6 +65,19 @@ _TYPES: dict[str, Check] = {
 }
 
 
+# For a bare type check (``string``, ``["string", "null"]``…), a Python type whose exact
+# instances pass it: those skip the call (``isinstance`` is true, and an exact ``int`` is never
+# a bool); anything else is asked the check itself. Most Kubernetes fields are such leaves.
+_EXACT_OF_NAME: dict[str, type] = {
+    "string": str,
+    "object": dict,
+    "array": list,
+    "boolean": bool,
+    "integer": int,
+}
+_EXACT: dict[Check, type] = {}
+
+
 def _always(_: Any) -> bool:
     return True
 
@@ -137,6 +150,9 @@ class _Compiler:
         if names is not None and "object" not in names:
             return other  # no mapping passes the type check; the object keywords never apply
         get = props.get
+        # key -> the exact type that passes its check without a call (leaf fields only)
+        exact = {name: _EXACT[sub] for name, sub in props.items() if sub in _EXACT}
+        exact_get = exact.get
 
         if extra is _never:  # the strict Kubernetes object: every key must be a property
 
@@ -144,6 +160,8 @@ class _Compiler:
                 if not isinstance(x, dict):
                     return other(x)
                 for key, value in x.items():
+                    if exact_get(key) is value.__class__:
+                        continue
                     sub = get(key)
                     if sub is None or not sub(value):
                         return False
@@ -154,13 +172,19 @@ class _Compiler:
 
             return strict
 
+        extra_exact = _EXACT.get(extra) if extra is not None else None
+
         def general(x: Any) -> bool:
             if not isinstance(x, dict):
                 return other(x)
             for key, value in x.items():
+                if exact_get(key) is value.__class__:
+                    continue
                 sub = get(key)
                 if sub is None:
-                    if extra is not None and not extra(value):
+                    if extra is not None and value.__class__ is not extra_exact and not extra(
+                        value
+                    ):
                         return False
                 elif not sub(value):
                     return False
@@ -205,6 +229,9 @@ def _type_check(names: tuple[str, ...]) -> Check:
             _TYPE_CACHE[names] = lambda x: x is None or single(x)
         else:
             _TYPE_CACHE[names] = lambda x: any(check(x) for check in checks)
+        exact = _EXACT_OF_NAME.get(names[0]) if names else None
+        if exact is not None and names[1:] in ((), ("null",)):
+            _EXACT[_TYPE_CACHE[names]] = exact
     return _TYPE_CACHE[names]
 
 
@@ -221,11 +248,13 @@ def _items_check(item: Check, names: tuple[str, ...] | None) -> Check:
     if names is not None and "array" not in names:
         return other
 
+    exact = _EXACT.get(item)
+
     def check(x: Any) -> bool:
         if not isinstance(x, list):
             return other(x)
         for value in x:  # noqa: SIM110 - a loop beats all(<genexpr>) here
-            if not item(value):
+            if value.__class__ is not exact and not item(value):
                 return False
         return True
 

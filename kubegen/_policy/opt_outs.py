@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kubegen._manifests import ManifestObject
-from kubegen._policy.context import CONTAINER_LISTS, as_dict, as_list, pod_view
+from kubegen._policy.context import CONTAINER_LISTS, PodView, as_dict, as_list, pod_view
 
 __all__ = ["OPT_OUTS", "OPT_OUT_PREFIX", "Implies", "OptOutIndex", "parse_opt_outs"]
 
@@ -141,28 +141,39 @@ class OptOutIndex:
     """The opt-outs of every object of one lint run, including those inherited from accounts."""
 
     objects: Sequence[ManifestObject]
-    _own: dict[int, list[OptOut]] = field(default_factory=dict)
+    pods: Sequence[PodView] | None = None  # the objects' pod views, if already made (in order)
+    _own: dict[int, list[OptOut]] | None = None
 
-    def __post_init__(self) -> None:
+    def opt_outs(self) -> dict[int, list[OptOut]]:
+        """``id(object)`` → its opt-outs, own then inherited; made on the first question.
+
+        A stack without findings never asks, and parsing nothing can fail here (unknown
+        names are ignored), so building it late changes no outcome.
+        """
+        if self._own is not None:
+            return self._own
+        own: dict[int, list[OptOut]] = {}
         accounts: dict[tuple[str, str], list[OptOut]] = {}
         for obj in self.objects:
-            self._own[id(obj)] = parse_opt_outs(obj)
+            own[id(obj)] = parse_opt_outs(obj)
             if obj.kind == "ServiceAccount":
-                inherited = [o for o in self._own[id(obj)] if OPT_OUTS[o.what].service_account]
+                inherited = [o for o in own[id(obj)] if OPT_OUTS[o.what].service_account]
                 accounts[(obj.namespace or "default", obj.name)] = inherited
-        for obj in self.objects:
-            pod = pod_view(obj)
-            if pod is None:
-                continue
-            spec = pod.spec
+        pods = self.pods
+        if pods is None:
+            pods = [pod for pod in map(pod_view, self.objects) if pod is not None]
+        for pod in pods:
+            obj, spec = pod.obj, pod.spec
             account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-            self._own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
+            own[id(obj)] += accounts.get((pod.namespace, str(account)), [])
+        self._own = own
+        return own
 
     def reason(self, obj: ManifestObject, rule_id: str, path: str) -> str | None:
         """The reason of the first opt-out of ``obj`` that waives ``rule_id`` at ``path``."""
         container: str | None = None
         resolved = False
-        for opt_out in self._own.get(id(obj), ()):
+        for opt_out in self.opt_outs().get(id(obj), ()):
             implies = OPT_OUTS[opt_out.what]
             if rule_id not in implies.rules:
                 continue

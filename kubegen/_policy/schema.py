@@ -105,7 +105,7 @@ class _VersionSchemas:
     defs: dict[str, Any]
     kinds: dict[tuple[str, str, str], str]
     groups: frozenset[str]
-    recursive: frozenset[str]
+    recursive: _Cycles
     meta_schema: str | None
     inlined: dict[str, Any] = field(default_factory=dict)
     schemas: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
@@ -171,21 +171,41 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
-def _recursive(defs: Mapping[str, Any]) -> frozenset[str]:
-    """Definitions that can reach themselves through ``$ref`` (they cannot be inlined)."""
-    edges = {name: set(_refs(body)) for name, body in defs.items()}
-    cyclic = set()
-    for start in edges:
-        stack, seen = list(edges[start]), set()
+class _Cycles:
+    """Definitions that can reach themselves through ``$ref`` (they cannot be inlined).
+
+    Worked out per name on first ask: a render inlines the few dozen definitions its kinds
+    reach, not the whole API's hundreds (walking all of them cost ~10 ms per process).
+    """
+
+    def __init__(self, defs: Mapping[str, Any]) -> None:
+        self.defs = defs
+        self.edges: dict[str, set[str]] = {}
+        self.known: dict[str, bool] = {}
+
+    def _edges(self, name: str) -> set[str]:
+        found = self.edges.get(name)
+        if found is None:
+            found = self.edges[name] = set(_refs(self.defs[name]))
+        return found
+
+    def __contains__(self, start: object) -> bool:
+        if not isinstance(start, str) or start not in self.defs:
+            return False
+        if start not in self.known:
+            self.known[start] = self._reaches_itself(start)
+        return self.known[start]
+
+    def _reaches_itself(self, start: str) -> bool:
+        stack, seen = list(self._edges(start)), set()
         while stack:
             name = stack.pop()
             if name == start:
-                cyclic.add(start)
-                break
-            if name not in seen and name in edges:
+                return True
+            if name not in seen and name in self.defs:
                 seen.add(name)
-                stack.extend(edges[name])
-    return frozenset(cyclic)
+                stack.extend(self._edges(name))
+        return False
 
 
 @cache
@@ -203,7 +223,7 @@ def _load(version: tuple[int, int]) -> _VersionSchemas:
         defs=defs,
         kinds=kinds,
         groups=frozenset(group for group, _, _ in kinds),
-        recursive=_recursive(defs),
+        recursive=_Cycles(defs),
         meta_schema=document.get("$schema"),
     )
 
@@ -382,26 +402,34 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
     schemas, custom = _load(version), _crd_schemas(ctx)
     label = f"Kubernetes {version[0]}.{version[1]}"
     compiled: dict[tuple[str, str], Check | None] = {}
+    builtin: dict[tuple[str, str], tuple[bool, Check | None]] = {}  # has a schema, its check
     for obj in ctx.objects:
-        if not obj.api_version or not obj.kind:
+        api_version, kind = obj.api_version, obj.kind
+        if not api_version or not kind:
             yield Hit(obj, "apiVersion", "apiVersion and kind are required")
             continue
-        if schema_for(version, obj.api_version, obj.kind) is not None:
-            check = check_for(version, obj.api_version, obj.kind)
+        key = (api_version, kind)
+        known = builtin.get(key)
+        if known is None:
+            has_schema = schema_for(version, api_version, kind) is not None
+            check = check_for(version, api_version, kind) if has_schema else None
+            known = builtin[key] = (has_schema, check)
+        if known[0]:
+            check = known[1]
             if check is None or not check(obj.body):  # only jsonschema explains an error
-                validator = validator_for(version, obj.api_version, obj.kind)
+                validator = validator_for(version, api_version, kind)
                 assert validator is not None
                 yield from _validate(validator, obj, label)
-        elif (key := (obj.api_version, obj.kind)) in custom:
+        elif key in custom:
             if key not in compiled:
                 compiled[key] = compile_schema(custom[key], {})
             check = compiled[key]
             if check is None or not check(obj.body):
                 yield from _validate(_custom_validator(custom[key]), obj, f"{obj.kind} CRD")
-        elif group_of(obj.api_version) in schemas.groups and not removed_in_target(
-            ctx, obj.api_version, obj.kind
+        elif group_of(api_version) in schemas.groups and not removed_in_target(
+            ctx, api_version, kind
         ):
-            message = f"{label} serves no kind {obj.kind!r} in {obj.api_version}"
+            message = f"{label} serves no kind {kind!r} in {api_version}"
             yield Hit(obj, "kind", message)
 
 
@@ -423,9 +451,18 @@ def schema_unknown_kind(ctx: LintContext) -> Iterator[Hit]:
         return
     version = schema_version(ctx.kubernetes_version)
     schemas, custom = _load(version), _crd_schemas(ctx)
+    unknown: dict[tuple[str, str], bool] = {}  # the verdict depends on apiVersion/kind only
     for obj in ctx.objects:
-        if not obj.api_version or not obj.kind or (obj.api_version, obj.kind) in custom:
+        api_version, kind = obj.api_version, obj.kind
+        if not api_version or not kind:
             continue
-        builtin = group_of(obj.api_version) in schemas.groups
-        if not builtin and schema_for(version, obj.api_version, obj.kind) is None:
-            yield Hit(obj, "apiVersion", f"{obj.api_version} {obj.kind} has no known schema")
+        key = (api_version, kind)
+        verdict = unknown.get(key)
+        if verdict is None:
+            verdict = unknown[key] = (
+                key not in custom
+                and group_of(api_version) not in schemas.groups
+                and schema_for(version, api_version, kind) is None
+            )
+        if verdict:
+            yield Hit(obj, "apiVersion", f"{api_version} {kind} has no known schema")

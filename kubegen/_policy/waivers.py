@@ -121,6 +121,8 @@ def object_waivers(obj: ManifestObject) -> dict[str, str]:
                 found[key[len(ANNOTATION_PREFIX) :].upper()] = value
     for rule_id, reason in obj.waivers.items():
         found[rule_id.strip().upper()] = reason
+    if not found:  # most objects: nothing to check
+        return found
     for rule_id, reason in found.items():
         get_rule(rule_id)
         _check_reason(reason, f"waiver of {rule_id} on {obj.display}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kubegen._errors import KubegenError, ValidationError
-from kubegen._manifests import ManifestObject, canonical
+from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical_order
 from kubegen._render.layout import HEADER, KUSTOMIZATION, kustomization, object_paths
 from kubegen._render.limits import (
     check_data_size,
@@ -15,6 +15,8 @@ from kubegen._render.limits import (
     check_portable_text,
 )
 from kubegen._render.yaml_emitter import dump
+
+_HEADER_BYTES = HEADER.encode()
 
 
 def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
@@ -36,7 +38,7 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
     check_no_plaintext_secret(obj)
     check_data_size(obj)
     try:
-        document = dump(canonical(obj.body)).encode()
+        document = _document(obj).encode()
     except KubegenError as exc:
         raise exc.located(origin=obj.origin, resource=obj.display) from None
     except Exception as exc:  # an unrepresentable value: report it, do not crash
@@ -48,4 +50,16 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
         ) from exc
     check_object_size(obj, document)
     check_portable_text(obj, document)
-    return HEADER.encode() + document
+    return _HEADER_BYTES + document
+
+
+def _document(obj: ManifestObject) -> str:
+    """``dump(canonical(obj.body))``, written in one pass without copying the body.
+
+    Anything the one pass refuses or fails on goes through the two-pass path, which then
+    raises exactly the error it always raised.
+    """
+    try:
+        return dump(canonical_order(obj.body), SORTED_MAPS)
+    except Exception:  # Unfusable or an invalid value: the slow path decides
+        return dump(canonical(obj.body))

@@ -24,18 +24,22 @@ _SAFE_PART = re.compile(r"[a-z0-9_]([-a-z0-9_.]*[a-z0-9])?\Z")
 
 def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
     """The relative path of each object, in the same order; collisions are errors."""
+    kinds = [(obj.kind.lower(), obj.group) for obj in objects]
     groups_by_kind: dict[str, set[str]] = defaultdict(set)
-    for obj in objects:
-        groups_by_kind[obj.kind.lower()].add(obj.group)
+    for kind, group in kinds:
+        groups_by_kind[kind].add(group)
     paths: list[str] = []
     owner: dict[str, ManifestObject] = {}
-    for obj in objects:
-        kind = obj.kind.lower()
-        if len(groups_by_kind[kind]) > 1 and obj.group:
-            kind = f"{kind}.{obj.group.lower()}"
+    safe_folders: set[str] = set()  # folders already checked: only the file name is left
+    for obj, (kind, group) in zip(objects, kinds, strict=True):
+        if group and len(groups_by_kind[kind]) > 1:
+            kind = f"{kind}.{group.lower()}"
         folder = obj.namespace or CLUSTER_DIR
-        path = f"{folder}/{kind}-{obj.name}.yaml"
-        _check_safe(path, obj)
+        name = f"{kind}-{obj.name}.yaml"
+        path = f"{folder}/{name}"
+        if folder not in safe_folders or not _SAFE_PART.match(name):
+            _check_safe(path, obj)
+            safe_folders.add(folder)
         other = owner.setdefault(path, obj)
         if other is not obj:
             raise ConflictError(

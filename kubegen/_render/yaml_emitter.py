@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-__all__ = ["dump"]
+__all__ = ["Unfusable", "dump"]
 
 # A block literal: (header such as "|2-", content lines without indentation, the original text).
 _Block = tuple[str, tuple[str, ...], str]
@@ -61,16 +61,61 @@ _CACHE_MAX_ITEMS: Final = 50_000
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 
-_styles: dict[str, str | _Block] = {}  # string -> inline text or block literal
-_keys: dict[str, str] = {}  # key -> "rendered-key:"
-_NO_KEY: Final = object()
+_tails: dict[str, str | _Block] = {}  # string -> " text\n" after its key or dash, or a literal
+_tails_get: Final = _tails.get
+_UNSORTED: Final[frozenset[str]] = frozenset()
 
 
-def dump(data: Mapping[str, Any]) -> str:
+class _Level(NamedTuple):
+    """What one nesting depth needs, made once: the indent and its cache of key lines."""
+
+    pad: str
+    lines: dict[str, str]  # key -> pad + "rendered-key:" (cleared in place when full)
+    lines_get: Any  # lines.get, bound once
+    bullet: str  # pad + "-"
+    dash: str  # pad + "- "
+    cut: int  # len(pad) + 2: what a first nested line loses to the dash
+
+
+_levels: list[_Level] = []
+
+
+def _level(depth: int) -> _Level:
+    """The level at ``depth``, adding the missing ones (documents nest a dozen deep)."""
+    while len(_levels) <= depth:
+        pad = "  " * len(_levels)
+        lines: dict[str, str] = {}
+        _levels.append(_Level(pad, lines, lines.get, pad + "-", pad + "- ", len(pad) + 2))
+    return _levels[depth]
+
+
+class Unfusable(Exception):
+    """``dump(d, sorted_maps)`` met a shape where it may differ from sorting ``d`` first.
+
+    Sorting first (``canonical``) never enters a sorted map or a list held directly in a list;
+    if a container there is shared with another place, the in-place sort shows through it. The
+    fused path does not sort in place, so it refuses such shapes (never seen in Kubernetes
+    objects) and the caller sorts first.
+    """
+
+
+class _Kept(str):
+    """An empty entry placed after a ``|+`` literal; if it ends the document, the literal is
+    rewritten double-quoted (a file cannot end in ``|+``: EOF fixers would eat its blank lines).
+    """
+
+    block: _Block
+
+
+def dump(data: Mapping[str, Any], sorted_maps: frozenset[str] = _UNSORTED) -> str:
     """Emit one YAML document (no ``---``, no ``...``) for plain JSON-like data.
 
     Args:
         data: a mapping whose values are dict, list, str, int, float, bool or None, nested.
+        sorted_maps: keys whose mapping values are written in sorted key order (their own
+            contents as they are), wherever they appear outside such a map and outside lists
+            nested directly in lists; default none. ``dump(d, SORTED_MAPS)`` writes what
+            ``dump(canonical(d))`` writes without copying or re-walking ``d``.
 
     Returns:
         The document text, ending in exactly one newline; the same data always gives the same text.
@@ -89,87 +134,129 @@ def dump(data: Mapping[str, Any]) -> str:
     if not top:
         return "{}\n"
     out: list[str] = []
-    _mapping(top, "", out, True)
+    _mapping(top, 0, out, sorted_maps)
+    last = out[-1]
+    if last.__class__ is _Kept:
+        _unkeep(out, last)
     return "".join(out)
 
 
-def _mapping(d: dict[Any, Any], pad: str, out: list[str], last: bool) -> None:
-    """Append ``d``'s lines at indent ``pad``; ``last``: d ends the document."""
-    tail = next(reversed(d)) if last else _NO_KEY  # the key whose value ends the document
-    append, styles_get, keys_get, child = out.append, _styles.get, _keys.get, pad + "  "
+def _mapping(d: dict[Any, Any], depth: int, out: list[str], sort: frozenset[str]) -> None:
+    """Append ``d``'s lines at nesting ``depth``; maps at a key in ``sort`` are written sorted.
+
+    The hot loop of rendering: one cached key line and, for a string, one cached tail per entry.
+    """
+    try:
+        level = _levels[depth]
+    except IndexError:
+        level = _level(depth)
+    append, lines_get = out.append, level.lines_get
     for k, v in d.items():
-        kl = keys_get(k)
-        line = pad + kl if kl is not None else _key_line(k, pad)
-        t = type(v)
-        if t is not str and t is not dict and t is not list:
-            v, t = _normalize(v)
-        s: str | _Block | None
+        line = lines_get(k)
+        if line is None:
+            line = _key_line(k, level)
+        t = v.__class__
         if t is str:
-            s = styles_get(v)
+            s = _tails_get(v)
             if s is None:
                 s = _style(v)
-        elif t is dict:
-            if v:
-                append(line + "\n")
-                _mapping(v, child, out, last and k == tail)
+            if s.__class__ is str:
+                append(line + s)
             else:
+                _literal(line, s, level.pad + "  ", out)  # type: ignore[arg-type]
+        elif t is dict:
+            if not v:
                 append(line + " {}\n")
-            continue
+                continue
+            append(line + "\n")
+            if sort and k in sort:
+                _mapping(_sorted_flat(v), depth + 1, out, _UNSORTED)
+            else:
+                _mapping(v, depth + 1, out, sort)
         elif t is list:
             if v:
                 append(line + "\n")
-                _sequence(v, pad, out, last and k == tail)
+                _sequence(v, depth, out, sort)
             else:
                 append(line + " []\n")
-            continue
+        elif t is bool:
+            append(line + (" true\n" if v else " false\n"))
+        elif t is int and _INT64_MIN <= v <= _INT64_MAX:
+            append(f"{line} {v}\n")
         else:
-            s = v
-        if isinstance(s, str):
-            append(f"{line} {s}\n")
-        else:
-            _literal(line, s, child, out, last and k == tail)
-
-
-def _sequence(items: list[Any], pad: str, out: list[str], last: bool) -> None:
-    """Append a kubectl-style sequence: the dash at ``pad``, nested content 2 further in."""
-    append, styles_get, dash, child = out.append, _styles.get, pad + "- ", pad + "  "
-    cut, final = len(child), len(items) - 1
-    for i, v in enumerate(items):
-        t = type(v)
-        if t is not str and t is not dict and t is not list:
             v, t = _normalize(v)
-        s: str | _Block | None
+            if t is object:
+                append(f"{line} {v}\n")
+            else:  # a str, dict or list subclass, copied as the exact type: rare
+                _mapping({k: v}, depth, out, sort)
+
+
+def _sequence(items: list[Any], depth: int, out: list[str], sort: frozenset[str]) -> None:
+    """Append a kubectl-style sequence: the dash at ``depth``'s indent, content one deeper."""
+    try:
+        level = _levels[depth]
+    except IndexError:
+        level = _level(depth)
+    append, bullet, dash, cut = out.append, level.bullet, level.dash, level.cut
+    for v in items:
+        t = v.__class__
         if t is str:
-            s = styles_get(v)
+            s = _tails_get(v)
             if s is None:
                 s = _style(v)
+            if s.__class__ is str:
+                append(bullet + s)
+            else:
+                _literal(bullet, s, level.pad + "  ", out)  # type: ignore[arg-type]
         elif t is dict or t is list:
             if v:
                 start = len(out)
                 if t is dict:
-                    _mapping(v, child, out, last and i == final)
+                    _mapping(v, depth + 1, out, sort)
+                elif sort:  # sort-then-dump leaves lists in lists alone: aliasing could show
+                    raise Unfusable("a list inside a list")
                 else:
-                    _sequence(v, child, out, last and i == final)
+                    _sequence(v, depth + 1, out, sort)
                 out[start] = dash + out[start][cut:]  # first entry goes on the dash line
             else:
                 append(dash + ("{}\n" if t is dict else "[]\n"))
-            continue
+        elif t is bool:
+            append(bullet + (" true\n" if v else " false\n"))
+        elif t is int and _INT64_MIN <= v <= _INT64_MAX:
+            append(f"{dash}{v}\n")
         else:
-            s = v
-        if isinstance(s, str):
-            append(dash + s + "\n")
-        else:
-            _literal(pad + "-", s, child, out, last and i == final)
+            v, t = _normalize(v)
+            if t is object:
+                append(f"{dash}{v}\n")
+            else:  # a str, dict or list subclass, copied as the exact type: rare
+                _sequence([v], depth, out, sort)
 
 
-def _literal(line: str, block: _Block, indent: str, out: list[str], ends_doc: bool) -> None:
-    """Append a block literal; ``|+`` cannot end a file (EOF fixers would eat its blank lines)."""
-    header, lines, text = block
-    if ends_doc and header[-1] == "+":
-        out.append(f"{line} {_quote(text)}\n")
-        return
+def _sorted_flat(d: dict[Any, Any]) -> dict[Any, Any]:
+    """``d`` sorted by key; refused if it holds a container (see :class:`Unfusable`)."""
+    for value in d.values():
+        if value.__class__ is not str and isinstance(value, (dict, list)):
+            raise Unfusable("a container inside a sorted map")
+    return dict(sorted(d.items()))
+
+
+def _literal(line: str, block: _Block, indent: str, out: list[str]) -> None:
+    """Append a block literal; a ``|+`` one is followed by a :class:`_Kept` marker."""
+    header, lines, _ = block
     out.append(f"{line} {header}\n")
     out.extend(indent + ln + "\n" if ln else "\n" for ln in lines)
+    if header[-1] == "+":
+        mark = _Kept()
+        mark.block = block
+        out.append(mark)
+
+
+def _unkeep(out: list[str], mark: _Kept) -> None:
+    """The document ends in a ``|+`` literal: write that one double-quoted instead."""
+    header, lines, text = mark.block
+    start = len(out) - 2 - len(lines)  # header line, content lines, marker
+    head = out[start]
+    out[start:] = [f"{head[: len(head) - len(header) - 2]} {_quote(text)}\n"]
 
 
 def _normalize(v: Any) -> tuple[Any, type]:
@@ -207,34 +294,40 @@ def _float(v: float) -> str:
     return text
 
 
-def _key_line(k: Any, pad: str) -> str:
-    """``pad`` + the rendered key + ``:``; cached for short keys, explicit ``?`` for huge ones."""
+def _key_line(k: Any, level: _Level) -> str:
+    """The indent + the rendered key + ``:``; cached for short keys, explicit ``?`` for huge
+    ones."""
     if type(k) is not str:
         if not isinstance(k, str):
             raise TypeError(f"cannot emit a mapping key of type {type(k).__name__}: {k!r:.80}")
         k = str.__str__(k)
     text = k if _is_plain(k) else _quote(k)
+    pad = level.pad
     if len(text) > _MAX_IMPLICIT_KEY:
         return f"{pad}? {text}\n{pad}:"
+    line = f"{pad}{text}:"
     if len(k) <= _CACHE_MAX_LEN:
-        if len(_keys) >= _CACHE_MAX_ITEMS:
-            _keys.clear()
-        _keys[k] = text + ":"
-    return f"{pad}{text}:"
+        if len(level.lines) >= _CACHE_MAX_ITEMS:
+            level.lines.clear()
+        level.lines[k] = line
+    return line
 
 
 def _style(s: str) -> str | _Block:
-    """Decide plain / block literal / double-quoted for a value, and remember short ones."""
+    """Decide plain / block literal / double-quoted for a value, and remember short ones.
+
+    Returns ``" text\n"`` (what follows the key or dash) or a block literal.
+    """
     if _is_plain(s):
-        styled: str | _Block = s
+        styled: str | _Block = f" {s}\n"
     elif "\n" in s and s[0] != "\t" and not s.isspace() and not _NOT_LITERAL.search(s):
         styled = _block(s)
     else:
-        styled = _quote(s)
+        styled = f" {_quote(s)}\n"
     if len(s) <= _CACHE_MAX_LEN:
-        if len(_styles) >= _CACHE_MAX_ITEMS:
-            _styles.clear()
-        _styles[s] = styled
+        if len(_tails) >= _CACHE_MAX_ITEMS:
+            _tails.clear()
+        _tails[s] = styled
     return styled
 
 

@@ -41,7 +41,7 @@ class LabelSelectorRequirement(Builder):
 
     key: str
     operator: Operator
-    values: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=lambda: [])  # not list: see base.empty_list
 
     def __init__(self, /, **data: Unpack[LabelSelectorRequirementArgs]) -> None:
         super().__init__(**data)
@@ -95,7 +95,8 @@ class LabelSelector(Builder):
     """
 
     match_labels: LabelMap = Field(default_factory=dict)
-    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+    # not the builtin list: see base.empty_list
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=lambda: [])
 
     def __init__(self, /, **data: Unpack[LabelSelectorArgs]) -> None:
         super().__init__(**data)

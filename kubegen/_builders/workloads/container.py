@@ -19,7 +19,7 @@ from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Builder
+from kubegen._builders.base import Builder, empty_list
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.env import EnvValue, SecretKey, render_env
 from kubegen._builders.workloads.probes import AnyProbe
@@ -187,16 +187,16 @@ class Container(Builder):
     command: list[str] | None = None
     args: list[str] | None = None
     working_dir: str | None = None
-    ports: list[Port] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=empty_list)
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     resources: Resources | None = None
     readiness: AnyProbe | None = None
     liveness: AnyProbe | None = None
     startup: AnyProbe | None = None
-    writable: list[str] = Field(default_factory=list)
+    writable: list[str] = Field(default_factory=empty_list)
     mounts: dict[str, AnySource | Mount] = Field(default_factory=dict)
     pull_policy: PullPolicy | None = None
-    capabilities: list[str] = Field(default_factory=list)
+    capabilities: list[str] = Field(default_factory=empty_list)
     allow_privilege_escalation: Reason | None = None
     allow_privileged: Reason | None = None
     allow_writable_root: Reason | None = None

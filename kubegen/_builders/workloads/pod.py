@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Resource, error_from
+from kubegen._builders.base import Resource, empty_list, error_from
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
@@ -124,16 +124,16 @@ class PodWorkload(Workload):
     """
 
     container: Container | None = None
-    containers: list[Container] = Field(default_factory=list)
-    init_containers: list[Container] = Field(default_factory=list)
-    sidecars: list[Container] = Field(default_factory=list)
+    containers: list[Container] = Field(default_factory=empty_list)
+    init_containers: list[Container] = Field(default_factory=empty_list)
+    sidecars: list[Container] = Field(default_factory=empty_list)
     run_as_user: int | None = Field(default=None, ge=0)
     run_as_group: int | None = Field(default=None, ge=0)
     fs_group: int | None = Field(default=None, ge=0)
     seccomp_profile: str | None = None
     service_links: bool = False
     node_selector: dict[str, str] = Field(default_factory=dict)
-    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    tolerations: list[dict[str, Any]] = Field(default_factory=empty_list)
     priority_class: DNSSubdomain | None = None
     termination_grace: Duration | None = None
     component: str | None = None

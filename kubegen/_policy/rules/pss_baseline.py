@@ -217,8 +217,10 @@ def probe_host(ctx: LintContext) -> Iterator[Hit]:
             lifecycle = as_dict(c.body.get("lifecycle"))
             handlers += [(f"lifecycle.{h}", lifecycle.get(h)) for h in ("postStart", "preStop")]
             for where, handler in handlers:
+                if not isinstance(handler, dict):  # no handler: nothing to target
+                    continue
                 for action in ("httpGet", "tcpSocket"):
-                    host = as_dict(as_dict(handler).get(action)).get("host")
+                    host = as_dict(handler.get(action)).get("host")
                     if host not in (None, ""):
                         path = f"{c.path}.{where}.{action}.host"
                         yield Hit(pod.obj, path, f"{c.label} {where} targets host {show(host)}")
