@@ -139,7 +139,7 @@ _labels = st.dictionaries(
 _port_names = st.from_regex(r"[a-z]{1,6}(-[a-z0-9]{1,4})?", fullmatch=True)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(pods=_labels, namespaces=_labels, port=_port_names, protocol=st.sampled_from(
     ["TCP", "UDP", "SCTP"]))
 def test_trusted_builders_equal_validated_ones(

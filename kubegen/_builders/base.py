@@ -241,6 +241,8 @@ def _construct_plan(cls: type[BaseModel]) -> _ConstructPlan:
     for name, info in cls.__pydantic_fields__.items():
         default = info.default
         template[name] = _REQUIRED
+        if info.default_factory is not None and info.default_factory_takes_validated_data:
+            raise TypeError(f"{cls.__name__}.trusted(): {name}'s default needs validated data")
         if info.is_required():
             required.append(name)
         elif info.default_factory is not None:
