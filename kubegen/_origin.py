@@ -31,6 +31,9 @@ _base_dir: str = str(Path.cwd())
 # absolute filename -> shown path; a stack's builders come from a handful of files, and relpath
 # is the costliest part of capture(). Cleared when the base folder changes.
 _shown: dict[str, str] = {}
+# (absolute filename, line) -> its Origin (immutable, so shared): a stack that builds in a loop
+# makes thousands of builders on a few lines. Cleared with _shown.
+_origins: dict[tuple[str, int], Origin] = {}
 
 
 def set_base_dir(path: str | os.PathLike[str]) -> None:
@@ -38,6 +41,7 @@ def set_base_dir(path: str | os.PathLike[str]) -> None:
     global _base_dir
     _base_dir = str(Path(path).resolve())
     _shown.clear()
+    _origins.clear()
 
 
 def display_path(filename: str) -> str:
@@ -68,7 +72,13 @@ def capture(skip: tuple[str, ...] | None = None) -> Origin | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(prefixes) and not filename.startswith("<frozen"):
-            return Origin(display_path(filename), frame.f_lineno)
+            key = (filename, frame.f_lineno)
+            found = _origins.get(key)
+            if found is None:
+                found = Origin(display_path(filename), frame.f_lineno)
+                if filename in _shown:  # an absolute path, so the same everywhere
+                    _origins[key] = found
+            return found
         frame = frame.f_back  # type: ignore[assignment]
     return None
 

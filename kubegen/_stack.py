@@ -7,20 +7,23 @@ manifest in a stable order, refusing duplicates with both origins named.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kubegen._builders.base import Resource
-from kubegen._builders.core import Namespace
+from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
-from kubegen._builders.rbac.derive import derive_access
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
 from kubegen._relations import Connection, Grant
 from kubegen._values import InvalidValue, check_dns_label, check_labels
+
+# Where the RBAC builders that ``derive_access`` checks (roles, bindings) are defined.
+_RBAC_BUILDER_MODULES = ("kubegen._builders.rbac.roles", "kubegen._builders.rbac.bindings")
 
 R = TypeVar("R", bound=Resource)
 V = TypeVar("V")
@@ -158,6 +161,14 @@ class Stack:
         ns.attach(self)
         return [ns]
 
+    def _may_have_access_to_derive(self) -> bool:
+        """Whether ``derive_access`` can add or refuse anything: it derives objects from grants
+        and checks RBAC builders (whose modules load when one is created) and raw manifests.
+        Otherwise the RBAC modules are not even imported (about 10 ms of start-up)."""
+        if self.grants or any(isinstance(res, Manifest) for res in self._resources):
+            return True
+        return any(name in sys.modules for name in _RBAC_BUILDER_MODULES)
+
     def objects(self) -> list[ManifestObject]:
         """Every manifest of the stack, in add order; duplicates are a ConflictError."""
         self._adopt_used()
@@ -167,7 +178,10 @@ class Stack:
                 out.extend(res.manifests())
             except KubegenError as exc:
                 raise exc.located(origin=res.origin, resource=res.display) from None
-        out.extend(derive_access(self))
+        if self._may_have_access_to_derive():
+            from kubegen._builders.rbac.derive import derive_access
+
+            out.extend(derive_access(self))
         out.extend(derive_network(self))
         _refuse_duplicates(out)
         return out

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource, ResourceArgs, error_from
+from kubegen._builders.base import Builder, Resource, ResourceArgs, empty_list, error_from
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import _prefixes
@@ -188,8 +188,8 @@ class ConfigMap(Resource):
     kind: ClassVar[str] = "ConfigMap"
 
     data: dict[str, str] = Field(default_factory=dict)
-    files: list[Path] = Field(default_factory=list)
-    templates: list[Template] = Field(default_factory=list)
+    files: list[Path] = Field(default_factory=empty_list)
+    templates: list[Template] = Field(default_factory=empty_list)
     immutable: bool = False
 
     def __init__(self, name: str, /, **data: Unpack[ConfigMapArgs]) -> None:

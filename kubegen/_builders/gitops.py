@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource, ResourceArgs
+from kubegen._builders.base import Builder, Resource, ResourceArgs, empty_list
 from kubegen._builders.gitops_values import (
     SCHEME_URL_RE,
     SHA_RE,
@@ -310,7 +310,7 @@ class ArgoApplicationSet(_ArgoSynced):
     kind: ClassVar[str] = "ApplicationSet"
 
     directory: str = "output/*"
-    exclude: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=empty_list)
     name_prefix: str = ""
 
     def __init__(self, name: str, /, **data: Unpack[ArgoApplicationSetArgs]) -> None:
@@ -512,7 +512,7 @@ class FluxKustomization(Resource):
     retry_interval: str | None = None
     prune: bool = True
     wait: bool = True
-    health_checks: list[FluxHealthCheck] = Field(default_factory=list)
+    health_checks: list[FluxHealthCheck] = Field(default_factory=empty_list)
     reason: str | None = None
 
     def __init__(self, name: str, /, **data: Unpack[FluxKustomizationArgs]) -> None:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, Required, TypedDict, TypeVar, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, NoArgs, Resource, ResourceArgs
+from kubegen._builders.base import Builder, NoArgs, Resource, ResourceArgs, empty_list
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
     DNSSubdomain,
@@ -188,7 +188,7 @@ class ExternalSecret(Resource):
     store: DNSSubdomain
     store_kind: Literal["SecretStore", "ClusterSecretStore"] = "SecretStore"
     data: dict[str, str | RemoteKey] = Field(default_factory=dict)
-    extract: list[str] = Field(default_factory=list)
+    extract: list[str] = Field(default_factory=empty_list)
     refresh: Duration = timedelta(hours=1)
     target: DNSSubdomain | None = None
 

@@ -13,9 +13,10 @@ from typing import Any, ClassVar, Literal, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder, Resource, ResourceArgs
+from kubegen._builders.base import Builder, Resource, ResourceArgs, empty_list
 from kubegen._builders.workloads.base import Workload
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import (
     InvalidValue,
     LabelMap,
@@ -23,6 +24,9 @@ from kubegen._values import (
     PortNumber,
     Reason,
     check_dns1035_label,
+    check_dns_label,
+    check_dns_subdomain,
+    check_port_name,
 )
 
 ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
@@ -52,6 +56,11 @@ class ServicePort(Builder):
 
     def __init__(self, target: str, /, **data: Unpack[ServicePortArgs]) -> None:
         super().__init__(target=target, **data)
+
+    @classmethod
+    def _validated(cls, fields: dict[str, Any]) -> ServicePort:
+        rest = dict(fields)
+        return cls(rest.pop("target"), **rest)
 
 
 class ServiceArgs(ResourceArgs, total=False):
@@ -84,7 +93,7 @@ class Service(Resource):
 
     target: Workload | None = None
     selector: LabelMap = Field(default_factory=dict)
-    ports: list[PortName | ServicePort] = Field(default_factory=list)
+    ports: list[PortName | ServicePort] = Field(default_factory=empty_list)
     type: ServiceType = "ClusterIP"
     publish_not_ready: bool = False
     allow_external: Reason | None = None
@@ -97,8 +106,46 @@ class Service(Resource):
     def _dns1035(cls, name: str) -> str:
         return check_dns1035_label(name)
 
+    @classmethod
+    def exposing(
+        cls, target: Workload, name: str, ports: list[str | ServicePort], options: dict[str, Any]
+    ) -> Service:
+        """``Service(name, target=target, ports=ports, **options)``, as ``expose()`` builds it.
+
+        When only port names and a namespace are given (the usual ``expose()``), the fields
+        are checked with the validators pydantic would run and the Service is built from them
+        directly (:meth:`Builder.trusted`); anything else, or any value those checks or the
+        Service's own check refuse, goes through the validating constructor, which raises the
+        error it always did.
+        """
+        if options.keys() <= {"namespace"} and all(type(port) is str for port in ports):
+            try:
+                check_dns1035_label(check_dns_subdomain(name))
+                if options.get("namespace") is not None:
+                    check_dns_label(options["namespace"])
+                for port in ports:
+                    check_port_name(port)  # type: ignore[arg-type]
+            except InvalidValue:
+                pass
+            else:
+                service = cls.trusted(
+                    capture(), name=name, target=target, ports=list(ports), **options
+                )
+                try:
+                    service._check_service()
+                except Exception:
+                    pass
+                else:
+                    return service
+        build: Any = cls  # positional name: see Resource.__init__
+        return build(name, target=target, ports=ports, **options)  # type: ignore[no-any-return]
+
     @model_validator(mode="after")
     def _check(self) -> Service:
+        self._check_service()
+        return self
+
+    def _check_service(self) -> None:
         if (self.target is None) == (not self.selector):
             raise InvalidValue(
                 "a Service needs exactly one of target= (a workload) or selector= (pod labels)",
@@ -119,17 +166,30 @@ class Service(Resource):
                 f"a {self.type} Service needs at least one port, and the target declares none",
                 fix="declare a port on the workload, or use type='Headless'",
             )
-        return self
 
     def service_ports(self) -> list[dict[str, Any]]:
         """The rendered ``spec.ports``, resolved against the target's named ports."""
         named = self.target.named_ports() if self.target is not None else {}
-        wanted = self.ports or [ServicePort(n) for n in named]
+        wanted = self.ports or [self._port_named(n) for n in named]
         out: list[dict[str, Any]] = []
         for entry in wanted:
-            port = entry if isinstance(entry, ServicePort) else ServicePort(entry)
+            port = entry if isinstance(entry, ServicePort) else self._port_named(entry)
             out.append(self._render_port(port, named))
         return out
+
+    def _port_named(self, name: str) -> ServicePort:
+        """``ServicePort(name)``; pydantic runs only when the name would be refused.
+
+        Called on every validation and render, with names the workload's ports or this
+        Service's ``ports`` hold; a valid name gives the same object either way.
+        """
+        try:
+            if type(name) is not str:
+                raise InvalidValue("not a str")
+            check_port_name(name)
+        except InvalidValue:
+            return ServicePort(name)
+        return ServicePort.trusted(self._origin, target=name)
 
     def _render_port(
         self, port: ServicePort, named: dict[str, tuple[int, str]]

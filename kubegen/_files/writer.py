@@ -13,7 +13,6 @@ else found there (a file, a symlink) is refused rather than deleted or followed.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import shutil
@@ -228,6 +227,8 @@ def _swap(stage: Path, env_dir: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where it is not supported."""
+    import ctypes  # only when a render writes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
-from kubegen._policy import formats, sarif
+from kubegen._policy import formats
 from kubegen._policy.context import LintContext, parse_version
 from kubegen._policy.model import (
     DEFAULT_KUBERNETES_VERSION,
@@ -77,6 +77,8 @@ class Report:
 
     def to_sarif(self) -> str:
         """A SARIF 2.1.0 log for code-scanning tools (GitHub, GitLab, Azure DevOps)."""
+        from kubegen._policy import sarif  # only for --format sarif
+
         return sarif.sarif_document(self)
 
     def raise_for_errors(self) -> None:

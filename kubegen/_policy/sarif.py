@@ -11,7 +11,6 @@ Spec: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html.
 from __future__ import annotations
 
 import json
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from kubegen._policy.model import Finding, Severity
@@ -27,6 +26,8 @@ _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: 
 
 
 def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~10 ms; SARIF only
+
     try:
         return version("kubegen")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree

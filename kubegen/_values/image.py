@@ -42,7 +42,23 @@ class ImageRef:
 
     @classmethod
     def parse(cls, text: str) -> ImageRef:
-        """Parse and check ``text``; raises :class:`InvalidValue` naming the valid form."""
+        """Parse and check ``text``; raises :class:`InvalidValue` naming the valid form.
+
+        Valid references are remembered (see :data:`_PARSED`): rendering asks for a
+        container's parsed image several times, and stacks reuse a few images many times.
+        """
+        found = _PARSED.get(text) if type(text) is str else None
+        if found is not None and cls is ImageRef:
+            return found
+        ref = cls._parse(text)
+        if type(text) is str and cls is ImageRef:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = ref
+        return ref
+
+    @classmethod
+    def _parse(cls, text: str) -> ImageRef:
         name, at, digest = text.partition("@")
         if at and not _DIGEST_RE.match(digest):
             raise InvalidValue(
@@ -92,6 +108,11 @@ class ImageRef:
         tag = f":{self.tag}" if self.tag else ""
         digest = f"@{self.digest}" if self.digest else ""
         return f"{self.repository}{tag}{digest}"
+
+
+#: text -> ImageRef of every valid reference parsed (immutable, so shared); cleared when full.
+_PARSED: dict[str, ImageRef] = {}
+_PARSED_MAX = 4096
 
 
 def check_image(text: str) -> str:

@@ -114,19 +114,45 @@ def _check_qualified_key(key: str, what: str) -> None:
         )
 
 
+# Label keys and values that passed: stacks repeat a handful of them thousands of times
+# (selector labels, per-workload names). Only exact ``str`` objects are remembered; cleared
+# when full.
+_GOOD_LABEL_KEYS: set[str] = set()
+_GOOD_LABEL_VALUES: set[str] = set()
+_GOOD_MAX = 8192
+
+
+def _passed(seen: set[str], value: str) -> None:
+    if len(seen) >= _GOOD_MAX:
+        seen.clear()
+    seen.add(value)
+
+
 def check_label_key(key: str) -> str:
+    if type(key) is str and key in _GOOD_LABEL_KEYS:
+        return key
     _check_qualified_key(key, "label")
+    if type(key) is str:
+        _passed(_GOOD_LABEL_KEYS, key)
     return key
 
 
 def check_label_value(value: str) -> str:
+    if type(value) is str and value in _GOOD_LABEL_VALUES:
+        return value
+    _check_label_value(value)
+    if type(value) is str:
+        _passed(_GOOD_LABEL_VALUES, value)
+    return value
+
+
+def _check_label_value(value: str) -> None:
     if len(value) > 63 or not _LABEL_VALUE_RE.match(value):
         raise InvalidValue(
             f"label value {value!r} is invalid: at most 63 letters, digits, '-', '_' and '.', "
             "starting and ending with a letter or digit (or empty)",
             fix=f"use a value such as '{_suggest(value, 63)}'",
         )
-    return value
 
 
 def check_labels(labels: Mapping[str, str]) -> dict[str, str]:

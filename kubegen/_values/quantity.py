@@ -30,8 +30,34 @@ _DECIMAL = {
 _VALID_FORM = "a number with an optional suffix: '500m', '0.5', '2', '256Mi', '1Gi', '10G'"
 
 
+# Valid str and int quantities seen, keyed by (type, value) so 1 and "1" stay apart (floats are
+# not cached: 0.0 == -0.0); values are immutable (Decimal, str). Stacks repeat a few quantities
+# many times. Cleared when full.
+_AMOUNTS: dict[tuple[type, object], Decimal] = {}
+_NORMALIZED: dict[tuple[type, object], str] = {}
+_CACHE_MAX = 4096
+
+
+def _remember(cache: dict[tuple[type, object], Any], key: tuple[type, object], value: Any) -> None:
+    if key[0] is str or key[0] is int:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = value
+
+
 def parse_quantity(value: str | int | float) -> Decimal:
     """The amount a quantity stands for (``'256Mi'`` → 268435456, ``'500m'`` → 0.5)."""
+    key = (type(value), value)
+    try:
+        return _AMOUNTS[key]
+    except (KeyError, TypeError):  # TypeError: unhashable, refused below
+        pass
+    amount = _parse_quantity(value)
+    _remember(_AMOUNTS, key, amount)
+    return amount
+
+
+def _parse_quantity(value: str | int | float) -> Decimal:
     text = _text(value)
     match = _RE.match(text)
     if match is None:
@@ -64,6 +90,17 @@ def _text(value: object) -> str:
 
 def normalize_quantity(value: str | int | float) -> str:
     """The canonical text of a quantity: exact, shortest, binary suffixes kept when given."""
+    key = (type(value), value)
+    try:
+        return _NORMALIZED[key]
+    except (KeyError, TypeError):
+        pass
+    text = _normalize_quantity(value)
+    _remember(_NORMALIZED, key, text)
+    return text
+
+
+def _normalize_quantity(value: str | int | float) -> str:
     amount = parse_quantity(value)
     binary = isinstance(value, str) and value.strip()[-2:] in _BINARY
     if binary and amount == amount.to_integral_value():

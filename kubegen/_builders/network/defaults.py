@@ -31,7 +31,7 @@ from kubegen._builders.network.policy import (
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._errors import ConflictError
 from kubegen._manifests import ManifestObject
-from kubegen._values import DNSLabel, LabelMap
+from kubegen._values import DNSLabel, InvalidValue, LabelMap, check_dns_label
 
 if TYPE_CHECKING:
     from kubegen._stack import Stack
@@ -73,9 +73,22 @@ class ClusterDNS(Builder):
             ],
         )
 
+    def trusted_rule(self, policy_namespace: str) -> EgressRule:
+        """:meth:`rule` for a validated namespace, built without revalidation (see
+        :meth:`Builder.trusted`): every value in it is this object's validated fields."""
+        origin = self.origin
+        return EgressRule.trusted(
+            origin,
+            to=[self.peer(policy_namespace)],
+            ports=[
+                NetworkPolicyPort.trusted(origin, port=self.port, protocol="UDP"),
+                NetworkPolicyPort.trusted(origin, port=self.port, protocol="TCP"),
+            ],
+        )
+
     def peer(self, policy_namespace: str | None) -> NetworkPolicyPeer:
         """The DNS pods as a peer (with a namespaceSelector unless they share the namespace)."""
-        return pods_peer(self.pods, self.namespace, policy_namespace)
+        return pods_peer(self.pods, self.namespace, policy_namespace, self.origin)
 
 
 class NetworkDefaultsArgs(ResourceArgs, total=False):
@@ -161,7 +174,45 @@ def dns_for(
 
 
 def namespace_policies(stack: Stack, namespace: str, dns: ClusterDNS | None) -> list[NetworkPolicy]:
-    """``default-deny`` (and ``allow-dns`` unless DNS is off) for one owned namespace."""
+    """``default-deny`` (and ``allow-dns`` unless DNS is off) for one owned namespace.
+
+    Built from validated values without revalidation; a namespace name that is no DNS label
+    (which NetworkPolicy.namespace requires) takes the validating constructors instead.
+    """
+    try:
+        check_dns_label(namespace)
+    except InvalidValue:
+        return _validated_namespace_policies(stack, namespace, dns)
+    origin = _namespace_origin(stack, namespace)
+    every_pod = LabelSelector.trusted(origin)
+    out = [
+        NetworkPolicy.trusted(
+            origin,
+            name=DEFAULT_DENY,
+            namespace=namespace,
+            pod_selector=every_pod,
+            policy_types=["Ingress", "Egress"],
+        )
+    ]
+    if dns is not None:
+        out.append(
+            NetworkPolicy.trusted(
+                origin,
+                name=ALLOW_DNS,
+                namespace=namespace,
+                pod_selector=every_pod,
+                policy_types=["Egress"],
+                egress=[dns.trusted_rule(namespace)],
+            )
+        )
+    for policy in out:
+        policy.attach(stack)
+    return out
+
+
+def _validated_namespace_policies(
+    stack: Stack, namespace: str, dns: ClusterDNS | None
+) -> list[NetworkPolicy]:
     every_pod = LabelSelector()
     out = [
         NetworkPolicy(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,16 +26,19 @@ from kubegen._builders.network.defaults import (
 )
 from kubegen._builders.network.peers import OPT_OUT_PREFIX, Direction, ExternalPeer, workload_peer
 from kubegen._builders.network.policy import (
+    PROTOCOLS,
     EgressRule,
     IngressRule,
     NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
+    check_policy_port_name,
 )
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._errors import ConflictError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._relations import Connection
+from kubegen._values import InvalidValue, check_annotations, check_dns_subdomain
 
 if TYPE_CHECKING:
     from kubegen._builders.workloads.base import Workload
@@ -66,24 +69,40 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     policies: list[NetworkPolicy] = []
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
-    rules = [rule for conn in stack.connections for rule in _rules(stack, conn)]
+    peers: _PeerCache = {}
+    rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
-    policies.extend(_workload_policies(stack, rules))
+    policies.extend(_workload_policies(stack, rules, peers))
     return [obj for policy in policies for obj in policy.manifests()]
 
 
 # --- connections → rules -------------------------------------------------------------------
 
 
-def _rules(stack: Stack, conn: Connection) -> list[_Rule]:
+# (id(workload), policy namespace) -> that workload's pods as a peer, shared by every rule of
+# one derivation (the workloads stay referenced by the stack meanwhile).
+_PeerCache = dict[tuple[int, str | None], NetworkPolicyPeer]
+
+
+def _rules(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
     if isinstance(conn.source, ExternalPeer):
         return _ingress_from_outside(conn)
     if isinstance(conn.target, ExternalPeer):
         return _egress_to_outside(conn)
-    return _between_workloads(stack, conn)
+    return _between_workloads(stack, conn, peers)
 
 
-def _between_workloads(stack: Stack, conn: Connection) -> list[_Rule]:
+def _peer_of(
+    workload: Workload, policy_namespace: str | None, peers: _PeerCache
+) -> NetworkPolicyPeer:
+    key = (id(workload), policy_namespace)
+    peer = peers.get(key)
+    if peer is None:
+        peer = peers[key] = workload_peer(workload, policy_namespace, workload.origin)
+    return peer
+
+
+def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
     source, target = conn.source, conn.target
     if target._stack is not stack:
         raise ConflictError(
@@ -95,11 +114,11 @@ def _between_workloads(stack: Stack, conn: Connection) -> list[_Rule]:
             f"{source.name}.allow_to(namespace=..., pods=..., port=...)",
         )
     _same_or_named_namespaces(source, target, conn)
-    ports = _resolve_ports(target, conn, f"connect {source.display} to {target.display}")
+    ports = _resolve_ports(target, conn, lambda: f"connect {source.display} to {target.display}")
     out: list[_Rule] = []
     for port in ports:
-        out.append(_Rule("egress", source, workload_peer(target, source.namespace), port))
-        out.append(_Rule("ingress", target, workload_peer(source, target.namespace), port))
+        out.append(_Rule("egress", source, _peer_of(target, source.namespace, peers), port))
+        out.append(_Rule("ingress", target, _peer_of(source, target.namespace, peers), port))
     return out
 
 
@@ -118,7 +137,7 @@ def _ingress_from_outside(conn: Connection) -> list[_Rule]:
     peer: ExternalPeer = conn.source
     target: Workload = conn.target
     what = f"allow ingress to {target.display} from {peer.describe(target.namespace)}"
-    ports = _resolve_ports(target, conn, what)
+    ports = _resolve_ports(target, conn, lambda: what)
     reason = _reason(peer, "ingress", conn, target.namespace)
     return [
         _Rule("ingress", target, rendered, port, reason)
@@ -150,7 +169,9 @@ def _reason(
     return (category, peer.describe(namespace), str(conn.options.get("reason", "")))
 
 
-def _resolve_ports(target: Workload, conn: Connection, what: str) -> list[NetworkPolicyPort]:
+def _resolve_ports(
+    target: Workload, conn: Connection, what: Callable[[], str]
+) -> list[NetworkPolicyPort]:
     """The target's ports that ``conn.port`` names, as named policy ports (protocol explicit)."""
     exposed = target.named_ports()
     wanted = conn.port
@@ -162,15 +183,26 @@ def _resolve_ports(target: Workload, conn: Connection, what: str) -> list[Networ
         found = sorted((name, spec) for name, spec in exposed.items() if spec[0] == wanted)
     if not found:
         raise _unknown_port(target, conn, what, exposed)
-    # named_ports() reports each Port's validated protocol, so it is one of TCP/UDP/SCTP.
-    return [
-        NetworkPolicyPort(port=name, protocol=cast("Protocol", proto))
-        for name, (_, proto) in found
-    ]
+    return [_policy_port(name, proto, conn) for name, (_, proto) in found]
+
+
+def _policy_port(name: str, protocol: str, conn: Connection) -> NetworkPolicyPort:
+    """A named policy port; pydantic runs only when the name or protocol would be refused.
+
+    A container's port names are validated already, but a user's own Workload subclass may
+    report anything from named_ports(), so the two checks the field would make run here.
+    """
+    try:
+        if protocol not in PROTOCOLS:
+            raise InvalidValue(f"unknown protocol {protocol!r}")
+        check_policy_port_name(name)
+    except (InvalidValue, AttributeError, TypeError):
+        return NetworkPolicyPort(port=name, protocol=cast("Protocol", protocol))
+    return NetworkPolicyPort.trusted(conn.origin, port=name, protocol=protocol)
 
 
 def _unknown_port(
-    target: Workload, conn: Connection, what: str, exposed: dict[str, tuple[int, str]]
+    target: Workload, conn: Connection, what: Callable[[], str], exposed: dict[str, tuple[int, str]]
 ) -> ValidationError:
     listed = ", ".join(f"{n} ({num}/{proto})" for n, (num, proto) in sorted(exposed.items()))
     if conn.port is None:
@@ -189,7 +221,7 @@ def _unknown_port(
         )
     resource = conn.source.display if not isinstance(conn.source, ExternalPeer) else target.display
     return ValidationError(
-        f"Unable to {what}: {why}",
+        f"Unable to {what()}: {why}",
         origin=conn.origin,
         resource=resource,
         field="port",
@@ -222,14 +254,21 @@ def _dns_outside_owned(
 # --- rules → policies ----------------------------------------------------------------------
 
 
+# json.dumps(..., sort_keys=True) would build a new encoder per call.
+_encode = json.JSONEncoder(sort_keys=True).encode
+
+
 def _key(model: NetworkPolicyPeer | NetworkPolicyPort) -> str:
-    return json.dumps(model.render(), sort_keys=True)
+    return _encode(model.render())
 
 
-def _peer_rank(peer: NetworkPolicyPeer) -> tuple[int, str]:
-    """Same-namespace pods first, then other namespaces, then IP blocks; then by content."""
+def _peer_rank(peer: NetworkPolicyPeer, key: str) -> tuple[int, str]:
+    """Same-namespace pods first, then other namespaces, then IP blocks; then by content.
+
+    ``key`` is ``_key(peer)``, computed once when the rules were grouped.
+    """
     rank = 2 if peer.ip_block is not None else (1 if peer.namespace_selector is not None else 0)
-    return (rank, _key(peer))
+    return (rank, key)
 
 
 def _port_rank(port: NetworkPolicyPort) -> tuple[int, int, str, int, str]:
@@ -248,21 +287,73 @@ class _Group:
     reasons: dict[str, dict[str, set[str]]]
 
 
-def _workload_policies(stack: Stack, rules: list[_Rule]) -> list[NetworkPolicy]:
+def _workload_policies(stack: Stack, rules: list[_Rule], peers: _PeerCache) -> list[NetworkPolicy]:
     groups: dict[tuple[str, str, Direction], _Group] = {}
+    keys: dict[int, str] = {}  # id(peer) -> _key(peer); the rules keep the peers alive
+    port_keys: dict[tuple[int | str | None, int | None, str], str] = {}  # by what renders
     for rule in rules:
         key = (rule.workload.namespace or "", rule.workload.name, rule.direction)
         group = groups.setdefault(key, _Group(rule.workload, {}, defaultdict(dict), {}))
-        peer_key = _key(rule.peer)
+        peer_key = keys.get(id(rule.peer))
+        if peer_key is None:
+            peer_key = keys[id(rule.peer)] = _key(rule.peer)
+        port = rule.port
+        port_key = port_keys.get((port.port, port.end_port, port.protocol))
+        if port_key is None:
+            port_key = port_keys[(port.port, port.end_port, port.protocol)] = _key(port)
         group.peers[peer_key] = rule.peer
-        group.ports[peer_key][_key(rule.port)] = rule.port
+        group.ports[peer_key][port_key] = rule.port
         if rule.reason is not None:
             category, label, text = rule.reason
             group.reasons.setdefault(category, {}).setdefault(label, set()).add(text)
-    return [_policy(stack, key[2], groups[key]) for key in sorted(groups)]
+    return [_policy(stack, key[2], groups[key], peers) for key in sorted(groups)]
 
 
-def _policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
+def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache) -> NetworkPolicy:
+    """The workload's policy for ``direction``, built without revalidating derived values.
+
+    Everything in it was validated where it came from except three derived values: the
+    selector labels (checked by :func:`labels_selector`), the name (``<workload>-<direction>``
+    may outgrow 253 characters) and the reason annotations; when one of those would be
+    refused, :func:`_validated_policy` builds it the validating way, raising the same error.
+    """
+    workload = group.workload
+    rules = _merged_rules(group)
+    name = policy_name(workload.name, direction)
+    annotations = _annotations(group.reasons)
+    origin = workload.origin
+    try:
+        check_dns_subdomain(name)
+        check_annotations(annotations)
+    except InvalidValue:
+        return _validated_policy(stack, direction, group)
+    # the workload's own pods: the selector its peer entry in its own namespace has
+    selector = _peer_of(workload, workload.namespace, peers).pod_selector
+    body: dict[str, Any]
+    if direction == "ingress":
+        body = {
+            "ingress": [
+                IngressRule.trusted(origin, from_=peers, ports=ports) for peers, ports in rules
+            ]
+        }
+    else:
+        body = {
+            "egress": [EgressRule.trusted(origin, to=peers, ports=ports) for peers, ports in rules]
+        }
+    policy = NetworkPolicy.trusted(
+        origin,
+        name=name,
+        namespace=workload.namespace,
+        pod_selector=selector,
+        policy_types=["Ingress" if direction == "ingress" else "Egress"],
+        annotations=annotations,
+        **body,
+    )
+    policy.attach(stack)
+    return policy
+
+
+def _validated_policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:
     workload = group.workload
     rules = _merged_rules(group)
     body: dict[str, Any]
@@ -291,13 +382,21 @@ def _merged_rules(
     Rules are ordered by their first peer, peers and ports within a rule are sorted: the
     result depends only on the set of (peer, port) pairs.
     """
+    if len(group.peers) == 1:  # the usual case: one peer, so one rule
+        ((peer_key, peer),) = group.peers.items()
+        by_key = group.ports[peer_key]
+        if len(by_key) == 1:
+            return [([peer], list(by_key.values()))]
+        return [([peer], sorted(by_key.values(), key=_port_rank))]
     by_ports: dict[tuple[str, ...], list[NetworkPolicyPeer]] = {}
     port_models: dict[tuple[str, ...], list[NetworkPolicyPort]] = {}
-    for peer_key, peer in sorted(group.peers.items(), key=lambda item: _peer_rank(item[1])):
-        ports = sorted(group.ports[peer_key].values(), key=_port_rank)
-        ports_key = tuple(_key(port) for port in ports)
+    for peer_key, peer in sorted(
+        group.peers.items(), key=lambda item: _peer_rank(item[1], item[0])
+    ):
+        ordered = sorted(group.ports[peer_key].items(), key=lambda item: _port_rank(item[1]))
+        ports_key = tuple(port_key for port_key, _ in ordered)
         by_ports.setdefault(ports_key, []).append(peer)
-        port_models.setdefault(ports_key, ports)
+        port_models.setdefault(ports_key, [port for _, port in ordered])
     return [(peers, port_models[key]) for key, peers in by_ports.items()]
 
 

@@ -22,7 +22,8 @@ from kubegen._builders.network.cidrs import (
     is_broad,
 )
 from kubegen._builders.network.policy import IPBlock, NetworkPolicyPeer
-from kubegen._builders.network.selectors import LabelSelector
+from kubegen._builders.network.selectors import LabelSelector, labels_selector
+from kubegen._origin import Origin
 from kubegen._values import InvalidValue, check_dns_label, check_labels
 
 if TYPE_CHECKING:
@@ -37,25 +38,36 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 OPT_OUT_PREFIX = "kubegen.dev/opt-out-"
 
 
-def namespace_selector(namespace: str) -> LabelSelector:
+def namespace_selector(namespace: str, origin: Origin | None = None) -> LabelSelector:
     """Select one namespace by the name label the API server sets on every namespace."""
-    return LabelSelector(match_labels={NAMESPACE_NAME_LABEL: namespace})
+    return labels_selector({NAMESPACE_NAME_LABEL: namespace}, origin)
 
 
 def pods_peer(
-    labels: Mapping[str, str], namespace: str | None, policy_namespace: str | None
+    labels: Mapping[str, str],
+    namespace: str | None,
+    policy_namespace: str | None,
+    origin: Origin | None = None,
 ) -> NetworkPolicyPeer:
-    """Pods with ``labels`` in ``namespace``, as seen from a policy in ``policy_namespace``."""
+    """Pods with ``labels`` in ``namespace``, as seen from a policy in ``policy_namespace``.
+
+    Built without revalidation (see :func:`labels_selector`): a pod selector and at most one
+    namespace selector always make a valid peer. ``origin``: what the peer derives from.
+    """
     other = namespace is not None and namespace != policy_namespace
-    return NetworkPolicyPeer(
-        pod_selector=LabelSelector(match_labels=dict(labels)),
-        namespace_selector=namespace_selector(namespace) if other and namespace else None,
-    )
+    pods = labels_selector(labels, origin)
+    if other and namespace:
+        return NetworkPolicyPeer.trusted(
+            origin, pod_selector=pods, namespace_selector=namespace_selector(namespace, origin)
+        )
+    return NetworkPolicyPeer.trusted(origin, pod_selector=pods)
 
 
-def workload_peer(workload: Workload, policy_namespace: str | None) -> NetworkPolicyPeer:
+def workload_peer(
+    workload: Workload, policy_namespace: str | None, origin: Origin | None = None
+) -> NetworkPolicyPeer:
     """A workload's pods (by its stable selector labels), seen from ``policy_namespace``."""
-    return pods_peer(workload.selector_labels(), workload.namespace, policy_namespace)
+    return pods_peer(workload.selector_labels(), workload.namespace, policy_namespace, origin)
 
 
 @dataclass(frozen=True, slots=True)

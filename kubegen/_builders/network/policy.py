@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from kubegen._builders.base import Builder, Resource, ResourceArgs
+from kubegen._builders.base import Builder, Resource, ResourceArgs, empty_list
 from kubegen._builders.network.cidrs import check_cidr, check_except
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._manifests import ManifestObject
@@ -116,7 +116,7 @@ class IPBlock(Builder):
     """
 
     cidr: str
-    except_: list[str] = Field(default_factory=list, alias="except")
+    except_: list[str] = Field(default_factory=empty_list, alias="except")
 
     def __init__(self, /, **data: Unpack[IPBlockArgs]) -> None:
         super().__init__(**data)
@@ -201,8 +201,8 @@ class IngressRule(Builder):
         ports: destination ports. Empty means every port.
     """
 
-    from_: list[NetworkPolicyPeer] = Field(default_factory=list, alias="from")
-    ports: list[NetworkPolicyPort] = Field(default_factory=list)
+    from_: list[NetworkPolicyPeer] = Field(default_factory=empty_list, alias="from")
+    ports: list[NetworkPolicyPort] = Field(default_factory=empty_list)
 
     def __init__(self, /, **data: Unpack[IngressRuleArgs]) -> None:
         super().__init__(**data)
@@ -229,8 +229,8 @@ class EgressRule(Builder):
         ports: destination ports. Empty means every port.
     """
 
-    to: list[NetworkPolicyPeer] = Field(default_factory=list)
-    ports: list[NetworkPolicyPort] = Field(default_factory=list)
+    to: list[NetworkPolicyPeer] = Field(default_factory=empty_list)
+    ports: list[NetworkPolicyPort] = Field(default_factory=empty_list)
 
     def __init__(self, /, **data: Unpack[EgressRuleArgs]) -> None:
         super().__init__(**data)
@@ -269,8 +269,8 @@ class NetworkPolicy(Resource):
 
     pod_selector: LabelSelector = Field(default_factory=LabelSelector)
     policy_types: list[PolicyType]
-    ingress: list[IngressRule] = Field(default_factory=list)
-    egress: list[EgressRule] = Field(default_factory=list)
+    ingress: list[IngressRule] = Field(default_factory=empty_list)
+    egress: list[EgressRule] = Field(default_factory=empty_list)
 
     def __init__(self, name: str, /, **data: Unpack[NetworkPolicyArgs]) -> None:
         super().__init__(name, **data)

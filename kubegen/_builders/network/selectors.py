@@ -11,7 +11,14 @@ from typing import Any, Literal, Required, TypedDict, Unpack
 from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder
-from kubegen._values import InvalidValue, LabelMap, check_label_key, check_label_value
+from kubegen._origin import Origin
+from kubegen._values import (
+    InvalidValue,
+    LabelMap,
+    check_label_key,
+    check_label_value,
+    check_labels,
+)
 
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
 
@@ -34,7 +41,7 @@ class LabelSelectorRequirement(Builder):
 
     key: str
     operator: Operator
-    values: list[str] = Field(default_factory=list)
+    values: list[str] = Field(default_factory=lambda: [])  # not list: see base.empty_list
 
     def __init__(self, /, **data: Unpack[LabelSelectorRequirementArgs]) -> None:
         super().__init__(**data)
@@ -88,7 +95,8 @@ class LabelSelector(Builder):
     """
 
     match_labels: LabelMap = Field(default_factory=dict)
-    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+    # not the builtin list: see base.empty_list
+    match_expressions: list[LabelSelectorRequirement] = Field(default_factory=lambda: [])
 
     def __init__(self, /, **data: Unpack[LabelSelectorArgs]) -> None:
         super().__init__(**data)
@@ -106,3 +114,17 @@ class LabelSelector(Builder):
     def is_empty(self) -> bool:
         """True when this selector matches every object."""
         return not self.match_labels and not self.match_expressions
+
+
+def labels_selector(labels: Mapping[str, str], origin: Origin | None = None) -> LabelSelector:
+    """``LabelSelector(match_labels=labels)`` for labels kubegen derived, without pydantic.
+
+    The labels are checked with the validator the field uses; when one is invalid the
+    validating constructor runs instead, so the error (and its origin) is the constructor's.
+    ``origin``: the user object or call the selector derives from.
+    """
+    try:
+        checked = check_labels(labels)
+    except InvalidValue:
+        return LabelSelector(match_labels=dict(labels))
+    return LabelSelector.trusted(origin, match_labels=checked)

@@ -14,31 +14,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kubegen._builders.rbac.guards import (
-    BINDING_GUARDS,
-    RULE_GUARDS,
-    Guard,
-    Place,
-    binding_findings,
-    check_allow,
-    enforce,
-    rule_findings,
-)
-from kubegen._builders.rbac.refs import RoleRef
-from kubegen._builders.rbac.roles import ClusterRole, Role, check_namespaced_rule
-from kubegen._builders.rbac.rules import Rule
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._origin import capture
 from kubegen._relations import ApiAccess, Grant
 from kubegen._values import InvalidValue, check_dns_label
 
+# The RBAC builders (roles, refs, rules, guards) are imported by the functions below, on the
+# first grant(): every workload class has this mixin, and a stack that grants nothing (most
+# of them) should not pay for creating a dozen RBAC model classes at start-up.
 if TYPE_CHECKING:
+    from kubegen._builders.rbac.guards import Guard, Place
+    from kubegen._builders.rbac.refs import RoleRef
+    from kubegen._builders.rbac.roles import ClusterRole, Role
+    from kubegen._builders.rbac.rules import Rule
     from kubegen._stack import Stack
+
+    RoleTarget = Role | ClusterRole | RoleRef
 
 GRANT_HINT = "pass allow={{'{guard}': '<why>'}} to grant(…)"
 MIN_TOKEN_SECONDS = 600  # the API server refuses shorter projected tokens
 MAX_TOKEN_SECONDS = 2**32
-RoleTarget = Role | ClusterRole | RoleRef
 
 
 class _GrantInvalid(InvalidValue):
@@ -107,6 +102,9 @@ class AccessIntents:
         Returns:
             The recorded grant.
         """
+        from kubegen._builders.rbac.guards import Place
+        from kubegen._builders.rbac.rules import Rule
+
         origin = capture()
         stack = self.stack  # refuses a workload that was not added to a stack yet
         place = Place(self.display, origin, GRANT_HINT)
@@ -134,6 +132,9 @@ def _options(
     cluster_wide: bool,
     allow: Mapping[str, str],
 ) -> dict[str, Any]:
+    from kubegen._builders.rbac.guards import check_allow
+    from kubegen._builders.rbac.rules import Rule
+
     _arg("access", access, _check_access(cluster_wide))
     if cluster_wide and namespace is not None:
         raise _GrantInvalid("namespace", namespace, InvalidValue(
@@ -158,6 +159,10 @@ def _options(
 
 
 def _check_access(cluster_wide: bool) -> Any:
+    from kubegen._builders.rbac.refs import RoleRef
+    from kubegen._builders.rbac.roles import ClusterRole, Role
+    from kubegen._builders.rbac.rules import Rule
+
     def check(access: tuple[Any, ...]) -> None:
         if not access:
             raise InvalidValue(
@@ -180,6 +185,8 @@ def _check_access(cluster_wide: bool) -> Any:
 
 
 def _namespaced(i: int, rule: Rule) -> None:
+    from kubegen._builders.rbac.roles import check_namespaced_rule
+
     try:
         check_namespaced_rule(i, rule)
     except InvalidValue as exc:
@@ -188,6 +195,15 @@ def _namespaced(i: int, rule: Rule) -> None:
 
 
 def _check_guards(rules: tuple[Rule, ...], options: dict[str, Any], place: Place) -> None:
+    from kubegen._builders.rbac.guards import (
+        BINDING_GUARDS,
+        RULE_GUARDS,
+        binding_findings,
+        enforce,
+        rule_findings,
+    )
+    from kubegen._builders.rbac.refs import RoleRef
+
     findings = rule_findings([rule.as_dict() for rule in rules])
     for role in options["roles"]:
         ref = role.as_dict() if isinstance(role, RoleRef) else {"kind": role.kind,

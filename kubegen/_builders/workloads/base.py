@@ -34,8 +34,9 @@ class Workload(NetworkIntents, AccessIntents, Resource):
 
     def selector_labels(self) -> dict[str, str]:
         """Labels that select this workload's pods; stable when any other label changes."""
-        instance = self._stack.name if self._stack is not None else self.name
-        return {NAME_LABEL: self.name, INSTANCE_LABEL: instance}
+        stack = self._stack
+        name = self.name
+        return {NAME_LABEL: name, INSTANCE_LABEL: name if stack is None else stack.name}
 
     @property
     def service_account_name(self) -> str:

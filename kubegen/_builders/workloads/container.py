@@ -19,7 +19,7 @@ from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Builder
+from kubegen._builders.base import Builder, empty_list
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.env import EnvValue, SecretKey, render_env
 from kubegen._builders.workloads.probes import AnyProbe
@@ -114,6 +114,8 @@ class ContainerContext:
     run_as_non_root: bool
     extra_mounts: tuple[dict[str, Any], ...] = ()
     restart_always: bool = False
+    # The container's planned_mounts(name) when the pod has them already; None: compute them.
+    mounts: list[PlannedMount] | None = None
 
 
 class ContainerOptions(TypedDict, total=False):
@@ -185,16 +187,16 @@ class Container(Builder):
     command: list[str] | None = None
     args: list[str] | None = None
     working_dir: str | None = None
-    ports: list[Port] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=empty_list)
     env: dict[EnvName, EnvValue] = Field(default_factory=dict)
     resources: Resources | None = None
     readiness: AnyProbe | None = None
     liveness: AnyProbe | None = None
     startup: AnyProbe | None = None
-    writable: list[str] = Field(default_factory=list)
+    writable: list[str] = Field(default_factory=empty_list)
     mounts: dict[str, AnySource | Mount] = Field(default_factory=dict)
     pull_policy: PullPolicy | None = None
-    capabilities: list[str] = Field(default_factory=list)
+    capabilities: list[str] = Field(default_factory=empty_list)
     allow_privilege_escalation: Reason | None = None
     allow_privileged: Reason | None = None
     allow_writable_root: Reason | None = None
@@ -382,7 +384,8 @@ class Container(Builder):
             if probe is not None:
                 out[key] = probe.render(self.ports, role=role)
         out["securityContext"] = self.security_context(ctx.run_as_non_root)
-        mounts = [_render_mount(m) for m in self.planned_mounts(ctx.name)]
+        planned = ctx.mounts if ctx.mounts is not None else self.planned_mounts(ctx.name)
+        mounts = [_render_mount(m) for m in planned]
         mounts.extend(ctx.extra_mounts)
         if mounts:
             out["volumeMounts"] = mounts

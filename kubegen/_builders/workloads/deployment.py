@@ -204,11 +204,5 @@ class Deployment(ReplicatedWorkload):
         from kubegen._builders.service import Service
 
         options.setdefault("namespace", self.namespace)
-        build: Any = Service  # positional name: see Resource.__init__
-        service: Service = build(
-            name or self.name,
-            target=self,
-            ports=list(ports) or list(self.named_ports()),
-            **options,
-        )
-        return self.stack.add(service)
+        wanted: list[str | ServicePort] = list(ports) or list(self.named_ports())
+        return self.stack.add(Service.exposing(self, name or self.name, wanted, options))

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from kubegen._builders.base import Resource, error_from
+from kubegen._builders.base import Resource, empty_list, error_from
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
@@ -123,16 +123,16 @@ class PodWorkload(Workload):
     """
 
     container: Container | None = None
-    containers: list[Container] = Field(default_factory=list)
-    init_containers: list[Container] = Field(default_factory=list)
-    sidecars: list[Container] = Field(default_factory=list)
+    containers: list[Container] = Field(default_factory=empty_list)
+    init_containers: list[Container] = Field(default_factory=empty_list)
+    sidecars: list[Container] = Field(default_factory=empty_list)
     run_as_user: int | None = Field(default=None, ge=0)
     run_as_group: int | None = Field(default=None, ge=0)
     fs_group: int | None = Field(default=None, ge=0)
     seccomp_profile: str | None = None
     service_links: bool = False
     node_selector: dict[str, str] = Field(default_factory=dict)
-    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    tolerations: list[dict[str, Any]] = Field(default_factory=empty_list)
     priority_class: DNSSubdomain | None = None
     termination_grace: Duration | None = None
     component: str | None = None
@@ -146,6 +146,9 @@ class PodWorkload(Workload):
     allow_unconfined_seccomp: Reason | None = None
 
     _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
+    # While manifests() runs: values every part of the render asks for again (pod_containers,
+    # recommended_labels), computed once. Nothing changes the workload during a render.
+    _render_memo: dict[str, Any] | None = PrivateAttr(default=None)
 
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
@@ -189,16 +192,20 @@ class PodWorkload(Workload):
                 "a workload needs exactly one of container= or containers= (or image=…)",
                 fix="pass image='registry/app:1.2.3' or container=Container(...)",
             )
-        names = [name for _, name, _ in self.pod_containers()]
+        containers = self.pod_containers()
+        names = [name for _, name, _ in containers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise InvalidValue(
                 f"container name(s) {', '.join(duplicates)} used more than once",
                 fix="give every container, init container and sidecar its own name",
             )
-        self.named_ports()
+        if type(self).named_ports is PodWorkload.named_ports:
+            self._ports_of(containers)  # what named_ports() checks, without listing them again
+        else:
+            self.named_ports()
         self._check_ids()
-        self._check_host_paths()
+        self._check_host_paths(containers)
         if self.seccomp_profile is not None and self.allow_unconfined_seccomp is not None:
             raise InvalidValue(
                 "seccomp_profile and allow_unconfined_seccomp contradict each other",
@@ -216,10 +223,10 @@ class PodWorkload(Workload):
                     value=0,
                 )
 
-    def _check_host_paths(self) -> None:
+    def _check_host_paths(self, containers: list[tuple[Role, str, Container]]) -> None:
         used = [
             m.path
-            for _, name, c in self.pod_containers()
+            for _, name, c in containers
             for m in c.planned_mounts(name)
             if isinstance(m.source, HostPath)
         ]
@@ -236,10 +243,13 @@ class PodWorkload(Workload):
 
     def manifests(self) -> list[ManifestObject]:
         """The workload's objects; render-time value errors become located ValidationErrors."""
+        self._render_memo = {}
         try:
             return self.build_manifests()
         except InvalidValue as exc:
             raise error_from(exc) from None
+        finally:
+            self._render_memo = None
 
     @abstractmethod
     def build_manifests(self) -> list[ManifestObject]:
@@ -252,6 +262,23 @@ class PodWorkload(Workload):
 
     def pod_containers(self) -> list[tuple[Role, str, Container]]:
         """(role, resolved name, container) for init containers, sidecars, main containers."""
+        memo = self._render_memo
+        if memo is None:
+            return self._pod_containers()
+        found = memo.get("pod_containers")
+        if found is None:
+            found = memo["pod_containers"] = self._pod_containers()
+        return list(found)
+
+    def _pod_containers(self) -> list[tuple[Role, str, Container]]:
+        only = self.container  # the usual one-container pod, unless main_containers differs
+        if (
+            only is not None
+            and not self.init_containers
+            and not self.sidecars
+            and type(self).main_containers is PodWorkload.main_containers
+        ):
+            return [("main", self._container_name("main", "containers", 0, only), only)]
         out: list[tuple[Role, str, Container]] = []
         groups: list[tuple[Role, str, list[Container]]] = [
             ("init", "init_containers", self.init_containers),
@@ -262,6 +289,17 @@ class PodWorkload(Workload):
             for index, container in enumerate(group):
                 out.append((role, self._container_name(role, field, index, container), container))
         return out
+
+    def _planned_mounts(self, container: Container, name: str) -> list[PlannedMount]:
+        """``container.planned_mounts(name)``, once per render (see ``_render_memo``)."""
+        memo = self._render_memo
+        if memo is None:
+            return container.planned_mounts(name)
+        key = f"mounts:{id(container)}:{name}"
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = container.planned_mounts(name)
+        return list(found)
 
     def _container_name(self, role: Role, field: str, index: int, container: Container) -> str:
         if container.name is not None:
@@ -279,9 +317,13 @@ class PodWorkload(Workload):
 
     def named_ports(self) -> dict[str, tuple[int, str]]:
         """Port name → (container port, protocol) over main containers and sidecars."""
+        return self._ports_of(self.pod_containers())
+
+    @staticmethod
+    def _ports_of(containers: list[tuple[Role, str, Container]]) -> dict[str, tuple[int, str]]:
         ports: dict[str, tuple[int, str]] = {}
         numbers: dict[tuple[int, str], str] = {}
-        for role, _, container in self.pod_containers():
+        for role, _, container in containers:
             if role == "init":
                 continue
             for port in container.ports:
@@ -306,6 +348,15 @@ class PodWorkload(Workload):
 
     def recommended_labels(self) -> dict[str, str]:
         """Selector labels plus ``app.kubernetes.io/version`` (image tag) and ``component``."""
+        memo = self._render_memo
+        if memo is None:
+            return self._recommended_labels()
+        found = memo.get("recommended_labels")
+        if found is None:
+            found = memo["recommended_labels"] = self._recommended_labels()
+        return dict(found)
+
+    def _recommended_labels(self) -> dict[str, str]:
         labels = dict(self.selector_labels())
         tag = self.main_containers()[0].image_ref.tag
         if tag is not None:
@@ -467,15 +518,17 @@ class PodWorkload(Workload):
         mounts: list[PlannedMount] = []
         non_root = self.allow_run_as_root is None
         for role, name, container in self.pod_containers():
+            planned = self._planned_mounts(container, name)
             ctx = ContainerContext(
                 name=name,
                 defaults=defaults,
                 run_as_non_root=non_root,
                 extra_mounts=self._extra_mounts(role, name, token_mount),
                 restart_always=role == "sidecar",
+                mounts=planned,
             )
             (main if role == "main" else init).append(container.render(ctx))
-            mounts.extend(container.planned_mounts(name))
+            mounts.extend(planned)
         return init, main, mounts
 
     def pod_restart_policy(self) -> str | None:
@@ -533,7 +586,7 @@ class PodWorkload(Workload):
         """
         found: list[Resource] = []
         for _, name, container in self.pod_containers():
-            for mount in container.planned_mounts(name):
+            for mount in self._planned_mounts(container, name):
                 source = getattr(mount.source, "config", None) or getattr(
                     mount.source, "secret", None)
                 if isinstance(source, Resource):

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, model_validator
 
-from kubegen._builders.base import Builder
+from kubegen._builders.base import Builder, empty_list
 from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
@@ -118,7 +118,7 @@ class StatefulSet(ReplicatedWorkload):
     storage: Quantity | None = None
     storage_path: str = "/data"
     storage_class: DNSSubdomain | None = None
-    claims: list[VolumeClaim] = Field(default_factory=list)
+    claims: list[VolumeClaim] = Field(default_factory=empty_list)
     pod_management: Literal["OrderedReady", "Parallel"] = "OrderedReady"
     partition: int = Field(default=0, ge=0)
     claims_when_deleted: Literal["Retain", "Delete"] = "Retain"

@@ -26,10 +26,21 @@ GROUP_MODE = 0o440  # owner and the pod's fsGroup
 WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
 
 
+_NOT_SLUG_RE = re.compile(r"[^a-z0-9]+")
+# (text, limit) -> slug: a pure function asked for every mount on every render. Cleared when full.
+_SLUGS: dict[tuple[str, int], str] = {}
+
+
 def volume_slug(text: str, limit: int = 63) -> str:
     """A DNS-1123 label made from ``text`` (``/var/cache/nginx`` → ``var-cache-nginx``)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].strip("-") or "root"
+    key = (text, limit)
+    slug = _SLUGS.get(key)
+    if slug is None:
+        slug = _NOT_SLUG_RE.sub("-", text.lower()).strip("-")[:limit].strip("-") or "root"
+        if len(_SLUGS) >= 4096:
+            _SLUGS.clear()
+        _SLUGS[key] = slug
+    return slug
 
 
 class VolumeSourceArgs(TypedDict, total=False):
