@@ -7,6 +7,8 @@ opt-out index reusing the lint context's pod views.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from kubegen._policy.context import LintContext
 from kubegen._policy.fastschema import compile_schema
 from kubegen._policy.opt_outs import OptOutIndex
 from kubegen._policy.schema import _load, _refs, shipped_versions
+from kubegen._policy.selectors import _expression_matches, selector_matches
 from tests.policy_factories import find, good_stack
 
 
@@ -160,3 +163,52 @@ def test_opt_out_index_from_context_pods_is_the_same() -> None:
         "writable-root",
         "token-automount",
     }
+
+
+def _old_selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """``selector_matches`` before its plain-dict/str shortcuts (the oracle)."""
+    if not isinstance(selector, Mapping):
+        return False
+    match_labels = selector.get("matchLabels") or {}
+    if not isinstance(match_labels, Mapping):
+        return False
+    for key, value in match_labels.items():
+        if key not in labels or str(labels[key]) != str(value):
+            return False
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return False
+    return all(_expression_matches(expr, labels) for expr in expressions)
+
+
+label_values = st.one_of(st.sampled_from(["a", "b", "1"]), st.integers(0, 2), st.booleans())
+label_maps = st.dictionaries(st.sampled_from(["app", "tier", "x"]), label_values, max_size=3)
+expressions = st.lists(
+    st.fixed_dictionaries(
+        {
+            "key": st.sampled_from(["app", "tier", "x"]),
+            "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist", "Bad"]),
+            "values": st.lists(label_values, max_size=2),
+        }
+    ),
+    max_size=2,
+)
+selectors = st.one_of(
+    st.none(),
+    st.just("junk"),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "matchLabels": st.one_of(
+                label_maps, st.just([]), st.builds(MappingProxyType, label_maps)
+            ),
+            "matchExpressions": st.one_of(expressions, st.just("junk")),
+        },
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(selectors, st.one_of(label_maps, st.builds(MappingProxyType, label_maps)))
+def test_selector_shortcuts_give_the_same_answer(selector: Any, labels: Any) -> None:
+    assert selector_matches(selector, labels) is _old_selector_matches(selector, labels)

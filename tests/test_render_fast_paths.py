@@ -257,3 +257,20 @@ def test_canonical_order_keeps_an_ordered_body_and_copies_the_rest(
     assert shape(got) == shape(expected)
     if got is body:  # only an exact dict already in order, with a plain dict (or no) metadata
         assert type(body) is dict and list(body) == list(expected)
+
+
+def test_threads_meeting_new_depths_at_once_write_the_same_text() -> None:
+    """Levels past the prebuilt ones are made on first use; threads racing to make them must
+    still each get the indent of their own depth."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def nested(depth: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"leaf": depth}
+        for level in range(depth):  # each level holds the one below once: linear size
+            data = {"l": [data], "e": []} if level % 2 else {"k": data}
+        return data
+
+    docs = [nested(depth) for depth in range(30, 90, 3)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        texts = list(pool.map(dump, docs * 3))
+    assert texts == [emitter_oracle.dump(doc) for doc in docs * 3]

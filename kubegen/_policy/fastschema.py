@@ -86,6 +86,9 @@ def _never(_: Any) -> bool:
     return False
 
 
+_UNKNOWN: tuple[type | None, Check] = (None, _never)  # a key no property names
+
+
 class _Compiler:
     """Compiles schema nodes, sharing the closure of a node (by identity) and of each ``$ref``."""
 
@@ -156,14 +159,15 @@ class _Compiler:
 
         if extra is _never:  # the strict Kubernetes object: every key must be a property
 
+            # key -> (exact type or None, check); an unknown key gets _never
+            table_get = {name: (exact.get(name), sub) for name, sub in props.items()}.get
+
             def strict(x: Any) -> bool:
                 if not isinstance(x, dict):
                     return other(x)
                 for key, value in x.items():
-                    if exact_get(key) is value.__class__:
-                        continue
-                    sub = get(key)
-                    if sub is None or not sub(value):
+                    exact_type, sub = table_get(key, _UNKNOWN)
+                    if exact_type is not value.__class__ and not sub(value):
                         return False
                 for name in required:  # noqa: SIM110 - a loop beats all(<genexpr>) here
                     if name not in x:

@@ -115,7 +115,7 @@ def object_waivers(obj: ManifestObject) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     annotations = obj.metadata.get("annotations")
-    if isinstance(annotations, Mapping):
+    if type(annotations) is dict or isinstance(annotations, Mapping):
         for key, value in annotations.items():
             if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX):
                 found[key[len(ANNOTATION_PREFIX) :].upper()] = value

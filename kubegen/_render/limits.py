@@ -101,7 +101,7 @@ def _find_unportable(value: Any, where: str) -> tuple[str, str] | None:
 
 def check_data_size(obj: ManifestObject) -> None:
     """Refuse a ConfigMap or Secret whose data the API server would call too long (1 MiB)."""
-    if obj.group or obj.kind not in ("ConfigMap", "Secret"):
+    if obj.kind not in ("ConfigMap", "Secret") or obj.group:
         return
     total = 0
     for field in ("data", "binaryData", "stringData"):

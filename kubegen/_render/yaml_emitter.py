@@ -77,16 +77,23 @@ class _Level(NamedTuple):
     cut: int  # len(pad) + 2: what a first nested line loses to the dash
 
 
-_levels: list[_Level] = []
+def _make_level(depth: int) -> _Level:
+    pad = "  " * depth
+    lines: dict[str, str] = {}
+    return _Level(pad, lines, lines.get, pad + "-", pad + "- ", len(pad) + 2)
+
+
+_levels: Final = tuple(_make_level(depth) for depth in range(32))  # documents nest ~12 deep
+_deep_levels: dict[int, _Level] = {}
 
 
 def _level(depth: int) -> _Level:
-    """The level at ``depth``, adding the missing ones (documents nest a dozen deep)."""
-    while len(_levels) <= depth:
-        pad = "  " * len(_levels)
-        lines: dict[str, str] = {}
-        _levels.append(_Level(pad, lines, lines.get, pad + "-", pad + "- ", len(pad) + 2))
-    return _levels[depth]
+    """The level at a ``depth`` beyond the prebuilt ones, made once (``setdefault`` keeps one
+    per depth even when threads race, and each is built for its own depth)."""
+    level = _deep_levels.get(depth)
+    if level is None:
+        level = _deep_levels.setdefault(depth, _make_level(depth))
+    return level
 
 
 class Unfusable(Exception):
