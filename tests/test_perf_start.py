@@ -48,6 +48,33 @@ def test_pydantic_loads_without_asyncio_and_asyncio_still_works() -> None:
     }
 
 
+def test_no_module_keeps_a_stand_in_and_a_kept_one_acts_as_the_real_module() -> None:
+    """A pydantic release that bound asyncio at module level while the stand-ins were in place
+    would keep one: the scan finds it, and the stand-in still answers from the real asyncio."""
+    code = (
+        "import sys, types, json\n"
+        "from kubegen._cli import startup\n"
+        "startup.import_pydantic()\n"
+        "kept = sorted(name for name, mod in list(sys.modules.items())\n"
+        "    if isinstance(mod, types.ModuleType)\n"
+        "    and any(isinstance(v, startup._ImportedOnFirstUse) for v in vars(mod).values()))\n"
+        "stub = startup._asyncio_stand_ins()\n"
+        "sys.modules.update(stub)\n"
+        "run = stub['asyncio'].run\n"
+        "marker = stub['asyncio.coroutines']._is_coroutine\n"
+        "import asyncio, asyncio.coroutines\n"
+        "print(json.dumps({'kept': kept, 'real_run': run is asyncio.run,\n"
+        "    'real_marker': marker is asyncio.coroutines._is_coroutine,\n"
+        "    'stub_gone': not isinstance(sys.modules['asyncio'], startup._ImportedOnFirstUse)}))\n"
+    )
+    assert json.loads(_python(code)) == {
+        "kept": [],
+        "real_run": True,
+        "real_marker": True,
+        "stub_gone": True,
+    }
+
+
 def test_import_pydantic_leaves_a_loaded_asyncio_alone() -> None:
     code = (
         "import sys, asyncio\n"

@@ -27,12 +27,26 @@ import types
 _STUBBED = ("asyncio", "asyncio.coroutines")
 
 
+class _ImportedOnFirstUse(types.ModuleType):
+    """A stand-in for a module: any attribute it lacks imports the real module (removing the
+    stand-in and its stand-in parents from ``sys.modules`` first) and is read there, so a
+    reference kept by mistake still behaves like the real module."""
+
+    def __getattr__(self, name: str) -> object:
+        parts = self.__name__.split(".")
+        for end in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:end])
+            if isinstance(sys.modules.get(prefix), _ImportedOnFirstUse):
+                del sys.modules[prefix]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
 def _asyncio_stand_ins() -> dict[str, types.ModuleType]:
-    """Modules answering only what ``typing_extensions.deprecated`` asks asyncio."""
-    package = types.ModuleType("asyncio", "kubegen start-up stand-in; removed after import")
-    coroutines = types.ModuleType("asyncio.coroutines")
+    """Modules answering what ``typing_extensions.deprecated`` asks asyncio; anything else they
+    are asked (by code that kept a reference) loads the real asyncio and answers from it."""
+    package = _ImportedOnFirstUse("asyncio", "kubegen start-up stand-in; removed after import")
+    coroutines = _ImportedOnFirstUse("asyncio.coroutines")
     coroutines.iscoroutinefunction = inspect.iscoroutinefunction  # type: ignore[attr-defined]
-    coroutines._is_coroutine = object()  # type: ignore[attr-defined]
     package.coroutines = coroutines  # type: ignore[attr-defined]
     return {"asyncio": package, "asyncio.coroutines": coroutines}
 
@@ -54,15 +68,6 @@ def import_pydantic() -> None:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
-
-
-class _ImportedOnFirstUse(types.ModuleType):
-    """A stand-in for a module: any attribute read imports the real module and reads it there."""
-
-    def __getattr__(self, name: str) -> object:
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        return getattr(importlib.import_module(self.__name__), name)
 
 
 def import_plugin_loader() -> None:

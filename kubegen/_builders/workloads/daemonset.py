@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.deployment import IntOrPercent, check_int_or_percent, is_zero
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._manifests import ManifestObject
@@ -81,4 +82,4 @@ class DaemonSet(PodWorkload):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), self.service_account_manifest()]
+        return [self.manifest(body), derived.service_account(self)]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._errors import ValidationError
@@ -102,13 +103,13 @@ class ReplicatedWorkload(PodWorkload):
 
     def owned_objects(self, replicas: int) -> list[ManifestObject]:
         """ServiceAccount, and a PodDisruptionBudget when more than one replica runs."""
-        objects = [self.service_account_manifest()]
+        objects = [derived.service_account(self)]
         if replicas > 1:
-            objects.append(self.disruption_budget(self.max_disruptions))
+            objects.append(derived.disruption_budget(self, self.max_disruptions))
         return objects
 
     def spread(self, replicas: int) -> list[dict[str, Any]]:
-        return self.spread_constraints(self.topology_spread) if replicas > 1 else []
+        return derived.spread_constraints(self, self.topology_spread) if replicas > 1 else []
 
 
 class DeploymentArgs(ReplicatedWorkloadArgs, total=False):

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, Required, Unpack
 
 from pydantic import Field, field_validator
 
+from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._manifests import ManifestObject
 from kubegen._values import Duration, DurationLike, InvalidValue, seconds
@@ -104,7 +105,7 @@ class Job(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), self.service_account_manifest()]
+        return [self.manifest(body), derived.service_account(self)]
 
 
 class CronJobArgs(JobSettingsArgs, total=False):
@@ -207,4 +208,4 @@ class CronJob(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), self.service_account_manifest()]
+        return [self.manifest(body), derived.service_account(self)]

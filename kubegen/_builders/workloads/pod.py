@@ -22,7 +22,6 @@ given to the workload itself, e.g. ``Deployment("api", image=..., port=8080, rea
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
@@ -30,8 +29,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Resource, empty_list, error_from
-from kubegen._builders.config import ConfigMap
-from kubegen._builders.secrets import SealedSecret, Secret
+from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
 from kubegen._builders.workloads.container import (
     Container,
@@ -434,7 +432,7 @@ class PodWorkload(Workload):
         labels.update(self.recommended_labels())
         labels.update(self.pod_labels)
         annotations = dict(self.pod_annotations)
-        annotations.update(self.checksums())
+        annotations.update(derived.config_checksums(self.used_objects()))
         meta: dict[str, Any] = {"labels": dict(sorted(labels.items()))}
         if annotations:
             meta["annotations"] = dict(sorted(annotations.items()))
@@ -590,68 +588,6 @@ class PodWorkload(Workload):
                 if isinstance(source, Resource):
                     found.append(source)
         return found
-
-    def checksums(self) -> dict[str, str]:
-        """``<kind>.checksum.kubegen.dev/<name>: sha256`` per kubegen ConfigMap/Secret used."""
-        found: dict[str, str] = {}
-        for source in self.used_objects():
-            if isinstance(source, ConfigMap):
-                found[_checksum_key("configmap", source.name)] = source.sha256()
-            elif isinstance(source, (Secret, SealedSecret)):
-                found[_checksum_key("secret", source.secret_name)] = source.checksum()
-        return found
-
-    # -- owned objects ------------------------------------------------------------------------
-
-    def service_account_manifest(self) -> ManifestObject:
-        """The workload's own ServiceAccount; tokens are never automounted from it."""
-        meta = self.metadata(labels=self.recommended_labels())
-        meta["name"] = self.service_account_name
-        meta.pop("annotations", None)
-        body = {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": meta,
-            "automountServiceAccountToken": False,
-        }
-        return self.manifest(body)
-
-    def disruption_budget(self, max_unavailable: int | str) -> ManifestObject:
-        """A PodDisruptionBudget keeping all but ``max_unavailable`` pods through drains."""
-        meta = self.metadata(labels=self.recommended_labels())
-        meta.pop("annotations", None)
-        body = {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": meta,
-            "spec": {
-                "maxUnavailable": max_unavailable,
-                "selector": {"matchLabels": self.selector_labels()},
-            },
-        }
-        return self.manifest(body)
-
-    def spread_constraints(self, mode: Literal["nodes", "zones", "none"]) -> list[dict[str, Any]]:
-        """Spread pods over nodes (and zones); ``ScheduleAnyway`` so scaling never blocks."""
-        keys = {"nodes": ["kubernetes.io/hostname"],
-                "zones": ["kubernetes.io/hostname", "topology.kubernetes.io/zone"],
-                "none": []}[mode]
-        return [
-            {
-                "maxSkew": 1,
-                "topologyKey": key,
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": self.selector_labels()},
-            }
-            for key in keys
-        ]
-
-
-def _checksum_key(kind: str, name: str) -> str:
-    if len(name) > 63:
-        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-        name = f"{name[:54].rstrip('-.')}-{digest}"
-    return f"{kind}.checksum.kubegen.dev/{name}"
 
 
 _BUILTIN_DEFAULTS = StackDefaults()

@@ -1,0 +1,95 @@
+"""What a pod workload brings along besides its own object.
+
+Every workload renders its own ServiceAccount (so RBAC can be granted to it alone and no token
+is automounted from a shared one); replicated ones also render a PodDisruptionBudget and spread
+their pods over nodes or zones; and pods carry a checksum annotation of each kubegen ConfigMap
+or Secret they read, so a config change rolls them. These are functions of the workload, kept
+apart from :mod:`kubegen._builders.workloads.pod`, which renders the pod itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from kubegen._builders.config import ConfigMap
+from kubegen._builders.secrets import SealedSecret, Secret
+from kubegen._manifests import ManifestObject
+
+if TYPE_CHECKING:
+    from kubegen._builders.base import Resource
+    from kubegen._builders.workloads.pod import PodWorkload
+
+_SPREAD_KEYS = {
+    "nodes": ("kubernetes.io/hostname",),
+    "zones": ("kubernetes.io/hostname", "topology.kubernetes.io/zone"),
+    "none": (),
+}
+
+
+def service_account(workload: PodWorkload) -> ManifestObject:
+    """The workload's own ServiceAccount; tokens are never automounted from it."""
+    meta = workload.metadata(labels=workload.recommended_labels())
+    meta["name"] = workload.service_account_name
+    meta.pop("annotations", None)
+    body = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": meta,
+        "automountServiceAccountToken": False,
+    }
+    return workload.manifest(body)
+
+
+def disruption_budget(workload: PodWorkload, max_unavailable: int | str) -> ManifestObject:
+    """A PodDisruptionBudget keeping all but ``max_unavailable`` pods through drains."""
+    meta = workload.metadata(labels=workload.recommended_labels())
+    meta.pop("annotations", None)
+    body = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta,
+        "spec": {
+            "maxUnavailable": max_unavailable,
+            "selector": {"matchLabels": workload.selector_labels()},
+        },
+    }
+    return workload.manifest(body)
+
+
+def spread_constraints(
+    workload: PodWorkload, mode: Literal["nodes", "zones", "none"]
+) -> list[dict[str, Any]]:
+    """Spread pods over nodes (and zones); ``ScheduleAnyway`` so scaling never blocks."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": workload.selector_labels()},
+        }
+        for key in _SPREAD_KEYS[mode]
+    ]
+
+
+def config_checksums(used: Iterable[Resource]) -> dict[str, str]:
+    """``<kind>.checksum.kubegen.dev/<name>: sha256`` per kubegen ConfigMap/Secret in ``used``."""
+    found: dict[str, str] = {}
+    for source in used:
+        if isinstance(source, ConfigMap):
+            found[_checksum_key("configmap", source.name)] = source.sha256()
+        elif isinstance(source, (Secret, SealedSecret)):
+            found[_checksum_key("secret", source.secret_name)] = source.checksum()
+    return found
+
+
+def _checksum_key(kind: str, name: str) -> str:
+    """An annotation key whose name part fits the 63-character limit, unique by digest."""
+    if len(name) > 63:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[:54].rstrip('-.')}-{digest}"
+    return f"{kind}.checksum.kubegen.dev/{name}"
+
+
+__all__ = ["config_checksums", "disruption_budget", "service_account", "spread_constraints"]
