@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubegen._background import Background
 from kubegen._builders.gitops_paths import refuse_self_deploy
+from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
@@ -20,6 +22,10 @@ from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate
 from kubegen._project import find_project
 from kubegen._render.files import render_files
 from kubegen._stack import Stack
+
+#: From this many objects lint runs in a forked child beside rendering (see
+#: :mod:`kubegen._background`); below it the fork costs more than the overlap saves.
+PARALLEL_FROM = 1000
 
 
 @dataclass(slots=True)
@@ -76,14 +82,31 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
         PolicyError: error-level policy findings remain; the message lists them.
     """
     loaded, objects = build_objects(path)
-    report = lint_stack(loaded, objects)
+    parallel = len(objects) >= PARALLEL_FROM
+    files: dict[str, bytes] | None = None
+    render_error: KubegenError | None = None
+    with Background(lambda: lint_stack(loaded, objects), fork=parallel) as linting:
+        if linting.forked:  # render on this core meanwhile; the child lints its own copy
+            try:
+                files = _render(loaded, objects)
+            except KubegenError as exc:  # reported after any policy error, as when serial
+                render_error = exc
+        report = linting.result()
     report.raise_for_errors()
-    annotate_waivers(objects, stack_waivers(loaded.stack))
-    files = render_files(objects)
+    if render_error is not None:
+        raise render_error
+    if files is None:
+        files = _render(loaded, objects)
     project = find_project(path)
     env_dir = out if out is not None else project.env_dir(loaded.env)
     refuse_self_deploy(objects, env_dir=env_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files, report=report)
+
+
+def _render(loaded: LoadedStack, objects: list[ManifestObject]) -> dict[str, bytes]:
+    """Write the stack's waivers into its objects, then render them into file contents."""
+    annotate_waivers(objects, stack_waivers(loaded.stack))
+    return render_files(objects)
 
 
 def describe(plan: Plan, changes: Changes) -> str:
