@@ -23,6 +23,7 @@ import inspect
 import os
 import sys
 import types
+from typing import Any
 
 _STUBBED = ("asyncio", "asyncio.coroutines")
 
@@ -33,12 +34,28 @@ class _ImportedOnFirstUse(types.ModuleType):
     reference kept by mistake still behaves like the real module."""
 
     def __getattr__(self, name: str) -> object:
+        if name in ("__path__", "__file__"):  # the import system asks; a stand-in is neither
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+    def real(self) -> types.ModuleType:
+        """The real module, imported now if need be."""
         parts = self.__name__.split(".")
         for end in range(len(parts), 0, -1):
             prefix = ".".join(parts[:end])
             if isinstance(sys.modules.get(prefix), _ImportedOnFirstUse):
                 del sys.modules[prefix]
-        return getattr(importlib.import_module(self.__name__), name)
+        return importlib.import_module(self.__name__)
+
+    def defer(self, name: str) -> None:
+        """Let ``from <module> import name`` take a function that imports the real module
+        only when it is called."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(self.real(), name)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        setattr(self, name, call)
 
 
 def _asyncio_stand_ins() -> dict[str, types.ModuleType]:
@@ -76,6 +93,7 @@ def import_plugin_loader() -> None:
     if name in sys.modules or "pydantic.plugin._loader" in sys.modules:
         return
     stand_in = _ImportedOnFirstUse(name)
+    stand_in.defer("entry_points")  # pydantic >= 2.14 imports the function at module level
     sys.modules[name] = stand_in
     try:
         importlib.import_module("pydantic.plugin._loader")
