@@ -37,6 +37,10 @@ class Deploys:
     is_glob: bool = False
 
 
+#: The kinds :func:`_deployed` reads folders from (in their GitOps API groups).
+_DEPLOYING_KINDS = frozenset({"Kustomization", "Application", "ApplicationSet"})
+
+
 def repository_root(project_root: Path) -> Path:
     """The nearest folder at or above ``project_root`` holding ``.git`` (else the project)."""
     start = project_root.resolve()
@@ -56,6 +60,8 @@ def refuse_self_deploy(
     except ValueError:
         return  # rendered outside the repository: no object in it can read that folder
     for obj in objects:
+        if obj.kind not in _DEPLOYING_KINDS:  # most objects: skip the group and spec lookups
+            continue
         for deploys in _deployed(obj):
             folder = _covered_folder(deploys, env)
             if folder is not None:
