@@ -103,15 +103,15 @@ class Background(Generic[T]):
     def _collect(self) -> tuple[bytes, bool]:
         """Everything the child wrote, and whether it exited cleanly."""
         assert self._pid is not None and self._fd is not None
-        chunks: list[bytes] = []
+        data = b""
         try:
             with open(self._fd, "rb", closefd=True) as pipe:
-                chunks.append(pipe.read())
+                data = pipe.read()
         finally:
             self._fd = None
             _, status = os.waitpid(self._pid, 0)
             self._pid = None
-        return b"".join(chunks), os.waitstatus_to_exitcode(status) == 0
+        return data, os.waitstatus_to_exitcode(status) == 0
 
     def cancel(self) -> None:
         """Stop a child whose result is no longer wanted, and reap it."""
