@@ -23,6 +23,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from kubegen._builders.base import Builder, Resource
+    from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
     from kubegen._builders.core import Manifest, Namespace
     from kubegen._builders.gitops import (
@@ -94,10 +95,12 @@ if _typing.TYPE_CHECKING:
 
 # Public name -> the module defining it; kept equal to the TYPE_CHECKING imports by a test.
 _LAZY: dict[str, str] = {
+    "ApiServer": "kubegen._builders.cluster",
     "ArgoApplication": "kubegen._builders.gitops",
     "ArgoApplicationSet": "kubegen._builders.gitops",
     "Builder": "kubegen._builders.base",
     "Claim": "kubegen._builders.workloads.volumes",
+    "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
     "ClusterRole": "kubegen._builders.rbac.roles",
     "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
@@ -188,10 +191,12 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApiServer",
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
     "Claim",
+    "Cluster",
     "ClusterDNS",
     "ClusterRole",
     "ClusterRoleBinding",

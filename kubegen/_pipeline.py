@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubegen._analysis.gitops_paths import refuse_self_deploy
 from kubegen._background import Background
-from kubegen._builders.gitops_paths import refuse_self_deploy
 from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kubegen._builders.base import Resource
+from kubegen._builders.cluster import Cluster
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
 from kubegen._builders.workloads.defaults import StackDefaults
@@ -58,6 +59,9 @@ class Stack:
         kubernetes_version: target cluster version for API deprecation and schema checks.
         defaults: :class:`~kubegen.StackDefaults` for every workload (resources, ids, pull,
             CPU-limit and probe policy, replicas); the built-in defaults when omitted.
+        cluster: the :class:`~kubegen.Cluster` the output is applied to: its facts (version,
+            API server, DNS, namespaces it has) feed the stack's derived objects and checks.
+            None: nothing is known about the cluster beyond kubegen's defaults.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class Stack:
         profile: Profile = "restricted",
         kubernetes_version: str | None = None,
         defaults: StackDefaults | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.origin: Origin | None = capture()
         self.name = self._checked("name", name, check_dns_label)
@@ -87,6 +92,9 @@ class Stack:
             )
         self.create_namespace = create_namespace
         self.profile: Profile = profile
+        self.cluster = cluster
+        if kubernetes_version is None and cluster is not None:
+            kubernetes_version = cluster.kubernetes_version
         self.kubernetes_version = kubernetes_version
         self.defaults = defaults if defaults is not None else StackDefaults()
         self.waivers: list[StackWaiver] = []

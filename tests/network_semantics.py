@@ -1,7 +1,7 @@
 """A NetworkPolicy evaluator for tests, written from the Kubernetes documentation.
 
 It answers "may this packet flow?" for rendered manifests, independently of kubegen's own flow
-model (kubegen/_builders/network/flows.py), so tests can check the derived policies against
+model (kubegen/_analysis/flows.py), so tests can check the derived policies against
 the semantics a CNI plugin enforces:
 
 - a pod is isolated for a direction once any policy in its namespace selects it with that

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubegen._builders.rbac.resolve import (
+from kubegen._analysis.access import (
     RoleIndex,
     Subject,
     access_rows,

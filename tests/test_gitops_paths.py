@@ -15,7 +15,7 @@ from kubegen import (
     OutputError,
     Stack,
 )
-from kubegen._builders.gitops_paths import go_path_match, refuse_self_deploy, repository_root
+from kubegen._analysis.gitops_paths import go_path_match, refuse_self_deploy, repository_root
 from tests.helpers import run_cli, write_stack
 
 REPO = "https://github.com/acme/platform.git"

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from kubegen import ManifestObject
-from kubegen._builders.network.flows import Node, flow_graph
-from kubegen._builders.network.graph import node_ids, render_graph
+from kubegen._analysis.diagram import node_ids, render_graph
+from kubegen._analysis.flows import Node, flow_graph
 from kubegen._cli.app import app
 from kubegen._loader import load_stack
 

@@ -16,7 +16,7 @@ from network_semantics import Cluster, External, Pod, label_selector_matches
 from network_support import KINDS, workload
 
 from kubegen import Namespace, Stack
-from kubegen._builders.network.flows import flow_graph
+from kubegen._analysis.flows import flow_graph
 
 
 def _pod(ns: str, name: str, ports: tuple[tuple[str, int, str], ...] = (), ip: str = "10.244.0.9"):

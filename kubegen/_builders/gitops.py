@@ -11,7 +11,7 @@ root; these builders describe the in-cluster controllers that read those folders
 Defaults follow kubegen's contract: what git says is what runs, so sync is automated with pruning
 and drift correction (Argo CD ``prune``/``selfHeal``; Flux ``prune``/``wait``); turning either off
 needs a ``reason``, rendered as a ``kubegen.dev/opt-out-…`` annotation. A GitOps object must never
-deploy the folder it is itself rendered into; ``kubegen._builders.gitops_paths`` enforces that at
+deploy the folder it is itself rendered into; ``kubegen._analysis.gitops_paths`` enforces that at
 render time, when the destination folder is known.
 """
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kubegen._builders.rbac.resolve import AccessRow, Subject, access_rows, service_accounts
+from kubegen._analysis.access import AccessRow, Subject, access_rows, service_accounts
 from kubegen._cli.app import Paths, _guard, app
 
 _HEADERS = ("SUBJECT", "NAMESPACE", "RESOURCE", "NAMES", "VERBS", "VIA")

@@ -33,8 +33,8 @@ FormatOption = Annotated[
 
 def graph_text(paths: list[Path], fmt: Format) -> str:
     """One diagram per stack path, each headed by a comment naming the environment."""
-    from kubegen._builders.network.flows import flow_graph
-    from kubegen._builders.network.graph import render_graph
+    from kubegen._analysis.diagram import render_graph
+    from kubegen._analysis.flows import flow_graph
     from kubegen._pipeline import build_objects
 
     texts: list[str] = []

@@ -12,9 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from kubegen import (
+    ApiServer,
     ArgoApplication,
     ArgoApplicationSet,
     Claim,
+    Cluster,
     ClusterDNS,
     ClusterRole,
     ClusterRoleBinding,
@@ -89,6 +91,12 @@ def build() -> Stack:
         "typed",
         namespace="typed",
         defaults=StackDefaults(resources=Resources(cpu=0.1, memory="128Mi"), replicas=1),
+        cluster=Cluster(
+            "typed-cluster",
+            kubernetes_version="1.33",
+            api_server=ApiServer(addresses=("10.0.0.10/32",), port=6443),
+            namespaces={"kube-system": "privileged"},
+        ),
     )
     config = stack.add(_config())
     api = stack.add(_api(config))

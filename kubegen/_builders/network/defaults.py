@@ -7,9 +7,9 @@ stack creates it, and every :class:`~kubegen.Namespace` added to the stack) gets
 - ``default-deny``: selects every pod (``podSelector: {}``) for Ingress and Egress, no rules;
 - ``allow-dns``: every pod may reach cluster DNS on UDP and TCP 53.
 
-Cluster DNS defaults to the kube-dns/CoreDNS pods (``k8s-app: kube-dns``) in ``kube-system``;
-add a :class:`NetworkDefaults` to the stack to point it elsewhere, for the whole stack or for one
-namespace, or to turn the DNS allowance off.
+Cluster DNS defaults to the stack's :class:`~kubegen.Cluster` ``dns``, else the kube-dns/CoreDNS
+pods (``k8s-app: kube-dns``) in ``kube-system``; add a :class:`NetworkDefaults` to the stack to
+point it elsewhere, for the whole stack or for one namespace, or to turn the DNS allowance off.
 """
 
 from __future__ import annotations
@@ -157,7 +157,10 @@ def dns_settings(stack: Stack) -> dict[str | None, ClusterDNS | None]:
                 resource=res.display,
                 fix="add Namespace(...) to the stack, or drop namespace= to apply to all",
             )
-    settings: dict[str | None, ClusterDNS | None] = {None: ClusterDNS()}
+    cluster = stack.cluster
+    settings: dict[str | None, ClusterDNS | None] = {
+        None: cluster.dns if cluster is not None else ClusterDNS()
+    }
     settings.update({ns: res.dns for ns, res in found.items()})
     return settings
 

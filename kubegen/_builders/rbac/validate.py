@@ -20,6 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kubegen._analysis.access import (
+    AGGREGATE_LABEL_PREFIX,
+    RoleIndex,
+    namespaced_only,
+)
 from kubegen._builders.base import Resource
 from kubegen._builders.core import Manifest
 from kubegen._builders.rbac.accounts import ServiceAccount
@@ -37,11 +42,6 @@ from kubegen._builders.rbac.guards import (
     rule_findings,
 )
 from kubegen._builders.rbac.refs import ServiceAccountRef
-from kubegen._builders.rbac.resolve import (
-    AGGREGATE_LABEL_PREFIX,
-    RoleIndex,
-    namespaced_only,
-)
 from kubegen._builders.rbac.roles import ClusterRole, Role, _RuleSet
 from kubegen._builders.workloads.base import Workload
 from kubegen._errors import ConflictError

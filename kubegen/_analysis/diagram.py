@@ -1,4 +1,4 @@
-"""Draw a :class:`~kubegen._builders.network.flows.FlowGraph` as Mermaid or Graphviz DOT.
+"""Draw a :class:`~kubegen._analysis.flows.FlowGraph` as Mermaid or Graphviz DOT.
 
 Namespaces are boxes (Mermaid ``subgraph``, DOT ``cluster_…``); workloads are rectangles, pods
 outside the manifests are rounded, IP blocks and "anywhere" are hexagons; each edge carries its
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from kubegen._builders.network.flows import FlowGraph, Node
+from kubegen._analysis.flows import FlowGraph, Node
 
 GraphFormat = Literal["mermaid", "dot"]
 FORMATS: tuple[str, ...] = ("mermaid", "dot")

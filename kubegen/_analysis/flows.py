@@ -67,7 +67,7 @@ class Pod:
 
 
 @dataclass(slots=True)
-class Cluster:
+class Topology:
     """What the manifests say about namespaces, pods and policies."""
 
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -84,21 +84,21 @@ ALL: frozenset[Atom] = frozenset({("*", 1, 65535)})
 # --- reading manifests ---------------------------------------------------------------------
 
 
-def read_cluster(objects: Sequence[ManifestObject]) -> Cluster:
+def read_topology(objects: Sequence[ManifestObject]) -> Topology:
     """Collect namespaces, pod-running workloads and NetworkPolicies from ``objects``."""
-    cluster = Cluster()
+    topology = Topology()
     for obj in objects:
         if obj.kind == "Namespace" and obj.group == "":
-            cluster.namespaces[obj.name] = dict(obj.metadata.get("labels") or {})
+            topology.namespaces[obj.name] = dict(obj.metadata.get("labels") or {})
         elif obj.kind == "NetworkPolicy" and obj.group == "networking.k8s.io":
-            cluster.policies.append(obj.body)
+            topology.policies.append(obj.body)
         elif obj.kind in _TEMPLATE_PATHS and obj.group in ("", "apps", "batch"):
             pod = _pod(obj)
             if pod is not None:
-                cluster.pods.append(pod)
-    for pod in cluster.pods:
-        cluster.namespaces.setdefault(pod.namespace, {})
-    return cluster
+                topology.pods.append(pod)
+    for pod in topology.pods:
+        topology.namespaces.setdefault(pod.namespace, {})
+    return topology
 
 
 def _pod(obj: ManifestObject) -> Pod | None:
@@ -142,13 +142,13 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
 
 
 def peer_matches_pod(
-    cluster: Cluster, peer: Mapping[str, Any], policy_namespace: str, pod: Pod
+    topology: Topology, peer: Mapping[str, Any], policy_namespace: str, pod: Pod
 ) -> bool:
     """Does a ``from``/``to`` entry of a policy in ``policy_namespace`` select ``pod``?"""
     if "ipBlock" in peer:
         return False
     if "namespaceSelector" in peer:
-        labels = cluster.namespace_labels(pod.namespace)
+        labels = topology.namespace_labels(pod.namespace)
         if not selector_matches(peer["namespaceSelector"], labels):
             return False
     elif pod.namespace != policy_namespace:
@@ -167,11 +167,11 @@ def policy_types(policy: Mapping[str, Any]) -> list[str]:
     return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
 
-def selecting(cluster: Cluster, pod: Pod, direction: str) -> list[dict[str, Any]]:
+def selecting(topology: Topology, pod: Pod, direction: str) -> list[dict[str, Any]]:
     """The policies that isolate ``pod`` for ``direction`` (``Ingress`` or ``Egress``)."""
     return [
         policy
-        for policy in cluster.policies
+        for policy in topology.policies
         if (policy.get("metadata") or {}).get("namespace", "default") == pod.namespace
         and direction in policy_types(policy)
         and selector_matches((policy.get("spec") or {}).get("podSelector"), pod.labels)
@@ -245,9 +245,9 @@ def describe_ports(atoms: Iterable[Atom], receiver: Pod | None) -> tuple[str, ..
 # --- flows ---------------------------------------------------------------------------------
 
 
-def allowed_ports(cluster: Cluster, direction: str, pod: Pod, other: Pod) -> frozenset[Atom]:
+def allowed_ports(topology: Topology, direction: str, pod: Pod, other: Pod) -> frozenset[Atom]:
     """Ports ``pod``'s own policies allow to (Egress) or from (Ingress) ``other``."""
-    policies = selecting(cluster, pod, direction)
+    policies = selecting(topology, pod, direction)
     if not policies:
         return ALL
     receiver = other if direction == "Egress" else pod
@@ -256,7 +256,7 @@ def allowed_ports(cluster: Cluster, direction: str, pod: Pod, other: Pod) -> fro
         namespace = (policy.get("metadata") or {}).get("namespace", "default")
         for rule in _rules(policy, direction):
             peers = _peers(rule, direction)
-            if not peers or any(peer_matches_pod(cluster, p, namespace, other) for p in peers):
+            if not peers or any(peer_matches_pod(topology, p, namespace, other) for p in peers):
                 atoms |= rule_ports(rule, receiver)
     return ALL if atoms >= ALL else frozenset(atoms)
 
@@ -279,23 +279,23 @@ class FlowGraph:
 
 def flow_graph(objects: Sequence[ManifestObject]) -> FlowGraph:
     """The allowed flows of ``objects`` with every workload, each in a stable order."""
-    cluster = read_cluster(objects)
-    found = flows(cluster)
-    nodes = {pod.node for pod in cluster.pods}
+    topology = read_topology(objects)
+    found = flows(topology)
+    nodes = {pod.node for pod in topology.pods}
     nodes.update(node for flow in found for node in (flow.source, flow.target))
     return FlowGraph(tuple(sorted(nodes, key=_node_key)), tuple(found))
 
 
-def flows(cluster: Cluster) -> list[Flow]:
-    """Every allowed flow among the workloads of ``cluster`` and to/from external peers."""
+def flows(topology: Topology) -> list[Flow]:
+    """Every allowed flow among the workloads of ``topology`` and to/from external peers."""
     out: list[Flow] = []
-    for src in cluster.pods:
-        for dst in cluster.pods:
-            egress = allowed_ports(cluster, "Egress", src, dst)
-            ports = intersect(egress, allowed_ports(cluster, "Ingress", dst, src))
+    for src in topology.pods:
+        for dst in topology.pods:
+            egress = allowed_ports(topology, "Egress", src, dst)
+            ports = intersect(egress, allowed_ports(topology, "Ingress", dst, src))
             if ports:
                 out.append(Flow(src.node, dst.node, describe_ports(ports, dst)))
-    out.extend(_external_flows(cluster))
+    out.extend(_external_flows(topology))
     return sorted(set(out), key=_flow_key)
 
 
@@ -314,11 +314,11 @@ def _node_key(node: Node) -> tuple[str, int, str]:
 ANYWHERE = Node("anywhere", "anywhere (not isolated)")
 
 
-def _external_flows(cluster: Cluster) -> list[Flow]:
+def _external_flows(topology: Topology) -> list[Flow]:
     out: list[Flow] = []
-    for pod in cluster.pods:
+    for pod in topology.pods:
         for direction in ("Ingress", "Egress"):
-            per_peer = _external_ports(cluster, pod, direction)
+            per_peer = _external_ports(topology, pod, direction)
             for node, atoms in per_peer.items():
                 receiver = pod if direction == "Ingress" else None
                 ports = describe_ports(atoms, receiver)
@@ -330,8 +330,8 @@ def _external_flows(cluster: Cluster) -> list[Flow]:
     return out
 
 
-def _external_ports(cluster: Cluster, pod: Pod, direction: str) -> dict[Node, frozenset[Atom]]:
-    policies = selecting(cluster, pod, direction)
+def _external_ports(topology: Topology, pod: Pod, direction: str) -> dict[Node, frozenset[Atom]]:
+    policies = selecting(topology, pod, direction)
     if not policies:
         return {ANYWHERE: ALL}
     receiver = pod if direction == "Ingress" else None
@@ -340,29 +340,29 @@ def _external_ports(cluster: Cluster, pod: Pod, direction: str) -> dict[Node, fr
         namespace = (policy.get("metadata") or {}).get("namespace", "default")
         for rule in _rules(policy, direction):
             peers = _peers(rule, direction)
-            nodes = [ANYWHERE] if not peers else _external_nodes(cluster, peers, namespace)
+            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace)
             for node in nodes:
                 found.setdefault(node, set()).update(rule_ports(rule, receiver))
     return {node: ALL if atoms >= ALL else frozenset(atoms) for node, atoms in found.items()}
 
 
 def _external_nodes(
-    cluster: Cluster, peers: Iterable[Mapping[str, Any]], namespace: str
+    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str
 ) -> list[Node]:
     nodes: list[Node] = []
     for peer in peers:
         if "ipBlock" in peer:
             nodes.append(Node("ipblock", ip_block_label(peer["ipBlock"])))
-        elif _reaches_outside(cluster, peer, namespace):
+        elif _reaches_outside(topology, peer, namespace):
             nodes.append(_selector_node(peer, namespace))
     return nodes
 
 
-def _reaches_outside(cluster: Cluster, peer: Mapping[str, Any], namespace: str) -> bool:
+def _reaches_outside(topology: Topology, peer: Mapping[str, Any], namespace: str) -> bool:
     """A selector peer may select pods the manifests do not define."""
-    matched = any(peer_matches_pod(cluster, peer, namespace, pod) for pod in cluster.pods)
+    matched = any(peer_matches_pod(topology, peer, namespace, pod) for pod in topology.pods)
     pinned = _pinned_namespace(peer, namespace)
-    return not matched or pinned is None or pinned not in cluster.namespaces
+    return not matched or pinned is None or pinned not in topology.namespaces
 
 
 def _pinned_namespace(peer: Mapping[str, Any], namespace: str) -> str | None:
