@@ -22,6 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from kubegen._api import lint, render
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
@@ -90,6 +91,7 @@ if _typing.TYPE_CHECKING:
     )
     from kubegen._manifests import ManifestObject
     from kubegen._origin import Origin
+    from kubegen._policy import Finding, Report, Severity
     from kubegen._stack import Stack, StackWaiver
     from kubegen._values import ImageRef
 
@@ -119,6 +121,7 @@ _LAZY: dict[str, str] = {
     "ExecProbe": "kubegen._builders.workloads.probes",
     "ExternalSecret": "kubegen._builders.secrets",
     "FieldRef": "kubegen._builders.workloads.env",
+    "Finding": "kubegen._policy",
     "FluxGitRepository": "kubegen._builders.gitops",
     "FluxHealthCheck": "kubegen._builders.gitops",
     "FluxKustomization": "kubegen._builders.gitops",
@@ -146,6 +149,7 @@ _LAZY: dict[str, str] = {
     "PolicyError": "kubegen._errors",
     "Port": "kubegen._builders.workloads.container",
     "RemoteKey": "kubegen._builders.secrets",
+    "Report": "kubegen._policy",
     "Resource": "kubegen._builders.base",
     "ResourceRef": "kubegen._builders.workloads.env",
     "Resources": "kubegen._builders.workloads.resources",
@@ -162,6 +166,7 @@ _LAZY: dict[str, str] = {
     "ServiceAccount": "kubegen._builders.rbac.accounts",
     "ServiceAccountRef": "kubegen._builders.rbac.refs",
     "ServicePort": "kubegen._builders.service",
+    "Severity": "kubegen._policy",
     "Stack": "kubegen._stack",
     "StackDefaults": "kubegen._builders.workloads.defaults",
     "StackLoadError": "kubegen._errors",
@@ -172,6 +177,8 @@ _LAZY: dict[str, str] = {
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "lint": "kubegen._api",
+    "render": "kubegen._api",
 }
 
 
@@ -215,6 +222,7 @@ __all__ = [
     "ExecProbe",
     "ExternalSecret",
     "FieldRef",
+    "Finding",
     "FluxGitRepository",
     "FluxHealthCheck",
     "FluxKustomization",
@@ -242,6 +250,7 @@ __all__ = [
     "PolicyError",
     "Port",
     "RemoteKey",
+    "Report",
     "Resource",
     "ResourceRef",
     "Resources",
@@ -258,6 +267,7 @@ __all__ = [
     "ServiceAccount",
     "ServiceAccountRef",
     "ServicePort",
+    "Severity",
     "Stack",
     "StackDefaults",
     "StackLoadError",
@@ -269,4 +279,6 @@ __all__ = [
     "ValidationError",
     "VolumeClaim",
     "__version__",
+    "lint",
+    "render",
 ]

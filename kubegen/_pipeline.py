@@ -63,8 +63,20 @@ def lint_stack(
     profile: str | None = None,
     kubernetes_version: str | None = None,
 ) -> Report:
+    """Lint a loaded stack's objects (see :func:`lint_objects`)."""
+    return lint_objects(
+        loaded.stack, objects, profile=profile, kubernetes_version=kubernetes_version
+    )
+
+
+def lint_objects(
+    stack: Stack,
+    objects: list[ManifestObject],
+    *,
+    profile: str | None = None,
+    kubernetes_version: str | None = None,
+) -> Report:
     """Lint a built stack with its own profile, target version and waivers (or overrides)."""
-    stack = loaded.stack
     return lint(
         objects,
         profile=profile or stack.profile,
@@ -104,8 +116,12 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
 
 
 def _render(loaded: LoadedStack, objects: list[ManifestObject]) -> dict[str, bytes]:
+    return render_objects(loaded.stack, objects)
+
+
+def render_objects(stack: Stack, objects: list[ManifestObject]) -> dict[str, bytes]:
     """Write the stack's waivers into its objects, then render them into file contents."""
-    annotate_waivers(objects, stack_waivers(loaded.stack))
+    annotate_waivers(objects, stack_waivers(stack))
     return render_files(objects)
 
 
@@ -121,4 +137,12 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["Plan", "build_objects", "describe", "lint_stack", "plan"]
+__all__ = [
+    "Plan",
+    "build_objects",
+    "describe",
+    "lint_objects",
+    "lint_stack",
+    "plan",
+    "render_objects",
+]

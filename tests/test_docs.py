@@ -3,9 +3,9 @@
 Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md``):
 
 - Every fenced block opened with ```` ```python ```` is a **self-contained program**: it imports
-  what it uses from ``kubegen``, builds a ``Stack``, renders it in memory with
-  ``render_files(stack.objects())`` (``from kubegen._render.files import render_files``; it
-  returns ``{relative path: bytes}``, exactly what ``kubegen render`` would write) and
+  what it uses from ``kubegen``, builds a ``Stack``, renders it in memory with the public
+  ``render(stack)`` (``{relative path: text}``, exactly what ``kubegen render`` would write,
+  after the same policy gate) and
   **asserts** something the page shows (a field value, a file name, an error message).
   Blocks share nothing: each runs in a fresh namespace, compiled without this file's
   ``from __future__`` flags, so it behaves like a user's stack module.
@@ -107,7 +107,7 @@ def _check_shown_yaml(example: Example, namespace: dict[str, Any]) -> None:
     assert isinstance(files, dict), (
         f"{example.id}: the rendered YAML shown below it needs the example to keep `files`"
     )
-    rendered = {content.decode() for content in files.values()}
+    rendered = {c.decode() if isinstance(c, bytes) else c for c in files.values()}
     for line, shown in example.shows:
         assert shown in rendered, (
             f"{example.page.name}:{line}: this YAML is not what the example above renders; "

@@ -37,7 +37,8 @@ def test_every_public_class_is_checked_or_no_builder():
     classes = {obj for obj in classes if inspect.isclass(obj)}
     not_built_from_fields = {
         kubegen.Builder, kubegen.Resource, kubegen.Stack, kubegen.StackWaiver, kubegen.Downward,
-        kubegen.ImageRef, kubegen.ManifestObject, kubegen.Origin,
+        kubegen.ImageRef, kubegen.ManifestObject, kubegen.Origin, kubegen.Report, kubegen.Finding,
+        kubegen.Severity,
     }
     errors = {cls for cls in classes if issubclass(cls, kubegen.KubegenError)}
     assert classes - set(BUILDERS) == not_built_from_fields | errors
