@@ -23,17 +23,13 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from kubegen._api import lint, render
+    from kubegen._builders.argocd import ArgoApplication, ArgoApplicationSet, ArgoAppProject
     from kubegen._builders.base import Builder, Resource
-    from kubegen._builders.cluster import ApiServer, Cluster
+    from kubegen._builders.cluster import ApiServer, Cluster, FluxKubeConfig
     from kubegen._builders.config import ConfigMap, Template
     from kubegen._builders.core import Manifest, Namespace
-    from kubegen._builders.gitops import (
-        ArgoApplication,
-        ArgoApplicationSet,
-        FluxGitRepository,
-        FluxHealthCheck,
-        FluxKustomization,
-    )
+    from kubegen._builders.fleet import Environment, Fleet
+    from kubegen._builders.flux import FluxGitRepository, FluxHealthCheck, FluxKustomization
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
     from kubegen._builders.network.policy import (
         EgressRule,
@@ -44,6 +40,7 @@ if _typing.TYPE_CHECKING:
         NetworkPolicyPort,
     )
     from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
+    from kubegen._builders.ordering import Layer, SyncHook
     from kubegen._builders.rbac.accounts import ServiceAccount
     from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
     from kubegen._builders.rbac.refs import Group, RoleRef, ServiceAccountRef, User
@@ -98,8 +95,9 @@ if _typing.TYPE_CHECKING:
 # Public name -> the module defining it; kept equal to the TYPE_CHECKING imports by a test.
 _LAZY: dict[str, str] = {
     "ApiServer": "kubegen._builders.cluster",
-    "ArgoApplication": "kubegen._builders.gitops",
-    "ArgoApplicationSet": "kubegen._builders.gitops",
+    "ArgoAppProject": "kubegen._builders.argocd",
+    "ArgoApplication": "kubegen._builders.argocd",
+    "ArgoApplicationSet": "kubegen._builders.argocd",
     "Builder": "kubegen._builders.base",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
@@ -118,13 +116,16 @@ _LAZY: dict[str, str] = {
     "DownwardFiles": "kubegen._builders.workloads.volumes",
     "EgressRule": "kubegen._builders.network.policy",
     "EmptyDir": "kubegen._builders.workloads.volumes",
+    "Environment": "kubegen._builders.fleet",
     "ExecProbe": "kubegen._builders.workloads.probes",
     "ExternalSecret": "kubegen._builders.secrets",
     "FieldRef": "kubegen._builders.workloads.env",
     "Finding": "kubegen._policy",
-    "FluxGitRepository": "kubegen._builders.gitops",
-    "FluxHealthCheck": "kubegen._builders.gitops",
-    "FluxKustomization": "kubegen._builders.gitops",
+    "Fleet": "kubegen._builders.fleet",
+    "FluxGitRepository": "kubegen._builders.flux",
+    "FluxHealthCheck": "kubegen._builders.flux",
+    "FluxKubeConfig": "kubegen._builders.cluster",
+    "FluxKustomization": "kubegen._builders.flux",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
     "HostPath": "kubegen._builders.workloads.volumes",
@@ -136,6 +137,7 @@ _LAZY: dict[str, str] = {
     "KubegenError": "kubegen._errors",
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
+    "Layer": "kubegen._builders.ordering",
     "Manifest": "kubegen._builders.core",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
@@ -172,6 +174,7 @@ _LAZY: dict[str, str] = {
     "StackLoadError": "kubegen._errors",
     "StackWaiver": "kubegen._stack",
     "StatefulSet": "kubegen._builders.workloads.statefulset",
+    "SyncHook": "kubegen._builders.ordering",
     "TcpProbe": "kubegen._builders.workloads.probes",
     "Template": "kubegen._builders.config",
     "User": "kubegen._builders.rbac.refs",
@@ -199,6 +202,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApiServer",
+    "ArgoAppProject",
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
@@ -219,12 +223,15 @@ __all__ = [
     "DownwardFiles",
     "EgressRule",
     "EmptyDir",
+    "Environment",
     "ExecProbe",
     "ExternalSecret",
     "FieldRef",
     "Finding",
+    "Fleet",
     "FluxGitRepository",
     "FluxHealthCheck",
+    "FluxKubeConfig",
     "FluxKustomization",
     "Group",
     "GrpcProbe",
@@ -237,6 +244,7 @@ __all__ = [
     "KubegenError",
     "LabelSelector",
     "LabelSelectorRequirement",
+    "Layer",
     "Manifest",
     "ManifestObject",
     "Mount",
@@ -273,6 +281,7 @@ __all__ = [
     "StackLoadError",
     "StackWaiver",
     "StatefulSet",
+    "SyncHook",
     "TcpProbe",
     "Template",
     "User",

@@ -137,11 +137,14 @@ class ManifestObject:
     """One Kubernetes object as data, plus the stack line that built it.
 
     ``waivers`` maps a policy rule id to the reason a user gave for waiving it on this object.
+    ``layer`` is the stack layer it belongs to (the folder it is rendered under), or None when
+    the stack has no layers.
     """
 
     body: dict[str, Any]
     origin: Origin | None = None
     waivers: dict[str, str] = field(default_factory=dict)
+    layer: str | None = None
 
     # The accessors below run ~100,000 times per lint of a thousand services: each reads the
     # body directly and converts with str() only what is not already a str.

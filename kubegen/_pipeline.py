@@ -122,6 +122,8 @@ def _render(loaded: LoadedStack, objects: list[ManifestObject]) -> dict[str, byt
 def render_objects(stack: Stack, objects: list[ManifestObject]) -> dict[str, bytes]:
     """Write the stack's waivers into its objects, then render them into file contents."""
     annotate_waivers(objects, stack_waivers(stack))
+    if stack.layers:
+        return render_files(objects, [layer.name for layer in stack.layers])
     return render_files(objects)
 
 

@@ -8,7 +8,7 @@ manifest in a stable order, refusing duplicates with both origins named.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -16,6 +16,7 @@ from kubegen._builders.base import Resource
 from kubegen._builders.cluster import Cluster
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
+from kubegen._builders.ordering import SYNC_WAVE, Layer, SyncHook, layers_of
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -28,6 +29,7 @@ _RBAC_BUILDER_MODULES = ("kubegen._builders.rbac.roles", "kubegen._builders.rbac
 
 R = TypeVar("R", bound=Resource)
 V = TypeVar("V")
+W = TypeVar("W")
 Profile = Literal["baseline", "restricted", "prod"]
 PROFILES: tuple[str, ...] = ("baseline", "restricted", "prod")
 
@@ -60,8 +62,15 @@ class Stack:
         defaults: :class:`~kubegen.StackDefaults` for every workload (resources, ids, pull,
             CPU-limit and probe policy, replicas); the built-in defaults when omitted.
         cluster: the :class:`~kubegen.Cluster` the output is applied to: its facts (version,
-            API server, DNS, namespaces it has) feed the stack's derived objects and checks.
+            API server, DNS, namespaces it has) feed the stack's derived objects and checks,
+            and name the folder when a stack's ``build()`` returns one Stack per cluster.
             None: nothing is known about the cluster beyond kubegen's defaults.
+        layers: the stack's rollout order, as layer names or :class:`~kubegen.Layer` objects.
+            Each layer renders into its own folder (``output/<env>/<layer>/``) and is one Argo
+            CD sync wave (its index) and one Flux Kustomization; ``add(obj, layer=…)`` places an
+            object (the last layer by default). Namespaces, CustomResourceDefinitions and the
+            objects the stack derives (NetworkPolicies, grants' RBAC) go into the first layer.
+            Defaults to none: one folder, no waves.
     """
 
     def __init__(
@@ -75,6 +84,7 @@ class Stack:
         kubernetes_version: str | None = None,
         defaults: StackDefaults | None = None,
         cluster: Cluster | None = None,
+        layers: Sequence[str | Layer] = (),
     ) -> None:
         self.origin: Origin | None = capture()
         self.name = self._checked("name", name, check_dns_label)
@@ -97,12 +107,14 @@ class Stack:
             kubernetes_version = cluster.kubernetes_version
         self.kubernetes_version = kubernetes_version
         self.defaults = defaults if defaults is not None else StackDefaults()
+        self.layers: tuple[Layer, ...] = self._checked("layers", tuple(layers), layers_of)
+        self._placement: dict[int, tuple[str | None, SyncHook | None]] = {}
         self.waivers: list[StackWaiver] = []
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
         self.grants: list[Grant] = []
 
-    def _checked(self, field: str, value: V, check: Callable[[V], V]) -> V:
+    def _checked(self, field: str, value: V, check: Callable[[V], W]) -> W:
         try:
             return check(value)
         except InvalidValue as exc:
@@ -124,8 +136,18 @@ class Stack:
     def __iter__(self) -> Iterator[Resource]:
         return iter(self._resources)
 
-    def add(self, resource: R) -> R:
-        """Adopt ``resource`` (into the stack's namespace if it has none) and return it."""
+    def add(
+        self, resource: R, *, layer: str | Layer | None = None, hook: SyncHook | None = None
+    ) -> R:
+        """Adopt ``resource`` (into the stack's namespace if it has none) and return it.
+
+        Args:
+            resource: the builder to render with this stack.
+            layer: the layer (by name) it belongs to, in a stack with ``layers``; defaults to
+                the last layer.
+            hook: run it as a :class:`~kubegen.SyncHook` (Argo CD hook; Flux re-creates a
+                hooked Job when it changes) instead of applying it once.
+        """
         if not isinstance(resource, Resource):
             raise ValidationError(
                 f"Stack.add() takes a kubegen resource, not {type(resource).__name__}",
@@ -143,7 +165,38 @@ class Stack:
         if resource._stack is None:
             resource.attach(self)
             self._resources.append(resource)
+        if layer is not None or hook is not None:
+            self._place(resource, layer, hook)
         return resource
+
+    def _place(self, resource: Resource, layer: str | Layer | None, hook: SyncHook | None) -> None:
+        name = layer.name if isinstance(layer, Layer) else layer
+        known = [item.name for item in self.layers]
+        if name is not None and name not in known:
+            where = f"its layers are {', '.join(known)}" if known else "it declares no layers"
+            raise ValidationError(
+                f"layer {name!r} is not a layer of Stack {self.name} ({where})",
+                origin=capture(),
+                resource=resource.display,
+                field="layer",
+                fix=f"use one of {', '.join(known)}" if known
+                else "declare them: Stack(..., layers=('data', 'app'))",
+            )
+        if hook is not None and not isinstance(hook, SyncHook):
+            raise ValidationError(
+                f"hook= takes a SyncHook, not {type(hook).__name__}",
+                origin=capture(),
+                resource=resource.display,
+                fix="pass hook=SyncHook('Sync')",
+            )
+        self._placement[id(resource)] = (name, hook)
+
+    def layer_of(self, resource: Resource) -> str | None:
+        """The layer ``resource`` renders into: its own, else the last one (None: no layers)."""
+        if not self.layers:
+            return None
+        placed = self._placement.get(id(resource), (None, None))[0]
+        return placed or self.layers[-1].name
 
     def waive(
         self, rule_id: str, reason: str, *, kind: str | None = None, name: str | None = None
@@ -181,18 +234,45 @@ class Stack:
         """Every manifest of the stack, in add order; duplicates are a ConflictError."""
         self._adopt_used()
         out: list[ManifestObject] = []
+        placed = self.layers or self._placement
         for res in self._implicit_resources() + self._resources:
             try:
-                out.extend(res.manifests())
+                made = res.manifests()
             except KubegenError as exc:
                 raise exc.located(origin=res.origin, resource=res.display) from None
+            if placed:
+                self._order(res, made)
+            out.extend(made)
         if self._may_have_access_to_derive():
             from kubegen._builders.rbac.derive import derive_access
 
             out.extend(derive_access(self))
         out.extend(derive_network(self))
+        if self.layers:
+            _wave(out, self.layers)
         _refuse_duplicates(out)
         return out
+
+    def _order(self, res: Resource, made: list[ManifestObject]) -> None:
+        """Stamp ``res``'s manifests with its layer and its hook's annotations."""
+        layer, hook = self._placement.get(id(res), (None, None))
+        first = self.layers[0].name if self.layers else None
+        for obj in made:
+            if self.layers:
+                obj.layer = self.layer_of(res)
+                if obj.kind in _FIRST_LAYER_KINDS and obj.layer != first:
+                    if layer is not None:
+                        raise ValidationError(
+                            f"is placed in layer {layer!r}, but {obj.kind}s go into the first "
+                            f"layer ({first!r}) so that everything after them can use them",
+                            origin=res.origin,
+                            resource=obj.display,
+                            field="layer",
+                            fix=f"drop layer= (or use {first!r})",
+                        )
+                    obj.layer = first
+            if hook is not None and obj.kind == res.kind:
+                hook.apply(obj, ttl_given="ttl_after_finished" in res.model_fields_set)
 
 
     def _adopt_used(self) -> None:
@@ -218,7 +298,40 @@ class Stack:
                     used.namespace = res.namespace
                 used.attach(self)
                 self._resources.append(used)
+                if id(res) in self._placement:  # rendered in the layer of the pod using it
+                    self._placement[id(used)] = (self._placement[id(res)][0], None)
                 members.add(id(used))
+
+
+# Kinds that every later layer may need: always in the first layer ("namespaces first").
+_FIRST_LAYER_KINDS = frozenset({"Namespace", "CustomResourceDefinition"})
+
+
+def _annotate(obj: ManifestObject, notes: Mapping[str, str]) -> None:
+    meta = obj.body.setdefault("metadata", {})
+    current = meta.get("annotations")
+    meta["annotations"] = {**(current if isinstance(current, dict) else {}), **notes}
+
+
+def _wave(objects: list[ManifestObject], layers: tuple[Layer, ...]) -> None:
+    """Put objects without a layer (derived ones) into the first layer; stamp every object with
+    its layer's index as its Argo CD sync wave."""
+    index = {layer.name: str(i) for i, layer in enumerate(layers)}
+    first = layers[0].name
+    for obj in objects:
+        if obj.layer is None:
+            obj.layer = first
+        wave = index[obj.layer]
+        notes = obj.metadata.get("annotations")
+        given = notes.get(SYNC_WAVE) if isinstance(notes, dict) else None
+        if given is not None and str(given) != wave:
+            raise ValidationError(
+                f"sets {SYNC_WAVE}: {given!r}, but its layer {obj.layer!r} is wave {wave}",
+                origin=obj.origin,
+                resource=obj.display,
+                fix="drop the annotation: the layer sets the wave",
+            )
+        _annotate(obj, {SYNC_WAVE: wave})
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

@@ -52,6 +52,7 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (kubegen.Template, "path"): Path | str,
     (PodWorkload, "port"): kubegen.Port | int,  # the shorthand's one port
     (kubegen.Manifest, "body"): dict[str, Any],  # __init__ reads metadata.name from the dict
+    (kubegen.Environment, "layers"): Sequence[str | kubegen.Layer],  # names become Layer()
 }
 
 # Required fields that may be left out: __init__ or a before model-validator fills them in.

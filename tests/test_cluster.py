@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kubegen import ApiServer, Cluster, ClusterDNS, Deployment, Stack, ValidationError
+from kubegen import (
+    ApiServer,
+    Cluster,
+    ClusterDNS,
+    Deployment,
+    FluxKubeConfig,
+    Stack,
+    ValidationError,
+)
 from kubegen._builders.network.defaults import dns_settings
 
 
@@ -65,3 +73,41 @@ def test_the_cluster_dns_reaches_the_rendered_allow_dns_policy():
     (rule,) = allow_dns.body["spec"]["egress"]
     assert rule["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "coredns"}}
     assert {p["port"] for p in rule["ports"]} == {5353}
+
+
+# --- how GitOps reaches the cluster ----------------------------------------------------------
+
+
+def test_cluster_gitops_facts_default_to_the_cluster_the_controllers_run_in():
+    local = Cluster("mgmt")
+    assert local.argocd_destination() == {"server": "https://kubernetes.default.svc"}
+    assert local.argocd_address() == "server https://kubernetes.default.svc"
+    assert local.flux_address() == "in-cluster"
+    remote = Cluster("prod-eu", argocd_name="prod-eu",
+                     flux_kubeconfig=FluxKubeConfig(secret="prod-eu-kubeconfig", key="value"))
+    assert remote.argocd_destination() == {"name": "prod-eu"}
+    assert remote.flux_address() == "kubeConfig secretRef prod-eu-kubeconfig"
+    assert remote.flux_kubeconfig is not None
+    assert remote.flux_kubeconfig.body() == {
+        "secretRef": {"name": "prod-eu-kubeconfig", "key": "value"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Cluster("c", argocd_server="https://a.example.com", argocd_name="a"),
+         "names the server or the cluster name, not both"),
+        (lambda: Cluster("c", argocd_server="http://a.example.com"),
+         "is not the https:// address of a Kubernetes API server"),
+        (lambda: Cluster("c", labels={"bad key!": "x"}), "label"),
+        (lambda: FluxKubeConfig(), "exactly one Secret or one ConfigMap"),
+        (lambda: FluxKubeConfig(secret="a", config_map="b"), "exactly one Secret or one ConfigMap"),
+        (lambda: FluxKubeConfig(config_map="a", key="value"), "key= applies to a Secret only"),
+    ],
+)
+def test_cluster_gitops_facts_are_validated(build, message):
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert message in str(err.value)
+    assert "Fix:" in str(err.value) or "label" in message

@@ -10,8 +10,11 @@ import yaml
 from kubegen import (
     ArgoApplication,
     ArgoApplicationSet,
+    ArgoAppProject,
+    Cluster,
     FluxGitRepository,
     FluxHealthCheck,
+    FluxKubeConfig,
     FluxKustomization,
     Stack,
     ValidationError,
@@ -52,12 +55,25 @@ def test_application_defaults_sync_automatically_with_prune_and_self_heal():
             "repoURL": REPO,
             "targetRevision": "HEAD",
             "path": "output/prod",
-            "directory": {"recurse": True, "exclude": "kustomization.yaml"},
+            "directory": {
+                "recurse": True,
+                "exclude": "{kustomization.yaml,*/kustomization.yaml}",
+            },
         },
         "destination": {"server": "https://kubernetes.default.svc"},
         "syncPolicy": {
             "automated": {"prune": True, "selfHeal": True},
-            "syncOptions": ["CreateNamespace=false", "ServerSideApply=true", "PruneLast=true"],
+            "syncOptions": [
+                "CreateNamespace=false",
+                "ServerSideApply=true",
+                "PruneLast=true",
+                "FailOnSharedResource=true",
+            ],
+            "retry": {
+                "limit": 5,
+                "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"},
+                "refresh": True,
+            },
         },
     }
 
@@ -80,7 +96,7 @@ def test_application_options_and_path_normalisation():
     assert spec["source"]["path"] == "output/dev"
     assert spec["source"]["repoURL"] == "git@github.com:acme/platform.git"
     assert spec["source"]["targetRevision"] == "release/1.2"
-    assert spec["source"]["directory"] == {"exclude": "kustomization.yaml"}
+    assert spec["source"]["directory"] == {"exclude": "{kustomization.yaml,*/kustomization.yaml}"}
     assert spec["project"] == "platform"
     assert spec["destination"]["namespace"] == "shop"
     assert spec["syncPolicy"]["syncOptions"] == ["ServerSideApply=true"]
@@ -187,26 +203,28 @@ def test_kustomization_defaults_prune_wait_and_source_ref():
     ks = files["flux-system/kustomization-dev.yaml"]
     assert ks["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
     assert ks["spec"] == {
-        "interval": "10m",
-        "timeout": "5m",
+        "interval": "60m",
+        "retryInterval": "2m",
+        "timeout": "3m",
         "sourceRef": {"kind": "GitRepository", "name": "platform"},
         "path": "./output/dev",
         "prune": True,
         "wait": True,
+        "deletionPolicy": "Orphan",
     }
     assert "annotations" not in ks["metadata"]
 
 
 def test_kustomization_names_the_source_namespace_only_when_it_differs():
     repo = FluxGitRepository("platform", namespace="sources", url=REPO)
-    ks = FluxKustomization("dev", source=repo, path="output/dev", retry_interval="2m")
+    ks = FluxKustomization("dev", source=repo, path="output/dev", retry_interval=None)
     spec = ks.manifests()[0].body["spec"]
     assert spec["sourceRef"] == {
         "kind": "GitRepository",
         "name": "platform",
         "namespace": "sources",
     }
-    assert spec["retryInterval"] == "2m"
+    assert "retryInterval" not in spec
     by_name = FluxKustomization("dev", source="flux-system", path="./output/dev")
     assert by_name.manifests()[0].body["spec"]["sourceRef"] == {
         "kind": "GitRepository",
@@ -345,3 +363,154 @@ def test_git_refs_that_git_accepts_are_accepted():
     for ref in ("main", "release/1.2", "feature-x_y", "v1.2.3", "HEAD"):
         repo = FluxGitRepository("p", url=REPO, branch=ref)
         assert repo.ref() == {"branch": ref}
+
+
+# --- destinations, retries, AppProject, Flux remote clusters ----------------------------------
+
+EU = Cluster("prod-eu", argocd_server="https://prod-eu.k8s.example.com/",
+             labels={"acme.dev/cluster": "prod-eu"},
+             flux_kubeconfig=FluxKubeConfig(secret="prod-eu-kubeconfig"))
+US = Cluster("prod-us", argocd_name="prod-us", labels={"acme.dev/cluster": "prod-us"},
+             flux_kubeconfig=FluxKubeConfig(config_map="prod-us"))
+
+
+def test_application_deploys_to_its_cluster_and_is_labelled_with_it():
+    app = ArgoApplication("prod-eu", repo_url=REPO, path="output/prod", cluster=EU)
+    body = app.manifests()[0].body
+    assert body["spec"]["destination"] == {"server": "https://prod-eu.k8s.example.com"}
+    assert body["metadata"]["labels"]["kubegen.dev/cluster"] == "prod-eu"
+    by_name = ArgoApplication("prod-us", repo_url=REPO, path="output/prod", cluster=US)
+    assert by_name.manifests()[0].body["spec"]["destination"] == {"name": "prod-us"}
+    text = _error(lambda: ArgoApplication("a", repo_url=REPO, path="o", cluster=EU,
+                                          server="https://x.example.com"))
+    assert "server= and cluster= both name the destination" in text
+
+
+def test_retry_limit_zero_renders_no_retry_and_negative_means_forever():
+    never = ArgoApplication("a", repo_url=REPO, path="o", retry_limit=0)
+    assert "retry" not in never.manifests()[0].body["spec"]["syncPolicy"]
+    forever = ArgoApplication("a", repo_url=REPO, path="o", retry_limit=-1)
+    assert forever.manifests()[0].body["spec"]["syncPolicy"]["retry"]["limit"] == -1
+    assert "greater than or equal to -1" in _error(
+        lambda: ArgoApplication("a", repo_url=REPO, path="o", retry_limit=-2))
+
+
+def test_applicationset_list_generator_has_one_element_per_target_cluster():
+    other = Cluster("prod-us", argocd_server="https://prod-us.k8s.example.com")
+    appset = ArgoApplicationSet(
+        "prod", repo_url=REPO, revision="main", project="prod", name_prefix="prod-",
+        labels={"kubegen.dev/env": "prod"},
+        targets={"output/prod/prod-eu": EU, "./output/prod/prod-us/": other},
+    )
+    spec = appset.manifests()[0].body["spec"]
+    assert spec["generators"] == [{"list": {"elements": [
+        {"cluster": "prod-eu", "path": "output/prod/prod-eu",
+         "server": "https://prod-eu.k8s.example.com"},
+        {"cluster": "prod-us", "path": "output/prod/prod-us",
+         "server": "https://prod-us.k8s.example.com"},
+    ]}}]
+    template = spec["template"]
+    assert template["metadata"] == {
+        "name": "prod-{{.cluster}}",
+        "labels": {"kubegen.dev/cluster": "{{.cluster}}", "kubegen.dev/env": "prod"},
+    }
+    assert template["spec"]["project"] == "prod"
+    assert template["spec"]["source"]["path"] == "{{.path}}"
+    assert template["spec"]["destination"] == {"server": "{{.server}}"}
+
+
+def test_applicationset_list_generator_addresses_clusters_by_name_too():
+    named = ArgoApplicationSet("prod", repo_url=REPO, targets={"output/prod": US})
+    spec = named.manifests()[0].body["spec"]
+    assert spec["generators"][0]["list"]["elements"] == [
+        {"cluster": "prod-us", "path": "output/prod", "destinationName": "prod-us"}
+    ]
+    assert spec["template"]["spec"]["destination"] == {"name": "{{.destinationName}}"}
+    text = _error(lambda: ArgoApplicationSet(
+        "prod", repo_url=REPO, targets={"output/prod/eu": EU, "output/prod/us": US}))
+    assert "mix argocd_server= and argocd_name=" in text
+    assert "generator='clusters'" in text
+
+
+def test_applicationset_cluster_generator_selects_each_cluster_by_its_labels():
+    appset = ArgoApplicationSet(
+        "prod", repo_url=REPO, generator="clusters", name_prefix="prod-",
+        targets={"output/prod/prod-eu": EU, "output/prod/prod-us": US},
+    )
+    spec = appset.manifests()[0].body["spec"]
+    assert spec["generators"] == [
+        {"clusters": {"selector": {"matchLabels": {"acme.dev/cluster": "prod-eu"}},
+                      "values": {"cluster": "prod-eu", "path": "output/prod/prod-eu"}}},
+        {"clusters": {"selector": {"matchLabels": {"acme.dev/cluster": "prod-us"}},
+                      "values": {"cluster": "prod-us", "path": "output/prod/prod-us"}}},
+    ]
+    assert spec["template"]["metadata"]["name"] == "prod-{{.values.cluster}}"
+    assert spec["template"]["spec"]["destination"] == {"server": "{{.server}}"}
+    bare = Cluster("bare", argocd_server="https://bare.example.com")
+    text = _error(lambda: ArgoApplicationSet("p", repo_url=REPO, generator="clusters",
+                                             targets={"output/p": bare}))
+    assert "cluster 'bare' has no labels for the cluster generator to select" in text
+    twin = Cluster("twin", argocd_server="https://twin.example.com",
+                   labels={"acme.dev/cluster": "prod-eu"})
+    text = _error(lambda: ArgoApplicationSet("p", repo_url=REPO, generator="clusters",
+                                             targets={"output/p/a": EU, "output/p/b": twin}))
+    assert "clusters 'prod-eu' and 'twin' have the same labels" in text
+
+
+def test_applicationset_targets_refuse_other_generators_and_long_names():
+    text = _error(lambda: ArgoApplicationSet("p", repo_url=REPO, targets={"output/p": EU},
+                                             exclude=["output/gitops"]))
+    assert "targets= and directory=/exclude= are two different generators" in text
+    text = _error(lambda: ArgoApplicationSet("p", repo_url=REPO, targets={"output/p": EU},
+                                             name_prefix="x" * 60 + "-"))
+    assert "is not a DNS-1123 label (at most 63 characters)" in text
+    text = _error(lambda: ArgoApplicationSet("p", repo_url=REPO,
+                                             targets={"output/a": EU, "output/b": EU}))
+    assert "cluster 'prod-eu' is the target of two folders" in text
+
+
+def test_app_project_fences_sources_and_destinations():
+    project = ArgoAppProject("prod", source_repos=[REPO], clusters=[EU, US],
+                             description="production")
+    body = project.manifests()[0].body
+    assert body["metadata"]["namespace"] == "argocd"
+    assert body["spec"] == {
+        "description": "production",
+        "sourceRepos": [REPO],
+        "destinations": [
+            {"server": "https://prod-eu.k8s.example.com", "namespace": "*"},
+            {"name": "prod-us", "namespace": "*"},
+        ],
+        "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+    }
+    assert "at least 1 item" in _error(lambda: ArgoAppProject("p", source_repos=[REPO],
+                                                              clusters=[]))
+
+
+def test_kustomization_reaches_a_remote_cluster_after_its_dependencies():
+    data = FluxKustomization("prod-eu-data", source="platform", path="output/prod/data",
+                             cluster=EU)
+    app = FluxKustomization("prod-eu-app", source="platform", path="output/prod/app",
+                            cluster=US, depends_on=[data, "shared-crds"],
+                            deletion_policy="MirrorPrune")
+    spec = app.manifests()[0].body["spec"]
+    assert spec["dependsOn"] == [{"name": "prod-eu-data"}, {"name": "shared-crds"}]
+    assert spec["kubeConfig"] == {"configMapRef": {"name": "prod-us"}}
+    assert spec["deletionPolicy"] == "MirrorPrune"
+    assert data.manifests()[0].body["spec"]["kubeConfig"] == {
+        "secretRef": {"name": "prod-eu-kubeconfig"}
+    }
+    assert app.manifests()[0].body["metadata"]["labels"]["kubegen.dev/cluster"] == "prod-us"
+    in_cluster = FluxKustomization("dev", source="platform", path="output/dev",
+                                   cluster=Cluster("mgmt"))
+    assert "kubeConfig" not in in_cluster.manifests()[0].body["spec"]
+
+
+def test_kustomization_names_fit_the_label_flux_writes_and_depend_on_others():
+    text = _error(lambda: FluxKustomization("k" * 64, source="s", path="o"))
+    assert "a Kustomization name is at most 63 characters" in text
+    other_ns = FluxKustomization("b", namespace="apps", source="s", path="o", depends_on=[
+        FluxKustomization("c", source="s", path="o")])
+    assert other_ns.manifests()[0].body["spec"]["dependsOn"] == [
+        {"name": "c", "namespace": "flux-system"}
+    ]

@@ -6,6 +6,11 @@ egress), which Kubernetes version validates the objects. These facts are not in 
 they are declared once, typed, and shared by every stack that targets the cluster
 (``Stack(..., cluster=PROD_EU)``), and by the GitOps objects that deliver to it.
 
+The same object says how GitOps reaches the cluster: the Argo CD destination (API server URL or
+the cluster's name in Argo CD, and the labels its Argo CD cluster Secret carries for cluster
+generators) and the Flux ``kubeConfig`` reference. A :class:`~kubegen.Fleet` maps environments to
+clusters and generates the Argo CD and Flux objects from these facts.
+
 Nothing here renders an object; a :class:`Cluster` is read by the stack's derivations and checks.
 """
 
@@ -13,15 +18,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Required, TypedDict, Unpack
+from typing import Any, Required, TypedDict, Unpack
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.core import PodSecurityLevel
+from kubegen._builders.gitops_values import IN_CLUSTER, check_api_server_url
 from kubegen._builders.network.cidrs import check_cidr
 from kubegen._builders.network.defaults import ClusterDNS
-from kubegen._values import DNSLabel, InvalidValue, check_dns_label
+from kubegen._values import (
+    DNSLabel,
+    DNSSubdomain,
+    InvalidValue,
+    LabelMap,
+    check_dns_label,
+)
 
 _VERSION_RE = re.compile(r"1\.(0|[1-9][0-9]*)\Z")
 
@@ -56,11 +68,69 @@ class ApiServer(Builder):
         return [check_cidr(item) for item in value]
 
 
+class FluxKubeConfigArgs(TypedDict, total=False):
+    secret: str | None
+    config_map: str | None
+    key: str | None
+
+
+class FluxKubeConfig(Builder):
+    """How Flux's kustomize-controller reaches a remote cluster (``spec.kubeConfig``).
+
+    Exactly one of ``secret`` (a Secret holding a self-contained kubeconfig, e.g. the
+    ``<cluster>-kubeconfig`` Secret Cluster API creates) or ``config_map`` (secret-less workload
+    identity, Flux's recommended form) names an object in the Kustomizations' namespace
+    (``flux-system``). See https://fluxcd.io/flux/components/kustomize/kustomizations/#kubeconfig-remote-clusters.
+
+    Args:
+        secret: name of the Secret with the kubeconfig.
+        config_map: name of the ConfigMap with the workload-identity parameters.
+        key: the Secret's data key (Flux's default: ``value`` or ``value.yaml``).
+    """
+
+    secret: DNSSubdomain | None = None
+    config_map: DNSSubdomain | None = None
+    key: str | None = None
+
+    def __init__(self, /, **data: Unpack[FluxKubeConfigArgs]) -> None:
+        super().__init__(**data)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FluxKubeConfig:
+        if (self.secret is None) == (self.config_map is None):
+            raise InvalidValue(
+                "a kubeConfig comes from exactly one Secret or one ConfigMap",
+                fix="pass secret='prod-eu-kubeconfig' or config_map='prod-eu'",
+            )
+        if self.key is not None and self.secret is None:
+            raise InvalidValue("key= applies to a Secret only", fix="drop key=, or use secret=")
+        return self
+
+    def body(self) -> dict[str, Any]:
+        """The Kustomization's ``spec.kubeConfig``."""
+        if self.config_map is not None:
+            return {"configMapRef": {"name": self.config_map}}
+        ref = {"name": self.secret}
+        if self.key is not None:
+            ref["key"] = self.key
+        return {"secretRef": ref}
+
+    def address(self) -> str:
+        """How this reference reads in messages and identifies the cluster for Flux."""
+        if self.config_map is not None:
+            return f"kubeConfig configMapRef {self.config_map}"
+        return f"kubeConfig secretRef {self.secret}"
+
+
 class ClusterArgs(TypedDict, total=False):
     kubernetes_version: str | None
     api_server: ApiServer | None
     dns: ClusterDNS
     namespaces: Mapping[str, PodSecurityLevel]
+    argocd_server: str | None
+    argocd_name: str | None
+    labels: Mapping[str, str]
+    flux_kubeconfig: FluxKubeConfig | None
 
 
 class Cluster(Builder):
@@ -76,6 +146,14 @@ class Cluster(Builder):
         namespaces: namespaces the cluster has that stacks do not render (installed by the
             platform: ``kube-system``, ``ingress-nginx``, …), each with its Pod Security
             Admission ``enforce`` level, so workloads placed there are checked against it.
+        argocd_server: the API server URL Argo CD deploys to (an Application's
+            ``destination.server``, as ``argocd cluster list`` shows it). Defaults to the cluster
+            Argo CD runs in, ``https://kubernetes.default.svc``, unless ``argocd_name`` is given.
+        argocd_name: the cluster's name in Argo CD (``destination.name``), instead of the URL.
+        labels: the labels of the cluster's Argo CD cluster Secret (``argocd cluster add
+            --label``); an ApplicationSet's cluster generator selects the cluster by them.
+        flux_kubeconfig: the :class:`FluxKubeConfig` Flux uses to reach the cluster. None: the
+            cluster Flux runs in.
     """
 
     name: DNSLabel
@@ -83,9 +161,42 @@ class Cluster(Builder):
     api_server: ApiServer | None = None
     dns: ClusterDNS = Field(default_factory=ClusterDNS)
     namespaces: dict[str, PodSecurityLevel] = Field(default_factory=dict)
+    argocd_server: str | None = None
+    argocd_name: DNSSubdomain | None = None
+    labels: LabelMap = Field(default_factory=dict)
+    flux_kubeconfig: FluxKubeConfig | None = None
 
     def __init__(self, name: str, /, **data: Unpack[ClusterArgs]) -> None:
         super().__init__(name=name, **data)
+
+    @field_validator("argocd_server")
+    @classmethod
+    def _check_server(cls, value: str | None) -> str | None:
+        return None if value is None else check_api_server_url(value)
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Cluster:
+        if self.argocd_server is not None and self.argocd_name is not None:
+            raise InvalidValue(
+                "an Argo CD destination names the server or the cluster name, not both",
+                fix="keep argocd_server= or argocd_name=",
+            )
+        return self
+
+    def argocd_destination(self) -> dict[str, str]:
+        """``{"server": url}`` or ``{"name": name}``: where Argo CD deploys to this cluster."""
+        if self.argocd_name is not None:
+            return {"name": self.argocd_name}
+        return {"server": (self.argocd_server or IN_CLUSTER).rstrip("/")}
+
+    def argocd_address(self) -> str:
+        """The Argo CD destination as one string (``server https://…`` or ``name prod-eu``)."""
+        ((field, value),) = self.argocd_destination().items()
+        return f"{field} {value}"
+
+    def flux_address(self) -> str:
+        """The Flux target as one string: the kubeConfig reference, or ``in-cluster``."""
+        return "in-cluster" if self.flux_kubeconfig is None else self.flux_kubeconfig.address()
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -110,4 +221,4 @@ class Cluster(Builder):
         return self.namespaces.get(namespace)
 
 
-__all__ = ["ApiServer", "Cluster", "PodSecurityLevel"]
+__all__ = ["ApiServer", "Cluster", "FluxKubeConfig", "PodSecurityLevel"]

@@ -18,6 +18,9 @@ SCHEME_URL_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[^/\s?#]+)
 SHA_RE = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\{}]")
 
+#: Argo CD's address of the cluster it runs in (its ``in-cluster`` destination).
+IN_CLUSTER = "https://kubernetes.default.svc"
+
 
 def check_duration(value: str) -> str:
     """A Go duration as Flux's CRDs accept it: ``30s``, ``1m``, ``10m0s``, ``1h30m``; above 0."""
@@ -86,3 +89,24 @@ def check_repo_path(value: str) -> str:
             fix="write it relative to the repository root, e.g. 'output/prod'",
         )
     return "/".join(parts)
+
+
+def check_api_server_url(value: str) -> str:
+    """The ``https://`` address of a Kubernetes API server, as Argo CD destinations name it."""
+    match = SCHEME_URL_RE.match(value)
+    if match is None or match.group("scheme") != "https" or "{" in value or "}" in value:
+        raise InvalidValue(
+            f"{value!r} is not the https:// address of a Kubernetes API server",
+            fix=f"use {IN_CLUSTER!r} for the cluster Argo CD runs in, or the server URL "
+            "`argocd cluster list` shows",
+        )
+    return value
+
+
+def need_reason(weakened: list[str], reason: str | None) -> None:
+    """Refuse weakened GitOps defaults (``prune=False``…) unless a reason is given."""
+    if weakened and not (reason and reason.strip()):
+        raise InvalidValue(
+            f"{' and '.join(weakened)} weakens kubegen's GitOps defaults",
+            fix="pass reason='why this object needs it', or keep the default",
+        )

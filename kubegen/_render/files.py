@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical_order
-from kubegen._render.layout import HEADER, KUSTOMIZATION, kustomization, object_paths
+from kubegen._render.layout import (
+    HEADER,
+    KUSTOMIZATION,
+    kustomization,
+    layer_kustomizations,
+    object_paths,
+)
 from kubegen._render.limits import (
     check_data_size,
     check_file_name,
@@ -19,8 +25,11 @@ from kubegen._render.yaml_emitter import dump
 _HEADER_BYTES = HEADER.encode()
 
 
-def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
-    """Relative path → file content, sorted by path; includes kustomization.yaml.
+def render_files(
+    objects: Sequence[ManifestObject], layers: Sequence[str] = ()
+) -> dict[str, bytes]:
+    """Relative path → file content, sorted by path; includes kustomization.yaml (and one per
+    layer of ``layers``, the stack's declared layers, when objects carry a layer).
 
     Every object is checked against the limits of :mod:`kubegen._render.limits`; a value the
     emitter cannot write is a :class:`ValidationError` naming the object, never a crash.
@@ -30,6 +39,8 @@ def render_files(objects: Sequence[ManifestObject]) -> dict[str, bytes]:
         path: _render_one(obj, path) for path, obj in zip(paths, objects, strict=True)
     }
     files[KUSTOMIZATION] = kustomization(paths).encode()
+    for path, text in layer_kustomizations(paths, layers).items():
+        files[path] = text.encode()
     return dict(sorted(files.items()))
 
 

@@ -2,8 +2,10 @@
 
 Layout: ``<namespace or _cluster>/<kind>-<name>.yaml``, lowercase. When one kind name exists in
 two API groups within an env (``Application`` of Argo CD and of another group), those objects
-use ``<kind>.<group>-<name>.yaml`` so the paths never collide. Every path is checked to stay
-inside the env folder.
+use ``<kind>.<group>-<name>.yaml`` so the paths never collide. A stack with layers puts each
+object under its layer's folder first (``<layer>/<namespace>/…``), and each layer folder gets a
+``kustomization.yaml`` of its own, so a Flux Kustomization can apply one layer. Every path is
+checked to stay inside the env folder.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
         if group and len(groups_by_kind[kind]) > 1:
             kind = f"{kind}.{group.lower()}"
         folder = obj.namespace or CLUSTER_DIR
+        if obj.layer is not None:
+            folder = f"{obj.layer}/{folder}"
         name = f"{kind}-{obj.name}.yaml"
         path = f"{folder}/{name}"
         if folder not in safe_folders or not _SAFE_PART.match(name):
@@ -55,13 +59,27 @@ def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
 
 def _check_safe(path: str, obj: ManifestObject) -> None:
     parts = path.split("/")
-    if len(parts) != 2 or not all(_SAFE_PART.match(p) and p not in (".", "..") for p in parts):
+    depth = 2 if obj.layer is None else 3
+    if len(parts) != depth or not all(
+        _SAFE_PART.match(p) and p not in (".", "..") for p in parts
+    ):
         raise OutputError(
             f"would be written to {path!r}, which is not a plain file name inside the env folder",
             origin=obj.origin,
             resource=obj.display,
             fix="use DNS-1123 names for kind, namespace and name",
         )
+
+
+def layer_kustomizations(paths: Sequence[str], layers: Sequence[str]) -> dict[str, str]:
+    """``<layer>/kustomization.yaml`` for every declared layer, listing the layer's files (a
+    layer without objects lists none, so its folder exists for the Kustomization applying it)."""
+    out: dict[str, str] = {}
+    for layer in layers:
+        prefix = f"{layer}/"
+        inside = [path[len(prefix):] for path in paths if path.startswith(prefix)]
+        out[f"{layer}/{KUSTOMIZATION}"] = kustomization(inside)
+    return out
 
 
 def kustomization(paths: Sequence[str]) -> str:

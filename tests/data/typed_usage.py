@@ -15,6 +15,7 @@ from kubegen import (
     ApiServer,
     ArgoApplication,
     ArgoApplicationSet,
+    ArgoAppProject,
     Claim,
     Cluster,
     ClusterDNS,
@@ -31,11 +32,14 @@ from kubegen import (
     DownwardFiles,
     EgressRule,
     EmptyDir,
+    Environment,
     ExecProbe,
     ExternalSecret,
     FieldRef,
+    Fleet,
     FluxGitRepository,
     FluxHealthCheck,
+    FluxKubeConfig,
     FluxKustomization,
     Group,
     GrpcProbe,
@@ -46,6 +50,7 @@ from kubegen import (
     Job,
     LabelSelector,
     LabelSelectorRequirement,
+    Layer,
     Manifest,
     Mount,
     Namespace,
@@ -55,6 +60,7 @@ from kubegen import (
     NetworkPolicyPort,
     Port,
     RemoteKey,
+    Resource,
     ResourceRef,
     Resources,
     Role,
@@ -73,6 +79,7 @@ from kubegen import (
     Stack,
     StackDefaults,
     StatefulSet,
+    SyncHook,
     TcpProbe,
     Template,
     User,
@@ -102,8 +109,10 @@ def build() -> Stack:
     api = stack.add(_api(config))
     db = stack.add(_database())
     stack.add(_node_agent())
-    for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform()):
+    for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform(), *_fleet()):
         stack.add(resource)
+    stack.add(Job("hooked", image="busybox:1.36", args=["true"]),
+              hook=SyncHook("PostSync", delete_policy=("HookSucceeded", "BeforeHookCreation")))
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
     return stack
@@ -292,4 +301,24 @@ def _platform() -> list[Namespace | Manifest | ArgoApplication | ArgoApplication
                                            name="api", namespace="typed")],
             reason="the api rolls out slowly",
         ),
+    ]
+
+
+def _fleet() -> list[Resource]:
+    eu = Cluster("eu-1", argocd_server="https://eu-1.k8s.example.com",
+                 labels={"acme.dev/cluster": "eu-1"},
+                 flux_kubeconfig=FluxKubeConfig(secret="eu-1-kubeconfig", key="value.yaml"))
+    us = Cluster("us-1", argocd_server="https://us-1.k8s.example.com",
+                 labels={"acme.dev/cluster": "us-1"},
+                 flux_kubeconfig=FluxKubeConfig(config_map="us-1"))
+    fleet = Fleet(environments=(
+        Environment("staging", clusters=(eu,)),
+        Environment("live", clusters=[eu, us], layers=(Layer("migrations", timeout="15m"), "app")),
+    ))
+    project = ArgoAppProject("adhoc", source_repos=("https://github.com/acme/platform.git",),
+                             clusters=fleet.clusters("live"))
+    return [
+        project,
+        *fleet.argocd(repo_url="https://github.com/acme/platform.git", generator="clusters"),
+        *fleet.flux(url="https://github.com/acme/platform.git", source="fleet-repo"),
     ]

@@ -206,4 +206,6 @@ class Deployment(ReplicatedWorkload):
 
         options.setdefault("namespace", self.namespace)
         wanted: list[str | ServicePort] = list(ports) or list(self.named_ports())
-        return self.stack.add(Service.exposing(self, name or self.name, wanted, options))
+        stack = self.stack
+        service = Service.exposing(self, name or self.name, wanted, options)
+        return stack.add(service, layer=stack.layer_of(self))

@@ -17,6 +17,9 @@ from kubegen._policy.registry import E, I, W, rule
 from kubegen._policy.rules import show_labels
 from kubegen._policy.selectors import SelectorIndex
 
+#: The Argo CD annotation marking a sync hook (see kubegen._builders.ordering).
+HOOK = "argocd.argoproj.io/hook"
+
 SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 KIA_DEPLOY = "Kubernetes in Action (2nd ed.), 'Deployments'"
 KIA_STS = "Kubernetes in Action (2nd ed.), 'StatefulSets'"
@@ -138,7 +141,8 @@ def topology_spread(ctx: LintContext) -> Iterator[Hit]:
     title="Jobs are cleaned up after they finish",
     levels=Levels(baseline=W, restricted=W, prod=W),
     reason="Finished Jobs and their pods stay until deleted, filling etcd and the pod list. "
-    "(CronJobs clean up through their history limits, so only Jobs are checked.)",
+    "(CronJobs clean up through their history limits, and Argo CD sync hooks through their "
+    "delete policy, so only other Jobs are checked.)",
     sources=("Kubernetes docs, 'Automatic Cleanup for Finished Jobs'",),
     fix="Set spec.ttlSecondsAfterFinished, e.g. 86400.",
     scanners=("kube-linter job-ttl-seconds-after-finished",),
@@ -147,6 +151,8 @@ def topology_spread(ctx: LintContext) -> Iterator[Hit]:
 )
 def job_ttl(ctx: LintContext) -> Iterator[Hit]:
     for job in ctx.of_kind("Job"):
+        if HOOK in as_dict(job.metadata.get("annotations")):
+            continue  # a sync hook: its hook-delete-policy cleans it up (and a TTL would rerun it)
         if as_dict(job.body.get("spec")).get("ttlSecondsAfterFinished") is None:
             yield Hit(job, "spec.ttlSecondsAfterFinished", "is unset; the Job is never deleted")
 
