@@ -3,6 +3,11 @@
 A stack is a package (``stacks/prod/__init__.py``) or a file (``stacks/prod.py``). Its parent
 folder goes on ``sys.path`` so stacks import shared code from siblings (``stacks/shop/``) with
 nothing installed. Any failure becomes one :class:`StackLoadError` naming file and line.
+
+``build()`` returns one :class:`Stack` (rendered into ``output/<env>/``) or, for an environment
+that runs on several clusters, a list with one ``Stack(cluster=…)`` per cluster, each rendered
+into ``output/<env>/<cluster>/``. A list of one is the single-cluster case: ``output/<env>/``,
+as :meth:`kubegen.Fleet.folder` lays it out.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -30,13 +35,33 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
+class StackPart:
+    """One Stack of an environment and the folder under ``output/<env>/`` it renders into:
+    ``""`` for the environment's folder itself, a cluster's name when it has several."""
+
+    folder: str
+    stack: Stack
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedStack:
-    """A built stack with the names it is rendered under."""
+    """A built environment: its Stack (or one per cluster) with the names it renders under."""
 
     env: str
     path: Path
     module_file: Path
-    stack: Stack
+    parts: tuple[StackPart, ...]
+
+    @property
+    def stack(self) -> Stack:
+        """The environment's one Stack; an error when it renders one per cluster."""
+        if len(self.parts) != 1:
+            raise StackLoadError(
+                f"stack {_shown(str(self.module_file))} builds one Stack per cluster "
+                f"({', '.join(p.folder for p in self.parts)}), not one",
+                fix="handle each part of LoadedStack.parts",
+            )
+        return self.parts[0].stack
 
 
 def load_stack(path: Path) -> LoadedStack:
@@ -55,16 +80,54 @@ def load_stack(path: Path) -> LoadedStack:
             origin=Origin(_shown(str(module_file)), 1),
             fix="add `def build() -> Stack:` returning the stack's objects",
         )
-    stack = guarded(build, module_file, "build()", fallback=_line_of(build))
-    if not isinstance(stack, Stack):
-        if inspect.iscoroutine(stack):
-            stack.close()
+    built = guarded(build, module_file, "build()", fallback=_line_of(build))
+    where = _line_of(build) or Origin(_shown(str(module_file)), 1)
+    return LoadedStack(env=env, path=path, module_file=module_file, parts=_parts(built, where))
+
+
+def _parts(built: object, where: Origin) -> tuple[StackPart, ...]:
+    """The folders of what ``build()`` returned: a Stack, or a list of Stacks, one per cluster."""
+    if isinstance(built, Stack):
+        return (StackPart("", built),)
+    if not isinstance(built, Sequence) or isinstance(built, (str, bytes)):
+        if inspect.iscoroutine(built):
+            built.close()
         raise StackLoadError(
-            f"build() returned {type(stack).__name__}, not a Stack",
-            origin=_line_of(build) or Origin(_shown(str(module_file)), 1),
-            fix="end build() with `return stack` where stack = Stack(...)",
+            f"build() returned {type(built).__name__}, not a Stack",
+            origin=where,
+            fix="end build() with `return stack` where stack = Stack(...), or return a list "
+            "with one Stack(cluster=...) per cluster",
         )
-    return LoadedStack(env=env, path=path, module_file=module_file, stack=stack)
+    stacks = list(built)
+    wrong = [type(item).__name__ for item in stacks if not isinstance(item, Stack)]
+    if not stacks or wrong:
+        raise StackLoadError(
+            f"build() returned a list of {', '.join(wrong) or 'nothing'}, not of Stacks",
+            origin=where,
+            fix="return one Stack, or a list with one Stack(cluster=...) per cluster",
+        )
+    if len(stacks) == 1:
+        return (StackPart("", stacks[0]),)
+    return tuple(StackPart(_cluster_folder(stack, stacks, where), stack) for stack in stacks)
+
+
+def _cluster_folder(stack: Stack, stacks: list[Stack], where: Origin) -> str:
+    if stack.cluster is None:
+        raise StackLoadError(
+            f"build() returned {len(stacks)} Stacks and Stack {stack.name} has no cluster, so "
+            "kubegen cannot tell which folder (output/<env>/<cluster>/) it renders into",
+            origin=stack.origin or where,
+            fix="pass cluster=... to every Stack of the list (one per cluster of the fleet)",
+        )
+    name = stack.cluster.name
+    if sum(1 for other in stacks if other.cluster is not None and other.cluster.name == name) > 1:
+        raise StackLoadError(
+            f"build() returned two Stacks for cluster {name!r}; both would render into "
+            f"output/<env>/{name}/",
+            origin=stack.origin or where,
+            fix="return one Stack per cluster",
+        )
+    return name
 
 
 def guarded(

@@ -5,6 +5,10 @@ after every step succeeded. The policy gate runs before rendering: an unwaived e
 raises :class:`~kubegen._errors.PolicyError` (carrying the findings), so ``render`` writes nothing
 and ``check``/``diff`` compare nothing for a stack that would be refused. Waivers that apply are
 then written into the objects as ``kubegen.dev/waive-<rule>`` annotations.
+
+An environment on several clusters builds one Stack per cluster (its *parts*); each is linted
+with its own profile and waivers and rendered into ``<env folder>/<cluster>/``, and the plan
+holds the files of all of them, so the env folder is still written (and pruned) as one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy
 from kubegen._background import Background
-from kubegen._errors import KubegenError
+from kubegen._errors import KubegenError, PolicyError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
@@ -29,6 +33,17 @@ PARALLEL_FROM = 1000
 
 
 @dataclass(slots=True)
+class Part:
+    """One built Stack of an environment: the folder under the env folder it renders into
+    (``""``, or the cluster's name), its objects, and how commands name it (``prod/eu-1``)."""
+
+    folder: str
+    stack: Stack
+    objects: list[ManifestObject]
+    label: str
+
+
+@dataclass(slots=True)
 class Plan:
     """A stack rendered in memory, ready to be compared with or written to ``env_dir``."""
 
@@ -37,18 +52,33 @@ class Plan:
     objects: list[ManifestObject]
     files: dict[str, bytes]
     report: Report
+    parts: list[Part]
 
     @property
     def env(self) -> str:
         return self.loaded.env
 
 
-def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
-    """Load the stack at ``path`` and build its manifests."""
+def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
+    """Load the stack at ``path`` and build the manifests of each of its Stacks."""
     loaded = load_stack(path)
-    stack = loaded.stack
-    objects = guarded(stack.objects, loaded.module_file, "building objects", fallback=stack.origin)
-    return loaded, objects
+    parts = []
+    for part in loaded.parts:
+        stack = part.stack
+        objects = guarded(
+            stack.objects, loaded.module_file, "building objects", fallback=stack.origin
+        )
+        label = f"{loaded.env}/{part.folder}" if part.folder else loaded.env
+        parts.append(Part(part.folder, stack, objects, label))
+    return loaded, parts
+
+
+def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
+    """Load the stack at ``path`` and build its manifests (an environment of one Stack)."""
+    loaded, parts = build_parts(path)
+    if len(parts) != 1:
+        loaded.stack  # noqa: B018 (raises: one Stack per cluster is not one Stack)
+    return loaded, parts[0].objects
 
 
 def stack_waivers(stack: Stack) -> list[Waiver]:
@@ -93,30 +123,70 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
     Raises:
         PolicyError: error-level policy findings remain; the message lists them.
     """
-    loaded, objects = build_objects(path)
+    loaded, parts = build_parts(path)
+    objects = [obj for part in parts for obj in part.objects]
     parallel = len(objects) >= PARALLEL_FROM
     files: dict[str, bytes] | None = None
     render_error: KubegenError | None = None
-    with Background(lambda: lint_stack(loaded, objects), fork=parallel) as linting:
+    with Background(lambda: _lint_parts(parts), fork=parallel) as linting:
         if linting.forked:  # render on this core meanwhile; the child lints its own copy
             try:
-                files = _render(loaded, objects)
+                files = _render_parts(parts)
             except KubegenError as exc:  # reported after any policy error, as when serial
                 render_error = exc
-        report = linting.result()
-    report.raise_for_errors()
+        reports = linting.result()
+    _raise_for_errors(parts, reports)
     if render_error is not None:
         raise render_error
     if files is None:
-        files = _render(loaded, objects)
+        files = _render_parts(parts)
     project = find_project(path)
     env_dir = out if out is not None else project.env_dir(loaded.env)
-    refuse_self_deploy(objects, env_dir=env_dir, project_root=project.root)
-    return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files, report=report)
+    for part in parts:
+        part_dir = env_dir / part.folder if part.folder else env_dir
+        refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
+    return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files,
+                report=_merged(reports), parts=parts)
 
 
-def _render(loaded: LoadedStack, objects: list[ManifestObject]) -> dict[str, bytes]:
-    return render_objects(loaded.stack, objects)
+def _lint_parts(parts: list[Part]) -> list[Report]:
+    return [lint_objects(part.stack, part.objects) for part in parts]
+
+
+def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
+    for part, report in zip(parts, reports, strict=True):
+        try:
+            report.raise_for_errors()
+        except PolicyError as exc:
+            if len(parts) > 1:  # say which cluster's Stack it is
+                exc.message = f"{part.label}: {exc.message}"
+                exc.args = (exc.message,)
+            raise
+
+
+def _merged(reports: list[Report]) -> Report:
+    """One report for the environment: every part's findings (profile and version of the
+    first part, which the parts of one environment normally share)."""
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    return Report(
+        findings=tuple(f for report in reports for f in report.findings),
+        profile=first.profile,
+        kubernetes_version=first.kubernetes_version,
+        objects=sum(report.objects for report in reports),
+    )
+
+
+def _render_parts(parts: list[Part]) -> dict[str, bytes]:
+    """Every part's files, under its folder (the cluster's name) when there are several."""
+    if len(parts) == 1 and not parts[0].folder:
+        return render_objects(parts[0].stack, parts[0].objects)
+    files: dict[str, bytes] = {}
+    for part in parts:
+        for name, data in render_objects(part.stack, part.objects).items():
+            files[f"{part.folder}/{name}"] = data
+    return dict(sorted(files.items()))
 
 
 def render_objects(stack: Stack, objects: list[ManifestObject]) -> dict[str, bytes]:
@@ -140,8 +210,10 @@ def _shown(path: Path) -> str:
 
 
 __all__ = [
+    "Part",
     "Plan",
     "build_objects",
+    "build_parts",
     "describe",
     "lint_objects",
     "lint_stack",

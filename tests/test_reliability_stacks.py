@@ -84,7 +84,7 @@ CASES: dict[str, Case] = {
     ),
     "returns-list": Case(
         {"broken/__init__.py": _OK_SHARED + "def build():  # <-\n    return [ConfigMap('c')]\n"},
-        ("build() returned list, not a Stack",),
+        ("build() returned a list of ConfigMap, not of Stacks",),
     ),
     "no-build": Case(
         {"broken/__init__.py": "def bild():\n    pass\n"}, ("no build() function",), marked=None

@@ -40,16 +40,16 @@ def access(paths: Paths, format: FormatOption = Format.table) -> None:
     """Show which ServiceAccounts (and users, groups) may do which verbs on what, and where."""
 
     def run() -> int:
-        from kubegen._pipeline import build_objects
+        from kubegen._pipeline import build_parts
 
         reports = []
         for path in paths:
-            loaded, objects = build_objects(path)
-            bodies = [obj.body for obj in objects]
-            rows = access_rows(bodies)
-            granted = {row.subject for row in rows}
-            idle = [sa for sa in service_accounts(bodies) if sa not in granted]
-            reports.append((loaded.env, loaded.stack.name, rows, idle))
+            for part in build_parts(path)[1]:
+                bodies = [obj.body for obj in part.objects]
+                rows = access_rows(bodies)
+                granted = {row.subject for row in rows}
+                idle = [sa for sa in service_accounts(bodies) if sa not in granted]
+                reports.append((part.label, part.stack.name, rows, idle))
         text = _json(reports) if format is Format.json else _tables(reports)
         sys.stdout.write(text)
         return 0

@@ -91,16 +91,18 @@ def lint(
     """Check stacks against the hardening rules; exit 1 if an error-level finding remains."""
 
     def run() -> int:
-        from kubegen._pipeline import build_objects, lint_stack
+        from kubegen._pipeline import build_parts, lint_objects
         from kubegen._policy.commands import FORMATS, format_reports, lint_exit_code
 
         if fmt not in FORMATS:
             raise KubegenError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
         named = []
         for path in paths:
-            loaded, objects = build_objects(path)
-            report = lint_stack(loaded, objects, profile=profile, kubernetes_version=version)
-            named.append((loaded.env, report))
+            for part in build_parts(path)[1]:
+                report = lint_objects(
+                    part.stack, part.objects, profile=profile, kubernetes_version=version
+                )
+                named.append((part.label, report))
         sys.stdout.write(format_reports(named, fmt))
         return lint_exit_code([report for _, report in named])
 

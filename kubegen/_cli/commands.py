@@ -85,8 +85,9 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
     _one_out(paths, out)
     texts: list[str] = []
     stale: list[str] = []
-    for path in paths:
-        item = plan(path, out=out)
+    plans = [plan(path, out=out) for path in paths]
+    _refuse_shared_folders(plans)
+    for item in plans:
         tree = read_env(item.env_dir)
         changes = compare_tree(tree, item.files, item.env_dir)
         if changes.any:

@@ -35,13 +35,13 @@ def graph_text(paths: list[Path], fmt: Format) -> str:
     """One diagram per stack path, each headed by a comment naming the environment."""
     from kubegen._analysis.diagram import render_graph
     from kubegen._analysis.flows import flow_graph
-    from kubegen._pipeline import build_objects
+    from kubegen._pipeline import build_parts
 
     texts: list[str] = []
     for path in paths:
-        loaded, objects = build_objects(path)
-        title = f"kubegen graph: {loaded.env}"
-        texts.append(render_graph(flow_graph(objects), fmt.value, title=title))
+        for part in build_parts(path)[1]:
+            title = f"kubegen graph: {part.label}"
+            texts.append(render_graph(flow_graph(part.objects), fmt.value, title=title))
     return "\n".join(texts)
 
 
