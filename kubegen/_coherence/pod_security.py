@@ -351,8 +351,10 @@ def _sysctls(since: Version) -> Check:
         for index, item in enumerate(as_list(pod.security_context.get("sysctls"))):
             name = as_dict(item).get("name")
             if name not in allowed:
+                since = SAFE_SYSCTLS.get(name) if isinstance(name, str) else None
+                why = f"safe only from {since[0]}.{since[1]}" if since else "not a safe sysctl"
                 yield Violation("sysctls", pod.field(f"securityContext.sysctls[{index}].name"),
-                                f"sysctl {_show(name)} is not a safe sysctl")
+                                f"sysctl {_show(name)} is {why}")
 
     return check
 
@@ -433,9 +435,14 @@ def capabilities_restricted(pod: PodView) -> Iterator[Violation]:
                             f"{c.path}.securityContext.capabilities.drop",
                             f"{c.label} drops {shown}, not ALL", "drop")
         bad = [cap for cap in as_list(caps.get("add")) if cap != "NET_BIND_SERVICE"]
-        if bad:
-            yield Violation("capabilities_restricted", f"{c.path}.securityContext.capabilities.add",
-                            f"{c.label} adds {', '.join(map(str, bad))}", "add")
+        # Aspect "add": default-set capabilities; beyond the default set: what baseline refuses.
+        default = [cap for cap in bad if _default_capability(cap)]
+        beyond = [cap for cap in bad if not _default_capability(cap)]
+        for aspect, caps_of in (("add", default), ("add-beyond-default", beyond)):
+            if caps_of:
+                yield Violation("capabilities_restricted",
+                                f"{c.path}.securityContext.capabilities.add",
+                                f"{c.label} adds {', '.join(map(str, caps_of))}", aspect)
 
 
 # -- the catalogue ----------------------------------------------------------------------------
