@@ -45,7 +45,7 @@ POD_KINDS = frozenset(POD_TEMPLATE_PATHS)
 #: The three container lists of a pod spec, in the order Pod Security Admission visits them.
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?\Z")  # ASCII digits only
 
 
 def parse_version(version: str) -> tuple[int, int]:
