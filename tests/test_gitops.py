@@ -391,7 +391,7 @@ def test_retry_limit_zero_renders_no_retry_and_negative_means_forever():
     assert "retry" not in never.manifests()[0].body["spec"]["syncPolicy"]
     forever = ArgoApplication("a", repo_url=REPO, path="o", retry_limit=-1)
     assert forever.manifests()[0].body["spec"]["syncPolicy"]["retry"]["limit"] == -1
-    assert "greater than or equal to -1" in _error(
+    assert "must be at least -1" in _error(
         lambda: ArgoApplication("a", repo_url=REPO, path="o", retry_limit=-2))
 
 
