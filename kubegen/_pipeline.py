@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubegen._analysis.gitops_paths import refuse_self_deploy
+from kubegen._analysis.gitops_paths import refuse_self_deploy, repository_root
 from kubegen._background import Background
 from kubegen._errors import KubegenError, PolicyError
 from kubegen._files.tree import Changes
@@ -197,6 +197,46 @@ def render_objects(stack: Stack, objects: list[ManifestObject]) -> dict[str, byt
     return render_files(objects)
 
 
+def check_plans(plans: list[Plan]) -> None:
+    """The checks across every stack of one run (:mod:`kubegen._analysis.fleet`): GitOps paths
+    exist, each folder goes to the cluster it was built for, one owner per object per cluster."""
+    from kubegen._analysis.deliveries import ARGO, FLUX
+    from kubegen._analysis.fleet import (
+        RenderedFolder,
+        RenderedPart,
+        check_fleet,
+        repository_remotes,
+    )
+
+    if not plans:
+        return
+    root = repository_root(find_project(plans[0].loaded.path).root)
+    parts: list[RenderedPart] = []
+    folders: list[RenderedFolder] = []
+    for item in plans:
+        env = _inside(item.env_dir, root)
+        if env is not None:
+            folders.append(RenderedFolder(env, item.files.keys()))
+        for part in item.parts:
+            cluster = part.stack.cluster
+            addresses = () if cluster is None else (
+                (ARGO, cluster.argocd_address()), (FLUX, cluster.flux_address()))
+            folder = None if env is None else (f"{env}/{part.folder}" if part.folder else env)
+            parts.append(RenderedPart(
+                stack=item.loaded.path.as_posix(), folder=folder,
+                cluster=None if cluster is None else cluster.name, addresses=addresses,
+                layers=tuple(layer.name for layer in part.stack.layers), objects=part.objects,
+            ))
+    check_fleet(parts, folders, root, remotes=repository_remotes(root))
+
+
+def _inside(folder: Path, root: Path) -> str | None:
+    try:
+        return folder.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
 def describe(plan: Plan, changes: Changes) -> str:
     """One line per stack for the CLI: where it went and what changed."""
     return f"{plan.env}: {_shown(plan.env_dir)}: {changes.summary()}"
@@ -214,6 +254,7 @@ __all__ = [
     "Plan",
     "build_objects",
     "build_parts",
+    "check_plans",
     "describe",
     "lint_objects",
     "lint_stack",

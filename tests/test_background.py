@@ -145,7 +145,7 @@ def test_a_render_error_is_raised_when_lint_passes(
 ) -> None:
     monkeypatch.chdir(REPO)
 
-    def broken(objects: object) -> dict[str, bytes]:
+    def broken(*objects_and_layers: object) -> dict[str, bytes]:
         raise ValidationError("cannot be rendered", fix="none")
 
     monkeypatch.setattr(_pipeline, "render_files", broken)

@@ -50,15 +50,15 @@ def test_kubectl_kustomize_builds_the_committed_output(env: str):
 def test_dev_and_prod_differ_only_where_the_environments_do(plans):
     dev = {p: yaml.safe_load(d) for p, d in plans["dev"].files.items()}  # type: ignore[attr-defined]
     prod = {p: yaml.safe_load(d) for p, d in plans["prod"].files.items()}  # type: ignore[attr-defined]
-    assert dev["shop/deployment-api.yaml"]["spec"]["replicas"] == 1
-    assert prod["shop/deployment-api.yaml"]["spec"]["replicas"] == 3
+    assert dev["app/shop/deployment-api.yaml"]["spec"]["replicas"] == 1
+    assert prod["app/shop/deployment-api.yaml"]["spec"]["replicas"] == 3
     prod_images = [c["image"] for doc in prod.values() for c in _containers(doc)]
     assert prod_images and all("@sha256:" in image for image in prod_images)
     assert not any("@sha256:" in c["image"] for doc in dev.values() for c in _containers(doc))
-    claims = prod["shop/statefulset-postgres.yaml"]["spec"]["volumeClaimTemplates"]
+    claims = prod["data/shop/statefulset-postgres.yaml"]["spec"]["volumeClaimTemplates"]
     assert claims[0]["spec"]["resources"]["requests"]["storage"] == "100Gi"
     # replicated workloads get PDBs only where they run more than one pod
-    pdb = "shop/poddisruptionbudget-api.yaml"
+    pdb = "app/shop/poddisruptionbudget-api.yaml"
     assert pdb in prod and pdb not in dev
 
 

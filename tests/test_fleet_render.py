@@ -1,4 +1,8 @@
-"""Rendering an environment that runs on several clusters: one folder per cluster."""
+"""Rendering an environment that runs on several clusters: one folder per cluster.
+
+The fleet module is called ``demo_fleet``: the example's ``stacks/fleet`` is imported as
+``fleet`` by other tests in this process, and Python caches shared modules by name.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ REPLICAS = {"eu-1": 3, "us-1": 2}  # per-cluster values are plain Python
 '''
 
 PROD = '''
-from fleet import FLEET, REPLICAS
+from demo_fleet import FLEET, REPLICAS
 from kubegen import ConfigMap, Stack
 
 def build():
@@ -45,7 +49,7 @@ def build():
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    write_stack(tmp_path, "fleet", FLEET)
+    write_stack(tmp_path, "demo_fleet", FLEET)
     write_stack(tmp_path, "prod", PROD)
     return tmp_path
 
@@ -80,7 +84,7 @@ def test_render_check_and_prune_through_the_cli(project: Path):
     stale = run_cli("check", "stacks/prod", cwd=project)
     assert stale.returncode == 1 and "output/prod/eu-1/shop/configmap-settings.yaml" in stale.stdout
     # back to one cluster: the per-cluster folders are pruned, the env folder is flat again
-    (project / "stacks/fleet/__init__.py").write_text(
+    (project / "stacks/demo_fleet/__init__.py").write_text(
         FLEET.replace('clusters=[EU, US]', 'clusters=[EU]'))
     again = run_cli("render", "stacks/prod", cwd=project)
     assert again.returncode == 0, again.stderr
@@ -130,8 +134,9 @@ def test_one_stack_apis_refuse_a_stack_per_cluster_with_a_message(project: Path)
     ],
 )
 def test_a_list_of_stacks_needs_one_cluster_each(tmp_path: Path, body: str, message: str):
-    write_stack(tmp_path, "fleet", FLEET)
-    write_stack(tmp_path, "bad", "from fleet import EU\nfrom kubegen import Stack\n\n" + body)
+    write_stack(tmp_path, "demo_fleet", FLEET)
+    header = "from demo_fleet import EU\nfrom kubegen import Stack\n\n"
+    write_stack(tmp_path, "bad", header + body)
     done = run_cli("render", "stacks/bad", cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr, done.stderr
@@ -148,9 +153,9 @@ def test_a_list_of_one_stack_renders_into_the_env_folder(tmp_path: Path):
 
 
 def test_a_policy_error_names_the_cluster_it_happened_for(tmp_path: Path):
-    write_stack(tmp_path, "fleet", FLEET)
+    write_stack(tmp_path, "demo_fleet", FLEET)
     write_stack(tmp_path, "prod", '''
-        from fleet import FLEET
+        from demo_fleet import FLEET
         from kubegen import Manifest, Stack
 
         def build():

@@ -63,11 +63,12 @@ def _one_out(paths: Sequence[Path], out: Path | None) -> None:
 def render(paths: Sequence[Path], out: Path | None) -> int:
     """Render stacks into output/<env>/, atomically; prints what changed per stack."""
     from kubegen._files.writer import write_env
-    from kubegen._pipeline import describe, plan
+    from kubegen._pipeline import check_plans, describe, plan
 
     _one_out(paths, out)
     plans = [plan(p, out=out) for p in paths]  # build and lint all before writing any
     _refuse_shared_folders(plans)
+    check_plans(plans)
     for item in plans:
         echo(describe(item, write_env(item.env_dir, item.files)))
         if item.report.findings:
@@ -80,13 +81,14 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
-    from kubegen._pipeline import plan
+    from kubegen._pipeline import check_plans, plan
 
     _one_out(paths, out)
     texts: list[str] = []
     stale: list[str] = []
     plans = [plan(path, out=out) for path in paths]
     _refuse_shared_folders(plans)
+    check_plans(plans)
     for item in plans:
         tree = read_env(item.env_dir)
         changes = compare_tree(tree, item.files, item.env_dir)

@@ -1,8 +1,9 @@
 """Development: one replica of everything, small volumes, tagged images, verbose logs."""
 
+from fleet import FLEET
 from shop import Env, Images, build_shop
 
-from kubegen import Resources, Stack
+from kubegen import Cluster, Resources, Stack
 
 IMAGES = Images(
     web="nginxinc/nginx-unprivileged:1.27.2-alpine",
@@ -12,9 +13,15 @@ IMAGES = Images(
 )
 
 
-def build() -> Stack:
+def build() -> list[Stack]:
+    """One shop per cluster the fleet runs dev on."""
+    return [_shop(cluster) for cluster in FLEET.clusters("dev")]
+
+
+def _shop(cluster: Cluster) -> Stack:
     return build_shop(Env(
         name="dev",
+        cluster=cluster,
         images=IMAGES,
         replicas=1,
         log_level="debug",

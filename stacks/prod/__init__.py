@@ -1,8 +1,9 @@
 """Production: three replicas spread over zones, digest-pinned images, the ``prod`` profile."""
 
+from fleet import FLEET
 from shop import Env, Images, build_shop
 
-from kubegen import Resources, Stack
+from kubegen import Cluster, Resources, Stack
 
 IMAGES = Images(
     web="nginxinc/nginx-unprivileged:1.27.2-alpine"
@@ -16,9 +17,15 @@ IMAGES = Images(
 )
 
 
-def build() -> Stack:
+def build() -> list[Stack]:
+    """One shop per cluster the fleet runs prod on."""
+    return [_shop(cluster) for cluster in FLEET.clusters("prod")]
+
+
+def _shop(cluster: Cluster) -> Stack:
     return build_shop(Env(
         name="prod",
+        cluster=cluster,
         images=IMAGES,
         replicas=3,
         log_level="info",

@@ -5,6 +5,11 @@ differs between environments is a field of ``Env``, so a reviewer sees the diffe
 place. The flows (ingress controller → web → api → postgres/redis, worker → postgres/redis,
 migrate and backup → postgres) are declared with ``connect_to``/``allow_from``, and the
 NetworkPolicies follow from them.
+
+Each environment runs on the clusters of ``stacks/fleet``; ``build_shop`` is called once per
+cluster, with that cluster in ``Env.cluster``. Objects are placed in the layers of
+``SHOP_LAYERS``: data first, then the migration Job (an Argo CD sync hook that Flux re-creates on
+a new image), then the application.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from fleet import SHOP_LAYERS
+
 from kubegen import (
+    Cluster,
     ConfigFiles,
     ConfigMap,
     CronJob,
@@ -29,6 +37,7 @@ from kubegen import (
     Stack,
     StackDefaults,
     StatefulSet,
+    SyncHook,
     TcpProbe,
     Template,
 )
@@ -55,6 +64,7 @@ class Env:
     """What differs between environments."""
 
     name: str
+    cluster: Cluster  # where this copy of the shop runs (see stacks/fleet)
     images: Images
     replicas: int
     log_level: str
@@ -76,15 +86,20 @@ def build_shop(env: Env) -> Stack:
         profile=env.profile,  # type: ignore[arg-type]
         defaults=StackDefaults(resources=Resources(cpu="100m", memory="128Mi"),
                                replicas=env.replicas),
+        cluster=env.cluster,
+        layers=SHOP_LAYERS,
     )
     password = shop.add(
-        SealedSecret("postgres", encrypted_data={"password": POSTGRES_PASSWORD_SEALED}))
-    postgres = shop.add(_postgres(env, password))
-    redis = shop.add(_redis(env))
+        SealedSecret("postgres", encrypted_data={"password": POSTGRES_PASSWORD_SEALED}),
+        layer="data")
+    postgres = shop.add(_postgres(env, password), layer="data")
+    redis = shop.add(_redis(env), layer="data")
+    # Runs on every sync, after the data layer is healthy and before the app layer; a PreSync
+    # hook would run before the namespace and the database exist on a new cluster.
+    migrate = shop.add(_migrate(env), layer="migrations", hook=SyncHook("Sync"))
     api = shop.add(_api(env, shop.add(_api_config(env))))
     web = shop.add(_web(env, shop.add(_nginx_config(env))))
     worker = shop.add(_worker(env))
-    migrate = shop.add(_migrate(env))
     backup = shop.add(_backup(env, postgres))
 
     api.expose()
