@@ -313,3 +313,29 @@ def test_render_refuses_an_overlap_before_writing_anything(tmp_path: Path):
     assert check.returncode == 2 and "two owners of one object" in check.stderr
     alone = run_cli("render", "stacks/dev", "stacks/prod", cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr  # nothing says they share a cluster
+
+
+def test_a_fleet_of_twenty_clusters_and_three_environments(tmp_path: Path):
+    """The shape of bench/fleet.py, small services: every env on every cluster, side by side."""
+    clusters = [Cluster(f"c{i:02d}", argocd_server=f"https://c{i:02d}.example.com",
+                        labels={"bench.dev/cluster": f"c{i:02d}"},
+                        flux_kubeconfig=FluxKubeConfig(secret=f"c{i:02d}-kubeconfig"))
+                for i in range(20)]
+    envs = ("dev", "staging", "prod")
+    fleet = Fleet(environments=[Environment(env, clusters=clusters, layers=["base", "app"])
+                                for env in envs])
+    boot = gitops(*fleet.argocd(repo_url=REPO), *fleet.flux(url=REPO))
+    assert len([o for o in boot.objects() if o.kind == "Kustomization"]) == 120
+    run = Run(tmp_path)
+    for env in envs:
+        run.add(f"output/{env}", *[shop(c, namespace=f"svc-{env}", layers=("base", "app"))
+                                   for c in clusters])
+    run.add("output/gitops", boot)
+    run.check()
+    assert len(run.parts) == 61
+    clash = Run(tmp_path)
+    for env in envs:
+        clash.add(f"output/{env}", *[shop(c, namespace="svc-dev" if env != "prod" else "svc",
+                                          layers=("base", "app")) for c in clusters])
+    clash.add("output/gitops", gitops(*fleet.argocd(repo_url=REPO), *fleet.flux(url=REPO)))
+    assert "both go to cluster c00" in clash.error()

@@ -94,10 +94,11 @@ def check_fleet(
     planned = _planned_dirs(folders)
     replaced = tuple(f.folder for f in folders)
     targets = _resolve(found, parts, planned, replaced, root)
-    _check_clusters(targets, parts)
+    dirs = [_part_dirs(part) for part in parts]
+    _check_clusters(targets, parts, dirs)
     _check_flux_layers(targets, parts)
     _check_delivered_once(targets)
-    _check_owners(targets, parts)
+    _check_owners(targets, parts, dirs)
 
 
 # -- the repository ---------------------------------------------------------------------------
@@ -332,11 +333,12 @@ def _object_dir(base: str, obj: ManifestObject) -> str:
     return f"{base}/{inner}" if base else inner
 
 
-def _check_clusters(targets: list[_Target], parts: Sequence[RenderedPart]) -> None:
-    for part in parts:
+def _check_clusters(
+    targets: list[_Target], parts: Sequence[RenderedPart], part_dirs: list[set[str]]
+) -> None:
+    for part, dirs in zip(parts, part_dirs, strict=True):
         if part.folder is None or part.cluster is None:
             continue
-        dirs = _part_dirs(part)
         for target in targets:
             if not target.named or target.identity == _named_cluster(part.cluster):
                 continue
@@ -398,10 +400,12 @@ def _check_delivered_once(targets: list[_Target]) -> None:
                     )
 
 
-def _check_owners(targets: list[_Target], parts: Sequence[RenderedPart]) -> None:
+def _check_owners(
+    targets: list[_Target], parts: Sequence[RenderedPart], part_dirs: list[set[str]]
+) -> None:
     owners: dict[str, dict[tuple[str, str, str, str], tuple[int, ManifestObject]]] = {}
     for index, part in enumerate(parts):
-        places = _places(part, targets)
+        places = _places(part, targets, part_dirs[index])
         for obj in part.objects:
             for identity, why in places[_object_dir(part.folder or "", obj)]:
                 seen = owners.setdefault(identity, {})
@@ -410,10 +414,12 @@ def _check_owners(targets: list[_Target], parts: Sequence[RenderedPart]) -> None
                     raise _two_owners(parts[first[0]], first[1], part, obj, identity, why)
 
 
-def _places(part: RenderedPart, targets: list[_Target]) -> dict[str, list[tuple[str, str]]]:
+def _places(
+    part: RenderedPart, targets: list[_Target], dirs: set[str]
+) -> dict[str, list[tuple[str, str]]]:
     """For each folder of the part's objects: the clusters they go to, and why."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for folder in _part_dirs(part):
+    for folder in dirs:
         found: dict[str, str] = {}
         if part.cluster is not None:
             found[_named_cluster(part.cluster)] = (
