@@ -271,9 +271,12 @@ class Stack:
                             fix=f"drop layer= (or use {first!r})",
                         )
                     obj.layer = first
-            if hook is not None and obj.kind == res.kind:
-                hook.apply(obj, ttl_given="ttl_after_finished" in res.model_fields_set)
-
+        if hook is not None:
+            # A builder's default TTL may go; one written by hand (or in a raw body) may not.
+            has_field = "ttl_after_finished" in type(res).model_fields
+            given = not has_field or "ttl_after_finished" in res.model_fields_set
+            for obj in _hooked(res, made):
+                hook.apply(obj, ttl_given=given)
 
     def _adopt_used(self) -> None:
         """Add the ConfigMaps and Secrets a pod uses that were never added on their own.
@@ -311,6 +314,20 @@ def _annotate(obj: ManifestObject, notes: Mapping[str, str]) -> None:
     meta = obj.body.setdefault("metadata", {})
     current = meta.get("annotations")
     meta["annotations"] = {**(current if isinstance(current, dict) else {}), **notes}
+
+
+def _hooked(res: Resource, made: list[ManifestObject]) -> list[ManifestObject]:
+    """The objects a hook on ``res`` applies to: those of its own kind (a Job, not the Job's
+    ServiceAccount), or the one object of a ``Manifest``."""
+    own = [obj for obj in made if obj.kind == res.kind]
+    if own or len(made) == 1:
+        return own or made
+    raise ValidationError(
+        f"hook= needs one object to run, and {res.display} renders {len(made)} of other kinds",
+        origin=res.origin,
+        resource=res.display,
+        fix="put the hook on the object that runs (a Job), e.g. stack.add(Job(...), hook=...)",
+    )
 
 
 def _wave(objects: list[ManifestObject], layers: tuple[Layer, ...]) -> None:

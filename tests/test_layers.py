@@ -194,6 +194,23 @@ def test_a_hook_with_an_explicit_ttl_is_refused_because_flux_would_rerun_it():
     )
 
 
+def test_a_raw_job_keeps_its_written_ttl_and_is_refused_as_a_hook():
+    stack = Stack("s", namespace="s")
+    stack.add(Manifest({"apiVersion": "batch/v1", "kind": "Job",
+                        "metadata": {"name": "raw", "namespace": "s"},
+                        "spec": {"ttlSecondsAfterFinished": 60, "template": {}}}),
+              hook=SyncHook("Sync"))
+    with pytest.raises(ValidationError, match="is a sync hook with ttl_after_finished"):
+        stack.objects()
+    ok = Stack("s", namespace="s")
+    ok.add(Manifest({"apiVersion": "batch/v1", "kind": "Job",
+                     "metadata": {"name": "raw", "namespace": "s"}, "spec": {"template": {}}}),
+           hook=SyncHook("PreSync"))
+    job = next(o for o in ok.objects() if o.kind == "Job")
+    assert job.body["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    assert job.body["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/force"] == "enabled"
+
+
 def test_hooks_on_objects_other_than_jobs_need_no_flux_force():
     stack = Stack("s", namespace="s")
     stack.add(ConfigMap("smoke", data={"a": "b"}), hook=SyncHook("PostSync"))
