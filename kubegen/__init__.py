@@ -82,6 +82,7 @@ if _typing.TYPE_CHECKING:
         SecretFiles,
     )
     from kubegen._errors import (
+        CoherenceError,
         ConflictError,
         KubegenError,
         OutputError,
@@ -109,6 +110,7 @@ _LAZY: dict[str, str] = {
     "ConfigFiles": "kubegen._builders.workloads.volumes",
     "ConfigMap": "kubegen._builders.config",
     "ConfigMapKey": "kubegen._builders.workloads.env",
+    "CoherenceError": "kubegen._errors",
     "ConflictError": "kubegen._errors",
     "Container": "kubegen._builders.workloads.container",
     "CronJob": "kubegen._builders.workloads.jobs",
@@ -207,6 +209,7 @@ __all__ = [
     "ClusterDNS",
     "ClusterRole",
     "ClusterRoleBinding",
+    "CoherenceError",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",
