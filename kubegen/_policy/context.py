@@ -43,7 +43,7 @@ __all__ = [
     "pod_view",
 ]
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)(?:\.[0-9]+)?\Z")  # ASCII digits only
 
 
 def parse_version(version: str) -> tuple[int, int]:
