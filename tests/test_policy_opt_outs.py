@@ -38,7 +38,8 @@ IMAGE = {IMAGE!r}
 
 
 def build():
-    stack = Stack("shop", namespace="shop")
+    cluster = Cluster("test", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
+    stack = Stack("shop", namespace="shop", cluster=cluster)
 """
 
 # opt-out name -> (lines of build() after `stack = ...`, rules waived on the built objects)

@@ -106,6 +106,8 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
+    db.mount_token("vault", reason="logs in to Vault", expiration_seconds=3600)
     return stack
 
 
