@@ -156,6 +156,11 @@ class PodWorkload(Workload):
         Resource.__init__(self, name, **data)
 
     @classmethod
+    def _extra_keywords(cls) -> frozenset[str]:
+        """Keywords besides the fields: the single-container shorthand's (for error hints)."""
+        return SHORTHAND_FIELDS
+
+    @classmethod
     def _shorthand_container(
         cls, name: str, fields: dict[str, Any], data: dict[str, Any]
     ) -> Container:
@@ -173,7 +178,8 @@ class PodWorkload(Workload):
         try:
             container = Container(**fields)
         except ValidationError as exc:
-            exc.resource = resource
+            for error in (exc, *exc.problems):
+                error.resource = resource
             raise
         container._just_validated = True  # see Container._check
         return container
