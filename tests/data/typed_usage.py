@@ -107,6 +107,8 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
+    db.mount_token("vault", reason="logs in to Vault", expiration_seconds=3600)
     nginx = stack.add(
         Vendored(
             Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
