@@ -27,6 +27,7 @@ from kubegen import (
     CronJob,
     DaemonSet,
     Deployment,
+    DNSConfig,
     Downward,
     DownwardFiles,
     EgressRule,
@@ -39,6 +40,7 @@ from kubegen import (
     FluxKustomization,
     Group,
     GrpcProbe,
+    Hook,
     HostPath,
     HttpProbe,
     IngressRule,
@@ -53,6 +55,10 @@ from kubegen import (
     NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
+    NodeAffinity,
+    NodeRequirement,
+    NodeTerm,
+    PodAffinity,
     Port,
     RemoteKey,
     ResourceRef,
@@ -75,6 +81,7 @@ from kubegen import (
     StatefulSet,
     TcpProbe,
     Template,
+    Toleration,
     User,
     VolumeClaim,
 )
@@ -153,6 +160,19 @@ def _api(config: ConfigMap) -> Deployment:
         topology_spread="zones",
         component="api",
         pod_labels=TEAM_LABELS,
+        image_pull_secrets=("registry",),
+        supplemental_groups=[20000],
+        fs_group_change_policy="OnRootMismatch",
+        node_affinity=NodeAffinity(
+            require=[NodeTerm(labels={"kubernetes.io/arch": ["amd64", "arm64"]})],
+            prefer=(NodeTerm(expressions=[NodeRequirement("cpu-generation", "Gt",
+                                                          values=[4])], weight=20),),
+        ),
+        avoid=["self", PodAffinity(TEAM_LABELS, topology="zones", namespaces=["batch"])],
+        dns_config=DNSConfig(options={"ndots": "2"}),
+        pre_stop=Hook(sleep="5s"),
+        post_start=Hook(http="/warm", port="http"),
+        termination_grace="40s",
     )
 
 
@@ -173,6 +193,7 @@ def _database() -> StatefulSet:
         ),
         claims=[VolumeClaim("data", size="10Gi", access_modes=["ReadWriteOnce"])],
         replicas=1,
+        strategy="OnDelete",
         storage_class="fast",
     )
 
@@ -184,9 +205,14 @@ def _node_agent() -> DaemonSet:
         ports=[9100],
         readiness=GrpcProbe(port=9100),
         liveness=GrpcProbe(port=9100, service="agent"),
-        mounts={"/host/proc": HostPath("/proc", type="Directory")},
+        mounts={"/host/proc": Mount(HostPath("/proc", type="Directory"),
+                                    propagation="HostToContainer")},
         allow_host_path="reads the node's process table",
         max_unavailable="10%",
+        tolerations=[Toleration(), {"key": "dedicated", "operator": "Exists"},
+                     Toleration("gpu", value="true", effect="NoExecute", seconds="1m")],
+        dns_policy="ClusterFirst",
+        priority_class="system-node-critical",
     )
 
 
