@@ -41,6 +41,8 @@ from kubegen._builders.workloads.resources import in_mebibytes
 from kubegen._values import DNSLabel, Duration, parse_quantity
 
 TEMPLATE = Path(__file__).parent / "data" / "workload_examples" / "api-config.yaml.j2"
+VENDORED = Path(__file__).parent / "data" / "vendor" / (
+    "ingress-nginx-controller-v1.15.1-deploy.yaml")
 SA = ServiceAccountRef("robot", namespace="tools", external=True)
 
 # Per public builder: its positional parameters (with a valid value) and the keywords it
@@ -66,6 +68,7 @@ POSITIONAL: dict[str, dict[str, Any]] = {
     "SecretRef": {"name": "db"}, "Service": {"name": "api"}, "ServiceAccount": {"name": "sa"},
     "ServiceAccountRef": {"name": "sa"}, "ServicePort": {"target": "http"},
     "StatefulSet": {"name": "db"}, "Template": {"path": TEMPLATE}, "User": {"name": "jane"},
+    "Vendored": {"path": VENDORED},
     "VolumeClaim": {"name": "data"},
 }
 REQUIRED: dict[str, dict[str, Any]] = {
@@ -99,6 +102,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
+    "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",
+                 "version": "controller-v1.15.1"},
     "VolumeClaim": {"size": "1Gi"},
 }
 
