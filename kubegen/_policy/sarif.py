@@ -26,12 +26,9 @@ _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: 
 
 
 def _tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version  # ~10 ms; SARIF only
+    from kubegen import __version__  # the one version source (pyproject reads it too)
 
-    try:
-        return version("kubegen")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"
+    return __version__
 
 
 def _rule(info: RuleInfo, profile: str) -> dict[str, Any]:
