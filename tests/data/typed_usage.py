@@ -76,6 +76,7 @@ from kubegen import (
     TcpProbe,
     Template,
     User,
+    Vendored,
     VolumeClaim,
 )
 
@@ -106,6 +107,17 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    nginx = stack.add(
+        Vendored(
+            Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
+            source="https://github.com/kubernetes/ingress-nginx",
+            version="controller-v1.15.1",
+            licence="Apache-2.0",
+        )
+    )
+    nginx.drop("Namespace", "ingress-nginx")
+    nginx.set_replicas("ingress-nginx-controller", 2)
+    nginx.workload("ingress-nginx-controller").connect_to(api)
     return stack
 
 
