@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 import kubegen
@@ -51,7 +51,8 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (kubegen.ConfigMap, "files"): Sequence[Path | str],  # resolved against the stack file
     (kubegen.Template, "path"): Path | str,
     (PodWorkload, "port"): kubegen.Port | int,  # the shorthand's one port
-    (kubegen.Manifest, "body"): dict[str, Any],  # __init__ reads metadata.name from the dict
+    # __init__ reads metadata.name from the dict, or dumps a pydantic model (typed CRDs) first
+    (kubegen.Manifest, "body"): dict[str, Any] | BaseModel,
     (kubegen.Vendored, "path"): Path | str,  # resolved against the project root
 }
 
