@@ -12,22 +12,10 @@ from typer.testing import CliRunner
 
 from kubegen import Manifest, PolicyError, Stack, ValidationError, lint, register_crd, render
 from kubegen._cli.app import app
-from kubegen._manifests import CUSTOM_CLUSTER_SCOPED
-from kubegen._policy import crds
 
 CRDS = Path(__file__).parent / "data" / "vendor" / "cert-manager-v1.16.2-crds"
 SMALL = [CRDS / "crd-certificates.yaml", CRDS / "crd-certificaterequests.yaml",
          CRDS / "crd-orders.yaml"]
-
-
-@pytest.fixture(autouse=True)
-def clean_registry():
-    schemas, scoped = dict(crds._schemas), set(CUSTOM_CLUSTER_SCOPED)
-    yield
-    crds._schemas.clear()
-    crds._schemas.update(schemas)
-    CUSTOM_CLUSTER_SCOPED.clear()
-    CUSTOM_CLUSTER_SCOPED.update(scoped)
 
 
 def _certificate(spec: dict) -> Manifest:

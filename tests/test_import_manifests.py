@@ -48,6 +48,11 @@ def _meaning(body: dict) -> dict:
     out = {k: v for k, v in body.items() if v not in (None, {}, [])}
     if body.get("kind") == "ServiceAccount" and out.get("automountServiceAccountToken") is True:
         del out["automountServiceAccountToken"]  # the API's default
+    if body.get("kind") == "Service":  # the API server's defaults
+        spec = {k: v for k, v in out["spec"].items() if (k, v) != ("type", "ClusterIP")}
+        spec["ports"] = [{k: v for k, v in p.items() if (k, v) != ("protocol", "TCP")}
+                         for p in spec.get("ports", [])]
+        out["spec"] = spec
     meta = dict(out["metadata"])
     labels = {k: v for k, v in (meta.get("labels") or {}).items()
               if (k, v) != ("app.kubernetes.io/managed-by", "kubegen")}

@@ -81,6 +81,24 @@ def normalized(body: Any, kind: str = "") -> Any:
             meta.pop(key, None)
     if meta:
         out["metadata"] = meta
+    if kind == "Service" and isinstance(out.get("spec"), dict):
+        out["spec"] = _service_defaults(out["spec"])
+    return out
+
+
+def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+    """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
+    and a ``targetPort`` equal to ``port``."""
+    out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
+    ports = []
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            port = {k: v for k, v in port.items() if not (k == "protocol" and v == "TCP")}
+            if port.get("targetPort") == port.get("port"):
+                port.pop("targetPort", None)
+        ports.append(port)
+    if ports:
+        out["ports"] = ports
     return out
 
 
