@@ -37,7 +37,7 @@ __all__ = [
 
 #: Annotation key prefix; the rule id follows in lower case (``kubegen.dev/waive-kg204``).
 ANNOTATION_PREFIX = "kubegen.dev/waive-"
-_RULE_ID = re.compile(r"^KG\d{3}$")
+_RULE_ID = re.compile(r"KG[0-9]{3}\Z")
 _NAME_PART = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 
 

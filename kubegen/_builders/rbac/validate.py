@@ -229,10 +229,12 @@ def _check_account_ref(
 
 def _check_token(binding: _Binding, where: str, key: tuple[str, str], inv: _Inventory) -> None:
     for workload in inv.workloads.get(key, []):
-        if workload.api_access is None:
+        access = workload.api_access
+        if access is None or not access.api:
             raise _conflict(
                 binding, f"binds ServiceAccount {key[0]}/{key[1]}, which {workload.display} "
-                "runs as without any grant: its pods mount no token and must hold no permissions",
+                "runs as without any grant: its pods mount no API token and must hold no "
+                "permissions",
                 f"grant through the workload ({workload.name}.grant(...) binds and mounts the "
                 f"token), or give {workload.name} a ServiceAccount of its own",
                 where, key[1],
