@@ -94,6 +94,8 @@ if _typing.TYPE_CHECKING:
     from kubegen._policy import Finding, Report, Severity
     from kubegen._stack import Stack, StackWaiver
     from kubegen._values import ImageRef
+    from kubegen._vendor.crds import register_crd
+    from kubegen._vendor.source import Vendored
 
 # Public name -> the module defining it; kept equal to the TYPE_CHECKING imports by a test.
 _LAZY: dict[str, str] = {
@@ -137,6 +139,8 @@ _LAZY: dict[str, str] = {
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Manifest": "kubegen._builders.core",
+    "Vendored": "kubegen._vendor.source",
+    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -277,8 +281,10 @@ __all__ = [
     "Template",
     "User",
     "ValidationError",
+    "Vendored",
     "VolumeClaim",
     "__version__",
     "lint",
+    "register_crd",
     "render",
 ]

@@ -43,6 +43,10 @@ class KubegenError(Exception):
         resource: the object, as ``Kind namespace/name``.
         field: the field path inside the object (``spec.replicas``, ``container.image``).
         value: the rejected value.
+
+    ``problems`` lists every error found at once (several fields of one call can be wrong):
+    each is a located error of its own, the first is also this one's ``field``/``value``/
+    ``fix``; ``str()`` shows them all.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class KubegenError(Exception):
         self.resource = resource
         self.field = field
         self.value = value
+        self.problems: list[KubegenError] = []
 
     def located(self, *, origin: Origin | None = None, resource: str | None = None) -> KubegenError:
         """Fill in where the error happened, keeping what is already known."""
@@ -69,9 +74,23 @@ class KubegenError(Exception):
             self.origin = origin
         if self.resource is None and resource is not None:
             self.resource = resource
+        for problem in self.problems:
+            if problem is not self:
+                problem.located(origin=origin, resource=resource)
         return self
 
     def __str__(self) -> str:
+        if len(self.problems) > 1:
+            where = ": ".join(str(p) for p in (self.origin, self.resource) if p)
+            head = f"{len(self.problems)} problems, each below"
+            text = f"{where}: {head}" if where else head
+            for problem in self.problems:
+                text += "\n  " + problem.describe().replace("\n", "\n  ")
+            return text
+        return self.describe()
+
+    def describe(self) -> str:
+        """This error alone (without the ``problems`` it may list)."""
         head = []
         if self.origin is not None:
             head.append(str(self.origin))

@@ -44,6 +44,11 @@ def set_base_dir(path: str | os.PathLike[str]) -> None:
     _origins.clear()
 
 
+def base_dir() -> str:
+    """The folder origins are shown relative to (see :func:`set_base_dir`)."""
+    return _base_dir
+
+
 def display_path(filename: str) -> str:
     """``filename`` relative to the base folder when inside it, with ``/`` separators."""
     shown = _shown.get(filename)

@@ -52,12 +52,14 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (kubegen.Template, "path"): Path | str,
     (PodWorkload, "port"): kubegen.Port | int,  # the shorthand's one port
     (kubegen.Manifest, "body"): dict[str, Any],  # __init__ reads metadata.name from the dict
+    (kubegen.Vendored, "path"): Path | str,  # resolved against the project root
 }
 
 # Required fields that may be left out: __init__ or a before model-validator fills them in.
 DEFAULTED: dict[type, set[str]] = {
     kubegen.NetworkDefaults: {"name"},  # "network-defaults"
     kubegen.Rule: {"api_groups"},  # the core group, or none for URL rules
+    kubegen.Vendored: {"name"},  # the file or folder name
 }
 
 # Fields that are no argument at all: Manifest takes its name from the body.

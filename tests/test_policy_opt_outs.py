@@ -112,6 +112,11 @@ CASES: dict[str, tuple[str, set[str]]] = {
         "stack.add(Manifest(LEGACY_POD))",
         {"KG302"},
     ),
+    "service-account-token": (
+        f"api = stack.add(Deployment('api', image=IMAGE, port=8080, {PROBES}))\n"
+        "api.mount_token('vault', reason=R)",
+        set(),
+    ),
     "pod-security": (
         "stack.add(Namespace('shop', pod_security='baseline', reason=R))",
         {"KG603"},

@@ -73,9 +73,7 @@ def workload_facts(obj: ManifestObject) -> WorkloadFacts | None:
     facts = WorkloadFacts(pod=_pod_facts(obj))
     if "serviceAccountName" in spec:
         facts.pod["serviceAccount"] = _text(spec["serviceAccountName"])
-    if "automountServiceAccountToken" in spec:
-        mounted = spec["automountServiceAccountToken"] is True
-        facts.pod["token"] = "mounted" if mounted else "not mounted"
+    facts.pod["token"] = _tokens(spec)
     for prefix, key in (("init:", "initContainers"), ("", "containers")):
         for container in _list(spec.get(key)):
             container = _dict(container)
@@ -108,6 +106,26 @@ def _pod_facts(obj: ManifestObject) -> dict[str, str]:
         if key in spec:
             facts[name] = _text(spec[key])
     return facts
+
+
+def _tokens(spec: Mapping[str, Any]) -> str:
+    """The API credentials the pods get: ``none``, ``automounted`` (the ServiceAccount's
+    default, unless the pod says false) and projected tokens with audience and lifetime."""
+    found: list[str] = []
+    if spec.get("automountServiceAccountToken") is not False:
+        found.append("automounted unless the ServiceAccount says false")
+    if spec.get("automountServiceAccountToken") is True:
+        found[-1] = "automounted"
+    for volume in _list(spec.get("volumes")):
+        for source in _list(_dict(_dict(volume).get("projected")).get("sources")):
+            token = _dict(_dict(source).get("serviceAccountToken"))
+            if token:
+                audience = token.get("audience")
+                text = f"projected token for {audience}" if audience else "projected token"
+                if "expirationSeconds" in token:
+                    text += f" (expires after {token['expirationSeconds']} s)"
+                found.append(text)
+    return "; ".join(found) or "none"
 
 
 def _strategy(strategy: Mapping[str, Any]) -> str:

@@ -55,13 +55,27 @@ class Report:
         return tuple(f for f in self.findings if f.waived)
 
     @property
+    def vendored(self) -> tuple[Finding, ...]:
+        """Findings on objects of vendored sources (gating or not)."""
+        return tuple(f for f in self.findings if f.source is not None)
+
+    def source_summaries(self) -> list[str]:
+        """One line per vendored source: its unwaived counts, waived count and whether it gates."""
+        return formats.source_summaries(self)
+
+    @property
     def ok(self) -> bool:
         """True when nothing blocks (warnings, notes and waived errors are fine)."""
         return not self.errors
 
     def count(self, severity: Severity) -> int:
-        """Unwaived findings of ``severity``."""
-        return sum(1 for f in self.findings if f.severity is severity and not f.waived)
+        """Unwaived findings of ``severity`` on the stack's own objects and gating sources.
+
+        Findings of vendored sources that do not gate are counted by :meth:`source_summaries`.
+        """
+        return sum(
+            1 for f in self.findings if f.severity is severity and not f.waived and f.gating
+        )
 
     def summary(self) -> str:
         """``3 errors, 1 warning, 2 notes, 1 waived (profile restricted, Kubernetes 1.33)``."""
@@ -143,6 +157,7 @@ def lint(
             reason = opt_outs.reason(hit.obj, info.id, hit.path)
             if reason is None:
                 reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
+            vendor = hit.obj.vendor
             findings.append(
                 Finding(
                     rule_id=info.id,
@@ -155,6 +170,8 @@ def lint(
                     object_key=hit.obj.key,
                     waived=reason is not None,
                     waiver_reason=reason,
+                    source=None if vendor is None else vendor.source,
+                    gating=vendor is None or vendor.gate,
                 )
             )
     findings.sort(key=Finding.sort_key)

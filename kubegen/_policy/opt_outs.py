@@ -75,6 +75,7 @@ OPT_OUTS: Mapping[str, Implies] = {
     "plaintext-secret": _implies("KG801"),
     "external-service": _implies("KG503"),
     "token-automount": _implies("KG302", service_account=True),
+    "service-account-token": _implies(),  # mount_token(): a token without RBAC, no rule
     "pod-security": _implies("KG603"),
     # RBAC guards (allow={"<guard>": …} on grants, roles and bindings).
     "rbac-wildcard": _implies("KG401"),

@@ -76,13 +76,14 @@ from kubegen import (
     TcpProbe,
     Template,
     User,
+    Vendored,
     VolumeClaim,
 )
 
 TEMPLATE = Path(__file__).parent / "workload_examples" / "api-config.yaml.j2"
 COMMON_ENV = {"LOG_FORMAT": "json"}  # dict[str, str], passed where values may be ConfigMapKey…
 TEAM_LABELS = {"team": "shop"}
-SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24 + "=="
+SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24
 
 
 def build() -> Stack:
@@ -106,6 +107,17 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    nginx = stack.add(
+        Vendored(
+            Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
+            source="https://github.com/kubernetes/ingress-nginx",
+            version="controller-v1.15.1",
+            licence="Apache-2.0",
+        )
+    )
+    nginx.drop("Namespace", "ingress-nginx")
+    nginx.set_replicas("ingress-nginx-controller", 2)
+    nginx.workload("ingress-nginx-controller").connect_to(api)
     return stack
 
 

@@ -11,7 +11,9 @@ at it; ``allow={"<guard>": "<reason>"}`` opts out and is rendered on the derived
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kubegen._errors import ConflictError, KubegenError, ValidationError
@@ -95,9 +97,10 @@ class AccessIntents:
                 resources or non-resource URLs). Defaults to False.
             allow: least-privilege guards opted out, ``{guard id: reason}``; each reason is
                 rendered as ``kubegen.dev/opt-out-rbac-<guard>`` on the derived objects.
-            expiration_seconds: mount a projected token that expires after this many seconds
-                (at least 600) instead of the default token.
-            audience: mount a projected token for this audience (e.g. ``vault``).
+            expiration_seconds: the lifetime of the workload's projected tokens, at least 600
+                seconds. Defaults to the kubelet's 3607.
+            audience: also mount a token for this audience (e.g. ``vault``), beside the API
+                token, at ``/var/run/secrets/tokens/<audience>``.
 
         Returns:
             The recorded grant.
@@ -117,12 +120,46 @@ class AccessIntents:
             ) from None
         rules = tuple(a for a in access if isinstance(a, Rule))
         _check_guards(rules, options, place)
-        token = _merge_token(self._api_access, expiration_seconds, audience, place)
+        token = _merge_token(self._api_access, expiration_seconds, audience, place, api=True)
         grant = Grant(workload=self, rules=rules, namespace=namespace, origin=origin,  # type: ignore[arg-type]
                       options=options)
         stack.grants.append(grant)
         self._api_access = token
         return grant
+
+    def mount_token(
+        self, audience: str, *, reason: str, expiration_seconds: int | None = None
+    ) -> None:
+        """Mount a service account token for ``audience`` without granting any RBAC.
+
+        For a workload that proves its identity to something other than the API server (Vault's
+        Kubernetes auth, a cloud's workload identity): the token is projected at
+        ``/var/run/secrets/tokens/<audience>``, its pods get no API token, no Role, no route
+        to the API server. A mounted credential is a weakened default, so it takes a reason,
+        rendered as ``kubegen.dev/opt-out-service-account-token`` on the workload.
+
+        Args:
+            audience: who accepts the token (``vault``, ``sts.amazonaws.com``).
+            reason: why the workload needs it.
+            expiration_seconds: the tokens' lifetime (at least 600). Defaults to 3607.
+
+        See https://kubernetes.io/docs/concepts/storage/projected-volumes/#serviceaccounttoken.
+        """
+        from kubegen._builders.rbac.guards import Place
+
+        origin = capture()
+        self.stack  # noqa: B018 - refuses a workload that was not added to a stack yet
+        if not reason or not reason.strip():
+            raise ValidationError(
+                f"a token for {audience!r} without RBAC needs a reason", field="reason",
+                value=reason, origin=origin, resource=self.display,
+                fix=f"say why the workload needs it: mount_token({audience!r}, reason='…')",
+            )
+        place = Place(self.display, origin, GRANT_HINT)
+        token = _merge_token(self._api_access, expiration_seconds, audience, place, api=False)
+        known = dict(token.reasons)
+        known.setdefault(audience, reason.strip())
+        self._api_access = replace(token, reasons=tuple(known.items()))
 
 
 def _options(
@@ -217,33 +254,63 @@ def _check_guards(rules: tuple[Rule, ...], options: dict[str, Any], place: Place
 
 
 def _merge_token(
-    current: ApiAccess | None, expiration: int | None, audience: str | None, place: Place
+    current: ApiAccess | None,
+    expiration: int | None,
+    audience: str | None,
+    place: Place,
+    *,
+    api: bool,
 ) -> ApiAccess:
-    """Combine the token options of every grant of one workload; they must agree."""
+    """Combine the token options of every grant of one workload: one lifetime for all its
+    tokens (they must agree), the API token once granted, each audience once."""
     error: KubegenError | None = None
+    old = current or ApiAccess()
     if expiration is not None and not MIN_TOKEN_SECONDS <= expiration <= MAX_TOKEN_SECONDS:
         error = ValidationError(
             "a projected token lives at least 600 seconds (10 minutes)",
             fix="pass expiration_seconds=3600 (or more)", field="expiration_seconds",
             value=expiration,
         )
-    elif audience is not None and (not audience.strip() or any(c.isspace() for c in audience)):
+    elif audience is not None and not _audience_ok(audience):
         error = ValidationError(
             "a token audience is a non-empty word", fix="e.g. audience='vault'",
             field="audience", value=audience,
         )
-    old = current or ApiAccess()
-    for name, new, had in (("expiration_seconds", expiration, old.expiration_seconds),
-                           ("audience", audience, old.audience)):
-        if error is None and new is not None and had is not None and new != had:
+    elif expiration is not None and old.expiration_seconds not in (None, expiration):
+        error = ConflictError(
+            f"an earlier grant set expiration_seconds={old.expiration_seconds!r}; the tokens "
+            "of one workload share one lifetime",
+            fix="pass the same expiration_seconds to every grant (or only to the first)",
+            field="expiration_seconds", value=expiration,
+        )
+    elif audience is not None and audience not in old.audiences:
+        clash = [a for a in old.audiences if token_file(a) == token_file(audience)]
+        if clash:
             error = ConflictError(
-                f"an earlier grant set {name}={had!r}; one workload mounts one token",
-                fix=f"pass the same {name} to every grant (or only to the first)",
-                field=name, value=new,
+                f"audiences {clash[0]!r} and {audience!r} would share the token file "
+                f"{token_file(audience)!r}", fix="use one spelling of the audience",
+                field="audience", value=audience,
             )
     if error is not None:
         raise error.located(origin=place.origin, resource=place.resource)
-    return ApiAccess(
+    audiences = old.audiences
+    if audience is not None and audience not in audiences:
+        audiences = (*audiences, audience)
+    return replace(
+        old,
+        api=old.api or api,
         expiration_seconds=expiration if expiration is not None else old.expiration_seconds,
-        audience=audience if audience is not None else old.audience,
+        audiences=audiences,
     )
+
+
+def _audience_ok(audience: str) -> bool:
+    return bool(audience.strip()) and not any(c.isspace() for c in audience) and bool(
+        token_file(audience))
+
+
+def token_file(audience: str) -> str:
+    """The file name of an audience's token: ``vault``; ``https://vault.acme.dev`` →
+    ``https-vault.acme.dev`` (characters other than letters, digits, ``.``, ``_``, ``-``
+    become ``-``; no leading dots)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", audience).strip("-").lstrip(".")

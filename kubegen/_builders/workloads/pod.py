@@ -8,9 +8,9 @@ Defaults (Pod Security ``restricted`` plus *Kubernetes in Action*'s advice), eac
   ``seccomp_profile=…``; Unconfined needs ``allow_unconfined_seccomp``.
 * no host namespaces and no hostPath: ``allow_host_network`` / ``allow_host_pid`` /
   ``allow_host_ipc`` / ``allow_host_path`` turn them on, each with its reason.
-* its own ServiceAccount (``automountServiceAccountToken: false``); the pod mounts a token only
-  when the workload was granted API access (``grant``): automounted, or a projected token volume
-  when the grant asks for an expiry or audience.
+* its own ServiceAccount, and ``automountServiceAccountToken: false``: the pod mounts a token
+  only when the workload was granted API access (``grant``), as a projected, expiring volume
+  (see ``tokens``), plus one token per audience asked for.
 * ``enableServiceLinks: false`` (no Docker-link env vars that leak other Services).
 * init containers and sidecars hardened exactly like main containers.
 * a checksum annotation per kubegen ConfigMap/Secret the pod reads, so config changes roll pods.
@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Resource, empty_list, error_from
-from kubegen._builders.workloads import derived
+from kubegen._builders.workloads import derived, tokens
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
 from kubegen._builders.workloads.container import (
     Container,
@@ -58,9 +58,6 @@ from kubegen._values import (
 
 VERSION_LABEL = "app.kubernetes.io/version"
 COMPONENT_LABEL = "app.kubernetes.io/component"
-TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
-TOKEN_VOLUME = "kube-api-access"
-DEFAULT_TOKEN_SECONDS = 3607  # what the kubelet uses for automounted tokens
 SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
 
 Role = Literal["init", "sidecar", "main"]
@@ -159,6 +156,11 @@ class PodWorkload(Workload):
         Resource.__init__(self, name, **data)
 
     @classmethod
+    def _extra_keywords(cls) -> frozenset[str]:
+        """Keywords besides the fields: the single-container shorthand's (for error hints)."""
+        return SHORTHAND_FIELDS
+
+    @classmethod
     def _shorthand_container(
         cls, name: str, fields: dict[str, Any], data: dict[str, Any]
     ) -> Container:
@@ -176,7 +178,8 @@ class PodWorkload(Workload):
         try:
             container = Container(**fields)
         except ValidationError as exc:
-            exc.resource = resource
+            for error in (exc, *exc.problems):
+                error.resource = resource
             raise
         container._just_validated = True  # see Container._check
         return container
@@ -371,6 +374,9 @@ class PodWorkload(Workload):
             derived.extend(container.opt_outs(name, defaults))
         if defaults.allow_no_probes and self._unprobed(defaults):
             derived.append(("no-probes", defaults.allow_no_probes))
+        token_reason = tokens.token_opt_out(self.api_access)
+        if token_reason is not None:
+            derived.append(("service-account-token", token_reason))
         for what in self._derived_opt_outs:
             self._opt_outs.pop(what, None)
         for what, reason in derived:
@@ -439,12 +445,9 @@ class PodWorkload(Workload):
         return {"metadata": meta, "spec": self.pod_spec(defaults, spread=spread)}
 
     def pod_spec(self, defaults: StackDefaults, *, spread: list[dict[str, Any]]) -> dict[str, Any]:
-        spec: dict[str, Any] = {"serviceAccountName": self.service_account_name}
-        access = self.api_access
-        projected = access is not None and (
-            access.expiration_seconds is not None or access.audience is not None
-        )
-        spec["automountServiceAccountToken"] = access is not None and not projected
+        # Tokens are never automounted: a granted workload gets projected, expiring ones.
+        spec: dict[str, Any] = {"serviceAccountName": self.service_account_name,
+                                "automountServiceAccountToken": False}
         spec["enableServiceLinks"] = self.service_links
         for key, reason in (("hostNetwork", self.allow_host_network),
                             ("hostPID", self.allow_host_pid), ("hostIPC", self.allow_host_ipc)):
@@ -454,14 +457,14 @@ class PodWorkload(Workload):
         self._scheduling(spec, spread)
         if self.pod_restart_policy() is not None:
             spec["restartPolicy"] = self.pod_restart_policy()
-        token_mount = {"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": True}
-        init, main, mounts = self._render_containers(defaults, token_mount if projected else None)
+        token_volumes = tokens.token_volumes(self.api_access)
+        token_mounts = tuple(mount for mount, _ in token_volumes)
+        init, main, mounts = self._render_containers(defaults, token_mounts)
         if init:
             spec["initContainers"] = init
         spec["containers"] = main
         volumes = self._volumes(mounts, fs_group="fsGroup" in spec["securityContext"])
-        if projected:
-            volumes.append(self._token_volume())
+        volumes.extend(volume for _, volume in token_volumes)
         if volumes:
             spec["volumes"] = volumes
         return spec
@@ -503,7 +506,7 @@ class PodWorkload(Workload):
         return context
 
     def _render_containers(
-        self, defaults: StackDefaults, token_mount: dict[str, Any] | None
+        self, defaults: StackDefaults, token_mounts: tuple[dict[str, Any], ...]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[PlannedMount]]:
         init: list[dict[str, Any]] = []
         main: list[dict[str, Any]] = []
@@ -515,7 +518,7 @@ class PodWorkload(Workload):
                 name=name,
                 defaults=defaults,
                 run_as_non_root=non_root,
-                extra_mounts=self._extra_mounts(role, name, token_mount),
+                extra_mounts=self._extra_mounts(role, name, token_mounts),
                 restart_always=role == "sidecar",
                 mounts=planned,
             )
@@ -528,10 +531,10 @@ class PodWorkload(Workload):
         return None
 
     def _extra_mounts(
-        self, role: Role, name: str, token_mount: dict[str, Any] | None
+        self, role: Role, name: str, token_mounts: tuple[dict[str, Any], ...]
     ) -> tuple[dict[str, Any], ...]:
-        """Mounts the pod adds to a container: the projected API token for non-init ones."""
-        return (token_mount,) if token_mount is not None and role != "init" else ()
+        """Mounts the pod adds to a container: the projected tokens for non-init ones."""
+        return token_mounts if role != "init" else ()
 
     def _volumes(self, mounts: list[PlannedMount], *, fs_group: bool) -> list[dict[str, Any]]:
         volumes: dict[str, dict[str, Any]] = {}
@@ -551,24 +554,6 @@ class PodWorkload(Workload):
     def _provided_volume(self, mount: PlannedMount) -> bool:
         """True when the controller provides the volume (a StatefulSet's claim templates)."""
         return False
-
-    def _token_volume(self) -> dict[str, Any]:
-        access = self.api_access
-        assert access is not None
-        token: dict[str, Any] = {}
-        if access.audience is not None:
-            token["audience"] = access.audience
-        token["expirationSeconds"] = access.expiration_seconds or DEFAULT_TOKEN_SECONDS
-        token["path"] = "token"
-        sources = [
-            {"serviceAccountToken": token},
-            {"configMap": {"name": "kube-root-ca.crt",
-                           "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-            {"downwardAPI": {"items": [
-                {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
-            ]}},
-        ]
-        return {"name": TOKEN_VOLUME, "projected": {"sources": sources}}
 
     def used_objects(self) -> list[Resource]:
         """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.

@@ -190,9 +190,9 @@ class StatefulSet(ReplicatedWorkload):
         return True
 
     def _extra_mounts(
-        self, role: Role, name: str, token_mount: dict[str, Any] | None
+        self, role: Role, name: str, token_mounts: tuple[dict[str, Any], ...]
     ) -> tuple[dict[str, Any], ...]:
-        extra = super()._extra_mounts(role, name, token_mount)
+        extra = super()._extra_mounts(role, name, token_mounts)
         first_main = next(n for r, n, _ in self.pod_containers() if r == "main")
         if self.storage is not None and role == "main" and name == first_main:
             extra = ({"name": STORAGE_CLAIM, "mountPath": self.storage_path}, *extra)

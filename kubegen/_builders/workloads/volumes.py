@@ -307,6 +307,22 @@ class HostPath(VolumeSource):
     def __init__(self, path: str, /, **data: Unpack[HostPathArgs]) -> None:
         Builder.__init__(self, path=path, **data)
 
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/"):
+            raise InvalidValue(
+                f"host path {path!r} is relative; the kubelet resolves it against nothing "
+                "predictable",
+                fix=f"use the absolute path on the node, e.g. '/{path.lstrip('./')}'",
+            )
+        if ".." in path.split("/"):
+            raise InvalidValue(
+                f"host path {path!r} contains '..', which the API server refuses",
+                fix="write the path without '..' segments",
+            )
+        return path
+
     def default_name(self) -> str:
         return volume_slug(f"host-{self.path}")
 
