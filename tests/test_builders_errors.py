@@ -63,6 +63,7 @@ POSITIONAL: dict[str, dict[str, Any]] = {
     "SecretRef": {"name": "db"}, "Service": {"name": "api"}, "ServiceAccount": {"name": "sa"},
     "ServiceAccountRef": {"name": "sa"}, "ServicePort": {"target": "http"},
     "StatefulSet": {"name": "db"}, "Template": {"path": TEMPLATE}, "User": {"name": "jane"},
+    "Vendored": {"path": Path(__file__).parent / "data" / "vendor" / "podinfo-6.14.1"},
     "VolumeClaim": {"name": "data"},
 }
 REQUIRED: dict[str, dict[str, Any]] = {
@@ -92,6 +93,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
+    "Vendored": {"source": "https://github.com/stefanprodan/podinfo", "version": "6.14.1"},
     "VolumeClaim": {"size": "1Gi"},
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -112,6 +113,8 @@ class Vendored(Resource):
     is_vendored: ClassVar[bool] = True
 
     def __init__(self, path: str | Path, /, **data: Unpack[VendoredArgs]) -> None:
+        if not isinstance(path, str | os.PathLike):  # let validation name the field and type
+            super().__init__(data.pop("name", None) or "vendored", path=path, **data)
         name = data.pop("name", None) or _name_for(Path(path))
         super().__init__(name, path=str(path), **data)
         try:
