@@ -8,6 +8,8 @@ where it happened (stack file and line), what (the resource and field), the bad 
     ├── ValidationError     a builder got a value Kubernetes would refuse (name, port, quantity…)
     ├── ConflictError       two objects share an identity, or a reference points at nothing
     ├── PolicyError         error-level hardening findings block a render
+    ├── CoherenceError      the cluster would refuse an object (Pod Security Admission of its
+    │                       namespace) or accept it and never run it (a rollout that cannot finish)
     └── OutputError         a write would leave output/<env>, touch a file kubegen does not own,
                             or failed on disk; output/ is left as it was
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from kubegen._origin import Origin
 
 __all__ = [
+    "CoherenceError",
     "ConflictError",
     "KubegenError",
     "OutputError",
@@ -43,6 +46,10 @@ class KubegenError(Exception):
         resource: the object, as ``Kind namespace/name``.
         field: the field path inside the object (``spec.replicas``, ``container.image``).
         value: the rejected value.
+
+    ``problems`` lists every error found at once (several fields of one call can be wrong):
+    each is a located error of its own, the first is also this one's ``field``/``value``/
+    ``fix``; ``str()`` shows them all.
     """
 
     def __init__(
@@ -62,6 +69,7 @@ class KubegenError(Exception):
         self.resource = resource
         self.field = field
         self.value = value
+        self.problems: list[KubegenError] = []
 
     def located(self, *, origin: Origin | None = None, resource: str | None = None) -> KubegenError:
         """Fill in where the error happened, keeping what is already known."""
@@ -69,9 +77,23 @@ class KubegenError(Exception):
             self.origin = origin
         if self.resource is None and resource is not None:
             self.resource = resource
+        for problem in self.problems:
+            if problem is not self:
+                problem.located(origin=origin, resource=resource)
         return self
 
     def __str__(self) -> str:
+        if len(self.problems) > 1:
+            where = ": ".join(str(p) for p in (self.origin, self.resource) if p)
+            head = f"{len(self.problems)} problems, each below"
+            text = f"{where}: {head}" if where else head
+            for problem in self.problems:
+                text += "\n  " + problem.describe().replace("\n", "\n  ")
+            return text
+        return self.describe()
+
+    def describe(self) -> str:
+        """This error alone (without the ``problems`` it may list)."""
         head = []
         if self.origin is not None:
             head.append(str(self.origin))
@@ -107,6 +129,32 @@ class ConflictError(KubegenError):
 
 class PolicyError(KubegenError):
     """Error-level policy findings remain; the render was refused and output/ left untouched."""
+
+
+class CoherenceError(KubegenError):
+    """What renders would be refused by the cluster, or accepted and never run.
+
+    Opt-outs and waivers do not apply: they waive kubegen's rules, not the cluster's. Carries one
+    located error per problem (``problems``); its text lists them all.
+    """
+
+    def __init__(self, problems: list[KubegenError]) -> None:
+        first = problems[0]
+        super().__init__(
+            first.message,
+            fix=first.fix,
+            origin=first.origin,
+            resource=first.resource,
+            field=first.field,
+            value=first.value,
+        )
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return KubegenError.__str__(self.problems[0])
+        listed = "\n".join(KubegenError.__str__(p) for p in self.problems)
+        return f"{len(self.problems)} objects the cluster would refuse or never run:\n{listed}"
 
 
 class OutputError(KubegenError):

@@ -18,6 +18,7 @@ __all__ = [
     "CLUSTER_SCOPED_KINDS",
     "SORTED_MAPS",
     "ManifestObject",
+    "VendorTag",
     "canonical",
     "canonical_order",
     "is_cluster_scoped",
@@ -56,8 +57,14 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
+#: (group, kind) of custom resources registered as cluster-scoped (``kubegen.register_crd``).
+CUSTOM_CLUSTER_SCOPED: set[tuple[str, str]] = set()
+
+
 def is_cluster_scoped(api_version: str, kind: str) -> bool:
-    return (group_of(api_version), kind) in CLUSTER_SCOPED_KINDS
+    """Whether objects of this kind have no namespace: built-in kinds, registered CRDs."""
+    key = (group_of(api_version), kind)
+    return key in CLUSTER_SCOPED_KINDS or key in CUSTOM_CLUSTER_SCOPED
 
 
 _TOP_ORDER = ("apiVersion", "kind", "metadata")
@@ -132,16 +139,30 @@ def _sort_label_maps(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+@dataclass(frozen=True, slots=True)
+class VendorTag:
+    """Marks an object brought in as it is from upstream (``Vendored``).
+
+    ``source`` names it in reports (``cert-manager v1.16.2``); its findings gate a render only
+    when ``gate`` is set, and kubegen writes nothing into its metadata (no waiver annotations).
+    """
+
+    source: str
+    gate: bool = False
+
+
 @dataclass(slots=True)
 class ManifestObject:
     """One Kubernetes object as data, plus the stack line that built it.
 
     ``waivers`` maps a policy rule id to the reason a user gave for waiving it on this object.
+    ``vendor`` is set on objects of a vendored source (see :class:`VendorTag`).
     """
 
     body: dict[str, Any]
     origin: Origin | None = None
     waivers: dict[str, str] = field(default_factory=dict)
+    vendor: VendorTag | None = None
 
     # The accessors below run ~100,000 times per lint of a thousand services: each reads the
     # body directly and converts with str() only what is not already a str.

@@ -44,6 +44,11 @@ def set_base_dir(path: str | os.PathLike[str]) -> None:
     _origins.clear()
 
 
+def base_dir() -> str:
+    """The folder origins are shown relative to (see :func:`set_base_dir`)."""
+    return _base_dir
+
+
 def display_path(filename: str) -> str:
     """``filename`` relative to the base folder when inside it, with ``/`` separators."""
     shown = _shown.get(filename)
@@ -52,6 +57,12 @@ def display_path(filename: str) -> str:
         if os.path.isabs(filename):  # a relative one depends on the working directory
             _shown[filename] = shown
     return shown
+
+
+def absolute_path(shown: str) -> Path:
+    """The absolute path of a file shown by :func:`display_path` (relative to the base folder)."""
+    path = Path(shown)
+    return path if path.is_absolute() else Path(_base_dir) / path
 
 
 def _display_path(filename: str) -> str:

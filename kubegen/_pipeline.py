@@ -14,11 +14,14 @@ from pathlib import Path
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy
 from kubegen._background import Background
+from kubegen._coherence.facts import stack_facts
+from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError, StackLoadError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
+from kubegen._policy.context import parse_version
 from kubegen._project import Project, find_project
 from kubegen._render.files import render_files
 from kubegen._stack import Stack
@@ -44,15 +47,23 @@ class Plan:
 
 
 def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
-    """Load the stack at ``path`` and build its manifests (the stack's code runs isolated:
-    see :func:`kubegen._loader.isolated`)."""
+    """Load the stack at ``path``, build its manifests and refuse what the cluster would.
+
+    The stack's code runs isolated (see :func:`kubegen._loader.isolated`).
+
+    Raises:
+        CoherenceError: the cluster would refuse an object or never run it (see
+            :func:`check_coherence`).
+    """
     with isolated():
         loaded = load_stack(path)
         stack = loaded.stack
         objects = guarded(
             stack.objects, loaded.module_file, "building objects", fallback=stack.origin
         )
-    return loaded, _checked_objects(objects, loaded)
+    objects = _checked_objects(objects, loaded)
+    check_coherence(stack, objects)
+    return loaded, objects
 
 
 def _checked_objects(objects: object, loaded: LoadedStack) -> list[ManifestObject]:
@@ -89,6 +100,13 @@ def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
     return env, env_dir, project
 
 
+def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
+    """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
+    (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
+    version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
+    check_objects(objects, stack_facts(stack), version)
+
+
 def stack_waivers(stack: Stack) -> list[Waiver]:
     """The stack's ``waive(...)`` calls as policy waivers."""
     return [Waiver(w.rule_id, w.reason, kind=w.kind, name=w.name) for w in stack.waivers]
@@ -122,6 +140,7 @@ def lint_objects(
         or stack.kubernetes_version
         or DEFAULT_KUBERNETES_VERSION,
         waivers=stack_waivers(stack),
+        facts=stack_facts(stack),
     )
 
 
@@ -177,6 +196,7 @@ def _shown(path: Path) -> str:
 __all__ = [
     "Plan",
     "build_objects",
+    "check_coherence",
     "describe",
     "lint_objects",
     "lint_stack",

@@ -33,10 +33,18 @@ class Connection:
 
 @dataclass(frozen=True, slots=True)
 class ApiAccess:
-    """How a granted workload gets its token: automount, or a projected token when asked."""
+    """The service account tokens a workload's pods mount, all projected and expiring.
 
+    ``api``: the API token (``grant``), at the path client libraries read. ``audiences``:
+    further tokens beside it, one per audience (``grant(audience=…)``, ``mount_token``).
+    ``reasons``: why a token of an audience is mounted without any RBAC (``mount_token``).
+    ``expiration_seconds``: the lifetime of every token; None is the kubelet's 3607.
+    """
+
+    api: bool = False
     expiration_seconds: int | None = None
-    audience: str | None = None
+    audiences: tuple[str, ...] = ()
+    reasons: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

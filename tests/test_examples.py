@@ -79,9 +79,12 @@ def _containers(doc: dict) -> list[dict]:
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_only_the_api_may_talk_to_the_kubernetes_api(env: str, plans):
     files = {p: yaml.safe_load(d) for p, d in plans[env].files.items()}  # type: ignore[attr-defined]
+    pods = {doc["metadata"]["name"]: _pod(doc) for doc in files.values() if _containers(doc)}
+    assert all(pod["automountServiceAccountToken"] is False for pod in pods.values())
     mounting = sorted(
-        doc["metadata"]["name"] for doc in files.values()
-        if _containers(doc) and _pod(doc).get("automountServiceAccountToken") is not False
+        name for name, pod in pods.items()
+        if any("serviceAccountToken" in source for volume in pod.get("volumes", [])
+               for source in volume.get("projected", {}).get("sources", []))
     )
     assert mounting == ["api"]
     subjects = [s["name"] for doc in files.values() if doc["kind"] == "RoleBinding"

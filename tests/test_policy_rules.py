@@ -159,6 +159,20 @@ def default_deny_in(namespace: str) -> dict[str, Any]:
 
 
 CORE_GET = {"apiGroups": [""], "verbs": ["get"]}
+def ns_labels(**labels: str) -> Callable[[Stack], None]:
+    """Set pod-security.kubernetes.io/<mode> labels on the stack's Namespace."""
+    def run(s: Stack) -> None:
+        meta = find(s, "Namespace")["metadata"]
+        for mode, value in labels.items():
+            key = f"pod-security.kubernetes.io/{mode.replace('_', '-')}"
+            meta.setdefault("labels", {})[key] = value
+
+    return run
+
+
+LOWAT = on_dep(f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_notsent_lowat",
+                                                 "value": "16384"}])  # safe from 1.37
+NON_ROOT_UNSET = drop_dep(f"{P}.securityContext.runAsNonRoot")  # restricted only
 UNMASKED_IN_USERNS = both(on_dep(f"{P}.hostUsers", False), on_dep(f"{SC}.procMount", "Unmasked"))
 NO_PDB_NO_SPREAD = both(remove("PodDisruptionBudget"), drop_dep(f"{P}.topologySpreadConstraints"))
 UNBOUND_AUTOMOUNT = both(
@@ -227,7 +241,8 @@ CASES = [
          True),
     Case("KG108", "container-t", on_dep(f"{SC}.seLinuxOptions", {"type": "container_t"}), False),
     Case("KG109", "unmasked", on_dep(f"{SC}.procMount", "Unmasked"), True),
-    Case("KG109", "unmasked-in-user-namespace", UNMASKED_IN_USERNS, False),
+    Case("KG109", "unmasked-in-user-namespace-1.34", UNMASKED_IN_USERNS, True, version="1.34"),
+    Case("KG109", "unmasked-in-user-namespace-1.35", UNMASKED_IN_USERNS, False, version="1.35"),
     Case("KG110", "unconfined", on_dep(f"{SC}.seccompProfile", {"type": "Unconfined"}), True),
     Case("KG110", "localhost", on_dep(f"{SC}.seccompProfile",
          {"type": "Localhost", "localhostProfile": "p.json"}), False),
@@ -238,6 +253,10 @@ CASES = [
          version="1.31"),
     Case("KG111", "rmem-on-1.33", on_dep(f"{P}.securityContext.sysctls",
          [{"name": "net.ipv4.tcp_rmem", "value": "4096 87380 6291456"}]), False),
+    Case("KG111", "lowat-on-1.36", on_dep(f"{P}.securityContext.sysctls",
+         [{"name": "net.ipv4.tcp_notsent_lowat", "value": "16384"}]), True, version="1.36"),
+    Case("KG111", "lowat-on-1.37", on_dep(f"{P}.securityContext.sysctls",
+         [{"name": "net.ipv4.tcp_notsent_lowat", "value": "16384"}]), False, version="1.37"),
     Case("KG112", "host-process", on_dep(f"{SC}.windowsOptions", {"hostProcess": True}), True),
     Case("KG112", "no-host-process", on_dep(f"{SC}.windowsOptions", {"hostProcess": False}),
          False),
@@ -255,11 +274,15 @@ CASES = [
     Case("KG123", "container-false", on_dep(f"{SC}.runAsNonRoot", False), True),
     Case("KG123", "container-level-only", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
          on_dep(f"{SC}.runAsNonRoot", True)), False),
-    Case("KG123", "user-namespace", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
-         on_dep(f"{P}.hostUsers", False)), False),
+    Case("KG123", "user-namespace-1.34", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
+         on_dep(f"{P}.hostUsers", False)), True, version="1.34"),
+    Case("KG123", "user-namespace-1.35", both(drop_dep(f"{P}.securityContext.runAsNonRoot"),
+         on_dep(f"{P}.hostUsers", False)), False, version="1.35"),
     Case("KG124", "root-uid", on_dep(f"{SC}.runAsUser", 0), True, f"{SC}.runAsUser"),
-    Case("KG124", "root-uid-user-namespace", both(on_dep(f"{SC}.runAsUser", 0),
-         on_dep(f"{P}.hostUsers", False)), False),
+    Case("KG124", "root-uid-user-namespace-1.34", both(on_dep(f"{SC}.runAsUser", 0),
+         on_dep(f"{P}.hostUsers", False)), True, version="1.34"),
+    Case("KG124", "root-uid-user-namespace-1.35", both(on_dep(f"{SC}.runAsUser", 0),
+         on_dep(f"{P}.hostUsers", False)), False, version="1.35"),
     Case("KG125", "unset", drop_dep(f"{P}.securityContext.seccompProfile"), True),
     Case("KG125", "container-level", both(drop_dep(f"{P}.securityContext.seccompProfile"),
          on_dep(f"{SC}.seccompProfile", {"type": "RuntimeDefault"})), False),
@@ -270,6 +293,26 @@ CASES = [
          False),
     Case("KG128", "userns-unmasked-1.35", UNMASKED_IN_USERNS, True, version="1.35"),
     Case("KG128", "userns-unmasked-1.33", UNMASKED_IN_USERNS, False),
+    # KG130-KG132 Pod Security Admission of the namespace (enforce is the coherence gate's)
+    Case("KG130", "warn-stricter", both(ns_labels(enforce="baseline", audit="baseline",
+         warn="restricted"), NON_ROOT_UNSET), True, f"{SC}.runAsNonRoot"),
+    Case("KG130", "warn-defaults-to-enforce", both(
+         lambda s: find(s, "Namespace")["metadata"]["labels"].pop(
+             "pod-security.kubernetes.io/warn"),
+         ns_labels(enforce="baseline", audit="baseline"), NON_ROOT_UNSET), False),
+    # A warn-version newer than the cluster is evaluated at the cluster's own version.
+    Case("KG130", "warn-version-clamped", both(ns_labels(enforce="privileged", warn="baseline",
+         warn_version="v1.37"), LOWAT), True, version="1.36"),
+    Case("KG130", "warn-version-on-1.37", both(ns_labels(enforce="privileged", warn="baseline",
+         warn_version="v1.37"), LOWAT), False, version="1.37"),
+    Case("KG131", "audit-stricter", both(ns_labels(enforce="baseline", warn="baseline",
+         audit="restricted"), NON_ROOT_UNSET), True),
+    Case("KG131", "audit-privileged", both(ns_labels(enforce="baseline", warn="baseline",
+         audit="privileged"), NON_ROOT_UNSET), False),
+    Case("KG132", "namespace-not-rendered", remove("Namespace"), True, "metadata.namespace"),
+    Case("KG132", "namespace-without-enforce", lambda s: find(s, "Namespace")["metadata"][
+        "labels"].pop("pod-security.kubernetes.io/enforce"), True, "metadata.namespace"),
+    Case("KG132", "namespace-rendered", lambda s: None, False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),

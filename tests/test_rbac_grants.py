@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from rbac_support import by_key, deployment, job
+from rbac_support import CLUSTER, by_key, deployment, job
 
 from kubegen import (
     ClusterRole,
@@ -33,7 +33,7 @@ def _pod(body: dict) -> dict:
 
 
 def test_grant_derives_role_and_binding_to_the_workload_account_and_mounts_its_token():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     stack.add(deployment("web"))
     grant = api.grant(Rule.read("configmaps"))
@@ -49,13 +49,15 @@ def test_grant_derives_role_and_binding_to_the_workload_account_and_mounts_its_t
     binding = objects[("RoleBinding", "shop", "api-access")]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "api", "namespace": "shop"}]
     assert binding["roleRef"] == {"kind": "Role", "name": "api-access", "apiGroup": GROUP}
-    assert _pod(objects[("Deployment", "shop", "api")])["automountServiceAccountToken"] is True
-    assert _pod(objects[("Deployment", "shop", "web")])["automountServiceAccountToken"] is False
+    api_pod, web_pod = (_pod(objects[("Deployment", "shop", n)]) for n in ("api", "web"))
+    assert api_pod["automountServiceAccountToken"] is False  # a projected token instead
+    assert [v["name"] for v in api_pod["volumes"]] == ["kube-api-access"]
+    assert web_pod["automountServiceAccountToken"] is False and "volumes" not in web_pod
     assert objects[("ServiceAccount", "shop", "api")]["automountServiceAccountToken"] is False
 
 
 def test_derived_objects_point_at_the_grant_line():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     line = _next_line()
     api.grant(Rule.read("configmaps"))
@@ -64,7 +66,7 @@ def test_derived_objects_point_at_the_grant_line():
 
 
 def test_grants_into_one_namespace_merge_in_author_order_without_repeats():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), Rule.read("pods/log"))
     api.grant(Rule.read("leases", api_groups=["coordination.k8s.io"]), Rule.read("configmaps"))
@@ -77,7 +79,7 @@ def test_grants_into_one_namespace_merge_in_author_order_without_repeats():
 
 
 def test_purposes_keep_grants_apart_with_readable_names():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), purpose="read-config")
     api.grant(Rule.read_write("leases", api_groups=["coordination.k8s.io"]), purpose="leader")
@@ -86,7 +88,7 @@ def test_purposes_keep_grants_apart_with_readable_names():
 
 
 def test_cross_namespace_grant_lives_there_and_binds_the_home_account():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"))
     api.grant(Rule.read("services", "endpoints"), namespace="monitoring")
@@ -98,7 +100,7 @@ def test_cross_namespace_grant_lives_there_and_binds_the_home_account():
 
 
 def test_granting_roles_binds_them_as_they_are():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", rules=[Rule.read("configmaps")]))
     nodes = stack.add(ClusterRole("node-reader", rules=[Rule.read("nodes")]))
@@ -114,29 +116,70 @@ def test_granting_roles_binds_them_as_they_are():
     assert not [k for k in objects if k[0] == "Role" and k[2].startswith("api")]
 
 
-def test_projected_token_with_expiry_and_audience_replaces_the_automounted_one():
-    stack = Stack("shop", namespace="shop")
+def _tokens(pod: dict) -> dict[str, list[dict]]:
+    return {v["name"]: [s["serviceAccountToken"] for s in v["projected"]["sources"]
+                        if "serviceAccountToken" in s]
+            for v in pod["volumes"] if "projected" in v}
+
+
+def test_audience_tokens_are_mounted_beside_the_api_token_never_instead():
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     worker = stack.add(job("sync"))
     worker.grant(Rule.read("configmaps"), expiration_seconds=3600)
     worker.grant(Rule.read("pods/log"), audience="vault")
-    assert worker.api_access == ApiAccess(expiration_seconds=3600, audience="vault")
+    worker.grant(Rule.read("pods"), audience="https://sts.acme.dev")
+    assert worker.api_access == ApiAccess(
+        api=True, expiration_seconds=3600, audiences=("vault", "https://sts.acme.dev"))
     pod = by_key(stack)[("Job", "shop", "sync")]["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is False
-    tokens = [s["serviceAccountToken"] for v in pod["volumes"] if "projected" in v
-              for s in v["projected"]["sources"] if "serviceAccountToken" in s]
-    assert tokens == [{"audience": "vault", "expirationSeconds": 3600, "path": "token"}]
+    assert _tokens(pod) == {
+        "kube-api-access": [{"expirationSeconds": 3600, "path": "token"}],
+        "audience-tokens": [
+            {"audience": "vault", "expirationSeconds": 3600, "path": "vault"},
+            {"audience": "https://sts.acme.dev", "expirationSeconds": 3600,
+             "path": "https-sts.acme.dev"},
+        ],
+    }
+    assert pod["containers"][0]["volumeMounts"][-2:] == [
+        {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+         "readOnly": True},
+        {"name": "audience-tokens", "mountPath": "/var/run/secrets/tokens", "readOnly": True},
+    ]
 
 
-def test_token_options_of_one_workload_must_agree():
-    stack = Stack("shop", namespace="shop")
+def test_a_token_without_rbac_needs_a_reason_and_mounts_no_api_token():
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
+    app = stack.add(deployment("app"))
+    with pytest.raises(ValidationError) as caught:
+        app.mount_token("vault", reason=" ")
+    assert (caught.value.field, caught.value.resource) == ("reason", "Deployment shop/app")
+    assert "Fix: say why the workload needs it" in str(caught.value)
+    app.mount_token("vault", reason="logs in to Vault (Kubernetes auth)")
+    objects = by_key(stack)
+    body = objects[("Deployment", "shop", "app")]
+    assert body["metadata"]["annotations"] == {
+        "kubegen.dev/opt-out-service-account-token": "vault: logs in to Vault (Kubernetes auth)"}
+    assert _tokens(_pod(body)) == {
+        "audience-tokens": [{"audience": "vault", "expirationSeconds": 3607, "path": "vault"}]}
+    assert not [k for k in objects if k[0] in ("Role", "RoleBinding")]
+    assert not [k for k in objects if k[0] == "NetworkPolicy" and "app" in k[2]]
+
+
+def test_token_lifetimes_of_one_workload_must_agree_and_files_must_not_clash():
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
-    api.grant(Rule.read("configmaps"), audience="vault")
+    api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
     api.grant(Rule.read("pods/log"), audience="vault")
     with pytest.raises(ConflictError) as caught:
-        api.grant(Rule.read("secrets", resource_names=["x"]), audience="sts")
-    assert (caught.value.field, caught.value.value) == ("audience", "sts")
-    assert "an earlier grant set audience='vault'" in caught.value.message
-    assert len(stack.grants) == 2
+        api.grant(Rule.read("secrets", resource_names=["x"]), expiration_seconds=7200)
+    assert (caught.value.field, caught.value.value) == ("expiration_seconds", 7200)
+    assert "an earlier grant set expiration_seconds=3600" in caught.value.message
+    with pytest.raises(ConflictError) as caught:
+        api.mount_token("vault:", reason="another spelling")
+    assert "audiences 'vault' and 'vault:' would share the token file 'vault'" in (
+        caught.value.message)
+    assert len(stack.grants) == 2 and api.api_access is not None
+    assert api.api_access.audiences == ("vault",)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +190,7 @@ def test_token_options_of_one_workload_must_agree():
     ],
 )
 def test_token_options_are_validated(options, field, message):
-    api = Stack("shop", namespace="shop").add(deployment("api"))
+    api = Stack("shop", namespace="shop", cluster=CLUSTER).add(deployment("api"))
     with pytest.raises(ValidationError, match=message) as caught:
         api.grant(Rule.read("configmaps"), **options)
     assert caught.value.field == field
@@ -172,7 +215,7 @@ def test_token_options_are_validated(options, field, message):
     ids=["empty", "string", "namespace", "purpose", "nodes", "urls", "both", "role-wide"],
 )
 def test_grant_arguments_are_checked_at_the_grant_line(args, options, field, message):
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     with pytest.raises(ValidationError) as caught:
         api.grant(*args, **options)
@@ -184,7 +227,7 @@ def test_grant_arguments_are_checked_at_the_grant_line(args, options, field, mes
 
 
 def test_cluster_scoped_rules_suggest_cluster_wide():
-    api = Stack("shop", namespace="shop").add(deployment("api"))
+    api = Stack("shop", namespace="shop", cluster=CLUSTER).add(deployment("api"))
     with pytest.raises(ValidationError) as caught:
         api.grant(Rule.read("nodes"))
     assert "pass cluster_wide=True to grant()" in (caught.value.fix or "")
@@ -204,7 +247,7 @@ def test_workload_without_namespace_cannot_be_granted():
 
 
 def test_role_of_another_namespace_cannot_be_granted_there():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", namespace="other", rules=[Rule.read("configmaps")]))
     line = _next_line()
@@ -213,7 +256,7 @@ def test_role_of_another_namespace_cannot_be_granted_there():
         stack.objects()
     assert e.value.resource == "Deployment shop/api"
     assert str(e.value.origin) == f"tests/test_rbac_grants.py:{line}"
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", namespace="other", rules=[Rule.read("configmaps")]))
     api.grant(reader, namespace="other")
@@ -221,7 +264,7 @@ def test_role_of_another_namespace_cannot_be_granted_there():
 
 
 def test_a_derived_name_that_is_too_long_is_reported_at_the_grant():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(RoleRef("r" * 250, external=True))
     with pytest.raises(ValidationError, match="the derived name 'api-rrr") as caught:

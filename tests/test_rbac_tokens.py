@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rbac_support import deployment, job
+from rbac_support import CLUSTER, deployment, job
 
 from kubegen import Rule, Stack
 
@@ -49,7 +49,7 @@ workload_specs = st.builds(
 
 
 def _build(specs: list[WorkloadSpec]) -> Stack:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     for i, spec in enumerate(specs):
         make = deployment if spec.kind == "deployment" else job
         workload = stack.add(make(f"w{i}"))
@@ -63,13 +63,22 @@ def _pod_spec(body: dict[str, Any]) -> dict[str, Any]:
     return body["spec"]["template"]["spec"]  # type: ignore[no-any-return]
 
 
-def _projected_tokens(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        source["serviceAccountToken"]
+def _projected_tokens(pod: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Volume name → the serviceAccountToken sources it projects."""
+    return {
+        volume["name"]: [
+            source["serviceAccountToken"]
+            for source in volume.get("projected", {}).get("sources", [])
+            if "serviceAccountToken" in source
+        ]
         for volume in pod.get("volumes", [])
-        for source in volume.get("projected", {}).get("sources", [])
-        if "serviceAccountToken" in source
-    ]
+        if "projected" in volume
+    }
+
+
+def _mounts(pod: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(m["name"], m["mountPath"]) for c in pod["containers"]
+            for m in c.get("volumeMounts", [])]
 
 
 @settings(max_examples=40, deadline=None)
@@ -89,20 +98,23 @@ def test_only_granted_workloads_get_tokens_and_bindings(specs: list[WorkloadSpec
         pod = _pod_spec(objects[(kind, name)])
         assert pod["serviceAccountName"] == name
         assert objects[("ServiceAccount", name)]["automountServiceAccountToken"] is False
+        assert pod["automountServiceAccountToken"] is False  # never automounted (CKV_K8S_38)
         tokens = _projected_tokens(pod)
         if not spec.grants:
-            assert pod["automountServiceAccountToken"] is False
-            assert tokens == []
+            assert tokens == {}
             assert ("shop", name) not in bound
             continue
         assert ("shop", name) in bound
-        if spec.token:
-            assert pod["automountServiceAccountToken"] is False
-            (token,) = tokens
-            assert token.get("audience") == spec.token.get("audience")
-            if "expiration_seconds" in spec.token:
-                assert token["expirationSeconds"] == spec.token["expiration_seconds"]
+        seconds = spec.token.get("expiration_seconds", 3607)
+        # the API token is always there, never replaced by an audience's
+        assert tokens["kube-api-access"] == [{"expirationSeconds": seconds, "path": "token"}]
+        assert ("kube-api-access", "/var/run/secrets/kubernetes.io/serviceaccount") in _mounts(pod)
+        if "audience" in spec.token:
+            audience = spec.token["audience"]
+            assert tokens["audience-tokens"] == [
+                {"audience": audience, "expirationSeconds": seconds, "path": audience}
+            ]
+            assert ("audience-tokens", "/var/run/secrets/tokens") in _mounts(pod)
         else:
-            assert pod["automountServiceAccountToken"] is True
-            assert tokens == []
+            assert "audience-tokens" not in tokens
     assert bound <= {("shop", f"w{i}") for i, spec in enumerate(specs) if spec.grants}

@@ -34,9 +34,12 @@ def test_readme_stack_example_renders_hardened_output():
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert pod["automountServiceAccountToken"] is True  # granted: the only pod with a token
-    db = yaml.safe_load(files["shop/statefulset-postgres.yaml"])
-    assert db["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+    # granted: the only pod with a token, projected and expiring, never automounted
+    assert pod["automountServiceAccountToken"] is False
+    assert "kube-api-access" in [volume["name"] for volume in pod["volumes"]]
+    db = yaml.safe_load(files["shop/statefulset-postgres.yaml"])["spec"]["template"]["spec"]
+    assert db["automountServiceAccountToken"] is False
+    assert "kube-api-access" not in [volume["name"] for volume in db.get("volumes", [])]
 
 
 def test_quickstart_is_two_commands_and_renders_every_example_env():

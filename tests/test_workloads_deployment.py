@@ -179,7 +179,7 @@ def test_recreate_strategy() -> None:
         ({"max_surge": 0, "max_unavailable": "0%"}, "could never progress"),
         ({"max_surge": "120%"}, "percentage like '25%'"),
         ({"max_disruptions": 0}, "blocks every node drain"),
-        ({"replicas": -1}, "greater than or equal to 0"),
+        ({"replicas": -1}, "must be at least 0"),
     ],
 )
 def test_rollout_values_rejected(fields: dict[str, object], message: str) -> None:

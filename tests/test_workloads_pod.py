@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rbac_support import CLUSTER
 from workload_support import IMAGE, TAGGED, objects_by_kind, pod_spec
 
 from kubegen import (
@@ -41,33 +42,31 @@ def test_no_token_without_api_access() -> None:
     assert "volumes" not in pod
 
 
-def test_granted_workload_automounts_token() -> None:
-    stack = Stack("shop", namespace="shop")
-    job = stack.add(Job("task", image=TAGGED))
-    job.grant(Rule.read("configmaps"))
-    objects = objects_by_kind(stack)
-    assert pod_spec(objects[("Job", "task")])["automountServiceAccountToken"] is True
-    assert objects[("ServiceAccount", "task")]["automountServiceAccountToken"] is False
-
-
-def test_projected_token_when_expiry_or_audience_asked() -> None:
-    stack = Stack("shop", namespace="shop")
+def test_granted_workload_mounts_a_projected_expiring_token() -> None:
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     job = stack.add(
         Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
     )
     job.grant(Rule.read("configmaps"), expiration_seconds=900, audience="vault")
-    pod = pod_spec(objects_by_kind(stack)[("Job", "task")])
+    objects = objects_by_kind(stack)
+    assert objects[("ServiceAccount", "task")]["automountServiceAccountToken"] is False
+    pod = pod_spec(objects[("Job", "task")])
     assert pod["automountServiceAccountToken"] is False
-    (volume,) = pod["volumes"]
-    assert volume["name"] == "kube-api-access"
-    sources = volume["projected"]["sources"]
-    assert sources[0] == {
-        "serviceAccountToken": {"audience": "vault", "expirationSeconds": 900, "path": "token"}
-    }
+    api, audiences = pod["volumes"]
+    assert api["name"] == "kube-api-access"
+    sources = api["projected"]["sources"]
+    assert sources[0] == {"serviceAccountToken": {"expirationSeconds": 900, "path": "token"}}
     assert sources[1]["configMap"]["name"] == "kube-root-ca.crt"
-    mount = {"name": "kube-api-access",
-             "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}
-    assert pod["containers"][0]["volumeMounts"] == [mount]
+    assert sources[2]["downwardAPI"]["items"][0]["path"] == "namespace"
+    assert audiences["projected"]["sources"] == [
+        {"serviceAccountToken": {"audience": "vault", "expirationSeconds": 900, "path": "vault"}}
+    ]
+    mounts = [
+        {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+         "readOnly": True},
+        {"name": "audience-tokens", "mountPath": "/var/run/secrets/tokens", "readOnly": True},
+    ]
+    assert pod["containers"][0]["volumeMounts"] == mounts
     assert "volumeMounts" not in pod["initContainers"][0]
 
 

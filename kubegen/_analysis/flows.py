@@ -12,6 +12,8 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/:
 
 Peers the manifests do not define (other namespaces' pods, IP blocks, "anywhere" for pods that
 are not isolated) become external nodes; their own policies are unknown, so only our side counts.
+The ipBlock peers of a policy annotated ``kubegen.dev/ip-block-name`` are one node of that name
+(``Kubernetes API`` for the ``<workload>-api-server`` policies a grant implies).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from kubegen._builders.network.cidrs import ANY_V4, ANY_V6, PRIVATE_V4, PRIVATE_V6
 from kubegen._builders.network.peers import NAMESPACE_NAME_LABEL
+from kubegen._builders.network.routes import IP_BLOCK_NAME
 from kubegen._manifests import ManifestObject
 
 NodeKind = Literal["workload", "pods", "ipblock", "anywhere"]
@@ -68,14 +71,84 @@ class Pod:
 
 @dataclass(slots=True)
 class Topology:
-    """What the manifests say about namespaces, pods and policies."""
+    """What the manifests say about namespaces, pods and policies.
+
+    Queries go through an index built on the first one (:meth:`index`); fill the fields first.
+    """
 
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
+    _index: _Index | None = field(default=None, repr=False, compare=False)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         return {**self.namespaces.get(name, {}), NAMESPACE_NAME_LABEL: name}
+
+    def index(self) -> _Index:
+        """Pods by namespace and label, and the policies selecting each pod, made once."""
+        if self._index is None:
+            self._index = _Index(self)
+        return self._index
+
+
+class _Index:
+    """Lookups that keep :func:`flows` near-linear in the number of pods and policies.
+
+    Without it every (sender, receiver) pair would scan every policy; with it a sender is paired
+    only with the pods its egress rules can reach, and each selector is matched once.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.position = {id(pod): i for i, pod in enumerate(topology.pods)}
+        self.by_namespace: dict[str, list[int]] = {}
+        self.by_label: dict[tuple[str, str, str], list[int]] = {}
+        for i, pod in enumerate(topology.pods):
+            self.by_namespace.setdefault(pod.namespace, []).append(i)
+            for key, value in pod.labels.items():
+                self.by_label.setdefault((pod.namespace, key, value), []).append(i)
+        self.selected: dict[tuple[int, str], list[dict[str, Any]]] = {}
+        for policy in topology.policies:
+            namespace = (policy.get("metadata") or {}).get("namespace", "default")
+            selector = (policy.get("spec") or {}).get("podSelector")
+            types = policy_types(policy)
+            for i in self.select(namespace, selector):
+                for direction in types:
+                    self.selected.setdefault((i, direction), []).append(policy)
+        self._peers: dict[int, tuple[Mapping[str, Any], frozenset[int]]] = {}
+
+    def select(self, namespace: str, selector: Mapping[str, Any] | None) -> list[int]:
+        """Positions of the pods in ``namespace`` that ``selector`` selects (``None``: all)."""
+        pods = self.topology.pods
+        candidates = self.by_namespace.get(namespace, [])
+        for key, value in ((selector or {}).get("matchLabels") or {}).items():
+            narrower = self.by_label.get((namespace, key, value), [])
+            if len(narrower) < len(candidates):
+                candidates = narrower
+        return [i for i in candidates if selector_matches(selector, pods[i].labels)]
+
+    def peer_pods(self, peer: Mapping[str, Any], namespace: str) -> frozenset[int]:
+        """Positions of the pods a ``from``/``to`` entry of a policy in ``namespace`` selects."""
+        cached = self._peers.get(id(peer))
+        if cached is not None and cached[0] is peer:
+            return cached[1]
+        found: set[int] = set()
+        if "ipBlock" not in peer:
+            if "namespaceSelector" in peer:
+                namespaces = [
+                    name
+                    for name in self.topology.namespaces
+                    if selector_matches(
+                        peer["namespaceSelector"], self.topology.namespace_labels(name)
+                    )
+                ]
+            else:
+                namespaces = [namespace]
+            for name in namespaces:
+                found.update(self.select(name, peer.get("podSelector")))
+        result = frozenset(found)
+        self._peers[id(peer)] = (peer, result)
+        return result
 
 
 ALL: frozenset[Atom] = frozenset({("*", 1, 65535)})
@@ -169,13 +242,17 @@ def policy_types(policy: Mapping[str, Any]) -> list[str]:
 
 def selecting(topology: Topology, pod: Pod, direction: str) -> list[dict[str, Any]]:
     """The policies that isolate ``pod`` for ``direction`` (``Ingress`` or ``Egress``)."""
-    return [
-        policy
-        for policy in topology.policies
-        if (policy.get("metadata") or {}).get("namespace", "default") == pod.namespace
-        and direction in policy_types(policy)
-        and selector_matches((policy.get("spec") or {}).get("podSelector"), pod.labels)
-    ]
+    index = topology.index()
+    position = index.position.get(id(pod))
+    if position is None:  # a pod that is not part of the topology: match by scanning
+        return [
+            policy
+            for policy in topology.policies
+            if (policy.get("metadata") or {}).get("namespace", "default") == pod.namespace
+            and direction in policy_types(policy)
+            and selector_matches((policy.get("spec") or {}).get("podSelector"), pod.labels)
+        ]
+    return index.selected.get((position, direction), [])
 
 
 # --- port sets -----------------------------------------------------------------------------
@@ -289,14 +366,34 @@ def flow_graph(objects: Sequence[ManifestObject]) -> FlowGraph:
 def flows(topology: Topology) -> list[Flow]:
     """Every allowed flow among the workloads of ``topology`` and to/from external peers."""
     out: list[Flow] = []
-    for src in topology.pods:
-        for dst in topology.pods:
+    pods = topology.pods
+    for src in pods:
+        for dst in (pods[i] for i in sorted(_reachable(topology, src))):
             egress = allowed_ports(topology, "Egress", src, dst)
             ports = intersect(egress, allowed_ports(topology, "Ingress", dst, src))
             if ports:
                 out.append(Flow(src.node, dst.node, describe_ports(ports, dst)))
     out.extend(_external_flows(topology))
     return sorted(set(out), key=_flow_key)
+
+
+def _reachable(topology: Topology, src: Pod) -> set[int] | range:
+    """Positions of the pods ``src``'s egress policies allow some traffic to (all if open)."""
+    index = topology.index()
+    everyone = range(len(topology.pods))
+    policies = selecting(topology, src, "Egress")
+    if not policies:
+        return everyone
+    found: set[int] = set()
+    for policy in policies:
+        namespace = (policy.get("metadata") or {}).get("namespace", "default")
+        for rule in _rules(policy, "Egress"):
+            peers = _peers(rule, "Egress")
+            if not peers:
+                return everyone
+            for peer in peers:
+                found |= index.peer_pods(peer, namespace)
+    return found
 
 
 def _flow_key(flow: Flow) -> tuple[Any, ...]:
@@ -337,22 +434,26 @@ def _external_ports(topology: Topology, pod: Pod, direction: str) -> dict[Node, 
     receiver = pod if direction == "Ingress" else None
     found: dict[Node, set[Atom]] = {}
     for policy in policies:
-        namespace = (policy.get("metadata") or {}).get("namespace", "default")
+        meta = policy.get("metadata") or {}
+        namespace = meta.get("namespace", "default")
+        name = (meta.get("annotations") or {}).get(IP_BLOCK_NAME)
         for rule in _rules(policy, direction):
             peers = _peers(rule, direction)
-            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace)
+            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace, name)
             for node in nodes:
                 found.setdefault(node, set()).update(rule_ports(rule, receiver))
     return {node: ALL if atoms >= ALL else frozenset(atoms) for node, atoms in found.items()}
 
 
 def _external_nodes(
-    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str
+    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str, name: Any = None
 ) -> list[Node]:
+    """``name``: the policy's :data:`IP_BLOCK_NAME` annotation, naming its ipBlock peers."""
     nodes: list[Node] = []
     for peer in peers:
         if "ipBlock" in peer:
-            nodes.append(Node("ipblock", ip_block_label(peer["ipBlock"])))
+            label = str(name) if name else ip_block_label(peer["ipBlock"])
+            nodes.append(Node("ipblock", label))
         elif _reaches_outside(topology, peer, namespace):
             nodes.append(_selector_node(peer, namespace))
     return nodes
@@ -360,7 +461,7 @@ def _external_nodes(
 
 def _reaches_outside(topology: Topology, peer: Mapping[str, Any], namespace: str) -> bool:
     """A selector peer may select pods the manifests do not define."""
-    matched = any(peer_matches_pod(topology, peer, namespace, pod) for pod in topology.pods)
+    matched = bool(topology.index().peer_pods(peer, namespace))
     pinned = _pinned_namespace(peer, namespace)
     return not matched or pinned is None or pinned not in topology.namespaces
 

@@ -47,13 +47,6 @@ if TYPE_CHECKING:
 OPT_OUT_PREFIX = "kubegen.dev/opt-out-"
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
 #: What an error message shows instead of a value of a secret-bearing field.
 REDACTED = "<redacted>"
 
@@ -90,31 +83,71 @@ def convert_pydantic_error(
     resource: str,
     origin: Origin | None,
     secret_fields: frozenset[str] = frozenset(),
+    model: type[BaseModel] | None = None,
 ) -> ValidationError:
-    """Turn pydantic's first error into a kubegen error naming field, value and fix.
+    """pydantic's errors as one kubegen error listing a located problem per field.
 
-    Values of ``secret_fields`` are shown as ``<redacted>`` (see :func:`redact`).
+    ``model`` is the builder class that validated (its annotations word what each field
+    expects, and its fields are the candidates for a misspelled keyword). Each problem names
+    the line of its own keyword when the call spans several lines. Values of
+    ``secret_fields`` are shown as ``<redacted>`` (see :func:`redact`).
     """
-    first = exc.errors()[0]
-    cause = (first.get("ctx") or {}).get("error")
-    loc: tuple[int | str, ...] = tuple(first["loc"])
-    value = first.get("input")
+    from kubegen._builders import errors
+
+    groups: dict[tuple[int | str, ...], list[Any]] = {}
+    places: dict[tuple[int | str, ...], Any] = {}
+    for details in exc.errors():
+        loc = tuple(details["loc"])
+        place = errors.place_of(model, loc) if model is not None else None
+        key = place.loc if place is not None else loc
+        groups.setdefault(key, []).append(details)
+        places.setdefault(key, place)
+    problems = [
+        _problem(group, places[key], key, resource, origin, secret_fields)
+        for key, group in groups.items()
+    ]
+    problems.sort(key=lambda p: p.origin.line if p.origin is not None else 0)  # as written
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    error = ValidationError(first.message, fix=first.fix, origin=origin, resource=resource,
+                            field=first.field, value=first.value)
+    error.problems = [*problems]
+    return error
+
+
+def _problem(
+    group: list[Any],
+    place: Any,
+    loc: tuple[int | str, ...],
+    resource: str,
+    origin: Origin | None,
+    secret_fields: frozenset[str],
+) -> ValidationError:
+    """One located error for the pydantic errors of one field (several for a union)."""
+    from kubegen._builders import errors
+
+    error = next((e for e in group if isinstance((e.get("ctx") or {}).get("error"),
+                                                  (InvalidValue, KubegenError))), group[0])
+    cause = (error.get("ctx") or {}).get("error")
+    value = UNSET if error["type"] == "missing" else error.get("input")
     if isinstance(cause, InvalidValue) and cause.field is not None:
         loc = (*loc, *cause.field.split("."))
         value = cause.value
-    if isinstance(cause, (InvalidValue, KubegenError)):
-        message, fix = cause.message, cause.fix
+    if place is None:
+        message, fix = error["msg"], None
+    elif len(group) > 1 and error is group[0] and not isinstance(cause, InvalidValue):
+        message, fix = errors.union_words(place)
     else:
-        message, fix = first["msg"], None
-        if first["type"] == "extra_forbidden":
-            message = "is not a field of this builder"
-            fix = "check the spelling; see the builder's docstring for its fields"
-    more = exc.error_count() - 1
-    if more:
-        message += f" (and {more} more error{'s' if more > 1 else ''})"
+        message, fix = errors.words_for(error, place)
     shown = {} if value is UNSET else {"value": redact(value, loc, secret_fields)}
     return ValidationError(
-        message, fix=fix, origin=origin, resource=resource, field=_field_path(loc) or None, **shown
+        message,
+        fix=fix,
+        origin=errors.keyword_origin(origin, loc[0] if loc else None),
+        resource=resource,
+        field=errors.field_path(loc) or None,
+        **shown,
     )
 
 
@@ -360,6 +393,7 @@ class Builder(BaseModel):
                 resource=self._describe_raw(data),
                 origin=origin,
                 secret_fields=self._secret_fields,
+                model=type(self),
             ) from None
         self.__pydantic_private__["_origin"] = origin  # type: ignore[index]
 
@@ -375,7 +409,16 @@ class Builder(BaseModel):
             try:
                 return object.__getattribute__(self, "__pydantic_private__")[item]
             except (AttributeError, KeyError, TypeError):
+                pass
+            try:
                 return super().__getattr__(item)
+            except AttributeError:
+                from kubegen._builders.errors import missing_attribute
+
+                error = missing_attribute(self, item)
+                if error is None:
+                    raise
+                raise error from None
 
         def __setattr__(self, name: str, value: Any) -> None:
             """Validate an assignment like the constructor does, with a located kubegen error.
@@ -395,13 +438,17 @@ class Builder(BaseModel):
                 raise convert_pydantic_error(
                     exc,
                     resource=self._describe_raw(self.__dict__),
-                    origin=self._origin,
+                    origin=capture(),
                     secret_fields=self._secret_fields,
+                    model=type(self),
                 ) from None
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """The fields that were given (defaults left out), secret values hidden."""
+        given = self.__pydantic_fields_set__
         for name, value in super().__repr_args__():
-            yield name, _redact_field(value) if name in self._secret_fields else value
+            if name in given:
+                yield name, _redact_field(value) if name in self._secret_fields else value
 
     @classmethod
     def _describe_raw(cls, data: Mapping[str, Any]) -> str:

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, ClassVar, Literal, Unpack
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._manifests import ManifestObject, canonical, is_cluster_scoped
@@ -134,6 +134,41 @@ _API_VERSION_RE = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|
 _KIND_RE = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 
 
+def check_body(body: dict[str, Any]) -> None:
+    """Refuse an object body Kubernetes could not take: identity fields, labels, JSON values.
+
+    Raises:
+        InvalidValue: what is wrong and how to fix it.
+    """
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    if not isinstance(api_version, str) or not _API_VERSION_RE.match(api_version):
+        raise InvalidValue(
+            f"apiVersion {api_version!r} is not of the form 'v1' or 'group/v1beta1'",
+            fix="set body['apiVersion'], e.g. 'apps/v1'",
+        )
+    if not isinstance(kind, str) or not _KIND_RE.match(kind):
+        raise InvalidValue(
+            f"kind {kind!r} must be a CamelCase word", fix="set body['kind'], e.g. 'ConfigMap'"
+        )
+    meta = body.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        raise InvalidValue(
+            "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
+        )
+    check_dns_subdomain(meta["name"])
+    namespace = meta.get("namespace")
+    if namespace is not None:
+        if not isinstance(namespace, str):
+            raise InvalidValue(
+                f"metadata.namespace {namespace!r} is not a string",
+                fix="set body['metadata']['namespace'] to a namespace name, or leave it out",
+            )
+        check_dns_label(namespace)
+    check_labels(_string_map(meta.get("labels"), "metadata.labels"))
+    check_annotations(_string_map(meta.get("annotations"), "metadata.annotations"))
+    check_json_value(body)
+
+
 class ManifestArgs(ResourceArgs, total=False):
     scope: Literal["auto", "namespaced", "cluster"]
 
@@ -143,7 +178,9 @@ class Manifest(Resource):
 
     ``Manifest({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "x"}, ...})``.
     Identity fields are validated like everywhere else; the rest is passed through in author
-    order, and the policy engine still checks it. Set ``cluster_scoped`` for custom resources
+    order, and the policy engine still checks it. A pydantic model (such as the typed custom
+    resources ``kubegen import crd`` generates) is taken as its JSON form by alias, without
+    unset (None) fields. Set ``cluster_scoped`` for custom resources
     without a namespace (kinds of the core API are known).
     """
 
@@ -154,7 +191,9 @@ class Manifest(Resource):
     scope: Literal["auto", "namespaced", "cluster"] = "auto"
     name: str = Field(default="", exclude=True)
 
-    def __init__(self, body: dict[str, Any], /, **data: Unpack[ManifestArgs]) -> None:
+    def __init__(self, body: dict[str, Any] | BaseModel, /, **data: Unpack[ManifestArgs]) -> None:
+        if isinstance(body, BaseModel):
+            body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         meta = body.get("metadata") if isinstance(body, dict) else None
         name = meta.get("name", "") if isinstance(meta, dict) else ""
         super(Resource, self).__init__(
@@ -163,34 +202,7 @@ class Manifest(Resource):
 
     @model_validator(mode="after")
     def _check_identity(self) -> Manifest:
-        body = self.body
-        api_version, kind = body.get("apiVersion"), body.get("kind")
-        if not isinstance(api_version, str) or not _API_VERSION_RE.match(api_version):
-            raise InvalidValue(
-                f"apiVersion {api_version!r} is not of the form 'v1' or 'group/v1beta1'",
-                fix="set body['apiVersion'], e.g. 'apps/v1'",
-            )
-        if not isinstance(kind, str) or not _KIND_RE.match(kind):
-            raise InvalidValue(
-                f"kind {kind!r} must be a CamelCase word", fix="set body['kind'], e.g. 'ConfigMap'"
-            )
-        meta = body.get("metadata")
-        if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
-            raise InvalidValue(
-                "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
-            )
-        check_dns_subdomain(meta["name"])
-        namespace = meta.get("namespace")
-        if namespace is not None:
-            if not isinstance(namespace, str):
-                raise InvalidValue(
-                    f"metadata.namespace {namespace!r} is not a string",
-                    fix="set body['metadata']['namespace'] to a namespace name, or leave it out",
-                )
-            check_dns_label(namespace)
-        check_labels(_string_map(meta.get("labels"), "metadata.labels"))
-        check_annotations(_string_map(meta.get("annotations"), "metadata.annotations"))
-        check_json_value(body)
+        check_body(self.body)
         return self
 
     @property

@@ -13,7 +13,6 @@ environment variables) or read with :class:`~kubegen.SecretKey`.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -32,6 +31,7 @@ from kubegen._values import (
     check_data_key,
     seconds,
 )
+from kubegen._values.encoding import decode_base64
 
 _MIN_SEALED_BYTES = 64
 _Data = TypeVar("_Data", bound=dict[str, Any])
@@ -278,10 +278,7 @@ class SealedSecret(Resource):
     def _looks_sealed(cls, data: dict[str, str]) -> dict[str, str]:
         _check_keys(data, "Secret")  # the keys of the unsealed Secret
         for key, value in data.items():
-            try:
-                raw = base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raw = b""
+            raw = decode_base64(value) or b""
             if len(raw) < _MIN_SEALED_BYTES:
                 raise InvalidValue(
                     f"encrypted_data[{key!r}] does not look like kubeseal output "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -24,6 +25,9 @@ from kubegen._policy.model import (
 from kubegen._policy.opt_outs import OptOutIndex
 from kubegen._policy.registry import all_rules
 from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, waiver_for
+
+if TYPE_CHECKING:
+    from kubegen._coherence.facts import StackFacts
 
 __all__ = ["Finding", "Report", "Severity", "Waiver", "lint"]
 
@@ -55,13 +59,27 @@ class Report:
         return tuple(f for f in self.findings if f.waived)
 
     @property
+    def vendored(self) -> tuple[Finding, ...]:
+        """Findings on objects of vendored sources (gating or not)."""
+        return tuple(f for f in self.findings if f.source is not None)
+
+    def source_summaries(self) -> list[str]:
+        """One line per vendored source: its unwaived counts, waived count and whether it gates."""
+        return formats.source_summaries(self)
+
+    @property
     def ok(self) -> bool:
         """True when nothing blocks (warnings, notes and waived errors are fine)."""
         return not self.errors
 
     def count(self, severity: Severity) -> int:
-        """Unwaived findings of ``severity``."""
-        return sum(1 for f in self.findings if f.severity is severity and not f.waived)
+        """Unwaived findings of ``severity`` on the stack's own objects and gating sources.
+
+        Findings of vendored sources that do not gate are counted by :meth:`source_summaries`.
+        """
+        return sum(
+            1 for f in self.findings if f.severity is severity and not f.waived and f.gating
+        )
 
     def summary(self) -> str:
         """``3 errors, 1 warning, 2 notes, 1 waived (profile restricted, Kubernetes 1.33)``."""
@@ -79,7 +97,7 @@ class Report:
         """A SARIF 2.1.0 log for code-scanning tools (GitHub, GitLab, Azure DevOps)."""
         from kubegen._policy import sarif  # only for --format sarif
 
-        return sarif.sarif_document(self)
+        return sarif.sarif_log([sarif.StackReport(None, self)])
 
     def raise_for_errors(self) -> None:
         """Raise :class:`PolicyError` carrying the text report if anything blocks."""
@@ -111,6 +129,7 @@ def lint(
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     waivers: Sequence[Waiver] = (),
     schema: bool = True,
+    facts: StackFacts | None = None,
 ) -> Report:
     """Check rendered objects against every rule and return the findings.
 
@@ -124,6 +143,8 @@ def lint(
             and ``kubegen.dev/waive-*`` annotations, and each ``kubegen.dev/opt-out-*``
             annotation waives the rules its opt-out implies (see :mod:`kubegen._policy.opt_outs`).
         schema: run strict schema validation (KG001/KG002); turn off only for speed in tests.
+        facts: what the stack knows beyond its objects (its Cluster's namespaces, …); rules
+            that need them (KG13x) assume nothing is known without them.
 
     Raises:
         ValidationError: unknown profile, malformed version, or a waiver with an empty reason.
@@ -134,7 +155,9 @@ def lint(
     stack = validate_waivers(waivers)
     objs = tuple(objects)
     own = {id(obj): object_waivers(obj) for obj in objs}
-    ctx = LintContext(objects=objs, kubernetes_version=version, profile=profile, schema=schema)
+    ctx = LintContext(
+        objects=objs, kubernetes_version=version, profile=profile, schema=schema, facts=facts
+    )
     opt_outs = OptOutIndex(objs, pods=ctx.pods)
     findings: list[Finding] = []
     for info in all_rules():
@@ -143,6 +166,7 @@ def lint(
             reason = opt_outs.reason(hit.obj, info.id, hit.path)
             if reason is None:
                 reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
+            vendor = hit.obj.vendor
             findings.append(
                 Finding(
                     rule_id=info.id,
@@ -155,6 +179,8 @@ def lint(
                     object_key=hit.obj.key,
                     waived=reason is not None,
                     waiver_reason=reason,
+                    source=None if vendor is None else vendor.source,
+                    gating=vendor is None or vendor.gate,
                 )
             )
     findings.sort(key=Finding.sort_key)

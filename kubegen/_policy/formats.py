@@ -15,7 +15,7 @@ from kubegen._policy.model import Finding, Severity
 if TYPE_CHECKING:
     from kubegen._policy.engine import Report
 
-__all__ = ["finding_dict", "json_document", "summary", "text"]
+__all__ = ["finding_dict", "json_document", "source_summaries", "summary", "text"]
 
 _NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -25,13 +25,45 @@ def _plural(count: int, noun: str) -> str:
 
 
 def summary(report: Report) -> str:
-    """One line: counts per severity, waived count, profile and target version."""
+    """One line: counts per severity, waived count, profile and target version.
+
+    Findings of vendored sources that do not gate are left out of the counts and summed up in
+    one clause; :func:`source_summaries` details them per source.
+    """
     counts = [_plural(report.count(s), _NOUNS[s]) for s in Severity]
-    counts.append(f"{len(report.waived)} waived")
-    return (
+    counts.append(f"{sum(1 for f in report.waived if f.gating)} waived")
+    line = (
         f"{', '.join(counts)} in {_plural(report.objects, 'object')} "
         f"(profile {report.profile}, Kubernetes {report.kubernetes_version})"
     )
+    quiet = [f for f in report.findings if not f.gating]
+    if quiet:
+        sources = len({f.source for f in quiet})
+        line += (
+            f"; {_plural(len(quiet), 'finding')} in {_plural(sources, 'vendored source')} "
+            "not gating"
+        )
+    return line
+
+
+def source_summaries(report: Report) -> list[str]:
+    """``vendored cert-manager v1.16.2: 2 errors, 5 warnings, 0 notes, 1 waived (not gating)``."""
+    by_source: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.source is not None:
+            by_source.setdefault(finding.source, []).append(finding)
+    lines = []
+    for source, found in sorted(by_source.items()):
+        open_ = [f for f in found if not f.waived]
+        counts = [
+            _plural(sum(1 for f in open_ if f.severity is s), _NOUNS[s]) for s in Severity
+        ]
+        counts.append(f"{len(found) - len(open_)} waived")
+        rules = sorted({f.rule_id for f in open_})
+        gate = "gating" if found[0].gating else "not gating"
+        more = f"; rules {', '.join(rules)}" if rules else ""
+        lines.append(f"vendored {source}: {', '.join(counts)} ({gate}{more})")
+    return lines
 
 
 def _line(finding: Finding) -> list[str]:
@@ -53,13 +85,16 @@ def text(report: Report) -> str:
         if group != current:
             current = group
             where = f"  ({finding.location})" if finding.location else ""
+            if finding.source is not None:
+                gate = "" if finding.gating else ", not gating"
+                where += f"  [vendored: {finding.source}{gate}]"
             if lines:
                 lines.append("")
             lines.append(f"{finding.resource}{where}")
         lines.extend(_line(finding))
     if not lines:
         lines.append("No findings.")
-    lines += ["", summary(report)]
+    lines += ["", *source_summaries(report), summary(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -77,6 +112,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "waived": finding.waived,
         "waiverReason": finding.waiver_reason,
         "blocking": finding.blocking,
+        "source": finding.source,
     }
 
 
@@ -91,6 +127,7 @@ def json_document(report: Report) -> str:
             **{str(s): report.count(s) for s in Severity},
             "waived": len(report.waived),
         },
+        "sources": source_summaries(report),
         "findings": [finding_dict(f) for f in report.findings],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

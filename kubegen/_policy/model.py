@@ -93,7 +93,9 @@ class Hit:
 class Finding:
     """One rule violation on one object, as reported to users.
 
-    ``waived`` findings stay in the report with the waiver's reason so that every exception is
+    ``source`` names the vendored source of the object (None for the stack's own objects);
+    ``gating`` is False for findings of a vendored source that does not gate. ``waived``
+    findings stay in the report with the waiver's reason so that every exception is
     visible, but never block (see :attr:`blocking`).
     """
 
@@ -107,11 +109,17 @@ class Finding:
     object_key: tuple[str, str, str, str]
     waived: bool = False
     waiver_reason: str | None = None
+    source: str | None = None
+    gating: bool = True
 
     @property
     def blocking(self) -> bool:
-        """True for an unwaived error: the kind of finding that stops ``kubegen render``."""
-        return self.severity is Severity.ERROR and not self.waived
+        """True for an unwaived error that gates: the kind that stops ``kubegen render``.
+
+        Findings on vendored objects (``source`` set) gate only when their source asks for it
+        (``Vendored(..., gate=True)``); otherwise they are reported and summarised per source.
+        """
+        return self.severity is Severity.ERROR and not self.waived and self.gating
 
     @property
     def location(self) -> str:

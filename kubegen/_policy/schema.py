@@ -10,7 +10,8 @@ descriptions dropped, which makes validation several times faster.
 
 Kinds Kubernetes does not serve (custom resources such as Argo CD ``Application`` or
 ``ExternalSecret``) get an info-level KG002 note instead, unless a schema is known for them: from a
-``CustomResourceDefinition`` in the same object set, or one given to :func:`register_schema`.
+``CustomResourceDefinition`` in the same object set, or one registered with the public
+``kubegen.register_crd`` (see :mod:`kubegen._policy.crds`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject, group_of
 from kubegen._policy.context import LintContext, as_dict, as_list
+from kubegen._policy.crds import crd_schemas, register_schema, registered_schemas
 from kubegen._policy.deprecations import removed_in_target
 from kubegen._policy.fastschema import Check, compile_schema
 from kubegen._policy.model import Hit, Levels
@@ -52,8 +54,6 @@ _DROP = frozenset({"description", "format"})
 _REF = re.compile(r"#/\$defs/(.+)$")
 _DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 MAX_ERRORS_PER_OBJECT = 10
-
-_extra_schemas: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _schema_root() -> Path:
@@ -270,52 +270,10 @@ def check_for(version: tuple[int, int], api_version: str, kind: str) -> Check | 
     return schemas.checks[key]
 
 
-def register_schema(api_version: str, kind: str, schema: Mapping[str, Any]) -> None:
-    """Validate custom resources of ``apiVersion``/``kind`` against a JSON Schema (2020-12).
-
-    Use it for custom resources whose CRD is not part of the rendered object set; a CRD in the
-    set is picked up automatically.
-    """
-    from jsonschema import Draft202012Validator
-
-    Draft202012Validator.check_schema(dict(schema))
-    _extra_schemas[(api_version, kind)] = dict(schema)
-
-
-def _structural(node: Any) -> Any:
-    """A CRD ``openAPIV3Schema`` as strict JSON Schema: unknown fields are errors unless
-    ``x-kubernetes-preserve-unknown-fields`` says otherwise, ``nullable`` allows null."""
-    if isinstance(node, list):
-        return [_structural(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _structural(value) for key, value in node.items() if not key.startswith("x-")}
-    if "properties" in node:
-        out["properties"] = {k: _structural(v) for k, v in node["properties"].items()}
-        preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
-        if not preserve and "additionalProperties" not in node:
-            out["additionalProperties"] = False
-    if node.get("nullable") is True and isinstance(node.get("type"), str):
-        out["type"] = [node["type"], "null"]
-    out.pop("nullable", None)
-    return out
-
-
 def _crd_schemas(ctx: LintContext) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = dict(_extra_schemas)
+    found = registered_schemas()
     for crd in ctx.of_kind("CustomResourceDefinition"):
-        spec = as_dict(crd.body.get("spec"))
-        group, kind = spec.get("group"), as_dict(spec.get("names")).get("kind")
-        for version in as_list(spec.get("versions")):
-            version = as_dict(version)
-            schema = as_dict(as_dict(version.get("schema")).get("openAPIV3Schema"))
-            if schema and group and kind:
-                body = _structural(schema)
-                props = body.setdefault("properties", {})
-                for key in ("apiVersion", "kind"):
-                    props.setdefault(key, {"type": "string"})
-                props.setdefault("metadata", {"type": "object"})
-                found[(f"{group}/{version.get('name')}", str(kind))] = body
+        found.update(crd_schemas(crd.body))
     return found
 
 
@@ -439,10 +397,11 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
     title="Custom resources without a schema are not validated (note)",
     levels=Levels(baseline=I, restricted=I, prod=I),
     reason="kubegen only knows the schemas of built-in kinds, of CRDs in the same object set "
-    "and of schemas registered with register_schema(); other custom resources pass unchecked.",
+    "and of CRDs registered with kubegen.register_crd(); other custom resources pass unchecked.",
     sources=("Kubernetes docs, 'Custom Resources'",),
-    fix="Render the CustomResourceDefinition with the stack, or register its schema with "
-    "kubegen's register_schema(api_version, kind, schema).",
+    fix="Render the CustomResourceDefinition with the stack, register it with "
+    "kubegen.register_crd('path/to/crd.yaml'), or generate typed models with "
+    "`kubegen import crd` (their module registers the CRD when imported).",
     scanners=("kubeconform -ignore-missing-schemas",),
     tags=("correctness",),
 )

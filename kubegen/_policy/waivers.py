@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from kubegen._analysis.opt_outs import WAIVER_PREFIX
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._policy.registry import get_rule
@@ -36,8 +37,8 @@ __all__ = [
 ]
 
 #: Annotation key prefix; the rule id follows in lower case (``kubegen.dev/waive-kg204``).
-ANNOTATION_PREFIX = "kubegen.dev/waive-"
-_RULE_ID = re.compile(r"^KG\d{3}$")
+ANNOTATION_PREFIX = WAIVER_PREFIX
+_RULE_ID = re.compile(r"KG[0-9]{3}\Z")
 _NAME_PART = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -161,6 +162,8 @@ def annotate_waivers(objects: Sequence[ManifestObject], stack_waivers: Sequence[
     Object-level waivers are always written; a stack-level waiver is written on each object its
     target matches and whose kind its rule can fire on (a CPU-limit waiver lands on workloads,
     not on ConfigMaps). Keys are ``kubegen.dev/waive-<rule id lower case>``, values the reasons.
+    Vendored objects are left as upstream wrote them: their waivers are per source, in the
+    stack's code and the lint report.
 
     Raises:
         ValidationError: a waiver has an empty reason.
@@ -168,6 +171,8 @@ def annotate_waivers(objects: Sequence[ManifestObject], stack_waivers: Sequence[
     """
     stack = validate_waivers(stack_waivers)
     for obj in objects:
+        if obj.vendor is not None:
+            continue
         reasons = object_waivers(obj)
         for waiver in stack:
             if waiver.rule_id in reasons or not waiver.matches(obj):

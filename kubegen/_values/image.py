@@ -19,7 +19,7 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _REPO_RE = re.compile(rf"(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)\Z")
-_TAG_RE = re.compile(r"[\w][\w.-]{0,127}\Z")
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")  # ASCII, as in distribution
 _DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}\Z")
 _VALID_FORM = (
     "'registry/repository:tag', optionally pinned as 'registry/repository:tag@sha256:<64 hex>'"

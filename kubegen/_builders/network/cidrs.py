@@ -61,14 +61,29 @@ def parse_cidr(text: str) -> Network:
 
 def _loose(text: str) -> str | None:
     try:
-        return str(ipaddress.ip_network(text, strict=False))
+        return spell(ipaddress.ip_network(text, strict=False))
     except ValueError:
         return None
 
 
+def spell(net: Network) -> str:
+    """The canonical text of ``net``, the same on every Python version.
+
+    Python 3.13 started printing IPv4-mapped IPv6 addresses in mixed notation
+    (``::ffff:10.0.0.0``) where 3.11 and 3.12 print hex (``::ffff:a00:0``); rendered output must
+    not depend on the interpreter, so kubegen always writes the hex form.
+    """
+    address = net.network_address
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    if mapped is None:
+        return str(net)
+    v4 = int(mapped)
+    return f"::ffff:{v4 >> 16:x}:{v4 & 0xFFFF:x}/{net.prefixlen}"
+
+
 def check_cidr(text: str) -> str:
     """Validate a CIDR; return its normalized spelling (``2001:DB8::/32`` → ``2001:db8::/32``)."""
-    return str(parse_cidr(text))
+    return spell(parse_cidr(text))
 
 
 def check_except(cidr: str, excluded: Iterable[str]) -> list[str]:
@@ -87,7 +102,7 @@ def check_except(cidr: str, excluded: Iterable[str]) -> list[str]:
                 fix=f"exclude only ranges inside {outer} with a prefix longer than "
                 f"/{outer.prefixlen}, or drop the entry",
             )
-        out.append(str(inner))
+        out.append(spell(inner))
     return out
 
 

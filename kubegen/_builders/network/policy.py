@@ -34,7 +34,7 @@ PROTOCOLS: tuple[str, ...] = ("TCP", "UDP", "SCTP")
 
 def check_policy_port_name(name: str) -> str:
     """A port name as containers declare it; digits-only strings get a pointed fix."""
-    if name.isdigit():
+    if name.isascii() and name.isdigit():
         raise InvalidValue(
             f"port {name!r} is a string of digits, so it would be read as a port name",
             fix=f"pass the number {int(name)}, not the string {name!r}",

@@ -11,13 +11,15 @@ at it; ``allow={"<guard>": "<reason>"}`` opts out and is rendered on the derived
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._origin import capture
 from kubegen._relations import ApiAccess, Grant
-from kubegen._values import InvalidValue, check_dns_label
+from kubegen._values import InvalidValue, check_dns_label, check_dns_subdomain
 
 # The RBAC builders (roles, refs, rules, guards) are imported by the functions below, on the
 # first grant(): every workload class has this mixin, and a stack that grants nothing (most
@@ -76,6 +78,7 @@ class AccessIntents:
         allow: Mapping[str, str] | None = None,
         expiration_seconds: int | None = None,
         audience: str | None = None,
+        name: str | None = None,
     ) -> Grant:
         """Let this workload's ServiceAccount do what ``access`` allows, and mount its token.
 
@@ -95,9 +98,14 @@ class AccessIntents:
                 resources or non-resource URLs). Defaults to False.
             allow: least-privilege guards opted out, ``{guard id: reason}``; each reason is
                 rendered as ``kubegen.dev/opt-out-rbac-<guard>`` on the derived objects.
-            expiration_seconds: mount a projected token that expires after this many seconds
-                (at least 600) instead of the default token.
-            audience: mount a projected token for this audience (e.g. ``vault``).
+            expiration_seconds: the lifetime of the workload's projected tokens, at least 600
+                seconds. Defaults to the kubelet's 3607.
+            audience: also mount a token for this audience (e.g. ``vault``), beside the API
+                token, at ``/var/run/secrets/tokens/<audience>``.
+            name: the name of the derived Role and binding (or of the binding of a granted
+                role), to keep the names a migrated app had upstream; one grant then names
+                one thing: its rules, or one role. Defaults to ``<workload>-<purpose>`` and
+                ``<workload>-<role>`` (with the namespace in front outside the workload's).
 
         Returns:
             The recorded grant.
@@ -109,7 +117,7 @@ class AccessIntents:
         stack = self.stack  # refuses a workload that was not added to a stack yet
         place = Place(self.display, origin, GRANT_HINT)
         try:
-            options = _options(access, namespace, purpose, cluster_wide, allow or {})
+            options = _options(access, namespace, purpose, cluster_wide, allow or {}, name)
         except _GrantInvalid as exc:
             raise ValidationError(
                 exc.message, fix=exc.fix, origin=origin, resource=self.display, field=exc.field,
@@ -117,12 +125,46 @@ class AccessIntents:
             ) from None
         rules = tuple(a for a in access if isinstance(a, Rule))
         _check_guards(rules, options, place)
-        token = _merge_token(self._api_access, expiration_seconds, audience, place)
+        token = _merge_token(self._api_access, expiration_seconds, audience, place, api=True)
         grant = Grant(workload=self, rules=rules, namespace=namespace, origin=origin,  # type: ignore[arg-type]
                       options=options)
         stack.grants.append(grant)
         self._api_access = token
         return grant
+
+    def mount_token(
+        self, audience: str, *, reason: str, expiration_seconds: int | None = None
+    ) -> None:
+        """Mount a service account token for ``audience`` without granting any RBAC.
+
+        For a workload that proves its identity to something other than the API server (Vault's
+        Kubernetes auth, a cloud's workload identity): the token is projected at
+        ``/var/run/secrets/tokens/<audience>``, its pods get no API token, no Role, no route
+        to the API server. A mounted credential is a weakened default, so it takes a reason,
+        rendered as ``kubegen.dev/opt-out-service-account-token`` on the workload.
+
+        Args:
+            audience: who accepts the token (``vault``, ``sts.amazonaws.com``).
+            reason: why the workload needs it.
+            expiration_seconds: the tokens' lifetime (at least 600). Defaults to 3607.
+
+        See https://kubernetes.io/docs/concepts/storage/projected-volumes/#serviceaccounttoken.
+        """
+        from kubegen._builders.rbac.guards import Place
+
+        origin = capture()
+        self.stack  # noqa: B018 - refuses a workload that was not added to a stack yet
+        if not reason or not reason.strip():
+            raise ValidationError(
+                f"a token for {audience!r} without RBAC needs a reason", field="reason",
+                value=reason, origin=origin, resource=self.display,
+                fix=f"say why the workload needs it: mount_token({audience!r}, reason='…')",
+            )
+        place = Place(self.display, origin, GRANT_HINT)
+        token = _merge_token(self._api_access, expiration_seconds, audience, place, api=False)
+        known = dict(token.reasons)
+        known.setdefault(audience, reason.strip())
+        self._api_access = replace(token, reasons=tuple(known.items()))
 
 
 def _options(
@@ -131,10 +173,13 @@ def _options(
     purpose: str | None,
     cluster_wide: bool,
     allow: Mapping[str, str],
+    name: str | None = None,
 ) -> dict[str, Any]:
     from kubegen._builders.rbac.guards import check_allow
     from kubegen._builders.rbac.rules import Rule
 
+    if name is not None:
+        _arg("name", name, lambda n: _check_name(n, access, purpose))
     _arg("access", access, _check_access(cluster_wide))
     if cluster_wide and namespace is not None:
         raise _GrantInvalid("namespace", namespace, InvalidValue(
@@ -152,10 +197,27 @@ def _options(
     _arg("allow", allow, check_allow)
     return {
         "roles": tuple(a for a in access if not isinstance(a, Rule)),
+        "name": name,
         "purpose": purpose,
         "cluster_wide": cluster_wide,
         "allow": check_allow(allow),
     }
+
+
+def _check_name(name: str, access: tuple[Any, ...], purpose: str | None) -> None:
+    from kubegen._builders.rbac.rules import Rule
+
+    check_dns_subdomain(name)
+    if purpose is not None:
+        raise InvalidValue("name= and purpose= both name the derived objects",
+                           fix="pass one of them")
+    roles = [a for a in access if not isinstance(a, Rule)]
+    if len(roles) + (len(roles) < len(access)) > 1:
+        raise InvalidValue(
+            "name= names one Role and its binding, but this grant derives several (rules "
+            "and/or more than one role)",
+            fix="grant each role (and the rules) in a call of its own, each with its name=",
+        )
 
 
 def _check_access(cluster_wide: bool) -> Any:
@@ -217,33 +279,63 @@ def _check_guards(rules: tuple[Rule, ...], options: dict[str, Any], place: Place
 
 
 def _merge_token(
-    current: ApiAccess | None, expiration: int | None, audience: str | None, place: Place
+    current: ApiAccess | None,
+    expiration: int | None,
+    audience: str | None,
+    place: Place,
+    *,
+    api: bool,
 ) -> ApiAccess:
-    """Combine the token options of every grant of one workload; they must agree."""
+    """Combine the token options of every grant of one workload: one lifetime for all its
+    tokens (they must agree), the API token once granted, each audience once."""
     error: KubegenError | None = None
+    old = current or ApiAccess()
     if expiration is not None and not MIN_TOKEN_SECONDS <= expiration <= MAX_TOKEN_SECONDS:
         error = ValidationError(
             "a projected token lives at least 600 seconds (10 minutes)",
             fix="pass expiration_seconds=3600 (or more)", field="expiration_seconds",
             value=expiration,
         )
-    elif audience is not None and (not audience.strip() or any(c.isspace() for c in audience)):
+    elif audience is not None and not _audience_ok(audience):
         error = ValidationError(
             "a token audience is a non-empty word", fix="e.g. audience='vault'",
             field="audience", value=audience,
         )
-    old = current or ApiAccess()
-    for name, new, had in (("expiration_seconds", expiration, old.expiration_seconds),
-                           ("audience", audience, old.audience)):
-        if error is None and new is not None and had is not None and new != had:
+    elif expiration is not None and old.expiration_seconds not in (None, expiration):
+        error = ConflictError(
+            f"an earlier grant set expiration_seconds={old.expiration_seconds!r}; the tokens "
+            "of one workload share one lifetime",
+            fix="pass the same expiration_seconds to every grant (or only to the first)",
+            field="expiration_seconds", value=expiration,
+        )
+    elif audience is not None and audience not in old.audiences:
+        clash = [a for a in old.audiences if token_file(a) == token_file(audience)]
+        if clash:
             error = ConflictError(
-                f"an earlier grant set {name}={had!r}; one workload mounts one token",
-                fix=f"pass the same {name} to every grant (or only to the first)",
-                field=name, value=new,
+                f"audiences {clash[0]!r} and {audience!r} would share the token file "
+                f"{token_file(audience)!r}", fix="use one spelling of the audience",
+                field="audience", value=audience,
             )
     if error is not None:
         raise error.located(origin=place.origin, resource=place.resource)
-    return ApiAccess(
+    audiences = old.audiences
+    if audience is not None and audience not in audiences:
+        audiences = (*audiences, audience)
+    return replace(
+        old,
+        api=old.api or api,
         expiration_seconds=expiration if expiration is not None else old.expiration_seconds,
-        audience=audience if audience is not None else old.audience,
+        audiences=audiences,
     )
+
+
+def _audience_ok(audience: str) -> bool:
+    return bool(audience.strip()) and not any(c.isspace() for c in audience) and bool(
+        token_file(audience))
+
+
+def token_file(audience: str) -> str:
+    """The file name of an audience's token: ``vault``; ``https://vault.acme.dev`` →
+    ``https-vault.acme.dev`` (characters other than letters, digits, ``.``, ``_``, ``-``
+    become ``-``; no leading dots)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", audience).strip("-").lstrip(".")

@@ -7,7 +7,8 @@
 2. Tokens: a binding whose subject is the ServiceAccount of a workload that was never granted
    anything is refused: such pods mount no token, and the workload must not hold permissions.
 3. Raw ``Manifest`` Roles and bindings pass the same least-privilege guards as builders; they
-   opt out with the annotation ``kubegen.dev/opt-out-rbac-<guard>``.
+   opt out with the annotation ``kubegen.dev/opt-out-rbac-<guard>``. ``Vendored`` objects are
+   upstream's as they are: they only count as defined for references, and are linted.
 4. ``cluster-scope``: a ClusterRoleBinding whose (aggregated) rules name only namespaced
    resources, and a ClusterRole of namespaced rules that only RoleBindings of a single namespace
    use, are refused unless allowed: a namespaced grant would do.
@@ -76,7 +77,11 @@ def check_stack(stack: Stack, derived: Sequence[Resource]) -> None:
     """Raise the first reference, token or least-privilege error of the stack's RBAC."""
     resources = [*stack, *derived]
     raw = [(res, res.manifests()[0].body) for res in stack if isinstance(res, Manifest)]
-    inventory = _inventory(resources, [body for _, body in raw])
+    # Vendored sources define roles and accounts a binding may name; their own RBAC is linted
+    # (KG401-KG406, reported per source), not refused: it is upstream's, as it is.
+    vendored = [body for res in stack if getattr(res, "is_vendored", False)
+                for body in res.bodies()]  # type: ignore[attr-defined]
+    inventory = _inventory(resources, [body for _, body in raw] + vendored)
     for res in resources:
         if isinstance(res, _Binding):
             _check_role(res, inventory, stack)
@@ -224,10 +229,12 @@ def _check_account_ref(
 
 def _check_token(binding: _Binding, where: str, key: tuple[str, str], inv: _Inventory) -> None:
     for workload in inv.workloads.get(key, []):
-        if workload.api_access is None:
+        access = workload.api_access
+        if access is None or not access.api:
             raise _conflict(
                 binding, f"binds ServiceAccount {key[0]}/{key[1]}, which {workload.display} "
-                "runs as without any grant: its pods mount no token and must hold no permissions",
+                "runs as without any grant: its pods mount no API token and must hold no "
+                "permissions",
                 f"grant through the workload ({workload.name}.grant(...) binds and mounts the "
                 f"token), or give {workload.name} a ServiceAccount of its own",
                 where, key[1],

@@ -10,7 +10,6 @@ apply: these pods are not serving. Jobs get their own ServiceAccount like every 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import timedelta
 from typing import Any, ClassVar, Literal, Required, Unpack
 
@@ -20,6 +19,7 @@ from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._manifests import ManifestObject
 from kubegen._values import Duration, DurationLike, InvalidValue, seconds
+from kubegen._values.timezones import is_time_zone
 
 _MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _CRON_ITEM = r"(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?"
@@ -105,7 +105,7 @@ class Job(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]
 
 
 class CronJobArgs(JobSettingsArgs, total=False):
@@ -177,13 +177,11 @@ class CronJob(JobSettings):
     def _zone(cls, zone: str | None) -> str | None:
         if zone is None:
             return None
-        try:
-            zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if not is_time_zone(zone):
             raise InvalidValue(
                 f"time_zone {zone!r} is not an IANA time zone name",
                 fix="use a name such as 'Etc/UTC' or 'Europe/Berlin'",
-            ) from None
+            )
         return zone
 
     def build_manifests(self) -> list[ManifestObject]:
@@ -208,4 +206,4 @@ class CronJob(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]

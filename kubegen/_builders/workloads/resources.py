@@ -9,15 +9,24 @@ per container (``allow_no_cpu_limit=…``) or for the whole stack.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import model_validator
 
 from kubegen._builders.base import Builder
-from kubegen._values import InvalidValue, Quantity, QuantityLike, Reason, parse_quantity
+from kubegen._values import (
+    InvalidValue,
+    Quantity,
+    QuantityLike,
+    Reason,
+    normalize_quantity,
+    parse_quantity,
+)
 
 _MIN_MEMORY = Decimal(2**20)
+_NUMBER_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 class ResourcesArgs(TypedDict, total=False):
@@ -62,8 +71,11 @@ class Resources(Builder):
             raise InvalidValue("cpu request must be more than 0", fix="request e.g. cpu='100m'")
         if parse_quantity(self.memory) < _MIN_MEMORY:
             raise InvalidValue(
-                f"memory request {self.memory!r} is less than 1Mi (a bare number means bytes)",
-                fix=f"write a unit, e.g. memory='{self.memory}Mi'",
+                f"memory request {self.memory!r} is less than 1Mi"
+                + (" (a bare number means bytes)" if self.memory.isdigit() else ""),
+                fix=f"write a unit, e.g. memory='{in_mebibytes(self.memory)}'",
+                field="memory",
+                value=self.memory,
             )
         if self.cpu_limit is not None and self.allow_no_cpu_limit is not None:
             raise InvalidValue(
@@ -91,6 +103,19 @@ class Resources(Builder):
             requests["ephemeral-storage"] = self.ephemeral_storage
             limits["ephemeral-storage"] = self.ephemeral_storage_limit or self.ephemeral_storage
         return {"limits": limits, "requests": requests}
+
+
+def in_mebibytes(memory: str) -> str:
+    """What a too-small memory value most likely meant, in Mi: ``'512'`` / ``'100Ki'`` /
+    ``'64k'`` → ``'512Mi'`` / ``'100Mi'`` / ``'64Mi'``; never below 1Mi and always valid."""
+    number = _NUMBER_RE.match(memory)
+    guess = f"{number.group(0)}Mi" if number else "1Mi"
+    try:
+        if parse_quantity(guess) >= _MIN_MEMORY:
+            return normalize_quantity(guess)
+    except InvalidValue:
+        pass
+    return "1Mi"
 
 
 def _at_most(what: str, request: str | None, limit: str | None) -> None:

@@ -1,21 +1,24 @@
 """Pod Security Standards, baseline level (KG101–KG112): the controls that stop known escalations.
 
-Field rules follow Pod Security Admission's ``policy/check_*.go`` as summarised in
-hardening-reference b1: every container list (``containers``, ``initContainers``,
-``ephemeralContainers``) is visited, pod-level and container-level settings are both checked, and
-``hostUsers: false`` (a user namespace) relaxes ``procMount``. These are errors in every profile:
-a namespace labelled ``enforce: baseline`` would reject the pod anyway.
+Each rule reports the violations of one control of the Pod Security evaluator
+(:mod:`kubegen._coherence.pod_security`) at the stack's target version, so lint and the
+admission check of the target namespace can never disagree on what a control forbids: every
+container list is visited, pod-level and container-level settings are both checked, and the
+version-dependent forms apply (the safe sysctls of the version, ``hostUsers: false`` relaxing
+``procMount`` from 1.35, …). These are errors in every profile: a namespace labelled
+``enforce: baseline`` would reject the pod anyway. One kubegen choice: KG106 (probe and hook
+hosts) is checked for every target, although admission enforces it only from 1.34.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
 
-from kubegen._policy.context import POD_KINDS, LintContext, PodView, as_dict, as_list
+from kubegen._coherence import pod_security as pss
+from kubegen._coherence.pod_security import DEFAULT_CAPABILITIES, Version
+from kubegen._policy.context import POD_KINDS, LintContext, PodView
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, rule
-from kubegen._policy.rules import show
 
 ALWAYS = Levels(baseline=E, restricted=E, prod=E)
 PSS = "Pod Security Standards, baseline"
@@ -23,37 +26,33 @@ NSA = "NSA/CISA Kubernetes Hardening Guidance v1.2, 'Kubernetes Pod security'"
 KIA = "Kubernetes in Action (2nd ed.), 'Securing cluster nodes and the network'"
 TAGS = ("security", "pss-baseline")
 
-#: Capabilities a container runtime grants by default; adding any other one is not baseline.
-DEFAULT_CAPABILITIES = frozenset(
-    {
-        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-        "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-    }
-)  # fmt: skip
+__all__ = ["control_hits"]
 
-#: Safe sysctls and the Kubernetes minor version whose Pod Security Admission first allows them.
-#: The last two are listed without a version in hardening-reference b1 ("added in newer
-#: versions"); kubegen accepts them for every target rather than guess a version.
-SAFE_SYSCTLS: dict[str, tuple[int, int]] = {
-    "kernel.shm_rmid_forced": (1, 0),
-    "net.ipv4.ip_local_port_range": (1, 0),
-    "net.ipv4.tcp_syncookies": (1, 0),
-    "net.ipv4.ping_group_range": (1, 0),
-    "net.ipv4.ip_unprivileged_port_start": (1, 0),
-    "net.ipv4.ip_local_reserved_ports": (1, 27),
-    "net.ipv4.tcp_keepalive_time": (1, 29),
-    "net.ipv4.tcp_fin_timeout": (1, 29),
-    "net.ipv4.tcp_keepalive_intvl": (1, 29),
-    "net.ipv4.tcp_keepalive_probes": (1, 29),
-    "net.ipv4.tcp_rmem": (1, 32),
-    "net.ipv4.tcp_wmem": (1, 32),
-    "net.ipv4.tcp_slow_start_after_idle": (1, 0),
-    "net.ipv4.tcp_notsent_lowat": (1, 0),
-}
 
-SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
-APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+def control_hits(
+    ctx: LintContext,
+    control: str,
+    *,
+    aspects: Iterable[str] | None = None,
+    version: Version | None = None,
+    pods: Iterable[PodView] | None = None,
+) -> Iterator[Hit]:
+    """The violations of one Pod Security ``control`` as lint hits.
+
+    Args:
+        control: the evaluator's control id (``hostNamespaces``).
+        aspects: only violations of these aspects (``drop``, ``missing``…); all by default.
+        version: evaluate this form of the control instead of the target version's.
+        pods: only these pods (all of the context's by default).
+    """
+    check = pss.check_of(control, version or ctx.kubernetes_version)
+    if check is None:  # the control does not exist at that version
+        return
+    wanted = None if aspects is None else frozenset(aspects)
+    for pod in ctx.pods if pods is None else pods:
+        for violation in check(pod):
+            if wanted is None or violation.aspect in wanted:
+                yield Hit(pod.obj, violation.path, violation.message)
 
 
 @rule(
@@ -75,11 +74,7 @@ PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
     kinds=POD_KINDS,
 )
 def host_namespaces(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for name in ("hostNetwork", "hostPID", "hostIPC"):
-            value = pod.spec.get(name)
-            if value not in (None, False):
-                yield Hit(pod.obj, pod.field(name), f"{name} is {show(value)}; allowed: false")
+    return control_hits(ctx, "hostNamespaces")
 
 
 @rule(
@@ -102,12 +97,7 @@ def host_namespaces(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def privileged(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for c in pod.containers():
-            value = c.security_context.get("privileged")
-            if value not in (None, False):
-                path = f"{c.path}.securityContext.privileged"
-                yield Hit(pod.obj, path, f"{c.label} has privileged {show(value)}; allowed: false")
+    return control_hits(ctx, "privileged")
 
 
 @rule(
@@ -131,17 +121,7 @@ def privileged(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def capabilities_baseline(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for c in pod.containers():
-            added = as_list(as_dict(c.security_context.get("capabilities")).get("add"))
-            bad = [cap for cap in added if not _is_default_capability(cap)]
-            if bad:
-                path = f"{c.path}.securityContext.capabilities.add"
-                yield Hit(pod.obj, path, f"{c.label} adds {show(bad)}, outside the default set")
-
-
-def _is_default_capability(cap: Any) -> bool:
-    return isinstance(cap, str) and cap in DEFAULT_CAPABILITIES
+    return control_hits(ctx, "capabilities_baseline")
 
 
 @rule(
@@ -163,14 +143,7 @@ def _is_default_capability(cap: Any) -> bool:
     kinds=POD_KINDS,
 )
 def host_path(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for index, volume in enumerate(as_list(pod.spec.get("volumes"))):
-            source = as_dict(volume).get("hostPath")
-            if source is not None:
-                name = as_dict(volume).get("name")
-                path = pod.field(f"volumes[{index}].hostPath")
-                where = show(as_dict(source).get("path"))
-                yield Hit(pod.obj, path, f"volume {name!r} mounts host path {where}")
+    return control_hits(ctx, "hostPathVolumes")
 
 
 @rule(
@@ -187,13 +160,7 @@ def host_path(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def host_ports(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for c in pod.containers():
-            for index, port in enumerate(as_list(c.body.get("ports"))):
-                value = as_dict(port).get("hostPort")
-                if value not in (None, 0):
-                    path = f"{c.path}.ports[{index}].hostPort"
-                    yield Hit(pod.obj, path, f"{c.label} binds hostPort {show(value)}")
+    return control_hits(ctx, "hostPorts")
 
 
 @rule(
@@ -211,19 +178,8 @@ def host_ports(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def probe_host(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for c in pod.containers():
-            handlers: list[tuple[str, Any]] = [(p, c.body.get(p)) for p in PROBES]
-            lifecycle = as_dict(c.body.get("lifecycle"))
-            handlers += [(f"lifecycle.{h}", lifecycle.get(h)) for h in ("postStart", "preStop")]
-            for where, handler in handlers:
-                if not isinstance(handler, dict):  # no handler: nothing to target
-                    continue
-                for action in ("httpGet", "tcpSocket"):
-                    host = as_dict(handler.get(action)).get("host")
-                    if host not in (None, ""):
-                        path = f"{c.path}.{where}.{action}.host"
-                        yield Hit(pod.obj, path, f"{c.label} {where} targets host {show(host)}")
+    since = max(ctx.kubernetes_version, (1, 34))  # kubegen's choice: every target version
+    return control_hits(ctx, "hostProbesAndHostLifecycle", version=since)
 
 
 @rule(
@@ -240,24 +196,7 @@ def probe_host(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def apparmor(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        annotations = as_dict(pod.metadata.get("annotations"))
-        meta = "metadata" if pod.obj.kind == "Pod" else pod.path.rpartition(".")[0] + ".metadata"
-        for key, value in sorted(annotations.items()):
-            if key.startswith(APPARMOR_ANNOTATION):
-                ok = value in ("", "runtime/default") or str(value).startswith("localhost/")
-                if not ok:
-                    path = f"{meta}.annotations[{key}]"
-                    yield Hit(pod.obj, path, f"AppArmor annotation is {show(value)}")
-        yield from _apparmor_type(pod, pod.security_context, pod.field("securityContext"), "pod")
-        for c in pod.containers():
-            yield from _apparmor_type(pod, c.security_context, f"{c.path}.securityContext", c.label)
-
-
-def _apparmor_type(pod: PodView, context: dict[str, Any], path: str, who: str) -> Iterator[Hit]:
-    kind = as_dict(context.get("appArmorProfile")).get("type")
-    if kind not in (None, "RuntimeDefault", "Localhost"):
-        yield Hit(pod.obj, f"{path}.appArmorProfile.type", f"{who} AppArmor type is {show(kind)}")
+    return control_hits(ctx, "appArmorProfile")
 
 
 @rule(
@@ -269,27 +208,13 @@ def _apparmor_type(pod: PodView, context: dict[str, Any], path: str, who: str) -
     "container_t type gives.",
     sources=(f"{PSS}: SELinux", NSA),
     fix="Remove seLinuxOptions.user/role; keep type unset or one of container_t, "
-    "container_init_t, container_kvm_t.",
+    "container_init_t, container_kvm_t (and container_engine_t from Kubernetes 1.31).",
     scanners=("Polaris linuxHardening", "kubescape C-0055"),
     tags=TAGS,
     kinds=POD_KINDS,
 )
 def selinux(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        yield from _selinux(pod, pod.security_context, pod.field("securityContext"), "pod")
-        for c in pod.containers():
-            yield from _selinux(pod, c.security_context, f"{c.path}.securityContext", c.label)
-
-
-def _selinux(pod: PodView, context: dict[str, Any], path: str, who: str) -> Iterator[Hit]:
-    options = as_dict(context.get("seLinuxOptions"))
-    kind = options.get("type")
-    if kind is not None and not (isinstance(kind, str) and kind in SELINUX_TYPES):
-        yield Hit(pod.obj, f"{path}.seLinuxOptions.type", f"{who} SELinux type is {show(kind)}")
-    for name in ("user", "role"):
-        if options.get(name) not in (None, ""):
-            value = show(options.get(name))
-            yield Hit(pod.obj, f"{path}.seLinuxOptions.{name}", f"{who} SELinux {name} is {value}")
+    return control_hits(ctx, "seLinuxOptions")
 
 
 @rule(
@@ -298,7 +223,8 @@ def _selinux(pod: PodView, context: dict[str, Any], path: str, who: str) -> Iter
     title="Containers keep the default masked /proc",
     levels=ALWAYS,
     reason="An Unmasked /proc exposes kernel interfaces the runtime normally hides; it is "
-    "only harmless inside a user namespace (hostUsers: false).",
+    "only harmless inside a user namespace (hostUsers: false), which the baseline level "
+    "admits from Kubernetes 1.35.",
     sources=(f"{PSS}: /proc Mount Type",),
     fix="Remove securityContext.procMount (or set it to Default).",
     scanners=("Polaris procMount", "kube-linter unsafe-proc-mount"),
@@ -306,14 +232,7 @@ def _selinux(pod: PodView, context: dict[str, Any], path: str, who: str) -> Iter
     kinds=POD_KINDS,
 )
 def proc_mount(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if not pod.host_users:
-            continue  # any procMount is allowed in a user namespace at baseline
-        for c in pod.containers():
-            value = c.security_context.get("procMount")
-            if value not in (None, "Default"):
-                path = f"{c.path}.securityContext.procMount"
-                yield Hit(pod.obj, path, f"{c.label} has procMount {show(value)}")
+    return control_hits(ctx, "procMount")
 
 
 @rule(
@@ -330,14 +249,7 @@ def proc_mount(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def seccomp_baseline(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        contexts = [(pod.security_context, pod.field("securityContext"), "pod")]
-        contexts += [(c.security_context, f"{c.path}.securityContext", c.label)
-                     for c in pod.containers()]  # fmt: skip
-        for context, path, who in contexts:
-            kind = as_dict(context.get("seccompProfile")).get("type")
-            if kind not in (None, "RuntimeDefault", "Localhost"):
-                yield Hit(pod.obj, f"{path}.seccompProfile.type", f"{who} seccomp is {show(kind)}")
+    return control_hits(ctx, "seccompProfile_baseline")
 
 
 @rule(
@@ -345,7 +257,9 @@ def seccomp_baseline(ctx: LintContext) -> Iterator[Hit]:
     name="sysctls",
     title="Pods set only safe, namespaced sysctls",
     levels=ALWAYS,
-    reason="Unsafe sysctls change kernel settings shared with every pod on the node.",
+    reason="Unsafe sysctls change kernel settings shared with every pod on the node. The safe "
+    "set grows with the Kubernetes version (1.27, 1.29, 1.32, 1.37): a sysctl is checked "
+    "against the target version's set.",
     sources=(f"{PSS}: Sysctls",),
     fix="Remove the sysctl from spec.securityContext.sysctls, or tune it on the node.",
     scanners=("kube-linter unsafe-sysctls",),
@@ -353,14 +267,7 @@ def seccomp_baseline(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def sysctls(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for index, item in enumerate(as_list(pod.security_context.get("sysctls"))):
-            name = as_dict(item).get("name")
-            since = SAFE_SYSCTLS.get(str(name))
-            if since is None or not ctx.at_least(*since):
-                major, minor = ctx.kubernetes_version
-                path = pod.field(f"securityContext.sysctls[{index}].name")
-                yield Hit(pod.obj, path, f"sysctl {show(name)} is not safe on {major}.{minor}")
+    return control_hits(ctx, "sysctls")
 
 
 @rule(
@@ -376,11 +283,5 @@ def sysctls(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def windows_host_process(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        contexts = [(pod.security_context, pod.field("securityContext"), "pod")]
-        contexts += [(c.security_context, f"{c.path}.securityContext", c.label)
-                     for c in pod.containers()]  # fmt: skip
-        for context, path, who in contexts:
-            value = as_dict(context.get("windowsOptions")).get("hostProcess")
-            if value not in (None, False):
-                yield Hit(pod.obj, f"{path}.windowsOptions.hostProcess", f"{who} is a HostProcess")
+    return control_hits(ctx, "windowsHostProcess")
+

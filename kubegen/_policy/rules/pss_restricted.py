@@ -1,43 +1,34 @@
 """Pod Security Standards, restricted level (KG121–KG128): current pod hardening practice.
 
-Restricted = every baseline rule (KG101–KG112) plus these. Nuances kept from Pod Security
-Admission (hardening-reference b1):
+Restricted = every baseline rule (KG101–KG112) plus these. Like the baseline rules, each reports
+the violations of one control of the Pod Security evaluator (:mod:`kubegen._coherence.pod_security`)
+at the target version, so the nuances of Pod Security Admission hold:
 
 - container-level ``runAsNonRoot`` and ``seccompProfile`` may be unset when the pod level sets
   them; an explicit container-level ``runAsNonRoot: false`` fails even then;
-- ``hostUsers: false`` (a user namespace) allows any ``runAsNonRoot``/``runAsUser``;
-- pods with ``spec.os.name: windows`` skip the Linux-only controls (privilege escalation,
-  seccomp, capabilities);
-- an explicitly wrong seccomp type is KG110's finding; KG125 reports only a missing one, and
-  capabilities outside the default set are KG103's, KG127 reports the default-set ones, so
-  each problem is reported once.
+- from Kubernetes 1.35 ``hostUsers: false`` (a user namespace) allows any ``runAsNonRoot`` /
+  ``runAsUser``; ``runAsUser: 0`` is checked from 1.23, when the control appeared;
+- from 1.25 pods with ``spec.os.name: windows`` skip the Linux-only controls (privilege
+  escalation, seccomp, capabilities);
+- an explicitly wrong seccomp type is KG110's finding, KG125 reports only a missing one; added
+  capabilities outside the default set are KG103's, KG127 reports the default-set ones; so each
+  problem is reported once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kubegen._policy.context import POD_KINDS, LintContext, as_dict, as_list
+from kubegen._policy.context import POD_KINDS, LintContext
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
-from kubegen._policy.rules import show
-from kubegen._policy.rules.pss_baseline import DEFAULT_CAPABILITIES
+from kubegen._policy.rules.pss_baseline import control_hits
 
 LEVELS = Levels(baseline=W, restricted=E, prod=E)
 PSS = "Pod Security Standards, restricted"
 NSA = "NSA/CISA Kubernetes Hardening Guidance v1.2, 'Kubernetes Pod security'"
 KIA = "Kubernetes in Action (2nd ed.), 'Securing cluster nodes and the network'"
 TAGS = ("security", "pss-restricted")
-
-#: Default-set capabilities restricted forbids (those outside the default set are KG103's).
-RESTRICTED_OUT = DEFAULT_CAPABILITIES - {"NET_BIND_SERVICE"}
-
-ALLOWED_VOLUMES = frozenset(
-    {
-        "configMap", "downwardAPI", "emptyDir", "projected", "secret", "csi",
-        "persistentVolumeClaim", "ephemeral", "image",
-    }
-)  # fmt: skip
 
 
 @rule(
@@ -56,14 +47,7 @@ ALLOWED_VOLUMES = frozenset(
     kinds=POD_KINDS,
 )
 def volume_types(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        for index, volume in enumerate(as_list(pod.spec.get("volumes"))):
-            volume = as_dict(volume)
-            for key in sorted(volume):
-                if key != "name" and key not in ALLOWED_VOLUMES and volume[key] is not None:
-                    path = pod.field(f"volumes[{index}].{key}")
-                    name = show(volume.get("name"))
-                    yield Hit(pod.obj, path, f"volume {name} is of type {key}")
+    return control_hits(ctx, "restrictedVolumes")
 
 
 @rule(
@@ -85,15 +69,7 @@ def volume_types(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def privilege_escalation(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if pod.is_windows:
-            continue
-        for c in pod.containers():
-            value = c.security_context.get("allowPrivilegeEscalation")
-            if value is not False:
-                path = f"{c.path}.securityContext.allowPrivilegeEscalation"
-                shown = "unset" if value is None else show(value)
-                yield Hit(pod.obj, path, f"{c.label} has allowPrivilegeEscalation {shown}")
+    return control_hits(ctx, "allowPrivilegeEscalation")
 
 
 @rule(
@@ -116,20 +92,7 @@ def privilege_escalation(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def run_as_non_root(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if not pod.host_users:
-            continue  # user namespaces map root to an unprivileged host UID
-        pod_value = pod.security_context.get("runAsNonRoot")
-        if pod_value not in (None, True):
-            path = pod.field("securityContext.runAsNonRoot")
-            yield Hit(pod.obj, path, f"pod has runAsNonRoot {show(pod_value)}")
-        for c in pod.containers():
-            value = c.security_context.get("runAsNonRoot")
-            path = f"{c.path}.securityContext.runAsNonRoot"
-            if value is None and pod_value is not True:
-                yield Hit(pod.obj, path, f"neither the pod nor {c.label} sets runAsNonRoot: true")
-            elif value not in (None, True):
-                yield Hit(pod.obj, path, f"{c.label} has runAsNonRoot {show(value)}")
+    return control_hits(ctx, "runAsNonRoot")
 
 
 @rule(
@@ -145,15 +108,7 @@ def run_as_non_root(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def run_as_user(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if not pod.host_users:
-            continue
-        if pod.security_context.get("runAsUser") == 0:
-            yield Hit(pod.obj, pod.field("securityContext.runAsUser"), "pod has runAsUser 0")
-        for c in pod.containers():
-            if c.security_context.get("runAsUser") == 0:
-                path = f"{c.path}.securityContext.runAsUser"
-                yield Hit(pod.obj, path, f"{c.label} has runAsUser 0")
+    return control_hits(ctx, "runAsUser")
 
 
 @rule(
@@ -175,13 +130,7 @@ def run_as_user(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def seccomp_restricted(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if pod.is_windows or as_dict(pod.security_context.get("seccompProfile")).get("type"):
-            continue
-        for c in pod.containers():
-            if as_dict(c.security_context.get("seccompProfile")).get("type") is None:
-                path = f"{c.path}.securityContext.seccompProfile.type"
-                yield Hit(pod.obj, path, f"neither the pod nor {c.label} sets a seccomp profile")
+    return control_hits(ctx, "seccompProfile_restricted", aspects=["missing"])
 
 
 @rule(
@@ -198,14 +147,7 @@ def seccomp_restricted(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def capabilities_drop_all(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if pod.is_windows:
-            continue
-        for c in pod.containers():
-            dropped = as_list(as_dict(c.security_context.get("capabilities")).get("drop"))
-            if "ALL" not in dropped:
-                path = f"{c.path}.securityContext.capabilities.drop"
-                yield Hit(pod.obj, path, f"{c.label} drops {show(dropped)}, not ALL")
+    return control_hits(ctx, "capabilities_restricted", aspects=["drop"])
 
 
 @rule(
@@ -223,15 +165,7 @@ def capabilities_drop_all(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def capabilities_add_restricted(ctx: LintContext) -> Iterator[Hit]:
-    for pod in ctx.pods:
-        if pod.is_windows:
-            continue
-        for c in pod.containers():
-            added = as_list(as_dict(c.security_context.get("capabilities")).get("add"))
-            bad = [cap for cap in added if isinstance(cap, str) and cap in RESTRICTED_OUT]
-            if bad:
-                path = f"{c.path}.securityContext.capabilities.add"
-                yield Hit(pod.obj, path, f"{c.label} adds {show(bad)}")
+    return control_hits(ctx, "capabilities_restricted", aspects=["add"])
 
 
 @rule(
@@ -239,8 +173,9 @@ def capabilities_add_restricted(ctx: LintContext) -> Iterator[Hit]:
     name="proc-mount-restricted",
     title="User-namespaced pods keep the default /proc too (Kubernetes 1.35+)",
     levels=LEVELS,
-    reason="From Kubernetes 1.35 the restricted level no longer lets hostUsers: false pods "
-    "unmask /proc; below 1.35 this rule reports nothing (KG109 covers other pods).",
+    reason="From Kubernetes 1.35 the baseline level lets pods in a user namespace "
+    "(hostUsers: false) unmask /proc, the restricted level still does not; below 1.35 KG109 "
+    "reports every pod and this rule nothing.",
     sources=(f"{PSS}: /proc Mount Type (v1.35+)",),
     fix="Remove securityContext.procMount (or set it to Default).",
     scanners=("Polaris procMount", "kube-linter unsafe-proc-mount"),
@@ -248,13 +183,5 @@ def capabilities_add_restricted(ctx: LintContext) -> Iterator[Hit]:
     kinds=POD_KINDS,
 )
 def proc_mount_restricted(ctx: LintContext) -> Iterator[Hit]:
-    if not ctx.at_least(1, 35):
-        return
-    for pod in ctx.pods:
-        if pod.host_users:
-            continue  # KG109 reports these
-        for c in pod.containers():
-            value = c.security_context.get("procMount")
-            if value not in (None, "Default"):
-                path = f"{c.path}.securityContext.procMount"
-                yield Hit(pod.obj, path, f"{c.label} has procMount {show(value)}")
+    user_namespaced = [pod for pod in ctx.pods if not pod.host_users]  # others: KG109
+    return control_hits(ctx, "procMount_restricted", pods=user_namespaced)
