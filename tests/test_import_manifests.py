@@ -135,3 +135,22 @@ def test_objects_without_a_namespace_need_one(project, monkeypatch):
                                       "--stack", "stacks/x"])
     assert result.exit_code == 2 and "names no namespace" in result.output
     assert "--namespace" in result.output
+
+
+def test_network_policies_of_argo_cd_map_to_the_typed_builder(project, monkeypatch):
+    monkeypatch.chdir(project)
+    text = (DATA / "argo-cd-v3.5.1-install.yaml").read_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    policies = [d for d in yaml.load_all(text, Loader=loader) if d and d["kind"] == "NetworkPolicy"]
+    assert len(policies) == 7
+    (project / "policies.yaml").write_text(yaml.safe_dump_all(policies))
+    result = CliRunner().invoke(app, ["import", "manifests", "policies.yaml", "--stack",
+                                      "stacks/argo", "--namespace", "argocd"])
+    assert result.exit_code == 0, result.output
+    module = (project / "stacks" / "argo" / "__init__.py").read_text()
+    assert module.count("stack.add(NetworkPolicy(") >= 5
+    _, objects = build_objects(project / "stacks" / "argo")
+    rendered = {o.name: o.body for o in objects}
+    for doc in policies:
+        doc["metadata"]["namespace"] = "argocd"
+        assert _meaning(rendered[doc["metadata"]["name"]]) == _meaning(doc)

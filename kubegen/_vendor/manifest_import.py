@@ -166,6 +166,8 @@ def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, 
         return f"ConfigMap({name!r}{rest}{more})"
     if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
         return _service(body, name, rest)
+    if kind == "NetworkPolicy" and extra == {"spec"}:
+        return _network_policy(body["spec"], name, rest)
     if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
         return f"{kind}({name!r}{rest}, rules={_rules(body.get('rules'))})"
     if kind in ("RoleBinding", "ClusterRoleBinding") and extra <= {"roleRef", "subjects"}:
@@ -184,6 +186,82 @@ def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, 
             subjects.append(f"ServiceAccountRef({subject.get('name')!r}, namespace={sns!r}{ext})")
         return f"{kind}({name!r}{rest}, role={role}, subjects=[{', '.join(subjects)}])"
     return None
+
+
+def _call(cls: str, args: list[str]) -> str:
+    return f"{cls}({', '.join(args)})"
+
+
+def _selector(sel: Any) -> str:
+    if not isinstance(sel, dict):
+        raise _Unmapped
+    args = []
+    if sel.get("matchLabels"):
+        args.append(f"match_labels={sel['matchLabels']!r}")
+    reqs = [
+        _call("LabelSelectorRequirement", _requirement(r))
+        for r in sel.get("matchExpressions") or []
+    ]
+    if reqs:
+        args.append(f"match_expressions=[{', '.join(reqs)}]")
+    if set(sel) - {"matchLabels", "matchExpressions"}:
+        raise _Unmapped
+    return _call("LabelSelector", args)
+
+
+def _requirement(req: dict[str, Any]) -> list[str]:
+    args = [f"key={req.get('key')!r}", f"operator={req.get('operator')!r}"]
+    if req.get("values"):
+        args.append(f"values={list(req['values'])!r}")
+    return args
+
+
+def _peer(peer: Any) -> str:
+    args = []
+    for key, name in (("podSelector", "pod_selector"), ("namespaceSelector", "namespace_selector")):
+        if key in peer:
+            args.append(f"{name}={_selector(peer[key])}")
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        block_args = [f"cidr={block.get('cidr')!r}"]
+        if block.get("except"):
+            block_args.append(f"except_={list(block['except'])!r}")
+        args.append(f"ip_block={_call('IPBlock', block_args)}")
+    if set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}:
+        raise _Unmapped
+    return _call("NetworkPolicyPeer", args)
+
+
+def _ports(ports: Any) -> str:
+    out = []
+    for port in ports or []:
+        args = [f"{name}={port[key]!r}" for key, name in (
+            ("port", "port"), ("endPort", "end_port"), ("protocol", "protocol")) if key in port]
+        out.append(_call("NetworkPolicyPort", args))
+    return "[" + ", ".join(out) + "]"
+
+
+class _Unmapped(Exception):
+    """The object uses something the typed builders do not express."""
+
+
+def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
+    try:
+        args = [repr(name) + rest]
+        args.append(f"pod_selector={_selector(spec.get('podSelector') or {})}")
+        args.append(f"policy_types={list(spec.get('policyTypes') or [])!r}")
+        for key, field_, cls in (("ingress", "from", "IngressRule"), ("egress", "to",
+                                                                      "EgressRule")):
+            rules = []
+            for rule in spec.get(key) or []:
+                peers = ", ".join(_peer(p) for p in rule.get(field_) or [])
+                arg = "from_" if field_ == "from" else "to"
+                rules.append(_call(cls, [f"{arg}=[{peers}]", f"ports={_ports(rule.get('ports'))}"]))
+            if key in spec:
+                args.append(f"{key}=[{', '.join(rules)}]")
+    except (_Unmapped, AttributeError, TypeError):
+        return None
+    return _call("NetworkPolicy", args)
 
 
 _SERVICE_TYPES = {None: "", "ClusterIP": "", "NodePort": "NodePort", "LoadBalancer": "LoadBalancer"}
@@ -217,7 +295,9 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
     return base if used[base] == 1 else f"{base}_{used[base]}"
 
 
-_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Manifest", "Role", "RoleBinding",
+_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "EgressRule", "IPBlock",
+            "IngressRule", "LabelSelector", "LabelSelectorRequirement", "Manifest",
+            "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "Role", "RoleBinding",
             "RoleRef", "Rule", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort",
             "Stack")
 
