@@ -357,3 +357,27 @@ def test_render_prints_one_line_per_source(tmp_path):
     assert "edge: vendored ingress-nginx 1.15.1: " in result.stderr
     output = tmp_path / "output" / "edge" / "ingress-nginx"
     assert (output / "deployment-ingress-nginx-controller.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+                   for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+         + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\n",
+         "aliases expand to more than"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loop}\ndata: &d {a: *d}\n",
+         "cycle"),
+    ],
+)
+def test_hostile_yaml_is_refused_quickly(tmp_path, text, message):
+    (tmp_path / "bomb.yaml").write_text(text)
+    with pytest.raises(ValidationError, match=message):
+        Vendored(tmp_path / "bomb.yaml", source="x", version="1")
+
+
+def test_absurdly_deep_yaml_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ValidationError, match="nested deeper"):
+        Vendored(tmp_path / "deep.yaml", source="x", version="1")

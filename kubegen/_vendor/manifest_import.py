@@ -314,7 +314,9 @@ def module_source(
         "id in the call) that kubegen's defaults would change. Remove them one by one.",
         '"""',
         "",
-        f"from kubegen import {', '.join(_IMPORTS)}",
+        "from kubegen import (",
+        "    __IMPORTS__",
+        ")",
         "",
         f"REASON = {REASON!r}",
         "",
@@ -324,11 +326,12 @@ def module_source(
     ]
     for item in items:
         lines.append(f"    # {item.origin}")
+        assign = f"{item.var} = " if item.waivers else ""
         if item.typed is not None:
             call = item.typed
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
-            lines.append(f"    {item.var} = stack.add({call})")
+            lines.append(f"    {assign}stack.add({_wrapped(call, 4)})")
         else:
             body = item.body
             if item.allow:
@@ -336,13 +339,31 @@ def module_source(
                 notes = body["metadata"].setdefault("annotations", {})
                 for guard in item.allow:
                     notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
-            lines.append(f"    {item.var} = stack.add(Manifest(")
+            lines.append(f"    {assign}stack.add(Manifest(")
             lines.append(f"        {_literal(body, 8)}")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
             lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
     lines.append("    return stack")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    used = [name for name in _IMPORTS if re.search(rf"\b{name}\(", text) or name == "Stack"]
+    return text.replace("    __IMPORTS__", "\n".join(f"    {name}," for name in used), 1)
+
+
+def _wrapped(call: str, indent: int) -> str:
+    """A builder call with one argument per line when it does not fit on one (width 100)."""
+    if len(call) + indent + 30 <= 100:
+        return call
+    import ast
+
+    node = ast.parse(call, mode="eval").body
+    if not isinstance(node, ast.Call):  # pragma: no cover - we only write calls
+        return call
+    pad = " " * (indent + 4)
+    parts = [ast.unparse(arg) for arg in node.args]
+    parts += [f"{kw.arg}={ast.unparse(kw.value)}" for kw in node.keywords]
+    inner = "".join(f"\n{pad}{part}," for part in parts)
+    return f"{ast.unparse(node.func)}({inner}\n{' ' * indent})"
 
 
 def _build(source: str) -> Any:
