@@ -74,6 +74,8 @@ def render(paths: Sequence[Path], out: Path | None) -> int:
         echo(describe(item, changes))
         if item.report.findings:
             echo(f"{item.env}: policy: {item.report.summary()}", err=True)
+            for line in item.report.source_summaries():
+                echo(f"{item.env}: {line}", err=True)
     return 0
 
 

@@ -207,6 +207,10 @@ def _result(
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": finding.waiver_reason or ""}
         ]
+    if finding.source is not None:  # upstream's object: code scanning must not fail on it
+        result["properties"] = {"vendoredSource": finding.source, "gating": finding.gating}
+        if not finding.gating and result["level"] == "error":
+            result["level"] = "warning"
     return result
 
 
