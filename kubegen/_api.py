@@ -1,11 +1,12 @@
 """The library API: what the ``kubegen`` commands do, callable from Python.
 
 Tests, notebooks and other tools get the CLI's gate whichever function they call: every one of
-:func:`render`, :func:`check` and :func:`write` builds the stack, lints it with the stack's own
-profile, target version and waivers, refuses it on an unwaived error
-(:class:`~kubegen.PolicyError`) before anything else happens, and works on the exact bytes
-``kubegen render`` would write. :func:`lint` reports without refusing. ``Stack.objects()`` is the
-ungated build step underneath: it returns the manifests as built, before any policy check.
+:func:`render`, :func:`check` and :func:`write` builds the stack, refuses what the cluster would
+refuse (:class:`~kubegen.CoherenceError`), lints it with the stack's own profile, target version
+and waivers, refuses it on an unwaived error (:class:`~kubegen.PolicyError`) before anything else
+happens, and works on the exact bytes ``kubegen render`` would write. :func:`lint` reports
+policy findings without refusing them. ``Stack.objects()`` is the ungated build step underneath:
+it returns the manifests as built, before any check.
 
     from kubegen import check, load_stack, write
 
@@ -26,7 +27,7 @@ from kubegen._files.tree import compare
 from kubegen._files.writer import read_env, write_env
 from kubegen._loader import load_stack as _load
 from kubegen._manifests import ManifestObject
-from kubegen._pipeline import lint_objects, render_objects
+from kubegen._pipeline import check_coherence, lint_objects, render_objects
 from kubegen._policy import Report
 from kubegen._project import find_project
 from kubegen._stack import Profile, Stack
@@ -128,15 +129,21 @@ def lint(
 
     Returns:
         Every finding, waived ones included; ``report.ok`` is False when a render would refuse.
+
+    Raises:
+        CoherenceError: the cluster would refuse an object (Pod Security Admission of its
+            namespace) or never run it, which no waiver changes.
     """
-    return lint_objects(
-        stack, stack.objects(), profile=profile, kubernetes_version=kubernetes_version
-    )
+    objects = stack.objects()
+    check_coherence(stack, objects)
+    return lint_objects(stack, objects, profile=profile, kubernetes_version=kubernetes_version)
 
 
 def _gated(stack: Stack) -> tuple[list[ManifestObject], dict[str, bytes], Report]:
-    """Build, lint (refusing unwaived errors) and render in memory: ``kubegen render``'s gate."""
+    """Build, check coherence, lint (refusing unwaived errors) and render in memory: the gate
+    of ``kubegen render``."""
     objects = stack.objects()
+    check_coherence(stack, objects)
     report = lint_objects(stack, objects)
     report.raise_for_errors()
     return objects, render_objects(stack, objects), report
@@ -149,6 +156,7 @@ def render(stack: Stack) -> dict[str, str]:
     ``kustomization.yaml`` among them. Nothing touches disk.
 
     Raises:
+        CoherenceError: the cluster would refuse an object or never run it.
         PolicyError: unwaived error-level findings; its message lists them.
         KubegenError: any other user error, located at the stack line that caused it.
     """
@@ -172,6 +180,7 @@ def check(stack: Stack, folder: PathLike) -> CheckResult:
         folder: its env folder (``output/prod``); a missing folder is empty.
 
     Raises:
+        CoherenceError: the cluster would refuse an object or never run it.
         PolicyError: the stack would not render (checked before any file is read).
         OutputError: a rendered path hits a file kubegen did not write, or the folder is
             unreadable.
@@ -203,6 +212,7 @@ def write(stack: Stack, folder: PathLike) -> WriteResult:
         folder: its env folder (``output/prod``), created if missing.
 
     Raises:
+        CoherenceError: the cluster would refuse an object or never run it (nothing is written).
         PolicyError: the stack would not render (nothing is written).
         OutputError: a rendered path hits a file kubegen did not write, or the disk refused.
     """

@@ -150,3 +150,5 @@ def main() -> None:
 
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
 from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
+from kubegen._cli import review as _review  # noqa: E402, F401  (registers `kubegen review`)
+from kubegen._cli import vendor as _vendor  # noqa: E402, F401  (registers `kubegen vendor`, `import`)
