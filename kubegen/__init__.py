@@ -61,6 +61,7 @@ if _typing.TYPE_CHECKING:
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
     from kubegen._builders.workloads.deployment import Deployment
+    from kubegen._builders.workloads.dns import DNSConfig
     from kubegen._builders.workloads.env import (
         ConfigMapKey,
         Downward,
@@ -69,8 +70,16 @@ if _typing.TYPE_CHECKING:
         SecretKey,
     )
     from kubegen._builders.workloads.jobs import CronJob, Job
+    from kubegen._builders.workloads.lifecycle import Hook
     from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
     from kubegen._builders.workloads.resources import Resources
+    from kubegen._builders.workloads.scheduling import (
+        NodeAffinity,
+        NodeRequirement,
+        NodeTerm,
+        PodAffinity,
+        Toleration,
+    )
     from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
     from kubegen._builders.workloads.volumes import (
         Claim,
@@ -116,6 +125,7 @@ _LAZY: dict[str, str] = {
     "ConflictError": "kubegen._errors",
     "Container": "kubegen._builders.workloads.container",
     "CronJob": "kubegen._builders.workloads.jobs",
+    "DNSConfig": "kubegen._builders.workloads.dns",
     "DaemonSet": "kubegen._builders.workloads.daemonset",
     "Deployment": "kubegen._builders.workloads.deployment",
     "Downward": "kubegen._builders.workloads.env",
@@ -131,6 +141,7 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "Hook": "kubegen._builders.workloads.lifecycle",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
@@ -150,8 +161,12 @@ _LAZY: dict[str, str] = {
     "NetworkPolicy": "kubegen._builders.network.policy",
     "NetworkPolicyPeer": "kubegen._builders.network.policy",
     "NetworkPolicyPort": "kubegen._builders.network.policy",
+    "NodeAffinity": "kubegen._builders.workloads.scheduling",
+    "NodeRequirement": "kubegen._builders.workloads.scheduling",
+    "NodeTerm": "kubegen._builders.workloads.scheduling",
     "Origin": "kubegen._origin",
     "OutputError": "kubegen._errors",
+    "PodAffinity": "kubegen._builders.workloads.scheduling",
     "PolicyError": "kubegen._errors",
     "Port": "kubegen._builders.workloads.container",
     "RemoteKey": "kubegen._builders.secrets",
@@ -180,6 +195,7 @@ _LAZY: dict[str, str] = {
     "StatefulSet": "kubegen._builders.workloads.statefulset",
     "TcpProbe": "kubegen._builders.workloads.probes",
     "Template": "kubegen._builders.config",
+    "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
@@ -220,6 +236,7 @@ __all__ = [
     "ConflictError",
     "Container",
     "CronJob",
+    "DNSConfig",
     "DaemonSet",
     "Deployment",
     "Downward",
@@ -235,6 +252,7 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "Hook",
     "HostPath",
     "HttpProbe",
     "IPBlock",
@@ -252,8 +270,12 @@ __all__ = [
     "NetworkPolicy",
     "NetworkPolicyPeer",
     "NetworkPolicyPort",
+    "NodeAffinity",
+    "NodeRequirement",
+    "NodeTerm",
     "Origin",
     "OutputError",
+    "PodAffinity",
     "PolicyError",
     "Port",
     "RemoteKey",
@@ -282,6 +304,7 @@ __all__ = [
     "StatefulSet",
     "TcpProbe",
     "Template",
+    "Toleration",
     "User",
     "ValidationError",
     "Vendored",

@@ -107,11 +107,36 @@ def test_lint_json_and_sarif_formats(project: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
-    assert [run["automationDetails"]["id"] for run in log["runs"]] == [
-        "kubegen/good/",
-        "kubegen/bad/",
+    (run,) = log["runs"]  # one run per invocation, whatever the number of stacks
+    assert [s["name"] for s in run["properties"]["stacks"]] == ["good", "bad"]
+    assert [s["path"] for s in run["properties"]["stacks"]] == ["stacks/good", "stacks/bad"]
+    # bad: KG102 (privileged) open; KG603 (the lab namespace's level) waived by its reason,
+    # so reported at note level for code scanning.
+    assert sorted((r["properties"]["stack"], r["ruleId"], r["level"]) for r in run["results"]) == [
+        ("bad", "KG102", "error"),
+        ("bad", "KG603", "note"),
     ]
-    assert [len(run["results"]) for run in log["runs"]] == [0, 2]  # KG102, KG603 suppressed
+
+
+@pytest.mark.parametrize("cwd", ["repository root", "project folder"])
+def test_sarif_uris_are_relative_to_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str
+) -> None:
+    """kubegen's project is a subfolder of the git repository (a monorepo)."""
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "deploy" / "platform"
+    project.mkdir(parents=True)
+    write_stack(project, "bad", stack_source(privileged(), admits_all=True))
+    if cwd == "repository root":
+        result = invoke(tmp_path, monkeypatch, "lint", "-f", "sarif", "deploy/platform/stacks/bad")
+    else:
+        result = invoke(project, monkeypatch, "lint", "-f", "sarif", "stacks/bad")
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    (finding,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "KG102"]
+    physical = finding["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "deploy/platform/stacks/bad/__init__.py"
+    assert physical["region"]["startLine"] == 9  # stack.add(Manifest(body))
 
 
 def test_lint_profile_and_version_overrides(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -40,7 +40,8 @@ IMAGE = {IMAGE!r}
 
 
 def build():
-    stack = Stack("shop", namespace="shop")
+    cluster = Cluster("test", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
+    stack = Stack("shop", namespace="shop", cluster=cluster)
 """
 # Opt-outs Pod Security Admission of a restricted namespace refuses: their case runs in a
 # namespace declared privileged (with the same reason, which waives KG603 there).

@@ -97,7 +97,7 @@ class Report:
         """A SARIF 2.1.0 log for code-scanning tools (GitHub, GitLab, Azure DevOps)."""
         from kubegen._policy import sarif  # only for --format sarif
 
-        return sarif.sarif_document(self)
+        return sarif.sarif_log([sarif.StackReport(None, self)])
 
     def raise_for_errors(self) -> None:
         """Raise :class:`PolicyError` carrying the text report if anything blocks."""
