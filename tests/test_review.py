@@ -115,7 +115,8 @@ def test_permission_gained(make) -> None:
     assert _grants(stack) == [
         ("added", "ServiceAccount app/api", "app", "configmaps", (), ("get", "list", "watch"), ())
     ]
-    assert stack.risk_line() == "1 new permission"
+    # the grant brings its route to the API server
+    assert stack.risk_line() == "1 new permission, 1 new egress to Kubernetes API"
     assert "new-permission" in stack.categories()
     assert "risky-permission" not in stack.categories()
 
@@ -135,7 +136,7 @@ def test_secrets_are_flagged(make) -> None:
         ("added", "ServiceAccount app/api", "app", "secrets", ("tls",), ("get", "list", "watch"),
          ("secrets",))
     ]
-    assert stack.risk_line() == "1 new permission (1 on secrets)"
+    assert stack.risk_line() == "1 new permission (1 on secrets), 1 new egress to Kubernetes API"
     assert {"new-permission", "risky-permission"} <= stack.categories()
 
 
@@ -213,7 +214,7 @@ def test_new_and_fixed_findings(make) -> None:
     assert [(f.change, f.rule_id, f.severity, f.resource) for f in stack.findings] == [
         ("new", "KG208", "info", "Deployment app/web")
     ]
-    assert stack.findings[0].location.endswith("stacks/app/__init__.py:24")
+    assert stack.findings[0].location.endswith("stacks/app/__init__.py:25")
     assert "new-finding" in stack.categories()
     fixed = _review(make(web_tag_only=True), web_tag_only=False)
     assert [(f.change, f.rule_id) for f in fixed.findings] == [("fixed", "KG208")]
