@@ -91,7 +91,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     ),
     "host-ports": (
         f"stack.add(Deployment('api', image=IMAGE, ports=[Port(8080, name='http',"
-        f" host_port=8080)], allow_host_ports=R, {PROBES}))",
+        f" host_port=8080)], allow_host_ports=R, strategy='Recreate', {PROBES}))",
         {"KG105"},
     ),
     "no-probes": (

@@ -167,6 +167,7 @@ def _api(config: ConfigMap) -> Deployment:
             "/run/secrets/db": SecretFiles(SecretRef("db"), items={"password": "password"}),
             "/etc/podinfo": DownwardFiles(labels=True, annotations=False),
             "/etc/api-copy.yaml": Mount(ConfigFiles("api"), sub_path="copy.yaml"),
+            "/srv/uploads": Claim("uploads", access_mode="ReadWriteMany"),
         },
         writable=["/tmp"],
         replicas=2,

@@ -19,7 +19,7 @@ from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
 from kubegen._builders.workloads.pod import Role
-from kubegen._builders.workloads.volumes import Claim
+from kubegen._builders.workloads.volumes import AccessMode, Claim
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
@@ -32,7 +32,6 @@ from kubegen._values import (
     seconds,
 )
 
-AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 STORAGE_CLAIM = "data"
 
 

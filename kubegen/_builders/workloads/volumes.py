@@ -220,16 +220,29 @@ class EmptyDir(VolumeSource):
         return {"name": self.volume_name(), "emptyDir": source}
 
 
+AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+
+
+class ClaimArgs(VolumeSourceArgs, total=False):
+    access_mode: AccessMode | None
+
+
 class Claim(VolumeSource):
     """A PersistentVolumeClaim: an existing claim, or a StatefulSet's claim template by name.
 
     Args:
         claim: the claim's name (for a StatefulSet, the name of one of its claim templates).
+        access_mode: the access mode of an existing claim the stack does not render, for the
+            rollout check (see docs/checks.md): ``ReadWriteMany``/``ReadOnlyMany`` claims can
+            serve pods on several nodes at once. Unset: the claim's mode is unknown and counts
+            as ``ReadWriteOnce``, what most StorageClasses provision. A claim the stack renders
+            (a ``Manifest`` PersistentVolumeClaim) is read from its ``accessModes``.
     """
 
     claim: DNSSubdomain
+    access_mode: AccessMode | None = None
 
-    def __init__(self, claim: str, /, **data: Unpack[VolumeSourceArgs]) -> None:
+    def __init__(self, claim: str, /, **data: Unpack[ClaimArgs]) -> None:
         Builder.__init__(self, claim=claim, **data)
 
     def default_name(self) -> str:
