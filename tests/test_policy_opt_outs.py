@@ -157,6 +157,12 @@ CASES: dict[str, tuple[str, set[str]]] = {
         "api.grant(Rule.read('configmaps'), cluster_wide=True, allow={'cluster-scope': R})",
         set(),
     ),
+    "rbac-out-of-namespace": (
+        "api = stack.add(Deployment('api', image=IMAGE))\n"
+        "mixed = stack.add(ClusterRole('mixed', rules=[Rule.read('pods'), Rule.read('nodes')]))\n"
+        "api.grant(mixed, allow={'out-of-namespace': R})",
+        set(),
+    ),
     "egress-internet": (
         "api = stack.add(Deployment('api', image=IMAGE))\n"
         "api.allow_to_internet(port=443, reason=R)",

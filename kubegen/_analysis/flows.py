@@ -61,12 +61,18 @@ class Flow:
 
 @dataclass(slots=True)
 class Pod:
-    """The pods of one workload: where they run, their labels and declared ports."""
+    """The pods of one workload: where they run, their labels and declared ports.
+
+    ``service_account``: the account they run as. ``host_network``: they share the node's
+    network namespace, where most network plugins do not apply NetworkPolicies.
+    """
 
     node: Node
     namespace: str
     labels: dict[str, str]
     ports: list[tuple[str, int, str]]  # (name, number, protocol)
+    service_account: str = "default"
+    host_network: bool = False
 
 
 @dataclass(slots=True)
@@ -181,14 +187,17 @@ def _pod(obj: ManifestObject) -> Pod | None:
     if not isinstance(template, Mapping):
         return None
     labels = dict((template.get("metadata") or {}).get("labels") or {})
+    spec = template.get("spec") or {}
     ports = [
         (str(p.get("name", "")), int(p["containerPort"]), str(p.get("protocol", "TCP")))
-        for container in (template.get("spec") or {}).get("containers") or []
+        for container in spec.get("containers") or []
         for p in container.get("ports") or []
         if "containerPort" in p
     ]
     namespace = obj.namespace or "default"
-    return Pod(Node("workload", obj.name, namespace), namespace, labels, ports)
+    account = str(spec.get("serviceAccountName") or "default")
+    return Pod(Node("workload", obj.name, namespace), namespace, labels, ports, account,
+               spec.get("hostNetwork") is True)
 
 
 # --- selector and peer matching ------------------------------------------------------------
