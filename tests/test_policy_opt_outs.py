@@ -375,6 +375,7 @@ def test_field_scoped_opt_out_waives_only_its_field() -> None:
     assert _status(stack) == {
         ("KG101", f"{P}.hostNetwork"): REASON,
         ("KG101", f"{P}.hostPID"): None,
+        ("KG504", "spec.podSelector"): None,  # a note on the policy, not the pod's opt-out
     }
 
 

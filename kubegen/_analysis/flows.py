@@ -43,11 +43,16 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A box in the graph: a workload of the manifests, or a peer outside them."""
+    """A box in the graph: a workload of the manifests, or a peer outside them.
+
+    ``host_network``: a workload whose pods share their node's network; most network plugins
+    enforce no NetworkPolicy for them (Kubernetes docs, "NetworkPolicy and hostNetwork pods").
+    """
 
     kind: NodeKind
     label: str
     namespace: str | None = None  # the namespace box it is drawn in, if any
+    host_network: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,12 @@ class Flow:
     source: Node
     target: Node
     ports: tuple[str, ...]
+
+    @property
+    def enforced(self) -> bool:
+        """False when a side runs with hostNetwork: the policies drawn are not what most
+        network plugins enforce for it (its traffic is the node's)."""
+        return not (self.source.host_network or self.target.host_network)
 
 
 @dataclass(slots=True)
@@ -196,8 +207,9 @@ def _pod(obj: ManifestObject) -> Pod | None:
     ]
     namespace = obj.namespace or "default"
     account = str(spec.get("serviceAccountName") or "default")
-    return Pod(Node("workload", obj.name, namespace), namespace, labels, ports, account,
-               spec.get("hostNetwork") is True)
+    host = spec.get("hostNetwork") is True
+    return Pod(Node("workload", obj.name, namespace, host), namespace, labels, ports, account,
+               host)
 
 
 # --- selector and peer matching ------------------------------------------------------------
