@@ -19,6 +19,7 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 DEFAULTS: dict[str, Any] = {
     "api_image": f"ghcr.io/acme/api:1.0.0@{DIGEST}",
     "api_replicas": 2,
+    "api_port": 8080,
     "api_cpu": "100m",
     "api_readiness": "/ready",
     "api_strategy": "RollingUpdate",
@@ -55,7 +56,8 @@ def build():
     if S["extra_namespace"]:
         stack.add(Namespace("tools"))
     api = stack.add(Deployment(
-        "api", image=S["api_image"], replicas=S["api_replicas"], port=Port(8080, name="http"),
+        "api", image=S["api_image"], replicas=S["api_replicas"],
+        port=Port(S["api_port"], name="http"),
         readiness=HttpProbe(S["api_readiness"]), liveness=HttpProbe("/healthz"),
         resources=Resources(cpu=S["api_cpu"], memory="128Mi"), strategy=S["api_strategy"],
         sidecars=[Container(name="proxy", image="ghcr.io/acme/proxy:2.0.0@" + DIGEST,

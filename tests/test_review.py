@@ -100,6 +100,44 @@ def test_new_ingress_from_an_ip_block(make) -> None:
     assert "new-ingress" in stack.categories() and "new-egress" not in stack.categories()
 
 
+def test_a_port_change_moves_the_flows(make) -> None:
+    stack = _review(make(), api_port=9090)
+    assert _flows(stack) == {
+        ("removed", "web", "api", "http 8080/TCP"),
+        ("added", "web", "api", "http 9090/TCP"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "may_differ"),
+    [
+        ({"config": "two"}, False),
+        ({"api_image": f"ghcr.io/acme/api:1.1.0@{DIGEST}"}, False),  # new version label: unseen
+        ({"api_replicas": 5, "api_cpu": "300m"}, False),
+        ({"api_grants": [("read", "configmaps")]}, False),
+        ({"api_port": 9090}, True),
+        ({"web_to_api": False}, True),
+    ],
+)
+def test_flows_are_skipped_only_when_they_cannot_differ(make, change, may_differ) -> None:
+    from kubegen._review import compare
+
+    repo = make()
+    repo.write(**change)
+    decided: list[bool] = []
+    real = compare._network_may_differ
+
+    def compute_anyway(*args: Any) -> bool:
+        decided.append(real(*args))
+        return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare, "_network_may_differ", compute_anyway)
+        (stack,) = review([repo.stack]).stacks
+    assert decided == [may_differ]
+    assert bool(stack.flows) == may_differ  # skipping loses nothing; computing finds changes
+
+
 # --- access --------------------------------------------------------------------------------
 
 
@@ -213,7 +251,8 @@ def test_new_and_fixed_findings(make) -> None:
     assert [(f.change, f.rule_id, f.severity, f.resource) for f in stack.findings] == [
         ("new", "KG208", "info", "Deployment app/web")
     ]
-    assert stack.findings[0].location.endswith("stacks/app/__init__.py:24")
+    line = _line_of("web = stack.add(Deployment(")
+    assert stack.findings[0].location.endswith(f"stacks/app/__init__.py:{line}")
     assert "new-finding" in stack.categories()
     fixed = _review(make(web_tag_only=True), web_tag_only=False)
     assert [(f.change, f.rule_id) for f in fixed.findings] == [("fixed", "KG208")]
@@ -221,6 +260,14 @@ def test_new_and_fixed_findings(make) -> None:
 
 
 # --- workloads -----------------------------------------------------------------------------
+
+
+def _line_of(text: str) -> int:
+    """The line of the test stack (tests/review_support.py) that holds ``text``."""
+    from tests.review_support import STACK
+
+    lines = STACK.format(settings={}).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
 def _fields(stack: StackReview) -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
