@@ -195,6 +195,23 @@ def test_a_role_outside_the_output_is_flagged(make) -> None:
     assert grant.via == ("RoleBinding api-view > ClusterRole view",)
 
 
+def test_wildcards_are_flagged(make) -> None:
+    stack = _review(make(), api_wildcard=True)
+    (grant,) = stack.permissions
+    assert (grant.resource, grant.verbs, grant.flags) == ("*", ("get",), ("secrets", "wildcard"))
+    assert stack.risk_line().startswith("1 new permission (1 on secrets, 1 with a wildcard)")
+    assert ("added", "Role app/api-all", "opt-out", "rbac-wildcard", None,
+            "a debugging console", None) in _exemptions(stack)
+
+
+def test_escalation_verbs_are_flagged(make) -> None:
+    stack = _review(make(), api_escalation=True)
+    (grant,) = stack.permissions
+    assert (grant.resource, grant.verbs, grant.flags) == (
+        "roles.rbac.authorization.k8s.io", ("bind", "escalate"), ("escalation",))
+    assert "risky-permission" in stack.categories()
+
+
 def test_verbs_added_to_an_existing_grant_are_the_new_permission(make) -> None:
     repo = make(api_grants=[("read-names", "secrets", "tls")])
     stack = _review(repo, api_grants=[("read-names", "secrets", "tls"), ("read", "configmaps")])
@@ -257,6 +274,19 @@ def test_new_and_fixed_findings(make) -> None:
     fixed = _review(make(web_tag_only=True), web_tag_only=False)
     assert [(f.change, f.rule_id) for f in fixed.findings] == [("fixed", "KG208")]
     assert "new-finding" not in fixed.categories()
+
+
+def test_hidden_characters_in_a_reason_are_shown_escaped(make) -> None:
+    from kubegen._review.markdown import markdown_report
+    from kubegen._review.text import text_report
+
+    repo = make()
+    repo.write(web_writable_root="fine\u202e lla\x1b[2J")
+    result = review([repo.stack])
+    assert result.stacks[0].exemptions[0].reason == "fine\u202e lla\x1b[2J"
+    for text in (text_report(result), markdown_report(result)):
+        assert "\u202e" not in text and "\x1b" not in text
+        assert "fine\\u202e lla\\u001b" in text.replace("\\\\", "\\")
 
 
 # --- workloads -----------------------------------------------------------------------------

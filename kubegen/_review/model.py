@@ -178,6 +178,7 @@ class StackReview:
     env: str
     stack: str
     output: str  # the env folder, relative to the repository root
+    notes: list[str] = field(default_factory=list)
     flows: list[FlowChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
     exemptions: list[ExemptionChange] = field(default_factory=list)

@@ -67,7 +67,7 @@ def _review_stack(repo: Repo, base: Base, item: Plan) -> StackReview:
         def reports() -> tuple[Report, Report]:
             return (job.result() if differ else item.report), item.report
 
-        return compare(
+        review = compare(
             item.env,
             item.loaded.stack.name,
             output,
@@ -75,6 +75,11 @@ def _review_stack(repo: Repo, base: Base, item: Plan) -> StackReview:
             Side.of(head_items),
             reports,
         )
+    if base.commit is not None and not base_items:
+        review.notes.append(
+            f"{output} holds no kubegen files at the base commit: everything is added"
+        )
+    return review
 
 
 def _base_items(
