@@ -22,7 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import lint, render
+    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
@@ -61,6 +61,7 @@ if _typing.TYPE_CHECKING:
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
     from kubegen._builders.workloads.deployment import Deployment
+    from kubegen._builders.workloads.dns import DNSConfig
     from kubegen._builders.workloads.env import (
         ConfigMapKey,
         Downward,
@@ -69,8 +70,16 @@ if _typing.TYPE_CHECKING:
         SecretKey,
     )
     from kubegen._builders.workloads.jobs import CronJob, Job
+    from kubegen._builders.workloads.lifecycle import Hook
     from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
     from kubegen._builders.workloads.resources import Resources
+    from kubegen._builders.workloads.scheduling import (
+        NodeAffinity,
+        NodeRequirement,
+        NodeTerm,
+        PodAffinity,
+        Toleration,
+    )
     from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
     from kubegen._builders.workloads.volumes import (
         Claim,
@@ -82,6 +91,7 @@ if _typing.TYPE_CHECKING:
         SecretFiles,
     )
     from kubegen._errors import (
+        CoherenceError,
         ConflictError,
         KubegenError,
         OutputError,
@@ -103,6 +113,7 @@ _LAZY: dict[str, str] = {
     "ArgoApplication": "kubegen._builders.gitops",
     "ArgoApplicationSet": "kubegen._builders.gitops",
     "Builder": "kubegen._builders.base",
+    "CheckResult": "kubegen._api",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
@@ -111,9 +122,11 @@ _LAZY: dict[str, str] = {
     "ConfigFiles": "kubegen._builders.workloads.volumes",
     "ConfigMap": "kubegen._builders.config",
     "ConfigMapKey": "kubegen._builders.workloads.env",
+    "CoherenceError": "kubegen._errors",
     "ConflictError": "kubegen._errors",
     "Container": "kubegen._builders.workloads.container",
     "CronJob": "kubegen._builders.workloads.jobs",
+    "DNSConfig": "kubegen._builders.workloads.dns",
     "DaemonSet": "kubegen._builders.workloads.daemonset",
     "Deployment": "kubegen._builders.workloads.deployment",
     "Downward": "kubegen._builders.workloads.env",
@@ -129,6 +142,7 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "Hook": "kubegen._builders.workloads.lifecycle",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
@@ -139,8 +153,6 @@ _LAZY: dict[str, str] = {
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Manifest": "kubegen._builders.core",
-    "Vendored": "kubegen._vendor.source",
-    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -148,8 +160,12 @@ _LAZY: dict[str, str] = {
     "NetworkPolicy": "kubegen._builders.network.policy",
     "NetworkPolicyPeer": "kubegen._builders.network.policy",
     "NetworkPolicyPort": "kubegen._builders.network.policy",
+    "NodeAffinity": "kubegen._builders.workloads.scheduling",
+    "NodeRequirement": "kubegen._builders.workloads.scheduling",
+    "NodeTerm": "kubegen._builders.workloads.scheduling",
     "Origin": "kubegen._origin",
     "OutputError": "kubegen._errors",
+    "PodAffinity": "kubegen._builders.workloads.scheduling",
     "PolicyError": "kubegen._errors",
     "Port": "kubegen._builders.workloads.container",
     "RemoteKey": "kubegen._builders.secrets",
@@ -178,11 +194,18 @@ _LAZY: dict[str, str] = {
     "StatefulSet": "kubegen._builders.workloads.statefulset",
     "TcpProbe": "kubegen._builders.workloads.probes",
     "Template": "kubegen._builders.config",
+    "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
+    "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "WriteResult": "kubegen._api",
+    "check": "kubegen._api",
     "lint": "kubegen._api",
+    "load_stack": "kubegen._api",
+    "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
+    "write": "kubegen._api",
 }
 
 
@@ -206,17 +229,20 @@ __all__ = [
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
+    "CheckResult",
     "Claim",
     "Cluster",
     "ClusterDNS",
     "ClusterRole",
     "ClusterRoleBinding",
+    "CoherenceError",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",
     "ConflictError",
     "Container",
     "CronJob",
+    "DNSConfig",
     "DaemonSet",
     "Deployment",
     "Downward",
@@ -232,6 +258,7 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "Hook",
     "HostPath",
     "HttpProbe",
     "IPBlock",
@@ -249,8 +276,12 @@ __all__ = [
     "NetworkPolicy",
     "NetworkPolicyPeer",
     "NetworkPolicyPort",
+    "NodeAffinity",
+    "NodeRequirement",
+    "NodeTerm",
     "Origin",
     "OutputError",
+    "PodAffinity",
     "PolicyError",
     "Port",
     "RemoteKey",
@@ -279,12 +310,17 @@ __all__ = [
     "StatefulSet",
     "TcpProbe",
     "Template",
+    "Toleration",
     "User",
     "ValidationError",
     "Vendored",
     "VolumeClaim",
+    "WriteResult",
     "__version__",
+    "check",
     "lint",
+    "load_stack",
     "register_crd",
     "render",
+    "write",
 ]

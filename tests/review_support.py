@@ -43,15 +43,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 STACK = '''
-from kubegen import (ConfigMap, Container, Deployment, HttpProbe, Namespace, Port, Resources,
-                     RoleRef, Rule, Stack, StatefulSet, TcpProbe)
+from kubegen import (ApiServer, Cluster, ConfigMap, Container, Deployment, HttpProbe, Namespace,
+                     Port, Resources, RoleRef, Rule, Stack, StatefulSet, TcpProbe)
 
 S = {settings!r}
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 def build():
-    stack = Stack("app", namespace="app")
+    cluster = Cluster("test", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
+    stack = Stack("app", namespace="app", cluster=cluster)
     if S["waive_kg701"]:
         stack.waive("KG701", S["waive_kg701"])
     stack.add(ConfigMap("settings", data={{"MODE": S["config"]}}))

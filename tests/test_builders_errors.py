@@ -25,6 +25,7 @@ from kubegen import (
     HttpProbe,
     IPBlock,
     KubegenError,
+    NodeTerm,
     Port,
     Resources,
     RoleRef,
@@ -40,6 +41,8 @@ from kubegen._builders.workloads.resources import in_mebibytes
 from kubegen._values import DNSLabel, Duration, parse_quantity
 
 TEMPLATE = Path(__file__).parent / "data" / "workload_examples" / "api-config.yaml.j2"
+VENDORED = Path(__file__).parent / "data" / "vendor" / (
+    "ingress-nginx-controller-v1.15.1-deploy.yaml")
 SA = ServiceAccountRef("robot", namespace="tools", external=True)
 
 # Per public builder: its positional parameters (with a valid value) and the keywords it
@@ -57,13 +60,15 @@ POSITIONAL: dict[str, dict[str, Any]] = {
     "Manifest": {"body": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}},
     "Mount": {"source": EmptyDir(name="scratch")}, "Namespace": {"name": "shop"},
     "NetworkPolicy": {"name": "p"}, "Port": {"number": 8080}, "RemoteKey": {"key": "shop/db"},
+    "NodeRequirement": {"key": "kubernetes.io/arch", "operator": "Exists"},
+    "PodAffinity": {"pods": "self"}, "Toleration": {"key": "dedicated"},
     "ResourceRef": {"resource": "limits.cpu"}, "Role": {"name": "r"}, "RoleBinding": {"name": "b"},
     "RoleRef": {"name": "view"}, "SealedSecret": {"name": "s"}, "Secret": {"name": "s"},
     "SecretFiles": {"secret": "db"}, "SecretKey": {"secret": "db", "key": "password"},
     "SecretRef": {"name": "db"}, "Service": {"name": "api"}, "ServiceAccount": {"name": "sa"},
     "ServiceAccountRef": {"name": "sa"}, "ServicePort": {"target": "http"},
     "StatefulSet": {"name": "db"}, "Template": {"path": TEMPLATE}, "User": {"name": "jane"},
-    "Vendored": {"path": Path(__file__).parent / "data" / "vendor" / "podinfo-6.14.1"},
+    "Vendored": {"path": VENDORED},
     "VolumeClaim": {"name": "data"},
 }
 REQUIRED: dict[str, dict[str, Any]] = {
@@ -77,14 +82,18 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "CronJob": {"schedule": "@daily", "image": "ghcr.io/acme/api:1.2.3"},
     "DaemonSet": {"image": "ghcr.io/acme/agent:1.0"},
     "Deployment": {"image": "ghcr.io/acme/api:1.2.3"},
+    "DNSConfig": {"options": {"ndots": "2"}},
     "ExternalSecret": {"store": "vault", "extract": ["shop/db"]},
     "FluxGitRepository": {"url": "https://github.com/acme/deploy.git"},
     "FluxHealthCheck": {"api_version": "apps/v1", "kind": "Deployment", "name": "api"},
     "FluxKustomization": {"source": "repo", "path": "./output/dev"},
+    "Hook": {"sleep": "5s"},
     "IPBlock": {"cidr": "10.0.0.0/8"},
     "Job": {"image": "ghcr.io/acme/api:1.2.3"},
     "LabelSelectorRequirement": {"key": "team", "operator": "Exists"},
     "NetworkPolicy": {"policy_types": ["Ingress"]},
+    "NodeAffinity": {"prefer": [NodeTerm(labels={"kubernetes.io/arch": ["amd64"]})]},
+    "NodeTerm": {"labels": {"kubernetes.io/arch": ["amd64"]}},
     "NetworkPolicyPeer": {"ip_block": IPBlock(cidr="10.0.0.0/8")},
     "Resources": {"cpu": "100m", "memory": "128Mi"},
     "Role": {"rules": [Rule.read("configmaps")]},
@@ -93,7 +102,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
-    "Vendored": {"source": "https://github.com/stefanprodan/podinfo", "version": "6.14.1"},
+    "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",
+                 "version": "controller-v1.15.1"},
     "VolumeClaim": {"size": "1Gi"},
 }
 

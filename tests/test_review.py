@@ -114,7 +114,7 @@ def test_a_port_change_moves_the_flows(make) -> None:
         ({"config": "two"}, False),
         ({"api_image": f"ghcr.io/acme/api:1.1.0@{DIGEST}"}, False),  # new version label: unseen
         ({"api_replicas": 5, "api_cpu": "300m"}, False),
-        ({"api_grants": [("read", "configmaps")]}, False),
+        ({"api_grants": [("read", "configmaps")]}, True),  # a grant implies a route
         ({"api_port": 9090}, True),
         ({"web_to_api": False}, True),
     ],
@@ -153,9 +153,11 @@ def test_permission_gained(make) -> None:
     assert _grants(stack) == [
         ("added", "ServiceAccount app/api", "app", "configmaps", (), ("get", "list", "watch"), ())
     ]
-    assert stack.risk_line() == "1 new permission"
-    assert "new-permission" in stack.categories()
-    assert "risky-permission" not in stack.categories()
+    # the grant brings its route to the API server: a flow, not egress to the outside
+    assert _flows(stack) == {("added", "api", "Kubernetes API", "6443/TCP")}
+    assert stack.risk_line() == "1 new permission, 1 new route to the Kubernetes API"
+    assert {"new-permission", "new-flow"} <= stack.categories()
+    assert not {"risky-permission", "new-egress"} & stack.categories()
 
 
 def test_permission_lost(make) -> None:
@@ -173,7 +175,8 @@ def test_secrets_are_flagged(make) -> None:
         ("added", "ServiceAccount app/api", "app", "secrets", ("tls",), ("get", "list", "watch"),
          ("secrets",))
     ]
-    assert stack.risk_line() == "1 new permission (1 on secrets)"
+    assert stack.risk_line() == (
+        "1 new permission (1 on secrets), 1 new route to the Kubernetes API")
     assert {"new-permission", "risky-permission"} <= stack.categories()
 
 
