@@ -40,6 +40,9 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
 }
 
+#: The kinds :func:`read_topology` reads: a change to any other object cannot change the flows.
+INPUT_KINDS: frozenset[str] = frozenset({"Namespace", "NetworkPolicy", *_TEMPLATE_PATHS})
+
 
 @dataclass(frozen=True, slots=True)
 class Node:
