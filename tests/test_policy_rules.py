@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from kubegen import Deployment, Resources, StackDefaults
+from kubegen import Stack as KubegenStack
+from kubegen._coherence.facts import StackFacts
 from kubegen._manifests import ManifestObject
 from kubegen._policy import all_rules, lint
 from tests.policy_factories import (
@@ -43,6 +46,7 @@ class Case:
     path: str = ""
     version: str = "1.33"
     profile: str = "prod"
+    facts: Callable[[], StackFacts] | None = None  # what the stack knows beyond its objects
 
     @property
     def id(self) -> str:
@@ -172,6 +176,18 @@ def ns_labels(**labels: str) -> Callable[[Stack], None]:
 
 LOWAT = on_dep(f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_notsent_lowat",
                                                  "value": "16384"}])  # safe from 1.37
+def facts_of_api(**deployment: Any) -> Callable[[], StackFacts]:
+    """Facts of a kubegen stack whose Deployment shop/api is built with ``deployment``."""
+    defaults = deployment.pop("defaults", None)
+
+    def make() -> StackFacts:
+        stack = KubegenStack("shop", namespace=NS, defaults=defaults)
+        stack.add(Deployment("api", image="ghcr.io/acme/api:1.0", **deployment))
+        return StackFacts(stack)
+
+    return make
+
+
 NON_ROOT_UNSET = drop_dep(f"{P}.securityContext.runAsNonRoot")  # restricted only
 UNMASKED_IN_USERNS = both(on_dep(f"{P}.hostUsers", False), on_dep(f"{SC}.procMount", "Unmasked"))
 NO_PDB_NO_SPREAD = both(remove("PodDisruptionBudget"), drop_dep(f"{P}.topologySpreadConstraints"))
@@ -313,6 +329,14 @@ CASES = [
     Case("KG132", "namespace-without-enforce", lambda s: find(s, "Namespace")["metadata"][
         "labels"].pop("pod-security.kubernetes.io/enforce"), True, "metadata.namespace"),
     Case("KG132", "namespace-rendered", lambda s: None, False),
+    # KG210 resources nobody chose
+    Case("KG210", "no-resources-anywhere", lambda s: None, True, f"{C}.resources",
+         facts=facts_of_api()),
+    Case("KG210", "own-resources", lambda s: None, False,
+         facts=facts_of_api(resources=Resources(cpu="1", memory="1Gi"))),
+    Case("KG210", "explicit-stack-defaults", lambda s: None, False, facts=facts_of_api(
+        defaults=StackDefaults(resources=Resources(cpu="1", memory="1Gi")))),
+    Case("KG210", "yaml-without-facts", lambda s: None, False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),
@@ -472,7 +496,8 @@ CASES = [
 def test_rule(case: Case) -> None:
     stack = good_stack()
     case.change(stack)
-    report = lint(stack, profile=case.profile, kubernetes_version=case.version)
+    facts = case.facts() if case.facts is not None else None
+    report = lint(stack, profile=case.profile, kubernetes_version=case.version, facts=facts)
     hits = [f for f in report.findings if f.rule_id == case.rule]
     if not case.fires:
         assert hits == [], [str(f) for f in hits]
