@@ -85,7 +85,7 @@ def test_only_the_given_accounts_are_reported() -> None:
 
 
 LEGACY_STACK = """
-from kubegen import ApiServer, Cluster, Manifest, Stack
+from kubegen import ApiServer, Cluster, Manifest, Namespace, Stack
 
 CLUSTER = {cluster}
 POD = {pod!r}
@@ -93,6 +93,8 @@ POD = {pod!r}
 
 def build():
     stack = Stack("shop", namespace="shop", cluster=CLUSTER)
+    # a legacy pod as it is, unhardened: admitted only by a privileged namespace
+    stack.add(Namespace("shop", pod_security="privileged", reason="legacy pods as they are"))
     stack.add(Manifest({{"apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {{"name": "legacy", "namespace": "shop"}}}}))
     stack.add(Manifest(POD))
