@@ -22,7 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import lint, render
+    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
     from kubegen._builders.argocd import ArgoApplication, ArgoApplicationSet, ArgoAppProject
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster, FluxKubeConfig
@@ -58,6 +58,7 @@ if _typing.TYPE_CHECKING:
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
     from kubegen._builders.workloads.deployment import Deployment
+    from kubegen._builders.workloads.dns import DNSConfig
     from kubegen._builders.workloads.env import (
         ConfigMapKey,
         Downward,
@@ -66,8 +67,16 @@ if _typing.TYPE_CHECKING:
         SecretKey,
     )
     from kubegen._builders.workloads.jobs import CronJob, Job
+    from kubegen._builders.workloads.lifecycle import Hook
     from kubegen._builders.workloads.probes import ExecProbe, GrpcProbe, HttpProbe, TcpProbe
     from kubegen._builders.workloads.resources import Resources
+    from kubegen._builders.workloads.scheduling import (
+        NodeAffinity,
+        NodeRequirement,
+        NodeTerm,
+        PodAffinity,
+        Toleration,
+    )
     from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
     from kubegen._builders.workloads.volumes import (
         Claim,
@@ -79,6 +88,7 @@ if _typing.TYPE_CHECKING:
         SecretFiles,
     )
     from kubegen._errors import (
+        CoherenceError,
         ConflictError,
         KubegenError,
         OutputError,
@@ -101,6 +111,7 @@ _LAZY: dict[str, str] = {
     "ArgoApplication": "kubegen._builders.argocd",
     "ArgoApplicationSet": "kubegen._builders.argocd",
     "Builder": "kubegen._builders.base",
+    "CheckResult": "kubegen._api",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
@@ -109,9 +120,11 @@ _LAZY: dict[str, str] = {
     "ConfigFiles": "kubegen._builders.workloads.volumes",
     "ConfigMap": "kubegen._builders.config",
     "ConfigMapKey": "kubegen._builders.workloads.env",
+    "CoherenceError": "kubegen._errors",
     "ConflictError": "kubegen._errors",
     "Container": "kubegen._builders.workloads.container",
     "CronJob": "kubegen._builders.workloads.jobs",
+    "DNSConfig": "kubegen._builders.workloads.dns",
     "DaemonSet": "kubegen._builders.workloads.daemonset",
     "Deployment": "kubegen._builders.workloads.deployment",
     "Downward": "kubegen._builders.workloads.env",
@@ -130,6 +143,7 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.flux",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "Hook": "kubegen._builders.workloads.lifecycle",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
@@ -141,8 +155,6 @@ _LAZY: dict[str, str] = {
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Layer": "kubegen._builders.ordering",
     "Manifest": "kubegen._builders.core",
-    "Vendored": "kubegen._vendor.source",
-    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -150,8 +162,12 @@ _LAZY: dict[str, str] = {
     "NetworkPolicy": "kubegen._builders.network.policy",
     "NetworkPolicyPeer": "kubegen._builders.network.policy",
     "NetworkPolicyPort": "kubegen._builders.network.policy",
+    "NodeAffinity": "kubegen._builders.workloads.scheduling",
+    "NodeRequirement": "kubegen._builders.workloads.scheduling",
+    "NodeTerm": "kubegen._builders.workloads.scheduling",
     "Origin": "kubegen._origin",
     "OutputError": "kubegen._errors",
+    "PodAffinity": "kubegen._builders.workloads.scheduling",
     "PolicyError": "kubegen._errors",
     "Port": "kubegen._builders.workloads.container",
     "RemoteKey": "kubegen._builders.secrets",
@@ -181,11 +197,18 @@ _LAZY: dict[str, str] = {
     "SyncHook": "kubegen._builders.ordering",
     "TcpProbe": "kubegen._builders.workloads.probes",
     "Template": "kubegen._builders.config",
+    "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
+    "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "WriteResult": "kubegen._api",
+    "check": "kubegen._api",
     "lint": "kubegen._api",
+    "load_stack": "kubegen._api",
+    "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
+    "write": "kubegen._api",
 }
 
 
@@ -210,17 +233,20 @@ __all__ = [
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
+    "CheckResult",
     "Claim",
     "Cluster",
     "ClusterDNS",
     "ClusterRole",
     "ClusterRoleBinding",
+    "CoherenceError",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",
     "ConflictError",
     "Container",
     "CronJob",
+    "DNSConfig",
     "DaemonSet",
     "Deployment",
     "Downward",
@@ -239,6 +265,7 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "Hook",
     "HostPath",
     "HttpProbe",
     "IPBlock",
@@ -257,8 +284,12 @@ __all__ = [
     "NetworkPolicy",
     "NetworkPolicyPeer",
     "NetworkPolicyPort",
+    "NodeAffinity",
+    "NodeRequirement",
+    "NodeTerm",
     "Origin",
     "OutputError",
+    "PodAffinity",
     "PolicyError",
     "Port",
     "RemoteKey",
@@ -288,12 +319,17 @@ __all__ = [
     "SyncHook",
     "TcpProbe",
     "Template",
+    "Toleration",
     "User",
     "ValidationError",
     "Vendored",
     "VolumeClaim",
+    "WriteResult",
     "__version__",
+    "check",
     "lint",
+    "load_stack",
     "register_crd",
     "render",
+    "write",
 ]

@@ -18,12 +18,15 @@ from pathlib import Path
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy, repository_root
 from kubegen._background import Background
-from kubegen._errors import KubegenError, PolicyError
+from kubegen._coherence.facts import stack_facts
+from kubegen._coherence.gate import check_objects
+from kubegen._errors import KubegenError, PolicyError, StackLoadError
 from kubegen._files.tree import Changes
-from kubegen._loader import LoadedStack, guarded, load_stack
+from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
-from kubegen._project import find_project
+from kubegen._policy.context import parse_version
+from kubegen._project import Project, find_project
 from kubegen._render.files import render_files
 from kubegen._stack import Stack
 
@@ -60,25 +63,90 @@ class Plan:
 
 
 def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
-    """Load the stack at ``path`` and build the manifests of each of its Stacks."""
-    loaded = load_stack(path)
+    """Load the stack at ``path``, build the manifests of each of its Stacks and refuse what
+    the cluster would.
+
+    The stack's code runs isolated (see :func:`kubegen._loader.isolated`).
+
+    Raises:
+        CoherenceError: the cluster would refuse an object or never run it (see
+            :func:`check_coherence`).
+    """
+    with isolated():
+        loaded = load_stack(path)
+        built = [
+            (part, guarded(part.stack.objects, loaded.module_file, "building objects",
+                           fallback=part.stack.origin))
+            for part in loaded.parts
+        ]
     parts = []
-    for part in loaded.parts:
-        stack = part.stack
-        objects = guarded(
-            stack.objects, loaded.module_file, "building objects", fallback=stack.origin
-        )
+    for part, made in built:
+        objects = _checked_objects(made, part.stack)
+        try:
+            check_coherence(part.stack, objects)
+        except KubegenError as exc:
+            if len(loaded.parts) > 1:  # one line of code built it for every cluster: say which
+                _name_the_cluster(exc, part.folder)
+            raise
         label = f"{loaded.env}/{part.folder}" if part.folder else loaded.env
-        parts.append(Part(part.folder, stack, objects, label))
+        parts.append(Part(part.folder, part.stack, objects, label))
     return loaded, parts
 
 
+def _name_the_cluster(exc: KubegenError, cluster: str) -> None:
+    for problem in {id(p): p for p in [exc, *exc.problems]}.values():
+        where = f"on cluster {cluster}"
+        problem.resource = f"{problem.resource} {where}" if problem.resource else where
+
+
 def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
-    """Load the stack at ``path`` and build its manifests (an environment of one Stack)."""
+    """Load the stack at ``path`` and build its manifests (an environment of one Stack); see
+    :func:`build_parts`."""
     loaded, parts = build_parts(path)
     if len(parts) != 1:
         loaded.stack  # noqa: B018 (raises: one Stack per cluster is not one Stack)
     return loaded, parts[0].objects
+
+
+def _checked_objects(objects: object, stack: Stack) -> list[ManifestObject]:
+    """What ``objects()`` returned, refused unless it is a list of manifest objects (a Stack
+    subclass may override it)."""
+    items = list(objects) if isinstance(objects, (list, tuple)) else None
+    bad = next(
+        (
+            item
+            for item in items or ()
+            if not isinstance(item, ManifestObject) or not isinstance(item.body, dict)
+        ),
+        None,
+    )
+    if items is not None and bad is None:
+        return items
+    what = type(objects).__name__ if items is None else f"a list holding {type(bad).__name__}"
+    stack_class = type(stack)
+    method = getattr(stack_class, "objects", None)
+    origin = line_of(method) or stack.origin
+    raise StackLoadError(
+        f"{stack_class.__name__}.objects() returned {what}, not a list of manifest objects",
+        origin=origin,
+        fix="return super().objects() (objects added with self.add(...)), or the list it gives",
+    )
+
+
+def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
+    """The env name and folder the stack at ``path`` renders into, and its project: decided
+    from the path and the project root before any of the stack's code runs."""
+    _, env = locate(path)
+    project = find_project(path)
+    env_dir = project.out_dir(out, env) if out is not None else project.env_dir(env)
+    return env, env_dir, project
+
+
+def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
+    """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
+    (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
+    version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
+    check_objects(objects, stack_facts(stack), version)
 
 
 def stack_waivers(stack: Stack) -> list[Waiver]:
@@ -114,6 +182,7 @@ def lint_objects(
         or stack.kubernetes_version
         or DEFAULT_KUBERNETES_VERSION,
         waivers=stack_waivers(stack),
+        facts=stack_facts(stack),
     )
 
 
@@ -123,6 +192,7 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
     Raises:
         PolicyError: error-level policy findings remain; the message lists them.
     """
+    _, env_dir, project = resolve_env_dir(path, out)
     loaded, parts = build_parts(path)
     objects = [obj for part in parts for obj in part.objects]
     parallel = len(objects) >= PARALLEL_FROM
@@ -140,8 +210,6 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
         raise render_error
     if files is None:
         files = _render_parts(parts)
-    project = find_project(path)
-    env_dir = out if out is not None else project.env_dir(loaded.env)
     for part in parts:
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
@@ -184,16 +252,19 @@ def _render_parts(parts: list[Part]) -> dict[str, bytes]:
         return render_objects(parts[0].stack, parts[0].objects)
     files: dict[str, bytes] = {}
     for part in parts:
-        for name, data in render_objects(part.stack, part.objects).items():
+        for name, data in render_objects(part.stack, part.objects, nested=True).items():
             files[f"{part.folder}/{name}"] = data
     return dict(sorted(files.items()))
 
 
-def render_objects(stack: Stack, objects: list[ManifestObject]) -> dict[str, bytes]:
-    """Write the stack's waivers into its objects, then render them into file contents."""
+def render_objects(
+    stack: Stack, objects: list[ManifestObject], *, nested: bool = False
+) -> dict[str, bytes]:
+    """Write the stack's waivers into its objects, then render them into file contents
+    (``nested``: into a cluster's folder inside the env folder)."""
     annotate_waivers(objects, stack_waivers(stack))
-    if stack.layers:
-        return render_files(objects, [layer.name for layer in stack.layers])
+    if stack.layers or nested:
+        return render_files(objects, [layer.name for layer in stack.layers], nested=nested)
     return render_files(objects)
 
 
@@ -254,10 +325,12 @@ __all__ = [
     "Plan",
     "build_objects",
     "build_parts",
+    "check_coherence",
     "check_plans",
     "describe",
     "lint_objects",
     "lint_stack",
     "plan",
     "render_objects",
+    "resolve_env_dir",
 ]

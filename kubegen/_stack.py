@@ -217,6 +217,8 @@ class Stack:
         for res in self._resources:
             if isinstance(res, Namespace) and res.name == self.namespace:
                 return []
+            if isinstance(res, Manifest) and _is_namespace(res.body, self.namespace):
+                return []  # the user's own Namespace object (its labels, its PSA versions)
         ns = Namespace(self.namespace)
         ns._origin = self.origin
         ns.attach(self)
@@ -231,7 +233,14 @@ class Stack:
         return any(name in sys.modules for name in _RBAC_BUILDER_MODULES)
 
     def objects(self) -> list[ManifestObject]:
-        """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        """Every manifest of the stack, in add order; duplicates are a ConflictError.
+
+        This is the build step, not the gate: the objects are returned as built, before any
+        policy check, so a stack that ``kubegen render`` refuses still has objects to inspect.
+        To get files, use :func:`kubegen.render`, :func:`kubegen.check` or
+        :func:`kubegen.write`, which refuse such a stack like the CLI; :func:`kubegen.lint`
+        says why.
+        """
         self._adopt_used()
         out: list[ManifestObject] = []
         placed = self.layers or self._placement
@@ -349,6 +358,16 @@ def _wave(objects: list[ManifestObject], layers: tuple[Layer, ...]) -> None:
                 fix="drop the annotation: the layer sets the wave",
             )
         _annotate(obj, {SYNC_WAVE: wave})
+
+
+def _is_namespace(body: Mapping[str, object], name: str) -> bool:
+    meta = body.get("metadata")
+    return (
+        body.get("apiVersion") == "v1"
+        and body.get("kind") == "Namespace"
+        and isinstance(meta, Mapping)
+        and meta.get("name") == name
+    )
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

@@ -29,11 +29,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 import kubegen
 from kubegen._builders.base import Builder, Resource
+from kubegen._builders.workloads.base import Workload
 from kubegen._builders.workloads.pod import SHORTHAND_FIELDS, PodWorkload
 from kubegen._values import Duration, DurationLike, Quantity, QuantityLike, Reason
 
@@ -44,6 +45,10 @@ BEFORE_INPUTS: dict[Any, Any] = {
     Reason.__metadata__[0].func: str,
 }
 
+_AFFINITY_SHORTHAND = Sequence[
+    kubegen.PodAffinity | Workload | Mapping[str, str] | Literal["self"]
+]
+
 # Arguments whose accepted type the rules do not derive: field validators (mode="before") that
 # take more than the field's type, and positional arguments the runtime __init__ inspects.
 OVERRIDES: dict[tuple[type, str], Any] = {
@@ -51,7 +56,13 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (kubegen.ConfigMap, "files"): Sequence[Path | str],  # resolved against the stack file
     (kubegen.Template, "path"): Path | str,
     (PodWorkload, "port"): kubegen.Port | int,  # the shorthand's one port
-    (kubegen.Manifest, "body"): dict[str, Any],  # __init__ reads metadata.name from the dict
+    # Kubernetes-style mappings become Tolerations; a workload, "self" or labels a PodAffinity
+    (PodWorkload, "tolerations"): Sequence[kubegen.Toleration | Mapping[str, Any]],
+    (PodWorkload, "near"): _AFFINITY_SHORTHAND,
+    (PodWorkload, "avoid"): _AFFINITY_SHORTHAND,
+    (kubegen.NodeRequirement, "values"): Sequence[str | int],  # Gt/Lt take numbers
+    # __init__ reads metadata.name from the dict, or dumps a pydantic model (typed CRDs) first
+    (kubegen.Manifest, "body"): dict[str, Any] | BaseModel,
     (kubegen.Environment, "layers"): Sequence[str | kubegen.Layer],  # names become Layer()
     (kubegen.Vendored, "path"): Path | str,  # resolved against the project root
 }

@@ -17,10 +17,12 @@ from tests.helpers import REPO, write_stack
 needs_fork = pytest.mark.skipif(not can_fork(), reason="forking is off on this platform")
 
 POD_WITHOUT_HARDENING = """
-from kubegen import Manifest, Stack
+from kubegen import Cluster, Manifest, Stack
 
 def build() -> Stack:
-    stack = Stack("raw", namespace="raw")
+    # A namespace that admits any pod: lint, not Pod Security Admission, refuses this one.
+    stack = Stack("raw", namespace="raw", create_namespace=False,
+                  cluster=Cluster("lab", namespaces={"raw": "privileged"}))
     stack.add(Manifest({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "loose", "namespace": "raw"},
@@ -145,7 +147,7 @@ def test_a_render_error_is_raised_when_lint_passes(
 ) -> None:
     monkeypatch.chdir(REPO)
 
-    def broken(*objects_and_layers: object) -> dict[str, bytes]:
+    def broken(*objects_and_layers: object, **options: object) -> dict[str, bytes]:
         raise ValidationError("cannot be rendered", fix="none")
 
     monkeypatch.setattr(_pipeline, "render_files", broken)

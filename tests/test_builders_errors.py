@@ -25,6 +25,7 @@ from kubegen import (
     HttpProbe,
     IPBlock,
     KubegenError,
+    NodeTerm,
     Port,
     Resources,
     RoleRef,
@@ -40,6 +41,8 @@ from kubegen._builders.workloads.resources import in_mebibytes
 from kubegen._values import DNSLabel, Duration, parse_quantity
 
 TEMPLATE = Path(__file__).parent / "data" / "workload_examples" / "api-config.yaml.j2"
+VENDORED = Path(__file__).parent / "data" / "vendor" / (
+    "ingress-nginx-controller-v1.15.1-deploy.yaml")
 SA = ServiceAccountRef("robot", namespace="tools", external=True)
 
 # Per public builder: its positional parameters (with a valid value) and the keywords it
@@ -59,13 +62,15 @@ POSITIONAL: dict[str, dict[str, Any]] = {
     "Manifest": {"body": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}},
     "Mount": {"source": EmptyDir(name="scratch")}, "Namespace": {"name": "shop"},
     "NetworkPolicy": {"name": "p"}, "Port": {"number": 8080}, "RemoteKey": {"key": "shop/db"},
+    "NodeRequirement": {"key": "kubernetes.io/arch", "operator": "Exists"},
+    "PodAffinity": {"pods": "self"}, "Toleration": {"key": "dedicated"},
     "ResourceRef": {"resource": "limits.cpu"}, "Role": {"name": "r"}, "RoleBinding": {"name": "b"},
     "RoleRef": {"name": "view"}, "SealedSecret": {"name": "s"}, "Secret": {"name": "s"},
     "SecretFiles": {"secret": "db"}, "SecretKey": {"secret": "db", "key": "password"},
     "SecretRef": {"name": "db"}, "Service": {"name": "api"}, "ServiceAccount": {"name": "sa"},
     "ServiceAccountRef": {"name": "sa"}, "ServicePort": {"target": "http"},
     "StatefulSet": {"name": "db"}, "Template": {"path": TEMPLATE}, "User": {"name": "jane"},
-    "Vendored": {"path": Path(__file__).parent / "data" / "vendor" / "podinfo-6.14.1"},
+    "Vendored": {"path": VENDORED},
     "VolumeClaim": {"name": "data"},
 }
 REQUIRED: dict[str, dict[str, Any]] = {
@@ -84,14 +89,19 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "CronJob": {"schedule": "@daily", "image": "ghcr.io/acme/api:1.2.3"},
     "DaemonSet": {"image": "ghcr.io/acme/agent:1.0"},
     "Deployment": {"image": "ghcr.io/acme/api:1.2.3"},
+    "DNSConfig": {"options": {"ndots": "2"}},
     "ExternalSecret": {"store": "vault", "extract": ["shop/db"]},
     "FluxGitRepository": {"url": "https://github.com/acme/deploy.git"},
     "FluxHealthCheck": {"api_version": "apps/v1", "kind": "Deployment", "name": "api"},
     "FluxKustomization": {"source": "repo", "path": "./output/dev"},
+    "Hook": {"sleep": "5s"},
+    "HostPath": {"reason": "ships the node's logs"},
     "IPBlock": {"cidr": "10.0.0.0/8"},
     "Job": {"image": "ghcr.io/acme/api:1.2.3"},
     "LabelSelectorRequirement": {"key": "team", "operator": "Exists"},
     "NetworkPolicy": {"policy_types": ["Ingress"]},
+    "NodeAffinity": {"prefer": [NodeTerm(labels={"kubernetes.io/arch": ["amd64"]})]},
+    "NodeTerm": {"labels": {"kubernetes.io/arch": ["amd64"]}},
     "NetworkPolicyPeer": {"ip_block": IPBlock(cidr="10.0.0.0/8")},
     "Resources": {"cpu": "100m", "memory": "128Mi"},
     "Role": {"rules": [Rule.read("configmaps")]},
@@ -100,7 +110,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
-    "Vendored": {"source": "https://github.com/stefanprodan/podinfo", "version": "6.14.1"},
+    "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",
+                 "version": "controller-v1.15.1"},
     "VolumeClaim": {"size": "1Gi"},
 }
 
@@ -295,12 +306,12 @@ def test_probing_attributes_stays_an_attribute_error() -> None:
 
 def test_relative_host_path_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        HostPath("proc")
+        HostPath("proc", reason="r")
     assert caught.value.field == "path" and caught.value.value == "proc"
     assert caught.value.fix == "use the absolute path on the node, e.g. '/proc'"
     with pytest.raises(ValidationError, match=r"contains '\.\.'"):
-        HostPath("/var/../etc")
-    assert HostPath("/").path == "/"  # node-exporter mounts the root filesystem
+        HostPath("/var/../etc", reason="r")
+    assert HostPath("/", reason="r").path == "/"  # node-exporter mounts the root filesystem
 
 
 @pytest.mark.parametrize(

@@ -172,5 +172,7 @@ def test_a_policy_error_names_the_cluster_it_happened_for(tmp_path: Path):
     ''')
     done = run_cli("render", "stacks/prod", cwd=tmp_path)
     assert done.returncode == 2
-    assert "error: prod/us-1: Unable to render" in done.stderr, done.stderr
+    assert "error: stacks/prod/__init__.py:9: Pod shop/p on cluster us-1: field" in done.stderr, (
+        done.stderr)
+    assert "Pod Security Admission would reject" in done.stderr
     assert not (tmp_path / "output").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rbac_support import CLUSTER
 from workload_support import IMAGE, TAGGED, objects_by_kind, pod_spec
 
 from kubegen import (
@@ -42,7 +43,7 @@ def test_no_token_without_api_access() -> None:
 
 
 def test_granted_workload_mounts_a_projected_expiring_token() -> None:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     job = stack.add(
         Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
     )
@@ -138,10 +139,13 @@ def test_host_namespaces_only_with_reason() -> None:
 
 def test_host_path_needs_reason() -> None:
     with pytest.raises(ValidationError) as info:
-        Job("task", image=TAGGED, mounts={"/host": HostPath("/var/log")})
-    assert "allow_host_path" in str(info.value) and "/host" in str(info.value)
-    with pytest.raises(ValidationError, match="no container mounts a HostPath"):
+        HostPath("/var/log")  # type: ignore[call-arg]
+    assert (info.value.resource, info.value.field) == ("HostPath", "reason")
+    assert "is required (a reason" in str(info.value)
+    with pytest.raises(ValidationError) as info:
         Job("task", image=TAGGED, allow_host_path="logs")
+    assert info.value.field == "allow_host_path"
+    assert "HostPath('/var/log', reason='why')" in str(info.value)
 
 
 def test_seccomp_profiles() -> None:

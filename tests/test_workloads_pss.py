@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pss_checker import POD_KINDS, violations
+from rbac_support import CLUSTER
 from workload_support import IMAGE, TAGGED
 
 from kubegen import (
@@ -157,7 +158,7 @@ def workloads(draw: st.DrawFn) -> Any:
 
 
 def _stack(workload: Any, access: str, defaults: StackDefaults) -> Stack:
-    stack = Stack("shop", namespace="shop", defaults=defaults)
+    stack = Stack("shop", namespace="shop", defaults=defaults, cluster=CLUSTER)
     stack.add(workload)
     if access == "grant":
         workload.grant(Rule.read("configmaps"))
@@ -198,7 +199,7 @@ def test_every_workload_meets_pss_restricted(workload: Any, access: str,
         ({"allow_run_as_root": "r", "run_as_user": 0}, "pod runAsUser 0"),
         ({"allow_run_as_root": "r"}, "runAsNonRoot not true"),
         ({"allow_unconfined_seccomp": "r"}, "seccompProfile {'type': 'Unconfined'}"),
-        ({"allow_host_path": "r", "mounts": {"/h": HostPath("/var/log")}}, "is a hostPath"),
+        ({"mounts": {"/h": HostPath("/var/log", reason="r")}}, "is a hostPath"),
         ({"allow_privileged": "r"}, "privileged"),
         ({"allow_privilege_escalation": "r"}, "allowPrivilegeEscalation is not false"),
         ({"allow_capabilities": "r", "capabilities": ["NET_RAW"]}, "beyond the baseline set"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rbac_support import CLUSTER
 from workload_examples import build_shop
 from workload_support import IMAGE, TAGGED
 
@@ -58,8 +59,9 @@ def _variants(stack: Stack) -> None:
     stack.add(Service("api-lb", target=api, type="LoadBalancer", allow_external="public edge",
                       ports=[ServicePort("http", port=443, node_port=30443)]))
     stack.add(DaemonSet("agent", image=TAGGED, allow_host_network="node metrics",
-                        mounts={"/host": HostPath("/var/log"), "/info": DownwardFiles()},
-                        allow_host_path="reads node logs", tolerations=[{"operator": "Exists"}]))
+                        mounts={"/host": HostPath("/var/log", reason="reads node logs"),
+                                "/info": DownwardFiles()},
+                        tolerations=[{"operator": "Exists"}]))
     stack.add(Job("once", image=TAGGED, completions=3, parallelism=3, active_deadline="5m",
                   restart="OnFailure"))
     stack.add(CronJob("tick", schedule="@hourly", image=TAGGED, suspend=True,
@@ -67,7 +69,7 @@ def _variants(stack: Stack) -> None:
 
 
 def test_variants_are_schema_valid() -> None:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     _variants(stack)
     assert _validate(stack) == []
 

@@ -12,6 +12,8 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/:
 
 Peers the manifests do not define (other namespaces' pods, IP blocks, "anywhere" for pods that
 are not isolated) become external nodes; their own policies are unknown, so only our side counts.
+The ipBlock peers of a policy annotated ``kubegen.dev/ip-block-name`` are one node of that name
+(``Kubernetes API`` for the ``<workload>-api-server`` policies a grant implies).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from kubegen._builders.network.cidrs import ANY_V4, ANY_V6, PRIVATE_V4, PRIVATE_V6
 from kubegen._builders.network.peers import NAMESPACE_NAME_LABEL
+from kubegen._builders.network.routes import IP_BLOCK_NAME
 from kubegen._manifests import ManifestObject
 
 NodeKind = Literal["workload", "pods", "ipblock", "anywhere"]
@@ -37,14 +40,22 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
 }
 
+#: The kinds :func:`read_topology` reads: a change to any other object cannot change the flows.
+INPUT_KINDS: frozenset[str] = frozenset({"Namespace", "NetworkPolicy", *_TEMPLATE_PATHS})
+
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A box in the graph: a workload of the manifests, or a peer outside them."""
+    """A box in the graph: a workload of the manifests, or a peer outside them.
+
+    ``host_network``: a workload whose pods share their node's network; most network plugins
+    enforce no NetworkPolicy for them (Kubernetes docs, "NetworkPolicy and hostNetwork pods").
+    """
 
     kind: NodeKind
     label: str
     namespace: str | None = None  # the namespace box it is drawn in, if any
+    host_network: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +66,27 @@ class Flow:
     target: Node
     ports: tuple[str, ...]
 
+    @property
+    def enforced(self) -> bool:
+        """False when a side runs with hostNetwork: the policies drawn are not what most
+        network plugins enforce for it (its traffic is the node's)."""
+        return not (self.source.host_network or self.target.host_network)
+
 
 @dataclass(slots=True)
 class Pod:
-    """The pods of one workload: where they run, their labels and declared ports."""
+    """The pods of one workload: where they run, their labels and declared ports.
+
+    ``service_account``: the account they run as. ``host_network``: they share the node's
+    network namespace, where most network plugins do not apply NetworkPolicies.
+    """
 
     node: Node
     namespace: str
     labels: dict[str, str]
     ports: list[tuple[str, int, str]]  # (name, number, protocol)
+    service_account: str = "default"
+    host_network: bool = False
 
 
 @dataclass(slots=True)
@@ -178,14 +201,18 @@ def _pod(obj: ManifestObject) -> Pod | None:
     if not isinstance(template, Mapping):
         return None
     labels = dict((template.get("metadata") or {}).get("labels") or {})
+    spec = template.get("spec") or {}
     ports = [
         (str(p.get("name", "")), int(p["containerPort"]), str(p.get("protocol", "TCP")))
-        for container in (template.get("spec") or {}).get("containers") or []
+        for container in spec.get("containers") or []
         for p in container.get("ports") or []
         if "containerPort" in p
     ]
     namespace = obj.namespace or "default"
-    return Pod(Node("workload", obj.name, namespace), namespace, labels, ports)
+    account = str(spec.get("serviceAccountName") or "default")
+    host = spec.get("hostNetwork") is True
+    return Pod(Node("workload", obj.name, namespace, host), namespace, labels, ports, account,
+               host)
 
 
 # --- selector and peer matching ------------------------------------------------------------
@@ -431,22 +458,26 @@ def _external_ports(topology: Topology, pod: Pod, direction: str) -> dict[Node, 
     receiver = pod if direction == "Ingress" else None
     found: dict[Node, set[Atom]] = {}
     for policy in policies:
-        namespace = (policy.get("metadata") or {}).get("namespace", "default")
+        meta = policy.get("metadata") or {}
+        namespace = meta.get("namespace", "default")
+        name = (meta.get("annotations") or {}).get(IP_BLOCK_NAME)
         for rule in _rules(policy, direction):
             peers = _peers(rule, direction)
-            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace)
+            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace, name)
             for node in nodes:
                 found.setdefault(node, set()).update(rule_ports(rule, receiver))
     return {node: ALL if atoms >= ALL else frozenset(atoms) for node, atoms in found.items()}
 
 
 def _external_nodes(
-    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str
+    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str, name: Any = None
 ) -> list[Node]:
+    """``name``: the policy's :data:`IP_BLOCK_NAME` annotation, naming its ipBlock peers."""
     nodes: list[Node] = []
     for peer in peers:
         if "ipBlock" in peer:
-            nodes.append(Node("ipblock", ip_block_label(peer["ipBlock"])))
+            label = str(name) if name else ip_block_label(peer["ipBlock"])
+            nodes.append(Node("ipblock", label))
         elif _reaches_outside(topology, peer, namespace):
             nodes.append(_selector_node(peer, namespace))
     return nodes

@@ -92,19 +92,24 @@ def lint(
 
     def run() -> int:
         from kubegen._pipeline import build_parts, lint_objects
-        from kubegen._policy.commands import FORMATS, format_reports, lint_exit_code
+        from kubegen._policy.commands import (
+            FORMATS,
+            StackReport,
+            format_reports,
+            lint_exit_code,
+        )
 
         if fmt not in FORMATS:
             raise KubegenError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
-        named = []
+        stacks = []
         for path in paths:
             for part in build_parts(path)[1]:
                 report = lint_objects(
                     part.stack, part.objects, profile=profile, kubernetes_version=version
                 )
-                named.append((part.label, report))
-        sys.stdout.write(format_reports(named, fmt))
-        return lint_exit_code([report for _, report in named])
+                stacks.append(StackReport(part.label, report, str(path), part.stack.origin))
+        sys.stdout.write(format_reports(stacks, fmt))
+        return lint_exit_code([item.report for item in stacks])
 
     _guard(run)
 
@@ -147,3 +152,5 @@ def main() -> None:
 
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
 from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
+from kubegen._cli import review as _review  # noqa: E402, F401  (registers `kubegen review`)
+from kubegen._cli import vendor as _vendor  # noqa: E402, F401  (registers `kubegen vendor`, `import`)

@@ -26,10 +26,11 @@ _HEADER_BYTES = HEADER.encode()
 
 
 def render_files(
-    objects: Sequence[ManifestObject], layers: Sequence[str] = ()
+    objects: Sequence[ManifestObject], layers: Sequence[str] = (), *, nested: bool = False
 ) -> dict[str, bytes]:
     """Relative path → file content, sorted by path; includes kustomization.yaml (and one per
-    layer of ``layers``, the stack's declared layers, when objects carry a layer).
+    layer of ``layers``, the stack's declared layers, when objects carry a layer). ``nested``:
+    the files go into a cluster's folder inside the env folder.
 
     Every object is checked against the limits of :mod:`kubegen._render.limits`; a value the
     emitter cannot write is a :class:`ValidationError` naming the object, never a crash.
@@ -38,7 +39,7 @@ def render_files(
     files = {
         path: _render_one(obj, path) for path, obj in zip(paths, objects, strict=True)
     }
-    files[KUSTOMIZATION] = kustomization(paths).encode()
+    files[KUSTOMIZATION] = kustomization(paths, nested=nested).encode()
     for path, text in layer_kustomizations(paths, layers).items():
         files[path] = text.encode()
     return dict(sorted(files.items()))

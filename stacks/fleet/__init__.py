@@ -15,20 +15,26 @@ from kubegen import ApiServer, Cluster, Environment, Fleet, FluxKubeConfig, Laye
 # are provisioned on a first install, and migrations may use their 15 minute deadline.
 SHOP_LAYERS = (Layer("data", timeout="10m"), Layer("migrations", timeout="20m"), Layer("app"))
 
+# A kubeadm-built cluster: the API server answers on the control-plane node, port 6443. The
+# address is the `kubernetes` Service's endpoint, which NetworkPolicies see after the Service
+# address is translated (kubectl get endpointslices -n default
+# -l kubernetes.io/service-name=kubernetes).
 NONPROD_EU = Cluster(
     "nonprod-eu",
     kubernetes_version="1.33",
-    api_server=ApiServer(addresses=["10.40.0.2/32", "10.40.0.3/32", "10.40.0.4/32"]),
+    api_server=ApiServer(addresses=["172.18.0.2/32"], port=6443),
     namespaces={"ingress-nginx": "baseline"},
     argocd_server="https://nonprod-eu.k8s.acme.dev",
     labels={"acme.dev/cluster": "nonprod-eu"},
     flux_kubeconfig=FluxKubeConfig(secret="nonprod-eu-kubeconfig"),
 )
 
+# A managed cluster: the control plane's private endpoints answer on 443 (what NetworkPolicies
+# see, not the `kubernetes` Service address).
 PROD_EU = Cluster(
     "prod-eu",
     kubernetes_version="1.33",
-    api_server=ApiServer(addresses=["10.50.0.2/32", "10.50.0.3/32", "10.50.0.4/32"]),
+    api_server=ApiServer(addresses=["10.20.0.10/32", "10.20.1.10/32"]),
     namespaces={"ingress-nginx": "baseline"},
     argocd_server="https://prod-eu.k8s.acme.dev",
     labels={"acme.dev/cluster": "prod-eu"},

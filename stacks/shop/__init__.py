@@ -64,7 +64,7 @@ class Env:
     """What differs between environments."""
 
     name: str
-    cluster: Cluster  # where this copy of the shop runs (see stacks/fleet)
+    cluster: Cluster  # where this copy runs (stacks/fleet): its API server, its facts
     images: Images
     replicas: int
     log_level: str
@@ -84,9 +84,9 @@ def build_shop(env: Env) -> Stack:
         namespace="shop",
         labels={"app.kubernetes.io/part-of": "shop", "shop.acme.dev/env": env.name},
         profile=env.profile,  # type: ignore[arg-type]
+        cluster=env.cluster,
         defaults=StackDefaults(resources=Resources(cpu="100m", memory="128Mi"),
                                replicas=env.replicas),
-        cluster=env.cluster,
         layers=SHOP_LAYERS,
     )
     password = shop.add(
@@ -111,7 +111,8 @@ def build_shop(env: Env) -> Stack:
         client.connect_to(redis, port="redis")
     for job in (migrate, backup):
         job.connect_to(postgres, port="pg")
-    api.grant(Rule.read("configmaps"))  # the API watches its feature flags
+    # The API watches its feature flags: a Role, a projected token, and egress to the API server.
+    api.grant(Rule.read("configmaps"))
     return shop
 
 

@@ -28,6 +28,7 @@ from kubegen import (
     CronJob,
     DaemonSet,
     Deployment,
+    DNSConfig,
     Downward,
     DownwardFiles,
     EgressRule,
@@ -43,6 +44,7 @@ from kubegen import (
     FluxKustomization,
     Group,
     GrpcProbe,
+    Hook,
     HostPath,
     HttpProbe,
     IngressRule,
@@ -58,6 +60,10 @@ from kubegen import (
     NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
+    NodeAffinity,
+    NodeRequirement,
+    NodeTerm,
+    PodAffinity,
     Port,
     RemoteKey,
     Resource,
@@ -82,6 +88,7 @@ from kubegen import (
     SyncHook,
     TcpProbe,
     Template,
+    Toleration,
     User,
     Vendored,
     VolumeClaim,
@@ -116,6 +123,9 @@ def build() -> Stack:
               hook=SyncHook("PostSync", delete_policy=("HookSucceeded", "BeforeHookCreation")))
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
+    db.mount_token("vault", reason="logs in to Vault", expiration_seconds=3600)
+    db.grant(Rule.read("configmaps"), name="db-config")
     nginx = stack.add(
         Vendored(
             Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
@@ -166,6 +176,7 @@ def _api(config: ConfigMap) -> Deployment:
             "/run/secrets/db": SecretFiles(SecretRef("db"), items={"password": "password"}),
             "/etc/podinfo": DownwardFiles(labels=True, annotations=False),
             "/etc/api-copy.yaml": Mount(ConfigFiles("api"), sub_path="copy.yaml"),
+            "/srv/uploads": Claim("uploads", access_mode="ReadWriteMany"),
         },
         writable=["/tmp"],
         replicas=2,
@@ -174,6 +185,20 @@ def _api(config: ConfigMap) -> Deployment:
         topology_spread="zones",
         component="api",
         pod_labels=TEAM_LABELS,
+        image_pull_secrets=("registry",),
+        supplemental_groups=[20000],
+        fs_group_change_policy="OnRootMismatch",
+        node_affinity=NodeAffinity(
+            require=[NodeTerm(labels={"kubernetes.io/arch": ["amd64", "arm64"]})],
+            prefer=(NodeTerm(expressions=[NodeRequirement("cpu-generation", "Gt",
+                                                          values=[4])], weight=20),),
+        ),
+        avoid=["self", PodAffinity(TEAM_LABELS, topology="zones", namespaces=["batch"])],
+        dns_config=DNSConfig(options={"ndots": "2"}),
+        pre_stop=Hook(sleep="5s"),
+        post_start=Hook(http="/warm", port="http"),
+        termination_grace="40s",
+        names={"disruption-budget": "api-pdb", "egress-policy": "api-out"},
     )
 
 
@@ -194,6 +219,7 @@ def _database() -> StatefulSet:
         ),
         claims=[VolumeClaim("data", size="10Gi", access_modes=["ReadWriteOnce"])],
         replicas=1,
+        strategy="OnDelete",
         storage_class="fast",
     )
 
@@ -205,15 +231,21 @@ def _node_agent() -> DaemonSet:
         ports=[9100],
         readiness=GrpcProbe(port=9100),
         liveness=GrpcProbe(port=9100, service="agent"),
-        mounts={"/host/proc": HostPath("/proc", type="Directory")},
-        allow_host_path="reads the node's process table",
+        mounts={"/host/proc": Mount(HostPath("/proc", type="Directory",
+                                             reason="reads the node's process table"),
+                                    propagation="HostToContainer")},
         max_unavailable="10%",
+        tolerations=[Toleration(), {"key": "dedicated", "operator": "Exists"},
+                     Toleration("gpu", value="true", effect="NoExecute", seconds="1m")],
+        dns_policy="ClusterFirst",
+        priority_class="system-node-critical",
     )
 
 
 def _jobs() -> list[Job | CronJob]:
     migrate = Job(
-        "migrate", image="ghcr.io/acme/api:1.2.3", command=["migrate"], active_deadline="15m"
+        "migrate", image="ghcr.io/acme/api:1.2.3", command=["migrate"], active_deadline="15m",
+        service_account=ServiceAccount("migrator", image_pull_secrets=("registry",)),
     )
     backup = CronJob(
         "backup",

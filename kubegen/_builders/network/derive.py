@@ -3,7 +3,9 @@
 Output, per namespace the stack owns: ``default-deny`` and ``allow-dns`` (see
 :mod:`~kubegen._builders.network.defaults`). Per workload with declared flows: one
 ``<workload>-ingress`` policy (who may connect to it) and one ``<workload>-egress`` policy (where
-it may connect), each selecting the workload's pods by its stable selector labels.
+it may connect), each selecting the workload's pods by its stable selector labels. Per workload
+granted API access: ``<workload>-api-server``; per StatefulSet: ``<name>-peers`` (see
+:mod:`~kubegen._builders.network.routes`).
 
 Within a policy there is one rule per peer, peers sorted (same-namespace pods, then other
 namespaces, then IP blocks), each with its ports sorted; a flow declared twice renders once. The
@@ -34,6 +36,7 @@ from kubegen._builders.network.policy import (
     NetworkPolicyPort,
     check_policy_port_name,
 )
+from kubegen._builders.network.routes import api_server_policies, peer_policies
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._errors import ConflictError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -49,6 +52,14 @@ if TYPE_CHECKING:
 def policy_name(workload_name: str, direction: Direction) -> str:
     """``api`` → ``api-ingress`` / ``api-egress``: readable, stable, never hashed."""
     return f"{workload_name}-{direction}"
+
+
+def workload_policy_name(workload: Workload, direction: Direction) -> str:
+    """The workload's policy name: from its ``names=``, else :func:`policy_name`."""
+    default = policy_name(workload.name, direction)
+    if direction == "ingress":
+        return workload.derived_name("ingress-policy", default)
+    return workload.derived_name("egress-policy", default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,14 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules, peers))
+    isolated: dict[int, set[str]] = {}
+    for rule in rules:
+        isolated.setdefault(id(rule.workload), set()).add(rule.direction)
+    own = lambda w: _peer_of(w, w.namespace, peers)  # noqa: E731 - the workload's own pods
+    policies.extend(peer_policies(stack, owned, isolated, own))
+    if stack.grants:
+        egress = {key for key, directions in isolated.items() if "egress" in directions}
+        policies.extend(api_server_policies(stack, owned, egress, own))
     return [obj for policy in policies for obj in policy.manifests()]
 
 
@@ -321,7 +340,7 @@ def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache
     """
     workload = group.workload
     rules = _merged_rules(group)
-    name = policy_name(workload.name, direction)
+    name = workload_policy_name(workload, direction)
     annotations = _annotations(group.reasons)
     origin = workload.origin
     try:
@@ -364,7 +383,7 @@ def _validated_policy(stack: Stack, direction: Direction, group: _Group) -> Netw
     else:
         body = {"egress": [EgressRule(to=peers, ports=ports) for peers, ports in rules]}
     policy = NetworkPolicy(
-        policy_name(workload.name, direction),
+        workload_policy_name(workload, direction),
         namespace=workload.namespace,
         pod_selector=LabelSelector(match_labels=workload.selector_labels()),
         policy_types=["Ingress" if direction == "ingress" else "Egress"],

@@ -22,9 +22,16 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from kubegen._builders.base import Builder, empty_list
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.env import EnvValue, SecretKey, render_env
+from kubegen._builders.workloads.lifecycle import Hook
 from kubegen._builders.workloads.probes import AnyProbe
 from kubegen._builders.workloads.resources import Resources
-from kubegen._builders.workloads.volumes import AnySource, EmptyDir, Mount, volume_slug
+from kubegen._builders.workloads.volumes import (
+    AnySource,
+    EmptyDir,
+    Mount,
+    MountPropagation,
+    volume_slug,
+)
 from kubegen._values import (
     DNSLabel,
     EnvName,
@@ -103,6 +110,7 @@ class PlannedMount:
     source: AnySource
     sub_path: str | None
     read_only: bool
+    propagation: MountPropagation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +142,10 @@ class ContainerOptions(TypedDict, total=False):
     mounts: Mapping[str, AnySource | Mount]
     pull_policy: PullPolicy | None
     capabilities: list[str] | tuple[str, ...]
+    run_as_user: int | None
+    run_as_group: int | None
+    post_start: Hook | None
+    pre_stop: Hook | None
     allow_privilege_escalation: str | None
     allow_privileged: str | None
     allow_writable_root: str | None
@@ -173,8 +185,17 @@ class Container(Builder):
             ``Never`` need a digest-pinned image.
         capabilities: Linux capabilities to add after dropping ALL; anything but
             ``NET_BIND_SERVICE`` needs ``allow_capabilities``.
+        run_as_user / run_as_group: this container's uid/gid, overriding the pod's (a sidecar
+            image built for another user); 0 needs the workload's ``allow_run_as_root``.
+            Unset by default.
+        post_start: a :class:`~kubegen.Hook` run right after the container starts.
+        pre_stop: a :class:`~kubegen.Hook` run before the container is stopped, e.g.
+            ``Hook(sleep="5s")`` so requests in flight finish while endpoints update.
         allow_privilege_escalation: reason to set ``allowPrivilegeEscalation: true``.
-        allow_privileged: reason to run privileged (implies privilege escalation).
+        allow_privileged: reason to run privileged: every capability, all host devices, no
+            seccomp/AppArmor/SELinux confinement (implies privilege escalation; renders
+            ``seccompProfile: Unconfined`` and no ``capabilities``, which the runtime would
+            ignore; runAsUser and the read-only root still apply).
         allow_writable_root: reason for ``readOnlyRootFilesystem: false``.
         allow_capabilities: reason to add capabilities beyond ``NET_BIND_SERVICE``.
         allow_host_ports: reason for ports with ``host_port``.
@@ -197,6 +218,10 @@ class Container(Builder):
     mounts: dict[str, AnySource | Mount] = Field(default_factory=dict)
     pull_policy: PullPolicy | None = None
     capabilities: list[str] = Field(default_factory=empty_list)
+    run_as_user: int | None = Field(default=None, ge=0)
+    run_as_group: int | None = Field(default=None, ge=0)
+    post_start: Hook | None = None
+    pre_stop: Hook | None = None
     allow_privilege_escalation: Reason | None = None
     allow_privileged: Reason | None = None
     allow_writable_root: Reason | None = None
@@ -272,6 +297,16 @@ class Container(Builder):
             numbers.add((port.number, port.protocol))
 
     def _check_paths(self) -> None:
+        for path, target in self.mounts.items():
+            if (isinstance(target, Mount) and target.propagation == "Bidirectional"
+                    and self.allow_privileged is None):
+                raise InvalidValue(
+                    f"mount {path!r}: Bidirectional propagation is only allowed in privileged "
+                    "containers (the API server refuses it otherwise)",
+                    fix="use propagation='HostToContainer' (see the host's new mounts), or pass "
+                    "allow_privileged='why'",
+                    field=f"mounts.{path}.propagation", value="Bidirectional",
+                )
         seen = set(self.writable)
         if len(seen) != len(self.writable):
             raise InvalidValue("writable lists a path twice", fix="list each path once")
@@ -290,6 +325,13 @@ class Container(Builder):
                     probe.render(self.ports, role=role)
                 except InvalidValue as exc:
                     raise exc.within(role) from None
+        for hook in ("post_start", "pre_stop"):
+            handler = getattr(self, hook)
+            if handler is not None:
+                try:
+                    handler.render(self.ports)
+                except InvalidValue as exc:
+                    raise exc.within(hook) from None
 
     def _check_pull_policy(self) -> None:
         if self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned:
@@ -315,6 +357,25 @@ class Container(Builder):
                 "allow_no_probes is set but readiness and liveness probes are both present",
                 fix="drop allow_no_probes",
             )
+        if self.allow_privileged is not None:
+            self._check_privileged()
+
+    def _check_privileged(self) -> None:
+        """A privileged container already has what these would grant: refuse the noise."""
+        if self.capabilities or self.allow_capabilities:
+            raise InvalidValue(
+                "a privileged container has every capability: capabilities/allow_capabilities "
+                "add nothing (and the runtime ignores them)",
+                fix="drop capabilities and allow_capabilities, or drop allow_privileged and "
+                "keep only the capabilities it needs",
+                field="capabilities",
+            )
+        if self.allow_privilege_escalation is not None:
+            raise InvalidValue(
+                "allow_privileged already allows privilege escalation",
+                fix="drop allow_privilege_escalation",
+                field="allow_privilege_escalation",
+            )
 
     @property
     def image_ref(self) -> ImageRef:
@@ -333,14 +394,12 @@ class Container(Builder):
         ]
         for path, target in self.mounts.items():
             # A bare source is a Mount with no options; no Mount built (render calls this often).
-            source, sub_path, read_only = (
-                (target.source, target.sub_path, target.read_only)
-                if isinstance(target, Mount)
-                else (target, None, None)
-            )
-            if read_only is None:
-                read_only = source.read_only()
-            plan.append(PlannedMount(path, source, sub_path, read_only))
+            if isinstance(target, Mount):
+                source, sub_path, read_only = target.source, target.sub_path, target.read_only
+                read_only = source.read_only() if read_only is None else read_only
+                plan.append(PlannedMount(path, source, sub_path, read_only, target.propagation))
+            else:
+                plan.append(PlannedMount(path, target, None, target.read_only()))
         return plan
 
     def opt_outs(self, name: str, defaults: StackDefaults) -> Iterator[tuple[str, str]]:
@@ -391,6 +450,8 @@ class Container(Builder):
             probe = getattr(self, role)
             if probe is not None:
                 out[key] = probe.render(self.ports, role=role)
+        if self.post_start is not None or self.pre_stop is not None:
+            out["lifecycle"] = self._lifecycle()
         out["securityContext"] = self.security_context(ctx.run_as_non_root)
         planned = ctx.mounts if ctx.mounts is not None else self.planned_mounts(ctx.name)
         mounts = [_render_mount(m) for m in planned]
@@ -401,21 +462,42 @@ class Container(Builder):
             out["restartPolicy"] = "Always"
         return out
 
+    def _lifecycle(self) -> dict[str, Any]:
+        hooks: dict[str, Any] = {}
+        if self.post_start is not None:
+            hooks["postStart"] = self.post_start.render(self.ports)
+        if self.pre_stop is not None:
+            hooks["preStop"] = self.pre_stop.render(self.ports)
+        return hooks
+
     def security_context(self, run_as_non_root: bool) -> dict[str, Any]:
-        """The hardened container securityContext, weakened only where ``allow_*`` says."""
-        caps: dict[str, list[str]] = {}
-        if self.capabilities:
-            caps["add"] = list(self.capabilities)
-        caps["drop"] = ["ALL"]
-        return {
-            "allowPrivilegeEscalation": bool(
-                self.allow_privilege_escalation or self.allow_privileged
-            ),
-            "capabilities": caps,
-            "privileged": bool(self.allow_privileged),
-            "readOnlyRootFilesystem": not self.allow_writable_root,
-            "runAsNonRoot": run_as_non_root,
+        """The hardened container securityContext, weakened only where ``allow_*`` says.
+
+        A privileged container renders what the runtime really applies to it: every capability
+        (so no ``capabilities``) and no seccomp filter (``seccompProfile: Unconfined`` instead of
+        inheriting the pod's profile, which containerd and CRI-O skip for privileged
+        containers). Its user, group and read-only root still apply and stay.
+        """
+        privileged = self.allow_privileged is not None
+        context: dict[str, Any] = {
+            "allowPrivilegeEscalation": privileged or self.allow_privilege_escalation is not None,
         }
+        if not privileged:
+            caps: dict[str, list[str]] = {}
+            if self.capabilities:
+                caps["add"] = list(self.capabilities)
+            caps["drop"] = ["ALL"]
+            context["capabilities"] = caps
+        context["privileged"] = privileged
+        context["readOnlyRootFilesystem"] = not self.allow_writable_root
+        if self.run_as_group is not None:
+            context["runAsGroup"] = self.run_as_group
+        context["runAsNonRoot"] = run_as_non_root
+        if self.run_as_user is not None:
+            context["runAsUser"] = self.run_as_user
+        if privileged:
+            context["seccompProfile"] = {"type": "Unconfined"}
+        return context
 
 
 def _render_mount(mount: PlannedMount) -> dict[str, Any]:
@@ -424,6 +506,8 @@ def _render_mount(mount: PlannedMount) -> dict[str, Any]:
         out["subPath"] = mount.sub_path
     if mount.read_only:
         out["readOnly"] = True
+    if mount.propagation is not None:
+        out["mountPropagation"] = mount.propagation
     return out
 
 

@@ -1,15 +1,15 @@
 """DaemonSet: one hardened pod per node (log shippers, node agents, CNI helpers).
 
 Defaults: RollingUpdate with ``maxUnavailable: 1`` and ``maxSurge: 0``, ``minReadySeconds: 10``,
-``revisionHistoryLimit: 5``. Node agents often need host access; every such need is an
-``allow_*`` field with a reason (``allow_host_network``, ``allow_host_path``…). No PDB and no
-topology spread: the scheduler places one pod per node by design.
+``revisionHistoryLimit: 5``. Node agents often need host access; every such need carries its
+reason (``allow_host_network=…``, ``HostPath(..., reason=…)``…). No PDB and no topology spread:
+the scheduler places one pod per node by design.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar, Unpack
+from typing import Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
@@ -21,6 +21,7 @@ from kubegen._values import Duration, DurationLike, InvalidValue, seconds
 
 
 class DaemonSetArgs(PodWorkloadArgs, total=False):
+    strategy: Literal["RollingUpdate", "OnDelete"]
     max_unavailable: int | str
     max_surge: int | str
     min_ready: DurationLike
@@ -31,6 +32,8 @@ class DaemonSet(PodWorkload):
     """A hardened DaemonSet; the probe rule is that of :class:`Deployment`.
 
     Args:
+        strategy: ``RollingUpdate`` (default) or ``OnDelete`` (a node's pod gets the new
+            template only when deleted: for agents upgraded node by node, by hand).
         max_unavailable: nodes whose pod may be down during a rollout (defaults to 1).
         max_surge: extra pods per node during a rollout (defaults to 0).
         min_ready: how long a new pod must be ready before it counts (defaults to 10s).
@@ -42,6 +45,7 @@ class DaemonSet(PodWorkload):
     api_version: ClassVar[str] = "apps/v1"
     kind: ClassVar[str] = "DaemonSet"
 
+    strategy: Literal["RollingUpdate", "OnDelete"] = "RollingUpdate"
     max_unavailable: IntOrPercent = 1
     max_surge: IntOrPercent = 0
     min_ready: Duration = timedelta(seconds=10)
@@ -54,6 +58,14 @@ class DaemonSet(PodWorkload):
     def _check_rollout(self) -> DaemonSet:
         check_int_or_percent(self.max_unavailable, "max_unavailable")
         check_int_or_percent(self.max_surge, "max_surge")
+        given = self.model_fields_set & {"max_surge", "max_unavailable"}
+        if self.strategy == "OnDelete" and given:
+            raise InvalidValue(
+                f"{', '.join(sorted(given))} tune a RollingUpdate; OnDelete replaces a pod only "
+                "when you delete it",
+                fix="drop them, or use strategy='RollingUpdate'",
+                field=sorted(given)[0],
+            )
         if is_zero(self.max_surge) and is_zero(self.max_unavailable):
             raise InvalidValue(
                 "max_surge and max_unavailable are both 0, so a rollout could never progress",
@@ -65,7 +77,7 @@ class DaemonSet(PodWorkload):
         defaults = self.prepare()
         spec: dict[str, Any] = {
             "selector": {"matchLabels": self.selector_labels()},
-            "updateStrategy": {
+            "updateStrategy": {"type": "OnDelete"} if self.strategy == "OnDelete" else {
                 "type": "RollingUpdate",
                 "rollingUpdate": {
                     "maxSurge": self.max_surge,
@@ -82,4 +94,4 @@ class DaemonSet(PodWorkload):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]

@@ -103,7 +103,7 @@ class ReplicatedWorkload(PodWorkload):
 
     def owned_objects(self, replicas: int) -> list[ManifestObject]:
         """ServiceAccount, and a PodDisruptionBudget when more than one replica runs."""
-        objects = [derived.service_account(self)]
+        objects = derived.service_accounts(self)
         if replicas > 1:
             objects.append(derived.disruption_budget(self, self.max_disruptions))
         return objects
@@ -117,6 +117,7 @@ class DeploymentArgs(ReplicatedWorkloadArgs, total=False):
     max_surge: int | str
     max_unavailable: int | str
     progress_deadline: DurationLike
+    paused: bool
 
 
 class Deployment(ReplicatedWorkload):
@@ -134,6 +135,8 @@ class Deployment(ReplicatedWorkload):
         max_surge: extra pods during a rollout (defaults to ``'25%'``).
         max_unavailable: pods that may be missing during a rollout (defaults to 0).
         progress_deadline: when a stuck rollout is reported failed (defaults to 600s).
+        paused: stop rolling out template changes until unpaused (``spec.paused``); defaults
+            to False. A paused Deployment also stops counting progress.
 
     Manifests: the Deployment, its ServiceAccount, and a PodDisruptionBudget when replicas > 1.
     See :class:`ReplicatedWorkload` and :class:`PodWorkload` for the other fields.
@@ -146,6 +149,7 @@ class Deployment(ReplicatedWorkload):
     max_surge: IntOrPercent = "25%"
     max_unavailable: IntOrPercent = 0
     progress_deadline: Duration = timedelta(seconds=600)
+    paused: bool = False
 
     def __init__(self, name: str, /, **data: Unpack[DeploymentArgs]) -> None:
         super().__init__(name, **data)
@@ -173,6 +177,8 @@ class Deployment(ReplicatedWorkload):
             "progressDeadlineSeconds": seconds(self.progress_deadline),
             "template": self.pod_template(defaults, spread=self.spread(replicas)),
         }
+        if self.paused:
+            spec["paused"] = True
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,

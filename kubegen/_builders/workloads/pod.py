@@ -7,7 +7,8 @@ Defaults (Pod Security ``restricted`` plus *Kubernetes in Action*'s advice), eac
   ``runAsNonRoot: false`` needs ``allow_run_as_root``; a Localhost profile is
   ``seccomp_profile=…``; Unconfined needs ``allow_unconfined_seccomp``.
 * no host namespaces and no hostPath: ``allow_host_network`` / ``allow_host_pid`` /
-  ``allow_host_ipc`` / ``allow_host_path`` turn them on, each with its reason.
+  ``allow_host_ipc`` turn them on, each with its reason; each :class:`~kubegen.HostPath`
+  carries its own reason (and ``allow_write`` to be writable).
 * its own ServiceAccount, and ``automountServiceAccountToken: false``: the pod mounts a token
   only when the workload was granted API access (``grant``), as a projected, expiring volume
   (see ``tokens``), plus one token per audience asked for.
@@ -24,12 +25,12 @@ from __future__ import annotations
 import contextlib
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from kubegen._builders.base import Resource, empty_list, error_from
-from kubegen._builders.workloads import derived, tokens
+from kubegen._builders.workloads import derived, podspec, tokens
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
 from kubegen._builders.workloads.container import (
     Container,
@@ -39,7 +40,13 @@ from kubegen._builders.workloads.container import (
     Port,
 )
 from kubegen._builders.workloads.defaults import StackDefaults
-from kubegen._builders.workloads.volumes import HostPath
+from kubegen._builders.workloads.dns import DNSConfig, DNSPolicy
+from kubegen._builders.workloads.host_paths import (
+    check_host_paths,
+    host_path_opt_outs,
+    host_path_volumes,
+)
+from kubegen._builders.workloads.scheduling import NodeAffinity, PodAffinity, Toleration
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import capture
@@ -53,12 +60,13 @@ from kubegen._values import (
     Reason,
     check_dns_label,
     check_label_value,
-    seconds,
 )
 
 VERSION_LABEL = "app.kubernetes.io/version"
 COMPONENT_LABEL = "app.kubernetes.io/component"
-SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name"} | {"port"}
+# A container's fields a workload takes for its one container; the ids are the pod's own.
+SHORTHAND_FIELDS = frozenset(Container.model_fields) - {"name", "run_as_user", "run_as_group"} | {
+    "port"}
 
 Role = Literal["init", "sidecar", "main"]
 _T = TypeVar("_T")
@@ -82,9 +90,17 @@ class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
     seccomp_profile: str | None
     service_links: bool
     node_selector: Mapping[str, str]
-    tolerations: Sequence[Mapping[str, Any]]
+    tolerations: Sequence[Toleration | Mapping[str, Any]]
+    node_affinity: NodeAffinity | None
+    near: Sequence[PodAffinity | Workload | Mapping[str, str] | Literal["self"]]
+    avoid: Sequence[PodAffinity | Workload | Mapping[str, str] | Literal["self"]]
     priority_class: str | None
     termination_grace: DurationLike | None
+    image_pull_secrets: list[str] | tuple[str, ...]
+    supplemental_groups: Sequence[int]
+    fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None
+    dns_policy: DNSPolicy | None
+    dns_config: DNSConfig | None
     component: str | None
     pod_labels: Mapping[str, str]
     pod_annotations: Mapping[str, str]
@@ -92,7 +108,6 @@ class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
     allow_host_network: str | None
     allow_host_pid: str | None
     allow_host_ipc: str | None
-    allow_host_path: str | None
     allow_unconfined_seccomp: str | None
 
 
@@ -110,11 +125,27 @@ class PodWorkload(Workload):
             0 needs ``allow_run_as_root``.
         seccomp_profile: a Localhost seccomp profile path instead of ``RuntimeDefault``.
         service_links: inject Service env vars (``enableServiceLinks``); defaults to False.
-        node_selector, tolerations, priority_class: scheduling, passed through.
+        node_selector: node labels the pod requires (``nodeSelector``); defaults to none.
+        tolerations: :class:`~kubegen.Toleration` s (or mappings as Kubernetes writes them) of
+            taints the pods may run on; defaults to none.
+        node_affinity: required/preferred node terms (:class:`~kubegen.NodeAffinity`).
+        near / avoid: pod affinity / anti-affinity (:class:`~kubegen.PodAffinity`); shorthand:
+            a workload of the stack, ``"self"`` or pod labels (preferred, same node).
+            ``avoid=["self"]`` spreads the replicas over nodes.
+        priority_class: ``priorityClassName``; unset by default (the cluster's default class).
         termination_grace: ``terminationGracePeriodSeconds``; the Kubernetes default (30s) if unset.
+        image_pull_secrets: names of Secrets to pull the images with (``imagePullSecrets``);
+            defaults to none (a ServiceAccount's own are added by Kubernetes).
+        supplemental_groups: extra group ids of every container's process; 0 needs
+            ``allow_run_as_root``. Defaults to none.
+        fs_group_change_policy: ``OnRootMismatch`` (skip the recursive chown of large volumes
+            whose root already fits) or ``Always``; unset: Kubernetes' default (Always).
+        dns_policy: ``ClusterFirst``, ``ClusterFirstWithHostNet``, ``Default`` or ``None``;
+            unset: Kubernetes' ClusterFirst, or ClusterFirstWithHostNet for hostNetwork pods.
+        dns_config: resolver settings (:class:`~kubegen.DNSConfig`); unset by default.
         component: the ``app.kubernetes.io/component`` label (``api``, ``database``…).
         pod_labels / pod_annotations: extra labels/annotations on the pod template only.
-        allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc, allow_host_path,
+        allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc,
         allow_unconfined_seccomp: reasons for weakening those defaults.
     """
 
@@ -128,9 +159,17 @@ class PodWorkload(Workload):
     seccomp_profile: str | None = None
     service_links: bool = False
     node_selector: dict[str, str] = Field(default_factory=dict)
-    tolerations: list[dict[str, Any]] = Field(default_factory=empty_list)
+    tolerations: tuple[Toleration, ...] = ()
+    node_affinity: NodeAffinity | None = None
+    near: tuple[PodAffinity, ...] = ()
+    avoid: tuple[PodAffinity, ...] = ()
     priority_class: DNSSubdomain | None = None
     termination_grace: Duration | None = None
+    image_pull_secrets: tuple[DNSSubdomain, ...] = ()
+    supplemental_groups: tuple[Annotated[int, Field(ge=0)], ...] = ()
+    fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None = None
+    dns_policy: DNSPolicy | None = None
+    dns_config: DNSConfig | None = None
     component: str | None = None
     pod_labels: LabelMap = Field(default_factory=dict)
     pod_annotations: AnnotationMap = Field(default_factory=dict)
@@ -138,7 +177,6 @@ class PodWorkload(Workload):
     allow_host_network: Reason | None = None
     allow_host_pid: Reason | None = None
     allow_host_ipc: Reason | None = None
-    allow_host_path: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
     _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
@@ -150,6 +188,16 @@ class PodWorkload(Workload):
     long_running: ClassVar[bool] = True
 
     def __init__(self, name: str, /, **data: Any) -> None:
+        if "allow_host_path" in data:
+            raise ValidationError(
+                "allow_host_path= is gone: one reason covered every hostPath mount, including "
+                "ones added later",
+                resource=f"{type(self).__name__} {name}",
+                origin=capture(),
+                field="allow_host_path",
+                fix="give each HostPath its own reason: HostPath('/var/log', reason='why'), plus "
+                "allow_write='why' for one a container writes to",
+            )
         shorthand = {key: data.pop(key) for key in list(data) if key in SHORTHAND_FIELDS}
         if shorthand:
             data["container"] = self._shorthand_container(name, shorthand, data)
@@ -184,6 +232,20 @@ class PodWorkload(Workload):
         container._just_validated = True  # see Container._check
         return container
 
+    @field_validator("tolerations", mode="before")
+    @classmethod
+    def _tolerations(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return tuple(Toleration.of(t) if isinstance(t, Mapping) else t for t in value)
+        return value
+
+    @field_validator("near", "avoid", mode="before")
+    @classmethod
+    def _affinity_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return tuple(PodAffinity.of(item) for item in value)
+        return value
+
     @field_validator("component")
     @classmethod
     def _component_label(cls, component: str | None) -> str | None:
@@ -210,6 +272,7 @@ class PodWorkload(Workload):
             self.named_ports()
         self._check_ids()
         self._check_host_paths(containers)
+        podspec.check(self, containers)
         if self.seccomp_profile is not None and self.allow_unconfined_seccomp is not None:
             raise InvalidValue(
                 "seccomp_profile and allow_unconfined_seccomp contradict each other",
@@ -228,22 +291,7 @@ class PodWorkload(Workload):
                 )
 
     def _check_host_paths(self, containers: list[tuple[Role, str, Container]]) -> None:
-        used = [
-            m.path
-            for _, name, c in containers
-            for m in c.planned_mounts(name)
-            if isinstance(m.source, HostPath)
-        ]
-        if used and self.allow_host_path is None:
-            raise InvalidValue(
-                f"hostPath mount(s) {', '.join(used)} expose the node's filesystem to the pod",
-                fix="use a PersistentVolumeClaim, or pass allow_host_path='why'",
-            )
-        if self.allow_host_path is not None and not used:
-            raise InvalidValue(
-                "allow_host_path is set but no container mounts a HostPath",
-                fix="drop allow_host_path",
-            )
+        check_host_paths(host_path_volumes((name, c) for _, name, c in containers))
 
     def manifests(self) -> list[ManifestObject]:
         """The workload's objects; render-time value errors become located ValidationErrors."""
@@ -390,10 +438,11 @@ class PodWorkload(Workload):
             ("host-network", self.allow_host_network),
             ("host-pid", self.allow_host_pid),
             ("host-ipc", self.allow_host_ipc),
-            ("host-path", self.allow_host_path),
             ("unconfined-seccomp", self.allow_unconfined_seccomp),
         ]
-        return [(what, reason) for what, reason in pairs if reason]
+        found = [(what, reason) for what, reason in pairs if reason]
+        volumes = host_path_volumes((name, c) for _, name, c in self.pod_containers())
+        return found + host_path_opt_outs(volumes)
 
     def _unprobed(self, defaults: StackDefaults) -> list[str]:
         if not self.long_running:
@@ -449,12 +498,14 @@ class PodWorkload(Workload):
         spec: dict[str, Any] = {"serviceAccountName": self.service_account_name,
                                 "automountServiceAccountToken": False}
         spec["enableServiceLinks"] = self.service_links
+        podspec.identity(self, spec)
         for key, reason in (("hostNetwork", self.allow_host_network),
                             ("hostPID", self.allow_host_pid), ("hostIPC", self.allow_host_ipc)):
             if reason:
                 spec[key] = True
+        podspec.dns(self, spec)
         spec["securityContext"] = self.pod_security_context(defaults)
-        self._scheduling(spec, spread)
+        podspec.scheduling(self, spec, spread)
         if self.pod_restart_policy() is not None:
             spec["restartPolicy"] = self.pod_restart_policy()
         token_volumes = tokens.token_volumes(self.api_access)
@@ -469,41 +520,9 @@ class PodWorkload(Workload):
             spec["volumes"] = volumes
         return spec
 
-    def _scheduling(self, spec: dict[str, Any], spread: list[dict[str, Any]]) -> None:
-        if self.priority_class is not None:
-            spec["priorityClassName"] = self.priority_class
-        if self.node_selector:
-            spec["nodeSelector"] = dict(sorted(self.node_selector.items()))
-        if self.tolerations:
-            spec["tolerations"] = [dict(t) for t in self.tolerations]
-        if spread:
-            spec["topologySpreadConstraints"] = spread
-        if self.termination_grace is not None:
-            spec["terminationGracePeriodSeconds"] = seconds(self.termination_grace)
-
     def pod_security_context(self, defaults: StackDefaults) -> dict[str, Any]:
-        """Pod-level securityContext: non-root, ids, seccomp."""
-        context: dict[str, Any] = {}
-        for key, own, default in (
-            ("fsGroup", self.fs_group, defaults.fs_group),
-            ("runAsGroup", self.run_as_group, defaults.run_as_group),
-        ):
-            value = own if own is not None else default
-            if value is not None:
-                context[key] = value
-        context["runAsNonRoot"] = self.allow_run_as_root is None
-        user = self.run_as_user if self.run_as_user is not None else defaults.run_as_user
-        if user is not None:
-            context["runAsUser"] = user
-        if self.allow_unconfined_seccomp:
-            context["seccompProfile"] = {"type": "Unconfined"}
-        elif self.seccomp_profile is not None:
-            context["seccompProfile"] = {
-                "type": "Localhost", "localhostProfile": self.seccomp_profile,
-            }
-        else:
-            context["seccompProfile"] = {"type": "RuntimeDefault"}
-        return context
+        """Pod-level securityContext: non-root, ids, seccomp, supplemental groups."""
+        return podspec.security_context(self, defaults)
 
     def _render_containers(
         self, defaults: StackDefaults, token_mounts: tuple[dict[str, Any], ...]
@@ -556,12 +575,15 @@ class PodWorkload(Workload):
         return False
 
     def used_objects(self) -> list[Resource]:
-        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.
+        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects,
+        and the ServiceAccount object it runs as.
 
         The Stack renders each of them: a pod mounting a ConfigMap nobody renders would never
         start.
         """
         found: list[Resource] = []
+        if isinstance(self.service_account, Resource):
+            found.append(self.service_account)
         for _, name, container in self.pod_containers():
             for mount in self._planned_mounts(container, name):
                 source = getattr(mount.source, "config", None) or getattr(

@@ -19,7 +19,7 @@ from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
 from kubegen._builders.workloads.pod import Role
-from kubegen._builders.workloads.volumes import Claim
+from kubegen._builders.workloads.volumes import AccessMode, Claim
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
@@ -32,7 +32,6 @@ from kubegen._values import (
     seconds,
 )
 
-AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 STORAGE_CLAIM = "data"
 
 
@@ -81,10 +80,12 @@ class StatefulSetArgs(ReplicatedWorkloadArgs, total=False):
     storage_class: str | None
     claims: Sequence[VolumeClaim]
     pod_management: Literal["OrderedReady", "Parallel"]
+    strategy: Literal["RollingUpdate", "OnDelete"]
     partition: int
     claims_when_deleted: Literal["Retain", "Delete"]
     claims_when_scaled: Literal["Retain", "Delete"]
     publish_not_ready: bool
+    peers: bool
     cluster_domain: str
 
 
@@ -102,10 +103,17 @@ class StatefulSet(ReplicatedWorkload):
         storage_class: StorageClass of the ``storage`` claim (cluster default when unset).
         claims: further :class:`VolumeClaim` templates; mount them with ``Claim(name)``.
         pod_management: ``OrderedReady`` (default: one pod at a time) or ``Parallel``.
-        partition: only pods with an ordinal ≥ partition get a new template (defaults to 0).
+        strategy: ``RollingUpdate`` (default: pods are replaced one at a time, highest ordinal
+            first) or ``OnDelete`` (a pod gets the new template only when you delete it: for
+            databases upgraded by hand or by an operator).
+        partition: only pods with an ordinal ≥ partition get a new template (defaults to 0;
+            RollingUpdate only).
         claims_when_deleted / claims_when_scaled: ``Retain`` (default) or ``Delete``.
         publish_not_ready: list pods in the headless Service before they are ready, so peers
             can find each other while bootstrapping (defaults to False).
+        peers: open the pods' ports between the StatefulSet's own replicas (replication, peer
+            discovery, gossip: the point of a StatefulSet, KiA "StatefulSets"), as a derived
+            NetworkPolicy ``<name>-peers``. Defaults to True; False leaves them closed.
         cluster_domain: the cluster's DNS domain for :meth:`pod_dns_names` (``cluster.local``).
 
     Manifests: the StatefulSet, its headless Service, its ServiceAccount, and a
@@ -120,10 +128,12 @@ class StatefulSet(ReplicatedWorkload):
     storage_class: DNSSubdomain | None = None
     claims: list[VolumeClaim] = Field(default_factory=empty_list)
     pod_management: Literal["OrderedReady", "Parallel"] = "OrderedReady"
+    strategy: Literal["RollingUpdate", "OnDelete"] = "RollingUpdate"
     partition: int = Field(default=0, ge=0)
     claims_when_deleted: Literal["Retain", "Delete"] = "Retain"
     claims_when_scaled: Literal["Retain", "Delete"] = "Retain"
     publish_not_ready: bool = False
+    peers: bool = True
     cluster_domain: str = "cluster.local"
 
     def __init__(self, name: str, /, **data: Unpack[StatefulSetArgs]) -> None:
@@ -131,6 +141,12 @@ class StatefulSet(ReplicatedWorkload):
 
     @model_validator(mode="after")
     def _check_claims(self) -> StatefulSet:
+        if self.strategy == "OnDelete" and self.partition:
+            raise InvalidValue(
+                "partition= stages a RollingUpdate; with strategy='OnDelete' you pick the pods",
+                fix="drop partition=, or use strategy='RollingUpdate'",
+                field="partition", value=self.partition,
+            )
         try:
             check_dns1035_label(self.name)
         except InvalidValue as exc:
@@ -198,6 +214,10 @@ class StatefulSet(ReplicatedWorkload):
             extra = ({"name": STORAGE_CLAIM, "mountPath": self.storage_path}, *extra)
         return extra
 
+    def peer_ports(self) -> dict[str, tuple[int, str]]:
+        """Every named port, open between the replicas unless ``peers=False``."""
+        return self.named_ports() if self.peers else {}
+
     @property
     def service_name(self) -> str:
         """The governing headless Service (named like the StatefulSet)."""
@@ -236,7 +256,7 @@ class StatefulSet(ReplicatedWorkload):
     def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
         replicas = self.replica_count(defaults)
-        strategy: dict[str, Any] = {"type": "RollingUpdate"}
+        strategy: dict[str, Any] = {"type": self.strategy}
         if self.partition:
             strategy["rollingUpdate"] = {"partition": self.partition}
         spec: dict[str, Any] = {
