@@ -22,7 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import lint, render
+    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
@@ -113,6 +113,7 @@ _LAZY: dict[str, str] = {
     "ArgoApplication": "kubegen._builders.gitops",
     "ArgoApplicationSet": "kubegen._builders.gitops",
     "Builder": "kubegen._builders.base",
+    "CheckResult": "kubegen._api",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
@@ -152,8 +153,6 @@ _LAZY: dict[str, str] = {
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Manifest": "kubegen._builders.core",
-    "Vendored": "kubegen._vendor.source",
-    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -198,9 +197,15 @@ _LAZY: dict[str, str] = {
     "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
+    "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "WriteResult": "kubegen._api",
+    "check": "kubegen._api",
     "lint": "kubegen._api",
+    "load_stack": "kubegen._api",
+    "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
+    "write": "kubegen._api",
 }
 
 
@@ -224,6 +229,7 @@ __all__ = [
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
+    "CheckResult",
     "Claim",
     "Cluster",
     "ClusterDNS",
@@ -309,8 +315,12 @@ __all__ = [
     "ValidationError",
     "Vendored",
     "VolumeClaim",
+    "WriteResult",
     "__version__",
+    "check",
     "lint",
+    "load_stack",
     "register_crd",
     "render",
+    "write",
 ]

@@ -173,6 +173,12 @@ CASES: dict[str, tuple[str, set[str]]] = {
         "api.grant(Rule.read('configmaps'), cluster_wide=True, allow={'cluster-scope': R})",
         set(),
     ),
+    "rbac-out-of-namespace": (
+        "api = stack.add(Deployment('api', image=IMAGE))\n"
+        "mixed = stack.add(ClusterRole('mixed', rules=[Rule.read('pods'), Rule.read('nodes')]))\n"
+        "api.grant(mixed, allow={'out-of-namespace': R})",
+        set(),
+    ),
     "egress-internet": (
         "api = stack.add(Deployment('api', image=IMAGE))\n"
         "api.allow_to_internet(port=443, reason=R)",
@@ -388,6 +394,7 @@ def test_field_scoped_opt_out_waives_only_its_field() -> None:
     assert _status(stack) == {
         ("KG101", f"{P}.hostNetwork"): REASON,
         ("KG101", f"{P}.hostPID"): None,
+        ("KG504", "spec.podSelector"): None,  # a note on the policy, not the pod's opt-out
     }
 
 

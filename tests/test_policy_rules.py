@@ -409,7 +409,7 @@ CASES = [
     Case("KG406", "named-group", lambda s: find(s, "RoleBinding")["subjects"].append(
         {"kind": "Group", "name": "shop-devs", "apiGroup": "rbac.authorization.k8s.io"}),
         False),
-    # KG501-KG503 network
+    # KG501-KG504 network
     Case("KG501", "egress-only", both(remove("NetworkPolicy"), add(netpol("eg", {
         "podSelector": {}, "policyTypes": ["Egress"]}))), True),
     Case("KG501", "other-namespace", both(remove("NetworkPolicy"), add(dict(default_deny_in(
@@ -433,6 +433,17 @@ CASES = [
          True, "spec.type"),
     Case("KG503", "cluster-ip", lambda s: set_in(find(s, "Service"), "spec.type", "ClusterIP"),
          False),
+    Case("KG504", "host-network-selected", on_dep(f"{P}.hostNetwork", True), True,
+         "spec.podSelector"),
+    Case("KG504", "host-network-as-peer", both(on_dep(f"{P}.hostNetwork", True), add(netpol(
+        "to-api", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                   "policyTypes": ["Egress"], "egress": [{"to": [{
+                       "namespaceSelector": {},
+                       "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))),
+        True, "spec.egress[0].to[0]"),
+    Case("KG504", "host-network-false", both(on_dep(f"{P}.hostNetwork", False), add(netpol(
+        "to-api", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))), False),
     # KG601-KG603 namespaces
     Case("KG601", "default", lambda s: set_in(find(s, "Service"), "metadata.namespace",
          "default"), True),

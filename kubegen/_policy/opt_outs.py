@@ -95,6 +95,7 @@ OPT_OUTS: Mapping[str, Implies] = {
     "rbac-secrets-read": _implies("KG405"),
     "rbac-public-subject": _implies("KG406"),
     "rbac-cluster-scope": _implies(),
+    "rbac-out-of-namespace": _implies(),
     # Broad network peers and GitOps sync settings: no rule checks them.
     "egress-internet": _implies(),
     "egress-cidr": _implies(),
