@@ -85,7 +85,7 @@ def test_only_the_given_accounts_are_reported() -> None:
 
 
 LEGACY_STACK = """
-from kubegen import ApiServer, Cluster, Manifest, Stack
+from kubegen import ApiServer, Cluster, Manifest, Namespace, Stack
 
 CLUSTER = {cluster}
 POD = {pod!r}
@@ -93,6 +93,7 @@ POD = {pod!r}
 
 def build():
     stack = Stack("shop", namespace="shop", cluster=CLUSTER)
+    {namespace}
     stack.add(Manifest({{"apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {{"name": "legacy", "namespace": "shop"}}}}))
     stack.add(Manifest(POD))
@@ -110,9 +111,15 @@ KNOWN = 'Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6
 
 def _access(tmp_path: Path, cluster: str, host_network: bool = False) -> str:
     pod = _deployment(host_network)
-    pod["spec"]["template"]["spec"].update({
-        "automountServiceAccountToken": False, "securityContext": {"runAsNonRoot": True}})
-    write_stack(tmp_path, "prod", LEGACY_STACK.format(cluster=cluster, pod=pod))
+    spec = pod["spec"]["template"]["spec"]
+    spec.update({"automountServiceAccountToken": False, "securityContext": {
+        "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}})
+    spec["containers"][0]["securityContext"] = {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    namespace = ("stack.add(Namespace('shop', pod_security='privileged', reason='node agent'))"
+                 if host_network else "")
+    write_stack(tmp_path, "prod", LEGACY_STACK.format(cluster=cluster, pod=pod,
+                                                      namespace=namespace))
     result = CliRunner().invoke(app, ["access", str(tmp_path / "stacks/prod")])
     assert result.exit_code == 0, result.output
     return result.output

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kubegen import DaemonSet, Deployment, HttpProbe, Port, Stack, lint
+from kubegen import DaemonSet, Deployment, HttpProbe, Namespace, Port, Stack, lint
 from kubegen._analysis.diagram import render_graph
 from kubegen._analysis.flows import flow_graph
 from kubegen._cli.app import app
@@ -18,6 +18,7 @@ PROBES = {"readiness": HttpProbe("/"), "liveness": HttpProbe("/")}
 
 def _monitoring() -> Stack:
     stack = Stack("mon", namespace="mon")
+    stack.add(Namespace("mon", pod_security="privileged", reason="node agents"))
     exporter = stack.add(DaemonSet(
         "node-exporter", image="quay.io/prometheus/node-exporter:v1.8.2",
         port=Port(9100, name="metrics"), allow_host_network="reads the node's network stats",
@@ -78,10 +79,11 @@ def test_graph_flow_model_knows_which_flows_are_enforced() -> None:
 
 
 STACK = '''
-from kubegen import DaemonSet, HttpProbe, Port, Stack
+from kubegen import DaemonSet, HttpProbe, Namespace, Port, Stack
 
 def build():
     stack = Stack("mon", namespace="mon")
+    stack.add(Namespace("mon", pod_security="privileged", reason="node agents"))
     stack.add(DaemonSet("node-exporter", image="quay.io/prometheus/node-exporter:v1.8.2",
                         port=Port(9100, name="metrics"), allow_host_network="node stats",
                         readiness=HttpProbe("/"), liveness=HttpProbe("/")))
