@@ -88,6 +88,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "FluxHealthCheck": {"api_version": "apps/v1", "kind": "Deployment", "name": "api"},
     "FluxKustomization": {"source": "repo", "path": "./output/dev"},
     "Hook": {"sleep": "5s"},
+    "HostPath": {"reason": "ships the node's logs"},
     "IPBlock": {"cidr": "10.0.0.0/8"},
     "Job": {"image": "ghcr.io/acme/api:1.2.3"},
     "LabelSelectorRequirement": {"key": "team", "operator": "Exists"},
@@ -298,12 +299,12 @@ def test_probing_attributes_stays_an_attribute_error() -> None:
 
 def test_relative_host_path_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        HostPath("proc")
+        HostPath("proc", reason="r")
     assert caught.value.field == "path" and caught.value.value == "proc"
     assert caught.value.fix == "use the absolute path on the node, e.g. '/proc'"
     with pytest.raises(ValidationError, match=r"contains '\.\.'"):
-        HostPath("/var/../etc")
-    assert HostPath("/").path == "/"  # node-exporter mounts the root filesystem
+        HostPath("/var/../etc", reason="r")
+    assert HostPath("/", reason="r").path == "/"  # node-exporter mounts the root filesystem
 
 
 @pytest.mark.parametrize(

@@ -362,6 +362,7 @@ def test_statefulset_deletion_warns(make) -> None:
     assert "1 stateful deletion" in stack.risk_line()
     assert _flows(stack) == {
         ("removed", "api", "db", "pg 5432/TCP"),
+        ("removed", "db", "db", "pg 5432/TCP"),  # its replicas' peer traffic (db-peers)
         ("removed", "db", "k8s-app=kube-dns", "53/TCP"),
         ("removed", "db", "k8s-app=kube-dns", "53/UDP"),
     }

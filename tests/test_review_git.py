@@ -37,7 +37,7 @@ def test_an_empty_repository_has_no_base(tmp_path: Path) -> None:
     assert result.base.commit is None
     assert result.base.notes == ("no commits yet: everything is added",)
     assert _created(result) == {"created"}
-    assert len(result.stacks[0].objects) == 19
+    assert len(result.stacks[0].objects) == 20
 
 
 def test_the_first_commit_on_the_default_branch_adds_everything(tmp_path: Path) -> None:
