@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kubegen._errors import KubegenError
+from kubegen._errors import DriftError, KubegenError
 
 if TYPE_CHECKING:
     from kubegen._pipeline import Plan
@@ -88,8 +88,15 @@ def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
         echo(f"warning: {note}", err=True)
 
 
-def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
-    """The diff text of every stale stack, and one ``<env>: <summary>`` line per stale stack."""
+_DRIFT = "vendored input edited by hand in "
+
+
+def compare(
+    paths: Sequence[Path], out: Path | None, *, drift: bool = False
+) -> tuple[str, list[str]]:
+    """The diff text of every stale stack, and one ``<env>: <summary>`` line per stale stack;
+    with ``drift``, also one per stack whose vendored input was edited by hand (it cannot
+    render; ``check`` calls that drift, other commands an error)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
@@ -98,7 +105,14 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
     _one_out(paths, out)
     texts: list[str] = []
     stale: list[str] = []
-    plans = [plan(path, out=out) for path in paths]
+    plans = []
+    for path in paths:
+        try:
+            plans.append(plan(path, out=out))
+        except DriftError as exc:
+            if not drift:
+                raise
+            stale.append(f"{_DRIFT}{path}: " + str(exc).replace("\n", "\n  "))
     _refuse_shared_folders(plans)
     check_plans(plans)
     for item in plans:
@@ -112,15 +126,17 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
 
 
 def check(paths: Sequence[Path], out: Path | None) -> int:
-    """Exit 1 with a diff when the files on disk differ from what the code renders."""
-    text, stale = compare(paths, out)
+    """Exit 1 with a diff when the files on disk differ from what the code renders, or when
+    a vendored input was edited by hand after kubegen wrote it (drift too); exit 2 on errors."""
+    text, stale = compare(paths, out, drift=True)
     if not stale:
         echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
         return 0
     sys.stdout.write(text)
     for line in stale:
         echo(f"stale: {line}", err=True)
-    echo("Run `kubegen render` and commit the result.", err=True)
+    if any(not line.startswith(_DRIFT) for line in stale):
+        echo("Run `kubegen render` and commit the result.", err=True)
     return 1
 
 
