@@ -22,7 +22,16 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
+    from kubegen._api import (
+        CheckResult,
+        WriteResult,
+        check,
+        lint,
+        load_stack,
+        load_stacks,
+        render,
+        write,
+    )
     from kubegen._builders.argocd import ArgoApplication, ArgoApplicationSet, ArgoAppProject
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster, FluxKubeConfig
@@ -206,6 +215,7 @@ _LAZY: dict[str, str] = {
     "check": "kubegen._api",
     "lint": "kubegen._api",
     "load_stack": "kubegen._api",
+    "load_stacks": "kubegen._api",
     "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
     "write": "kubegen._api",
@@ -329,6 +339,7 @@ __all__ = [
     "check",
     "lint",
     "load_stack",
+    "load_stacks",
     "register_crd",
     "render",
     "write",

@@ -108,6 +108,17 @@ def load_stack(path: PathLike) -> Stack:
     return _load(Path(path)).stack
 
 
+def load_stacks(path: PathLike) -> list[Stack]:
+    """Import the stack at ``path`` and return every ``Stack`` its ``build()`` returns: one,
+    or one per cluster for an environment on several (each rendered into
+    ``output/<env>/<cluster>/``, named by its ``stack.cluster``).
+
+    Raises:
+        StackLoadError: as :func:`load_stack`, or the list's Stacks do not name one cluster each.
+    """
+    return [part.stack for part in _load(Path(path)).parts]
+
+
 def lint(
     stack: Stack, *, profile: Profile | None = None, kubernetes_version: str | None = None
 ) -> Report:

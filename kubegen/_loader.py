@@ -60,7 +60,8 @@ class LoadedStack:
             raise StackLoadError(
                 f"stack {_shown(str(self.module_file))} builds one Stack per cluster "
                 f"({', '.join(p.folder for p in self.parts)}), not one",
-                fix="handle each part of LoadedStack.parts",
+                fix="take every one: kubegen.load_stacks(path), and render each into its "
+                "cluster's folder",
             )
         return self.parts[0].stack
 

@@ -26,6 +26,7 @@ from kubegen import (
     check,
     lint,
     load_stack,
+    load_stacks,
     render,
     write,
 )
@@ -108,6 +109,22 @@ def test_check_reports_drift_with_a_diff_and_writes_nothing(tmp_path: Path):
     assert snapshot_tree(folder) == before
     missing = check(_stack(), tmp_path / "nowhere")
     assert not missing.ok and "shop/deployment-api.yaml" in missing.created
+
+
+def test_load_stacks_returns_one_stack_per_cluster(tmp_path: Path):
+    assert [s.name for s in load_stacks(ROOT / "stacks" / "prod")] == ["shop"]
+    pkg = tmp_path / "stacks" / "multi"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(
+        "from kubegen import Cluster, Stack\n\n"
+        "def build():\n"
+        "    return [Stack('a', cluster=Cluster('eu', argocd_name='eu')),\n"
+        "            Stack('a', cluster=Cluster('us', argocd_name='us'))]\n"
+    )
+    stacks = load_stacks(pkg)
+    assert [s.cluster.name for s in stacks if s.cluster] == ["eu", "us"]
+    with pytest.raises(StackLoadError, match=r"kubegen.load_stacks\(path\)"):
+        load_stack(pkg)
 
 
 def test_write_is_render_then_check_is_ok(tmp_path: Path):
