@@ -133,6 +133,24 @@ def test_argocd_objects_per_environment():
     assert [g["clusters"]["values"]["cluster"] for g in generators] == ["prod-eu", "prod-us"]
 
 
+def test_argocd_applications_instead_of_an_application_set():
+    made = fleet().argocd(repo_url=REPO, revision="main", generator="applications")
+    assert [(type(r).__name__, r.name) for r in made] == [
+        ("ArgoAppProject", "dev"), ("ArgoApplication", "dev-nonprod"),
+        ("ArgoAppProject", "prod"), ("ArgoApplication", "prod-prod-eu"),
+        ("ArgoApplication", "prod-prod-us"),
+    ]
+    body = made[4].manifests()[0].body
+    assert body["metadata"]["labels"] == {"kubegen.dev/cluster": "prod-us",
+                                          "kubegen.dev/env": "prod"}
+    spec = body["spec"]
+    assert spec["project"] == "prod"
+    assert spec["destination"] == {"server": "https://prod-us.k8s.example.com"}
+    assert (spec["source"]["path"], spec["source"]["targetRevision"]) == (
+        "output/prod/prod-us", "main")
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+
+
 def test_flux_objects_one_kustomization_per_cluster_and_layer_in_order():
     made = fleet().flux(url=REPO, branch="release")
     assert isinstance(made[0], FluxGitRepository)

@@ -140,6 +140,20 @@ def test_the_fleet_map_delivers_each_environment_to_its_own_cluster(tmp_path: Pa
     assert "both go to cluster prod-eu (ApplicationSet argocd/prod" in text
 
 
+def test_fleet_applications_are_read_like_the_application_sets(tmp_path: Path):
+    fleet = Fleet(environments=[Environment("dev", clusters=[DEV]),
+                                Environment("prod", clusters=[EU])])
+    boot = gitops(*fleet.argocd(repo_url=REPO, generator="applications"))
+    Run(tmp_path).add("output/dev", shop(DEV)).add("output/prod", shop(EU)).add(
+        "output/gitops", boot).check()
+    shared = Fleet(environments=[Environment("dev", clusters=[EU]),
+                                 Environment("prod", clusters=[EU])])
+    boot = gitops(*shared.argocd(repo_url=REPO, generator="applications"))
+    text = (Run(tmp_path).add("output/dev", shop()).add("output/prod", shop())
+            .add("output/gitops", boot).error())
+    assert "both go to cluster prod-eu (Application argocd/prod-prod-eu" in text
+
+
 # -- every path exists ------------------------------------------------------------------------
 
 

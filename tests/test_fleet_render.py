@@ -152,17 +152,22 @@ def test_a_list_of_one_stack_renders_into_the_env_folder(tmp_path: Path):
     assert (tmp_path / "output/dev/a/configmap-c.yaml").is_file()
 
 
-def test_a_policy_error_names_the_cluster_it_happened_for(tmp_path: Path):
+@pytest.mark.parametrize("namespace", ["", "privileged"])
+def test_an_error_names_the_cluster_it_happened_for(tmp_path: Path, namespace: str):
+    """Admission refuses a privileged pod in a restricted namespace; in a privileged one,
+    kubegen's lint does (KG102): either way the message says which cluster's Stack it is."""
     write_stack(tmp_path, "demo_fleet", FLEET)
     write_stack(tmp_path, "prod", '''
         from demo_fleet import FLEET
-        from kubegen import Manifest, Stack
+        from kubegen import Manifest, Namespace, Stack
 
         def build():
             out = []
             for cluster in FLEET.clusters("prod"):
                 stack = Stack("shop", namespace="shop", cluster=cluster)
                 if cluster.name == "us-1":
+                    if PRIVILEGED:
+                        stack.add(Namespace("shop", pod_security="privileged", reason="a lab"))
                     stack.add(Manifest({"apiVersion": "v1", "kind": "Pod",
                                         "metadata": {"name": "p"},
                                         "spec": {"containers": [{"name": "c", "image": "x:1",
@@ -170,9 +175,15 @@ def test_a_policy_error_names_the_cluster_it_happened_for(tmp_path: Path):
                 out.append(stack)
             return out
     ''')
+    stack_file = tmp_path / "stacks/prod/__init__.py"
+    stack_file.write_text(f"PRIVILEGED = {bool(namespace)}\n" + stack_file.read_text())
     done = run_cli("render", "stacks/prod", cwd=tmp_path)
     assert done.returncode == 2
-    assert "error: stacks/prod/__init__.py:9: Pod shop/p on cluster us-1: field" in done.stderr, (
-        done.stderr)
-    assert "Pod Security Admission would reject" in done.stderr
+    if namespace:
+        assert "error: prod/us-1: Unable to render" in done.stderr, done.stderr
+        assert "KG102" in done.stderr
+    else:
+        assert "error: stacks/prod/__init__.py:12: Pod shop/p on cluster us-1: field" in (
+            done.stderr), done.stderr
+        assert "Pod Security Admission would reject" in done.stderr
     assert not (tmp_path / "output").exists()

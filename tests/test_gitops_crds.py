@@ -51,6 +51,8 @@ def _everything() -> list[Resource]:
     return [
         *FLEET.argocd(repo_url=REPO, revision="main", generator="clusters"),
         *FLEET.flux(url=REPO, source="fleet"),
+        *[r for r in FLEET.argocd(repo_url=REPO, generator="applications")
+          if isinstance(r, ArgoApplication)],
         ArgoApplication("plain", repo_url="git@github.com:acme/platform.git", path="output/dev",
                         revision="a" * 40, recurse=False, destination_namespace="shop",
                         prune=False, self_heal=False, retry_limit=0, reason="migrating"),

@@ -8,7 +8,7 @@ rendered repository and the delivery objects come from:
   folder per cluster, ``<output>/<env>/<cluster>/`` (its stack's ``build()`` returns one
   ``Stack(cluster=…)`` per cluster, built with that cluster's values);
 - :meth:`Fleet.argocd` returns an AppProject and an ApplicationSet per environment, one
-  Application per (environment, cluster);
+  Application per (environment, cluster) (or those Applications themselves);
 - :meth:`Fleet.flux` returns the GitRepository and a Kustomization per (environment, cluster,
   layer), each layer depending on the one before.
 
@@ -25,7 +25,7 @@ from typing import Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.argocd import ArgoApplicationSet, ArgoAppProject
+from kubegen._builders.argocd import ArgoApplication, ArgoApplicationSet, ArgoAppProject
 from kubegen._builders.base import Builder, Resource, empty_list
 from kubegen._builders.cluster import Cluster
 from kubegen._builders.flux import FluxGitRepository, FluxKustomization
@@ -187,18 +187,22 @@ class Fleet(Builder):
         repo_url: str,
         revision: str = "HEAD",
         namespace: str = "argocd",
-        generator: Literal["list", "clusters"] = "list",
+        generator: Literal["list", "clusters", "applications"] = "list",
     ) -> list[Resource]:
         """Argo CD objects for the whole fleet: per environment an :class:`ArgoAppProject`
         (this repository, the environment's clusters) and an :class:`ArgoApplicationSet`
-        generating ``<env>-<cluster>`` Applications, each syncing its folder to its cluster.
+        generating ``<env>-<cluster>`` Applications, each syncing its folder to its cluster
+        (or, with ``generator="applications"``, those :class:`ArgoApplication` objects).
 
         Args:
             repo_url: the git repository holding the output folder.
             revision: branch, tag or commit to follow (defaults to ``HEAD``).
             namespace: Argo CD's namespace (defaults to ``argocd``).
-            generator: ``list`` (destinations written into the ApplicationSet) or ``clusters``
-                (clusters selected by their ``labels`` among those registered in Argo CD).
+            generator: ``list`` (destinations written into the ApplicationSet), ``clusters``
+                (clusters selected by their ``labels`` among those registered in Argo CD) or
+                ``applications`` (no ApplicationSet: one Application per environment and
+                cluster, e.g. for an app-of-apps or a hub without the ApplicationSet
+                controller). Defaults to ``list``.
         """
         out: list[Resource] = []
         for env in self.environments:
@@ -208,6 +212,16 @@ class Fleet(Builder):
                 clusters=env.clusters,
                 description=f"kubegen environment {env.name}: {self.output}/{env.name}",
             ))
+            if generator == "applications":
+                out += [
+                    ArgoApplication(
+                        f"{env.name}-{cluster.name}", namespace=namespace, labels=labels,
+                        repo_url=repo_url, revision=revision, project=env.name,
+                        path=self.folder(env.name, cluster), cluster=cluster,
+                    )
+                    for cluster in env.clusters
+                ]
+                continue
             out.append(ArgoApplicationSet(
                 env.name, namespace=namespace, labels=labels, repo_url=repo_url,
                 revision=revision, project=env.name, name_prefix=f"{env.name}-",
