@@ -359,6 +359,23 @@ def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
     assert len(db.warnings) == 1
     assert db.warnings[0].startswith("spec.volumeClaimTemplates is immutable")
     assert "--cascade=orphan" in db.warnings[0]
+    assert stack.risk_line() == "1 immutable field change (the sync fails until recreated)"
+    assert "workload" in stack.categories()
+
+
+def test_probe_timings_read_with_their_units() -> None:
+    from kubegen._analysis.workloads import workload_facts
+    from kubegen._manifests import ManifestObject
+
+    probe = {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 3,
+             "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 4}
+    pod = {"containers": [{"name": "api", "image": "api:1", "readinessProbe": probe}]}
+    facts = workload_facts(ManifestObject({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+        "spec": {"replicas": 2, "template": {"spec": pod}}}))
+    assert facts is not None
+    assert facts.containers["api"]["probe.readiness"] == (
+        "http GET /ready on http, delay 3s, period 5s, timeout 2s, failures 4")
 
 
 # --- objects -------------------------------------------------------------------------------

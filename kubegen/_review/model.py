@@ -265,6 +265,10 @@ class StackReview:
         if deleted:
             noun = "other deletion" if stateful else "deletion"
             out.append(("deletion", deleted, _plural(deleted, noun)))
+        refused = sum(len(w.warnings) for w in self.workloads)
+        if refused:
+            text = _plural(refused, "immutable field change") + " (the sync fails until recreated)"
+            out.append(("workload", refused, text))
         images = sum(1 for w in self.workloads for f in w.fields if f.field == "image")
         if images:
             out.append(("image", images, _plural(images, "image change")))
