@@ -114,6 +114,7 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
+    db.grant(Rule.read("configmaps"), name="db-config")
     nginx = stack.add(
         Vendored(
             Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
@@ -185,6 +186,7 @@ def _api(config: ConfigMap) -> Deployment:
         pre_stop=Hook(sleep="5s"),
         post_start=Hook(http="/warm", port="http"),
         termination_grace="40s",
+        names={"disruption-budget": "api-pdb", "egress-policy": "api-out"},
     )
 
 
@@ -230,7 +232,8 @@ def _node_agent() -> DaemonSet:
 
 def _jobs() -> list[Job | CronJob]:
     migrate = Job(
-        "migrate", image="ghcr.io/acme/api:1.2.3", command=["migrate"], active_deadline="15m"
+        "migrate", image="ghcr.io/acme/api:1.2.3", command=["migrate"], active_deadline="15m",
+        service_account=ServiceAccount("migrator", image_pull_secrets=("registry",)),
     )
     backup = CronJob(
         "backup",

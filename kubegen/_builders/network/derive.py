@@ -51,6 +51,14 @@ def policy_name(workload_name: str, direction: Direction) -> str:
     return f"{workload_name}-{direction}"
 
 
+def workload_policy_name(workload: Workload, direction: Direction) -> str:
+    """The workload's policy name: from its ``names=``, else :func:`policy_name`."""
+    default = policy_name(workload.name, direction)
+    if direction == "ingress":
+        return workload.derived_name("ingress-policy", default)
+    return workload.derived_name("egress-policy", default)
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     """One allowed (peer, port) on one workload's side, before grouping into policies."""
@@ -321,7 +329,7 @@ def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache
     """
     workload = group.workload
     rules = _merged_rules(group)
-    name = policy_name(workload.name, direction)
+    name = workload_policy_name(workload, direction)
     annotations = _annotations(group.reasons)
     origin = workload.origin
     try:
@@ -364,7 +372,7 @@ def _validated_policy(stack: Stack, direction: Direction, group: _Group) -> Netw
     else:
         body = {"egress": [EgressRule(to=peers, ports=ports) for peers, ports in rules]}
     policy = NetworkPolicy(
-        policy_name(workload.name, direction),
+        workload_policy_name(workload, direction),
         namespace=workload.namespace,
         pod_selector=LabelSelector(match_labels=workload.selector_labels()),
         policy_types=["Ingress" if direction == "ingress" else "Egress"],

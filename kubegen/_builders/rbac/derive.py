@@ -52,6 +52,7 @@ class _Plan:
     target: str | None  # namespace of the objects; None when cluster-wide
     suffix: str
     role: Role | ClusterRole | RoleRef | None = None
+    name: str | None = None  # chosen with grant(name=); else derived from suffix
     rules: list[Rule] = field(default_factory=list)
     allow: dict[str, str] = field(default_factory=dict)
 
@@ -73,13 +74,15 @@ def derived_objects(stack: Stack) -> list[Resource]:
     for grant in stack.grants:
         target = _target(grant)
         cluster = bool(grant.options.get("cluster_wide"))
+        name = grant.options.get("name")
         if grant.rules:
             purpose = grant.options.get("purpose") or DEFAULT_PURPOSE
-            key = ("rules", id(grant.workload), target, purpose, cluster)
-            plans.setdefault(key, _Plan(grant, target, purpose)).add(grant)
+            key = ("rules", id(grant.workload), target, name or purpose, cluster, name)
+            plans.setdefault(key, _Plan(grant, target, purpose, name=name)).add(grant)
         for role in grant.options.get("roles", ()):
-            key = ("role", id(grant.workload), target, _role_key(role), cluster)
-            plan = plans.setdefault(key, _Plan(grant, target, _slug(role.name), role=role))
+            key = ("role", id(grant.workload), target, _role_key(role), cluster, name)
+            plan = plans.setdefault(key, _Plan(grant, target, _slug(role.name), role=role,
+                                               name=name))
             plan.add(grant)
     out: list[Resource] = []
     for plan in plans.values():
@@ -125,7 +128,7 @@ def derived_name(workload: Workload, target: str | None, suffix: str) -> str:
 def _objects(stack: Stack, plan: _Plan) -> list[Resource]:
     grant = plan.grant
     workload = grant.workload
-    name = derived_name(workload, plan.target, plan.suffix)
+    name = plan.name or derived_name(workload, plan.target, plan.suffix)
     try:
         check_dns_subdomain(name)
     except InvalidValue as exc:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._origin import capture
 from kubegen._relations import ApiAccess, Grant
-from kubegen._values import InvalidValue, check_dns_label
+from kubegen._values import InvalidValue, check_dns_label, check_dns_subdomain
 
 # The RBAC builders (roles, refs, rules, guards) are imported by the functions below, on the
 # first grant(): every workload class has this mixin, and a stack that grants nothing (most
@@ -78,6 +78,7 @@ class AccessIntents:
         allow: Mapping[str, str] | None = None,
         expiration_seconds: int | None = None,
         audience: str | None = None,
+        name: str | None = None,
     ) -> Grant:
         """Let this workload's ServiceAccount do what ``access`` allows, and mount its token.
 
@@ -101,6 +102,10 @@ class AccessIntents:
                 seconds. Defaults to the kubelet's 3607.
             audience: also mount a token for this audience (e.g. ``vault``), beside the API
                 token, at ``/var/run/secrets/tokens/<audience>``.
+            name: the name of the derived Role and binding (or of the binding of a granted
+                role), to keep the names a migrated app had upstream; one grant then names
+                one thing: its rules, or one role. Defaults to ``<workload>-<purpose>`` and
+                ``<workload>-<role>`` (with the namespace in front outside the workload's).
 
         Returns:
             The recorded grant.
@@ -112,7 +117,7 @@ class AccessIntents:
         stack = self.stack  # refuses a workload that was not added to a stack yet
         place = Place(self.display, origin, GRANT_HINT)
         try:
-            options = _options(access, namespace, purpose, cluster_wide, allow or {})
+            options = _options(access, namespace, purpose, cluster_wide, allow or {}, name)
         except _GrantInvalid as exc:
             raise ValidationError(
                 exc.message, fix=exc.fix, origin=origin, resource=self.display, field=exc.field,
@@ -168,10 +173,13 @@ def _options(
     purpose: str | None,
     cluster_wide: bool,
     allow: Mapping[str, str],
+    name: str | None = None,
 ) -> dict[str, Any]:
     from kubegen._builders.rbac.guards import check_allow
     from kubegen._builders.rbac.rules import Rule
 
+    if name is not None:
+        _arg("name", name, lambda n: _check_name(n, access, purpose))
     _arg("access", access, _check_access(cluster_wide))
     if cluster_wide and namespace is not None:
         raise _GrantInvalid("namespace", namespace, InvalidValue(
@@ -189,10 +197,27 @@ def _options(
     _arg("allow", allow, check_allow)
     return {
         "roles": tuple(a for a in access if not isinstance(a, Rule)),
+        "name": name,
         "purpose": purpose,
         "cluster_wide": cluster_wide,
         "allow": check_allow(allow),
     }
+
+
+def _check_name(name: str, access: tuple[Any, ...], purpose: str | None) -> None:
+    from kubegen._builders.rbac.rules import Rule
+
+    check_dns_subdomain(name)
+    if purpose is not None:
+        raise InvalidValue("name= and purpose= both name the derived objects",
+                           fix="pass one of them")
+    roles = [a for a in access if not isinstance(a, Rule)]
+    if len(roles) + (len(roles) < len(access)) > 1:
+        raise InvalidValue(
+            "name= names one Role and its binding, but this grant derives several (rules "
+            "and/or more than one role)",
+            fix="grant each role (and the rules) in a call of its own, each with its name=",
+        )
 
 
 def _check_access(cluster_wide: bool) -> Any:

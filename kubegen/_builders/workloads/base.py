@@ -8,29 +8,75 @@ binds :attr:`service_account_name`; a grant sets ``_api_access`` so the pod moun
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import PrivateAttr
+from pydantic import InstanceOf, PrivateAttr, field_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.intents import AccessIntents
 from kubegen._relations import ApiAccess
-from kubegen._values import DNSSubdomain
+from kubegen._values import DNSSubdomain, InvalidValue
+
+if TYPE_CHECKING:  # the RBAC builders load on first use (see rbac.intents)
+    from kubegen._builders.rbac.accounts import ServiceAccount
 
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 
+#: Objects a workload derives whose names can be chosen with ``names=`` (their defaults:
+#: the workload's name for the PodDisruptionBudget, ``<name>-ingress`` / ``<name>-egress``
+#: for the NetworkPolicies).
+DerivedObject = Literal["disruption-budget", "ingress-policy", "egress-policy"]
+
 
 class WorkloadArgs(ResourceArgs, total=False):
-    service_account: str | None
+    service_account: str | ServiceAccount | None
+    names: Mapping[DerivedObject, str] | None
 
 
 class Workload(NetworkIntents, AccessIntents, Resource):
-    """A resource that runs pods. Subclasses implement :meth:`named_ports` and manifests."""
+    """A resource that runs pods. Subclasses implement :meth:`named_ports` and manifests.
 
-    service_account: DNSSubdomain | None = None
+    Args:
+        service_account: the ServiceAccount the pods run as. Defaults to one of the workload's
+            own, named like it and rendered with it. A name gives the derived account that
+            name, unless the stack holds a :class:`~kubegen.ServiceAccount` of that name, which
+            is then used instead (several workloads may share it); a ``ServiceAccount`` object
+            is used as it is and rendered with the stack (``image_pull_secrets`` on it apply
+            to the pods).
+        names: names of derived objects, to keep the names a migrated app had upstream:
+            ``{"disruption-budget": "…", "ingress-policy": "…", "egress-policy": "…"}``.
+            Defaults to the workload's name (PodDisruptionBudget) and ``<name>-ingress`` /
+            ``<name>-egress`` (NetworkPolicies).
+    """
+
+    # A ServiceAccount (checked by _account: its module loads only when one is given).
+    service_account: DNSSubdomain | InstanceOf[Resource] | None = None
+    names: dict[DerivedObject, DNSSubdomain] | None = None
 
     _api_access: ApiAccess | None = PrivateAttr(default=None)
+
+    @field_validator("service_account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        from kubegen._builders.rbac.accounts import ServiceAccount
+
+        if isinstance(value, ServiceAccount):
+            return value
+        raise InvalidValue(
+            f"service_account takes a ServiceAccount or the name of one, not "
+            f"{type(value).__name__}",
+            fix="pass service_account='runner' or service_account=ServiceAccount('runner')",
+        )
+
+    def derived_name(self, what: DerivedObject, default: str) -> str:
+        """The name of a derived object: the one given in ``names``, or ``default``."""
+        names = self.names
+        return names.get(what, default) if names else default
 
     def selector_labels(self) -> dict[str, str]:
         """Labels that select this workload's pods; stable when any other label changes."""
@@ -40,8 +86,17 @@ class Workload(NetworkIntents, AccessIntents, Resource):
 
     @property
     def service_account_name(self) -> str:
-        """The workload's own ServiceAccount (defaults to the workload's name)."""
-        return self.service_account or self.name
+        """The ServiceAccount the pods run as (defaults to the workload's name)."""
+        account = self.service_account
+        if account is None:
+            return self.name
+        return account if isinstance(account, str) else account.name
+
+    @property
+    def service_account_object(self) -> ServiceAccount | None:
+        """The ServiceAccount object given as ``service_account=``, if one was."""
+        account = self.service_account
+        return None if account is None or isinstance(account, str) else account  # type: ignore[return-value]
 
     @property
     def api_access(self) -> ApiAccess | None:

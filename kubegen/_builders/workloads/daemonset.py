@@ -94,4 +94,4 @@ class DaemonSet(PodWorkload):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]

@@ -103,7 +103,7 @@ class ReplicatedWorkload(PodWorkload):
 
     def owned_objects(self, replicas: int) -> list[ManifestObject]:
         """ServiceAccount, and a PodDisruptionBudget when more than one replica runs."""
-        objects = [derived.service_account(self)]
+        objects = derived.service_accounts(self)
         if replicas > 1:
             objects.append(derived.disruption_budget(self, self.max_disruptions))
         return objects

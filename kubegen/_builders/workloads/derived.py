@@ -10,22 +10,76 @@ apart from :mod:`kubegen._builders.workloads.pod`, which renders the pod itself.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._manifests import ManifestObject
+from kubegen._values import InvalidValue
 
 if TYPE_CHECKING:
     from kubegen._builders.base import Resource
+    from kubegen._builders.rbac.accounts import ServiceAccount
     from kubegen._builders.workloads.pod import PodWorkload
+    from kubegen._stack import Stack
 
 _SPREAD_KEYS = {
     "nodes": ("kubernetes.io/hostname",),
     "zones": ("kubernetes.io/hostname", "topology.kubernetes.io/zone"),
     "none": (),
 }
+
+
+_ACCOUNTS: weakref.WeakKeyDictionary[Stack, tuple[int, dict[tuple[str | None, str], Any]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def user_account(workload: PodWorkload) -> ServiceAccount | None:
+    """The user's ServiceAccount the workload runs as, if it uses one instead of its own.
+
+    A ``ServiceAccount`` object given as ``service_account=``, or one of that name the stack
+    holds in the workload's namespace (indexed once per stack size, so many workloads sharing
+    an account stay linear).
+    """
+    account = workload.service_account
+    if account is None:
+        return None
+    if not isinstance(account, str):
+        return workload.service_account_object
+    from kubegen._builders.rbac.accounts import ServiceAccount
+
+    stack = workload._stack
+    if stack is None:
+        return None
+    size = len(stack)
+    known = _ACCOUNTS.get(stack)
+    if known is None or known[0] != size:
+        index = {(res.namespace, res.name): res for res in stack
+                 if isinstance(res, ServiceAccount)}
+        known = _ACCOUNTS[stack] = (size, index)
+    found = known[1].get((workload.namespace, account))
+    return found if isinstance(found, ServiceAccount) else None
+
+
+def service_accounts(workload: PodWorkload) -> list[ManifestObject]:
+    """The workload's own ServiceAccount, or none when it runs as one of the user's.
+
+    A user's account in another namespace is refused: pods can only run as an account of
+    their own namespace.
+    """
+    account = user_account(workload)
+    if account is None:
+        return [service_account(workload)]
+    if account.namespace not in (None, workload.namespace):
+        raise InvalidValue(
+            f"runs as ServiceAccount {account.namespace}/{account.name}, but pods can only use "
+            f"an account of their own namespace ({workload.namespace})",
+            fix="create the ServiceAccount in the workload's namespace",
+            field="service_account", value=account.name,
+        )
+    return []
 
 
 def service_account(workload: PodWorkload) -> ManifestObject:
@@ -45,6 +99,7 @@ def service_account(workload: PodWorkload) -> ManifestObject:
 def disruption_budget(workload: PodWorkload, max_unavailable: int | str) -> ManifestObject:
     """A PodDisruptionBudget keeping all but ``max_unavailable`` pods through drains."""
     meta = workload.metadata(labels=workload.recommended_labels())
+    meta["name"] = workload.derived_name("disruption-budget", workload.name)
     meta.pop("annotations", None)
     body = {
         "apiVersion": "policy/v1",
@@ -92,4 +147,11 @@ def _checksum_key(kind: str, name: str) -> str:
     return f"{kind}.checksum.kubegen.dev/{name}"
 
 
-__all__ = ["config_checksums", "disruption_budget", "service_account", "spread_constraints"]
+__all__ = [
+    "config_checksums",
+    "disruption_budget",
+    "service_account",
+    "service_accounts",
+    "spread_constraints",
+    "user_account",
+]

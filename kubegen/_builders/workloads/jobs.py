@@ -105,7 +105,7 @@ class Job(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]
 
 
 class CronJobArgs(JobSettingsArgs, total=False):
@@ -206,4 +206,4 @@ class CronJob(JobSettings):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), derived.service_account(self)]
+        return [self.manifest(body), *derived.service_accounts(self)]

@@ -576,12 +576,15 @@ class PodWorkload(Workload):
         return False
 
     def used_objects(self) -> list[Resource]:
-        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects.
+        """The kubegen ConfigMaps and Secrets (of any kind) this pod reads, as builder objects,
+        and the ServiceAccount object it runs as.
 
         The Stack renders each of them: a pod mounting a ConfigMap nobody renders would never
         start.
         """
         found: list[Resource] = []
+        if isinstance(self.service_account, Resource):
+            found.append(self.service_account)
         for _, name, container in self.pod_containers():
             for mount in self._planned_mounts(container, name):
                 source = getattr(mount.source, "config", None) or getattr(
