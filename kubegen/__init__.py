@@ -57,6 +57,11 @@ if _typing.TYPE_CHECKING:
         SecretRef,
     )
     from kubegen._builders.service import Service, ServicePort
+    from kubegen._builders.workloads.autoscaling import (
+        HorizontalPodAutoscaler,
+        ScalingPolicy,
+        ScalingRules,
+    )
     from kubegen._builders.workloads.container import Container, Port
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
@@ -140,6 +145,7 @@ _LAZY: dict[str, str] = {
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
     "Hook": "kubegen._builders.workloads.lifecycle",
+    "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
@@ -150,8 +156,6 @@ _LAZY: dict[str, str] = {
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Manifest": "kubegen._builders.core",
-    "Vendored": "kubegen._vendor.source",
-    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -176,6 +180,8 @@ _LAZY: dict[str, str] = {
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
     "Rule": "kubegen._builders.rbac.rules",
+    "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
+    "ScalingRules": "kubegen._builders.workloads.autoscaling",
     "SealedSecret": "kubegen._builders.secrets",
     "Secret": "kubegen._builders.secrets",
     "SecretFiles": "kubegen._builders.workloads.volumes",
@@ -196,8 +202,10 @@ _LAZY: dict[str, str] = {
     "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
+    "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
     "lint": "kubegen._api",
+    "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
 }
 
@@ -250,6 +258,7 @@ __all__ = [
     "Group",
     "GrpcProbe",
     "Hook",
+    "HorizontalPodAutoscaler",
     "HostPath",
     "HttpProbe",
     "IPBlock",
@@ -284,6 +293,8 @@ __all__ = [
     "RoleBinding",
     "RoleRef",
     "Rule",
+    "ScalingPolicy",
+    "ScalingRules",
     "SealedSecret",
     "Secret",
     "SecretFiles",

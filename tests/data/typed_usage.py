@@ -41,6 +41,7 @@ from kubegen import (
     Group,
     GrpcProbe,
     Hook,
+    HorizontalPodAutoscaler,
     HostPath,
     HttpProbe,
     IngressRule,
@@ -67,6 +68,8 @@ from kubegen import (
     RoleBinding,
     RoleRef,
     Rule,
+    ScalingPolicy,
+    ScalingRules,
     SealedSecret,
     Secret,
     SecretFiles,
@@ -115,6 +118,12 @@ def build() -> Stack:
     stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
     api.connect_to(db, port="pg")
     db.grant(Rule.read("configmaps"), name="db-config")
+    worker = stack.add(Deployment("worker", image="ghcr.io/acme/api:1.2.3", args=["work"]))
+    worker.autoscale(min=2, max=5, cpu=80, scale_down=ScalingRules(
+        stabilization="5m", policies=[ScalingPolicy(percent=50, period=60)]))
+    batch = stack.add(Deployment("batch", image="ghcr.io/acme/api:1.2.3", args=["batch"]))
+    stack.add(HorizontalPodAutoscaler("batch", target=batch, min=1, max=3, memory=75,
+                                      scale_up=ScalingRules(select="Disabled")))
     nginx = stack.add(
         Vendored(
             Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",
