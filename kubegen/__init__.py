@@ -35,6 +35,7 @@ if _typing.TYPE_CHECKING:
         FluxKustomization,
     )
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+    from kubegen._builders.network.edge import ClusterGateway, IngressController
     from kubegen._builders.network.policy import (
         EgressRule,
         IngressRule,
@@ -43,6 +44,7 @@ if _typing.TYPE_CHECKING:
         NetworkPolicyPeer,
         NetworkPolicyPort,
     )
+    from kubegen._builders.network.routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
     from kubegen._builders.rbac.accounts import ServiceAccount
     from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
@@ -120,6 +122,7 @@ _LAZY: dict[str, str] = {
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
+    "ClusterGateway": "kubegen._builders.network.edge",
     "ClusterRole": "kubegen._builders.rbac.roles",
     "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
     "ConfigFiles": "kubegen._builders.workloads.volumes",
@@ -144,12 +147,15 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "HTTPRoute": "kubegen._builders.network.routes",
     "Hook": "kubegen._builders.workloads.lifecycle",
     "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
     "ImageRef": "kubegen._values",
+    "Ingress": "kubegen._builders.network.routes",
+    "IngressController": "kubegen._builders.network.edge",
     "IngressRule": "kubegen._builders.network.policy",
     "Job": "kubegen._builders.workloads.jobs",
     "KubegenError": "kubegen._errors",
@@ -179,6 +185,7 @@ _LAZY: dict[str, str] = {
     "Role": "kubegen._builders.rbac.roles",
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
+    "RoutePath": "kubegen._builders.network.routes",
     "Rule": "kubegen._builders.rbac.rules",
     "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
     "ScalingRules": "kubegen._builders.workloads.autoscaling",
@@ -233,6 +240,7 @@ __all__ = [
     "Claim",
     "Cluster",
     "ClusterDNS",
+    "ClusterGateway",
     "ClusterRole",
     "ClusterRoleBinding",
     "ConfigFiles",
@@ -257,12 +265,15 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "HTTPRoute",
     "Hook",
     "HorizontalPodAutoscaler",
     "HostPath",
     "HttpProbe",
     "IPBlock",
     "ImageRef",
+    "Ingress",
+    "IngressController",
     "IngressRule",
     "Job",
     "KubegenError",
@@ -292,6 +303,7 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RoutePath",
     "Rule",
     "ScalingPolicy",
     "ScalingRules",

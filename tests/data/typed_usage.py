@@ -18,6 +18,7 @@ from kubegen import (
     Claim,
     Cluster,
     ClusterDNS,
+    ClusterGateway,
     ClusterRole,
     ClusterRoleBinding,
     ConfigFiles,
@@ -44,6 +45,9 @@ from kubegen import (
     HorizontalPodAutoscaler,
     HostPath,
     HttpProbe,
+    HTTPRoute,
+    Ingress,
+    IngressController,
     IngressRule,
     IPBlock,
     Job,
@@ -67,6 +71,7 @@ from kubegen import (
     Role,
     RoleBinding,
     RoleRef,
+    RoutePath,
     Rule,
     ScalingPolicy,
     ScalingRules,
@@ -107,6 +112,10 @@ def build() -> Stack:
             kubernetes_version="1.33",
             api_server=ApiServer(addresses=("10.0.0.10/32",), port=6443),
             namespaces={"kube-system": "privileged"},
+            ingress=IngressController(namespace="ingress-nginx", class_name="nginx",
+                                      pods={"app.kubernetes.io/name": "ingress-nginx"}),
+            gateways=(ClusterGateway("public", namespace="gateway", section="https",
+                                     pods={"gateway.networking.k8s.io/gateway-name": "public"}),),
         ),
     )
     config = stack.add(_config())
@@ -115,7 +124,11 @@ def build() -> Stack:
     stack.add(_node_agent())
     for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform()):
         stack.add(resource)
-    stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    public = stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    stack.add(Ingress("api", hosts=("api.example.com",), service=public, port="http",
+                      cert_manager="letsencrypt-prod"))
+    stack.add(HTTPRoute("api", hostnames=["api.example.com"], gateway="public",
+                        paths=[RoutePath("/v1", service="api-public", port=80, exact=False)]))
     api.connect_to(db, port="pg")
     db.grant(Rule.read("configmaps"), name="db-config")
     worker = stack.add(Deployment("worker", image="ghcr.io/acme/api:1.2.3", args=["work"]))
