@@ -36,6 +36,7 @@ if _typing.TYPE_CHECKING:
     )
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
     from kubegen._builders.network.edge import ClusterGateway, IngressController
+    from kubegen._builders.network.http_routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.policy import (
         EgressRule,
         IngressRule,
@@ -44,7 +45,6 @@ if _typing.TYPE_CHECKING:
         NetworkPolicyPeer,
         NetworkPolicyPort,
     )
-    from kubegen._builders.network.routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.selectors import LabelSelector, LabelSelectorRequirement
     from kubegen._builders.rbac.accounts import ServiceAccount
     from kubegen._builders.rbac.bindings import ClusterRoleBinding, RoleBinding
@@ -98,6 +98,7 @@ if _typing.TYPE_CHECKING:
         SecretFiles,
     )
     from kubegen._errors import (
+        CoherenceError,
         ConflictError,
         KubegenError,
         OutputError,
@@ -128,6 +129,7 @@ _LAZY: dict[str, str] = {
     "ConfigFiles": "kubegen._builders.workloads.volumes",
     "ConfigMap": "kubegen._builders.config",
     "ConfigMapKey": "kubegen._builders.workloads.env",
+    "CoherenceError": "kubegen._errors",
     "ConflictError": "kubegen._errors",
     "Container": "kubegen._builders.workloads.container",
     "CronJob": "kubegen._builders.workloads.jobs",
@@ -147,14 +149,14 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
-    "HTTPRoute": "kubegen._builders.network.routes",
+    "HTTPRoute": "kubegen._builders.network.http_routes",
     "Hook": "kubegen._builders.workloads.lifecycle",
     "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
     "ImageRef": "kubegen._values",
-    "Ingress": "kubegen._builders.network.routes",
+    "Ingress": "kubegen._builders.network.http_routes",
     "IngressController": "kubegen._builders.network.edge",
     "IngressRule": "kubegen._builders.network.policy",
     "Job": "kubegen._builders.workloads.jobs",
@@ -185,7 +187,7 @@ _LAZY: dict[str, str] = {
     "Role": "kubegen._builders.rbac.roles",
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
-    "RoutePath": "kubegen._builders.network.routes",
+    "RoutePath": "kubegen._builders.network.http_routes",
     "Rule": "kubegen._builders.rbac.rules",
     "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
     "ScalingRules": "kubegen._builders.workloads.autoscaling",
@@ -243,6 +245,7 @@ __all__ = [
     "ClusterGateway",
     "ClusterRole",
     "ClusterRoleBinding",
+    "CoherenceError",
     "ConfigFiles",
     "ConfigMap",
     "ConfigMapKey",

@@ -1,14 +1,15 @@
 """The library API: what ``kubegen render`` and ``kubegen lint`` do, callable from Python.
 
 Tests, notebooks and other tools get the same gate as the CLI: :func:`render` builds a stack,
-lints it with the stack's own profile, target version and waivers, refuses it on an unwaived
-error (:class:`~kubegen.PolicyError`), and returns the exact text of every file a render would
-write, without touching disk.
+refuses what the cluster would refuse (:class:`~kubegen.CoherenceError`), lints it with the
+stack's own profile, target version and waivers, refuses it on an unwaived error
+(:class:`~kubegen.PolicyError`), and returns the exact text of every file a render would write,
+without touching disk.
 """
 
 from __future__ import annotations
 
-from kubegen._pipeline import lint_objects, render_objects
+from kubegen._pipeline import check_coherence, lint_objects, render_objects
 from kubegen._policy import Report
 from kubegen._stack import Profile, Stack
 
@@ -25,10 +26,14 @@ def lint(
 
     Returns:
         Every finding, waived ones included; ``report.ok`` is False when a render would refuse.
+
+    Raises:
+        CoherenceError: the cluster would refuse an object (Pod Security Admission of its
+            namespace) or never run it, which no waiver changes.
     """
-    return lint_objects(
-        stack, stack.objects(), profile=profile, kubernetes_version=kubernetes_version
-    )
+    objects = stack.objects()
+    check_coherence(stack, objects)
+    return lint_objects(stack, objects, profile=profile, kubernetes_version=kubernetes_version)
 
 
 def render(stack: Stack) -> dict[str, str]:
@@ -38,10 +43,12 @@ def render(stack: Stack) -> dict[str, str]:
     ``kustomization.yaml`` among them.
 
     Raises:
+        CoherenceError: the cluster would refuse an object or never run it.
         PolicyError: unwaived error-level findings; its message lists them.
         KubegenError: any other user error, located at the stack line that caused it.
     """
     objects = stack.objects()
+    check_coherence(stack, objects)
     lint_objects(stack, objects).raise_for_errors()
     return {path: data.decode() for path, data in render_objects(stack, objects).items()}
 

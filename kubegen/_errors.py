@@ -8,6 +8,8 @@ where it happened (stack file and line), what (the resource and field), the bad 
     ├── ValidationError     a builder got a value Kubernetes would refuse (name, port, quantity…)
     ├── ConflictError       two objects share an identity, or a reference points at nothing
     ├── PolicyError         error-level hardening findings block a render
+    ├── CoherenceError      the cluster would refuse an object (Pod Security Admission of its
+    │                       namespace) or accept it and never run it (a rollout that cannot finish)
     └── OutputError         a write would leave output/<env>, touch a file kubegen does not own,
                             or failed on disk; output/ is left as it was
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from kubegen._origin import Origin
 
 __all__ = [
+    "CoherenceError",
     "ConflictError",
     "KubegenError",
     "OutputError",
@@ -126,6 +129,32 @@ class ConflictError(KubegenError):
 
 class PolicyError(KubegenError):
     """Error-level policy findings remain; the render was refused and output/ left untouched."""
+
+
+class CoherenceError(KubegenError):
+    """What renders would be refused by the cluster, or accepted and never run.
+
+    Opt-outs and waivers do not apply: they waive kubegen's rules, not the cluster's. Carries one
+    located error per problem (``problems``); its text lists them all.
+    """
+
+    def __init__(self, problems: list[KubegenError]) -> None:
+        first = problems[0]
+        super().__init__(
+            first.message,
+            fix=first.fix,
+            origin=first.origin,
+            resource=first.resource,
+            field=first.field,
+            value=first.value,
+        )
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        if len(self.problems) == 1:
+            return KubegenError.__str__(self.problems[0])
+        listed = "\n".join(KubegenError.__str__(p) for p in self.problems)
+        return f"{len(self.problems)} objects the cluster would refuse or never run:\n{listed}"
 
 
 class OutputError(KubegenError):

@@ -57,8 +57,14 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
+#: (group, kind) of custom resources registered as cluster-scoped (``kubegen.register_crd``).
+CUSTOM_CLUSTER_SCOPED: set[tuple[str, str]] = set()
+
+
 def is_cluster_scoped(api_version: str, kind: str) -> bool:
-    return (group_of(api_version), kind) in CLUSTER_SCOPED_KINDS
+    """Whether objects of this kind have no namespace: built-in kinds, registered CRDs."""
+    key = (group_of(api_version), kind)
+    return key in CLUSTER_SCOPED_KINDS or key in CUSTOM_CLUSTER_SCOPED
 
 
 _TOP_ORDER = ("apiVersion", "kind", "metadata")

@@ -59,6 +59,12 @@ def display_path(filename: str) -> str:
     return shown
 
 
+def absolute_path(shown: str) -> Path:
+    """The absolute path of a file shown by :func:`display_path` (relative to the base folder)."""
+    path = Path(shown)
+    return path if path.is_absolute() else Path(_base_dir) / path
+
+
 def _display_path(filename: str) -> str:
     try:
         rel = os.path.relpath(filename, _base_dir)

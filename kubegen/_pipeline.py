@@ -14,11 +14,14 @@ from pathlib import Path
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy
 from kubegen._background import Background
+from kubegen._coherence.facts import stack_facts
+from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError
 from kubegen._files.tree import Changes
 from kubegen._loader import LoadedStack, guarded, load_stack
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
+from kubegen._policy.context import parse_version
 from kubegen._project import find_project
 from kubegen._render.files import render_files
 from kubegen._stack import Stack
@@ -44,11 +47,24 @@ class Plan:
 
 
 def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
-    """Load the stack at ``path`` and build its manifests."""
+    """Load the stack at ``path``, build its manifests and refuse what the cluster would.
+
+    Raises:
+        CoherenceError: the cluster would refuse an object or never run it (see
+            :func:`check_coherence`).
+    """
     loaded = load_stack(path)
     stack = loaded.stack
     objects = guarded(stack.objects, loaded.module_file, "building objects", fallback=stack.origin)
+    check_coherence(stack, objects)
     return loaded, objects
+
+
+def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
+    """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
+    (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
+    version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
+    check_objects(objects, stack_facts(stack), version)
 
 
 def stack_waivers(stack: Stack) -> list[Waiver]:
@@ -84,6 +100,7 @@ def lint_objects(
         or stack.kubernetes_version
         or DEFAULT_KUBERNETES_VERSION,
         waivers=stack_waivers(stack),
+        facts=stack_facts(stack),
     )
 
 
@@ -140,6 +157,7 @@ def _shown(path: Path) -> str:
 __all__ = [
     "Plan",
     "build_objects",
+    "check_coherence",
     "describe",
     "lint_objects",
     "lint_stack",

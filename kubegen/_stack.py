@@ -164,6 +164,8 @@ class Stack:
         for res in self._resources:
             if isinstance(res, Namespace) and res.name == self.namespace:
                 return []
+            if isinstance(res, Manifest) and _is_namespace(res.body, self.namespace):
+                return []  # the user's own Namespace object (its labels, its PSA versions)
         ns = Namespace(self.namespace)
         ns._origin = self.origin
         ns.attach(self)
@@ -219,6 +221,16 @@ class Stack:
                 used.attach(self)
                 self._resources.append(used)
                 members.add(id(used))
+
+
+def _is_namespace(body: Mapping[str, object], name: str) -> bool:
+    meta = body.get("metadata")
+    return (
+        body.get("apiVersion") == "v1"
+        and body.get("kind") == "Namespace"
+        and isinstance(meta, Mapping)
+        and meta.get("name") == name
+    )
 
 
 def _refuse_duplicates(objects: list[ManifestObject]) -> None:

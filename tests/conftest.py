@@ -22,3 +22,21 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("ci")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _crd_registry_per_test():
+    """CRDs registered by a test (register_crd, a generated module, a docs example) are the
+    process's; restore the registry afterwards so no other test sees them."""
+    from kubegen._manifests import CUSTOM_CLUSTER_SCOPED
+    from kubegen._policy import crds
+
+    schemas, scoped = dict(crds._schemas), set(CUSTOM_CLUSTER_SCOPED)
+    yield
+    crds._schemas.clear()
+    crds._schemas.update(schemas)
+    CUSTOM_CLUSTER_SCOPED.clear()
+    CUSTOM_CLUSTER_SCOPED.update(scoped)

@@ -6,10 +6,12 @@ from typing import Any
 
 import yaml
 
-from kubegen import Deployment, HttpProbe, Job, Port, Stack
+from kubegen import ApiServer, Cluster, Deployment, HttpProbe, Job, Port, Stack
 from kubegen._render.files import render_files
 
 IMAGE = "ghcr.io/acme/api:1.2.3@sha256:" + "0123456789abcdef" * 4
+# A granted workload needs a route to the API server, so stacks that grant declare where it is.
+CLUSTER = Cluster("test", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
 
 
 def deployment(name: str, **fields: Any) -> Deployment:

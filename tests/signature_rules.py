@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 import kubegen
@@ -62,7 +62,8 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (PodWorkload, "avoid"): _AFFINITY_SHORTHAND,
     (kubegen.NodeRequirement, "values"): Sequence[str | int],  # Gt/Lt take numbers
     (Workload, "service_account"): str | kubegen.ServiceAccount | None,  # checked lazily
-    (kubegen.Manifest, "body"): dict[str, Any],  # __init__ reads metadata.name from the dict
+    # __init__ reads metadata.name from the dict, or dumps a pydantic model (typed CRDs) first
+    (kubegen.Manifest, "body"): dict[str, Any] | BaseModel,
     (kubegen.Vendored, "path"): Path | str,  # resolved against the project root
 }
 

@@ -12,9 +12,10 @@ from kubegen._cli.app import app
 from tests.helpers import run_cli, write_stack
 
 SHOP = """
-from kubegen import (ClusterRole, ClusterRoleBinding, Deployment, Group, HttpProbe, Job, Port,
-                     RoleBinding, RoleRef, Rule, Stack)
+from kubegen import (ApiServer, Cluster, ClusterRole, ClusterRoleBinding, Deployment, Group,
+                     HttpProbe, Job, Port, RoleBinding, RoleRef, Rule, Stack)
 
+CLUSTER = Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
 IMAGE = "ghcr.io/acme/api:1.2.3@sha256:" + "0123456789abcdef" * 4
 OBSERVE = {"shop.example.com/aggregate-to-observer": "true"}
 
@@ -25,7 +26,7 @@ def serving(name):
 
 
 def build():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(serving("api"))
     stack.add(serving("web"))
     sync = stack.add(Job("sync", image=IMAGE))

@@ -17,10 +17,12 @@ from tests.helpers import REPO, write_stack
 needs_fork = pytest.mark.skipif(not can_fork(), reason="forking is off on this platform")
 
 POD_WITHOUT_HARDENING = """
-from kubegen import Manifest, Stack
+from kubegen import Cluster, Manifest, Stack
 
 def build() -> Stack:
-    stack = Stack("raw", namespace="raw")
+    # A namespace that admits any pod: lint, not Pod Security Admission, refuses this one.
+    stack = Stack("raw", namespace="raw", create_namespace=False,
+                  cluster=Cluster("lab", namespaces={"raw": "privileged"}))
     stack.add(Manifest({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "loose", "namespace": "raw"},

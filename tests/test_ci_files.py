@@ -1,19 +1,105 @@
-"""The shipped CI files parse, run the commands they claim, and name stacks that exist."""
+"""The shipped CI files follow their published schemas, run the commands they claim, and name
+stacks that exist.
+
+Schemas: SchemaStore's github-workflow.json, pre-commit-hooks.json and pre-commit-config.json,
+vendored in tests/data/schemastore/ (source and commit in tests/data/README.md). Files are read as
+YAML 1.2, as GitHub and pre-commit read them (PyYAML's YAML 1.1 turns the key ``on`` into True).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
+from referencing import Registry, Resource
+from ruamel.yaml import YAML
 
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, run_cli, write_stack
 
 SCAFFOLD = REPO / "kubegen/_cli/scaffold"
 WORKFLOWS = [REPO / ".github/workflows/kubegen.yml", SCAFFOLD / "kubegen.yml.tmpl"]
+SCHEMAS = REPO / "tests/data/schemastore"
+# The current major of each action kubegen's workflows use (their repositories' tags, 2026-07:
+# checkout v7.0.1 and setup-python v7.0.0 run on node24; codeql-action v4 replaced v3, which
+# GitHub deprecated with Node 20).
+ACTIONS = {
+    "actions/checkout": "v7",
+    "actions/setup-python": "v7",
+    "github/codeql-action/upload-sarif": "v4",
+}
+
+
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return schema
+
+
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    """A validator for one SchemaStore schema, resolving references between the vendored ones."""
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema))
+        for schema in map(_schema, sorted(p.name for p in SCHEMAS.glob("*.json")))
+    )
+    schema = _schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, registry=registry)  # type: ignore[call-arg]
+
+
+def _yaml12(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def _errors(name: str, document: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in _validator(name).iter_errors(document)
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((REPO / ".github/workflows").glob("*.y*ml")), SCAFFOLD / "kubegen.yml.tmpl"],
+    ids=lambda p: p.relative_to(REPO).as_posix(),
+)
+def test_workflows_follow_the_github_workflow_schema(path: Path):
+    assert _errors("github-workflow.json", _yaml12(path)) == []
+
+
+def test_pre_commit_hooks_follow_the_pre_commit_hooks_schema():
+    assert _errors("pre-commit-hooks.json", _yaml12(REPO / ".pre-commit-hooks.yaml")) == []
+
+
+def test_scaffold_pre_commit_config_follows_the_pre_commit_config_schema():
+    config = _yaml12(SCAFFOLD / "pre-commit-config.yaml.tmpl")
+    assert _errors("pre-commit-config.json", config) == []
+
+
+def test_the_schemas_catch_mistakes():
+    """The validators are live: the misspellings users make are refused."""
+    workflow = _yaml12(WORKFLOWS[0])
+    (job,) = workflow["jobs"].values()
+    job["runs_on"] = job.pop("runs-on")
+    assert _errors("github-workflow.json", workflow)
+    hooks = _yaml12(REPO / ".pre-commit-hooks.yaml")
+    hooks[0]["pass_filenames"] = "no"
+    assert _errors("pre-commit-hooks.json", hooks)
+    del hooks[0]["entry"]
+    assert any("'entry' is a required property" in e for e in _errors("pre-commit-hooks.json",
+                                                                       hooks))
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_use_the_current_major_of_each_action(path: Path):
+    uses = [step["uses"] for step in _steps(_load(path)) if "uses" in step]
+    assert {use.split("@")[0]: use.split("@")[1] for use in uses} == ACTIONS
 
 
 def _load(path: Path) -> Any:
@@ -35,13 +121,13 @@ def test_workflow_checks_lints_and_uploads_sarif(path: Path):
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
     assert set(triggers) == {"push", "pull_request"}
     uses = [step.get("uses", "") for step in _steps(workflow)]
-    assert uses[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+    assert uses[:2] == ["actions/checkout@v7", "actions/setup-python@v7"]
     runs = _runs(workflow)
     assert runs[0] == "python -m pip install ."
     assert "kubegen check $STACKS" in runs
     assert "kubegen lint $STACKS --format sarif > kubegen.sarif" in runs
     upload = next(s for s in _steps(workflow) if "upload-sarif" in s.get("uses", ""))
-    assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
     assert upload["with"]["sarif_file"] == "kubegen.sarif"
     assert "hashFiles('kubegen.sarif')" in upload["if"]  # uploads even when lint failed
     (job,) = workflow["jobs"].values()
@@ -70,9 +156,48 @@ def test_pre_commit_hook_definition():
     assert hook["entry"] == "kubegen check"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
-    files = re.compile(hook["files"])
-    assert files.search("stacks/prod/__init__.py") and files.search("output/prod/x.yaml")
-    assert not files.search("README.md") and not files.search("docs/stacks/x.md")
+    files = re.compile(hook["files"])  # pre-commit: re.search on paths from the repo root
+    for path in ("stacks/prod/__init__.py", "output/prod/x.yaml", "pyproject.toml",
+                 "platform/stacks/prod/__init__.py", "deploy/k8s/output/prod/a.yaml",
+                 "platform/pyproject.toml"):
+        assert files.search(path), path
+    for path in ("README.md", "src/mystacks.py", "docs/output.md", "pyproject.toml.bak"):
+        assert not files.search(path), path
+
+
+@pytest.mark.slow
+def test_pre_commit_hook_checks_a_project_in_a_subfolder(tmp_path: Path):
+    """What pre-commit does with the hook in a monorepo: from the repository root, run the
+    entry with the args when a staged path matches ``files``."""
+    (hook,) = _load(REPO / ".pre-commit-hooks.yaml")
+    project = tmp_path / "platform"
+    project.mkdir()
+    write_stack(project, "prod", """
+        from kubegen import ConfigMap, Stack
+
+        def build():
+            stack = Stack("shop", namespace="shop")
+            stack.add(ConfigMap("settings", data={"LOG_LEVEL": "info"}))
+            return stack
+    """)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    args = ["platform/stacks/prod"]
+    command, *entry_args = shlex.split(hook["entry"])
+    assert command == "kubegen"
+    rendered = run_cli("render", *args, cwd=tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    assert (project / "output/prod/kustomization.yaml").is_file()
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    staged = subprocess.run(["git", "-C", str(tmp_path), "diff", "--cached", "--name-only"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert any(re.search(hook["files"], path) for path in staged)  # the hook is not skipped
+    current = run_cli(*entry_args, *args, cwd=tmp_path)
+    assert current.returncode == 0, current.stdout + current.stderr
+    stack_file = project / "stacks/prod/__init__.py"
+    stack_file.write_text(stack_file.read_text().replace('"info"', '"debug"'))
+    stale = run_cli(*entry_args, *args, cwd=tmp_path)
+    assert stale.returncode == 1
+    assert "platform/output/prod/shop/configmap-settings.yaml" in stale.stdout
 
 
 def test_scaffold_pre_commit_config_runs_the_same_check():

@@ -45,7 +45,7 @@ def test_init_writes_every_scaffold_file(scaffolded: Path):
 def test_scaffold_names_come_from_the_folder(scaffolded: Path):
     pyproject = tomllib.loads((scaffolded / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "my-platform"
-    assert pyproject["project"]["dependencies"] == ["kubegen>=0.1.0"]
+    assert pyproject["project"]["dependencies"] == ["kubegen-stacks==0.1.0"]
     assert pyproject["tool"]["kubegen"] == {"output": "output"}
     assert pyproject["tool"]["setuptools"] == {"packages": []}
     assert 'NAMESPACE = "my-platform"' in (scaffolded / "stacks/app/__init__.py").read_text()

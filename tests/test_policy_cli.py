@@ -18,11 +18,21 @@ from tests.policy_factories import good_bodies
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
 
-def stack_source(bodies: list[dict[str, Any]], extra: str = "") -> str:
-    """A stack module adding ``bodies`` as raw Manifests (the Stack makes the Namespace)."""
+def stack_source(
+    bodies: list[dict[str, Any]], extra: str = "", *, admits_all: bool = False
+) -> str:
+    """A stack module adding ``bodies`` as raw Manifests (the Stack makes the Namespace).
+
+    ``admits_all``: the Namespace is declared ``privileged`` (KG603, waived by its reason), so
+    Pod Security Admission lets any pod in and kubegen's rules alone judge the objects.
+    """
+    namespace = (
+        "    stack.add(Namespace('shop', pod_security='privileged', reason='a lab'))\n"
+        if admits_all else ""
+    )
     return f"""
 import json
-from kubegen import Manifest, Stack
+from kubegen import Manifest, Namespace, Stack
 
 BODIES = json.loads({json.dumps(json.dumps(bodies))})
 
@@ -30,7 +40,7 @@ def build():
     stack = Stack("shop", namespace="shop")
     for body in BODIES:
         stack.add(Manifest(body))
-{extra}
+{namespace}{extra}
     return stack
 """
 
@@ -57,7 +67,7 @@ def no_cpu_limit() -> list[dict[str, Any]]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     write_stack(tmp_path, "good", stack_source(good()))
-    write_stack(tmp_path, "bad", stack_source(privileged()))
+    write_stack(tmp_path, "bad", stack_source(privileged(), admits_all=True))
     return tmp_path
 
 
@@ -91,17 +101,42 @@ def test_lint_json_and_sarif_formats(project: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["stack"] == "bad" and document["ok"] is False
-    assert {f["ruleId"] for f in document["findings"]} == {"KG102"}
+    assert {f["ruleId"] for f in document["findings"] if not f["waived"]} == {"KG102"}
 
     result = invoke(project, monkeypatch, "lint", "-f", "sarif", "stacks/good", "stacks/bad")
     assert result.exit_code == 1
     log = json.loads(result.stdout)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
-    assert [run["automationDetails"]["id"] for run in log["runs"]] == [
-        "kubegen/good/",
-        "kubegen/bad/",
+    (run,) = log["runs"]  # one run per invocation, whatever the number of stacks
+    assert [s["name"] for s in run["properties"]["stacks"]] == ["good", "bad"]
+    assert [s["path"] for s in run["properties"]["stacks"]] == ["stacks/good", "stacks/bad"]
+    # bad: KG102 (privileged) open; KG603 (the lab namespace's level) waived by its reason,
+    # so reported at note level for code scanning.
+    assert sorted((r["properties"]["stack"], r["ruleId"], r["level"]) for r in run["results"]) == [
+        ("bad", "KG102", "error"),
+        ("bad", "KG603", "note"),
     ]
-    assert [len(run["results"]) for run in log["runs"]] == [0, 1]
+
+
+@pytest.mark.parametrize("cwd", ["repository root", "project folder"])
+def test_sarif_uris_are_relative_to_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str
+) -> None:
+    """kubegen's project is a subfolder of the git repository (a monorepo)."""
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "deploy" / "platform"
+    project.mkdir(parents=True)
+    write_stack(project, "bad", stack_source(privileged(), admits_all=True))
+    if cwd == "repository root":
+        result = invoke(tmp_path, monkeypatch, "lint", "-f", "sarif", "deploy/platform/stacks/bad")
+    else:
+        result = invoke(project, monkeypatch, "lint", "-f", "sarif", "stacks/bad")
+    log = json.loads(result.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    (finding,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "KG102"]
+    physical = finding["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "deploy/platform/stacks/bad/__init__.py"
+    assert physical["region"]["startLine"] == 9  # stack.add(Manifest(body))
 
 
 def test_lint_profile_and_version_overrides(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

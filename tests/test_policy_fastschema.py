@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rbac_support import CLUSTER
 
 from kubegen import (
     ConfigFiles,
@@ -41,7 +42,7 @@ PROBES = {"readiness": HttpProbe("/ready"), "liveness": HttpProbe("/healthz")}
 
 def _built_objects() -> list[dict[str, Any]]:
     """Manifests as kubegen builds them: every kind a stack commonly renders."""
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     config = stack.add(ConfigMap("settings", data={"A": "1"}))
     api = stack.add(
         Deployment(

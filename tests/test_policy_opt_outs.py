@@ -3,8 +3,10 @@
 Each table entry of :data:`kubegen._policy.opt_outs.OPT_OUTS` has a case here: a stack built with
 that opt-out goes through ``kubegen._pipeline.plan`` (the render gate of the default
 ``restricted`` profile) and the findings it trips are listed as waived with the opt-out's reason.
-The engine-level tests use hand-written manifests to pin the limits: container scope, field
-scope, unrelated rules, and the ServiceAccount link.
+Opt-outs of Pod Security controls run in a namespace declared ``privileged``: a restricted one
+refuses them whatever kubegen waives (tests/test_coherence_admission.py). The engine-level
+tests use hand-written manifests to pin the limits: container scope, field scope, unrelated
+rules, and the ServiceAccount link.
 """
 
 from __future__ import annotations
@@ -38,8 +40,16 @@ IMAGE = {IMAGE!r}
 
 
 def build():
-    stack = Stack("shop", namespace="shop")
+    cluster = Cluster("test", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
+    stack = Stack("shop", namespace="shop", cluster=cluster)
 """
+# Opt-outs Pod Security Admission of a restricted namespace refuses: their case runs in a
+# namespace declared privileged (with the same reason, which waives KG603 there).
+PRIVILEGED_NAMESPACE = "stack.add(Namespace('shop', pod_security='privileged', reason=R))\n"
+ADMISSION = {
+    "run-as-root", "host-network", "host-pid", "host-ipc", "host-path", "unconfined-seccomp",
+    "privileged", "privilege-escalation", "capabilities", "host-ports",
+}
 
 # opt-out name -> (lines of build() after `stack = ...`, rules waived on the built objects)
 CASES: dict[str, tuple[str, set[str]]] = {
@@ -248,6 +258,8 @@ def test_prefix_is_the_builders() -> None:
 @pytest.mark.parametrize("what", sorted(CASES))
 def test_opt_out_alone_passes_the_render_gate(tmp_path: Path, what: str) -> None:
     body, rules = CASES[what]
+    if what in ADMISSION:
+        body, rules = PRIVILEGED_NAMESPACE + body, rules | {"KG603"}
     result = _plan(tmp_path, body)  # raises PolicyError when a finding still blocks
     waived = {f.rule_id for f in result.report.waived}
     assert waived == rules

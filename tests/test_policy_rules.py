@@ -167,6 +167,20 @@ def default_deny_in(namespace: str) -> dict[str, Any]:
 
 
 CORE_GET = {"apiGroups": [""], "verbs": ["get"]}
+def ns_labels(**labels: str) -> Callable[[Stack], None]:
+    """Set pod-security.kubernetes.io/<mode> labels on the stack's Namespace."""
+    def run(s: Stack) -> None:
+        meta = find(s, "Namespace")["metadata"]
+        for mode, value in labels.items():
+            key = f"pod-security.kubernetes.io/{mode.replace('_', '-')}"
+            meta.setdefault("labels", {})[key] = value
+
+    return run
+
+
+LOWAT = on_dep(f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_notsent_lowat",
+                                                 "value": "16384"}])  # safe from 1.37
+NON_ROOT_UNSET = drop_dep(f"{P}.securityContext.runAsNonRoot")  # restricted only
 UNMASKED_IN_USERNS = both(on_dep(f"{P}.hostUsers", False), on_dep(f"{SC}.procMount", "Unmasked"))
 NO_PDB_NO_SPREAD = both(remove("PodDisruptionBudget"), drop_dep(f"{P}.topologySpreadConstraints"))
 UNBOUND_AUTOMOUNT = both(
@@ -287,6 +301,26 @@ CASES = [
          False),
     Case("KG128", "userns-unmasked-1.35", UNMASKED_IN_USERNS, True, version="1.35"),
     Case("KG128", "userns-unmasked-1.33", UNMASKED_IN_USERNS, False),
+    # KG130-KG132 Pod Security Admission of the namespace (enforce is the coherence gate's)
+    Case("KG130", "warn-stricter", both(ns_labels(enforce="baseline", audit="baseline",
+         warn="restricted"), NON_ROOT_UNSET), True, f"{SC}.runAsNonRoot"),
+    Case("KG130", "warn-defaults-to-enforce", both(
+         lambda s: find(s, "Namespace")["metadata"]["labels"].pop(
+             "pod-security.kubernetes.io/warn"),
+         ns_labels(enforce="baseline", audit="baseline"), NON_ROOT_UNSET), False),
+    # A warn-version newer than the cluster is evaluated at the cluster's own version.
+    Case("KG130", "warn-version-clamped", both(ns_labels(enforce="privileged", warn="baseline",
+         warn_version="v1.37"), LOWAT), True, version="1.36"),
+    Case("KG130", "warn-version-on-1.37", both(ns_labels(enforce="privileged", warn="baseline",
+         warn_version="v1.37"), LOWAT), False, version="1.37"),
+    Case("KG131", "audit-stricter", both(ns_labels(enforce="baseline", warn="baseline",
+         audit="restricted"), NON_ROOT_UNSET), True),
+    Case("KG131", "audit-privileged", both(ns_labels(enforce="baseline", warn="baseline",
+         audit="privileged"), NON_ROOT_UNSET), False),
+    Case("KG132", "namespace-not-rendered", remove("Namespace"), True, "metadata.namespace"),
+    Case("KG132", "namespace-without-enforce", lambda s: find(s, "Namespace")["metadata"][
+        "labels"].pop("pod-security.kubernetes.io/enforce"), True, "metadata.namespace"),
+    Case("KG132", "namespace-rendered", lambda s: None, False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from rbac_support import by_key, deployment, job
+from rbac_support import CLUSTER, by_key, deployment, job
 
 from kubegen import (
     ClusterRole,
@@ -33,7 +33,7 @@ def _pod(body: dict) -> dict:
 
 
 def test_grant_derives_role_and_binding_to_the_workload_account_and_mounts_its_token():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     stack.add(deployment("web"))
     grant = api.grant(Rule.read("configmaps"))
@@ -57,7 +57,7 @@ def test_grant_derives_role_and_binding_to_the_workload_account_and_mounts_its_t
 
 
 def test_derived_objects_point_at_the_grant_line():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     line = _next_line()
     api.grant(Rule.read("configmaps"))
@@ -66,7 +66,7 @@ def test_derived_objects_point_at_the_grant_line():
 
 
 def test_grants_into_one_namespace_merge_in_author_order_without_repeats():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), Rule.read("pods/log"))
     api.grant(Rule.read("leases", api_groups=["coordination.k8s.io"]), Rule.read("configmaps"))
@@ -79,7 +79,7 @@ def test_grants_into_one_namespace_merge_in_author_order_without_repeats():
 
 
 def test_purposes_keep_grants_apart_with_readable_names():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), purpose="read-config")
     api.grant(Rule.read_write("leases", api_groups=["coordination.k8s.io"]), purpose="leader")
@@ -88,7 +88,7 @@ def test_purposes_keep_grants_apart_with_readable_names():
 
 
 def test_cross_namespace_grant_lives_there_and_binds_the_home_account():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"))
     api.grant(Rule.read("services", "endpoints"), namespace="monitoring")
@@ -100,7 +100,7 @@ def test_cross_namespace_grant_lives_there_and_binds_the_home_account():
 
 
 def test_granting_roles_binds_them_as_they_are():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", rules=[Rule.read("configmaps")]))
     nodes = stack.add(ClusterRole("node-reader", rules=[Rule.read("nodes")]))
@@ -123,7 +123,7 @@ def _tokens(pod: dict) -> dict[str, list[dict]]:
 
 
 def test_audience_tokens_are_mounted_beside_the_api_token_never_instead():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     worker = stack.add(job("sync"))
     worker.grant(Rule.read("configmaps"), expiration_seconds=3600)
     worker.grant(Rule.read("pods/log"), audience="vault")
@@ -148,7 +148,7 @@ def test_audience_tokens_are_mounted_beside_the_api_token_never_instead():
 
 
 def test_a_token_without_rbac_needs_a_reason_and_mounts_no_api_token():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     app = stack.add(deployment("app"))
     with pytest.raises(ValidationError) as caught:
         app.mount_token("vault", reason=" ")
@@ -166,7 +166,7 @@ def test_a_token_without_rbac_needs_a_reason_and_mounts_no_api_token():
 
 
 def test_token_lifetimes_of_one_workload_must_agree_and_files_must_not_clash():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
     api.grant(Rule.read("pods/log"), audience="vault")
@@ -190,7 +190,7 @@ def test_token_lifetimes_of_one_workload_must_agree_and_files_must_not_clash():
     ],
 )
 def test_token_options_are_validated(options, field, message):
-    api = Stack("shop", namespace="shop").add(deployment("api"))
+    api = Stack("shop", namespace="shop", cluster=CLUSTER).add(deployment("api"))
     with pytest.raises(ValidationError, match=message) as caught:
         api.grant(Rule.read("configmaps"), **options)
     assert caught.value.field == field
@@ -215,7 +215,7 @@ def test_token_options_are_validated(options, field, message):
     ids=["empty", "string", "namespace", "purpose", "nodes", "urls", "both", "role-wide"],
 )
 def test_grant_arguments_are_checked_at_the_grant_line(args, options, field, message):
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     with pytest.raises(ValidationError) as caught:
         api.grant(*args, **options)
@@ -227,7 +227,7 @@ def test_grant_arguments_are_checked_at_the_grant_line(args, options, field, mes
 
 
 def test_cluster_scoped_rules_suggest_cluster_wide():
-    api = Stack("shop", namespace="shop").add(deployment("api"))
+    api = Stack("shop", namespace="shop", cluster=CLUSTER).add(deployment("api"))
     with pytest.raises(ValidationError) as caught:
         api.grant(Rule.read("nodes"))
     assert "pass cluster_wide=True to grant()" in (caught.value.fix or "")
@@ -247,7 +247,7 @@ def test_workload_without_namespace_cannot_be_granted():
 
 
 def test_role_of_another_namespace_cannot_be_granted_there():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", namespace="other", rules=[Rule.read("configmaps")]))
     line = _next_line()
@@ -256,7 +256,7 @@ def test_role_of_another_namespace_cannot_be_granted_there():
         stack.objects()
     assert e.value.resource == "Deployment shop/api"
     assert str(e.value.origin) == f"tests/test_rbac_grants.py:{line}"
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     reader = stack.add(Role("reader", namespace="other", rules=[Rule.read("configmaps")]))
     api.grant(reader, namespace="other")
@@ -264,7 +264,7 @@ def test_role_of_another_namespace_cannot_be_granted_there():
 
 
 def test_a_derived_name_that_is_too_long_is_reported_at_the_grant():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(RoleRef("r" * 250, external=True))
     with pytest.raises(ValidationError, match="the derived name 'api-rrr") as caught:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from rbac_support import annotations, deployment, rendered
+from rbac_support import CLUSTER, annotations, deployment, rendered
 
 from kubegen import (
     ClusterRole,
@@ -150,7 +150,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_guard_refuses_then_accepts_with_reason_in_yaml(case: Case):
-    refused = Stack("shop", namespace="shop")
+    refused = Stack("shop", namespace="shop", cluster=CLUSTER)
     with pytest.raises(ValidationError) as caught:
         case.build(refused, {})  # builder guards raise here,
         rendered(refused)  # stack guards (cluster-scope) when the stack renders
@@ -162,7 +162,7 @@ def test_guard_refuses_then_accepts_with_reason_in_yaml(case: Case):
     assert f"kubegen.dev/opt-out-rbac-{case.guard}" in (error.fix or "")
     assert "test_rbac_guards.py:" in str(error)
 
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     reason = f"accepted in test {case.id}"
     path = case.build(stack, {case.guard: reason})
     files = rendered(stack)
@@ -170,7 +170,7 @@ def test_guard_refuses_then_accepts_with_reason_in_yaml(case: Case):
 
 
 def test_grant_guard_points_at_the_grant_line_and_opts_out_on_the_derived_role():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     with pytest.raises(ValidationError) as caught:
         api.grant(Rule.read("configmaps"), Rule.read("secrets"))
@@ -188,7 +188,7 @@ def test_grant_guard_points_at_the_grant_line_and_opts_out_on_the_derived_role()
 
 
 def test_granting_an_admin_role_is_guarded_and_opted_out_on_the_binding():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     with pytest.raises(ValidationError, match="built-in ClusterRole 'edit'") as caught:
         api.grant(RoleRef("edit", external=True))
@@ -203,7 +203,7 @@ def test_granting_an_admin_role_is_guarded_and_opted_out_on_the_binding():
 
 
 def test_cluster_wide_grant_of_namespaced_rules_is_guarded_at_render():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), cluster_wide=True)
     with pytest.raises(ValidationError) as caught:
@@ -213,7 +213,7 @@ def test_cluster_wide_grant_of_namespaced_rules_is_guarded_at_render():
     assert "grants ClusterRole shop-api-access in every namespace" in error.message
     assert "to grant(…)" in (error.fix or "")
 
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"), cluster_wide=True,
               allow={"cluster-scope": "watches configmaps of every tenant namespace"})
@@ -225,7 +225,7 @@ def test_cluster_wide_grant_of_namespaced_rules_is_guarded_at_render():
 
 
 def test_cluster_wide_grant_of_cluster_scoped_resources_needs_no_opt_out():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("nodes"), cluster_wide=True)
     files = rendered(stack)
@@ -242,7 +242,7 @@ def _raw_role(notes: dict[str, str]) -> Manifest:
 
 
 def test_raw_manifest_roles_pass_the_same_guards_and_opt_out_by_annotation():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(_raw_role({}))
     with pytest.raises(ValidationError) as caught:
         stack.objects()
@@ -251,13 +251,13 @@ def test_raw_manifest_roles_pass_the_same_guards_and_opt_out_by_annotation():
     assert "add the annotation kubegen.dev/opt-out-rbac-wildcard: '<why>' to its metadata" in (
         error.fix or "")
 
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(_raw_role({"kubegen.dev/opt-out-rbac-wildcard": "legacy operator"}))
     assert rendered(stack)["shop/role-raw.yaml"]["rules"][0]["verbs"] == ["*"]
 
 
 def test_raw_manifest_binding_to_cluster_admin_is_guarded():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(Manifest({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
         "metadata": {"name": "root"},
@@ -288,7 +288,7 @@ def test_raw_manifest_binding_to_cluster_admin_is_guarded():
     ids=["role-wildcard", "role-admin", "crb-cluster-scope", "grant-secrets", "grant-scope"],
 )
 def test_an_opt_out_nothing_needs_is_refused_so_annotations_stay_true(build, guard):
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     with pytest.raises(ValidationError) as caught:
         build(stack)
         stack.objects()
@@ -315,7 +315,7 @@ def test_a_wildcard_opt_out_covers_what_the_wildcard_matches():
 
 
 def test_guards_run_again_when_the_rules_change_after_construction():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     role = stack.add(Role("r", rules=[Rule.read("configmaps")]))
     role.rules = (Rule.read("secrets"),)
     with pytest.raises(ValidationError, match="reads every Secret"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rbac_support import by_key, deployment
+from rbac_support import CLUSTER, by_key, deployment
 
 from kubegen import (
     ClusterRole,
@@ -22,7 +22,7 @@ from kubegen import (
 
 
 def _stack() -> Stack:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(ServiceAccount("ci"))
     return stack
 
@@ -86,7 +86,7 @@ def test_a_role_builder_must_be_part_of_the_stack():
 
 
 def test_raw_manifests_define_roles_and_service_accounts():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(Manifest({"apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {"name": "raw-sa"}}))
     stack.add(Manifest({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
@@ -142,7 +142,7 @@ def test_cluster_binding_of_a_service_account_needs_a_namespace():
 
 
 def test_a_granted_workload_service_account_may_be_bound_explicitly():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api"))
     api.grant(Rule.read("configmaps"))
     stack.add(RoleBinding("api-view", role=RoleRef("view", external=True),
@@ -151,7 +151,7 @@ def test_a_granted_workload_service_account_may_be_bound_explicitly():
 
 
 def test_binding_the_account_of_a_workload_without_grants_is_refused():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     stack.add(deployment("web"))
     stack.add(RoleBinding("web-view", role=RoleRef("view", external=True),
                           subjects=[ServiceAccountRef("web")]))
@@ -162,7 +162,7 @@ def test_binding_the_account_of_a_workload_without_grants_is_refused():
 
 
 def test_a_granted_workload_cannot_share_its_account_with_an_ungranted_one():
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     api = stack.add(deployment("api", service_account="shared"))
     stack.add(deployment("web", service_account="shared"))
     api.grant(Rule.read("configmaps"))

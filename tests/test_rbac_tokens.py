@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rbac_support import deployment, job
+from rbac_support import CLUSTER, deployment, job
 
 from kubegen import Rule, Stack
 
@@ -49,7 +49,7 @@ workload_specs = st.builds(
 
 
 def _build(specs: list[WorkloadSpec]) -> Stack:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     for i, spec in enumerate(specs):
         make = deployment if spec.kind == "deployment" else job
         workload = stack.add(make(f"w{i}"))

@@ -66,12 +66,14 @@ def test_long_keys_go_to_the_general_parser() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a: {b: 1, c: [x, y]}\n", {"a": {"b": 1, "c": ["x", "y"]}}),
+        ("a: {b: 1, c: [x, z]}\n", {"a": {"b": 1, "c": ["x", "z"]}}),
         ("# a comment\na: 1  # trailing\n", {"a": 1}),
         ("a: &x hello\nb: *x\n", {"a": "hello", "b": "hello"}),
         ("a:\n    - 1\n    - 2\n", {"a": [1, 2]}),
         ("a: 'single'\nb: >\n  folded\n  text\n", {"a": "single", "b": "folded text\n"}),
-        ("a: 0x1F\nb: 010\nc: True\n", {"a": 31, "b": 10, "c": True}),
+        # YAML 1.1 scalars, as kubectl reads them
+        ("a: 0x1F\nb: 010\nc: True\nd: yes\ne: 12:30\n",
+         {"a": 31, "b": 8, "c": True, "d": True, "e": "12:30"}),
         ("a: 1", {"a": 1}),  # no final newline
         ("---\na: 1\n", {"a": 1}),
     ],

@@ -13,6 +13,7 @@ from kubegen import (
     Deployment,
     HttpProbe,
     Manifest,
+    Namespace,
     PolicyError,
     Port,
     Resources,
@@ -243,6 +244,7 @@ def test_schema_errors_in_vendored_objects_are_findings_of_the_source(tmp_path):
         "    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: a, image: 'a:1'}]\n"
     )
     stack = Stack("s", namespace="s")
+    stack.add(Namespace("s", pod_security="privileged", reason="an unhardened upstream fixture"))
     stack.add(Vendored(path, source="local", version="1"))
     (typo,) = [f for f in lint(stack).findings if f.rule_id == "KG001"]
     assert typo.path == "spec.replicaz" and typo.source == "app 1" and not typo.blocking

@@ -11,6 +11,8 @@ import pytest
 from workload_support import TAGGED
 
 from kubegen import (
+    ApiServer,
+    Cluster,
     ClusterRole,
     ConflictError,
     Deployment,
@@ -101,7 +103,8 @@ def test_names_are_checked() -> None:
 
 
 def test_grant_name_keeps_the_upstream_binding_name() -> None:
-    stack = Stack("kube-state-metrics", namespace="kube-state-metrics")
+    cluster = Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"]))
+    stack = Stack("kube-state-metrics", namespace="kube-state-metrics", cluster=cluster)
     ksm = stack.add(Deployment("kube-state-metrics", image=TAGGED, **SERVING))
     role = stack.add(ClusterRole("kube-state-metrics", rules=[Rule.read("pods", "nodes")]))
     ksm.grant(role, cluster_wide=True, name="kube-state-metrics")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rbac_support import CLUSTER
 from workload_support import IMAGE, TAGGED, objects_by_kind, pod_spec
 
 from kubegen import (
@@ -42,7 +43,7 @@ def test_no_token_without_api_access() -> None:
 
 
 def test_granted_workload_mounts_a_projected_expiring_token() -> None:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     job = stack.add(
         Job("task", image=TAGGED, init_containers=[Container(name="init", image=TAGGED)])
     )

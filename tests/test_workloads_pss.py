@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pss_checker import POD_KINDS, violations
+from rbac_support import CLUSTER
 from workload_support import IMAGE, TAGGED
 
 from kubegen import (
@@ -157,7 +158,7 @@ def workloads(draw: st.DrawFn) -> Any:
 
 
 def _stack(workload: Any, access: str, defaults: StackDefaults) -> Stack:
-    stack = Stack("shop", namespace="shop", defaults=defaults)
+    stack = Stack("shop", namespace="shop", defaults=defaults, cluster=CLUSTER)
     stack.add(workload)
     if access == "grant":
         workload.grant(Rule.read("configmaps"))

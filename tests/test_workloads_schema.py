@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rbac_support import CLUSTER
 from workload_examples import build_shop
 from workload_support import IMAGE, TAGGED
 
@@ -67,7 +68,7 @@ def _variants(stack: Stack) -> None:
 
 
 def test_variants_are_schema_valid() -> None:
-    stack = Stack("shop", namespace="shop")
+    stack = Stack("shop", namespace="shop", cluster=CLUSTER)
     _variants(stack)
     assert _validate(stack) == []
 

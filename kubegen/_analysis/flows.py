@@ -12,6 +12,8 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/:
 
 Peers the manifests do not define (other namespaces' pods, IP blocks, "anywhere" for pods that
 are not isolated) become external nodes; their own policies are unknown, so only our side counts.
+The ipBlock peers of a policy annotated ``kubegen.dev/ip-block-name`` are one node of that name
+(``Kubernetes API`` for the ``<workload>-api-server`` policies a grant implies).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from kubegen._builders.network.cidrs import ANY_V4, ANY_V6, PRIVATE_V4, PRIVATE_V6
 from kubegen._builders.network.peers import NAMESPACE_NAME_LABEL
+from kubegen._builders.network.routes import IP_BLOCK_NAME
 from kubegen._manifests import ManifestObject
 
 NodeKind = Literal["workload", "pods", "ipblock", "anywhere"]
@@ -431,22 +434,26 @@ def _external_ports(topology: Topology, pod: Pod, direction: str) -> dict[Node, 
     receiver = pod if direction == "Ingress" else None
     found: dict[Node, set[Atom]] = {}
     for policy in policies:
-        namespace = (policy.get("metadata") or {}).get("namespace", "default")
+        meta = policy.get("metadata") or {}
+        namespace = meta.get("namespace", "default")
+        name = (meta.get("annotations") or {}).get(IP_BLOCK_NAME)
         for rule in _rules(policy, direction):
             peers = _peers(rule, direction)
-            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace)
+            nodes = [ANYWHERE] if not peers else _external_nodes(topology, peers, namespace, name)
             for node in nodes:
                 found.setdefault(node, set()).update(rule_ports(rule, receiver))
     return {node: ALL if atoms >= ALL else frozenset(atoms) for node, atoms in found.items()}
 
 
 def _external_nodes(
-    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str
+    topology: Topology, peers: Iterable[Mapping[str, Any]], namespace: str, name: Any = None
 ) -> list[Node]:
+    """``name``: the policy's :data:`IP_BLOCK_NAME` annotation, naming its ipBlock peers."""
     nodes: list[Node] = []
     for peer in peers:
         if "ipBlock" in peer:
-            nodes.append(Node("ipblock", ip_block_label(peer["ipBlock"])))
+            label = str(name) if name else ip_block_label(peer["ipBlock"])
+            nodes.append(Node("ipblock", label))
         elif _reaches_outside(topology, peer, namespace):
             nodes.append(_selector_node(peer, namespace))
     return nodes

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict, Unpack
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from kubegen._builders.base import Builder
 from kubegen._builders.core import PodSecurityLevel
@@ -60,6 +60,7 @@ class ApiServer(Builder):
 class ClusterArgs(TypedDict, total=False):
     kubernetes_version: str | None
     api_server: ApiServer | None
+    api_egress_elsewhere: str | None
     dns: ClusterDNS
     namespaces: Mapping[str, PodSecurityLevel]
     ingress: IngressController | None
@@ -74,6 +75,11 @@ class Cluster(Builder):
         kubernetes_version: its ``MAJOR.MINOR`` version; the default target version of the
             stacks on it (schemas, API removals, Pod Security Standards). None: kubegen's default.
         api_server: where pods reach the API server (:class:`ApiServer`); None when unknown.
+            A workload granted API access gets an egress NetworkPolicy ``<workload>-api-server``
+            to it; a stack that grants API access needs it (or ``api_egress_elsewhere``).
+        api_egress_elsewhere: the reason kubegen derives no API-server egress on this cluster:
+            something else allows it (a CNI policy for the ``kube-apiserver`` entity, a
+            NetworkPolicy you write). Exclusive with ``api_server``. Defaults to None.
         dns: where cluster DNS runs. Defaults to :class:`ClusterDNS` ``()`` (kube-dns/CoreDNS
             in ``kube-system``).
         namespaces: namespaces the cluster has that stacks do not render (installed by the
@@ -89,6 +95,7 @@ class Cluster(Builder):
     name: DNSLabel
     kubernetes_version: str | None = None
     api_server: ApiServer | None = None
+    api_egress_elsewhere: str | None = None
     dns: ClusterDNS = Field(default_factory=ClusterDNS)
     namespaces: dict[str, PodSecurityLevel] = Field(default_factory=dict)
     ingress: IngressController | None = None
@@ -105,6 +112,25 @@ class Cluster(Builder):
                 f"kubernetes_version {value!r} is not MAJOR.MINOR", fix="write e.g. '1.33'"
             )
         return value
+
+    @field_validator("api_egress_elsewhere")
+    @classmethod
+    def _check_elsewhere(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise InvalidValue(
+                "api_egress_elsewhere needs a reason",
+                fix="say what allows pods to reach the API server, e.g. 'Cilium: the "
+                "platform's CiliumClusterwideNetworkPolicy allows the kube-apiserver entity'",
+            )
+        if info.data.get("api_server") is not None:
+            raise InvalidValue(
+                "api_egress_elsewhere says kubegen derives no API-server egress, but "
+                "api_server asks it to",
+                fix="pass api_server=ApiServer(...) or api_egress_elsewhere='why', not both",
+            )
+        return value.strip()
 
     @field_validator("namespaces")
     @classmethod

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, ClassVar, Literal, Unpack
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._manifests import ManifestObject, canonical, is_cluster_scoped
@@ -178,7 +178,9 @@ class Manifest(Resource):
 
     ``Manifest({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "x"}, ...})``.
     Identity fields are validated like everywhere else; the rest is passed through in author
-    order, and the policy engine still checks it. Set ``cluster_scoped`` for custom resources
+    order, and the policy engine still checks it. A pydantic model (such as the typed custom
+    resources ``kubegen import crd`` generates) is taken as its JSON form by alias, without
+    unset (None) fields. Set ``cluster_scoped`` for custom resources
     without a namespace (kinds of the core API are known).
     """
 
@@ -189,7 +191,9 @@ class Manifest(Resource):
     scope: Literal["auto", "namespaced", "cluster"] = "auto"
     name: str = Field(default="", exclude=True)
 
-    def __init__(self, body: dict[str, Any], /, **data: Unpack[ManifestArgs]) -> None:
+    def __init__(self, body: dict[str, Any] | BaseModel, /, **data: Unpack[ManifestArgs]) -> None:
+        if isinstance(body, BaseModel):
+            body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         meta = body.get("metadata") if isinstance(body, dict) else None
         name = meta.get("name", "") if isinstance(meta, dict) else ""
         super(Resource, self).__init__(

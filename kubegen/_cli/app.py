@@ -92,17 +92,22 @@ def lint(
 
     def run() -> int:
         from kubegen._pipeline import build_objects, lint_stack
-        from kubegen._policy.commands import FORMATS, format_reports, lint_exit_code
+        from kubegen._policy.commands import (
+            FORMATS,
+            StackReport,
+            format_reports,
+            lint_exit_code,
+        )
 
         if fmt not in FORMATS:
             raise KubegenError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
-        named = []
+        stacks = []
         for path in paths:
             loaded, objects = build_objects(path)
             report = lint_stack(loaded, objects, profile=profile, kubernetes_version=version)
-            named.append((loaded.env, report))
-        sys.stdout.write(format_reports(named, fmt))
-        return lint_exit_code([report for _, report in named])
+            stacks.append(StackReport(loaded.env, report, str(path), loaded.stack.origin))
+        sys.stdout.write(format_reports(stacks, fmt))
+        return lint_exit_code([item.report for item in stacks])
 
     _guard(run)
 
@@ -145,3 +150,5 @@ def main() -> None:
 
 from kubegen._cli import access as _access  # noqa: E402, F401  (registers `kubegen access`)
 from kubegen._cli import graph as _graph  # noqa: E402, F401  (registers `kubegen graph`)
+from kubegen._cli import review as _review  # noqa: E402, F401  (registers `kubegen review`)
+from kubegen._cli import vendor as _vendor  # noqa: E402, F401  (registers `kubegen vendor`, `import`)

@@ -12,8 +12,16 @@ from collections.abc import Sequence
 from kubegen._errors import ValidationError
 from kubegen._policy.engine import Report
 from kubegen._policy.registry import explain, rules_table
+from kubegen._policy.sarif import StackReport, sarif_log
 
-__all__ = ["FORMATS", "explain_text", "format_reports", "lint_exit_code", "rules_text"]
+__all__ = [
+    "FORMATS",
+    "StackReport",
+    "explain_text",
+    "format_reports",
+    "lint_exit_code",
+    "rules_text",
+]
 
 #: Output formats of ``kubegen lint --format``.
 FORMATS = ("text", "json", "sarif")
@@ -24,12 +32,13 @@ def lint_exit_code(reports: Sequence[Report]) -> int:
     return 1 if any(not report.ok for report in reports) else 0
 
 
-def format_reports(named: Sequence[tuple[str, Report]], fmt: str) -> str:
-    """Render the reports of several stacks (``(env, report)`` pairs) as one document.
+def format_reports(stacks: Sequence[StackReport], fmt: str) -> str:
+    """Render the reports of several stacks as one document.
 
     ``text`` prints each stack's report under a ``== env ==`` heading (no heading for a single
     stack); ``json`` gives one document, or a list of ``{"stack": env, ...}`` documents for
-    several; ``sarif`` gives one log with a run per stack.
+    several; ``sarif`` gives one log with one run for all of them (GitHub takes at most 20
+    runs per upload), each result naming its stack.
 
     Raises:
         ValidationError: unknown format.
@@ -42,19 +51,14 @@ def format_reports(named: Sequence[tuple[str, Report]], fmt: str) -> str:
             fix=f"use one of {', '.join(FORMATS)}",
         )
     if fmt == "text":
-        if len(named) == 1:
-            return named[0][1].to_text()
-        return "\n".join(f"== {env} ==\n{report.to_text()}" for env, report in named)
+        if len(stacks) == 1:
+            return stacks[0].report.to_text()
+        return "\n".join(f"== {item.name} ==\n{item.report.to_text()}" for item in stacks)
     if fmt == "json":
-        documents = [{"stack": env, **json.loads(report.to_json())} for env, report in named]
+        documents = [{"stack": s.name, **json.loads(s.report.to_json())} for s in stacks]
         data = documents[0] if len(documents) == 1 else documents
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    logs = [json.loads(report.to_sarif()) for _, report in named]
-    merged = logs[0]
-    for (env, _), log in zip(named, logs, strict=True):
-        log["runs"][0]["automationDetails"] = {"id": f"kubegen/{env}/"}
-    merged["runs"] = [log["runs"][0] for log in logs]
-    return json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return sarif_log(stacks)
 
 
 def explain_text(rule_id: str) -> str:

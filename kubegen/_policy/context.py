@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from kubegen._coherence.pods import (
     CONTAINER_LISTS,
@@ -24,6 +25,10 @@ from kubegen._coherence.pods import (
 )
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject, is_cluster_scoped
+
+if TYPE_CHECKING:
+    from kubegen._coherence.facts import StackFacts
+    from kubegen._coherence.namespaces import NamespacePolicy
 
 __all__ = [
     "CONTAINER_LISTS",
@@ -67,12 +72,24 @@ class LintContext:
         kubernetes_version: target ``(major, minor)``.
         profile: the active profile name (checks rarely need it; severities come from levels).
         schema: whether schema validation (KG001, KG002) runs.
+        facts: what the stack knows beyond its objects (see :mod:`kubegen._coherence.facts`).
     """
 
     objects: tuple[ManifestObject, ...]
     kubernetes_version: tuple[int, int]
     profile: str
     schema: bool = True
+    facts: StackFacts | None = None
+
+    @cached_property
+    def namespace_policies(self) -> dict[str, NamespacePolicy]:
+        """The Pod Security policy of every namespace known from the objects and the facts."""
+        from kubegen._coherence.namespaces import namespace_policies
+
+        facts = self.facts
+        if facts is None:
+            return namespace_policies(self.objects)
+        return namespace_policies(self.objects, facts.namespaces, facts.cluster)
 
     @cached_property
     def pods(self) -> tuple[PodView, ...]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kubegen._manifests import CUSTOM_CLUSTER_SCOPED as _cluster_scoped
 from kubegen._values import InvalidValue
 
 __all__ = ["add_crd", "cluster_scoped_kinds", "crd_schemas", "registered_schemas"]
 
 _schemas: dict[tuple[str, str], dict[str, Any]] = {}
-_cluster_scoped: set[tuple[str, str]] = set()
 
 
 def structural(node: Any) -> Any:

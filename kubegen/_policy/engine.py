@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -24,6 +25,9 @@ from kubegen._policy.model import (
 from kubegen._policy.opt_outs import OptOutIndex
 from kubegen._policy.registry import all_rules
 from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, waiver_for
+
+if TYPE_CHECKING:
+    from kubegen._coherence.facts import StackFacts
 
 __all__ = ["Finding", "Report", "Severity", "Waiver", "lint"]
 
@@ -93,7 +97,7 @@ class Report:
         """A SARIF 2.1.0 log for code-scanning tools (GitHub, GitLab, Azure DevOps)."""
         from kubegen._policy import sarif  # only for --format sarif
 
-        return sarif.sarif_document(self)
+        return sarif.sarif_log([sarif.StackReport(None, self)])
 
     def raise_for_errors(self) -> None:
         """Raise :class:`PolicyError` carrying the text report if anything blocks."""
@@ -125,6 +129,7 @@ def lint(
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     waivers: Sequence[Waiver] = (),
     schema: bool = True,
+    facts: StackFacts | None = None,
 ) -> Report:
     """Check rendered objects against every rule and return the findings.
 
@@ -138,6 +143,8 @@ def lint(
             and ``kubegen.dev/waive-*`` annotations, and each ``kubegen.dev/opt-out-*``
             annotation waives the rules its opt-out implies (see :mod:`kubegen._policy.opt_outs`).
         schema: run strict schema validation (KG001/KG002); turn off only for speed in tests.
+        facts: what the stack knows beyond its objects (its Cluster's namespaces, …); rules
+            that need them (KG13x) assume nothing is known without them.
 
     Raises:
         ValidationError: unknown profile, malformed version, or a waiver with an empty reason.
@@ -148,7 +155,9 @@ def lint(
     stack = validate_waivers(waivers)
     objs = tuple(objects)
     own = {id(obj): object_waivers(obj) for obj in objs}
-    ctx = LintContext(objects=objs, kubernetes_version=version, profile=profile, schema=schema)
+    ctx = LintContext(
+        objects=objs, kubernetes_version=version, profile=profile, schema=schema, facts=facts
+    )
     opt_outs = OptOutIndex(objs, pods=ctx.pods)
     findings: list[Finding] = []
     for info in all_rules():

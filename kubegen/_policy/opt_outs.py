@@ -24,13 +24,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from kubegen._analysis.opt_outs import OPT_OUT_PREFIX, OptOut, read_opt_outs
 from kubegen._manifests import ManifestObject
 from kubegen._policy.context import CONTAINER_LISTS, PodView, as_dict, as_list, pod_view
 
-__all__ = ["OPT_OUTS", "OPT_OUT_PREFIX", "Implies", "OptOutIndex", "parse_opt_outs"]
-
-#: Annotation prefix of a weakened default (the builders' ``Resource.opt_out``).
-OPT_OUT_PREFIX = "kubegen.dev/opt-out-"
+__all__ = ["OPT_OUTS", "OPT_OUT_PREFIX", "Implies", "OptOut", "OptOutIndex", "parse_opt_outs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,28 +99,13 @@ OPT_OUTS: Mapping[str, Implies] = {
 _CONTAINER = re.compile(r"^(?P<pod>.+)\.(?P<list>" + "|".join(CONTAINER_LISTS) + r")\[(?P<i>\d+)\]")
 
 
-@dataclass(frozen=True, slots=True)
-class OptOut:
-    """One opt-out annotation: its name, the container it is limited to (if any), its reason."""
-
-    what: str
-    container: str | None
-    reason: str
-
-
 def parse_opt_outs(obj: ManifestObject) -> list[OptOut]:
-    """The opt-out annotations of ``obj`` whose name is in :data:`OPT_OUTS` and reason non-blank.
+    """The opt-out annotations of ``obj`` whose name is in :data:`OPT_OUTS` and reason non-blank
+    (read by :func:`kubegen._analysis.opt_outs.read_opt_outs`, which ``kubegen review`` shares).
 
     Unknown names waive nothing (a typo in a hand-written annotation cannot hide a finding).
     """
-    found: list[OptOut] = []
-    for key, value in as_dict(obj.metadata.get("annotations")).items():
-        if not isinstance(key, str) or not key.startswith(OPT_OUT_PREFIX):
-            continue
-        what, dot, container = key[len(OPT_OUT_PREFIX) :].partition(".")
-        if what in OPT_OUTS and isinstance(value, str) and value.strip():
-            found.append(OptOut(what, container if dot else None, value.strip()))
-    return found
+    return [opt_out for opt_out in read_opt_outs(obj) if opt_out.what in OPT_OUTS]
 
 
 def _container_of(obj: ManifestObject, path: str) -> str | None:

@@ -3,7 +3,8 @@
 Rules register themselves with the :func:`rule` decorator when their module is imported;
 :func:`all_rules` imports the rule modules once, so the catalogue is complete whatever was imported
 first. Ids are stable: ``KG0xx`` schema and API versions, ``KG1xx`` Pod Security Standards
-(``KG10x``/``KG11x`` baseline, ``KG12x`` restricted), ``KG2xx`` containers, ``KG3xx`` service
+(``KG10x``/``KG11x`` baseline, ``KG12x`` restricted, ``KG13x`` Pod Security Admission of the
+target namespace), ``KG2xx`` containers, ``KG3xx`` service
 accounts, ``KG4xx`` RBAC, ``KG5xx`` network exposure, ``KG6xx`` namespaces, ``KG7xx``
 availability and jobs, ``KG8xx`` secrets.
 """
@@ -47,6 +48,7 @@ _RULE_MODULES = (
     "kubegen._policy.deprecations",
     "kubegen._policy.rules.pss_baseline",
     "kubegen._policy.rules.pss_restricted",
+    "kubegen._policy.rules.admission",
     "kubegen._policy.rules.containers",
     "kubegen._policy.rules.identity",
     "kubegen._policy.rules.rbac",

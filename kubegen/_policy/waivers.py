@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from kubegen._analysis.opt_outs import WAIVER_PREFIX
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._policy.registry import get_rule
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 #: Annotation key prefix; the rule id follows in lower case (``kubegen.dev/waive-kg204``).
-ANNOTATION_PREFIX = "kubegen.dev/waive-"
+ANNOTATION_PREFIX = WAIVER_PREFIX
 _RULE_ID = re.compile(r"KG[0-9]{3}\Z")
 _NAME_PART = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 

@@ -8,8 +8,9 @@ parser could read as something else is double-quoted), double-quoted strings wit
 escapes, and ``|`` literals. :func:`read_document` parses exactly that style, line by line,
 several times faster than a general YAML parser in Python, and gives back what was dumped,
 types included (``read(dump(x)) == x`` is a property test). A file in any other style (edited
-by hand, written by an older version) goes to ruamel.yaml's safe loader instead, so every valid
-file is read; only the speed differs.
+by hand, written by an older version) goes to the general reader of third-party YAML
+(:mod:`kubegen._vendor.yaml_reader`, YAML 1.1 scalars as kubectl reads them), so every valid
+file is read as the cluster would; only the speed differs.
 """
 
 from __future__ import annotations
@@ -58,16 +59,18 @@ def read_document(text: str | bytes) -> dict[str, Any]:
 
 
 def _general(text: str) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """Any other YAML, read the way kubectl reads it (:mod:`kubegen._vendor.yaml_reader`)."""
+    from kubegen._values import InvalidValue
+    from kubegen._vendor.yaml_reader import read_documents
 
     try:
-        documents = [d for d in YAML(typ="safe").load_all(text) if d is not None]
-    except YAMLError as exc:
-        raise UnreadableYaml(f"invalid YAML: {str(exc).splitlines()[0]}") from None
-    if len(documents) != 1 or not isinstance(documents[0], dict):
+        documents = read_documents(text)
+    except InvalidValue as exc:
+        raise UnreadableYaml(f"invalid YAML: {exc.message}") from None
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
         raise UnreadableYaml(f"expected one mapping, found {len(documents)} document(s)")
-    return documents[0]
+    data: dict[str, Any] = documents[0].data
+    return data
 
 
 class _Reader:

@@ -113,7 +113,7 @@ class Vendored(Resource):
     is_vendored: ClassVar[bool] = True
 
     def __init__(self, path: str | Path, /, **data: Unpack[VendoredArgs]) -> None:
-        if not isinstance(path, (str, os.PathLike)):  # let validation report the wrong type
+        if not isinstance(path, str | os.PathLike):  # let validation name the field and type
             super().__init__(data.pop("name", None) or "vendored", path=path, **data)
         name = data.pop("name", None) or _name_for(Path(path))
         super().__init__(name, path=str(path), **data)
@@ -623,7 +623,9 @@ def _name_for(path: Path) -> str:
 
 
 def _resolve(path: Path, origin: Origin | None) -> Path:
-    """A relative path is relative to the project root of the stack file that names it."""
+    """A relative path is relative to the project root of the stack file that names it (the
+    folder of its pyproject.toml); when nothing is there, to the working directory (a notebook
+    or script that builds a stack from elsewhere)."""
     if path.is_absolute():
         return path
     from kubegen import _origin
@@ -632,4 +634,7 @@ def _resolve(path: Path, origin: Origin | None) -> Path:
     start = Path(_origin._base_dir)
     if origin is not None:
         start = (start / origin.file).parent
-    return find_project(start).root / path
+    candidate = find_project(start).root / path
+    if not candidate.exists() and (Path.cwd() / path).exists():
+        return Path.cwd() / path
+    return candidate

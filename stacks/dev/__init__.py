@@ -2,7 +2,7 @@
 
 from shop import Env, Images, build_shop
 
-from kubegen import Resources, Stack
+from kubegen import ApiServer, Cluster, Resources, Stack
 
 IMAGES = Images(
     web="nginxinc/nginx-unprivileged:1.27.2-alpine",
@@ -11,10 +11,16 @@ IMAGES = Images(
     redis="redis:7.4.1-alpine",
 )
 
+# A kind cluster: the API server answers on the control-plane node, port 6443. The address is
+# the `kubernetes` Service's endpoint, which NetworkPolicies see after the Service address is
+# translated: kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes
+CLUSTER = Cluster("dev", api_server=ApiServer(addresses=["172.18.0.2/32"], port=6443))
+
 
 def build() -> Stack:
     return build_shop(Env(
         name="dev",
+        cluster=CLUSTER,
         images=IMAGES,
         replicas=1,
         log_level="debug",

@@ -2,7 +2,7 @@
 
 from shop import Env, Images, build_shop
 
-from kubegen import Resources, Stack
+from kubegen import ApiServer, Cluster, Resources, Stack
 
 IMAGES = Images(
     web="nginxinc/nginx-unprivileged:1.27.2-alpine"
@@ -15,10 +15,16 @@ IMAGES = Images(
     "@sha256:c1e88455c85225310bbea54816e9c3f4b5295815e6dbf80c34d40afc6df28275",
 )
 
+# A managed cluster: the control plane's private endpoints answer on 443. NetworkPolicies see
+# them, not the `kubernetes` Service address (kubectl get endpointslices -n default -l
+# kubernetes.io/service-name=kubernetes).
+CLUSTER = Cluster("prod", api_server=ApiServer(addresses=["10.20.0.10/32", "10.20.1.10/32"]))
+
 
 def build() -> Stack:
     return build_shop(Env(
         name="prod",
+        cluster=CLUSTER,
         images=IMAGES,
         replicas=3,
         log_level="info",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from kubegen import (
+    Cluster,
     ConfigFiles,
     ConfigMap,
     CronJob,
@@ -55,6 +56,7 @@ class Env:
     """What differs between environments."""
 
     name: str
+    cluster: Cluster  # where it runs: the API server the api's grant needs a route to
     images: Images
     replicas: int
     log_level: str
@@ -74,6 +76,7 @@ def build_shop(env: Env) -> Stack:
         namespace="shop",
         labels={"app.kubernetes.io/part-of": "shop", "shop.acme.dev/env": env.name},
         profile=env.profile,  # type: ignore[arg-type]
+        cluster=env.cluster,
         defaults=StackDefaults(resources=Resources(cpu="100m", memory="128Mi"),
                                replicas=env.replicas),
     )
@@ -96,7 +99,8 @@ def build_shop(env: Env) -> Stack:
         client.connect_to(redis, port="redis")
     for job in (migrate, backup):
         job.connect_to(postgres, port="pg")
-    api.grant(Rule.read("configmaps"))  # the API watches its feature flags
+    # The API watches its feature flags: a Role, a projected token, and egress to the API server.
+    api.grant(Rule.read("configmaps"))
     return shop
 
 

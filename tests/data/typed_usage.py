@@ -130,6 +130,8 @@ def build() -> Stack:
     stack.add(HTTPRoute("api", hostnames=["api.example.com"], gateway="public",
                         paths=[RoutePath("/v1", service="api-public", port=80, exact=False)]))
     api.connect_to(db, port="pg")
+    api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
+    db.mount_token("vault", reason="logs in to Vault", expiration_seconds=3600)
     db.grant(Rule.read("configmaps"), name="db-config")
     worker = stack.add(Deployment("worker", image="ghcr.io/acme/api:1.2.3", args=["work"]))
     worker.autoscale(min=2, max=5, cpu=80, scale_down=ScalingRules(

@@ -1,4 +1,4 @@
-"""Ingress and HTTPRoute, and the policies they derive (kubegen/_builders/network/routes.py)."""
+"""Ingress and HTTPRoute, and the policies they derive (network/http_routes.py)."""
 
 from __future__ import annotations
 

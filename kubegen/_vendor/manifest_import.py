@@ -1,0 +1,408 @@
+"""``kubegen import manifests``: a starting stack module from existing YAML.
+
+Each object becomes the typed builder call that renders it exactly, or ``Manifest({...})``.
+"Exactly" is proved, not assumed: the importer builds every candidate call, renders it, and
+keeps it only when the result equals the input object semantically (see :func:`same_object`);
+otherwise it writes the object as a ``Manifest``. Then the whole stack is built and linted as
+kubegen would: every least-privilege guard an RBAC object trips becomes an ``allow=``/opt-out
+annotation and every error-level finding a ``waive(rule, reason)`` — the *hardening
+differences*, each with its rule id, listed in the report and in the module, so the imported
+stack renders the input objects as they were until the team removes them one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from pprint import pformat
+from typing import Any
+
+from kubegen._errors import KubegenError, ValidationError
+
+REASON = "imported as is by `kubegen import manifests`; review"
+_GUARD = re.compile(r"least-privilege guard '([a-z-]+)'")
+_API_DEFAULTS = {("ServiceAccount", "automountServiceAccountToken"): True}
+
+
+@dataclass(slots=True)
+class _Item:
+    """One input object and the code that builds it."""
+
+    body: dict[str, Any]
+    origin: str
+    var: str
+    typed: str | None = None  # builder call, if it renders the object exactly
+    trial: str | None = None  # the same call for a stack of its own (references external)
+    allow: dict[str, str] = field(default_factory=dict)  # RBAC guard -> reason
+    waivers: dict[str, str] = field(default_factory=dict)  # rule id -> what kubegen changes
+
+    @property
+    def display(self) -> str:
+        meta = self.body["metadata"]
+        ns = meta.get("namespace")
+        return f"{self.body['kind']} {ns}/{meta['name']}" if ns else (
+            f"{self.body['kind']} {meta['name']}")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What ``import manifests`` wrote and found."""
+
+    module: Path
+    typed: int
+    raw: int
+    differences: list[str]
+
+
+def normalized(body: Any, kind: str = "") -> Any:
+    """``body`` without what kubegen adds to metadata (its ``kubegen.dev/`` annotations, the
+    ``managed-by: kubegen`` label), without top-level fields that are null or empty (the API
+    server stores neither) and without fields equal to the API's documented default."""
+    if not isinstance(body, dict):
+        return body
+    out = {}
+    for key, value in body.items():
+        if _API_DEFAULTS.get((kind, key), object()) == value or value is None or value in (
+                {}, []):
+            continue
+        out[key] = value
+    meta = dict(out.get("metadata") or {})
+    labels = {k: v for k, v in (meta.get("labels") or {}).items()
+              if not (k == "app.kubernetes.io/managed-by" and v == "kubegen")}
+    notes = {k: v for k, v in (meta.get("annotations") or {}).items()
+             if not k.startswith("kubegen.dev/")}
+    for key, value in (("labels", labels), ("annotations", notes)):
+        if value:
+            meta[key] = value
+        else:
+            meta.pop(key, None)
+    if meta:
+        out["metadata"] = meta
+    if kind == "Service" and isinstance(out.get("spec"), dict):
+        out["spec"] = _service_defaults(out["spec"])
+    return out
+
+
+def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
+    """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
+    and a ``targetPort`` equal to ``port``."""
+    out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
+    ports = []
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict):
+            port = {k: v for k, v in port.items() if not (k == "protocol" and v == "TCP")}
+            if port.get("targetPort") == port.get("port"):
+                port.pop("targetPort", None)
+        ports.append(port)
+    if ports:
+        out["ports"] = ports
+    return out
+
+
+def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two objects mean the same to the API server, ignoring kubegen's metadata."""
+    kind = str(a.get("kind"))
+    return bool(normalized(a, kind) == normalized(b, kind))
+
+
+def _literal(value: Any, indent: int) -> str:
+    text = pformat(value, width=96 - indent, sort_dicts=False)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _meta_args(body: dict[str, Any], namespace: str | None) -> str:
+    meta = body["metadata"]
+    args = []
+    if meta.get("namespace") and meta.get("namespace") != namespace:
+        args.append(f"namespace={meta['namespace']!r}")
+    for key in ("labels", "annotations"):
+        if meta.get(key):
+            args.append(f"{key}={meta[key]!r}")
+    return "".join(f", {a}" for a in args)
+
+
+def _rules(rules: Any) -> str:
+    out = []
+    for rule in rules or []:
+        args = []
+        for key, name in (("apiGroups", "api_groups"), ("resources", "resources"),
+                          ("resourceNames", "resource_names"),
+                          ("nonResourceURLs", "non_resource_urls"), ("verbs", "verbs")):
+            if key in rule:
+                args.append(f"{name}={list(rule[key])!r}")
+        out.append(f"Rule({', '.join(args)})")
+    return "[" + ", ".join(out) + "]"
+
+
+def _calls(
+    body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]
+) -> tuple[str | None, str | None]:
+    """The builder call for ``body`` in the whole stack, and for a stack of its own."""
+    final = _typed(body, namespace, defined)
+    return final, None if final is None else _typed(body, namespace, set())
+
+
+def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
+        str | None):
+    """A builder call for ``body``, or None when kubegen has no builder that could match."""
+    kind, meta = body["kind"], body["metadata"]
+    name = meta["name"]
+    extra = set(body) - {"apiVersion", "kind", "metadata"}
+    rest = _meta_args(body, namespace)
+    if kind == "ServiceAccount" and body["apiVersion"] == "v1" and extra <= {
+            "automountServiceAccountToken", "imagePullSecrets"}:
+        pulls = [s.get("name") for s in body.get("imagePullSecrets") or []]
+        more = f", image_pull_secrets={pulls!r}" if pulls else ""
+        if body.get("automountServiceAccountToken", True):
+            more += f", allow={{'token-automount': {REASON!r}}}"
+        return f"ServiceAccount({name!r}{rest}{more})"
+    if kind == "ConfigMap" and body["apiVersion"] == "v1" and extra <= {"data", "immutable"}:
+        more = f", data={body['data']!r}" if body.get("data") else ""
+        if "immutable" in body:
+            more += f", immutable={body['immutable']!r}"
+        return f"ConfigMap({name!r}{rest}{more})"
+    if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
+        return _service(body, name, rest)
+    if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
+        return f"{kind}({name!r}{rest}, rules={_rules(body.get('rules'))})"
+    if kind in ("RoleBinding", "ClusterRoleBinding") and extra <= {"roleRef", "subjects"}:
+        ref = body.get("roleRef") or {}
+        role_ns = meta.get("namespace") or namespace or ""
+        key = (ref.get("kind"), role_ns if ref.get("kind") == "Role" else "", ref.get("name"))
+        external = ", external=True" if key not in defined else ""
+        role = f"RoleRef({ref.get('name')!r}, kind={ref.get('kind')!r}{external})"
+        subjects = []
+        for subject in body.get("subjects") or []:
+            if subject.get("kind") != "ServiceAccount":
+                return None
+            sns = subject.get("namespace")
+            ext = "" if ("ServiceAccount", sns or role_ns, subject.get("name")) in defined else (
+                ", external=True")
+            subjects.append(f"ServiceAccountRef({subject.get('name')!r}, namespace={sns!r}{ext})")
+        return f"{kind}({name!r}{rest}, role={role}, subjects=[{', '.join(subjects)}])"
+    return None
+
+
+_SERVICE_TYPES = {None: "", "ClusterIP": "", "NodePort": "NodePort", "LoadBalancer": "LoadBalancer"}
+
+
+def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
+    spec = body["spec"]
+    if set(spec) - {"selector", "ports", "type"} or spec.get("type") not in _SERVICE_TYPES:
+        return None
+    ports = []
+    for port in spec.get("ports") or []:
+        target = port.get("targetPort")
+        if not isinstance(target, str) or port.get("protocol", "TCP") != "TCP":
+            return None
+        args = [repr(target), f"port={port.get('port')!r}"]
+        if port.get("name"):
+            args.append(f"name={port['name']!r}")
+        if port.get("nodePort"):
+            args.append(f"node_port={port['nodePort']!r}")
+        ports.append(f"ServicePort({', '.join(args)})")
+    kind = _SERVICE_TYPES[spec.get("type")]
+    more = f", type={kind!r}, allow_external=REASON" if kind else ""
+    return (f"Service({name!r}{rest}, selector={spec.get('selector') or {}!r}, "
+            f"ports=[{', '.join(ports)}]{more})")
+
+
+def _var(body: dict[str, Any], used: Counter[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", f"{body['kind']}_{body['metadata']['name']}".lower())
+    base = base.strip("_")
+    used[base] += 1
+    return base if used[base] == 1 else f"{base}_{used[base]}"
+
+
+_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Manifest", "Role", "RoleBinding",
+            "RoleRef", "Rule", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort",
+            "Stack")
+
+
+def module_source(
+    name: str, namespace: str | None, items: list[_Item], sources: list[str]
+) -> str:
+    """The stack module: a ``build()`` adding every object, with its opt-outs and waivers."""
+    lines = [
+        f'"""Stack {name}: imported by `kubegen import manifests` from {", ".join(sources)}.',
+        "",
+        "Each object is a typed builder where one renders it exactly, else a Manifest. The",
+        "allow=/waive() calls keep the input as it was: each is a hardening difference (rule",
+        "id in the call) that kubegen's defaults would change. Remove them one by one.",
+        '"""',
+        "",
+        f"from kubegen import {', '.join(_IMPORTS)}",
+        "",
+        f"REASON = {REASON!r}",
+        "",
+        "",
+        "def build() -> Stack:",
+        f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False)",
+    ]
+    for item in items:
+        lines.append(f"    # {item.origin}")
+        if item.typed is not None:
+            call = item.typed
+            if item.allow:
+                call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
+            lines.append(f"    {item.var} = stack.add({call})")
+        else:
+            body = item.body
+            if item.allow:
+                body = json.loads(json.dumps(body))
+                notes = body["metadata"].setdefault("annotations", {})
+                for guard in item.allow:
+                    notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
+            lines.append(f"    {item.var} = stack.add(Manifest(")
+            lines.append(f"        {_literal(body, 8)}")
+            lines.append("    ))")
+        for rule, what in sorted(item.waivers.items()):
+            lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
+    lines.append("    return stack")
+    return "\n".join(lines) + "\n"
+
+
+def _build(source: str) -> Any:
+    namespace: dict[str, Any] = {"__name__": "kubegen_import_check"}
+    exec(compile(source, "<kubegen import>", "exec"), namespace)
+    return namespace["build"]()
+
+
+def _prove(items: list[_Item], name: str, namespace: str | None, sources: list[str]) -> None:
+    """Keep each typed call only if it renders its object exactly; add the opt-outs needed."""
+    for item in items:
+        if item.typed is None:
+            continue
+        trial = _Item(item.body, item.origin, "obj", item.trial)
+        try:
+            stack = _build(module_source(name, namespace, [trial], sources))
+            rendered = [o.body for o in stack.objects()]
+        except KubegenError as exc:
+            guard = _GUARD.search(exc.message)
+            if guard is None:
+                item.typed = None
+                continue
+            item.allow[guard.group(1)] = REASON
+            trial.allow = dict(item.allow)
+            try:
+                rendered = [o.body for o in _build(
+                    module_source(name, namespace, [trial], sources)).objects()]
+            except KubegenError:
+                item.typed, item.allow = None, {}
+                continue
+        if len(rendered) != 1 or not same_object(rendered[0], item.body):
+            item.typed, item.allow = None, {}
+
+
+def _settle(items: list[_Item], name: str, namespace: str | None, sources: list[str]) -> Any:
+    """Build the whole stack, adding guard opt-outs until it builds (bounded), then lint."""
+    from kubegen._api import lint
+
+    by_display = {item.display: item for item in items}
+    for _ in range(4 * len(items) + 4):
+        try:
+            stack = _build(module_source(name, namespace, items, sources))
+            stack.objects()
+            break
+        except ValidationError as exc:
+            guard = _GUARD.search(exc.message)
+            item = by_display.get(exc.resource or "")
+            if guard is None or item is None or guard.group(1) in item.allow:
+                raise
+            item.allow[guard.group(1)] = REASON
+    report = lint(stack)
+    for finding in report.findings:
+        item = by_display.get(finding.resource)
+        if finding.blocking and item is not None:
+            item.waivers.setdefault(finding.rule_id, f"{finding.path}: {finding.message}")
+    return _build(module_source(name, namespace, items, sources))
+
+
+def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
+    """Every object under ``path`` with ``file:line``."""
+    from kubegen._origin import Origin, display_path
+    from kubegen._vendor.files import read_source, source_files
+    from kubegen._vendor.source import _objects
+    from kubegen._vendor.yaml_reader import read_documents
+
+    out = []
+    for file in source_files(path):
+        shown = display_path(str(file.resolve()))
+        for doc in read_documents(read_source(file).text):
+            for obj in _objects(doc.data, Origin(shown, doc.line)):
+                out.append((obj.body, str(obj.origin)))
+    return out
+
+
+def import_manifests(
+    source: Path, stack_dir: Path, *, namespace: str | None = None
+) -> ImportResult:
+    """Write ``<stack_dir>/__init__.py`` from the objects under ``source``.
+
+    ``namespace``: for namespaced objects that name none (and the stack's namespace);
+    defaults to the namespace most objects name.
+
+    Raises:
+        KubegenError: unreadable input, an object without a namespace and no ``namespace``,
+            or (never expected) an import that would not render the input back.
+    """
+    from kubegen._manifests import is_cluster_scoped
+    from kubegen._values import InvalidValue
+
+    try:
+        objects = read_objects(source)
+    except InvalidValue as exc:
+        raise KubegenError(f"Unable to import {source}: {exc.message}", fix=exc.fix) from None
+    if not objects:
+        raise KubegenError(f"{source} holds no Kubernetes object")
+    name = re.sub(r"[^a-z0-9-]+", "-", stack_dir.name.lower()).strip("-") or "imported"
+    namespaces = Counter(b["metadata"].get("namespace") for b, _ in objects
+                         if b["metadata"].get("namespace"))
+    if namespace is None and namespaces:
+        namespace = namespaces.most_common(1)[0][0]
+    for body, origin in objects:
+        meta = body["metadata"]
+        if not meta.get("namespace") and not is_cluster_scoped(body["apiVersion"], body["kind"]):
+            if namespace is None:
+                raise KubegenError(
+                    f"{origin}: {body['kind']} {meta['name']} names no namespace",
+                    fix="pass --namespace NAME for the objects that name none",
+                )
+            body["metadata"] = {"name": meta["name"], "namespace": namespace, **meta}
+    defined = {
+        (str(b["kind"]), str(b["metadata"].get("namespace") or namespace or "")
+         if b["kind"] in ("Role", "ServiceAccount") else "", str(b["metadata"]["name"]))
+        for b, _ in objects
+    }
+    used: Counter[str] = Counter()
+    items = [
+        _Item(body, origin, _var(body, used), *_calls(body, namespace, defined))
+        for body, origin in objects
+    ]
+    sources = [str(source)]
+    _prove(items, name, namespace, sources)
+    stack = _settle(items, name, namespace, sources)
+    rendered = {o.key: o.body for o in stack.objects()}
+    for item in items:  # the whole stack must give back what came in
+        from kubegen._manifests import ManifestObject
+
+        key = ManifestObject(item.body).key
+        if key[2] == "" and namespace and key not in rendered:
+            key = (key[0], key[1], namespace, key[3])
+        if key not in rendered or not same_object(rendered[key], item.body):
+            raise KubegenError(f"import of {item.display} does not render back as it was")
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    module = stack_dir / "__init__.py"
+    module.write_text(module_source(name, namespace, items, sources), encoding="utf-8")
+    differences = [
+        f"{item.display}: {rule} {what}" for item in items for rule, what in sorted(
+            item.waivers.items())
+    ] + [
+        f"{item.display}: least-privilege guard {guard!r} opted out" for item in items
+        for guard in item.allow
+    ]
+    typed = sum(1 for item in items if item.typed is not None)
+    return ImportResult(module, typed, len(items) - typed, differences)

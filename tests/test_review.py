@@ -1,0 +1,304 @@
+"""``kubegen review``: each kind of change is detected, and nothing is reported when absent.
+
+Every test commits a version of one stack (tests/review_support.py) on ``main`` in a real git
+repository, changes settings on a branch, and reviews the code against the merge base.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubegen._review import StackReview, review
+from tests.review_support import DIGEST, ReviewRepo, no_bytecode
+
+
+@pytest.fixture
+def make(tmp_path: Path):
+    """``make(**base)`` → a repository whose ``main`` holds the stack with ``base`` settings,
+    checked out on branch ``change``."""
+    no_bytecode()
+    made: list[ReviewRepo] = []
+
+    def build(**base: Any) -> ReviewRepo:
+        repo = ReviewRepo(tmp_path / f"repo{len(made)}")
+        made.append(repo)
+        repo.write(**base)
+        repo.commit("base")
+        repo.git("checkout", "-q", "-b", "change")
+        return repo
+
+    return build
+
+
+def _review(repo: ReviewRepo, **changes: Any) -> StackReview:
+    repo.write(**changes)
+    result = review([repo.stack])
+    assert result.base.commit is not None
+    (stack,) = result.stacks
+    return stack
+
+
+def _flows(stack: StackReview) -> set[tuple[str, str, str, str]]:
+    return {(f.change, f.source.label, f.target.label, f.port) for f in stack.flows}
+
+
+def test_nothing_changed_reports_nothing(make) -> None:
+    stack = _review(make())
+    assert not stack.changed
+    assert stack.risk_line() == "no changes"
+    assert (stack.flows, stack.permissions, stack.exemptions, stack.findings, stack.workloads,
+            stack.objects) == ([], [], [], [], [], [])
+    assert stack.categories() == set()
+
+
+def test_a_config_change_is_only_a_changed_object(make) -> None:
+    stack = _review(make(), config="two")
+    assert [(o.change, o.resource) for o in stack.objects] == [
+        ("changed", "ConfigMap app/settings")]
+    assert (stack.flows, stack.permissions, stack.exemptions, stack.findings, stack.workloads) == (
+        [], [], [], [], [])
+    assert stack.risk_line() == "no new permissions, flows, exceptions or findings; nothing deleted"
+    assert stack.categories() == {"any"}
+
+
+# --- network -------------------------------------------------------------------------------
+
+
+def test_removed_flow(make) -> None:
+    stack = _review(make(), web_to_api=False)
+    assert _flows(stack) == {("removed", "web", "api", "http 8080/TCP")}
+    assert "new-flow" not in stack.categories()
+
+
+def test_added_flow_between_workloads(make) -> None:
+    stack = _review(make(web_to_api=False), web_to_api=True)
+    assert _flows(stack) == {("added", "web", "api", "http 8080/TCP")}
+    assert stack.risk_line() == "1 new flow"
+    assert {"new-flow", "any"} <= stack.categories()
+    assert not {"new-egress", "new-ingress"} & stack.categories()
+
+
+def test_new_egress_to_the_internet(make) -> None:
+    stack = _review(make(), api_internet="payment provider")
+    assert _flows(stack) == {
+        ("added", "api", "internet (IPv4)", "443/TCP"),
+        ("added", "api", "internet (IPv6)", "443/TCP"),
+    }
+    assert all(f.egress and not f.ingress for f in stack.flows)
+    assert stack.risk_line() == "1 new egress to the internet, 1 opt-out"
+    assert {"new-egress", "new-flow", "opt-out"} <= stack.categories()
+
+
+def test_new_ingress_from_an_ip_block(make) -> None:
+    stack = _review(make(), api_cidr_ingress=("203.0.113.0/24", None))
+    assert _flows(stack) == {("added", "203.0.113.0/24", "api", "http 8080/TCP")}
+    assert stack.flows[0].ingress
+    assert stack.risk_line() == "1 new ingress from 203.0.113.0/24"
+    assert "new-ingress" in stack.categories() and "new-egress" not in stack.categories()
+
+
+# --- access --------------------------------------------------------------------------------
+
+
+def _grants(stack: StackReview) -> list[tuple[Any, ...]]:
+    return [
+        (p.change, p.subject, p.namespace, p.resource, p.names, p.verbs, p.flags)
+        for p in stack.permissions
+    ]
+
+
+def test_permission_gained(make) -> None:
+    stack = _review(make(), api_grants=[("read", "configmaps")])
+    assert _grants(stack) == [
+        ("added", "ServiceAccount app/api", "app", "configmaps", (), ("get", "list", "watch"), ())
+    ]
+    # the grant brings its route to the API server
+    assert stack.risk_line() == "1 new permission, 1 new egress to Kubernetes API"
+    assert "new-permission" in stack.categories()
+    assert "risky-permission" not in stack.categories()
+
+
+def test_permission_lost(make) -> None:
+    stack = _review(make(api_grants=[("read", "configmaps")]), api_grants=[])
+    assert _grants(stack) == [
+        ("removed", "ServiceAccount app/api", "app", "configmaps", (), ("get", "list", "watch"),
+         ())
+    ]
+    assert "new-permission" not in stack.categories()
+
+
+def test_secrets_are_flagged(make) -> None:
+    stack = _review(make(), api_grants=[("read-names", "secrets", "tls")])
+    assert _grants(stack) == [
+        ("added", "ServiceAccount app/api", "app", "secrets", ("tls",), ("get", "list", "watch"),
+         ("secrets",))
+    ]
+    assert stack.risk_line() == "1 new permission (1 on secrets), 1 new egress to Kubernetes API"
+    assert {"new-permission", "risky-permission"} <= stack.categories()
+
+
+def test_cluster_wide_grants_are_flagged(make) -> None:
+    stack = _review(make(), api_cluster_grant=True)
+    assert _grants(stack) == [
+        ("added", "ServiceAccount app/api", "*", "nodes", (), ("get", "list", "watch"),
+         ("cluster-wide",))
+    ]
+    assert "risky-permission" in stack.categories()
+
+
+def test_a_role_outside_the_output_is_flagged(make) -> None:
+    stack = _review(make(), api_view_role=True)
+    (grant,) = stack.permissions
+    assert (grant.change, grant.resource, grant.verbs) == (
+        "added", "ClusterRole view (rules not in the output)", ())
+    assert grant.flags == ("external-role",)
+    assert grant.via == ("RoleBinding api-view > ClusterRole view",)
+
+
+def test_verbs_added_to_an_existing_grant_are_the_new_permission(make) -> None:
+    repo = make(api_grants=[("read-names", "secrets", "tls")])
+    stack = _review(repo, api_grants=[("read-names", "secrets", "tls"), ("read", "configmaps")])
+    assert [(p.change, p.resource) for p in stack.permissions] == [("added", "configmaps")]
+
+
+# --- hardening -----------------------------------------------------------------------------
+
+
+def _exemptions(stack: StackReview) -> list[tuple[Any, ...]]:
+    return [
+        (e.change, e.resource, e.kind, e.name, e.container, e.reason, e.before)
+        for e in stack.exemptions
+    ]
+
+
+def test_opt_out_added_with_its_reason(make) -> None:
+    stack = _review(make(), web_writable_root="the vendor image writes to /app")
+    assert _exemptions(stack) == [
+        ("added", "Deployment app/web", "opt-out", "writable-root", "web",
+         "the vendor image writes to /app", None)
+    ]
+    assert stack.risk_line() == "1 opt-out"
+    assert "opt-out" in stack.categories()
+    assert stack.findings == []  # the finding it waives is waived, not new
+
+
+def test_opt_out_reason_changed_and_removed(make) -> None:
+    repo = make(web_writable_root="old reason")
+    changed = _review(repo, web_writable_root="new reason")
+    assert _exemptions(changed) == [
+        ("changed", "Deployment app/web", "opt-out", "writable-root", "web", "new reason",
+         "old reason")
+    ]
+    assert "opt-out" in changed.categories()
+    removed = _review(repo, web_writable_root=None)
+    assert _exemptions(removed)[0][0] == "removed"
+    assert "opt-out" not in removed.categories()
+
+
+def test_waiver_added_and_its_finding_not_reported_fixed(make) -> None:
+    stack = _review(make(db_replicas=1), waive_kg701="a cache, losing it costs latency")
+    assert ("added", "StatefulSet app/db", "waiver", "KG701", None,
+            "a cache, losing it costs latency", None) in _exemptions(stack)
+    assert stack.findings == []
+    # a stack-level waiver is written on every object its rule can fire on
+    assert {e.resource for e in stack.exemptions} == {
+        "Deployment app/api", "Deployment app/web", "StatefulSet app/db"}
+    assert stack.risk_line() == "3 waivers"
+
+
+def test_new_and_fixed_findings(make) -> None:
+    stack = _review(make(), web_tag_only=True)
+    assert [(f.change, f.rule_id, f.severity, f.resource) for f in stack.findings] == [
+        ("new", "KG208", "info", "Deployment app/web")
+    ]
+    assert stack.findings[0].location.endswith("stacks/app/__init__.py:25")
+    assert "new-finding" in stack.categories()
+    fixed = _review(make(web_tag_only=True), web_tag_only=False)
+    assert [(f.change, f.rule_id) for f in fixed.findings] == [("fixed", "KG208")]
+    assert "new-finding" not in fixed.categories()
+
+
+# --- workloads -----------------------------------------------------------------------------
+
+
+def _fields(stack: StackReview) -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
+    return {
+        (w.resource, c.field, c.part): (c.before, c.after)
+        for w in stack.workloads
+        for c in w.fields
+    }
+
+
+def test_image_replicas_resources_probes_strategy(make) -> None:
+    stack = _review(
+        make(),
+        api_image=f"ghcr.io/acme/api:1.1.0@sha256:{'f' * 64}",
+        api_replicas=3,
+        api_cpu="200m",
+        api_readiness="/ready2",
+        api_strategy="Recreate",
+    )
+    fields = _fields(stack)
+    api = "Deployment app/api"
+    assert fields[(api, "image", "api")] == (
+        f"ghcr.io/acme/api:1.0.0@{DIGEST}", f"ghcr.io/acme/api:1.1.0@sha256:{'f' * 64}")
+    assert fields[(api, "replicas", None)] == ("2", "3")
+    assert fields[(api, "resources.requests.cpu", "api")] == ("100m", "200m")
+    assert fields[(api, "probe.readiness", "api")][1].startswith("http GET /ready2 on http")
+    assert fields[(api, "strategy", None)][1] == "Recreate"
+    assert {"image", "workload"} <= stack.categories()
+    assert "1 image change" in stack.risk_line()
+
+
+def test_container_added(make) -> None:
+    stack = _review(make(), api_sidecar=True)
+    assert _fields(stack)[("Deployment app/api", "container", "init:proxy")] == (
+        None, f"ghcr.io/acme/proxy:2.0.0@{DIGEST}")
+
+
+def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
+    stack = _review(make(), db_storage="2Gi")
+    (db,) = [w for w in stack.workloads if w.resource == "StatefulSet app/db"]
+    assert [(c.field, c.part, c.before, c.after) for c in db.fields] == [
+        ("volumeClaimTemplate", "data", "1Gi ReadWriteOnce", "2Gi ReadWriteOnce")
+    ]
+    assert len(db.warnings) == 1
+    assert db.warnings[0].startswith("spec.volumeClaimTemplates is immutable")
+    assert "--cascade=orphan" in db.warnings[0]
+
+
+# --- objects -------------------------------------------------------------------------------
+
+
+def test_statefulset_deletion_warns(make) -> None:
+    stack = _review(make(), db=False)
+    deleted = {o.resource: o.warning for o in stack.objects if o.change == "deleted"}
+    assert "StatefulSet app/db" in deleted and "Service app/db" in deleted
+    assert deleted["Service app/db"] is None
+    assert "the volumes of its claim templates (data) stay" in str(deleted["StatefulSet app/db"])
+    assert {"deletion", "stateful-deletion"} <= stack.categories()
+    assert "1 stateful deletion" in stack.risk_line()
+    assert _flows(stack) == {
+        ("removed", "api", "db", "pg 5432/TCP"),
+        ("removed", "db", "k8s-app=kube-dns", "53/TCP"),
+        ("removed", "db", "k8s-app=kube-dns", "53/UDP"),
+    }
+
+
+def test_namespace_created_and_deleted(make) -> None:
+    created = _review(make(), extra_namespace=True)
+    assert [(o.change, o.resource, o.path) for o in created.objects] == [
+        ("created", "Namespace tools", "_cluster/namespace-tools.yaml"),
+        ("created", "NetworkPolicy tools/allow-dns", "tools/networkpolicy-allow-dns.yaml"),
+        ("created", "NetworkPolicy tools/default-deny", "tools/networkpolicy-default-deny.yaml"),
+    ]
+    assert "deletion" not in created.categories()
+    deleted = _review(make(extra_namespace=True), extra_namespace=False)
+    warnings = {o.resource: o.warning for o in deleted.objects if o.change == "deleted"}
+    assert "every object in the namespace goes" in str(warnings.pop("Namespace tools"))
+    assert set(warnings.values()) == {None}
+    assert "stateful-deletion" in deleted.categories()
+    assert deleted.risk_line() == "1 stateful deletion, 2 deletions"
