@@ -179,3 +179,14 @@ def test_prod_lint_counts_the_autoscaler_minimum() -> None:
     _api(stack).autoscale(min=2, max=6, cpu=70)
     report = lint(stack, profile="prod")
     assert not [f for f in report.findings if f.rule_id in ("KG701", "KG702", "KG703", "KG706")]
+
+
+def test_two_autoscalers_of_one_workload_are_refused() -> None:
+    stack = Stack("shop", namespace="shop")
+    api = _api(stack)
+    api.autoscale(min=2, max=4, cpu=70)
+    api.autoscale(min=2, max=4, memory=70, name="api-memory")
+    with pytest.raises(ValidationError) as caught:
+        stack.objects()
+    assert "is scaled by HorizontalPodAutoscaler shop/api already" in caught.value.message
+    assert caught.value.resource == "HorizontalPodAutoscaler shop/api-memory"

@@ -205,6 +205,15 @@ class HorizontalPodAutoscaler(Resource):
                     fix="create the HPA with target.autoscale(...), in the target's stack",
                     field="target", value=target.display,
                 )
+            first = autoscaler_of(target)  # type: ignore[arg-type]
+            if first is not None and first is not self:
+                where = f" (defined at {first.origin})" if first.origin else ""
+                raise InvalidValue(
+                    f"{target.display} is scaled by {first.display} already{where}; two "
+                    "autoscalers of one workload would fight over its replicas",
+                    fix="keep one autoscaler per workload (one HPA can use cpu= and memory=)",
+                    field="target", value=target.display,
+                )
             self._check_requests(target)
         except InvalidValue as exc:
             raise error_from(exc) from None

@@ -56,7 +56,7 @@ def stack_index(stack: Stack) -> StackIndex:
             if res.kind == "ServiceAccount":
                 accounts[(res.namespace, res.name)] = res
             elif res.kind == "HorizontalPodAutoscaler":
-                autoscalers[id(getattr(res, "target", None))] = res
+                autoscalers.setdefault(id(getattr(res, "target", None)), res)  # the first
         index = _INDEXES[stack] = StackIndex(size, accounts, autoscalers)
     return index
 
