@@ -235,6 +235,22 @@ def test_every_wrong_argument_is_listed_each_on_its_own_line() -> None:
     assert error.field == "replicas" and error.value == "three"  # the first, for code
 
 
+def test_container_and_workload_problems_of_one_call_are_listed_together() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Deployment(
+            "api",
+            image="ghcr.io/acme/api:1.2.3",
+            replicas="two",
+            ports="8080",
+            tolerations=[{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5}],
+        )
+    problems = caught.value.problems
+    assert [p.field for p in problems] == ["replicas", "ports", "tolerations.0.seconds"]
+    assert all(p.resource == "Deployment api" for p in problems)
+    lines = [p.origin.line for p in problems if p.origin is not None]
+    assert lines == sorted(lines) and len(set(lines)) == 3
+
+
 def test_union_errors_are_one_problem_with_every_accepted_type() -> None:
     with pytest.raises(ValidationError) as caught:
         Deployment("api", image="ghcr.io/acme/api:1.2.3", readiness="/ready")
