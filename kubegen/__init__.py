@@ -22,7 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import lint, render
+    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
@@ -120,6 +120,7 @@ _LAZY: dict[str, str] = {
     "ArgoApplication": "kubegen._builders.gitops",
     "ArgoApplicationSet": "kubegen._builders.gitops",
     "Builder": "kubegen._builders.base",
+    "CheckResult": "kubegen._api",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
@@ -213,9 +214,13 @@ _LAZY: dict[str, str] = {
     "ValidationError": "kubegen._errors",
     "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "WriteResult": "kubegen._api",
+    "check": "kubegen._api",
     "lint": "kubegen._api",
+    "load_stack": "kubegen._api",
     "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
+    "write": "kubegen._api",
 }
 
 
@@ -239,6 +244,7 @@ __all__ = [
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
+    "CheckResult",
     "Claim",
     "Cluster",
     "ClusterDNS",
@@ -332,8 +338,12 @@ __all__ = [
     "ValidationError",
     "Vendored",
     "VolumeClaim",
+    "WriteResult",
     "__version__",
+    "check",
     "lint",
+    "load_stack",
     "register_crd",
     "render",
+    "write",
 ]

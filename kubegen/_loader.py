@@ -12,11 +12,12 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from kubegen._errors import KubegenError, StackLoadError
 from kubegen._origin import Origin
@@ -46,7 +47,7 @@ def load_stack(path: Path) -> LoadedStack:
     naming the user's file and line; the original exception stays chained as ``__cause__`` so
     ``--debug`` shows its traceback.
     """
-    module_file, env = _locate(path)
+    module_file, env = locate(path)
     module = _import(module_file, env)
     build = getattr(module, "build", None)
     if not callable(build):
@@ -55,16 +56,69 @@ def load_stack(path: Path) -> LoadedStack:
             origin=Origin(_shown(str(module_file)), 1),
             fix="add `def build() -> Stack:` returning the stack's objects",
         )
-    stack = guarded(build, module_file, "build()", fallback=_line_of(build))
+    stack = guarded(build, module_file, "build()", fallback=line_of(build))
     if not isinstance(stack, Stack):
         if inspect.iscoroutine(stack):
             stack.close()
         raise StackLoadError(
             f"build() returned {type(stack).__name__}, not a Stack",
-            origin=_line_of(build) or Origin(_shown(str(module_file)), 1),
+            origin=line_of(build) or Origin(_shown(str(module_file)), 1),
             fix="end build() with `return stack` where stack = Stack(...)",
         )
     return LoadedStack(env=env, path=path, module_file=module_file, stack=stack)
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Run stack code so that it cannot move kubegen's output or corrupt what it prints.
+
+    The working directory and the environment are restored afterwards (kubegen resolved its
+    paths before, but messages and later steps must not depend on what a stack did). Anything
+    the stack prints goes to stderr, at the file-descriptor level too (a subprocess, a C
+    library), so ``lint -f sarif > results.sarif`` stays valid SARIF.
+    """
+    try:
+        cwd: int | None = os.open(".", os.O_RDONLY)
+    except OSError:
+        cwd = None
+    environ = dict(os.environ)
+    saved_stdout, saved_fd = sys.stdout, _redirect_stdout()
+    try:
+        yield
+    finally:
+        _restore_stdout(saved_stdout, saved_fd)
+        if cwd is not None:
+            os.fchdir(cwd)
+            os.close(cwd)
+        if os.environ != environ:
+            os.environ.clear()
+            os.environ.update(environ)
+
+
+def _redirect_stdout() -> int | None:
+    """Point stdout (``sys.stdout`` and fd 1) at stderr; return the saved fd 1, if any."""
+    with suppress(Exception):
+        sys.stdout.flush()
+    sys.stdout = sys.stderr
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return None  # no fd 1: nothing to protect
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _restore_stdout(stdout: TextIO, saved: int | None) -> None:
+    with suppress(Exception):
+        sys.stderr.flush()
+    sys.stdout = stdout
+    if saved is not None:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def guarded(
@@ -86,17 +140,37 @@ def guarded(
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
 
 
+def locate(path: Path) -> tuple[Path, str]:
+    """The stack's module file (resolved) and its env name, without running any of its code.
+
+    The env is the name of the path as given, not of a symlink's target: a ``stacks/prod``
+    that links to ``stacks/shared`` still renders to ``output/prod``.
+    """
+    try:
+        return _locate(path)
+    except OSError as exc:  # a symlink loop, an unreadable folder
+        raise StackLoadError(
+            f"Unable to read stack path {path}: {exc.strerror or exc}",
+            fix="pass a stack package (stacks/prod) or module (stacks/prod.py)",
+        ) from None
+
+
+def _given_name(path: Path) -> str:
+    """The last part of ``path`` as the user wrote it (``.`` and ``stacks/prod/`` included)."""
+    return Path(os.path.abspath(path)).name
+
+
 def _locate(path: Path) -> tuple[Path, str]:
     if path.is_dir():
         init = path / "__init__.py"
         if init.is_file():
-            return init.resolve(), _env_name(path.resolve().name, path)
+            return init.resolve(), _env_name(_given_name(path), path)
         raise StackLoadError(
             f"{path} is a folder without __init__.py, so it is not a stack package",
             fix=f"add {init} with a build() function, or pass the stack's .py file",
         )
     if path.is_file() and path.suffix == ".py":
-        return path.resolve(), _env_name(path.stem, path)
+        return path.resolve(), _env_name(Path(_given_name(path)).stem, path)
     if path.exists():
         raise StackLoadError(
             f"{path} is not a Python file or package",
@@ -229,7 +303,7 @@ def _user_frame(tb: TracebackType | None) -> Origin | None:
     return found
 
 
-def _line_of(func: object) -> Origin | None:
+def line_of(func: object) -> Origin | None:
     code = getattr(func, "__code__", None)
     return Origin(_shown(code.co_filename), code.co_firstlineno) if code is not None else None
 

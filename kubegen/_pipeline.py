@@ -16,13 +16,13 @@ from kubegen._analysis.gitops_paths import refuse_self_deploy
 from kubegen._background import Background
 from kubegen._coherence.facts import stack_facts
 from kubegen._coherence.gate import check_objects
-from kubegen._errors import KubegenError
+from kubegen._errors import KubegenError, StackLoadError
 from kubegen._files.tree import Changes
-from kubegen._loader import LoadedStack, guarded, load_stack
+from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._policy.context import parse_version
-from kubegen._project import find_project
+from kubegen._project import Project, find_project
 from kubegen._render.files import render_files
 from kubegen._stack import Stack
 
@@ -49,15 +49,55 @@ class Plan:
 def build_objects(path: Path) -> tuple[LoadedStack, list[ManifestObject]]:
     """Load the stack at ``path``, build its manifests and refuse what the cluster would.
 
+    The stack's code runs isolated (see :func:`kubegen._loader.isolated`).
+
     Raises:
         CoherenceError: the cluster would refuse an object or never run it (see
             :func:`check_coherence`).
     """
-    loaded = load_stack(path)
-    stack = loaded.stack
-    objects = guarded(stack.objects, loaded.module_file, "building objects", fallback=stack.origin)
+    with isolated():
+        loaded = load_stack(path)
+        stack = loaded.stack
+        objects = guarded(
+            stack.objects, loaded.module_file, "building objects", fallback=stack.origin
+        )
+    objects = _checked_objects(objects, loaded)
     check_coherence(stack, objects)
     return loaded, objects
+
+
+def _checked_objects(objects: object, loaded: LoadedStack) -> list[ManifestObject]:
+    """What ``objects()`` returned, refused unless it is a list of manifest objects (a Stack
+    subclass may override it)."""
+    items = list(objects) if isinstance(objects, (list, tuple)) else None
+    bad = next(
+        (
+            item
+            for item in items or ()
+            if not isinstance(item, ManifestObject) or not isinstance(item.body, dict)
+        ),
+        None,
+    )
+    if items is not None and bad is None:
+        return items
+    what = type(objects).__name__ if items is None else f"a list holding {type(bad).__name__}"
+    stack_class = type(loaded.stack)
+    method = getattr(stack_class, "objects", None)
+    origin = line_of(method) or loaded.stack.origin
+    raise StackLoadError(
+        f"{stack_class.__name__}.objects() returned {what}, not a list of manifest objects",
+        origin=origin,
+        fix="return super().objects() (objects added with self.add(...)), or the list it gives",
+    )
+
+
+def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
+    """The env name and folder the stack at ``path`` renders into, and its project: decided
+    from the path and the project root before any of the stack's code runs."""
+    _, env = locate(path)
+    project = find_project(path)
+    env_dir = project.out_dir(out, env) if out is not None else project.env_dir(env)
+    return env, env_dir, project
 
 
 def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
@@ -110,6 +150,7 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
     Raises:
         PolicyError: error-level policy findings remain; the message lists them.
     """
+    _, env_dir, project = resolve_env_dir(path, out)
     loaded, objects = build_objects(path)
     parallel = len(objects) >= PARALLEL_FROM
     files: dict[str, bytes] | None = None
@@ -126,8 +167,6 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
         raise render_error
     if files is None:
         files = _render(loaded, objects)
-    project = find_project(path)
-    env_dir = out if out is not None else project.env_dir(loaded.env)
     refuse_self_deploy(objects, env_dir=env_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files, report=report)
 
@@ -163,4 +202,5 @@ __all__ = [
     "lint_stack",
     "plan",
     "render_objects",
+    "resolve_env_dir",
 ]

@@ -108,9 +108,37 @@ def inodes(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def leftovers(output: Path) -> list[str]:
+    """What a write left beside the env folders (transaction or 0.1 swap folders)."""
     return (
         sorted(p.name for p in output.iterdir() if ".kubegen-" in p.name) if output.exists() else []
     )
+
+
+def force_portable(monkeypatch: Any) -> None:
+    """Make the writer take its portable path (no ``renameat2``), as on macOS or a filesystem
+    without ``RENAME_EXCHANGE``/``RENAME_NOREPLACE``: subprocesses inherit it too."""
+    from kubegen._files import fsops
+
+    monkeypatch.setenv("KUBEGEN_RENAMEAT2", "0")
+    monkeypatch.setattr(fsops, "_renameat2", False)
+
+
+PLATFORM_PATHS = ("renameat2", "portable")
+
+
+def platform_path(monkeypatch: Any, name: str) -> None:
+    """Select one of :data:`PLATFORM_PATHS` for this test."""
+    from kubegen._files import fsops
+
+    if name == "portable":
+        force_portable(monkeypatch)
+        return
+    monkeypatch.delenv("KUBEGEN_RENAMEAT2", raising=False)
+    monkeypatch.setattr(fsops, "_renameat2", None)
+    if not fsops._libc_renameat2():
+        import pytest
+
+        pytest.skip("this system's libc has no renameat2: only the portable path exists here")
 
 
 # --- hostile values ----------------------------------------------------------------------------

@@ -102,6 +102,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "Hook": {"sleep": "5s"},
     "HorizontalPodAutoscaler": {"target": Deployment("api", image="ghcr.io/acme/api:1.2.3"),
                                 "max": 4, "cpu": 70},
+    "HostPath": {"reason": "ships the node's logs"},
     "IPBlock": {"cidr": "10.0.0.0/8"},
     "Ingress": {"hosts": ["shop.example.com"], "service": "web", "tls_secret": "shop-tls"},
     "IngressController": {"namespace": "ingress-nginx", "pods": {"app": "ingress-nginx"}},
@@ -335,12 +336,12 @@ def test_probing_attributes_stays_an_attribute_error() -> None:
 
 def test_relative_host_path_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
-        HostPath("proc")
+        HostPath("proc", reason="r")
     assert caught.value.field == "path" and caught.value.value == "proc"
     assert caught.value.fix == "use the absolute path on the node, e.g. '/proc'"
     with pytest.raises(ValidationError, match=r"contains '\.\.'"):
-        HostPath("/var/../etc")
-    assert HostPath("/").path == "/"  # node-exporter mounts the root filesystem
+        HostPath("/var/../etc", reason="r")
+    assert HostPath("/", reason="r").path == "/"  # node-exporter mounts the root filesystem
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def test_json(repo: ReviewRepo, snapshot) -> None:
     }
     (stack,) = data["stacks"]
     assert list(stack) == [
-        "env", "stack", "output", "risk", "risks", "categories", "network", "access",
+        "env", "stack", "output", "notes", "risk", "risks", "categories", "network", "access",
         "exemptions", "findings", "workloads", "objects",
     ]
     image = next(f for w in stack["workloads"] for f in w["fields"] if f["field"] == "image")

@@ -61,18 +61,30 @@ def _one_out(paths: Sequence[Path], out: Path | None) -> None:
 
 
 def render(paths: Sequence[Path], out: Path | None) -> int:
-    """Render stacks into output/<env>/, atomically; prints what changed per stack."""
-    from kubegen._files.writer import write_env
+    """Render stacks into output/<env>/, all or none; prints what changed per stack."""
+    from kubegen._files.writer import write_envs
     from kubegen._pipeline import describe, plan
 
     _one_out(paths, out)
     plans = [plan(p, out=out) for p in paths]  # build and lint all before writing any
     _refuse_shared_folders(plans)
-    for item in plans:
-        echo(describe(item, write_env(item.env_dir, item.files)))
+    results = write_envs([(item.env_dir, item.files) for item in plans])
+    _report(results[0].repaired, results[0].warnings)
+    for item, changes in zip(plans, results, strict=True):
+        echo(describe(item, changes))
         if item.report.findings:
             echo(f"{item.env}: policy: {item.report.summary()}", err=True)
+            for line in item.report.source_summaries():
+                echo(f"{item.env}: {line}", err=True)
     return 0
+
+
+def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
+    """What an interrupted earlier run left and kubegen fixed, and files it kept aside."""
+    for note in repaired:
+        echo(f"repaired: {note}", err=True)
+    for note in warnings:
+        echo(f"warning: {note}", err=True)
 
 
 def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
@@ -88,6 +100,7 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
     for path in paths:
         item = plan(path, out=out)
         tree = read_env(item.env_dir)
+        _report(tree.repaired)
         changes = compare_tree(tree, item.files, item.env_dir)
         if changes.any:
             stale.append(f"{item.env}: {changes.summary()}")

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from kubegen._errors import OutputError
+from kubegen._project import git_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,21 @@ def scaffold(folder: Path) -> list[str]:
     return list(files)
 
 
+def monorepo_note(folder: Path) -> str | None:
+    """What to move when ``folder`` is a subfolder of a git repository: GitHub reads workflows
+    and pre-commit its config only at the repository's root."""
+    root = git_root(folder)
+    if root is None or root == folder.resolve():
+        return None
+    sub = folder.resolve().relative_to(root).as_posix()
+    return (
+        f"note: {folder} is inside the git repository {root}: GitHub runs workflows and "
+        "pre-commit reads its config only from the repository root, so move "
+        ".github/workflows/kubegen.yml and .pre-commit-config.yaml there, with paths from the "
+        f"root: pip install ./{sub}, STACKS: {sub}/stacks/dev {sub}/stacks/prod"
+    )
+
+
 Folder = Annotated[
     Path, typer.Argument(help="Folder for the new repository (created if missing).")
 ]
@@ -106,6 +122,9 @@ def init(folder: Folder = Path(".")) -> None:
         for target in written:
             typer.echo(f"  {target}")
         typer.echo(f"next: cd {folder} && kubegen render stacks/dev stacks/prod")
+        note = monorepo_note(folder)
+        if note:
+            typer.echo(note)
         return 0
 
     _guard(run)

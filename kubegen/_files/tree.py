@@ -13,7 +13,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from kubegen._errors import OutputError
-from kubegen._render.layout import HEADER
+from kubegen._render.layout import HEADER, KUSTOMIZATION
 
 _HEADER_BYTES = HEADER.encode()
 # Unbuffered reads of this size: one read holds a typical rendered file, so scanning costs
@@ -31,6 +31,8 @@ class EnvTree:
     foreign: set[str] = field(default_factory=set)
     foreign_links: dict[str, str] = field(default_factory=dict)
     empty_dirs: set[str] = field(default_factory=set)
+    exists: bool = False  # the env folder itself exists
+    repaired: list[str] = field(default_factory=list)  # what reading it first finished or undid
 
 
 @dataclass(slots=True)
@@ -41,6 +43,8 @@ class Changes:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # what an interrupted run left, and fixed
+    warnings: list[str] = field(default_factory=list)  # files kept aside under another name
 
     @property
     def any(self) -> bool:
@@ -65,11 +69,14 @@ def scan(env_dir: Path) -> EnvTree:
             f"{env_dir} is a symlink; kubegen writes only into real folders",
             fix="replace the link with a folder, or pass --out to another folder",
         )
-    if not env_dir.exists():
+    if not os.path.lexists(env_dir):
         return EnvTree()
     if not env_dir.is_dir():
-        raise OutputError(f"{env_dir} exists and is not a folder", fix="move the file away")
-    tree = EnvTree()
+        raise OutputError(
+            f"{env_dir} is a file, not a folder; kubegen writes an env's files into a folder there",
+            fix=f"move {env_dir} away (or pass --out another folder), then render again",
+        )
+    tree = EnvTree(exists=True)
     try:
         _walk(str(env_dir), "", tree)
     except OSError as exc:
@@ -81,18 +88,59 @@ def scan(env_dir: Path) -> EnvTree:
 
 
 def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
-    with os.scandir(folder) as entries:
-        found = sorted(entries, key=_NAME)
+    """Add ``folder``'s entries to ``tree``; an entry that vanishes while it is read (another
+    program renamed or deleted it) is simply not there."""
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted(entries, key=_NAME)
+    except FileNotFoundError:
+        if prefix:
+            return
+        raise
     if not found and prefix:
         tree.empty_dirs.add(prefix.rstrip("/"))
+    if prefix and _holds_an_env(folder, found):
+        _all_foreign(found, prefix, tree)  # another output folder nested here: not ours
+        return
+    for entry in found:
+        rel = prefix + entry.name
+        try:
+            if entry.is_symlink():
+                tree.foreign_links[rel] = os.readlink(entry.path)
+            elif entry.is_dir(follow_symlinks=False):
+                _walk(entry.path, rel + "/", tree)
+            elif not (entry.is_file(follow_symlinks=False) and _is_owned(entry.path, tree, rel)):
+                tree.foreign.add(rel)
+        except FileNotFoundError:
+            continue
+
+
+def _holds_an_env(folder: str, found: list[os.DirEntry[str]]) -> bool:
+    """A folder below the env folder with kubegen's own kustomization.yaml is another env's
+    output (``--out output/dev/sub``): kubegen neither renders into it nor prunes it."""
+    for entry in found:
+        if entry.name == KUSTOMIZATION and entry.is_file(follow_symlinks=False):
+            try:
+                return _is_owned(entry.path, EnvTree(), KUSTOMIZATION)
+            except FileNotFoundError:
+                return False
+    return False
+
+
+def _all_foreign(found: list[os.DirEntry[str]], prefix: str, tree: EnvTree) -> None:
     for entry in found:
         rel = prefix + entry.name
         if entry.is_symlink():
             tree.foreign_links[rel] = os.readlink(entry.path)
         elif entry.is_dir(follow_symlinks=False):
-            _walk(entry.path, rel + "/", tree)
-        elif entry.is_file(follow_symlinks=False) and _is_owned(entry.path, tree, rel):
-            continue
+            try:
+                with os.scandir(entry.path) as entries:
+                    inner = sorted(entries, key=_NAME)
+            except FileNotFoundError:
+                continue
+            if not inner:
+                tree.empty_dirs.add(rel)
+            _all_foreign(inner, rel + "/", tree)
         else:
             tree.foreign.add(rel)
 
@@ -138,7 +186,7 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _folders(paths: list[str]) -> set[str]:
+def folders_of(paths: list[str]) -> set[str]:
     """Every folder above ``paths`` (each distinct parent expanded once: thousands of files
     share a few folders)."""
     parents = {path.rpartition("/")[0] for path in paths} - {""}
@@ -148,7 +196,7 @@ def _folders(paths: list[str]) -> set[str]:
 def _refuse_foreign(tree: EnvTree, rendered: dict[str, bytes], env_dir: Path) -> None:
     blocked = tree.foreign | set(tree.foreign_links)
     existing = [*tree.owned, *blocked, *tree.empty_dirs]
-    folders = _folders(existing) | tree.empty_dirs
+    folders = folders_of(existing) | tree.empty_dirs
     for path in rendered:
         hit = None
         if blocked:  # usually nothing foreign: no walk up each path

@@ -1,14 +1,14 @@
-"""Replace an env folder's files as one atomic step.
+"""Make each ``output/<env>`` hold exactly what the code renders, plus everything kubegen does
+not own, untouched.
 
-The new tree is built beside the old one (``output/.<env>.kubegen-new``): unchanged and foreign
-files are hard-linked (so they keep their inode and mtime), new and changed files written, and
-the two folders swapped with ``renameat2(RENAME_EXCHANGE)``. A crash at any point leaves either
-the old or the new complete set; the next run clears the leftovers. Where the kernel or
-filesystem lacks the exchange, two renames are used (``env → .<env>.kubegen-old``, then
-``stage → env``) and the next run restores the old folder if it was cut between them.
+A write takes the lock of every output folder involved, finishes or undoes what an interrupted
+run left (and says so), scans each env folder, refuses unsafe writes before touching anything,
+and hands the changed files to one transaction (:mod:`kubegen._files.txn`): every env of one
+``kubegen render`` is written, or none is. Unchanged files are not touched at all.
 
-The ``.<env>.kubegen-new`` and ``.<env>.kubegen-old`` names are reserved for kubegen; anything
-else found there (a file, a symlink) is refused rather than deleted or followed.
+Names starting with ``.kubegen-txn-`` in an output folder are reserved for that transaction;
+``.<env>.kubegen-new`` and ``.<env>.kubegen-old`` are what kubegen 0.1 left when a render was
+killed, and are still recovered.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import stat
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from kubegen._errors import OutputError
+from kubegen._files import txn
 from kubegen._files.lock import output_lock
-from kubegen._files.tree import Changes, EnvTree, compare, scan
+from kubegen._files.tree import Changes, EnvTree, compare, folders_of, scan
 
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-_NO_EXCHANGE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
+__all__ = ["read_env", "recover", "write_env", "write_envs"]
 
 
 def write_env(env_dir: Path, rendered: dict[str, bytes], *, lock_timeout: float = 60.0) -> Changes:
@@ -35,72 +35,191 @@ def write_env(env_dir: Path, rendered: dict[str, bytes], *, lock_timeout: float 
     folder. Raises :class:`OutputError` when a rendered path would hit a foreign file or
     symlink, or when the disk refuses a write; ``env_dir`` is then left as it was.
     """
-    _refuse_unsafe_target(env_dir)
+    return write_envs([(env_dir, rendered)], lock_timeout=lock_timeout)[0]
+
+
+def write_envs(
+    items: Sequence[tuple[Path, dict[str, bytes]]], *, lock_timeout: float = 60.0
+) -> list[Changes]:
+    """Write several env folders all or none; one :class:`Changes` per item, in order.
+
+    What an interrupted earlier run left is repaired first; the first result's ``repaired``
+    lists it. Files kept under another name (see :mod:`kubegen._files.txn`) are in ``warnings``.
+    """
+    for env_dir, _ in items:
+        _refuse_unsafe_target(env_dir)
+    roots = sorted({Path(os.path.abspath(env_dir.parent)) for env_dir, _ in items})
     try:
-        env_dir.parent.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as held:
+            for root in roots:
+                _prepare_root(root)
+                held.enter_context(output_lock(root, timeout=lock_timeout))
+            repaired = [note for root in roots for note in _recover(root)]
+            results, writes = _plan(items)
+            if writes:
+                results[0].warnings.extend(_run(writes))
     except OSError as exc:
-        raise _os_error(exc, env_dir.parent) from None
-    with output_lock(env_dir.parent, timeout=lock_timeout):
-        recover(env_dir)
+        raise _os_error(exc, items[0][0]) from None
+    results[0].repaired = repaired
+    return results
+
+
+def _plan(
+    items: Sequence[tuple[Path, dict[str, bytes]]],
+) -> tuple[list[Changes], list[txn.EnvWrite]]:
+    """Scan and compare every env; refuse anything unsafe before a single file is written."""
+    results: list[Changes] = []
+    writes: list[txn.EnvWrite] = []
+    for env_dir, rendered in items:
         tree = scan(env_dir)
         changes = compare(tree, rendered, env_dir)  # a clash with a foreign file is named first
         _refuse_foreign_folder(env_dir, tree)
-        if not changes.any:
-            return changes
-        _refuse_read_only(env_dir)
-        stage = _sibling(env_dir, "new")
-        try:
-            _build_stage(stage, env_dir, tree, rendered, changes)
-            _keep_mode(env_dir, stage)
-            _swap(stage, env_dir)
-        except OSError as exc:
-            _remove_tree(stage)
-            raise _os_error(exc, env_dir) from None
-        _remove_tree(stage)  # after the swap it holds the old tree; a leftover is recovered
-    return changes
+        results.append(changes)
+        if changes.any:
+            _refuse_read_only(env_dir)
+            existing = folders_of([*tree.owned, *tree.foreign, *tree.foreign_links]) | set(
+                tree.empty_dirs
+            )
+            needed = folders_of(changes.created) - existing
+            folders = sorted(needed, key=lambda f: (f.count("/"), f))
+            writes.append(txn.EnvWrite(env_dir, rendered, changes, tree.exists, folders))
+    return results, writes
+
+
+def _run(writes: list[txn.EnvWrite]) -> list[str]:
+    try:
+        return txn.run(writes)
+    except txn.Conflict as exc:
+        raise OutputError(
+            f"refusing to write {exc.path}: it {exc.why}; every file is as it was before "
+            "the render",
+            fix="move that file away (or let the other program finish), then render again",
+        ) from None
+    except txn.Unfinished as exc:
+        raise OutputError(
+            f"Unable to write {writes[0].env_dir}: {exc.__cause__}, and {exc}",
+            fix="fix the cause (permissions, free space), then run kubegen again: it finishes "
+            "undoing the interrupted render first",
+        ) from None
 
 
 def read_env(env_dir: Path) -> EnvTree:
     """Scan ``env_dir`` under a shared lock, so a concurrent render is never seen half-done.
 
-    A swap cut between its two renames (fallback path) left the old set at
-    ``.<env>.kubegen-old``; that is what the next render restores, so that is what is read.
+    If an interrupted render left work behind, it is finished (or undone) first under the
+    exclusive lock, and the tree's ``repaired`` says what was done: ``check`` never compares
+    against a stale or half-written folder.
     """
-    with output_lock(env_dir.parent, shared=True):
-        old = _sibling(env_dir, "old")
-        if _reserved_dir(old) and not os.path.lexists(env_dir):
-            return scan(old)
-        return scan(env_dir)
-
-
-def recover(env_dir: Path) -> None:
-    """Finish or undo a swap that a killed process left half done (call under the lock)."""
-    old, new = _sibling(env_dir, "old"), _sibling(env_dir, "new")
+    root = Path(os.path.abspath(env_dir.parent))
     try:
-        if _reserved_dir(old):
-            if os.path.lexists(env_dir):
-                shutil.rmtree(old)
-            else:
-                old.rename(env_dir)
-        if _reserved_dir(new):
-            shutil.rmtree(new)
+        with output_lock(root, shared=True):
+            if not _leftovers(root):
+                return scan(env_dir)
+        with output_lock(root):
+            repaired = _recover(root)
+            tree = scan(env_dir)
     except OSError as exc:
         raise OutputError(
-            f"Unable to clear what an interrupted render left in {env_dir.parent}: "
-            f"{exc.strerror or exc}",
-            fix=f"remove {old.name} and {new.name} from {env_dir.parent} by hand",
+            f"Unable to read {exc.filename or env_dir}: {exc.strerror or exc}",
+            fix="make the output folder readable (or move what is in the way), then run again",
+        ) from None
+    tree.repaired = repaired
+    return tree
+
+
+def recover(env_dir: Path) -> list[str]:
+    """Finish or undo whatever interrupted runs left beside ``env_dir``; one line per repair."""
+    root = Path(os.path.abspath(env_dir.parent))
+    if not root.is_dir():
+        return []
+    with output_lock(root):
+        return _recover(root)
+
+
+def _leftovers(root: Path) -> bool:
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return False
+    return any(n.startswith(txn.PREFIX) or n.endswith(_LEGACY) for n in names)
+
+
+_LEGACY = (".kubegen-new", ".kubegen-old")
+
+
+def _recover(root: Path) -> list[str]:
+    """Recover ``root`` (under its lock): kubegen's transactions, then 0.1's swap leftovers."""
+    try:
+        names = sorted(os.listdir(root))
+    except FileNotFoundError:
+        return []
+    try:
+        notes = txn.recover(root, [n for n in names if n.startswith(txn.PREFIX)])
+    except NotADirectoryError as exc:
+        raise _reserved(root / str(exc.filename)) from None
+    except OSError as exc:
+        raise OutputError(
+            f"Unable to finish the interrupted render in {root}: {exc.strerror or exc}",
+            fix="fix the cause (permissions, free space), then run kubegen again",
+        ) from None
+    for name in names:
+        if name.startswith(".") and name.endswith(_LEGACY):
+            notes.extend(_recover_legacy(root, name))
+    return notes
+
+
+def _recover_legacy(root: Path, name: str) -> list[str]:
+    """kubegen 0.1 swapped whole folders: ``.<env>.kubegen-new`` is a stage to delete;
+    ``.<env>.kubegen-old`` is the previous folder, restored if the env folder is missing."""
+    path = root / name
+    env_dir = root / name[1:].rsplit(".kubegen-", 1)[0]
+    if path.is_symlink() or not path.is_dir():
+        raise _reserved(path)
+    try:
+        if name.endswith(".kubegen-old") and not os.path.lexists(env_dir):
+            path.rename(env_dir)
+            return [f"{env_dir}: restored the previous files of a render interrupted mid-swap"]
+        shutil.rmtree(path)
+        return [f"{env_dir}: deleted {name}, left by a render interrupted mid-swap"]
+    except OSError as exc:
+        raise OutputError(
+            f"Unable to clear what an interrupted render left in {root}: {exc.strerror or exc}",
+            fix=f"remove {path} by hand",
         ) from None
 
 
-def _refuse_unsafe_target(env_dir: Path) -> None:
-    """Refuse a folder that cannot be an env folder: a render replaces the whole folder.
+def _reserved(path: Path) -> OutputError:
+    return OutputError(
+        f"{path} is not a folder kubegen made; the name is reserved for interrupted renders",
+        fix=f"move {path} away by hand, then render again",
+    )
 
-    ``--out .``, ``--out ~`` or ``--out <a repository root>`` would rebuild the working
-    directory, a home folder or a git checkout (files hard-linked, folders recreated with
-    default permissions, anything created meanwhile lost).
-    """
-    target = env_dir.resolve()
-    here, home = Path.cwd().resolve(), Path(os.path.expanduser("~")).resolve()
+
+def _prepare_root(root: Path) -> None:
+    """Make the output folder if it is missing; refuse a file or broken link in its place."""
+    if os.path.isdir(root):
+        return
+    if os.path.lexists(root):
+        what = "a symlink to nothing" if os.path.islink(root) else "a file, not a folder"
+        raise OutputError(
+            f"Unable to write into {root}: it is {what}, and env folders go inside it",
+            fix=f"move {root} away, or set [tool.kubegen] output to another folder",
+        )
+    root.mkdir(parents=True, exist_ok=True)
+
+
+def _refuse_unsafe_target(env_dir: Path) -> None:
+    """Refuse a folder that cannot be an env folder: a render prunes kubegen's files anywhere
+    below it, so ``--out .``, ``--out ~`` or ``--out <a repository root>`` would reach into the
+    working directory, a home folder or a git checkout."""
+    try:
+        target = env_dir.resolve()
+        here, home = Path.cwd().resolve(), Path(os.path.expanduser("~")).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise OutputError(
+            f"Unable to use {env_dir} as an output folder: {exc}",
+            fix="remove the symlink loop, or pass --out another folder",
+        ) from None
     if target in (here, *here.parents) or target in (home, *home.parents):
         why = "it holds the current directory or the home folder"
     elif any(os.path.lexists(env_dir / marker) for marker in (".git", "pyproject.toml")):
@@ -108,8 +227,8 @@ def _refuse_unsafe_target(env_dir: Path) -> None:
     else:
         return
     raise OutputError(
-        f"refusing to use {env_dir} as an output folder: {why}, and a render replaces the "
-        "whole folder",
+        f"refusing to use {env_dir} as an output folder: {why}, and a render prunes "
+        "kubegen's files anywhere below it",
         fix="pass --out a dedicated folder, e.g. output/<env> or deploy/<env>",
     )
 
@@ -127,7 +246,7 @@ def _refuse_foreign_folder(env_dir: Path, tree: EnvTree) -> None:
 
 
 def _refuse_read_only(env_dir: Path) -> None:
-    """A read-only env folder is a user's "do not touch": refuse rather than swap it away."""
+    """A read-only env folder is a user's "do not touch": refuse with a clear message."""
     if os.path.isdir(env_dir) and not os.access(env_dir, os.W_OK):
         raise OutputError(
             f"Unable to write {env_dir}: the folder is read-only; the previous files are unchanged",
@@ -135,124 +254,10 @@ def _refuse_read_only(env_dir: Path) -> None:
         )
 
 
-def _keep_mode(env_dir: Path, stage: Path) -> None:
-    """Give the new env folder the permissions of the one it replaces."""
-    if os.path.isdir(env_dir):
-        os.chmod(stage, stat.S_IMODE(os.stat(env_dir).st_mode))
-
-
-def _reserved_dir(path: Path) -> bool:
-    """True for a real folder at a reserved name; a file or symlink there is refused."""
-    if not os.path.lexists(path):
-        return False
-    if path.is_symlink() or not path.is_dir():
-        raise OutputError(
-            f"{path} is not a folder kubegen made; the name is reserved for interrupted renders",
-            fix=f"move {path} away by hand, then render again",
-        )
-    return True
-
-
-def _sibling(env_dir: Path, what: str) -> Path:
-    return env_dir.parent / f".{env_dir.name}.kubegen-{what}"
-
-
-def _build_stage(
-    stage: Path, env_dir: Path, tree: EnvTree, rendered: dict[str, bytes], changes: Changes
-) -> None:
-    stage.mkdir()
-    made: set[str] = set()  # folders made in the stage: one mkdir per folder, not per file
-    # Files are named by plain strings: a Path per file costs more than a link. ``rel`` is a
-    # clean relative path (scandir names or checked layout paths), so this is str(stage / rel).
-    base, old = os.fspath(stage), os.fspath(env_dir)
-
-    def folder_of(rel: str) -> str:
-        parent = rel.rpartition("/")[0]
-        if parent not in made:
-            (stage / parent).mkdir(parents=True, exist_ok=True)
-            made.add(parent)
-        return f"{base}/{rel}"
-
-    for folder in sorted(tree.empty_dirs):
-        (stage / folder).mkdir(parents=True, exist_ok=True)
-    for rel in sorted(tree.foreign) + changes.unchanged:
-        _link(f"{old}/{rel}", folder_of(rel))
-    for rel, target in sorted(tree.foreign_links.items()):
-        os.symlink(target, folder_of(rel))
-    for rel in changes.created + changes.changed:
-        _write_file(folder_of(rel), rendered[rel])
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-
-
-def _write_file(dest: str | Path, data: bytes) -> None:
-    """Create ``dest`` (it never exists: the stage is fresh) holding exactly ``data``.
-
-    Plain ``os.open``/``os.write`` (mode 0o666 less the umask, like ``open(dest, "xb")``): a
-    buffered file object costs more than the write itself for thousands of small files.
-    """
-    fd = os.open(dest, _CREATE, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
-def _link(src: str | Path, dest: str | Path) -> None:
-    """Hard-link ``src`` to ``dest`` (its folder exists), or copy it where links fail."""
-    try:
-        os.link(src, dest, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(src, dest, follow_symlinks=False)
-
-
-def _swap(stage: Path, env_dir: Path) -> None:
-    if not os.path.lexists(env_dir):
-        stage.rename(env_dir)
-        return
-    if _exchange(stage, env_dir):
-        return
-    old = _sibling(env_dir, "old")
-    env_dir.rename(old)
-    try:
-        stage.rename(env_dir)
-    except OSError:
-        old.rename(env_dir)
-        raise
-    _remove_tree(old)  # the new set is in place; a leftover old tree is cleared by recover()
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders (Linux renameat2); False where it is not supported."""
-    import ctypes  # only when a render writes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    result = renameat2(
-        _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE
-    )
-    if result == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in _NO_EXCHANGE:
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def _remove_tree(path: Path) -> None:
-    """Best-effort removal of a stage or old tree; what is left is cleared by :func:`recover`."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _os_error(exc: OSError, where: Path) -> OutputError:
     reason = exc.strerror or str(exc)
+    if exc.errno == errno.ELOOP:
+        reason = "a symlink loop"
     culprit = f" ({exc.filename})" if exc.filename else ""
     return OutputError(
         f"Unable to write {where}: {reason}{culprit}; the previous files are unchanged",

@@ -41,6 +41,7 @@ def _stack(stack: StackReview) -> dict[str, Any]:
         "env": stack.env,
         "stack": stack.stack,
         "output": stack.output,
+        "notes": list(stack.notes),
         "risk": stack.risk_line(),
         "risks": [
             {"category": category, "count": count, "text": text}

@@ -18,6 +18,7 @@ from kubegen._review.present import (
     field_values,
     node_text,
     permission_text,
+    visible,
 )
 
 __all__ = ["markdown_report"]
@@ -33,8 +34,9 @@ _MARK = {
 
 
 def md(text: str) -> str:
-    """``text`` as literal Markdown inline content: specials escaped, one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """``text`` as literal Markdown inline content: specials escaped, hidden characters shown,
+    one line."""
+    return _SPECIAL.sub(r"\\\1", visible(" ".join(text.split())))
 
 
 def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -60,6 +62,9 @@ def markdown_report(review: Review) -> str:
 def _stack(stack: StackReview) -> list[str]:
     summary = f"<b>{md(stack.env)}</b> ({md(stack.output)}): {md(stack.risk_line())}"
     lines = ["<details>", f"<summary>{summary}</summary>", ""]
+    lines += [f"> {md(note)}" for note in stack.notes]
+    if stack.notes:
+        lines.append("")
     for title, body in (
         ("Network", _network(stack)),
         ("Access", _access(stack)),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kubegen._analysis.flows import Node
+from kubegen._builders.network.routes import API_SERVER_NAME
 
 __all__ = [
     "CATEGORIES",
@@ -34,7 +35,8 @@ CATEGORIES: dict[str, str] = {
     "risky-permission": "a gained permission on secrets, with a wildcard, an escalation verb, "
     "pod exec, cluster-wide, or through a role outside the output",
     "new-flow": "a network flow is added (any peer)",
-    "new-egress": "a flow is added from a workload to an IP block or to anywhere",
+    "new-egress": "a flow is added from a workload to an IP block or to anywhere (not the "
+    "Kubernetes API: a route to it comes with a grant, under new-flow)",
     "new-ingress": "a flow is added from an IP block or from anywhere to a workload",
     "opt-out": "an opt-out or a waiver is added (or its reason changes)",
     "new-finding": "a lint finding appears (unwaived)",
@@ -75,9 +77,14 @@ class FlowChange:
     port: str
 
     @property
+    def to_api_server(self) -> bool:
+        """To the cluster's API server (the route a grant implies), not to the outside."""
+        return self.target.kind == "ipblock" and self.target.label == API_SERVER_NAME
+
+    @property
     def egress(self) -> bool:
-        """From a workload to an IP block or anywhere."""
-        return self.target.kind in OUTSIDE_KINDS
+        """From a workload to an IP block (other than the API server's) or anywhere."""
+        return self.target.kind in OUTSIDE_KINDS and not self.to_api_server
 
     @property
     def ingress(self) -> bool:
@@ -178,6 +185,7 @@ class StackReview:
     env: str
     stack: str
     output: str  # the env folder, relative to the repository root
+    notes: list[str] = field(default_factory=list)
     flows: list[FlowChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
     exemptions: list[ExemptionChange] = field(default_factory=list)
@@ -205,7 +213,11 @@ class StackReview:
         ingress = _count({(_peer(f.source), f.target, f.port) for f in added if f.ingress})
         for peer, n in ingress:
             out.append(("new-ingress", n, f"{n} new ingress from {peer}"))
-        inside = [f for f in added if not f.egress and not f.ingress]
+        api = {(f.source, f.port) for f in added if f.to_api_server}
+        if api:
+            text = f"{len(api)} new route{'s' if len(api) > 1 else ''} to the Kubernetes API"
+            out.append(("new-flow", len(api), text))
+        inside = [f for f in added if not f.egress and not f.ingress and not f.to_api_server]
         if inside:
             out.append(("new-flow", len(inside), _plural(len(inside), "new flow")))
         for kind in ("opt-out", "waiver"):

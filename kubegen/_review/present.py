@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from kubegen._analysis.flows import Node
 from kubegen._analysis.workloads import image_parts
 from kubegen._review.model import Base, FieldChange, PermissionChange
 
-__all__ = ["base_line", "field_label", "field_values", "node_text", "permission_text"]
+__all__ = [
+    "base_line",
+    "field_label",
+    "field_values",
+    "node_text",
+    "permission_text",
+    "visible",
+]
+
+# Control, invisible and bidirectional characters: a reason or a hand-written name holding one
+# could hide text or reorder what a reviewer reads ("Trojan Source"); they are shown escaped.
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` with every control, invisible or bidi character written as ``\\uXXXX``."""
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 _DIGEST_SHOWN = 12  # hex characters of a digest shown in text (JSON has all of them)
 

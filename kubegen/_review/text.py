@@ -13,6 +13,7 @@ from kubegen._review.present import (
     field_values,
     node_text,
     permission_text,
+    visible,
 )
 
 __all__ = ["text_report"]
@@ -31,14 +32,14 @@ def text_report(review: Review) -> str:
     for stack in review.stacks:
         lines.append("")
         lines += _stack(stack)
-    return "\n".join(lines) + "\n"
+    return "".join(visible(line) + "\n" for line in lines)
 
 
 def _stack(stack: StackReview) -> list[str]:
     head = f"{stack.env} (stack {stack.stack}, {stack.output}): {stack.risk_line()}"
+    lines = [head, *(f"  note: {note}" for note in stack.notes)]
     if not stack.changed:
-        return [head]
-    lines = [head]
+        return lines
     for title, body in (
         ("network", _network(stack)),
         ("access", _access(stack)),

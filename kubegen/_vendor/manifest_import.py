@@ -166,6 +166,8 @@ def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, 
         return f"ConfigMap({name!r}{rest}{more})"
     if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
         return _service(body, name, rest)
+    if kind == "NetworkPolicy" and extra == {"spec"}:
+        return _network_policy(body["spec"], name, rest)
     if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
         return f"{kind}({name!r}{rest}, rules={_rules(body.get('rules'))})"
     if kind in ("RoleBinding", "ClusterRoleBinding") and extra <= {"roleRef", "subjects"}:
@@ -184,6 +186,82 @@ def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, 
             subjects.append(f"ServiceAccountRef({subject.get('name')!r}, namespace={sns!r}{ext})")
         return f"{kind}({name!r}{rest}, role={role}, subjects=[{', '.join(subjects)}])"
     return None
+
+
+def _call(cls: str, args: list[str]) -> str:
+    return f"{cls}({', '.join(args)})"
+
+
+def _selector(sel: Any) -> str:
+    if not isinstance(sel, dict):
+        raise _Unmapped
+    args = []
+    if sel.get("matchLabels"):
+        args.append(f"match_labels={sel['matchLabels']!r}")
+    reqs = [
+        _call("LabelSelectorRequirement", _requirement(r))
+        for r in sel.get("matchExpressions") or []
+    ]
+    if reqs:
+        args.append(f"match_expressions=[{', '.join(reqs)}]")
+    if set(sel) - {"matchLabels", "matchExpressions"}:
+        raise _Unmapped
+    return _call("LabelSelector", args)
+
+
+def _requirement(req: dict[str, Any]) -> list[str]:
+    args = [f"key={req.get('key')!r}", f"operator={req.get('operator')!r}"]
+    if req.get("values"):
+        args.append(f"values={list(req['values'])!r}")
+    return args
+
+
+def _peer(peer: Any) -> str:
+    args = []
+    for key, name in (("podSelector", "pod_selector"), ("namespaceSelector", "namespace_selector")):
+        if key in peer:
+            args.append(f"{name}={_selector(peer[key])}")
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        block_args = [f"cidr={block.get('cidr')!r}"]
+        if block.get("except"):
+            block_args.append(f"except_={list(block['except'])!r}")
+        args.append(f"ip_block={_call('IPBlock', block_args)}")
+    if set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}:
+        raise _Unmapped
+    return _call("NetworkPolicyPeer", args)
+
+
+def _ports(ports: Any) -> str:
+    out = []
+    for port in ports or []:
+        args = [f"{name}={port[key]!r}" for key, name in (
+            ("port", "port"), ("endPort", "end_port"), ("protocol", "protocol")) if key in port]
+        out.append(_call("NetworkPolicyPort", args))
+    return "[" + ", ".join(out) + "]"
+
+
+class _Unmapped(Exception):
+    """The object uses something the typed builders do not express."""
+
+
+def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
+    try:
+        args = [repr(name) + rest]
+        args.append(f"pod_selector={_selector(spec.get('podSelector') or {})}")
+        args.append(f"policy_types={list(spec.get('policyTypes') or [])!r}")
+        for key, field_, cls in (("ingress", "from", "IngressRule"), ("egress", "to",
+                                                                      "EgressRule")):
+            rules = []
+            for rule in spec.get(key) or []:
+                peers = ", ".join(_peer(p) for p in rule.get(field_) or [])
+                arg = "from_" if field_ == "from" else "to"
+                rules.append(_call(cls, [f"{arg}=[{peers}]", f"ports={_ports(rule.get('ports'))}"]))
+            if key in spec:
+                args.append(f"{key}=[{', '.join(rules)}]")
+    except (_Unmapped, AttributeError, TypeError):
+        return None
+    return _call("NetworkPolicy", args)
 
 
 _SERVICE_TYPES = {None: "", "ClusterIP": "", "NodePort": "NodePort", "LoadBalancer": "LoadBalancer"}
@@ -217,7 +295,9 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
     return base if used[base] == 1 else f"{base}_{used[base]}"
 
 
-_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Manifest", "Role", "RoleBinding",
+_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "EgressRule", "IPBlock",
+            "IngressRule", "LabelSelector", "LabelSelectorRequirement", "Manifest",
+            "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "Role", "RoleBinding",
             "RoleRef", "Rule", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort",
             "Stack")
 
@@ -234,7 +314,9 @@ def module_source(
         "id in the call) that kubegen's defaults would change. Remove them one by one.",
         '"""',
         "",
-        f"from kubegen import {', '.join(_IMPORTS)}",
+        "from kubegen import (",
+        "    __IMPORTS__",
+        ")",
         "",
         f"REASON = {REASON!r}",
         "",
@@ -244,11 +326,12 @@ def module_source(
     ]
     for item in items:
         lines.append(f"    # {item.origin}")
+        assign = f"{item.var} = " if item.waivers else ""
         if item.typed is not None:
             call = item.typed
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
-            lines.append(f"    {item.var} = stack.add({call})")
+            lines.append(f"    {assign}stack.add({_wrapped(call, 4)})")
         else:
             body = item.body
             if item.allow:
@@ -256,13 +339,31 @@ def module_source(
                 notes = body["metadata"].setdefault("annotations", {})
                 for guard in item.allow:
                     notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
-            lines.append(f"    {item.var} = stack.add(Manifest(")
+            lines.append(f"    {assign}stack.add(Manifest(")
             lines.append(f"        {_literal(body, 8)}")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
             lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
     lines.append("    return stack")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    used = [name for name in _IMPORTS if re.search(rf"\b{name}\(", text) or name == "Stack"]
+    return text.replace("    __IMPORTS__", "\n".join(f"    {name}," for name in used), 1)
+
+
+def _wrapped(call: str, indent: int) -> str:
+    """A builder call with one argument per line when it does not fit on one (width 100)."""
+    if len(call) + indent + 30 <= 100:
+        return call
+    import ast
+
+    node = ast.parse(call, mode="eval").body
+    if not isinstance(node, ast.Call):  # pragma: no cover - we only write calls
+        return call
+    pad = " " * (indent + 4)
+    parts = [ast.unparse(arg) for arg in node.args]
+    parts += [f"{kw.arg}={ast.unparse(kw.value)}" for kw in node.keywords]
+    inner = "".join(f"\n{pad}{part}," for part in parts)
+    return f"{ast.unparse(node.func)}({inner}\n{' ' * indent})"
 
 
 def _build(source: str) -> Any:

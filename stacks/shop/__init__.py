@@ -121,14 +121,25 @@ def _postgres(env: Env, password: SealedSecret) -> StatefulSet:
         readiness=ExecProbe(["pg_isready", "-U", "postgres"], period="5s"),
         liveness=TcpProbe(period="20s"),
         resources=env.postgres,
+        # The root filesystem is read-only: the image writes its socket and lock file to
+        # /var/run/postgresql, and initdb's temporary passwd entry (nss_wrapper) to /tmp.
         writable=["/tmp", "/var/run/postgresql"],
         env={
+            # A subfolder of the claim: the volume's root may hold lost+found, which initdb
+            # refuses, and the entrypoint sets the folder's mode 0700 itself.
             "PGDATA": "/var/lib/postgresql/data/pgdata",
             "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres/password",
+            "POSTGRES_DB": "shop",  # the database the api, worker, migrate and backup use
         },
         mounts={"/run/secrets/postgres": SecretFiles(password)},
         storage=env.postgres_storage,
         storage_path="/var/lib/postgresql/data",
+        # The image's postgres user and group: 70 in the alpine variants (999 in the Debian
+        # ones); fsGroup makes the claim theirs (tests/data/image_needs.yaml cites the
+        # Dockerfile).
+        run_as_user=70,
+        run_as_group=70,
+        fs_group=70,
         replicas=1,
         component="database",
     )
@@ -146,7 +157,11 @@ def _redis(env: Env) -> StatefulSet:
         liveness=TcpProbe(period="20s"),
         resources=Resources(cpu="100m", memory="256Mi"),
         storage=env.redis_storage,
-        storage_path="/data",
+        storage_path="/data",  # the dump files, on the claim (the root filesystem is read-only)
+        # The image's redis user, uid 999 in group 1000 (alpine; Debian: 999/999).
+        run_as_user=999,
+        run_as_group=1000,
+        fs_group=1000,
         replicas=1,
         component="cache",
     )
@@ -202,12 +217,17 @@ def _web(env: Env, nginx: ConfigMap) -> Deployment:
     return Deployment(
         "web",
         image=env.images.web,
-        port=Port(8080, name="http"),
+        port=Port(8080, name="http"),  # nginx-unprivileged listens above 1024, as non-root
         readiness=HttpProbe("/healthz"),
         liveness=HttpProbe("/healthz"),
         resources=env.web,
         mounts={"/etc/nginx/conf.d": ConfigFiles(nginx)},
-        writable=["/tmp", "/var/cache/nginx", "/var/run"],
+        # The image keeps its pid file and temp files in /tmp and its cache in /var/cache/nginx,
+        # as its user, uid/gid 101.
+        writable=["/tmp", "/var/cache/nginx"],
+        run_as_user=101,
+        run_as_group=101,
+        fs_group=101,
         component="frontend",
         topology_spread=env.spread,
     )
@@ -244,9 +264,11 @@ def _backup(env: Env, postgres: StatefulSet) -> CronJob:
         schedule="30 2 * * *",
         time_zone="Etc/UTC",
         image=env.images.postgres,
-        command=["sh", "-c", 'pg_dump -h "$DB_HOST" -U postgres shop > /backup/shop.sql'],
-        env={"DB_HOST": postgres.pod_dns_name(0),
-             "PGPASSFILE": "/run/secrets/postgres/pgpass"},
+        # The password file is group-readable (fsGroup), which libpq refuses as a .pgpass:
+        # read it into the one process that needs it instead of the pod's env.
+        command=["sh", "-c", 'PGPASSWORD="$(cat /run/secrets/postgres/password)" '
+                 'pg_dump -h "$DB_HOST" -U postgres shop > /backup/shop.sql'],
+        env={"DB_HOST": postgres.pod_dns_name(0)},
         mounts={"/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
         writable=["/backup"],
         active_deadline="1h",

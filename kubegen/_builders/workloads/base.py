@@ -106,3 +106,10 @@ class Workload(NetworkIntents, AccessIntents, Resource):
     @abstractmethod
     def named_ports(self) -> dict[str, tuple[int, str]]:
         """Port name → (container port, protocol) over all containers."""
+
+    def peer_ports(self) -> dict[str, tuple[int, str]]:
+        """The named ports open between the workload's own pods (a ``<name>-peers`` policy).
+
+        None by default; a StatefulSet opens all of them (its replicas talk to each other).
+        """
+        return {}

@@ -19,7 +19,7 @@ from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
 from kubegen._builders.workloads.pod import Role
-from kubegen._builders.workloads.volumes import Claim
+from kubegen._builders.workloads.volumes import AccessMode, Claim
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
@@ -32,7 +32,6 @@ from kubegen._values import (
     seconds,
 )
 
-AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 STORAGE_CLAIM = "data"
 
 
@@ -86,6 +85,7 @@ class StatefulSetArgs(ReplicatedWorkloadArgs, total=False):
     claims_when_deleted: Literal["Retain", "Delete"]
     claims_when_scaled: Literal["Retain", "Delete"]
     publish_not_ready: bool
+    peers: bool
     cluster_domain: str
 
 
@@ -111,6 +111,9 @@ class StatefulSet(ReplicatedWorkload):
         claims_when_deleted / claims_when_scaled: ``Retain`` (default) or ``Delete``.
         publish_not_ready: list pods in the headless Service before they are ready, so peers
             can find each other while bootstrapping (defaults to False).
+        peers: open the pods' ports between the StatefulSet's own replicas (replication, peer
+            discovery, gossip: the point of a StatefulSet, KiA "StatefulSets"), as a derived
+            NetworkPolicy ``<name>-peers``. Defaults to True; False leaves them closed.
         cluster_domain: the cluster's DNS domain for :meth:`pod_dns_names` (``cluster.local``).
 
     Manifests: the StatefulSet, its headless Service, its ServiceAccount, and a
@@ -130,6 +133,7 @@ class StatefulSet(ReplicatedWorkload):
     claims_when_deleted: Literal["Retain", "Delete"] = "Retain"
     claims_when_scaled: Literal["Retain", "Delete"] = "Retain"
     publish_not_ready: bool = False
+    peers: bool = True
     cluster_domain: str = "cluster.local"
 
     def __init__(self, name: str, /, **data: Unpack[StatefulSetArgs]) -> None:
@@ -209,6 +213,10 @@ class StatefulSet(ReplicatedWorkload):
         if self.storage is not None and role == "main" and name == first_main:
             extra = ({"name": STORAGE_CLAIM, "mountPath": self.storage_path}, *extra)
         return extra
+
+    def peer_ports(self) -> dict[str, tuple[int, str]]:
+        """Every named port, open between the replicas unless ``peers=False``."""
+        return self.named_ports() if self.peers else {}
 
     @property
     def service_name(self) -> str:
