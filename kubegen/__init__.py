@@ -40,6 +40,8 @@ if _typing.TYPE_CHECKING:
     from kubegen._builders.fleet import Environment, Fleet
     from kubegen._builders.flux import FluxGitRepository, FluxHealthCheck, FluxKustomization
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+    from kubegen._builders.network.edge import ClusterGateway, IngressController
+    from kubegen._builders.network.http_routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.policy import (
         EgressRule,
         IngressRule,
@@ -63,6 +65,11 @@ if _typing.TYPE_CHECKING:
         SecretRef,
     )
     from kubegen._builders.service import Service, ServicePort
+    from kubegen._builders.workloads.autoscaling import (
+        HorizontalPodAutoscaler,
+        ScalingPolicy,
+        ScalingRules,
+    )
     from kubegen._builders.workloads.container import Container, Port
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
@@ -124,6 +131,7 @@ _LAZY: dict[str, str] = {
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
+    "ClusterGateway": "kubegen._builders.network.edge",
     "ClusterRole": "kubegen._builders.rbac.roles",
     "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
     "ConfigFiles": "kubegen._builders.workloads.volumes",
@@ -152,11 +160,15 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.flux",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "HTTPRoute": "kubegen._builders.network.http_routes",
     "Hook": "kubegen._builders.workloads.lifecycle",
+    "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
     "ImageRef": "kubegen._values",
+    "Ingress": "kubegen._builders.network.http_routes",
+    "IngressController": "kubegen._builders.network.edge",
     "IngressRule": "kubegen._builders.network.policy",
     "Job": "kubegen._builders.workloads.jobs",
     "KubegenError": "kubegen._errors",
@@ -187,7 +199,10 @@ _LAZY: dict[str, str] = {
     "Role": "kubegen._builders.rbac.roles",
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
+    "RoutePath": "kubegen._builders.network.http_routes",
     "Rule": "kubegen._builders.rbac.rules",
+    "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
+    "ScalingRules": "kubegen._builders.workloads.autoscaling",
     "SealedSecret": "kubegen._builders.secrets",
     "Secret": "kubegen._builders.secrets",
     "SecretFiles": "kubegen._builders.workloads.volumes",
@@ -247,6 +262,7 @@ __all__ = [
     "Claim",
     "Cluster",
     "ClusterDNS",
+    "ClusterGateway",
     "ClusterRole",
     "ClusterRoleBinding",
     "CoherenceError",
@@ -275,11 +291,15 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "HTTPRoute",
     "Hook",
+    "HorizontalPodAutoscaler",
     "HostPath",
     "HttpProbe",
     "IPBlock",
     "ImageRef",
+    "Ingress",
+    "IngressController",
     "IngressRule",
     "Job",
     "KubegenError",
@@ -310,7 +330,10 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RoutePath",
     "Rule",
+    "ScalingPolicy",
+    "ScalingRules",
     "SealedSecret",
     "Secret",
     "SecretFiles",

@@ -17,7 +17,7 @@ Nothing here renders an object; a :class:`Cluster` is read by the stack's deriva
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -27,6 +27,7 @@ from kubegen._builders.core import PodSecurityLevel
 from kubegen._builders.gitops_values import IN_CLUSTER, check_api_server_url
 from kubegen._builders.network.cidrs import check_cidr
 from kubegen._builders.network.defaults import ClusterDNS
+from kubegen._builders.network.edge import ClusterGateway, IngressController
 from kubegen._values import (
     DNSLabel,
     DNSSubdomain,
@@ -132,6 +133,8 @@ class ClusterArgs(TypedDict, total=False):
     argocd_name: str | None
     labels: Mapping[str, str]
     flux_kubeconfig: FluxKubeConfig | None
+    ingress: IngressController | None
+    gateways: Sequence[ClusterGateway]
 
 
 class Cluster(Builder):
@@ -160,6 +163,11 @@ class Cluster(Builder):
             --label``); an ApplicationSet's cluster generator selects the cluster by them.
         flux_kubeconfig: the :class:`FluxKubeConfig` Flux uses to reach the cluster. None: the
             cluster Flux runs in.
+        ingress: the cluster's ingress controller (:class:`~kubegen.IngressController`): the
+            pods every :class:`~kubegen.Ingress` of the stacks hands traffic to, so their
+            backends admit them. None when unknown (each Ingress then names its controller).
+        gateways: the Gateway API Gateways HTTPRoutes attach to
+            (:class:`~kubegen.ClusterGateway`). Defaults to none.
     """
 
     name: DNSLabel
@@ -172,6 +180,8 @@ class Cluster(Builder):
     argocd_name: DNSSubdomain | None = None
     labels: LabelMap = Field(default_factory=dict)
     flux_kubeconfig: FluxKubeConfig | None = None
+    ingress: IngressController | None = None
+    gateways: tuple[ClusterGateway, ...] = ()
 
     def __init__(self, name: str, /, **data: Unpack[ClusterArgs]) -> None:
         super().__init__(name=name, **data)
@@ -240,6 +250,15 @@ class Cluster(Builder):
     ) -> dict[str, PodSecurityLevel]:
         for name in value:
             check_dns_label(name)
+        return value
+
+    @field_validator("gateways")
+    @classmethod
+    def _distinct_gateways(cls, value: tuple[ClusterGateway, ...]) -> tuple[ClusterGateway, ...]:
+        seen = [(g.namespace, g.name, g.section) for g in value]
+        if len(set(seen)) != len(seen):
+            raise InvalidValue("a gateway (namespace, name, section) is listed twice",
+                               fix="list each Gateway listener once")
         return value
 
     def pod_security_of(self, namespace: str) -> PodSecurityLevel | None:

@@ -78,6 +78,16 @@ def _stack(stack: StackReview) -> dict[str, Any]:
             }
             for p in stack.permissions
         ],
+        "admission": [
+            {
+                "namespace": a.namespace,
+                "mode": a.mode,
+                "before": a.before,
+                "after": a.after,
+                "weaker": a.weaker,
+            }
+            for a in stack.admission
+        ],
         "exemptions": [
             {
                 "change": e.change,

@@ -29,5 +29,7 @@ def _shop(cluster: Cluster) -> Stack:
         api=Resources(cpu="100m", memory="256Mi"),
         postgres=Resources(cpu="250m", memory="512Mi"),
         postgres_storage="5Gi",
+        host="dev.shop.example.com",
+        cert_issuer="letsencrypt-staging",
         redis_storage="1Gi",
     ))

@@ -7,13 +7,25 @@ deliver each environment's folder to its clusters from the same map. Argo CD and
 management cluster of their own; ``output/gitops`` is applied there.
 """
 
-from kubegen import ApiServer, Cluster, Environment, Fleet, FluxKubeConfig, Layer
+from kubegen import (
+    ApiServer,
+    Cluster,
+    Environment,
+    Fleet,
+    FluxKubeConfig,
+    IngressController,
+    Layer,
+)
 
 # The shop's rollout order on every cluster (stacks/shop places each object in one): the data
 # layer (namespace, guards, databases) is healthy before migrations run, and the application
 # rolls out only after they succeeded. Flux waits for each layer up to its timeout: volumes
 # are provisioned on a first install, and migrations may use their 15 minute deadline.
 SHOP_LAYERS = (Layer("data", timeout="10m"), Layer("migrations", timeout="20m"), Layer("app"))
+
+# The platform's ingress-nginx, the same in every cluster: its pods may reach the web pods.
+INGRESS_NGINX = IngressController(namespace="ingress-nginx", class_name="nginx",
+                                  pods={"app.kubernetes.io/name": "ingress-nginx"})
 
 # A kubeadm-built cluster: the API server answers on the control-plane node, port 6443. The
 # address is the `kubernetes` Service's endpoint, which NetworkPolicies see after the Service
@@ -24,6 +36,7 @@ NONPROD_EU = Cluster(
     kubernetes_version="1.33",
     api_server=ApiServer(addresses=["172.18.0.2/32"], port=6443),
     namespaces={"ingress-nginx": "baseline"},
+    ingress=INGRESS_NGINX,
     argocd_server="https://nonprod-eu.k8s.acme.dev",
     labels={"acme.dev/cluster": "nonprod-eu"},
     flux_kubeconfig=FluxKubeConfig(secret="nonprod-eu-kubeconfig"),
@@ -36,6 +49,7 @@ PROD_EU = Cluster(
     kubernetes_version="1.33",
     api_server=ApiServer(addresses=["10.20.0.10/32", "10.20.1.10/32"]),
     namespaces={"ingress-nginx": "baseline"},
+    ingress=INGRESS_NGINX,
     argocd_server="https://prod-eu.k8s.acme.dev",
     labels={"acme.dev/cluster": "prod-eu"},
     flux_kubeconfig=FluxKubeConfig(secret="prod-eu-kubeconfig"),
