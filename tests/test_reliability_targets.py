@@ -37,7 +37,7 @@ HOSTILE = """
 import os
 import subprocess
 
-from kubegen import ConfigMap, Deployment, HttpProbe, Port, Rule, Stack
+from kubegen import ApiServer, Cluster, ConfigMap, Deployment, HttpProbe, Port, Rule, Stack
 
 os.chdir(os.environ["KG_OTHER_REPO"])
 os.environ["HOME"] = os.environ["KG_OTHER_REPO"]
@@ -49,7 +49,8 @@ def build():
     print("hello from build()")
     subprocess.run(["echo", "hello from a child process"], check=True)
     os.chdir("/")
-    stack = Stack("prod", namespace="prod")
+    cluster = Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
+    stack = Stack("prod", namespace="prod", cluster=cluster)
     api = stack.add(Deployment("api", image="ghcr.io/acme/api:1.0.0", port=Port(8080, name="http"),
                                readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz")))
     api.grant(Rule.read("configmaps"))
