@@ -99,7 +99,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "Role": {"rules": [Rule.read("configmaps")]},
     "RoleBinding": {"role": RoleRef("view", external=True), "subjects": [SA]},
     "Rule": {"resources": ["pods"], "verbs": ["get"]},
-    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
+    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
     "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",

@@ -201,6 +201,12 @@ REFUSED = {
              "annotations": {"0x1F": "x"}}}]}),
         "items[0].metadata.annotations.0x1F",
     ),
+    "list item empty annotation key": (
+        Manifest({"apiVersion": "v1", "kind": "List", "metadata": {"name": "l"}, "items": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "i",
+             "annotations": {"": "x"}}}]}),
+        "items[0].metadata.annotations",
+    ),
     "merge key": (
         Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
                   "data": {"<<": "v", "a": "b"}}),

@@ -18,8 +18,8 @@ time, before anything is written:
   tests/test_reliability_kustomize.py): a map key ``<<`` (a YAML merge key: silently dropped), a
   map key longer than 1024 characters once JSON-escaped (its YAML round trip fails), and in
   ``metadata.annotations`` (which kustomize re-writes) a key a YAML 1.1 parser reads as a
-  bool, null, number or date (``true``, ``null``, ``0755``, ``1e3``, ``.inf``, ``2001-12-14``) and a
-  value that starts with a tab and holds a line break;
+  bool, null, number or date (``true``, ``null``, ``0755``, ``1e3``, ``.inf``, ``2001-12-14``),
+  an empty key (kustomize crashes) and a value that starts with a tab and holds a line break;
 - plaintext secrets: a ``Secret`` (also inside a ``List``; any API group, to be safe) with
   ``data`` or ``stringData`` would put secret values in git. It is refused unless it carries
   an explicit allow with a reason: :data:`ALLOW_PLAINTEXT_SECRET` (what
@@ -37,6 +37,7 @@ from kubegen._builders.base import OPT_OUT_PREFIX
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._policy.waivers import annotation_key
+from kubegen._values.credentials import sealed_problem, url_credentials
 
 MAX_OBJECT_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
 MAX_DATA_BYTES = 1024 * 1024  # ConfigMap/Secret data, as the API server validates it
@@ -144,7 +145,17 @@ def _check_notes(obj: ManifestObject, notes: Any, where: str) -> None:
     if not isinstance(notes, dict):
         return
     for key, value in notes.items():
-        if key.__class__ is str and key and key[0] in _TYPED_START and _TYPED_KEY.fullmatch(key):
+        if key == "":
+            raise ValidationError(
+                "an empty annotation key makes kustomize (as run by Argo CD and Flux) crash on "
+                "the whole folder",
+                origin=obj.origin,
+                resource=obj.display,
+                field=where,
+                value=key,
+                fix="give the annotation a key, e.g. 'example.com/note'",
+            )
+        if key.__class__ is str and key[0] in _TYPED_START and _TYPED_KEY.fullmatch(key):
             raise ValidationError(
                 f"annotation key {key!r} reads as {_yaml_type(key)} in YAML 1.1; kustomize "
                 "(as run by Argo CD and Flux) writes annotation keys back unquoted and then "
@@ -270,6 +281,8 @@ def check_file_name(obj: ManifestObject, path: str) -> None:
 
 def check_no_plaintext_secret(obj: ManifestObject) -> None:
     """Refuse secret values in the output: they would be committed to git in plaintext."""
+    if obj.kind == "SealedSecret" and obj.group == "bitnami.com":
+        _check_sealed(obj)
     for item, where in _secrets(obj.body, ""):
         if (item.get("data") or item.get("stringData")) and not _allowed(item):
             raise PolicyError(
@@ -280,6 +293,46 @@ def check_no_plaintext_secret(obj: ManifestObject) -> None:
                 fix="reference the secret instead (ExternalSecret, SealedSecret, SecretRef), or "
                 "use Secret(..., allow_plaintext='why this is not sensitive') or waive KG801",
             )
+
+
+def _check_sealed(obj: ManifestObject) -> None:
+    """A ``SealedSecret`` (also one written as a raw ``Manifest``) holds ciphertext only: every
+    ``encryptedData`` value is kubeseal output by its structure, and ``template.data`` (copied
+    into the Secret as it is) holds templates of the sealed values, not plaintext."""
+    spec = obj.body.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    sealed = spec.get("encryptedData")
+    for key, value in (sealed.items() if isinstance(sealed, dict) else ()):
+        problem = sealed_problem(value) if isinstance(value, str) else "it is not a string"
+        if problem is not None:
+            raise PolicyError(
+                f"spec.encryptedData[{key!r}] does not look like kubeseal output ({problem}); "
+                "plaintext here would be committed to git",
+                origin=obj.origin,
+                resource=obj.display,
+                field=f"spec.encryptedData.{key}",
+                fix="seal the value: `kubeseal --raw --name <name> --namespace <ns> "
+                "--from-file=/dev/stdin`",
+            )
+    template = spec.get("template")
+    data = template.get("data") if isinstance(template, dict) else None
+    for key, value in (data.items() if isinstance(data, dict) else ()):
+        if not isinstance(value, str):
+            continue
+        url = url_credentials(value)
+        if ("{{" in value and url is None) or _allowed(obj.body):
+            continue
+        why = f"holds a URL with a password ({url}…)" if url else "is not a template"
+        raise PolicyError(
+            f"spec.template.data[{key!r}] {why}: the sealed-secrets controller copies it into "
+            "the Secret as it is, so it is plaintext in git",
+            origin=obj.origin,
+            resource=obj.display,
+            field=f"spec.template.data.{key}",
+            fix="seal the value into spec.encryptedData and refer to it from the template "
+            f"({{{{ index . \"{key}\" }}}}), or annotate {ALLOW_PLAINTEXT_SECRET} with why it "
+            "is not sensitive",
+        )
 
 
 def _allowed(secret: dict[str, Any]) -> bool:
