@@ -22,7 +22,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from kubegen._api import lint, render
+    from kubegen._api import CheckResult, WriteResult, check, lint, load_stack, render, write
     from kubegen._builders.base import Builder, Resource
     from kubegen._builders.cluster import ApiServer, Cluster
     from kubegen._builders.config import ConfigMap, Template
@@ -35,6 +35,8 @@ if _typing.TYPE_CHECKING:
         FluxKustomization,
     )
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+    from kubegen._builders.network.edge import ClusterGateway, IngressController
+    from kubegen._builders.network.http_routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.policy import (
         EgressRule,
         IngressRule,
@@ -57,6 +59,11 @@ if _typing.TYPE_CHECKING:
         SecretRef,
     )
     from kubegen._builders.service import Service, ServicePort
+    from kubegen._builders.workloads.autoscaling import (
+        HorizontalPodAutoscaler,
+        ScalingPolicy,
+        ScalingRules,
+    )
     from kubegen._builders.workloads.container import Container, Port
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
@@ -113,9 +120,11 @@ _LAZY: dict[str, str] = {
     "ArgoApplication": "kubegen._builders.gitops",
     "ArgoApplicationSet": "kubegen._builders.gitops",
     "Builder": "kubegen._builders.base",
+    "CheckResult": "kubegen._api",
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
+    "ClusterGateway": "kubegen._builders.network.edge",
     "ClusterRole": "kubegen._builders.rbac.roles",
     "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
     "ConfigFiles": "kubegen._builders.workloads.volumes",
@@ -141,19 +150,21 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "HTTPRoute": "kubegen._builders.network.http_routes",
     "Hook": "kubegen._builders.workloads.lifecycle",
+    "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
     "ImageRef": "kubegen._values",
+    "Ingress": "kubegen._builders.network.http_routes",
+    "IngressController": "kubegen._builders.network.edge",
     "IngressRule": "kubegen._builders.network.policy",
     "Job": "kubegen._builders.workloads.jobs",
     "KubegenError": "kubegen._errors",
     "LabelSelector": "kubegen._builders.network.selectors",
     "LabelSelectorRequirement": "kubegen._builders.network.selectors",
     "Manifest": "kubegen._builders.core",
-    "Vendored": "kubegen._vendor.source",
-    "register_crd": "kubegen._vendor.crds",
     "ManifestObject": "kubegen._manifests",
     "Mount": "kubegen._builders.workloads.volumes",
     "Namespace": "kubegen._builders.core",
@@ -177,7 +188,10 @@ _LAZY: dict[str, str] = {
     "Role": "kubegen._builders.rbac.roles",
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
+    "RoutePath": "kubegen._builders.network.http_routes",
     "Rule": "kubegen._builders.rbac.rules",
+    "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
+    "ScalingRules": "kubegen._builders.workloads.autoscaling",
     "SealedSecret": "kubegen._builders.secrets",
     "Secret": "kubegen._builders.secrets",
     "SecretFiles": "kubegen._builders.workloads.volumes",
@@ -198,9 +212,15 @@ _LAZY: dict[str, str] = {
     "Toleration": "kubegen._builders.workloads.scheduling",
     "User": "kubegen._builders.rbac.refs",
     "ValidationError": "kubegen._errors",
+    "Vendored": "kubegen._vendor.source",
     "VolumeClaim": "kubegen._builders.workloads.statefulset",
+    "WriteResult": "kubegen._api",
+    "check": "kubegen._api",
     "lint": "kubegen._api",
+    "load_stack": "kubegen._api",
+    "register_crd": "kubegen._vendor.crds",
     "render": "kubegen._api",
+    "write": "kubegen._api",
 }
 
 
@@ -224,9 +244,11 @@ __all__ = [
     "ArgoApplication",
     "ArgoApplicationSet",
     "Builder",
+    "CheckResult",
     "Claim",
     "Cluster",
     "ClusterDNS",
+    "ClusterGateway",
     "ClusterRole",
     "ClusterRoleBinding",
     "CoherenceError",
@@ -252,11 +274,15 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "HTTPRoute",
     "Hook",
+    "HorizontalPodAutoscaler",
     "HostPath",
     "HttpProbe",
     "IPBlock",
     "ImageRef",
+    "Ingress",
+    "IngressController",
     "IngressRule",
     "Job",
     "KubegenError",
@@ -286,7 +312,10 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RoutePath",
     "Rule",
+    "ScalingPolicy",
+    "ScalingRules",
     "SealedSecret",
     "Secret",
     "SecretFiles",
@@ -309,8 +338,12 @@ __all__ = [
     "ValidationError",
     "Vendored",
     "VolumeClaim",
+    "WriteResult",
     "__version__",
+    "check",
     "lint",
+    "load_stack",
     "register_crd",
     "render",
+    "write",
 ]

@@ -1,17 +1,111 @@
-"""The library API: what ``kubegen render`` and ``kubegen lint`` do, callable from Python.
+"""The library API: what the ``kubegen`` commands do, callable from Python.
 
-Tests, notebooks and other tools get the same gate as the CLI: :func:`render` builds a stack,
-refuses what the cluster would refuse (:class:`~kubegen.CoherenceError`), lints it with the
-stack's own profile, target version and waivers, refuses it on an unwaived error
-(:class:`~kubegen.PolicyError`), and returns the exact text of every file a render would write,
-without touching disk.
+Tests, notebooks and other tools get the CLI's gate whichever function they call: every one of
+:func:`render`, :func:`check` and :func:`write` builds the stack, refuses what the cluster would
+refuse (:class:`~kubegen.CoherenceError`), lints it with the stack's own profile, target version
+and waivers, refuses it on an unwaived error (:class:`~kubegen.PolicyError`) before anything else
+happens, and works on the exact bytes ``kubegen render`` would write. :func:`lint` reports
+policy findings without refusing them. ``Stack.objects()`` is the ungated build step underneath:
+it returns the manifests as built, before any check.
+
+    from kubegen import check, load_stack, write
+
+    stack = load_stack("stacks/prod")
+    if not check(stack, "output/prod").ok:
+        write(stack, "output/prod")
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubegen._analysis.gitops_paths import refuse_self_deploy
+from kubegen._files.diff import unified_diff
+from kubegen._files.tree import compare
+from kubegen._files.writer import read_env, write_env
+from kubegen._loader import load_stack as _load
+from kubegen._manifests import ManifestObject
 from kubegen._pipeline import check_coherence, lint_objects, render_objects
 from kubegen._policy import Report
+from kubegen._project import find_project
 from kubegen._stack import Profile, Stack
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _FolderChanges:
+    """The four groups of files both results report, and their one-line summary."""
+
+    folder: Path
+    created: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    report: Report
+
+    def summary(self) -> str:
+        """``0 created, 1 changed, 0 removed, 38 unchanged``."""
+        counts = (len(self.created), len(self.changed), len(self.removed), len(self.unchanged))
+        return "{} created, {} changed, {} removed, {} unchanged".format(*counts)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult(_FolderChanges):
+    """How a folder differs from what a stack renders: what ``kubegen check`` reports.
+
+    Attributes:
+        folder: the env folder compared.
+        created: files the stack renders that the folder lacks.
+        changed: files kubegen wrote whose content differs.
+        removed: files kubegen wrote that the stack no longer renders.
+        unchanged: files that are exactly what the stack renders.
+        report: the lint report of the stack (it passed the gate; notes and warnings remain).
+        diff: a unified diff from the folder to the rendered files (``""`` when ``ok``).
+    """
+
+    diff: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the folder holds exactly what the stack renders (``kubegen check`` exit 0)."""
+        return not (self.created or self.changed or self.removed)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult(_FolderChanges):
+    """What :func:`write` did to the folder (the line ``kubegen render`` prints per stack).
+
+    Attributes:
+        folder: the env folder written.
+        created: files written that did not exist.
+        changed: files kubegen had written before, now replaced.
+        removed: files kubegen had written that the stack no longer renders, now deleted.
+        unchanged: files left as they were (never rewritten).
+        report: the lint report of the stack (it passed the gate; notes and warnings remain).
+    """
+
+    @property
+    def wrote(self) -> bool:
+        """True when any file was created, replaced or removed."""
+        return bool(self.created or self.changed or self.removed)
+
+
+def load_stack(path: PathLike) -> Stack:
+    """Import the stack at ``path`` and return the ``Stack`` its ``build()`` returns.
+
+    Args:
+        path: a stack package (``stacks/prod``, holding ``__init__.py``) or module
+            (``stacks/prod.py``), as ``kubegen render`` takes it. Its parent folder goes on
+            ``sys.path`` so it imports shared code from siblings (``stacks/shop``).
+
+    Raises:
+        StackLoadError: the path is not a stack, the module fails to import, or it has no
+            ``build()`` returning a ``Stack``; the message names the file and line.
+    """
+    return _load(Path(path)).stack
 
 
 def lint(
@@ -36,21 +130,93 @@ def lint(
     return lint_objects(stack, objects, profile=profile, kubernetes_version=kubernetes_version)
 
 
+def _gated(stack: Stack) -> tuple[list[ManifestObject], dict[str, bytes], Report]:
+    """Build, check coherence, lint (refusing unwaived errors) and render in memory: the gate
+    of ``kubegen render``."""
+    objects = stack.objects()
+    check_coherence(stack, objects)
+    report = lint_objects(stack, objects)
+    report.raise_for_errors()
+    return objects, render_objects(stack, objects), report
+
+
 def render(stack: Stack) -> dict[str, str]:
     """Relative path → YAML text of every file ``kubegen render`` would write for ``stack``.
 
     Paths are relative to the env folder (``shop/deployment-api.yaml``), sorted, with
-    ``kustomization.yaml`` among them.
+    ``kustomization.yaml`` among them. Nothing touches disk.
 
     Raises:
         CoherenceError: the cluster would refuse an object or never run it.
         PolicyError: unwaived error-level findings; its message lists them.
         KubegenError: any other user error, located at the stack line that caused it.
     """
-    objects = stack.objects()
-    check_coherence(stack, objects)
-    lint_objects(stack, objects).raise_for_errors()
-    return {path: data.decode() for path, data in render_objects(stack, objects).items()}
+    _, files, _ = _gated(stack)
+    return {path: data.decode() for path, data in files.items()}
 
 
-__all__ = ["lint", "render"]
+def _for_folder(stack: Stack, folder: PathLike) -> tuple[Path, dict[str, bytes], Report]:
+    env_dir = Path(folder)
+    objects, files, report = _gated(stack)
+    # GitOps objects must not deploy the folder they are rendered into (as kubegen render)
+    refuse_self_deploy(objects, env_dir=env_dir, project_root=find_project(env_dir).root)
+    return env_dir, files, report
+
+
+def check(stack: Stack, folder: PathLike) -> CheckResult:
+    """Compare ``folder`` with what ``stack`` renders, as ``kubegen check`` does; write nothing.
+
+    Args:
+        stack: the stack, built in Python or by :func:`load_stack`.
+        folder: its env folder (``output/prod``); a missing folder is empty.
+
+    Raises:
+        CoherenceError: the cluster would refuse an object or never run it.
+        PolicyError: the stack would not render (checked before any file is read).
+        OutputError: a rendered path hits a file kubegen did not write, or the folder is
+            unreadable.
+    """
+    env_dir, files, report = _for_folder(stack, folder)
+    tree = read_env(env_dir)
+    changes = compare(tree, files, env_dir)
+    diff = unified_diff(env_dir.as_posix(), tree, files, changes) if changes.any else ""
+    return CheckResult(
+        env_dir,
+        tuple(changes.created),
+        tuple(changes.changed),
+        tuple(changes.removed),
+        tuple(changes.unchanged),
+        diff=diff,
+        report=report,
+    )
+
+
+def write(stack: Stack, folder: PathLike) -> WriteResult:
+    """Make ``folder`` hold exactly what ``stack`` renders, atomically, as ``kubegen render``.
+
+    Files kubegen did not write are never touched; files it wrote and no longer renders are
+    removed; unchanged files are not rewritten. The new set replaces the old one in one step:
+    a failure leaves the folder as it was.
+
+    Args:
+        stack: the stack, built in Python or by :func:`load_stack`.
+        folder: its env folder (``output/prod``), created if missing.
+
+    Raises:
+        CoherenceError: the cluster would refuse an object or never run it (nothing is written).
+        PolicyError: the stack would not render (nothing is written).
+        OutputError: a rendered path hits a file kubegen did not write, or the disk refused.
+    """
+    env_dir, files, report = _for_folder(stack, folder)
+    changes = write_env(env_dir, files)
+    return WriteResult(
+        env_dir,
+        tuple(changes.created),
+        tuple(changes.changed),
+        tuple(changes.removed),
+        tuple(changes.unchanged),
+        report=report,
+    )
+
+
+__all__ = ["CheckResult", "WriteResult", "check", "lint", "load_stack", "render", "write"]

@@ -98,6 +98,17 @@ def find_project(start: Path) -> Project:
     return Project(root, _output_folder(root, DEFAULT_OUTPUT, None))
 
 
+def git_root(start: Path) -> Path | None:
+    """The git working tree holding ``start``: the nearest folder at or above it with a ``.git``
+    entry (a folder in a clone, a file in a worktree or submodule), or ``None``."""
+    here = start.resolve()
+    folder = here if here.is_dir() else here.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
 def _output_setting(pyproject: Path) -> str:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))

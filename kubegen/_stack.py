@@ -180,7 +180,14 @@ class Stack:
         return any(name in sys.modules for name in _RBAC_BUILDER_MODULES)
 
     def objects(self) -> list[ManifestObject]:
-        """Every manifest of the stack, in add order; duplicates are a ConflictError."""
+        """Every manifest of the stack, in add order; duplicates are a ConflictError.
+
+        This is the build step, not the gate: the objects are returned as built, before any
+        policy check, so a stack that ``kubegen render`` refuses still has objects to inspect.
+        To get files, use :func:`kubegen.render`, :func:`kubegen.check` or
+        :func:`kubegen.write`, which refuse such a stack like the CLI; :func:`kubegen.lint`
+        says why.
+        """
         self._adopt_used()
         out: list[ManifestObject] = []
         for res in self._implicit_resources() + self._resources:

@@ -19,6 +19,7 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 DEFAULTS: dict[str, Any] = {
     "api_image": f"ghcr.io/acme/api:1.0.0@{DIGEST}",
     "api_replicas": 2,
+    "api_port": 8080,
     "api_cpu": "100m",
     "api_readiness": "/ready",
     "api_strategy": "RollingUpdate",
@@ -26,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "api_grants": [],  # ("read", resource) or ("read-names", resource, name)
     "api_cluster_grant": False,
     "api_view_role": False,
+    "api_wildcard": False,  # get on every core resource (allowed with a reason)
+    "api_escalation": False,  # bind and escalate on roles (allowed with a reason)
     "api_internet": None,  # the reason, when allowed
     "api_cidr_ingress": None,  # (cidr, reason or None)
     "web_to_api": True,
@@ -36,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "db_replicas": 2,
     "config": "one",
     "extra_namespace": False,
+    "tools_pss": "restricted",  # the Pod Security level of namespace tools
     "web_tag_only": False,  # web's image without a digest: a KG208 finding (info)
 }
 
@@ -54,9 +58,12 @@ def build():
         stack.waive("KG701", S["waive_kg701"])
     stack.add(ConfigMap("settings", data={{"MODE": S["config"]}}))
     if S["extra_namespace"]:
-        stack.add(Namespace("tools"))
+        level = S["tools_pss"]
+        stack.add(Namespace("tools", pod_security=level,
+                            reason=None if level == "restricted" else "node debugging pods"))
     api = stack.add(Deployment(
-        "api", image=S["api_image"], replicas=S["api_replicas"], port=Port(8080, name="http"),
+        "api", image=S["api_image"], replicas=S["api_replicas"],
+        port=Port(S["api_port"], name="http"),
         readiness=HttpProbe(S["api_readiness"]), liveness=HttpProbe("/healthz"),
         resources=Resources(cpu=S["api_cpu"], memory="128Mi"), strategy=S["api_strategy"],
         sidecars=[Container(name="proxy", image="ghcr.io/acme/proxy:2.0.0@" + DIGEST,
@@ -78,6 +85,13 @@ def build():
             api.grant(Rule.read(grant[1], resource_names=[grant[2]]))
     if S["api_cluster_grant"]:
         api.grant(Rule.read("nodes"), cluster_wide=True, purpose="nodes")
+    if S["api_wildcard"]:
+        api.grant(Rule(api_groups=[""], resources=["*"], verbs=["get"]), purpose="all",
+                  allow={{"wildcard": "a debugging console"}})
+    if S["api_escalation"]:
+        api.grant(Rule(api_groups=["rbac.authorization.k8s.io"], resources=["roles"],
+                       verbs=["bind", "escalate"]), purpose="rbac",
+                  allow={{"escalation-verbs": "it manages tenants' roles"}})
     if S["api_view_role"]:
         api.grant(RoleRef("view", kind="ClusterRole", external=True), purpose="view")
     if S["api_internet"]:

@@ -9,6 +9,7 @@ from kubegen._analysis.access import (
     Subject,
     access_rows,
     namespaced_only,
+    not_granted_reason,
     selector_matches,
     service_accounts,
 )
@@ -98,14 +99,50 @@ def test_rows_scope_role_bindings_to_their_namespace_and_cluster_bindings_everyw
         binding("ClusterRoleBinding", "crb", "ClusterRole", "reader",
                 [{"kind": "Group", "name": "sre", "apiGroup": GROUP}]),
     ]
-    rows = [(str(r.subject), r.namespace, r.api_group, r.resource, r.verbs)
+    rows = [(str(r.subject), r.namespace, r.api_group, r.resource, r.verbs, r.granted)
             for r in access_rows(bodies)]
     assert rows == [
-        ("ServiceAccount shop/api", "shop", "", "configmaps", ("get", "list", "watch")),
-        ("ServiceAccount shop/api", "shop", None, "/metrics", ("get",)),
-        ("Group sre", "*", "", "configmaps", ("get", "list", "watch")),
-        ("Group sre", "*", None, "/metrics", ("get",)),
+        ("ServiceAccount shop/api", "shop", "", "configmaps", ("get", "list", "watch"), True),
+        ("Group sre", "*", "", "configmaps", ("get", "list", "watch"), True),
+        ("Group sre", "*", None, "/metrics", ("get",), True),
+        # what the RoleBinding cannot grant is listed apart, never as granted
+        ("ServiceAccount shop/api", "shop", None, "/metrics", ("get",), False),
     ]
+    (refused,) = [r for r in access_rows(bodies) if not r.granted]
+    assert not_granted_reason(refused) == "a non-resource URL: only a ClusterRoleBinding grants it"
+
+
+def test_a_role_binding_grants_only_namespaced_resources_and_its_own_namespace():
+    bodies = [
+        cluster_role("mixed", rules=[
+            read("pods"), read("nodes"), read("namespaces"),
+            {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["shop", "other"],
+             "verbs": ["patch"]},
+            {"apiGroups": ["acme.dev"], "resources": ["widgets"], "verbs": ["get"]},
+        ]),
+        binding("RoleBinding", "rb", "ClusterRole", "mixed", [sa("api")], namespace="shop"),
+        binding("ClusterRoleBinding", "crb", "ClusterRole", "mixed", [sa("op", "ops")]),
+    ]
+    rows = access_rows(bodies)
+    shop = [(r.resource, r.names, r.verbs, r.granted) for r in rows if r.namespace == "shop"]
+    assert shop == [
+        ("namespaces", ("shop",), ("get", "patch"), True),  # only itself, by name
+        ("pods", (), ("get", "list", "watch"), True),
+        ("widgets", (), ("get",), True),  # a custom resource: assumed namespaced
+        ("namespaces", (), ("list", "watch"), False),
+        ("namespaces", ("other",), ("patch",), False),
+        ("nodes", (), ("get", "list", "watch"), False),
+    ]
+    reasons = [not_granted_reason(r) for r in rows if not r.granted]
+    assert reasons == [
+        "a RoleBinding grants only get, update, patch, delete of its own namespace",
+        "a RoleBinding grants only its own namespace, shop",
+        "cluster-scoped: a RoleBinding grants only inside its namespace",
+    ]
+    everywhere = {(r.resource, r.names): r.verbs for r in rows if r.namespace == "*"}
+    assert everywhere[("nodes", ())] == ("get", "list", "watch")
+    assert everywhere[("namespaces", ())] == ("get", "list", "watch")
+    assert all(r.granted for r in rows if r.namespace == "*")
 
 
 def test_rows_merge_verbs_per_target_and_keep_resource_names_apart():

@@ -294,3 +294,59 @@ def test_each_level_and_version_is_compiled_once():
         pss.evaluate(view(pod()), "restricted", (1, 33))
     info = pss.compiled.cache_info()
     assert (info.misses, info.hits) == (1, 2)
+
+
+# -- the one-pass shortcut never changes a verdict -----------------------------------------------
+
+def _clean(pod: dict[str, Any]) -> bool:
+    from kubegen._coherence.clean import restricted_clean
+
+    return restricted_clean(view(pod))
+
+
+def test_a_clean_pod_passes_every_level_at_every_version():
+    clean = [f for f in FIXTURES if _clean(f.pod)]
+    assert clean, "the shortcut recognises no fixture at all"
+    assert any(f.name == "base" and f.level == "restricted" for f in clean)
+    for fixture in clean:
+        for version in {(1, m) for m in range(38)}:
+            assert pss.evaluate(view(fixture.pod), "restricted", version) == [], fixture.id
+
+
+MUTATIONS: list[dict[str, Any]] = [
+    {"spec": {"hostNetwork": True}}, {"spec": {"hostUsers": False}},
+    {"spec": {"os": {"name": "windows"}}},
+    {"spec": {"securityContext": {"runAsNonRoot": True, "runAsUser": 0,
+                                  "seccompProfile": {"type": "RuntimeDefault"}}}},
+    {"spec": {"securityContext": {"runAsNonRoot": True,
+                                  "seccompProfile": {"type": "Unconfined"}}}},
+    {"spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Localhost"},
+                                  "sysctls": [{"name": "kernel.msgmax", "value": "1"}]}}},
+    {"spec": {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}},
+    {"spec": {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}},
+    {"container": {"privileged": True}}, {"container": {"allowPrivilegeEscalation": None}},
+    {"container": {"capabilities": {"drop": ["ALL"], "add": ["CHOWN"]}}},
+    {"container": {"capabilities": {"drop": ["NET_RAW"]}}}, {"container": {"runAsUser": 0}},
+    {"container": {"runAsNonRoot": False}}, {"container": {"procMount": "Unmasked"}},
+    {"container": {"seLinuxOptions": {"type": "spc_t"}}},
+    {"container": {"appArmorProfile": {"type": "Unconfined"}}},
+    {"container": {"windowsOptions": {"hostProcess": True}}},
+    {"container": {"seccompProfile": {"type": "Unconfined"}}},
+    {"annotations": {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}},
+    {"annotations": {"seccomp.security.alpha.kubernetes.io/pod": "unconfined"}},
+    {"spec": {"containers": [{**RESTRICTED_POD["containers"][0],
+                              "ports": [{"containerPort": 80, "hostPort": 80}]}]}},
+    {"spec": {"containers": [{**RESTRICTED_POD["containers"][0],
+                              "readinessProbe": {"tcpSocket": {"port": 80, "host": "1.2.3.4"}}}]}},
+    {"spec": {"initContainers": [{"name": "i", "image": "i:1"}]}},
+    {"spec": {"ephemeralContainers": [{"name": "e", "image": "e:1"}]}},
+]
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[str(i) for i in range(len(MUTATIONS))])
+def test_the_shortcut_defers_every_restricted_field_to_the_controls(mutation: dict[str, Any]):
+    """Each mutation sets a field some control reads (to refuse, or to relax a check): the
+    shortcut must leave the pod to the full evaluation."""
+    mutated = pod(mutation.get("spec"), mutation.get("container"), mutation.get("annotations"))
+    assert _clean(pod())  # the hardened pod this starts from is clean
+    assert not _clean(mutated)

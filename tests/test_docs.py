@@ -213,3 +213,56 @@ def test_python_dataclasses_work_in_examples(tmp_path: Path):
     )
     (example,) = examples(page.parent)
     _run(example)
+
+
+_CODE_BLOCK = re.compile(r"^```(python|pycon)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+_PUBLIC_DUNDERS = frozenset({"__file__", "__version__", "__all__", "__name__"})
+
+
+def private_uses(source: str, lang: str = "python") -> list[str]:
+    """Names an example takes from kubegen that are not public API (``kubegen.__all__``)."""
+    import ast
+
+    import kubegen
+
+    if lang != "python":  # interactive snippets: only their import lines are plain Python
+        lines = [line[4:] for line in source.splitlines() if line.startswith((">>> ", "... "))]
+        source = "\n".join(lines)
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kubegen":
+            if node.module != "kubegen":
+                found.append(f"from {node.module} import ...")
+            else:
+                found += [f"kubegen.{a.name}" for a in node.names if a.name not in kubegen.__all__]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("kubegen.")]
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id == "kubegen"
+              and node.attr not in kubegen.__all__ and node.attr not in _PUBLIC_DUNDERS):
+            found.append(f"kubegen.{node.attr}")
+    return found
+
+
+PAGES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_examples_use_only_public_names(page: Path):
+    text = page.read_text(encoding="utf-8")
+    for match in _CODE_BLOCK.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        uses = private_uses(match.group(2), match.group(1))
+        assert not uses, f"{page.name}:{line}: examples use public names only; found {uses}"
+
+
+def test_private_uses_are_found():
+    assert private_uses("from kubegen._files.writer import write_env\n") == [
+        "from kubegen._files.writer import ..."
+    ]
+    assert private_uses("import kubegen._policy\nimport kubegen\nkubegen._api.render(s)\n") == [
+        "kubegen._policy", "kubegen._api"
+    ]
+    assert private_uses("from kubegen import Stack, render_files\n") == ["kubegen.render_files"]
+    assert private_uses(">>> from kubegen._x import y\n", "pycon") == ["from kubegen._x import ..."]
+    assert private_uses("from kubegen import Stack, check, write\nkubegen.__file__\n") == []

@@ -82,15 +82,16 @@ def test_one_module_per_group_version_regenerated_byte_for_byte(generated, tmp_p
     text = (generated / "cert_manager_io_v1.py").read_text()
     assert "class Certificate(BaseModel)" in text and "class CertificateRequest(BaseModel)" in text
     assert "class CertificateSpec(BaseModel)" in text
+    assert "class CertificateSpecIssuerRef(BaseModel)" in text  # Kind + field path, no Spec1
 
 
 def test_typed_models_render_and_register_their_crd_on_import(generated):
     models = _load(generated / "cert_manager_io_v1.py", "cert_manager_io_v1_test")
     cert = models.Certificate(
-        metadata=models.ObjectMeta(name="web"),
+        metadata=models.CertificateMetadata(name="web"),
         spec=models.CertificateSpec(
             secret_name="web-tls", dns_names=["shop.example.com"],
-            issuer_ref=models.IssuerRef(name="letsencrypt", kind="ClusterIssuer"),
+            issuer_ref=models.CertificateSpecIssuerRef(name="letsencrypt", kind="ClusterIssuer"),
         ),
     )
     stack = Stack("shop", namespace="shop")
@@ -112,3 +113,13 @@ def test_import_crd_without_crds_is_a_located_error(tmp_path):
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     result = CliRunner().invoke(app, ["import", "crd", str(tmp_path / "cm.yaml")])
     assert result.exit_code == 2 and "no CustomResourceDefinition" in result.output
+
+
+def test_a_malformed_crd_schema_is_refused():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.acme.io"},
+           "spec": {"group": "acme.io", "names": {"kind": "Widget"}, "scope": "Namespaced",
+                    "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "objekt"}}}}}]}}
+    with pytest.raises(ValidationError, match=r"spec.type 'objekt' is no JSON type"):
+        register_crd(crd)

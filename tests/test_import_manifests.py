@@ -106,9 +106,8 @@ def test_typed_builders_where_the_mapping_is_exact(project, monkeypatch):
     result = CliRunner().invoke(app, ["import", "manifests", str(source), "--stack", "stacks/ksm"])
     assert result.exit_code == 0, result.output
     module = (project / "stacks" / "ksm" / "__init__.py").read_text()
-    assert "stack.add(ServiceAccount('kube-state-metrics'" in module
-    assert "stack.add(ClusterRole('kube-state-metrics'" in module
-    assert "stack.add(ClusterRoleBinding('kube-state-metrics'" in module
+    for kind in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding"):
+        assert re.search(rf"stack\.add\({kind}\(\s*'kube-state-metrics'", module), kind
     # the ClusterRole lists secrets: the least-privilege guard is opted out, visibly
     assert "allow={'secrets-read': REASON}" in module
     assert "least-privilege guard 'secrets-read' opted out" in result.output
@@ -120,7 +119,8 @@ def test_imported_stack_renders_and_checks_through_the_cli(project):
     result = run_cli("import", "manifests", str(source), "--stack", "stacks/app",
                      "--namespace", "podinfo", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "stack.add(Service('podinfo'" in (project / "stacks/app/__init__.py").read_text()
+    module = (project / "stacks/app/__init__.py").read_text()
+    assert re.search(r"stack\.add\(Service\(\s*'podinfo'", module)
     assert run_cli("render", "stacks/app", cwd=project).returncode == 0
     assert run_cli("check", "stacks/app", cwd=project).returncode == 0
     stack = load_stack(project / "stacks" / "app").stack
@@ -135,3 +135,22 @@ def test_objects_without_a_namespace_need_one(project, monkeypatch):
                                       "--stack", "stacks/x"])
     assert result.exit_code == 2 and "names no namespace" in result.output
     assert "--namespace" in result.output
+
+
+def test_network_policies_of_argo_cd_map_to_the_typed_builder(project, monkeypatch):
+    monkeypatch.chdir(project)
+    text = (DATA / "argo-cd-v3.5.1-install.yaml").read_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    policies = [d for d in yaml.load_all(text, Loader=loader) if d and d["kind"] == "NetworkPolicy"]
+    assert len(policies) == 7
+    (project / "policies.yaml").write_text(yaml.safe_dump_all(policies))
+    result = CliRunner().invoke(app, ["import", "manifests", "policies.yaml", "--stack",
+                                      "stacks/argo", "--namespace", "argocd"])
+    assert result.exit_code == 0, result.output
+    module = (project / "stacks" / "argo" / "__init__.py").read_text()
+    assert module.count("stack.add(NetworkPolicy(") >= 5
+    _, objects = build_objects(project / "stacks" / "argo")
+    rendered = {o.name: o.body for o in objects}
+    for doc in policies:
+        doc["metadata"]["namespace"] = "argocd"
+        assert _meaning(rendered[doc["metadata"]["name"]]) == _meaning(doc)

@@ -120,3 +120,19 @@ def test_only_marked_templates_are_substituted(tmp_path: Path):
     assert "${{ !cancelled()" in files[".github/workflows/kubegen.yml"]  # copied verbatim
     substituted = [item.target for item in SCAFFOLD if item.substitute]
     assert all("$" not in files[target] for target in substituted)
+
+
+def test_init_in_a_monorepo_subfolder_says_what_to_move(tmp_path: Path):
+    (tmp_path / ".git").mkdir()
+    result = run_cli("init", "deploy/platform", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        f"note: deploy/platform is inside the git repository {tmp_path.resolve()}: GitHub runs "
+        "workflows and pre-commit reads its config only from the repository root, so move "
+        ".github/workflows/kubegen.yml and .pre-commit-config.yaml there, with paths from the "
+        "root: pip install ./deploy/platform, STACKS: deploy/platform/stacks/dev "
+        "deploy/platform/stacks/prod"
+    )
+    own = tmp_path / "own"  # a repository of its own (a submodule): nothing to move
+    (own / ".git").mkdir(parents=True)
+    assert "note:" not in run_cli("init", str(own), cwd=tmp_path).stdout

@@ -241,6 +241,9 @@ def _build(topology: dict[str, Any]) -> tuple[Stack, set[tuple[str, str, int, st
         for name, number, proto in ports:
             if port is None or port in (name, number):
                 expected.add((built[src].name, built[dst].name, number, proto))
+    for name, _, ports, kind in topology["workloads"]:
+        if kind == "StatefulSet":  # its replicas reach each other on every port (<name>-peers)
+            expected.update((name, name, number, proto) for _, number, proto in ports)
     return stack, expected
 
 

@@ -97,17 +97,15 @@ def test_docs_install_kubegen_by_its_distribution_name() -> None:
 
 
 def _source_files() -> set[str]:
-    """What the sdist must hold: the files git tracks (or, in an unpacked sdist, its files)."""
+    """What the sdist must hold: the files git tracks, or in an unpacked sdist (no .git, and
+    maybe build/ from installing it) the files its SOURCES.txt lists."""
     if (REPO / ".git").exists() and shutil.which("git"):
         command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
         listed = subprocess.run(command, cwd=REPO, capture_output=True, check=True).stdout.decode()
         return {path for path in listed.split("\0") if path and (REPO / path).is_file()}
-    return {
-        p.relative_to(REPO).as_posix()
-        for p in REPO.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and ".venv" not in p.parts
-        and not GENERATED.fullmatch(p.relative_to(REPO).as_posix())
-    }
+    (sources,) = REPO.glob("*.egg-info/SOURCES.txt")
+    listed = sources.read_text(encoding="utf-8").splitlines()
+    return {path for path in listed if path and not GENERATED.fullmatch(path)}
 
 
 @pytest.fixture(scope="module")

@@ -211,9 +211,9 @@ def test_text_report_groups_by_object_with_origin() -> None:
     text = lint(noisy_stack()).to_text()
     assert "Deployment shop/api  (stacks/shop.py:4)\n  error   KG101  spec.template.spec." in text
     assert "hostNetwork is true" in text and "fix: Remove hostNetwork" in text
-    assert text.count("Deployment shop/api") == 1
+    assert text.count("Deployment shop/api  (") == 1
     assert text.endswith(
-        "\n\n9 errors, 2 warnings, 1 note, 0 waived in 10 objects "
+        "\n\n9 errors, 2 warnings, 2 notes, 0 waived in 10 objects "
         "(profile restricted, Kubernetes 1.33)\n"
     )
     assert "ConfigMap cfg\n" in text  # no origin, no location suffix

@@ -48,8 +48,10 @@ def build():
 PRIVILEGED_NAMESPACE = "stack.add(Namespace('shop', pod_security='privileged', reason=R))\n"
 ADMISSION = {
     "run-as-root", "host-network", "host-pid", "host-ipc", "host-path", "unconfined-seccomp",
-    "privileged", "privilege-escalation", "capabilities", "host-ports",
+    "privileged", "privilege-escalation", "capabilities", "host-ports", "host-path-write",
 }
+# Opt-outs that come with another one: a writable HostPath has its reason to be there too.
+ALSO_WAIVED = {"host-path-write": {"KG104", "KG121"}}
 
 # opt-out name -> (lines of build() after `stack = ...`, rules waived on the built objects)
 CASES: dict[str, tuple[str, set[str]]] = {
@@ -64,9 +66,14 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "host-pid": ("stack.add(Deployment('api', image=IMAGE, allow_host_pid=R))", {"KG101"}),
     "host-ipc": ("stack.add(Deployment('api', image=IMAGE, allow_host_ipc=R))", {"KG101"}),
     "host-path": (
-        "stack.add(DaemonSet('agent', image=IMAGE, mounts={'/var/log': HostPath('/var/log')},"
-        " allow_host_path=R))",
+        "stack.add(DaemonSet('agent', image=IMAGE,"
+        " mounts={'/var/log': HostPath('/var/log', reason=R)}))",
         {"KG104", "KG121"},
+    ),
+    "host-path-write": (
+        "stack.add(DaemonSet('agent', image=IMAGE, mounts={'/var/spool': HostPath("
+        "'/var/spool/agent', reason=R, allow_write=R)}))",
+        set(),
     ),
     "unconfined-seccomp": (
         "stack.add(Deployment('api', image=IMAGE, allow_unconfined_seccomp=R))",
@@ -74,7 +81,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     ),
     "privileged": (
         "stack.add(Deployment('api', image=IMAGE, allow_privileged=R))",
-        {"KG102", "KG122"},
+        {"KG102", "KG110", "KG122", "KG126"},
     ),
     "privilege-escalation": (
         "stack.add(Deployment('api', image=IMAGE, allow_privilege_escalation=R))",
@@ -91,7 +98,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     ),
     "host-ports": (
         f"stack.add(Deployment('api', image=IMAGE, ports=[Port(8080, name='http',"
-        f" host_port=8080)], allow_host_ports=R, {PROBES}))",
+        f" host_port=8080)], allow_host_ports=R, strategy='Recreate', {PROBES}))",
         {"KG105"},
     ),
     "no-probes": (
@@ -164,6 +171,12 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "rbac-cluster-scope": (
         "api = stack.add(Deployment('api', image=IMAGE))\n"
         "api.grant(Rule.read('configmaps'), cluster_wide=True, allow={'cluster-scope': R})",
+        set(),
+    ),
+    "rbac-out-of-namespace": (
+        "api = stack.add(Deployment('api', image=IMAGE))\n"
+        "mixed = stack.add(ClusterRole('mixed', rules=[Rule.read('pods'), Rule.read('nodes')]))\n"
+        "api.grant(mixed, allow={'out-of-namespace': R})",
         set(),
     ),
     "egress-internet": (
@@ -260,6 +273,7 @@ def test_opt_out_alone_passes_the_render_gate(tmp_path: Path, what: str) -> None
     body, rules = CASES[what]
     if what in ADMISSION:
         body, rules = PRIVILEGED_NAMESPACE + body, rules | {"KG603"}
+    rules = rules | ALSO_WAIVED.get(what, set())
     result = _plan(tmp_path, body)  # raises PolicyError when a finding still blocks
     waived = {f.rule_id for f in result.report.waived}
     assert waived == rules
@@ -380,6 +394,7 @@ def test_field_scoped_opt_out_waives_only_its_field() -> None:
     assert _status(stack) == {
         ("KG101", f"{P}.hostNetwork"): REASON,
         ("KG101", f"{P}.hostPID"): None,
+        ("KG504", "spec.podSelector"): None,  # a note on the policy, not the pod's opt-out
     }
 
 

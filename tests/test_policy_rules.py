@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from kubegen import Deployment, Resources, StackDefaults
+from kubegen import Stack as KubegenStack
+from kubegen._coherence.facts import StackFacts
 from kubegen._manifests import ManifestObject
 from kubegen._policy import all_rules, lint
 from tests.policy_factories import (
@@ -43,6 +46,7 @@ class Case:
     path: str = ""
     version: str = "1.33"
     profile: str = "prod"
+    facts: Callable[[], StackFacts] | None = None  # what the stack knows beyond its objects
 
     @property
     def id(self) -> str:
@@ -102,6 +106,14 @@ def hpa(api_version: str = "autoscaling/v2", min_replicas: int = 2) -> dict[str,
     target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}
     spec = {"scaleTargetRef": target, "minReplicas": min_replicas, "maxReplicas": 5}
     return obj(api_version, "HorizontalPodAutoscaler", "api", spec=spec)
+
+
+def hpa_on(resource: str, target: str = "Utilization") -> dict[str, Any]:
+    body = hpa()
+    value = {"averageUtilization": 70} if target == "Utilization" else {"averageValue": "500m"}
+    body["spec"]["metrics"] = [{"type": "Resource", "resource": {
+        "name": resource, "target": {"type": target, **value}}}]
+    return body
 
 
 def crd() -> dict[str, Any]:
@@ -172,6 +184,18 @@ def ns_labels(**labels: str) -> Callable[[Stack], None]:
 
 LOWAT = on_dep(f"{P}.securityContext.sysctls", [{"name": "net.ipv4.tcp_notsent_lowat",
                                                  "value": "16384"}])  # safe from 1.37
+def facts_of_api(**deployment: Any) -> Callable[[], StackFacts]:
+    """Facts of a kubegen stack whose Deployment shop/api is built with ``deployment``."""
+    defaults = deployment.pop("defaults", None)
+
+    def make() -> StackFacts:
+        stack = KubegenStack("shop", namespace=NS, defaults=defaults)
+        stack.add(Deployment("api", image="ghcr.io/acme/api:1.0", **deployment))
+        return StackFacts(stack)
+
+    return make
+
+
 NON_ROOT_UNSET = drop_dep(f"{P}.securityContext.runAsNonRoot")  # restricted only
 UNMASKED_IN_USERNS = both(on_dep(f"{P}.hostUsers", False), on_dep(f"{SC}.procMount", "Unmasked"))
 NO_PDB_NO_SPREAD = both(remove("PodDisruptionBudget"), drop_dep(f"{P}.topologySpreadConstraints"))
@@ -313,6 +337,14 @@ CASES = [
     Case("KG132", "namespace-without-enforce", lambda s: find(s, "Namespace")["metadata"][
         "labels"].pop("pod-security.kubernetes.io/enforce"), True, "metadata.namespace"),
     Case("KG132", "namespace-rendered", lambda s: None, False),
+    # KG210 resources nobody chose
+    Case("KG210", "no-resources-anywhere", lambda s: None, True, f"{C}.resources",
+         facts=facts_of_api()),
+    Case("KG210", "own-resources", lambda s: None, False,
+         facts=facts_of_api(resources=Resources(cpu="1", memory="1Gi"))),
+    Case("KG210", "explicit-stack-defaults", lambda s: None, False, facts=facts_of_api(
+        defaults=StackDefaults(resources=Resources(cpu="1", memory="1Gi")))),
+    Case("KG210", "yaml-without-facts", lambda s: None, False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),
@@ -385,7 +417,7 @@ CASES = [
     Case("KG406", "named-group", lambda s: find(s, "RoleBinding")["subjects"].append(
         {"kind": "Group", "name": "shop-devs", "apiGroup": "rbac.authorization.k8s.io"}),
         False),
-    # KG501-KG503 network
+    # KG501-KG504 network
     Case("KG501", "egress-only", both(remove("NetworkPolicy"), add(netpol("eg", {
         "podSelector": {}, "policyTypes": ["Egress"]}))), True),
     Case("KG501", "other-namespace", both(remove("NetworkPolicy"), add(dict(default_deny_in(
@@ -409,6 +441,17 @@ CASES = [
          True, "spec.type"),
     Case("KG503", "cluster-ip", lambda s: set_in(find(s, "Service"), "spec.type", "ClusterIP"),
          False),
+    Case("KG504", "host-network-selected", on_dep(f"{P}.hostNetwork", True), True,
+         "spec.podSelector"),
+    Case("KG504", "host-network-as-peer", both(on_dep(f"{P}.hostNetwork", True), add(netpol(
+        "to-api", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                   "policyTypes": ["Egress"], "egress": [{"to": [{
+                       "namespaceSelector": {},
+                       "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))),
+        True, "spec.egress[0].to[0]"),
+    Case("KG504", "host-network-false", both(on_dep(f"{P}.hostNetwork", False), add(netpol(
+        "to-api", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))), False),
     # KG601-KG603 namespaces
     Case("KG601", "default", lambda s: set_in(find(s, "Service"), "metadata.namespace",
          "default"), True),
@@ -420,7 +463,7 @@ CASES = [
     Case("KG603", "baseline", lambda s: set_in(find(s, "Namespace"), "metadata.labels["
          "pod-security.kubernetes.io/enforce]", "baseline"), True),
     Case("KG603", "restricted", lambda s: None, False),
-    # KG701-KG705 availability and jobs
+    # KG701-KG706 availability, autoscaling and jobs
     Case("KG701", "one-replica", on_dep("spec.replicas", 1), True, "spec.replicas"),
     Case("KG701", "one-replica-on-restricted", on_dep("spec.replicas", 1), True,
          profile="restricted"),
@@ -437,6 +480,13 @@ CASES = [
          lambda s: find(s, "CronJob")["spec"].pop("startingDeadlineSeconds")), True,
          "spec.startingDeadlineSeconds"),
     Case("KG705", "cronjob-deadlines", replace_kind("CronJob"), False),
+    Case("KG706", "hpa-on-cpu-without-request", both(add(hpa_on("cpu")),
+         lambda s: find(s, "Deployment")["spec"]["template"]["spec"]["containers"][0][
+             "resources"]["requests"].pop("cpu")), True, f"{C}.resources.requests.cpu"),
+    Case("KG706", "hpa-on-cpu-with-request", add(hpa_on("cpu")), False),
+    Case("KG706", "hpa-on-average-value", both(add(hpa_on("cpu", "AverageValue")),
+         lambda s: find(s, "Deployment")["spec"]["template"]["spec"]["containers"][0][
+             "resources"]["requests"].pop("cpu")), False),
     # KG801-KG803 secrets
     Case("KG801", "secret-data", add(obj("v1", "Secret", "db", data={"password": "aHVudGVyMg=="})),
          True, "data"),
@@ -461,7 +511,8 @@ CASES = [
 def test_rule(case: Case) -> None:
     stack = good_stack()
     case.change(stack)
-    report = lint(stack, profile=case.profile, kubernetes_version=case.version)
+    facts = case.facts() if case.facts is not None else None
+    report = lint(stack, profile=case.profile, kubernetes_version=case.version, facts=facts)
     hits = [f for f in report.findings if f.rule_id == case.rule]
     if not case.fires:
         assert hits == [], [str(f) for f in hits]

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from kubegen._render.files import render_files
+import kubegen
 from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -22,7 +22,8 @@ def _tour_example() -> str:
 def test_readme_stack_example_renders_hardened_output():
     namespace: dict[str, object] = {}
     exec(compile(_tour_example(), "README.md", "exec"), namespace)
-    files = render_files(namespace["build"]().objects())  # type: ignore[operator]
+    # Through the render gate (coherence and the prod profile's lint), as `kubegen render` does.
+    files = kubegen.render(namespace["build"]())  # type: ignore[operator]
     assert {"_cluster/namespace-shop.yaml", "shop/networkpolicy-default-deny.yaml",
             "shop/networkpolicy-api-egress.yaml", "shop/networkpolicy-postgres-ingress.yaml",
             "shop/role-api-access.yaml", "shop/rolebinding-api-access.yaml",

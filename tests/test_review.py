@@ -100,6 +100,44 @@ def test_new_ingress_from_an_ip_block(make) -> None:
     assert "new-ingress" in stack.categories() and "new-egress" not in stack.categories()
 
 
+def test_a_port_change_moves_the_flows(make) -> None:
+    stack = _review(make(), api_port=9090)
+    assert _flows(stack) == {
+        ("removed", "web", "api", "http 8080/TCP"),
+        ("added", "web", "api", "http 9090/TCP"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "may_differ"),
+    [
+        ({"config": "two"}, False),
+        ({"api_image": f"ghcr.io/acme/api:1.1.0@{DIGEST}"}, False),  # new version label: unseen
+        ({"api_replicas": 5, "api_cpu": "300m"}, False),
+        ({"api_grants": [("read", "configmaps")]}, True),  # a grant implies a route
+        ({"api_port": 9090}, True),
+        ({"web_to_api": False}, True),
+    ],
+)
+def test_flows_are_skipped_only_when_they_cannot_differ(make, change, may_differ) -> None:
+    from kubegen._review import compare
+
+    repo = make()
+    repo.write(**change)
+    decided: list[bool] = []
+    real = compare._network_may_differ
+
+    def compute_anyway(*args: Any) -> bool:
+        decided.append(real(*args))
+        return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compare, "_network_may_differ", compute_anyway)
+        (stack,) = review([repo.stack]).stacks
+    assert decided == [may_differ]
+    assert bool(stack.flows) == may_differ  # skipping loses nothing; computing finds changes
+
+
 # --- access --------------------------------------------------------------------------------
 
 
@@ -115,10 +153,11 @@ def test_permission_gained(make) -> None:
     assert _grants(stack) == [
         ("added", "ServiceAccount app/api", "app", "configmaps", (), ("get", "list", "watch"), ())
     ]
-    # the grant brings its route to the API server
-    assert stack.risk_line() == "1 new permission, 1 new egress to Kubernetes API"
-    assert "new-permission" in stack.categories()
-    assert "risky-permission" not in stack.categories()
+    # the grant brings its route to the API server: a flow, not egress to the outside
+    assert _flows(stack) == {("added", "api", "Kubernetes API", "6443/TCP")}
+    assert stack.risk_line() == "1 new permission, 1 new route to the Kubernetes API"
+    assert {"new-permission", "new-flow"} <= stack.categories()
+    assert not {"risky-permission", "new-egress"} & stack.categories()
 
 
 def test_permission_lost(make) -> None:
@@ -136,7 +175,8 @@ def test_secrets_are_flagged(make) -> None:
         ("added", "ServiceAccount app/api", "app", "secrets", ("tls",), ("get", "list", "watch"),
          ("secrets",))
     ]
-    assert stack.risk_line() == "1 new permission (1 on secrets), 1 new egress to Kubernetes API"
+    assert stack.risk_line() == (
+        "1 new permission (1 on secrets), 1 new route to the Kubernetes API")
     assert {"new-permission", "risky-permission"} <= stack.categories()
 
 
@@ -156,6 +196,35 @@ def test_a_role_outside_the_output_is_flagged(make) -> None:
         "added", "ClusterRole view (rules not in the output)", ())
     assert grant.flags == ("external-role",)
     assert grant.via == ("RoleBinding api-view > ClusterRole view",)
+
+
+def test_wildcards_are_flagged(make) -> None:
+    stack = _review(make(), api_wildcard=True)
+    (grant,) = stack.permissions
+    assert (grant.resource, grant.verbs, grant.flags) == ("*", ("get",), ("secrets", "wildcard"))
+    assert stack.risk_line().startswith("1 new permission (1 on secrets, 1 with a wildcard)")
+    assert ("added", "Role app/api-all", "opt-out", "rbac-wildcard", None,
+            "a debugging console", None) in _exemptions(stack)
+
+
+def test_escalation_verbs_are_flagged(make) -> None:
+    stack = _review(make(), api_escalation=True)
+    (grant,) = stack.permissions
+    assert (grant.resource, grant.verbs, grant.flags) == (
+        "roles.rbac.authorization.k8s.io", ("bind", "escalate"), ("escalation",))
+    assert "risky-permission" in stack.categories()
+
+
+def test_what_a_binding_cannot_grant_is_no_permission() -> None:
+    from kubegen._analysis.access import AccessRow, Subject
+    from kubegen._review.compare import _permissions
+
+    account = Subject("ServiceAccount", "api", "app")
+    named_only = AccessRow(account, "app", "", "nodes", (), ("get",),
+                           (("RoleBinding api", "Role api"),), granted=False)
+    granted = AccessRow(account, "app", "", "configmaps", (), ("get",),
+                        (("RoleBinding api", "Role api"),))
+    assert [p.resource for p in _permissions([], [named_only, granted])] == ["configmaps"]
 
 
 def test_verbs_added_to_an_existing_grant_are_the_new_permission(make) -> None:
@@ -214,14 +283,36 @@ def test_new_and_fixed_findings(make) -> None:
     assert [(f.change, f.rule_id, f.severity, f.resource) for f in stack.findings] == [
         ("new", "KG208", "info", "Deployment app/web")
     ]
-    assert stack.findings[0].location.endswith("stacks/app/__init__.py:25")
+    line = _line_of("web = stack.add(Deployment(")
+    assert stack.findings[0].location.endswith(f"stacks/app/__init__.py:{line}")
     assert "new-finding" in stack.categories()
     fixed = _review(make(web_tag_only=True), web_tag_only=False)
     assert [(f.change, f.rule_id) for f in fixed.findings] == [("fixed", "KG208")]
     assert "new-finding" not in fixed.categories()
 
 
+def test_hidden_characters_in_a_reason_are_shown_escaped(make) -> None:
+    from kubegen._review.markdown import markdown_report
+    from kubegen._review.text import text_report
+
+    repo = make()
+    repo.write(web_writable_root="fine\u202e lla\x1b[2J")
+    result = review([repo.stack])
+    assert result.stacks[0].exemptions[0].reason == "fine\u202e lla\x1b[2J"
+    for text in (text_report(result), markdown_report(result)):
+        assert "\u202e" not in text and "\x1b" not in text
+        assert "fine\\u202e lla\\u001b" in text.replace("\\\\", "\\")
+
+
 # --- workloads -----------------------------------------------------------------------------
+
+
+def _line_of(text: str) -> int:
+    """The line of the test stack (tests/review_support.py) that holds ``text``."""
+    from tests.review_support import STACK
+
+    lines = STACK.format(settings={}).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
 def _fields(stack: StackReview) -> dict[tuple[str, str, str | None], tuple[Any, Any]]:
@@ -268,6 +359,23 @@ def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
     assert len(db.warnings) == 1
     assert db.warnings[0].startswith("spec.volumeClaimTemplates is immutable")
     assert "--cascade=orphan" in db.warnings[0]
+    assert stack.risk_line() == "1 immutable field change (the sync fails until recreated)"
+    assert "workload" in stack.categories()
+
+
+def test_probe_timings_read_with_their_units() -> None:
+    from kubegen._analysis.workloads import workload_facts
+    from kubegen._manifests import ManifestObject
+
+    probe = {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 3,
+             "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 4}
+    pod = {"containers": [{"name": "api", "image": "api:1", "readinessProbe": probe}]}
+    facts = workload_facts(ManifestObject({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+        "spec": {"replicas": 2, "template": {"spec": pod}}}))
+    assert facts is not None
+    assert facts.containers["api"]["probe.readiness"] == (
+        "http GET /ready on http, delay 3s, period 5s, timeout 2s, failures 4")
 
 
 # --- objects -------------------------------------------------------------------------------
@@ -283,6 +391,7 @@ def test_statefulset_deletion_warns(make) -> None:
     assert "1 stateful deletion" in stack.risk_line()
     assert _flows(stack) == {
         ("removed", "api", "db", "pg 5432/TCP"),
+        ("removed", "db", "db", "pg 5432/TCP"),  # its replicas' peer traffic (db-peers)
         ("removed", "db", "k8s-app=kube-dns", "53/TCP"),
         ("removed", "db", "k8s-app=kube-dns", "53/UDP"),
     }
@@ -301,4 +410,65 @@ def test_namespace_created_and_deleted(make) -> None:
     assert "every object in the namespace goes" in str(warnings.pop("Namespace tools"))
     assert set(warnings.values()) == {None}
     assert "stateful-deletion" in deleted.categories()
-    assert deleted.risk_line() == "1 stateful deletion, 2 deletions"
+    assert deleted.risk_line() == "1 stateful deletion, 2 other deletions"
+    assert created.admission == deleted.admission == []  # restricted, the default; deleted
+
+
+# --- admission -----------------------------------------------------------------------------
+
+
+def _levels(stack: StackReview) -> list[tuple[str, str, str | None, str | None, bool]]:
+    return [(a.namespace, a.mode, a.before, a.after, a.weaker) for a in stack.admission]
+
+
+def test_a_lowered_pod_security_level_is_weaker(make) -> None:
+    stack = _review(make(extra_namespace=True), tools_pss="privileged")
+    assert _levels(stack) == [
+        ("tools", mode, "restricted", "privileged", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert stack.risk_line() == "1 weaker Pod Security level, 1 opt-out"
+    assert {"admission", "opt-out"} <= stack.categories()
+
+
+def test_a_raised_pod_security_level_is_listed_not_counted(make) -> None:
+    stack = _review(make(extra_namespace=True, tools_pss="privileged"), tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, "privileged", "baseline", False) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" not in stack.categories()
+    assert "Pod Security" not in stack.risk_line()
+
+
+def test_a_new_namespace_below_restricted_is_weaker(make) -> None:
+    stack = _review(make(), extra_namespace=True, tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, None, "baseline", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" in stack.categories()
+
+
+def test_admission_reads_labels_as_the_admission_controller() -> None:
+    from kubegen._manifests import ManifestObject
+    from kubegen._review.compare import Side, _admission
+
+    def namespace(**labels: str) -> ManifestObject:
+        meta = {"name": "tools", "labels": {f"pod-security.kubernetes.io/{k.replace('_', '-')}": v
+                                            for k, v in labels.items()}}
+        return ManifestObject({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+    def changes(old: ManifestObject, new: ManifestObject) -> list[tuple[str, str, str, bool]]:
+        base, head = Side.of([("ns.yaml", old)]), Side.of([("ns.yaml", new)])
+        return [(a.mode, str(a.before), str(a.after), a.weaker)
+                for a in _admission(base, head, [new.key])]
+
+    # enforce removed: the cluster's default (privileged unless configured) applies
+    assert changes(namespace(enforce="restricted", audit="restricted"),
+                   namespace(audit="restricted")) == [
+        ("enforce", "restricted", "unset", True), ("warn", "restricted", "unset", True)]
+    # a version pinned: listed, not weaker; an unknown enforce level fails closed (restricted)
+    assert changes(namespace(enforce="restricted"),
+                   namespace(enforce="restricted", enforce_version="v1.25")) == [
+        ("enforce", "restricted", "restricted v1.25", False),
+        ("warn", "restricted", "restricted v1.25", False)]
+    assert changes(namespace(enforce="baseline"), namespace(enforce="strict")) == [
+        ("enforce", "baseline", "restricted", False), ("warn", "baseline", "restricted", False)]

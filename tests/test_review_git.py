@@ -37,7 +37,7 @@ def test_an_empty_repository_has_no_base(tmp_path: Path) -> None:
     assert result.base.commit is None
     assert result.base.notes == ("no commits yet: everything is added",)
     assert _created(result) == {"created"}
-    assert len(result.stacks[0].objects) == 19
+    assert len(result.stacks[0].objects) == 20
 
 
 def test_the_first_commit_on_the_default_branch_adds_everything(tmp_path: Path) -> None:
@@ -96,6 +96,19 @@ def test_no_default_branch_adds_everything_and_says_how(tmp_path: Path) -> None:
     result = review([repo.stack])
     assert result.base.commit is None
     assert "pass --base REF" in result.base.notes[0]
+
+
+def test_a_base_without_the_output_adds_everything_and_says_so(tmp_path: Path) -> None:
+    repo = ReviewRepo(tmp_path / "repo")
+    repo.commit("stacks only, output not committed yet", render=False)
+    repo.git("checkout", "-q", "-b", "feature")
+    result = review([repo.stack])
+    (stack,) = result.stacks
+    assert result.base.commit is not None
+    assert stack.notes == [
+        "output/app holds no kubegen files at the base commit: everything is added"
+    ]
+    assert {o.change for o in stack.objects} == {"created"}
 
 
 def test_explicit_base_ref(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_every_public_class_is_checked_or_no_builder():
     not_built_from_fields = {
         kubegen.Builder, kubegen.Resource, kubegen.Stack, kubegen.StackWaiver, kubegen.Downward,
         kubegen.ImageRef, kubegen.ManifestObject, kubegen.Origin, kubegen.Report, kubegen.Finding,
-        kubegen.Severity,
+        kubegen.Severity, kubegen.CheckResult, kubegen.WriteResult,
     }
     errors = {cls for cls in classes if issubclass(cls, kubegen.KubegenError)}
     assert classes - set(BUILDERS) == not_built_from_fields | errors

@@ -326,3 +326,60 @@ def test_relative_paths_are_relative_to_the_project_root(tmp_path, monkeypatch):
 
     _, objects = build_objects(stacks / "prod.py")
     assert any(o.name == "ingress-nginx-controller" for o in objects)
+
+
+def test_lint_formats_carry_the_source(tmp_path):
+    import json
+
+    stack, _ = _argo()
+    report = lint(stack)
+    document = json.loads(report.to_json())
+    assert document["ok"] is True
+    assert document["sources"] == report.source_summaries()
+    assert {f["source"] for f in document["findings"]} == {"argo-cd v3.5.1"}
+    sarif = json.loads(report.to_sarif())
+    results = sarif["runs"][0]["results"]
+    assert results and all(r["level"] != "error" for r in results)
+    assert {r["properties"]["vendoredSource"] for r in results} == {"argo-cd v3.5.1"}
+
+
+def test_render_prints_one_line_per_source(tmp_path):
+    from helpers import run_cli, write_stack
+
+    write_stack(tmp_path, "edge", f"""
+        from kubegen import Stack, Vendored
+
+        def build():
+            stack = Stack("edge", namespace="edge")
+            stack.add(Vendored({str(NGINX)!r}, name="ingress-nginx", source="u", version="1.15.1"))
+            return stack
+        """)
+    result = run_cli("render", "stacks/edge", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "edge: vendored ingress-nginx 1.15.1: " in result.stderr
+    output = tmp_path / "output" / "edge" / "ingress-nginx"
+    assert (output / "deployment-ingress-nginx-controller.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+                   for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+         + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\n",
+         "aliases expand to more than"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loop}\ndata: &d {a: *d}\n",
+         "cycle"),
+    ],
+)
+def test_hostile_yaml_is_refused_quickly(tmp_path, text, message):
+    (tmp_path / "bomb.yaml").write_text(text)
+    with pytest.raises(ValidationError, match=message):
+        Vendored(tmp_path / "bomb.yaml", source="x", version="1")
+
+
+def test_absurdly_deep_yaml_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ValidationError, match="nested deeper"):
+        Vendored(tmp_path / "deep.yaml", source="x", version="1")

@@ -139,10 +139,13 @@ def test_host_namespaces_only_with_reason() -> None:
 
 def test_host_path_needs_reason() -> None:
     with pytest.raises(ValidationError) as info:
-        Job("task", image=TAGGED, mounts={"/host": HostPath("/var/log")})
-    assert "allow_host_path" in str(info.value) and "/host" in str(info.value)
-    with pytest.raises(ValidationError, match="no container mounts a HostPath"):
+        HostPath("/var/log")  # type: ignore[call-arg]
+    assert (info.value.resource, info.value.field) == ("HostPath", "reason")
+    assert "is required (a reason" in str(info.value)
+    with pytest.raises(ValidationError) as info:
         Job("task", image=TAGGED, allow_host_path="logs")
+    assert info.value.field == "allow_host_path"
+    assert "HostPath('/var/log', reason='why')" in str(info.value)
 
 
 def test_seccomp_profiles() -> None:

@@ -163,21 +163,23 @@ def test_hooks_refuse(kwargs: dict[str, Any], message: str) -> None:
 
 def test_mount_propagation_and_sub_path() -> None:
     exporter = DaemonSet(
-        "node-exporter", image=TAGGED, allow_host_path="reads the node's filesystems",
+        "node-exporter", image=TAGGED,
         allow_host_pid="reads host processes", allow_host_network="node network metrics",
-        mounts={"/host/root": Mount(HostPath("/"), propagation="HostToContainer")},
+        mounts={"/host/root": Mount(HostPath("/", reason="reads the node's filesystems"),
+                                    propagation="HostToContainer")},
     )
     mount = _pod(exporter)["containers"][0]["volumeMounts"][0]
     assert mount == {"name": "host", "mountPath": "/host/root", "readOnly": True,
                      "mountPropagation": "HostToContainer"}
     with pytest.raises(ValidationError) as caught:
-        Container(image=TAGGED, mounts={"/x": Mount(HostPath("/x"), propagation="Bidirectional")})
+        Container(image=TAGGED, mounts={"/x": Mount(HostPath("/x", reason="r"),
+                                                     propagation="Bidirectional")})
     assert caught.value.field == "mounts./x.propagation"
     Container(image=TAGGED, allow_privileged="csi node plugin",
-              mounts={"/x": Mount(HostPath("/x"), propagation="Bidirectional")})
+              mounts={"/x": Mount(HostPath("/x", reason="r"), propagation="Bidirectional")})
     for bad in ("/etc/app.conf", "../app.conf", ""):
         with pytest.raises(ValidationError, match="must be a non-empty relative path"):
-            Mount(HostPath("/etc"), sub_path=bad)
+            Mount(HostPath("/etc", reason="r"), sub_path=bad)
 
 
 def test_downward_files_items_field_and_resource_refs() -> None:
@@ -264,8 +266,8 @@ def test_every_new_field_renders_schema_valid() -> None:
                                            run_as_group=1337)]))
     stack.add(StatefulSet("db", image=TAGGED, strategy="OnDelete", near=[web]))
     stack.add(DaemonSet("agent", image=TAGGED, strategy="OnDelete", tolerations=[Toleration()],
-                        allow_host_network="node metrics", allow_host_path="reads /proc",
-                        mounts={"/host/proc": Mount(HostPath("/proc"),
+                        allow_host_network="node metrics",
+                        mounts={"/host/proc": Mount(HostPath("/proc", reason="reads /proc"),
                                                     propagation="HostToContainer",
                                                     sub_path="self")}))
     problems = []

@@ -59,8 +59,9 @@ def _variants(stack: Stack) -> None:
     stack.add(Service("api-lb", target=api, type="LoadBalancer", allow_external="public edge",
                       ports=[ServicePort("http", port=443, node_port=30443)]))
     stack.add(DaemonSet("agent", image=TAGGED, allow_host_network="node metrics",
-                        mounts={"/host": HostPath("/var/log"), "/info": DownwardFiles()},
-                        allow_host_path="reads node logs", tolerations=[{"operator": "Exists"}]))
+                        mounts={"/host": HostPath("/var/log", reason="reads node logs"),
+                                "/info": DownwardFiles()},
+                        tolerations=[{"operator": "Exists"}]))
     stack.add(Job("once", image=TAGGED, completions=3, parallelism=3, active_deadline="5m",
                   restart="OnFailure"))
     stack.add(CronJob("tick", schedule="@hourly", image=TAGGED, suspend=True,

@@ -6,6 +6,10 @@ whose labels match a selector, by name order, transitively). :func:`access_rows`
 into one row per subject × namespace × resource × resourceNames, with the verbs allowed and the
 binding → role path that allows them. ``kubegen access`` prints these rows; the stack checks use
 the index to see whether a ClusterRole grants only namespaced resources.
+
+A RoleBinding grants only inside its namespace: the rules of its role that name cluster-scoped
+resources or non-resource URLs become rows marked ``granted=False`` (never listed as granted),
+and rules on ``namespaces`` grant only reading or changing the binding's own namespace, by name.
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubegen._builders.rbac.catalog import RBAC_GROUP, scope_of, verb_sort_key
+from kubegen._builders.rbac.catalog import (
+    NAMESPACE_OBJECT_VERBS,
+    RBAC_GROUP,
+    scope_of,
+    verb_sort_key,
+)
 
 ALL_NAMESPACES = "*"
 _SUBJECT_ORDER = {"ServiceAccount": 0, "User": 1, "Group": 2}
@@ -157,7 +166,8 @@ class AccessRow:
     ``namespace`` is ``*`` for a ClusterRoleBinding. ``api_group`` is None and ``resource`` holds
     the path for a non-resource URL. ``resolved`` is False when the role is not in the manifests
     (an external role): then ``resource`` is None and ``verbs`` empty. ``via`` lists each
-    binding → role path that grants the row.
+    binding → role path that grants the row. ``granted`` is False for what the role names but
+    the binding cannot grant (a RoleBinding's cluster-scoped resources and URLs).
     """
 
     subject: Subject
@@ -168,9 +178,11 @@ class AccessRow:
     verbs: tuple[str, ...]
     via: tuple[tuple[str, ...], ...]
     resolved: bool = True
+    granted: bool = True
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
+            not self.granted,
             self.subject.sort_key(),
             self.namespace,
             self.api_group is None,
@@ -187,7 +199,8 @@ class _Cell:
     via: set[tuple[str, ...]] = field(default_factory=set)
 
 
-_CellKey = tuple[Subject, str, str | None, str | None, tuple[str, ...], bool]
+# (subject, namespace, api group, resource, names, resolved, granted)
+_CellKey = tuple[Subject, str, str | None, str | None, tuple[str, ...], bool, bool]
 
 
 def access_rows(bodies: Sequence[Mapping[str, Any]]) -> list[AccessRow]:
@@ -201,7 +214,7 @@ def access_rows(bodies: Sequence[Mapping[str, Any]]) -> list[AccessRow]:
         AccessRow(
             subject=key[0], namespace=key[1], api_group=key[2], resource=key[3], names=key[4],
             verbs=tuple(sorted(cell.verbs, key=verb_sort_key)),
-            via=tuple(sorted(cell.via)), resolved=key[5],
+            via=tuple(sorted(cell.via)), resolved=key[5], granted=key[6],
         )
         for key, cell in cells.items()
     ]
@@ -221,14 +234,58 @@ def _add_binding(
     subjects = [_subject(_dict(s), namespace) for s in body.get("subjects") or []]
     for subject in subjects:
         if rules is None:
-            key: _CellKey = (subject, namespace, None, None, (), False)
+            key: _CellKey = (subject, namespace, None, None, (), False, True)
             cells.setdefault(key, _Cell()).via.add((binding, f"{kind} {name}"))
             continue
         for sourced in rules:
-            for target in _targets(sourced.rule):
-                cell = cells.setdefault((subject, namespace, *target, True), _Cell())
-                cell.verbs.update(_strs(sourced.rule.get("verbs")))
-                cell.via.add((binding, *sourced.path))
+            verbs = _strs(sourced.rule.get("verbs"))
+            for group, resource, names in _targets(sourced.rule):
+                parts = [(names, verbs, True)]
+                if not cluster_wide:
+                    parts = _in_namespace(group, resource, names, verbs, namespace)
+                for shown, allowed, granted in parts:
+                    cell_key = (subject, namespace, group, resource, shown, True, granted)
+                    cell = cells.setdefault(cell_key, _Cell())
+                    cell.verbs.update(allowed)
+                    cell.via.add((binding, *sourced.path))
+
+
+def _in_namespace(
+    group: str | None, resource: str | None, names: tuple[str, ...], verbs: list[str],
+    namespace: str,
+) -> list[tuple[tuple[str, ...], list[str], bool]]:
+    """What a RoleBinding in ``namespace`` makes of one target: (names, verbs, granted) parts."""
+    if group is None or resource is None:  # a non-resource URL
+        return [(names, verbs, False)]
+    if scope_of(group, resource) != "cluster":
+        return [(names, verbs, True)]
+    if group != "" or resource.partition("/")[0] != "namespaces":
+        return [(names, verbs, False)]
+    own = [v for v in verbs if v in NAMESPACE_OBJECT_VERBS or v == "*"]
+    own = list(NAMESPACE_OBJECT_VERBS) if "*" in own else own
+    others = [v for v in verbs if v not in NAMESPACE_OBJECT_VERBS and v != "*"]
+    parts: list[tuple[tuple[str, ...], list[str], bool]] = []
+    if own:
+        if not names or namespace in names:
+            parts.append(((namespace,), own, True))
+        foreign = tuple(name for name in names if name != namespace)
+        if foreign:
+            parts.append((foreign, own, False))
+    if others:
+        parts.append((names, others, False))
+    return parts
+
+
+def not_granted_reason(row: AccessRow) -> str:
+    """Why a RoleBinding cannot grant a ``granted=False`` row."""
+    if row.api_group is None:
+        return "a non-resource URL: only a ClusterRoleBinding grants it"
+    if row.api_group == "" and (row.resource or "").partition("/")[0] == "namespaces":
+        if row.names and row.namespace not in row.names:
+            return f"a RoleBinding grants only its own namespace, {row.namespace}"
+        return (f"a RoleBinding grants only {', '.join(NAMESPACE_OBJECT_VERBS)} of its own "
+                "namespace")
+    return "cluster-scoped: a RoleBinding grants only inside its namespace"
 
 
 def _subject(subject: Mapping[str, Any], binding_namespace: str) -> Subject:

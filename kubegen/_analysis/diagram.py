@@ -2,9 +2,11 @@
 
 Namespaces are boxes (Mermaid ``subgraph``, DOT ``cluster_…``); workloads are rectangles, pods
 outside the manifests are rounded, IP blocks and "anywhere" are hexagons; each edge carries its
-ports. Node ids are ``[a-z0-9_]`` slugs with a kind prefix (``w_``, ``p_``, ``x_``, ``any_``,
-``ns_``), valid in both syntaxes and never a keyword of either; the output depends only on the
-graph, so it diffs cleanly in review.
+ports. Workloads with hostNetwork are labelled so, and their flows are dashed with a note: most
+network plugins do not enforce NetworkPolicies for hostNetwork pods, so the edge shows what the
+policies say, not what the cluster does. Node ids are ``[a-z0-9_]`` slugs with a kind prefix
+(``w_``, ``p_``, ``x_``, ``any_``, ``ns_``), valid in both syntaxes and never a keyword of
+either; the output depends only on the graph, so it diffs cleanly in review.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from kubegen._analysis.flows import FlowGraph, Node
+from kubegen._analysis.flows import Flow, FlowGraph, Node
 
 GraphFormat = Literal["mermaid", "dot"]
 FORMATS: tuple[str, ...] = ("mermaid", "dot")
@@ -65,9 +67,23 @@ _MERMAID_SHAPE = {
 }
 
 
+HOST_NETWORK_NOTE = "hostNetwork: not enforced by most network plugins"
+
+
+def node_label(node: Node) -> str:
+    """The node's label, with ``(hostNetwork)`` for a workload on its node's network."""
+    return f"{node.label} (hostNetwork)" if node.host_network else node.label
+
+
+def flow_label(flow: Flow) -> str:
+    """The edge's ports, and a note when a side runs with hostNetwork."""
+    ports = ", ".join(flow.ports)
+    return ports if flow.enforced else f"{ports} ({HOST_NETWORK_NOTE})"
+
+
 def _mermaid_node(node: Node, ident: str) -> str:
     opening, closing = _MERMAID_SHAPE[node.kind]
-    return f"{ident}{opening}{_mermaid_text(node.label)}{closing}"
+    return f"{ident}{opening}{_mermaid_text(node_label(node))}{closing}"
 
 
 def _mermaid(graph: FlowGraph, title: str) -> str:
@@ -88,8 +104,9 @@ def _mermaid(graph: FlowGraph, title: str) -> str:
         f"  {_mermaid_node(node, ids[node])}" for node in graph.nodes if not node.namespace
     )
     for flow in graph.flows:
-        label = _mermaid_text(", ".join(flow.ports))
-        lines.append(f"  {ids[flow.source]} -->|{label}| {ids[flow.target]}")
+        arrow = "-->" if flow.enforced else "-.->"
+        lines.append(f"  {ids[flow.source]} {arrow}|{_mermaid_text(flow_label(flow))}| "
+                     f"{ids[flow.target]}")
     return "\n".join(lines) + "\n"
 
 
@@ -102,7 +119,7 @@ _DOT_SHAPE = {"workload": "box", "pods": "box", "ipblock": "hexagon", "anywhere"
 
 def _dot_node(node: Node, ident: str) -> str:
     style = ', style="rounded,dashed"' if node.kind == "pods" else ""
-    return f"{ident} [label={_dot_text(node.label)}, shape={_DOT_SHAPE[node.kind]}{style}];"
+    return f"{ident} [label={_dot_text(node_label(node))}, shape={_DOT_SHAPE[node.kind]}{style}];"
 
 
 def _dot(graph: FlowGraph, title: str) -> str:
@@ -120,7 +137,8 @@ def _dot(graph: FlowGraph, title: str) -> str:
         lines.append("  }")
     lines.extend(f"  {_dot_node(node, ids[node])}" for node in graph.nodes if not node.namespace)
     for flow in graph.flows:
-        label = _dot_text(", ".join(flow.ports))
-        lines.append(f"  {ids[flow.source]} -> {ids[flow.target]} [label={label}];")
+        style = "" if flow.enforced else ", style=dashed"
+        label = _dot_text(flow_label(flow))
+        lines.append(f"  {ids[flow.source]} -> {ids[flow.target]} [label={label}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

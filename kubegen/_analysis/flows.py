@@ -40,14 +40,22 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
 }
 
+#: The kinds :func:`read_topology` reads: a change to any other object cannot change the flows.
+INPUT_KINDS: frozenset[str] = frozenset({"Namespace", "NetworkPolicy", *_TEMPLATE_PATHS})
+
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """A box in the graph: a workload of the manifests, or a peer outside them."""
+    """A box in the graph: a workload of the manifests, or a peer outside them.
+
+    ``host_network``: a workload whose pods share their node's network; most network plugins
+    enforce no NetworkPolicy for them (Kubernetes docs, "NetworkPolicy and hostNetwork pods").
+    """
 
     kind: NodeKind
     label: str
     namespace: str | None = None  # the namespace box it is drawn in, if any
+    host_network: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +66,27 @@ class Flow:
     target: Node
     ports: tuple[str, ...]
 
+    @property
+    def enforced(self) -> bool:
+        """False when a side runs with hostNetwork: the policies drawn are not what most
+        network plugins enforce for it (its traffic is the node's)."""
+        return not (self.source.host_network or self.target.host_network)
+
 
 @dataclass(slots=True)
 class Pod:
-    """The pods of one workload: where they run, their labels and declared ports."""
+    """The pods of one workload: where they run, their labels and declared ports.
+
+    ``service_account``: the account they run as. ``host_network``: they share the node's
+    network namespace, where most network plugins do not apply NetworkPolicies.
+    """
 
     node: Node
     namespace: str
     labels: dict[str, str]
     ports: list[tuple[str, int, str]]  # (name, number, protocol)
+    service_account: str = "default"
+    host_network: bool = False
 
 
 @dataclass(slots=True)
@@ -181,14 +201,18 @@ def _pod(obj: ManifestObject) -> Pod | None:
     if not isinstance(template, Mapping):
         return None
     labels = dict((template.get("metadata") or {}).get("labels") or {})
+    spec = template.get("spec") or {}
     ports = [
         (str(p.get("name", "")), int(p["containerPort"]), str(p.get("protocol", "TCP")))
-        for container in (template.get("spec") or {}).get("containers") or []
+        for container in spec.get("containers") or []
         for p in container.get("ports") or []
         if "containerPort" in p
     ]
     namespace = obj.namespace or "default"
-    return Pod(Node("workload", obj.name, namespace), namespace, labels, ports)
+    account = str(spec.get("serviceAccountName") or "default")
+    host = spec.get("hostNetwork") is True
+    return Pod(Node("workload", obj.name, namespace, host), namespace, labels, ports, account,
+               host)
 
 
 # --- selector and peer matching ------------------------------------------------------------

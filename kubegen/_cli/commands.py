@@ -22,7 +22,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kubegen._errors import KubegenError
+from kubegen._errors import DriftError, KubegenError
 
 if TYPE_CHECKING:
     from kubegen._pipeline import Plan
@@ -94,6 +94,8 @@ def render(paths: Sequence[Path], out: Path | None) -> int:
         echo(describe(item, changes))
         if item.report.findings:
             echo(f"{item.env}: policy: {item.report.summary()}", err=True)
+            for line in item.report.source_summaries():
+                echo(f"{item.env}: {line}", err=True)
     return 0
 
 
@@ -105,9 +107,15 @@ def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
         echo(f"warning: {note}", err=True)
 
 
-def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str], list[Path]]:
+_DRIFT = "vendored input edited by hand in "
+
+
+def compare(
+    paths: Sequence[Path], out: Path | None, *, drift: bool = False
+) -> tuple[str, list[str], list[Path]]:
     """The diff text of every stale stack, one line per stale stack saying what is wrong, and
-    the stale stacks' paths."""
+    the stale stacks' paths; with ``drift``, also one line per stack whose vendored input was
+    edited by hand (it cannot render; ``check`` calls that drift, other commands an error)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
@@ -118,7 +126,13 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str], li
     stale: list[str] = []
     stale_paths: list[Path] = []
     for path in paths:
-        item = plan(path, out=out)
+        try:
+            item = plan(path, out=out)
+        except DriftError as exc:
+            if not drift:
+                raise
+            stale.append(f"{_DRIFT}{path}: " + str(exc).replace("\n", "\n  "))
+            continue
         tree = read_env(item.env_dir)
         _report(tree.repaired)
         changes = compare_tree(tree, item.files, item.env_dir)
@@ -130,22 +144,24 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str], li
 
 
 def check(paths: Sequence[Path], out: Path | None) -> int:
-    """Exit 1 with a diff when the files on disk differ from what the code renders."""
-    text, stale, stale_paths = compare(paths, out)
+    """Exit 1 with a diff when the files on disk differ from what the code renders, or when
+    a vendored input was edited by hand after kubegen wrote it (drift too); exit 2 on errors."""
+    text, stale, stale_paths = compare(paths, out, drift=True)
     if not stale:
         echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
         return 0
     write_out(text)
     for line in stale:
         echo(f"stale: {line}", err=True)
-    again = " ".join(shlex.quote(str(p)) for p in stale_paths)
-    if out is not None:
-        again += f" --out {shlex.quote(str(out))}"
-    echo(
-        f"Run `kubegen render {again}` and commit the result (hand edits to rendered files "
-        "belong in the stack code).",
-        err=True,
-    )
+    if stale_paths:
+        again = " ".join(shlex.quote(str(p)) for p in stale_paths)
+        if out is not None:
+            again += f" --out {shlex.quote(str(out))}"
+        echo(
+            f"Run `kubegen render {again}` and commit the result (hand edits to rendered files "
+            "belong in the stack code).",
+            err=True,
+        )
     return 1
 
 

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from kubegen._errors import OutputError
+from kubegen._project import git_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,21 @@ def _undo(files: list[Path], folders: list[Path]) -> None:
             os.rmdir(path)
 
 
+def monorepo_note(folder: Path) -> str | None:
+    """What to move when ``folder`` is a subfolder of a git repository: GitHub reads workflows
+    and pre-commit its config only at the repository's root."""
+    root = git_root(folder)
+    if root is None or root == folder.resolve():
+        return None
+    sub = folder.resolve().relative_to(root).as_posix()
+    return (
+        f"note: {folder} is inside the git repository {root}: GitHub runs workflows and "
+        "pre-commit reads its config only from the repository root, so move "
+        ".github/workflows/kubegen.yml and .pre-commit-config.yaml there, with paths from the "
+        f"root: pip install ./{sub}, STACKS: {sub}/stacks/dev {sub}/stacks/prod"
+    )
+
+
 Folder = Annotated[
     Path, typer.Argument(help="Folder for the new repository (created if missing).")
 ]
@@ -173,6 +189,9 @@ def init(folder: Folder = Path(".")) -> None:
         for target in written:
             typer.echo(f"  {target}")
         typer.echo(f"next: cd {folder} && kubegen render stacks/dev stacks/prod")
+        note = monorepo_note(folder)
+        if note:
+            typer.echo(note)
         return 0
 
     _guard(run)

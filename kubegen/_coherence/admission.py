@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kubegen._coherence import pod_security as pss
+from kubegen._coherence.clean import restricted_clean
 from kubegen._coherence.namespaces import Mode, NamespacePolicy
 from kubegen._coherence.pods import PodView, as_dict
 from kubegen._errors import KubegenError
@@ -72,7 +73,7 @@ class Evaluation:
 def evaluate_mode(pod: PodView, policy: NamespacePolicy, mode: Mode | None,
                   cluster: pss.Version) -> Evaluation | None:
     """The violations of ``pod`` at ``mode`` (None when the mode is unknown or admits it)."""
-    if mode is None or mode.level == "privileged":
+    if mode is None or mode.level == "privileged" or restricted_clean(pod):
         return None
     version = mode.effective(cluster)
     violations = pss.evaluate(pod, mode.level, version)

@@ -16,6 +16,7 @@ from kubegen._coherence.facts import StackFacts, stack_facts
 from kubegen._coherence.namespaces import namespace_policies
 from kubegen._coherence.pod_security import Version
 from kubegen._coherence.pods import pod_view
+from kubegen._coherence.rollouts import stuck_rollouts
 from kubegen._errors import CoherenceError, KubegenError
 from kubegen._manifests import ManifestObject
 from kubegen._stack import Stack
@@ -32,7 +33,8 @@ def check(stack: Stack, objects: Sequence[ManifestObject], version: Version) -> 
         version: the target Kubernetes ``(major, minor)`` version.
 
     Raises:
-        CoherenceError: every pod the namespace's enforce level rejects, sorted by stack line.
+        CoherenceError: every pod the namespace's enforce level rejects, every workload whose
+            pods could never all run or roll out; sorted by stack line.
     """
     facts = stack_facts(stack)
     check_objects(objects, facts, version)
@@ -44,6 +46,7 @@ def check_objects(objects: Sequence[ManifestObject], facts: StackFacts, version:
     pods = [view for view in map(pod_view, objects) if view is not None]
     policies = namespace_policies(objects, facts.namespaces, facts.cluster)
     problems: list[KubegenError] = rejections(pods, policies, version)
+    problems += stuck_rollouts(pods, objects, facts)
     if problems:
         problems.sort(key=_order)
         raise CoherenceError(problems)

@@ -108,11 +108,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _contexts(pod: PodView) -> Iterator[tuple[dict[str, Any], str, str]]:
+def _contexts(pod: PodView) -> tuple[tuple[dict[str, Any], str, str], ...]:
     """(securityContext, its path, who) of the pod, then of every container."""
-    yield pod.security_context, pod.field("securityContext"), "pod"
-    for c in pod.containers():
-        yield c.security_context, f"{c.path}.securityContext", c.label
+    return pod.security_contexts()
 
 
 def _linux(check: Check) -> Check:

@@ -61,6 +61,8 @@ class ContainerView:
     index: int
     body: dict[str, Any]
     path: str
+    #: ``body["securityContext"]`` as a dict (``{}`` when missing): read by most controls.
+    security_context: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -71,10 +73,6 @@ class ContainerView:
         """How messages name it: ``container 'api'`` or ``init container 'migrate'``."""
         kind = {"initContainers": "init container", "ephemeralContainers": "ephemeral container"}
         return f"{kind.get(self.list_name, 'container')} {self.name!r}"
-
-    @property
-    def security_context(self) -> dict[str, Any]:
-        return as_dict(self.body.get("securityContext"))
 
     @property
     def is_sidecar(self) -> bool:
@@ -90,10 +88,17 @@ class PodView:
     spec: dict[str, Any]
     metadata: dict[str, Any]
     path: str
+    #: ``spec["securityContext"]`` as a dict (``{}`` when missing).
+    security_context: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # containers() per list selection: a dozen rules walk every pod's containers.
     _containers: dict[tuple[str, ...], tuple[ContainerView, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _contexts: list[tuple[tuple[dict[str, Any], str, str], ...]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+    #: Values derived from the pod once for every check that asks (``restricted_clean``).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -103,10 +108,6 @@ class PodView:
     def namespace(self) -> str:
         """The namespace the pods will run in (``default`` when the object names none)."""
         return self.obj.namespace or "default"
-
-    @property
-    def security_context(self) -> dict[str, Any]:
-        return as_dict(self.spec.get("securityContext"))
 
     @property
     def host_users(self) -> bool:
@@ -130,7 +131,17 @@ class PodView:
             for index, body in enumerate(as_list(self.spec.get(list_name))):
                 if isinstance(body, dict):
                     path = f"{self.path}.{list_name}[{index}]"
-                    yield ContainerView(list_name, index, body, path)
+                    context = as_dict(body.get("securityContext"))
+                    yield ContainerView(list_name, index, body, path, context)
+
+    def security_contexts(self) -> tuple[tuple[dict[str, Any], str, str], ...]:
+        """(securityContext, its path, who) of the pod, then of every container (made once)."""
+        if not self._contexts:
+            found = [(self.security_context, self.field("securityContext"), "pod")]
+            found += [(c.security_context, f"{c.path}.securityContext", c.label)
+                      for c in self.containers()]
+            self._contexts.append(tuple(found))
+        return self._contexts[0]
 
     @property
     def metadata_path(self) -> str:
@@ -161,4 +172,6 @@ def pod_view(obj: ManifestObject) -> PodView | None:
         for key in keys[:-1]:
             template = as_dict(template.get(key))
         metadata = as_dict(template.get("metadata"))
-    return PodView(obj=obj, spec=node, metadata=metadata, path=".".join(keys))
+    context = as_dict(node.get("securityContext"))
+    return PodView(obj=obj, spec=node, metadata=metadata, path=".".join(keys),
+                   security_context=context)

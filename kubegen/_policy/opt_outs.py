@@ -8,6 +8,8 @@ YAML, so the policy engine reads it as a waiver of the rules in :data:`OPT_OUTS`
 
 - only the rules the table names for that opt-out, and where the table names a field, only
   findings at that field (``host-network`` waives KG101 for ``hostNetwork``, not ``hostPID``);
+- a volume-level opt-out (``host-path.<volume>``: each HostPath's own reason) waives only the
+  findings of that volume;
 - a container-level opt-out waives only findings whose field path lies inside that container
   (``…containers[1]…`` resolved to the container's name through the object's pod spec);
 - ``token-automount`` on a ServiceAccount also covers the pods that run as that account, since
@@ -41,15 +43,20 @@ class Implies:
         field: when set, only findings whose field path ends with it are waived.
         service_account: the opt-out sits on a ServiceAccount and also waives the rules on the
             pods that run as that account.
+        volume: the opt-out's suffix names a pod volume (``host-path.<volume>``), not a
+            container: it waives findings of that volume only.
     """
 
     rules: frozenset[str]
     field: str | None = None
     service_account: bool = False
+    volume: bool = False
 
 
-def _implies(*rules: str, field: str | None = None, service_account: bool = False) -> Implies:
-    return Implies(frozenset(rules), field=field, service_account=service_account)
+def _implies(
+    *rules: str, field: str | None = None, service_account: bool = False, volume: bool = False
+) -> Implies:
+    return Implies(frozenset(rules), field=field, service_account=service_account, volume=volume)
 
 
 #: Opt-out name (the part after ``kubegen.dev/opt-out-``, without ``.<container>``) → waived rules.
@@ -59,11 +66,14 @@ OPT_OUTS: Mapping[str, Implies] = {
     "host-network": _implies("KG101", field=".hostNetwork"),
     "host-pid": _implies("KG101", field=".hostPID"),
     "host-ipc": _implies("KG101", field=".hostIPC"),
-    "host-path": _implies("KG104", "KG121", field=".hostPath"),
+    # One per HostPath volume (``host-path.<volume>``; a writable one also ``-write``).
+    "host-path": _implies("KG104", "KG121", field=".hostPath", volume=True),
+    "host-path-write": _implies(),
     "unconfined-seccomp": _implies("KG110"),
     # Container fields (Container.allow_*, Resources/StackDefaults.allow_no_cpu_limit); also
     # valid for the whole pod (StackDefaults.allow_no_probes renders ``no-probes``).
-    "privileged": _implies("KG102", "KG122"),
+    # A privileged container renders no capabilities and seccomp Unconfined (what runs).
+    "privileged": _implies("KG102", "KG110", "KG122", "KG126"),
     "privilege-escalation": _implies("KG122"),
     "writable-root": _implies("KG201"),
     "capabilities": _implies("KG103", "KG127"),
@@ -85,6 +95,7 @@ OPT_OUTS: Mapping[str, Implies] = {
     "rbac-secrets-read": _implies("KG405"),
     "rbac-public-subject": _implies("KG406"),
     "rbac-cluster-scope": _implies(),
+    "rbac-out-of-namespace": _implies(),
     # Broad network peers and GitOps sync settings: no rule checks them.
     "egress-internet": _implies(),
     "egress-cidr": _implies(),
@@ -117,6 +128,21 @@ def _container_of(obj: ManifestObject, path: str) -> str | None:
     entries = as_list(pod.spec.get(match.group("list")))
     index = int(match.group("i"))
     name = as_dict(entries[index]).get("name") if index < len(entries) else None
+    return name if isinstance(name, str) else None
+
+
+_VOLUME = re.compile(r"^(?P<pod>.+)\.volumes\[(?P<i>\d+)\]")
+
+
+def _volume_of(obj: ManifestObject, path: str) -> str | None:
+    """The name of the pod volume a finding's field path lies in, or ``None``."""
+    match = _VOLUME.match(path)
+    pod = pod_view(obj)
+    if match is None or pod is None or match.group("pod") != pod.path:
+        return None
+    volumes = as_list(pod.spec.get("volumes"))
+    index = int(match.group("i"))
+    name = as_dict(volumes[index]).get("name") if index < len(volumes) else None
     return name if isinstance(name, str) else None
 
 
@@ -163,7 +189,10 @@ class OptOutIndex:
                 continue
             if implies.field is not None and not path.endswith(implies.field):
                 continue
-            if opt_out.container is not None:
+            if opt_out.container is not None and implies.volume:
+                if _volume_of(obj, path) != opt_out.container:
+                    continue
+            elif opt_out.container is not None:
                 if not resolved:
                     container, resolved = _container_of(obj, path), True
                 if container != opt_out.container:

@@ -35,6 +35,7 @@ from urllib.parse import quote
 from kubegen._origin import Origin, absolute_path
 from kubegen._policy.model import DEFAULT_PROFILE, Finding, Severity
 from kubegen._policy.registry import RuleInfo, all_rules
+from kubegen._project import git_root
 
 if TYPE_CHECKING:
     from kubegen._policy.engine import Report
@@ -74,11 +75,9 @@ def repository_root(*starts: Path) -> Path:
     worktree or submodule. GitHub resolves relative URIs against it.
     """
     for start in (*starts, Path.cwd()):
-        here = start.resolve()
-        folder = here if here.is_dir() else here.parent
-        for candidate in (folder, *folder.parents):
-            if (candidate / ".git").exists():
-                return candidate
+        root = git_root(start)
+        if root is not None:
+            return root
     return Path.cwd().resolve()
 
 
@@ -207,6 +206,10 @@ def _result(
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": finding.waiver_reason or ""}
         ]
+    if finding.source is not None:  # upstream's object: code scanning must not fail on it
+        result["properties"] = {"vendoredSource": finding.source, "gating": finding.gating}
+        if not finding.gating and result["level"] == "error":
+            result["level"] = "warning"
     return result
 
 

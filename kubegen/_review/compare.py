@@ -9,18 +9,29 @@ shares unchanged files), which lets per-object comparisons skip them by identity
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from kubegen._analysis.access import AccessRow, access_rows
-from kubegen._analysis.flows import FlowGraph, Node, flow_graph
+from kubegen._analysis.flows import (
+    INPUT_KINDS,
+    FlowGraph,
+    Node,
+    Pod,
+    Topology,
+    flow_graph,
+    read_topology,
+)
 from kubegen._analysis.immutable import immutable_changes
 from kubegen._analysis.opt_outs import Exemption, exemptions
 from kubegen._analysis.workloads import WorkloadFacts, workload_facts
 from kubegen._builders.rbac.catalog import ADMIN_ROLES, POD_EXEC_SUBRESOURCES, verb_sort_key
+from kubegen._coherence.namespaces import Mode, namespace_policies
+from kubegen._coherence.pod_security import LEVELS
 from kubegen._manifests import ManifestObject
 from kubegen._policy import Finding, Report
 from kubegen._review.model import (
+    AdmissionChange,
     ExemptionChange,
     FieldChange,
     FindingChange,
@@ -38,48 +49,68 @@ Key = tuple[str, str, str, str]
 
 @dataclass(slots=True)
 class Side:
-    """One version of a stack: its objects by identity with their file paths, and its lint."""
+    """One version of a stack: its objects by identity, with their file paths."""
 
     objects: dict[Key, ManifestObject]
     paths: dict[Key, str]
-    report: Report
 
     @classmethod
-    def of(cls, items: Iterable[tuple[str, ManifestObject]], report: Report) -> Side:
+    def of(cls, items: Iterable[tuple[str, ManifestObject]]) -> Side:
         objects: dict[Key, ManifestObject] = {}
         paths: dict[Key, str] = {}
         for path, obj in items:
             objects[obj.key] = obj
             paths[obj.key] = path
-        return cls(objects, paths, report)
+        return cls(objects, paths)
 
 
-def compare(env: str, stack: str, output: str, base: Side, head: Side) -> StackReview:
-    """Every change from ``base`` to ``head``, by topic."""
+def compare(
+    env: str,
+    stack: str,
+    output: str,
+    base: Side,
+    head: Side,
+    reports: Callable[[], tuple[Report, Report]],
+) -> StackReview:
+    """Every change from ``base`` to ``head``, by topic.
+
+    ``reports`` gives the two sides' lint reports (base, head); it is called last, so the base
+    can be linted in the background meanwhile.
+    """
     review = StackReview(env=env, stack=stack, output=output)
-    review.objects = _objects(base, head)
-    if not review.objects:
+    changed = _changed_keys(base, head)
+    if not changed:
         return review
+    review.objects = _objects(base, head, changed)
     before, after = list(base.objects.values()), list(head.objects.values())
-    review.flows = _flows(flow_graph(before), flow_graph(after))
+    if _network_may_differ(base, head, changed):
+        review.flows = _flows(flow_graph(before), flow_graph(after))
     review.permissions = _permissions(
         access_rows([o.body for o in before]), access_rows([o.body for o in after])
     )
-    review.exemptions = _exemptions(base, head)
-    review.findings = _findings(base.report, head.report)
-    review.workloads = _workloads(base, head)
+    review.admission = _admission(base, head, changed)
+    review.exemptions = _exemptions(base, head, changed)
+    review.workloads = _workloads(base, head, changed)
+    review.findings = _findings(*reports())
     return review
 
 
 # --- objects -------------------------------------------------------------------------------
 
 
-def _objects(base: Side, head: Side) -> list[ObjectChange]:
+def _changed_keys(base: Side, head: Side) -> list[Key]:
+    """The objects that differ (unchanged ones are the same object on both sides), in order."""
+    return [
+        key
+        for key in sorted(set(base.objects) | set(head.objects), key=_key_order)
+        if base.objects.get(key) is not head.objects.get(key)
+    ]
+
+
+def _objects(base: Side, head: Side, changed: Sequence[Key]) -> list[ObjectChange]:
     out: list[ObjectChange] = []
-    for key in sorted(set(base.objects) | set(head.objects), key=_key_order):
+    for key in changed:
         old, new = base.objects.get(key), head.objects.get(key)
-        if old is new:
-            continue
         _, kind, namespace, name = key
         if old is None:
             out.append(ObjectChange("created", kind, namespace or None, name, head.paths[key]))
@@ -136,6 +167,52 @@ def _lost(obj: ManifestObject) -> str | None:
 # --- network -------------------------------------------------------------------------------
 
 
+def _network_may_differ(base: Side, head: Side, changed: Sequence[Key]) -> bool:
+    """False when no changed object can change the flows, so neither graph is computed.
+
+    Only Namespaces, NetworkPolicies and pod-running objects feed the flow model; a pod-running
+    object changed in nothing a selector can see (its namespace, ports, or a label whose key
+    some policy selector names) leaves every flow as it was. A 1,000-service image bump
+    changes each pod's ``app.kubernetes.io/version`` label, which no selector reads.
+    """
+    pairs = [(base.objects.get(key), head.objects.get(key)) for key in changed]
+    relevant = [p for p in pairs if any(o is not None and o.kind in INPUT_KINDS for o in p)]
+    if not relevant:
+        return False
+    if any(o is not None and o.kind in ("Namespace", "NetworkPolicy") for p in relevant for o in p):
+        return True
+    policies = [o for o in head.objects.values() if o.kind == "NetworkPolicy"]
+    keys = _selector_keys(read_topology(policies))
+    old = read_topology([b for b, _ in relevant if b is not None])
+    new = read_topology([h for _, h in relevant if h is not None])
+    return _visible(old, keys) != _visible(new, keys)
+
+
+def _selector_keys(topology: Topology) -> frozenset[str]:
+    """Every label key a pod selector of these policies (or of their peers) names."""
+    found: set[str] = set()
+    for policy in topology.policies:
+        spec = policy.get("spec") or {}
+        selectors = [spec.get("podSelector")]
+        for direction, peers in (("ingress", "from"), ("egress", "to")):
+            for rule in spec.get(direction) or []:
+                selectors += [peer.get("podSelector") for peer in rule.get(peers) or []]
+        for selector in selectors:
+            if isinstance(selector, Mapping):
+                found.update(selector.get("matchLabels") or {})
+                found.update(e.get("key") for e in selector.get("matchExpressions") or [])
+    return frozenset(found)
+
+
+def _visible(topology: Topology, keys: frozenset[str]) -> list[Pod]:
+    """The pods with only the labels selectors can see, in a stable order."""
+    pods = [
+        replace(pod, labels={k: v for k, v in pod.labels.items() if k in keys})
+        for pod in topology.pods
+    ]
+    return sorted(pods, key=lambda pod: (pod.namespace, pod.node.label))
+
+
 def _flow_set(graph: FlowGraph) -> set[tuple[Node, Node, str]]:
     return {(f.source, f.target, port) for f in graph.flows for port in f.ports}
 
@@ -163,9 +240,12 @@ _BOUND = "?"  # the one "verb" of a binding to a role whose rules are not in the
 
 
 def _grants(rows: Sequence[AccessRow]) -> dict[_GrantKey, tuple[set[str], AccessRow]]:
-    """(subject, namespace, resource text, names) → (verbs, one row for the details)."""
+    """(subject, namespace, resource text, names) → (verbs, one row for the details); rows a
+    binding cannot grant (a RoleBinding's cluster-scoped resources) are not permissions."""
     out: dict[_GrantKey, tuple[set[str], AccessRow]] = {}
     for row in rows:
+        if not row.granted:  # named by the role, but beyond what its binding can grant
+            continue
         key = (str(row.subject), row.namespace, _resource(row), row.names)
         verbs, _ = out.setdefault(key, (set(), row))
         verbs.update(row.verbs if row.resolved else (_BOUND,))
@@ -236,12 +316,48 @@ def _flags(row: AccessRow, verbs: Sequence[str]) -> tuple[str, ...]:
 # --- hardening -----------------------------------------------------------------------------
 
 
-def _exemptions(base: Side, head: Side) -> list[ExemptionChange]:
-    out: list[ExemptionChange] = []
-    for key in sorted(set(base.objects) | set(head.objects), key=_key_order):
-        old_obj, new_obj = base.objects.get(key), head.objects.get(key)
-        if old_obj is new_obj:
+_MODES = ("enforce", "audit", "warn")
+
+
+def _admission(base: Side, head: Side, changed: Sequence[Key]) -> list[AdmissionChange]:
+    """Pod Security modes of the Namespaces changed, and of those created below restricted,
+    read as admission reads them (a missing ``warn`` follows ``enforce``); a deleted Namespace
+    is an object deletion."""
+    out: list[AdmissionChange] = []
+    for key in changed:
+        old, new = base.objects.get(key), head.objects.get(key)
+        if new is None or new.kind != "Namespace" or new.api_version != "v1":
             continue
+        after = namespace_policies([new])[new.name]
+        before = namespace_policies([old])[old.name] if old is not None else None
+        for mode in _MODES:
+            was = None if before is None else getattr(before, mode)
+            now = getattr(after, mode)
+            weaker = _rank(now) < (_rank(was) if before is not None else len(LEVELS) - 1)
+            if (was == now) if before is not None else not weaker:
+                continue  # unchanged, or a new namespace at the restricted default
+            shown = None if before is None else _mode_text(was)
+            out.append(AdmissionChange(new.name, mode, shown, _mode_text(now), weaker))
+    return out
+
+
+def _mode_text(mode: Mode | None) -> str:
+    if mode is None:
+        return "unset"
+    version = f" v{mode.version[0]}.{mode.version[1]}" if mode.version is not None else ""
+    return f"{mode.level}{version}"
+
+
+def _rank(mode: Mode | None) -> int:
+    """privileged 0 < baseline 1 < restricted 2; unset is the cluster's default, privileged
+    unless its admission configuration says otherwise."""
+    return 0 if mode is None else LEVELS.index(mode.level)
+
+
+def _exemptions(base: Side, head: Side, changed: Sequence[Key]) -> list[ExemptionChange]:
+    out: list[ExemptionChange] = []
+    for key in changed:
+        old_obj, new_obj = base.objects.get(key), head.objects.get(key)
         resource = (new_obj or old_obj).display  # type: ignore[union-attr]
         old = {(e.kind, e.name, e.container): e.reason for e in _of(old_obj)}
         new = {(e.kind, e.name, e.container): e.reason for e in _of(new_obj)}
@@ -297,11 +413,11 @@ def _finding_change(change: str, finding: Finding) -> FindingChange:
 # --- workloads -----------------------------------------------------------------------------
 
 
-def _workloads(base: Side, head: Side) -> list[WorkloadChange]:
+def _workloads(base: Side, head: Side, changed: Sequence[Key]) -> list[WorkloadChange]:
     out: list[WorkloadChange] = []
-    for key in sorted(set(base.objects) & set(head.objects), key=_key_order):
-        old, new = base.objects[key], head.objects[key]
-        if old is new:
+    for key in changed:
+        old, new = base.objects.get(key), head.objects.get(key)
+        if old is None or new is None:
             continue
         warnings = [
             f"{field} is immutable: the API server refuses this update, so the sync fails until "

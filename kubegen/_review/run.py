@@ -5,7 +5,8 @@ The base side is ``output/<env>`` at the base commit, read from git objects: a c
 whose blob id equals that of the rendered bytes is the same object, so it is not read at all and
 both sides share the one Python object; only the differing files are read (one ``git cat-file
 --batch``) and parsed by :mod:`kubegen._render.reader`. The base is linted with the stack's
-profile and target version, unless nothing differs.
+profile and target version, unless nothing differs; for a large stack in a forked child, while
+this process compares flows, grants and workloads (:mod:`kubegen._background`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubegen._background import Background
 from kubegen._errors import KubegenError
 from kubegen._manifests import ManifestObject
-from kubegen._pipeline import Plan, plan
+from kubegen._pipeline import PARALLEL_FROM, Plan, plan
 from kubegen._policy import Report, lint
 from kubegen._render.layout import HEADER, KUSTOMIZATION, object_paths
 from kubegen._render.reader import UnreadableYaml, read_document
@@ -59,14 +61,25 @@ def _review_stack(repo: Repo, base: Base, item: Plan) -> StackReview:
     output = _relative(repo, item.env_dir)
     head_items = list(zip(object_paths(item.objects), item.objects, strict=True))
     base_items, differ = _base_items(repo, base, output, item, dict(head_items))
-    report = item.report if not differ else _lint_base(base_items, item.report, base, output)
-    return compare(
-        item.env,
-        item.loaded.stack.name,
-        output,
-        Side.of(base_items, report),
-        Side.of(head_items, item.report),
-    )
+    fork = differ and len(base_items) >= PARALLEL_FROM  # lint on the other core meanwhile
+    with Background(lambda: _lint_base(base_items, item.report, base, output), fork=fork) as job:
+
+        def reports() -> tuple[Report, Report]:
+            return (job.result() if differ else item.report), item.report
+
+        review = compare(
+            item.env,
+            item.loaded.stack.name,
+            output,
+            Side.of(base_items),
+            Side.of(head_items),
+            reports,
+        )
+    if base.commit is not None and not base_items:
+        review.notes.append(
+            f"{output} holds no kubegen files at the base commit: everything is added"
+        )
+    return review
 
 
 def _base_items(

@@ -115,4 +115,58 @@ def _parse(text: str) -> list[Document]:
         ) from None
     except YAMLError as exc:
         raise InvalidValue(f"not valid YAML: {exc}", fix="fix the YAML syntax") from None
+    except RecursionError:
+        raise _too_deep() from None
+    try:
+        _check_expansion(found, len(text))
+    except RecursionError:
+        raise _too_deep() from None
     return [doc for doc in found if doc.data is not None]
+
+
+def _too_deep() -> InvalidValue:
+    return InvalidValue(
+        "the YAML is nested deeper than Python can read (no Kubernetes object is)",
+        fix="check the file: it is not a Kubernetes manifest",
+    )
+
+
+#: How many values the documents may hold once aliases are expanded, per character of text (and
+#: at least :data:`_MIN_BUDGET`): a "billion laughs" file of a few lines would otherwise expand to
+#: more data than memory when kubegen copies, checks and writes it.
+_PER_CHAR = 4
+_MIN_BUDGET = 1_000_000
+
+
+def _check_expansion(found: list[Document], length: int) -> None:
+    budget = max(_MIN_BUDGET, _PER_CHAR * length)
+    sizes: dict[int, int] = {}
+    total = 0
+    for doc in found:
+        total += _size(doc.data, sizes, set())
+        if total > budget:
+            raise InvalidValue(
+                f"YAML aliases expand to more than {budget:,} values",
+                fix="write the data out instead of nesting aliases (anchors) in aliases",
+            )
+
+
+def _size(value: Any, sizes: dict[int, int], open_: set[int]) -> int:
+    """Values in ``value`` with aliases expanded; shared nodes are counted once per use."""
+    if type(value) is not dict and type(value) is not list:
+        return 1
+    key = id(value)
+    known = sizes.get(key)
+    if known is not None:
+        return known
+    if key in open_:
+        raise InvalidValue(
+            "a YAML alias refers to a collection that contains it (a cycle)",
+            fix="write the data out without recursive anchors",
+        )
+    open_.add(key)
+    items = value.values() if type(value) is dict else value
+    size = 1 + sum(_size(item, sizes, open_) for item in items)
+    open_.discard(key)
+    sizes[key] = min(size, 1 << 62)
+    return sizes[key]

@@ -2,9 +2,10 @@
 
 ``stacks/dev`` and ``stacks/prod`` call :func:`build_shop` with an :class:`Env`; everything that
 differs between environments is a field of ``Env``, so a reviewer sees the differences in one
-place. The flows (ingress controller → web → api → postgres/redis, worker → postgres/redis,
-migrate and backup → postgres) are declared with ``connect_to``/``allow_from``, and the
-NetworkPolicies follow from them.
+place. The flows (worker → postgres/redis, web → api → postgres/redis, migrate and backup →
+postgres) are declared with ``connect_to``; the ingress controller → web flow follows from the
+``Ingress`` and the cluster's ingress controller (``INGRESS_NGINX``, a fact of each env's
+``Cluster``). The NetworkPolicies follow from them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from kubegen import (
     Deployment,
     ExecProbe,
     HttpProbe,
+    Ingress,
+    IngressController,
     Job,
     Port,
     Resources,
@@ -35,8 +38,9 @@ from kubegen import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-INGRESS_NAMESPACE = "ingress-nginx"
-INGRESS_PODS = {"app.kubernetes.io/name": "ingress-nginx"}
+# The platform's ingress-nginx, the same in every cluster: its pods may reach the web pods.
+INGRESS_NGINX = IngressController(namespace="ingress-nginx", class_name="nginx",
+                                  pods={"app.kubernetes.io/name": "ingress-nginx"})
 # Sealed with the cluster's sealed-secrets key; only the controller in the cluster can open it.
 POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180
 
@@ -65,6 +69,9 @@ class Env:
     postgres: Resources
     postgres_storage: str
     redis_storage: str
+    host: str  # where the shop is served, with a certificate from cert_issuer
+    cert_issuer: str  # a cert-manager ClusterIssuer
+    api_autoscale: tuple[int, int] | None = None  # (min, max) replicas, on CPU, or fixed
     spread: Literal["nodes", "zones"] = "nodes"  # topology spread of replicated workloads
     profile: str = "restricted"
 
@@ -91,8 +98,10 @@ def build_shop(env: Env) -> Stack:
     backup = shop.add(_backup(env, postgres))
 
     api.expose()
-    web.expose()
-    web.allow_from(namespace=INGRESS_NAMESPACE, pods=INGRESS_PODS, port="http")
+    shop.add(Ingress("shop", hosts=[env.host], service=web.expose(), cert_manager=env.cert_issuer))
+    if env.api_autoscale is not None:
+        least, most = env.api_autoscale
+        api.autoscale(min=least, max=most, cpu=70)
     web.connect_to(api, port="http")
     for client in (api, worker):
         client.connect_to(postgres, port="pg")
@@ -112,14 +121,25 @@ def _postgres(env: Env, password: SealedSecret) -> StatefulSet:
         readiness=ExecProbe(["pg_isready", "-U", "postgres"], period="5s"),
         liveness=TcpProbe(period="20s"),
         resources=env.postgres,
+        # The root filesystem is read-only: the image writes its socket and lock file to
+        # /var/run/postgresql, and initdb's temporary passwd entry (nss_wrapper) to /tmp.
         writable=["/tmp", "/var/run/postgresql"],
         env={
+            # A subfolder of the claim: the volume's root may hold lost+found, which initdb
+            # refuses, and the entrypoint sets the folder's mode 0700 itself.
             "PGDATA": "/var/lib/postgresql/data/pgdata",
             "POSTGRES_PASSWORD_FILE": "/run/secrets/postgres/password",
+            "POSTGRES_DB": "shop",  # the database the api, worker, migrate and backup use
         },
         mounts={"/run/secrets/postgres": SecretFiles(password)},
         storage=env.postgres_storage,
         storage_path="/var/lib/postgresql/data",
+        # The image's postgres user and group: 70 in the alpine variants (999 in the Debian
+        # ones); fsGroup makes the claim theirs (tests/data/image_needs.yaml cites the
+        # Dockerfile).
+        run_as_user=70,
+        run_as_group=70,
+        fs_group=70,
         replicas=1,
         component="database",
     )
@@ -137,7 +157,11 @@ def _redis(env: Env) -> StatefulSet:
         liveness=TcpProbe(period="20s"),
         resources=Resources(cpu="100m", memory="256Mi"),
         storage=env.redis_storage,
-        storage_path="/data",
+        storage_path="/data",  # the dump files, on the claim (the root filesystem is read-only)
+        # The image's redis user, uid 999 in group 1000 (alpine; Debian: 999/999).
+        run_as_user=999,
+        run_as_group=1000,
+        fs_group=1000,
         replicas=1,
         component="cache",
     )
@@ -193,12 +217,17 @@ def _web(env: Env, nginx: ConfigMap) -> Deployment:
     return Deployment(
         "web",
         image=env.images.web,
-        port=Port(8080, name="http"),
+        port=Port(8080, name="http"),  # nginx-unprivileged listens above 1024, as non-root
         readiness=HttpProbe("/healthz"),
         liveness=HttpProbe("/healthz"),
         resources=env.web,
         mounts={"/etc/nginx/conf.d": ConfigFiles(nginx)},
-        writable=["/tmp", "/var/cache/nginx", "/var/run"],
+        # The image keeps its pid file and temp files in /tmp and its cache in /var/cache/nginx,
+        # as its user, uid/gid 101.
+        writable=["/tmp", "/var/cache/nginx"],
+        run_as_user=101,
+        run_as_group=101,
+        fs_group=101,
         component="frontend",
         topology_spread=env.spread,
     )
@@ -235,9 +264,11 @@ def _backup(env: Env, postgres: StatefulSet) -> CronJob:
         schedule="30 2 * * *",
         time_zone="Etc/UTC",
         image=env.images.postgres,
-        command=["sh", "-c", 'pg_dump -h "$DB_HOST" -U postgres shop > /backup/shop.sql'],
-        env={"DB_HOST": postgres.pod_dns_name(0),
-             "PGPASSFILE": "/run/secrets/postgres/pgpass"},
+        # The password file is group-readable (fsGroup), which libpq refuses as a .pgpass:
+        # read it into the one process that needs it instead of the pod's env.
+        command=["sh", "-c", 'PGPASSWORD="$(cat /run/secrets/postgres/password)" '
+                 'pg_dump -h "$DB_HOST" -U postgres shop > /backup/shop.sql'],
+        env={"DB_HOST": postgres.pod_dns_name(0)},
         mounts={"/run/secrets/postgres": SecretFiles(postgres_secret_ref())},
         writable=["/backup"],
         active_deadline="1h",

@@ -4,7 +4,8 @@ Output, per namespace the stack owns: ``default-deny`` and ``allow-dns`` (see
 :mod:`~kubegen._builders.network.defaults`). Per workload with declared flows: one
 ``<workload>-ingress`` policy (who may connect to it) and one ``<workload>-egress`` policy (where
 it may connect), each selecting the workload's pods by its stable selector labels. Per workload
-granted API access: ``<workload>-api-server`` (see :mod:`~kubegen._builders.network.routes`).
+granted API access: ``<workload>-api-server``; per StatefulSet: ``<name>-peers`` (see
+:mod:`~kubegen._builders.network.routes`).
 
 Within a policy there is one rule per peer, peers sorted (same-namespace pods, then other
 namespaces, then IP blocks), each with its ports sorted; a flow declared twice renders once. The
@@ -35,7 +36,7 @@ from kubegen._builders.network.policy import (
     NetworkPolicyPort,
     check_policy_port_name,
 )
-from kubegen._builders.network.routes import api_server_policies
+from kubegen._builders.network.routes import api_server_policies, peer_policies
 from kubegen._builders.network.selectors import LabelSelector
 from kubegen._errors import ConflictError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -80,13 +81,22 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
     peers: _PeerCache = {}
-    rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
+    connections = stack.connections
+    if any(res.derives_connections for res in stack):
+        from kubegen._builders.network.http_routes import route_connections
+
+        connections = [*connections, *route_connections(stack)]
+    rules = [rule for conn in connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules, peers))
+    isolated: dict[int, set[str]] = {}
+    for rule in rules:
+        isolated.setdefault(id(rule.workload), set()).add(rule.direction)
+    own = lambda w: _peer_of(w, w.namespace, peers)  # noqa: E731 - the workload's own pods
+    policies.extend(peer_policies(stack, owned, isolated, own))
     if stack.grants:
-        egress = {id(rule.workload) for rule in rules if rule.direction == "egress"}
-        policies.extend(api_server_policies(
-            stack, owned, egress, lambda w: _peer_of(w, w.namespace, peers)))
+        egress = {key for key, directions in isolated.items() if "egress" in directions}
+        policies.extend(api_server_policies(stack, owned, egress, own))
     return [obj for policy in policies for obj in policy.manifests()]
 
 

@@ -1,4 +1,5 @@
-"""Routes that intents imply under default-deny: a grant needs the API server.
+"""Routes that intents imply under default-deny: a grant needs the API server, a StatefulSet
+needs its peers.
 
 *Kubernetes in Action*, "Securing the API server": a pod that is granted API access talks to the
 API server, and a default-deny egress policy would silently cut it off. So a workload that
@@ -10,6 +11,12 @@ network-policies/#behavior-of-ipblock-selectors).
 
 The policy carries :data:`IP_BLOCK_NAME` so ``kubegen graph`` draws its peer as "Kubernetes API".
 
+*Kubernetes in Action*, "StatefulSets": the replicas of a StatefulSet find each other through its
+headless Service and talk to each other (replication, consensus, gossip). So a workload with
+:meth:`~kubegen._builders.workloads.base.Workload.peer_ports` (every StatefulSet, unless
+``peers=False``) gets ``<name>-peers``: ingress from and egress to its own pods, on exactly
+those ports (the ports its headless Service publishes), by name.
+
 In a namespace the stack does not own (no default-deny of ours), a workload is only given these
 routes when kubegen's own policies already isolate it for egress: a derived route must never be
 what isolates a pod in a namespace kubegen does not manage.
@@ -17,25 +24,32 @@ what isolates a pod in a namespace kubegen does not manage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from kubegen._builders.network.policy import (
+    PROTOCOLS,
     EgressRule,
+    IngressRule,
     IPBlock,
     NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
+    check_policy_port_name,
 )
 from kubegen._errors import ValidationError
+from kubegen._origin import Origin
+from kubegen._values import InvalidValue
 
 if TYPE_CHECKING:
     from kubegen._builders.cluster import ApiServer
     from kubegen._builders.workloads.base import Workload
     from kubegen._relations import Grant
     from kubegen._stack import Stack
+    from kubegen._values import Protocol
 
 API_SERVER_SUFFIX = "api-server"
+PEERS_SUFFIX = "peers"
 #: Annotation naming what the ipBlock peers of a policy are, for ``kubegen graph``.
 IP_BLOCK_NAME = "kubegen.dev/ip-block-name"
 API_SERVER_NAME = "Kubernetes API"
@@ -125,3 +139,74 @@ def _policy(
     )
     policy.attach(stack)
     return policy
+
+
+def peer_policies(
+    stack: Stack,
+    owned: Iterable[str],
+    isolated: Mapping[int, set[str]],
+    self_peer: Callable[[Workload], NetworkPolicyPeer],
+) -> list[NetworkPolicy]:
+    """``<name>-peers`` for each workload of ``stack`` whose pods talk to each other.
+
+    ``isolated``: id of a workload → the directions (``ingress``/``egress``) kubegen's own
+    policies isolate it for; outside the stack's namespaces only those directions are opened.
+    """
+    from kubegen._builders.workloads.base import Workload  # workloads import this package
+
+    owned_set = set(owned)
+    out: list[NetworkPolicy] = []
+    for res in stack:
+        if not isinstance(res, Workload):
+            continue
+        ports = res.peer_ports()
+        if not ports:
+            continue
+        directions = {"ingress", "egress"}
+        if res.namespace not in owned_set:
+            directions &= isolated.get(id(res), set())
+            if not directions:
+                continue
+        out.append(_peers_policy(stack, res, ports, directions, self_peer(res)))
+    return out
+
+
+def _peers_policy(
+    stack: Stack,
+    workload: Workload,
+    ports: Mapping[str, tuple[int, str]],
+    directions: set[str],
+    own: NetworkPolicyPeer,
+) -> NetworkPolicy:
+    origin = workload.origin
+    policy_ports = [_named_port(name, protocol, origin) for name, (_, protocol) in sorted(
+        ports.items())]
+    body: dict[str, Any] = {}
+    types: list[str] = []
+    if "ingress" in directions:
+        types.append("Ingress")
+        body["ingress"] = [IngressRule.trusted(origin, from_=[own], ports=policy_ports)]
+    if "egress" in directions:
+        types.append("Egress")
+        body["egress"] = [EgressRule.trusted(origin, to=[own], ports=policy_ports)]
+    policy = NetworkPolicy.trusted(
+        origin,
+        name=f"{workload.name}-{PEERS_SUFFIX}",
+        namespace=workload.namespace,
+        pod_selector=own.pod_selector,
+        policy_types=types,
+        **body,
+    )
+    policy.attach(stack)
+    return policy
+
+
+def _named_port(name: str, protocol: str, origin: Origin | None) -> NetworkPolicyPort:
+    """A port by name; validated the usual way when a workload reports an odd one."""
+    try:
+        if protocol not in PROTOCOLS:
+            raise InvalidValue(f"unknown protocol {protocol!r}")
+        check_policy_port_name(name)
+    except (InvalidValue, AttributeError, TypeError):
+        return NetworkPolicyPort(port=name, protocol=cast("Protocol", protocol))
+    return NetworkPolicyPort.trusted(origin, port=name, protocol=protocol)

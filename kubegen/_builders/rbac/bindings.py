@@ -122,7 +122,9 @@ class RoleBinding(_Binding):
         name: DNS-1123 subdomain.
         role: a ``Role`` of the same namespace, a ``ClusterRole`` (its rules apply in this
             namespace only), or a :class:`RoleRef`. The stack checks that it defines the role,
-            unless the reference is ``external``.
+            unless the reference is ``external``, and that its rules name nothing a
+            RoleBinding cannot grant (cluster-scoped resources, non-resource URLs): guard
+            ``out-of-namespace``.
         subjects: ``ServiceAccount`` builders, :class:`ServiceAccountRef`, :class:`User`,
             :class:`Group`; at least one.
         allow: least-privilege guards opted out, ``{guard id: reason}``. Defaults to none.
@@ -131,6 +133,8 @@ class RoleBinding(_Binding):
     """
 
     kind: ClassVar[str] = "RoleBinding"
+    # Whether the bound role names what a RoleBinding cannot grant needs the role's rules.
+    _stack_guards: ClassVar[tuple[Guard, ...]] = ("out-of-namespace",)
 
     def __init__(self, name: str, /, **data: Unpack[BindingArgs]) -> None:
         super().__init__(name, **data)

@@ -9,6 +9,9 @@ that need the scope stay quiet about it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_API_VERSION = f"{RBAC_GROUP}/v1"
@@ -102,6 +105,58 @@ def scope_of(group: str, resource: str) -> str | None:
     if (group, base) in CLUSTER_RESOURCES:
         return "cluster"
     return None
+
+
+# What a RoleBinding grants of a Namespace: the API server reads
+# /api/v1/namespaces/<ns> (and its status and finalize subresources) as a request *in* <ns>, so
+# a RoleBinding in <ns> grants these verbs on that namespace only; listing, watching or creating
+# namespaces are cluster requests (k8s.io/apiserver requestinfo.go).
+NAMESPACE_OBJECT_VERBS: tuple[str, ...] = ("get", "update", "patch", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """Part of a rule that a RoleBinding cannot grant, whatever its namespace.
+
+    ``kind``: ``url`` (a non-resource URL), ``cluster`` (a cluster-scoped resource) or
+    ``namespaces`` (verbs on namespaces other than :data:`NAMESPACE_OBJECT_VERBS`).
+    """
+
+    kind: str
+    group: str | None
+    resource: str
+    verbs: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``non-resource URL /metrics``, ``cluster-scoped nodes``, ``list, watch on
+        namespaces``."""
+        if self.kind == "url":
+            return f"non-resource URL {self.resource}"
+        if self.kind == "namespaces":
+            return f"{', '.join(self.verbs)} on {self.resource}"
+        return f"cluster-scoped {self.resource}"
+
+
+def out_of_namespace(rule: Mapping[str, Any]) -> list[OutOfScope]:
+    """What of ``rule`` (in its Kubernetes shape) a Role or RoleBinding can never grant.
+
+    Resources kubegen does not know (custom ones) are assumed namespaced: their scope is
+    unknown here, and most are.
+    """
+    verbs = tuple(str(v) for v in rule.get("verbs") or [])
+    found = [OutOfScope("url", None, str(url), verbs) for url in rule.get("nonResourceURLs") or []]
+    for group in rule.get("apiGroups") or []:
+        for resource in rule.get("resources") or []:
+            group, resource = str(group), str(resource)
+            if scope_of(group, resource) != "cluster":
+                continue
+            if group == "" and resource.partition("/")[0] == "namespaces":
+                extra = tuple(v for v in verbs if v not in NAMESPACE_OBJECT_VERBS and v != "*")
+                if extra:
+                    found.append(OutOfScope("namespaces", group, resource, extra))
+                continue
+            found.append(OutOfScope("cluster", group, resource, verbs))
+    return found
 
 
 # Built-in ClusterRoles whose rules name only namespaced resources (kubectl get clusterrole view).

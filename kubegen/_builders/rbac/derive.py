@@ -163,7 +163,7 @@ def _objects(stack: Stack, plan: _Plan) -> list[Resource]:
 def _split_allow(plan: _Plan, cluster: bool) -> tuple[dict[str, str], dict[str, str]]:
     """Route a grant's opt-outs to the object each one concerns (role or binding)."""
     rule_allow: dict[str, str] = {g: r for g, r in plan.allow.items() if g in RULE_GUARDS}
-    wanted = {"cluster-scope"} if cluster else set()
+    wanted = {"cluster-scope"} if cluster else {"out-of-namespace"}
     role = plan.role
     if role is not None and role.kind == "ClusterRole" and role.name in ADMIN_ROLES:
         wanted.add("admin-role")

@@ -18,6 +18,9 @@ guards look at resources and verbs the rule *names* (a ``*`` verb counts as ever
                     of only namespaced rules that RoleBindings of one namespace alone use
 ``public-subject``  the subjects ``system:anonymous``, ``system:unauthenticated``,
                     ``system:authenticated``
+``out-of-namespace``  a RoleBinding (or raw Role) whose rules name cluster-scoped resources,
+                    non-resource URLs, or namespaces beyond reading or changing its own: it can
+                    never grant them (decided by the stack, which sees the bound role's rules)
 ==================  ========================================================================
 """
 
@@ -45,6 +48,7 @@ Guard = Literal[
     "secrets-read",
     "cluster-scope",
     "public-subject",
+    "out-of-namespace",
 ]
 GUARDS: tuple[Guard, ...] = get_args(Guard)
 RULE_GUARDS: tuple[Guard, ...] = ("wildcard", "escalation-verbs", "pod-exec", "secrets-read")

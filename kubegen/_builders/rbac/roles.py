@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Unpack
 from pydantic import ValidationInfo, field_validator, model_validator
 
 from kubegen._builders.base import ResourceArgs
-from kubegen._builders.rbac.catalog import scope_of
+from kubegen._builders.rbac.catalog import NAMESPACE_OBJECT_VERBS, out_of_namespace
 from kubegen._builders.rbac.guarded import Guarded
 from kubegen._builders.rbac.guards import (
     GUARDS,
@@ -107,22 +107,30 @@ class Role(_RuleSet):
 
 
 def check_namespaced_rule(i: int, rule: Rule) -> None:
-    """Refuse, in a Role, what only a ClusterRole can grant."""
+    """Refuse, in a Role, what only a ClusterRole (bound cluster-wide) can grant."""
     fix = "use a ClusterRole bound by a ClusterRoleBinding for cluster-wide access"
-    if rule.is_url_rule:
+    parts = out_of_namespace(rule.as_dict())
+    if not parts:
+        return
+    first = parts[0]
+    if first.kind == "url":
         raise InvalidValue(
             f"rules[{i}] names non-resource URLs, which only a ClusterRole can grant", fix=fix
         )
-    cluster = [
-        r for g in rule.api_groups for r in rule.resources
-        if scope_of(g, r) == "cluster" and r != "namespaces"
-    ]
-    if cluster:
+    if first.kind == "namespaces":
         raise InvalidValue(
-            f"rules[{i}] names cluster-scoped {', '.join(cluster)}, which a Role cannot grant "
-            "(it grants only inside its namespace)",
-            fix=fix,
+            f"rules[{i}] grants {first.describe()}, but a Role grants only "
+            f"{', '.join(NAMESPACE_OBJECT_VERBS)} of its own namespace (listing, watching and "
+            "creating namespaces are cluster-wide requests)",
+            fix=f"keep verbs={list(NAMESPACE_OBJECT_VERBS[:1])} to read this namespace, or "
+            + fix,
         )
+    cluster = list(dict.fromkeys(p.resource for p in parts if p.kind == "cluster"))
+    raise InvalidValue(
+        f"rules[{i}] names cluster-scoped {', '.join(cluster)}, which a Role cannot grant "
+        "(it grants only inside its namespace)",
+        fix=fix,
+    )
 
 
 class ClusterRoleArgs(RuleSetArgs, total=False):

@@ -12,6 +12,11 @@
 4. ``cluster-scope``: a ClusterRoleBinding whose (aggregated) rules name only namespaced
    resources, and a ClusterRole of namespaced rules that only RoleBindings of a single namespace
    use, are refused unless allowed: a namespaced grant would do.
+5. ``out-of-namespace``, the other way round: a RoleBinding whose role (aggregation expanded)
+   names cluster-scoped resources, non-resource URLs, or namespaces beyond its own, and a raw
+   Role that does, are refused unless allowed: the binding can never grant those, so the
+   grant would silently be less than it says (``grant(ClusterRole(...))`` of nodes without
+   ``cluster_wide=True``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,12 @@ from kubegen._builders.base import Resource
 from kubegen._builders.core import Manifest
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.bindings import RoleBinding, Subject, _Binding
-from kubegen._builders.rbac.catalog import NAMESPACED_ONLY_BUILTIN_ROLES, RBAC_GROUP
+from kubegen._builders.rbac.catalog import (
+    NAMESPACED_ONLY_BUILTIN_ROLES,
+    RBAC_GROUP,
+    OutOfScope,
+    out_of_namespace,
+)
 from kubegen._builders.rbac.guards import (
     BINDING_GUARDS,
     RULE_GUARDS,
@@ -96,7 +106,9 @@ def check_stack(stack: Stack, derived: Sequence[Resource]) -> None:
         for res in resources
         if isinstance(res, _Binding | _RuleSet)
     ]
-    _check_cluster_scope(items)
+    index = RoleIndex(i.body for i in items)
+    _check_cluster_scope(items, index)
+    _check_out_of_namespace(items, index)
 
 
 def _is_rbac(body: Mapping[str, Any]) -> bool:
@@ -248,17 +260,72 @@ def _raw_item(res: Resource, body: Mapping[str, Any]) -> _Item:
 
 def _check_raw(item: _Item) -> None:
     body = item.body
+    decided: tuple[Guard, ...] = RULE_GUARDS + BINDING_GUARDS
     if body.get("kind") in ("Role", "ClusterRole"):
         rules = [r for r in body.get("rules") or [] if isinstance(r, Mapping)]
         findings = rule_findings(rules)
+        if body.get("kind") == "Role":
+            findings += _role_out_of_namespace(rules)
+            decided += ("out-of-namespace",)
     else:
         findings = binding_findings(body)
-    decided: tuple[Guard, ...] = RULE_GUARDS + BINDING_GUARDS
     enforce(findings, item.allowed, item.place, decided=decided)
 
 
-def _check_cluster_scope(items: Sequence[_Item]) -> None:
-    index = RoleIndex(i.body for i in items)
+def _role_out_of_namespace(rules: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    for i, rule in enumerate(rules):
+        parts = out_of_namespace(rule)
+        if parts:
+            return [Finding(
+                "out-of-namespace", f"rules[{i}]", rule,
+                f"names {_listed(parts)}, which a Role can never grant: it grants only inside "
+                "its namespace",
+                "make it a ClusterRole bound by a ClusterRoleBinding, or drop those rules",
+            )]
+    return []
+
+
+def _listed(parts: Sequence[OutOfScope]) -> str:
+    return ", ".join(dict.fromkeys(part.describe() for part in parts))
+
+
+def _check_out_of_namespace(items: Sequence[_Item], index: RoleIndex) -> None:
+    """RoleBindings whose role names what a RoleBinding cannot grant."""
+    for item in items:
+        if item.body.get("kind") != "RoleBinding":
+            continue
+        finding = _binding_out_of_namespace(item.body, index)
+        if finding is not None and item.derived:  # grant(role) without cluster_wide=True
+            finding = replace(
+                finding, field="cluster_wide", value=False,
+                fix="pass cluster_wide=True to grant() (a ClusterRoleBinding grants them), or "
+                "grant a role without those rules",
+            )
+        decided: tuple[Guard, ...] = () if item.derived else ("out-of-namespace",)
+        enforce([finding] if finding else [], item.allowed, item.place, decided=decided)
+
+
+def _binding_out_of_namespace(body: Mapping[str, Any], index: RoleIndex) -> Finding | None:
+    namespace, _ = _meta(body)
+    ref = body.get("roleRef") or {}
+    kind, name = str(ref.get("kind", "")), str(ref.get("name", ""))
+    if kind != "ClusterRole":  # a Role's own rules are checked where the Role is
+        return None
+    rules = index.rules(kind, name, namespace)
+    parts = [part for sourced in rules or [] for part in out_of_namespace(sourced.rule)]
+    if not parts:
+        return None
+    return Finding(
+        "out-of-namespace", "roleRef.name", name,
+        f"binds ClusterRole {name} in namespace {namespace}, but its rules name "
+        f"{_listed(parts)}, which a RoleBinding can never grant: it grants only inside its "
+        "namespace",
+        "bind it with a ClusterRoleBinding for cluster-wide access, or bind a ClusterRole "
+        "without those rules",
+    )
+
+
+def _check_cluster_scope(items: Sequence[_Item], index: RoleIndex) -> None:
     bound_cluster_wide: set[str] = set()
     bound_in: dict[str, set[str]] = {}
     for item in items:

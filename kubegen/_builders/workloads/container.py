@@ -192,7 +192,10 @@ class Container(Builder):
         pre_stop: a :class:`~kubegen.Hook` run before the container is stopped, e.g.
             ``Hook(sleep="5s")`` so requests in flight finish while endpoints update.
         allow_privilege_escalation: reason to set ``allowPrivilegeEscalation: true``.
-        allow_privileged: reason to run privileged (implies privilege escalation).
+        allow_privileged: reason to run privileged: every capability, all host devices, no
+            seccomp/AppArmor/SELinux confinement (implies privilege escalation; renders
+            ``seccompProfile: Unconfined`` and no ``capabilities``, which the runtime would
+            ignore; runAsUser and the read-only root still apply).
         allow_writable_root: reason for ``readOnlyRootFilesystem: false``.
         allow_capabilities: reason to add capabilities beyond ``NET_BIND_SERVICE``.
         allow_host_ports: reason for ports with ``host_port``.
@@ -354,6 +357,25 @@ class Container(Builder):
                 "allow_no_probes is set but readiness and liveness probes are both present",
                 fix="drop allow_no_probes",
             )
+        if self.allow_privileged is not None:
+            self._check_privileged()
+
+    def _check_privileged(self) -> None:
+        """A privileged container already has what these would grant: refuse the noise."""
+        if self.capabilities or self.allow_capabilities:
+            raise InvalidValue(
+                "a privileged container has every capability: capabilities/allow_capabilities "
+                "add nothing (and the runtime ignores them)",
+                fix="drop capabilities and allow_capabilities, or drop allow_privileged and "
+                "keep only the capabilities it needs",
+                field="capabilities",
+            )
+        if self.allow_privilege_escalation is not None:
+            raise InvalidValue(
+                "allow_privileged already allows privilege escalation",
+                fix="drop allow_privilege_escalation",
+                field="allow_privilege_escalation",
+            )
 
     @property
     def image_ref(self) -> ImageRef:
@@ -449,24 +471,32 @@ class Container(Builder):
         return hooks
 
     def security_context(self, run_as_non_root: bool) -> dict[str, Any]:
-        """The hardened container securityContext, weakened only where ``allow_*`` says."""
-        caps: dict[str, list[str]] = {}
-        if self.capabilities:
-            caps["add"] = list(self.capabilities)
-        caps["drop"] = ["ALL"]
-        context = {
-            "allowPrivilegeEscalation": bool(
-                self.allow_privilege_escalation or self.allow_privileged
-            ),
-            "capabilities": caps,
-            "privileged": bool(self.allow_privileged),
-            "readOnlyRootFilesystem": not self.allow_writable_root,
+        """The hardened container securityContext, weakened only where ``allow_*`` says.
+
+        A privileged container renders what the runtime really applies to it: every capability
+        (so no ``capabilities``) and no seccomp filter (``seccompProfile: Unconfined`` instead of
+        inheriting the pod's profile, which containerd and CRI-O skip for privileged
+        containers). Its user, group and read-only root still apply and stay.
+        """
+        privileged = self.allow_privileged is not None
+        context: dict[str, Any] = {
+            "allowPrivilegeEscalation": privileged or self.allow_privilege_escalation is not None,
         }
+        if not privileged:
+            caps: dict[str, list[str]] = {}
+            if self.capabilities:
+                caps["add"] = list(self.capabilities)
+            caps["drop"] = ["ALL"]
+            context["capabilities"] = caps
+        context["privileged"] = privileged
+        context["readOnlyRootFilesystem"] = not self.allow_writable_root
         if self.run_as_group is not None:
             context["runAsGroup"] = self.run_as_group
         context["runAsNonRoot"] = run_as_non_root
         if self.run_as_user is not None:
             context["runAsUser"] = self.run_as_user
+        if privileged:
+            context["seccompProfile"] = {"type": "Unconfined"}
         return context
 
 

@@ -1,9 +1,9 @@
 """DaemonSet: one hardened pod per node (log shippers, node agents, CNI helpers).
 
 Defaults: RollingUpdate with ``maxUnavailable: 1`` and ``maxSurge: 0``, ``minReadySeconds: 10``,
-``revisionHistoryLimit: 5``. Node agents often need host access; every such need is an
-``allow_*`` field with a reason (``allow_host_network``, ``allow_host_path``…). No PDB and no
-topology spread: the scheduler places one pod per node by design.
+``revisionHistoryLimit: 5``. Node agents often need host access; every such need carries its
+reason (``allow_host_network=…``, ``HostPath(..., reason=…)``…). No PDB and no topology spread:
+the scheduler places one pod per node by design.
 """
 
 from __future__ import annotations

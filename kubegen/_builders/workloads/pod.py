@@ -7,7 +7,8 @@ Defaults (Pod Security ``restricted`` plus *Kubernetes in Action*'s advice), eac
   ``runAsNonRoot: false`` needs ``allow_run_as_root``; a Localhost profile is
   ``seccomp_profile=…``; Unconfined needs ``allow_unconfined_seccomp``.
 * no host namespaces and no hostPath: ``allow_host_network`` / ``allow_host_pid`` /
-  ``allow_host_ipc`` / ``allow_host_path`` turn them on, each with its reason.
+  ``allow_host_ipc`` turn them on, each with its reason; each :class:`~kubegen.HostPath`
+  carries its own reason (and ``allow_write`` to be writable).
 * its own ServiceAccount, and ``automountServiceAccountToken: false``: the pod mounts a token
   only when the workload was granted API access (``grant``), as a projected, expiring volume
   (see ``tokens``), plus one token per audience asked for.
@@ -40,9 +41,13 @@ from kubegen._builders.workloads.container import (
 )
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.dns import DNSConfig, DNSPolicy
+from kubegen._builders.workloads.host_paths import (
+    check_host_paths,
+    host_path_opt_outs,
+    host_path_volumes,
+)
 from kubegen._builders.workloads.scheduling import NodeAffinity, PodAffinity, Toleration
-from kubegen._builders.workloads.volumes import HostPath
-from kubegen._errors import ValidationError
+from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import capture
 from kubegen._values import (
@@ -103,7 +108,6 @@ class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
     allow_host_network: str | None
     allow_host_pid: str | None
     allow_host_ipc: str | None
-    allow_host_path: str | None
     allow_unconfined_seccomp: str | None
 
 
@@ -141,7 +145,7 @@ class PodWorkload(Workload):
         dns_config: resolver settings (:class:`~kubegen.DNSConfig`); unset by default.
         component: the ``app.kubernetes.io/component`` label (``api``, ``database``…).
         pod_labels / pod_annotations: extra labels/annotations on the pod template only.
-        allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc, allow_host_path,
+        allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc,
         allow_unconfined_seccomp: reasons for weakening those defaults.
     """
 
@@ -173,7 +177,6 @@ class PodWorkload(Workload):
     allow_host_network: Reason | None = None
     allow_host_pid: Reason | None = None
     allow_host_ipc: Reason | None = None
-    allow_host_path: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
     _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
@@ -185,10 +188,48 @@ class PodWorkload(Workload):
     long_running: ClassVar[bool] = True
 
     def __init__(self, name: str, /, **data: Any) -> None:
+        if "allow_host_path" in data:
+            raise ValidationError(
+                "allow_host_path= is gone: one reason covered every hostPath mount, including "
+                "ones added later",
+                resource=f"{type(self).__name__} {name}",
+                origin=capture(),
+                field="allow_host_path",
+                fix="give each HostPath its own reason: HostPath('/var/log', reason='why'), plus "
+                "allow_write='why' for one a container writes to",
+            )
         shorthand = {key: data.pop(key) for key in list(data) if key in SHORTHAND_FIELDS}
         if shorthand:
-            data["container"] = self._shorthand_container(name, shorthand, data)
+            try:
+                data["container"] = self._shorthand_container(name, shorthand, data)
+            except ValidationError as exc:
+                raise self._with_workload_problems(exc, name, data) from None
         Resource.__init__(self, name, **data)
+
+    def _with_workload_problems(
+        self, exc: ValidationError, name: str, data: dict[str, Any]
+    ) -> ValidationError:
+        """The shorthand container's problems and the workload's own, in one error.
+
+        The container is validated first; without this, a wrong workload field in the same
+        call would only show up once the container is fixed.
+        """
+        try:
+            Resource.__init__(self, name, **data)
+        except ValidationError as other:
+            found = [p for p in (other.problems or [other])
+                     if p.field is not None and p.field not in ("container", "containers")]
+        else:
+            found = []
+        if not found:
+            return exc
+        problems = sorted([*(exc.problems or [exc]), *found],
+                          key=lambda p: p.origin.line if p.origin is not None else 0)
+        first = problems[0]
+        merged = ValidationError(first.message, fix=first.fix, origin=capture(),
+                                 resource=exc.resource, field=first.field, value=first.value)
+        merged.problems = problems
+        return merged
 
     @classmethod
     def _extra_keywords(cls) -> frozenset[str]:
@@ -223,14 +264,14 @@ class PodWorkload(Workload):
     @classmethod
     def _tolerations(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return tuple(Toleration.of(t) if isinstance(t, Mapping) else t for t in value)
+            return _each(value, lambda t: Toleration.of(t) if isinstance(t, Mapping) else t)
         return value
 
     @field_validator("near", "avoid", mode="before")
     @classmethod
     def _affinity_shorthand(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return tuple(PodAffinity.of(item) for item in value)
+            return _each(value, PodAffinity.of)
         return value
 
     @field_validator("component")
@@ -278,22 +319,7 @@ class PodWorkload(Workload):
                 )
 
     def _check_host_paths(self, containers: list[tuple[Role, str, Container]]) -> None:
-        used = [
-            m.path
-            for _, name, c in containers
-            for m in c.planned_mounts(name)
-            if isinstance(m.source, HostPath)
-        ]
-        if used and self.allow_host_path is None:
-            raise InvalidValue(
-                f"hostPath mount(s) {', '.join(used)} expose the node's filesystem to the pod",
-                fix="use a PersistentVolumeClaim, or pass allow_host_path='why'",
-            )
-        if self.allow_host_path is not None and not used:
-            raise InvalidValue(
-                "allow_host_path is set but no container mounts a HostPath",
-                fix="drop allow_host_path",
-            )
+        check_host_paths(host_path_volumes((name, c) for _, name, c in containers))
 
     def manifests(self) -> list[ManifestObject]:
         """The workload's objects; render-time value errors become located ValidationErrors."""
@@ -440,10 +466,11 @@ class PodWorkload(Workload):
             ("host-network", self.allow_host_network),
             ("host-pid", self.allow_host_pid),
             ("host-ipc", self.allow_host_ipc),
-            ("host-path", self.allow_host_path),
             ("unconfined-seccomp", self.allow_unconfined_seccomp),
         ]
-        return [(what, reason) for what, reason in pairs if reason]
+        found = [(what, reason) for what, reason in pairs if reason]
+        volumes = host_path_volumes((name, c) for _, name, c in self.pod_containers())
+        return found + host_path_opt_outs(volumes)
 
     def _unprobed(self, defaults: StackDefaults) -> list[str]:
         if not self.long_running:
@@ -599,5 +626,19 @@ class PodWorkload(Workload):
 
 
 _BUILTIN_DEFAULTS = StackDefaults()
+
+
+def _each(values: Sequence[Any], build: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """``build`` applied to each item; an item's error as one of this field (so pydantic reports
+    it among the workload's other problems, at ``<field>.<index>.<its field>``)."""
+    out = []
+    for index, item in enumerate(values):
+        try:
+            out.append(build(item))
+        except KubegenError as exc:
+            field = f"{index}.{exc.field}" if exc.field else str(index)
+            shown = {"value": exc.value} if exc.has_value else {}
+            raise InvalidValue(exc.message, fix=exc.fix, field=field, **shown) from None
+    return tuple(out)
 
 __all__ = ["INSTANCE_LABEL", "NAME_LABEL", "PodWorkload"]

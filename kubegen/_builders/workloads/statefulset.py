@@ -19,7 +19,7 @@ from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
 from kubegen._builders.workloads.pod import Role
-from kubegen._builders.workloads.volumes import Claim
+from kubegen._builders.workloads.volumes import AccessMode, Claim
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._values import (
@@ -32,7 +32,6 @@ from kubegen._values import (
     seconds,
 )
 
-AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 STORAGE_CLAIM = "data"
 
 
@@ -86,6 +85,7 @@ class StatefulSetArgs(ReplicatedWorkloadArgs, total=False):
     claims_when_deleted: Literal["Retain", "Delete"]
     claims_when_scaled: Literal["Retain", "Delete"]
     publish_not_ready: bool
+    peers: bool
     cluster_domain: str
 
 
@@ -111,6 +111,9 @@ class StatefulSet(ReplicatedWorkload):
         claims_when_deleted / claims_when_scaled: ``Retain`` (default) or ``Delete``.
         publish_not_ready: list pods in the headless Service before they are ready, so peers
             can find each other while bootstrapping (defaults to False).
+        peers: open the pods' ports between the StatefulSet's own replicas (replication, peer
+            discovery, gossip: the point of a StatefulSet, KiA "StatefulSets"), as a derived
+            NetworkPolicy ``<name>-peers``. Defaults to True; False leaves them closed.
         cluster_domain: the cluster's DNS domain for :meth:`pod_dns_names` (``cluster.local``).
 
     Manifests: the StatefulSet, its headless Service, its ServiceAccount, and a
@@ -130,6 +133,7 @@ class StatefulSet(ReplicatedWorkload):
     claims_when_deleted: Literal["Retain", "Delete"] = "Retain"
     claims_when_scaled: Literal["Retain", "Delete"] = "Retain"
     publish_not_ready: bool = False
+    peers: bool = True
     cluster_domain: str = "cluster.local"
 
     def __init__(self, name: str, /, **data: Unpack[StatefulSetArgs]) -> None:
@@ -210,6 +214,10 @@ class StatefulSet(ReplicatedWorkload):
             extra = ({"name": STORAGE_CLAIM, "mountPath": self.storage_path}, *extra)
         return extra
 
+    def peer_ports(self) -> dict[str, tuple[int, str]]:
+        """Every named port, open between the replicas unless ``peers=False``."""
+        return self.named_ports() if self.peers else {}
+
     @property
     def service_name(self) -> str:
         """The governing headless Service (named like the StatefulSet)."""
@@ -247,12 +255,12 @@ class StatefulSet(ReplicatedWorkload):
 
     def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
-        replicas = self.replica_count(defaults)
+        scale = self.scale(defaults)
         strategy: dict[str, Any] = {"type": self.strategy}
         if self.partition:
             strategy["rollingUpdate"] = {"partition": self.partition}
         spec: dict[str, Any] = {
-            "replicas": replicas,
+            **scale.spec(),
             "selector": {"matchLabels": self.selector_labels()},
             "serviceName": self.service_name,
             "podManagementPolicy": self.pod_management,
@@ -263,7 +271,7 @@ class StatefulSet(ReplicatedWorkload):
                 "whenDeleted": self.claims_when_deleted,
                 "whenScaled": self.claims_when_scaled,
             },
-            "template": self.pod_template(defaults, spread=self.spread(replicas)),
+            "template": self.pod_template(defaults, spread=self.spread(scale.most)),
         }
         templates = self.claim_templates()
         if templates:
@@ -275,4 +283,4 @@ class StatefulSet(ReplicatedWorkload):
             "spec": spec,
         }
         service = self.headless_service().manifests()
-        return [self.manifest(body), *service, *self.owned_objects(replicas)]
+        return [self.manifest(body), *service, *self.owned_objects(scale.least)]

@@ -5,15 +5,15 @@ The pod template collects the sources of all its containers into ``volumes``, on
 source, named after what they hold (``config-settings``, ``secret-db``); a source used twice is
 one volume. ConfigMap and Secret files are read-only and default to mode 0440 so the pod's
 ``fsGroup`` (not "other") can read them (0444 when the pod has no fsGroup). Only volume types
-the ``restricted`` Pod Security profile allows are offered; :class:`HostPath` needs the
-workload's ``allow_host_path``.
+the ``restricted`` Pod Security profile allows are offered, plus :class:`HostPath`, which carries
+its own reason (and a second one to be writable).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict, Unpack
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
@@ -21,7 +21,14 @@ from kubegen._builders.base import Builder
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret, SecretSource
 from kubegen._builders.workloads.env import FieldRef, ResourceRef
-from kubegen._values import DNSLabel, DNSSubdomain, InvalidValue, Quantity, QuantityLike
+from kubegen._values import (
+    DNSLabel,
+    DNSSubdomain,
+    InvalidValue,
+    Quantity,
+    QuantityLike,
+    Reason,
+)
 
 GROUP_MODE = 0o440  # owner and the pod's fsGroup
 WORLD_MODE = 0o444  # without an fsGroup the files stay root-owned: "other" must read them
@@ -220,16 +227,29 @@ class EmptyDir(VolumeSource):
         return {"name": self.volume_name(), "emptyDir": source}
 
 
+AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+
+
+class ClaimArgs(VolumeSourceArgs, total=False):
+    access_mode: AccessMode | None
+
+
 class Claim(VolumeSource):
     """A PersistentVolumeClaim: an existing claim, or a StatefulSet's claim template by name.
 
     Args:
         claim: the claim's name (for a StatefulSet, the name of one of its claim templates).
+        access_mode: the access mode of an existing claim the stack does not render, for the
+            rollout check (see docs/checks.md): ``ReadWriteMany``/``ReadOnlyMany`` claims can
+            serve pods on several nodes at once. Unset: the claim's mode is unknown and counts
+            as ``ReadWriteOnce``, what most StorageClasses provision. A claim the stack renders
+            (a ``Manifest`` PersistentVolumeClaim) is read from its ``accessModes``.
     """
 
     claim: DNSSubdomain
+    access_mode: AccessMode | None = None
 
-    def __init__(self, claim: str, /, **data: Unpack[VolumeSourceArgs]) -> None:
+    def __init__(self, claim: str, /, **data: Unpack[ClaimArgs]) -> None:
         Builder.__init__(self, claim=claim, **data)
 
     def default_name(self) -> str:
@@ -352,22 +372,41 @@ HostPathType = Literal[
 
 class HostPathArgs(VolumeSourceArgs, total=False):
     type: HostPathType
+    reason: Required[str]
+    allow_write: str | None
 
 
 class HostPath(VolumeSource):
-    """A node directory (``hostPath``): breaks pod isolation; needs ``allow_host_path``.
+    """A node directory or file (``hostPath``): breaks pod isolation, so it carries its reason.
+
+    ``HostPath("/var/log", reason="ships the node's logs")`` is mounted read-only;
+    ``HostPath("/run/containerd/containerd.sock", type="Socket", reason="…",
+    allow_write="talks to containerd over its socket")`` may be mounted writable. Each reason is
+    rendered on the workload per volume (``kubegen.dev/opt-out-host-path.<volume>``,
+    ``…-host-path-write.<volume>``), so every node path in a pod has its own, and a Pod Security
+    level of ``privileged`` is needed where it runs (see docs/checks.md).
 
     Args:
         path: absolute path on the node.
+        reason: why the pod needs this node path (required).
+        allow_write: why a container must write to it; without it every mount is read-only and
+            ``Mount(..., read_only=False)`` is refused.
         type: the hostPath type check (defaults to ``Directory``: it must exist).
         name: the volume name (defaults to ``host-`` and the path, e.g. ``host-var-log``).
+
+    See https://kubernetes.io/docs/concepts/storage/volumes/#hostpath.
     """
 
     path: str
     type: HostPathType = "Directory"
+    reason: Reason
+    allow_write: Reason | None = None
 
     def __init__(self, path: str, /, **data: Unpack[HostPathArgs]) -> None:
         Builder.__init__(self, path=path, **data)
+
+    def read_only(self) -> bool:
+        return self.allow_write is None
 
     @field_validator("path")
     @classmethod
@@ -424,6 +463,20 @@ class Mount(Builder):
 
     def __init__(self, source: AnySource, /, **data: Unpack[MountArgs]) -> None:
         Builder.__init__(self, source=source, **data)
+
+    @model_validator(mode="after")
+    def _writable_host_path(self) -> Mount:
+        source = self.source
+        if isinstance(source, HostPath) and self.read_only is False and not source.allow_write:
+            raise InvalidValue(
+                f"a writable mount of HostPath({source.path!r}) needs its own reason: its "
+                "reason covers reading the node path, not writing to it",
+                fix=f"pass HostPath({source.path!r}, reason=..., allow_write='why a container "
+                "writes to the node'), or keep the mount read-only",
+                field="read_only",
+                value=False,
+            )
+        return self
 
     @field_validator("sub_path")
     @classmethod

@@ -1,4 +1,4 @@
-"""Network isolation and exposure (KG501–KG503).
+"""Network isolation and exposure (KG501–KG504).
 
 Kubernetes allows all traffic to and from a pod until some NetworkPolicy selects it for that
 direction. So every pod-bearing workload must be selected by a policy that isolates ingress and by
@@ -17,7 +17,7 @@ from typing import Any
 from kubegen._manifests import ManifestObject
 from kubegen._policy.context import POD_KINDS, LintContext, PodView, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
-from kubegen._policy.registry import E, W, rule
+from kubegen._policy.registry import E, I, W, rule
 from kubegen._policy.rules import show, show_labels
 from kubegen._policy.selectors import SelectorIndex, selector_matches
 
@@ -144,3 +144,88 @@ def service_exposed(ctx: LintContext) -> Iterator[Hit]:
         kind = as_dict(service.body.get("spec")).get("type")
         if kind in ("NodePort", "LoadBalancer"):
             yield Hit(service, "spec.type", f"type is {show(kind)}")
+
+
+K8S_HOST_NETWORK = (
+    "Kubernetes docs, 'NetworkPolicy and hostNetwork pods' (https://kubernetes.io/docs/concepts/"
+    "services-networking/network-policies/#networkpolicy-and-hostnetwork-pods)"
+)
+
+
+@rule(
+    "KG504",
+    name="network-policy-host-network",
+    title="NetworkPolicies are not relied on for hostNetwork pods (note)",
+    levels=Levels(baseline=I, restricted=I, prod=I),
+    reason="A hostNetwork pod shares its node's network: most network plugins cannot tell its "
+    "traffic from the node's, so they ignore it when matching podSelector and namespaceSelector. "
+    "A policy selecting such pods does not restrict them, and a rule naming them as peers does "
+    "not match their traffic, which comes from the node's address.",
+    sources=(K8S_HOST_NETWORK, KIA_NET),
+    fix="Protect hostNetwork pods with node-level controls (a host firewall, cloud security "
+    "groups, the plugin's host policies such as Calico HostEndpoint or Cilium host policies); "
+    "in other pods' policies, allow their traffic with an ipBlock of the node addresses.",
+    scanners=(),
+    tags=TAGS,
+    kinds=("NetworkPolicy",),
+)
+def network_policy_host_network(ctx: LintContext) -> Iterator[Hit]:
+    host = [pod for pod in ctx.pods if pod.spec.get("hostNetwork") is True]
+    if not host:
+        return
+    namespaces = {
+        ns.name: {**as_dict(ns.metadata.get("labels")), NAME_LABEL: ns.name}
+        for ns in ctx.of_kind("Namespace")
+    }
+    for policy in ctx.of_kind("NetworkPolicy"):
+        yield from _host_network_hits(policy, host, namespaces)
+
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _host_network_hits(
+    policy: ManifestObject, host: list[PodView], namespaces: dict[str, dict[str, Any]]
+) -> Iterator[Hit]:
+    namespace = policy.namespace or "default"
+    spec = as_dict(policy.body.get("spec"))
+    selected = [p for p in host if p.namespace == namespace
+                and selector_matches(spec.get("podSelector"), p.labels)]
+    if selected:
+        yield Hit(policy, "spec.podSelector",
+                  f"selects {_names(selected)}, whose pods run with hostNetwork: most network "
+                  "plugins apply no NetworkPolicy to them",
+                  fix="protect them with node-level controls (a host firewall, cloud security "
+                  "groups, the plugin's host policies such as Calico HostEndpoint or Cilium "
+                  "host policies)")
+    for key, peers_key, way in (("ingress", "from", "comes from"), ("egress", "to", "goes to")):
+        for i, item in enumerate(as_list(spec.get(key))):
+            for j, peer in enumerate(as_list(as_dict(item).get(peers_key))):
+                named = [p for p in host if _peer_selects(as_dict(peer), namespace, p, namespaces)]
+                if named:
+                    verb = "allow_from" if key == "ingress" else "allow_to"
+                    yield Hit(policy, f"spec.{key}[{i}].{peers_key}[{j}]",
+                              f"names {_names(named)} as a peer, whose pods run with "
+                              f"hostNetwork: their traffic {way} the node's address, which "
+                              "most network plugins do not match with pod or namespace "
+                              "selectors",
+                              fix=f"allow the nodes' addresses instead: {verb}(cidr='<node "
+                              "subnet>', port=…) on the workload")
+
+
+def _peer_selects(
+    peer: dict[str, Any], namespace: str, pod: PodView, namespaces: dict[str, dict[str, Any]]
+) -> bool:
+    if "ipBlock" in peer or not peer:
+        return False
+    if "namespaceSelector" in peer:
+        labels = namespaces.get(pod.namespace, {NAME_LABEL: pod.namespace})
+        if not selector_matches(peer["namespaceSelector"], labels):
+            return False
+    elif pod.namespace != namespace:
+        return False
+    return "podSelector" not in peer or selector_matches(peer["podSelector"], pod.labels)
+
+
+def _names(pods: list[PodView]) -> str:
+    return ", ".join(dict.fromkeys(pod.obj.display for pod in pods))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from kubegen._coherence import pod_security as pss
+from kubegen._coherence.clean import restricted_clean
 from kubegen._coherence.pod_security import DEFAULT_CAPABILITIES, Version
 from kubegen._policy.context import POD_KINDS, LintContext, PodView
 from kubegen._policy.model import Hit, Levels
@@ -50,6 +51,8 @@ def control_hits(
         return
     wanted = None if aspects is None else frozenset(aspects)
     for pod in ctx.pods if pods is None else pods:
+        if restricted_clean(pod):  # no control of any level can fire: skip the check
+            continue
         for violation in check(pod):
             if wanted is None or violation.aspect in wanted:
                 yield Hit(pod.obj, violation.path, violation.message)
