@@ -114,7 +114,7 @@ def compare(
     paths: Sequence[Path], out: Path | None, *, drift: bool = False
 ) -> tuple[str, list[str], list[Path]]:
     """The diff text of every stale stack, one line per stale stack saying what is wrong, and
-    the stale stacks' paths; with ``drift``, also a line per stack whose vendored input was
+    the stale stacks' paths; with ``drift``, also one line per stack whose vendored input was
     edited by hand (it cannot render; ``check`` calls that drift, other commands an error)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree

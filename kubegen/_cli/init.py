@@ -108,21 +108,6 @@ def scaffold(folder: Path) -> list[str]:
     return list(files)
 
 
-def monorepo_note(folder: Path) -> str | None:
-    """What to move when ``folder`` is a subfolder of a git repository: GitHub reads workflows
-    and pre-commit its config only at the repository's root."""
-    root = git_root(folder)
-    if root is None or root == folder.resolve():
-        return None
-    sub = folder.resolve().relative_to(root).as_posix()
-    return (
-        f"note: {folder} is inside the git repository {root}: GitHub runs workflows and "
-        "pre-commit reads its config only from the repository root, so move "
-        ".github/workflows/kubegen.yml and .pre-commit-config.yaml there, with paths from the "
-        f"root: pip install ./{sub}, STACKS: {sub}/stacks/dev {sub}/stacks/prod"
-    )
-
-
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -172,6 +157,21 @@ def _undo(files: list[Path], folders: list[Path]) -> None:
     for path in reversed(folders):
         with contextlib.suppress(OSError):
             os.rmdir(path)
+
+
+def monorepo_note(folder: Path) -> str | None:
+    """What to move when ``folder`` is a subfolder of a git repository: GitHub reads workflows
+    and pre-commit its config only at the repository's root."""
+    root = git_root(folder)
+    if root is None or root == folder.resolve():
+        return None
+    sub = folder.resolve().relative_to(root).as_posix()
+    return (
+        f"note: {folder} is inside the git repository {root}: GitHub runs workflows and "
+        "pre-commit reads its config only from the repository root, so move "
+        ".github/workflows/kubegen.yml and .pre-commit-config.yaml there, with paths from the "
+        f"root: pip install ./{sub}, STACKS: {sub}/stacks/dev {sub}/stacks/prod"
+    )
 
 
 Folder = Annotated[
