@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "api_cidr_ingress": None,  # (cidr, reason or None)
     "web_to_api": True,
     "web_writable_root": None,  # the opt-out's reason
+    "web_host": None,  # the reason for web's hostPID and /proc hostPath (namespace privileged)
     "waive_kg701": None,  # a stack-level waiver's reason
     "db": True,
     "db_storage": "1Gi",
@@ -44,8 +45,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 STACK = '''
-from kubegen import (ApiServer, Cluster, ConfigMap, Container, Deployment, HttpProbe, Namespace,
-                     Port, Resources, RoleRef, Rule, Stack, StatefulSet, TcpProbe)
+from kubegen import (ApiServer, Cluster, ConfigMap, Container, Deployment, HostPath, HttpProbe,
+                     Namespace, Port, Resources, RoleRef, Rule, Stack, StatefulSet, TcpProbe)
 
 S = {settings!r}
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -74,7 +75,12 @@ def build():
         "web", image=web_image, replicas=2, port=Port(8080, name="http"),
         readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz"),
         resources=Resources(cpu="100m", memory="128Mi"),
-        allow_writable_root=S["web_writable_root"]))
+        allow_writable_root=S["web_writable_root"],
+        allow_host_pid=S["web_host"],
+        mounts={{"/host/proc": HostPath("/proc", reason=S["web_host"])}}
+        if S["web_host"] else {{}}))
+    if S["web_host"]:
+        stack.add(Namespace("app", pod_security="privileged", reason=S["web_host"]))
     api.expose()
     if S["web_to_api"]:
         web.connect_to(api, port="http")

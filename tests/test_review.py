@@ -414,6 +414,21 @@ def test_namespace_created_and_deleted(make) -> None:
     assert created.admission == deleted.admission == []  # restricted, the default; deleted
 
 
+def test_host_access_opt_outs_are_named_in_the_risk_line(make) -> None:
+    stack = _review(make(), web_host="profiles the node's processes")
+    added = {(e.name, e.container, e.volume, e.where) for e in stack.exemptions}
+    assert added == {
+        ("pod-security", None, None, ""),
+        ("host-pid", None, None, ""),
+        ("host-path", "host-proc", "host-proc", " (volume host-proc)"),
+    }
+    assert "3 opt-outs (1 host namespace, 1 hostPath)" in stack.risk_line()
+    assert {"host-access", "opt-out", "admission"} <= stack.categories()
+    plain = _review(make(), web_writable_root="a cache")
+    assert "host-access" not in plain.categories()
+    assert plain.exemptions[0].where == " (container web)"
+
+
 # --- admission -----------------------------------------------------------------------------
 
 
