@@ -489,6 +489,9 @@ class Resource(Builder):
     api_version: ClassVar[str]
     kind: ClassVar[str]
     cluster_scoped: ClassVar[bool] = False
+    #: True for routes (Ingress, HTTPRoute), whose traffic the network layer derives policies
+    #: for when the stack renders.
+    derives_connections: ClassVar[bool] = False
 
     name: DNSSubdomain
     namespace: DNSLabel | None = None
