@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "db_replicas": 2,
     "config": "one",
     "extra_namespace": False,
+    "tools_pss": "restricted",  # the Pod Security level of namespace tools
     "web_tag_only": False,  # web's image without a digest: a KG208 finding (info)
 }
 
@@ -57,7 +58,9 @@ def build():
         stack.waive("KG701", S["waive_kg701"])
     stack.add(ConfigMap("settings", data={{"MODE": S["config"]}}))
     if S["extra_namespace"]:
-        stack.add(Namespace("tools"))
+        level = S["tools_pss"]
+        stack.add(Namespace("tools", pod_security=level,
+                            reason=None if level == "restricted" else "node debugging pods"))
     api = stack.add(Deployment(
         "api", image=S["api_image"], replicas=S["api_replicas"],
         port=Port(S["api_port"], name="http"),

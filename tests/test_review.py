@@ -215,6 +215,18 @@ def test_escalation_verbs_are_flagged(make) -> None:
     assert "risky-permission" in stack.categories()
 
 
+def test_what_a_binding_cannot_grant_is_no_permission() -> None:
+    from kubegen._analysis.access import AccessRow, Subject
+    from kubegen._review.compare import _permissions
+
+    account = Subject("ServiceAccount", "api", "app")
+    named_only = AccessRow(account, "app", "", "nodes", (), ("get",),
+                           (("RoleBinding api", "Role api"),), granted=False)
+    granted = AccessRow(account, "app", "", "configmaps", (), ("get",),
+                        (("RoleBinding api", "Role api"),))
+    assert [p.resource for p in _permissions([], [named_only, granted])] == ["configmaps"]
+
+
 def test_verbs_added_to_an_existing_grant_are_the_new_permission(make) -> None:
     repo = make(api_grants=[("read-names", "secrets", "tls")])
     stack = _review(repo, api_grants=[("read-names", "secrets", "tls"), ("read", "configmaps")])
@@ -347,6 +359,23 @@ def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
     assert len(db.warnings) == 1
     assert db.warnings[0].startswith("spec.volumeClaimTemplates is immutable")
     assert "--cascade=orphan" in db.warnings[0]
+    assert stack.risk_line() == "1 immutable field change (the sync fails until recreated)"
+    assert "workload" in stack.categories()
+
+
+def test_probe_timings_read_with_their_units() -> None:
+    from kubegen._analysis.workloads import workload_facts
+    from kubegen._manifests import ManifestObject
+
+    probe = {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 3,
+             "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 4}
+    pod = {"containers": [{"name": "api", "image": "api:1", "readinessProbe": probe}]}
+    facts = workload_facts(ManifestObject({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+        "spec": {"replicas": 2, "template": {"spec": pod}}}))
+    assert facts is not None
+    assert facts.containers["api"]["probe.readiness"] == (
+        "http GET /ready on http, delay 3s, period 5s, timeout 2s, failures 4")
 
 
 # --- objects -------------------------------------------------------------------------------
@@ -381,4 +410,65 @@ def test_namespace_created_and_deleted(make) -> None:
     assert "every object in the namespace goes" in str(warnings.pop("Namespace tools"))
     assert set(warnings.values()) == {None}
     assert "stateful-deletion" in deleted.categories()
-    assert deleted.risk_line() == "1 stateful deletion, 2 deletions"
+    assert deleted.risk_line() == "1 stateful deletion, 2 other deletions"
+    assert created.admission == deleted.admission == []  # restricted, the default; deleted
+
+
+# --- admission -----------------------------------------------------------------------------
+
+
+def _levels(stack: StackReview) -> list[tuple[str, str, str | None, str | None, bool]]:
+    return [(a.namespace, a.mode, a.before, a.after, a.weaker) for a in stack.admission]
+
+
+def test_a_lowered_pod_security_level_is_weaker(make) -> None:
+    stack = _review(make(extra_namespace=True), tools_pss="privileged")
+    assert _levels(stack) == [
+        ("tools", mode, "restricted", "privileged", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert stack.risk_line() == "1 weaker Pod Security level, 1 opt-out"
+    assert {"admission", "opt-out"} <= stack.categories()
+
+
+def test_a_raised_pod_security_level_is_listed_not_counted(make) -> None:
+    stack = _review(make(extra_namespace=True, tools_pss="privileged"), tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, "privileged", "baseline", False) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" not in stack.categories()
+    assert "Pod Security" not in stack.risk_line()
+
+
+def test_a_new_namespace_below_restricted_is_weaker(make) -> None:
+    stack = _review(make(), extra_namespace=True, tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, None, "baseline", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" in stack.categories()
+
+
+def test_admission_reads_labels_as_the_admission_controller() -> None:
+    from kubegen._manifests import ManifestObject
+    from kubegen._review.compare import Side, _admission
+
+    def namespace(**labels: str) -> ManifestObject:
+        meta = {"name": "tools", "labels": {f"pod-security.kubernetes.io/{k.replace('_', '-')}": v
+                                            for k, v in labels.items()}}
+        return ManifestObject({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+    def changes(old: ManifestObject, new: ManifestObject) -> list[tuple[str, str, str, bool]]:
+        base, head = Side.of([("ns.yaml", old)]), Side.of([("ns.yaml", new)])
+        return [(a.mode, str(a.before), str(a.after), a.weaker)
+                for a in _admission(base, head, [new.key])]
+
+    # enforce removed: the cluster's default (privileged unless configured) applies
+    assert changes(namespace(enforce="restricted", audit="restricted"),
+                   namespace(audit="restricted")) == [
+        ("enforce", "restricted", "unset", True), ("warn", "restricted", "unset", True)]
+    # a version pinned: listed, not weaker; an unknown enforce level fails closed (restricted)
+    assert changes(namespace(enforce="restricted"),
+                   namespace(enforce="restricted", enforce_version="v1.25")) == [
+        ("enforce", "restricted", "restricted v1.25", False),
+        ("warn", "restricted", "restricted v1.25", False)]
+    assert changes(namespace(enforce="baseline"), namespace(enforce="strict")) == [
+        ("enforce", "baseline", "restricted", False), ("warn", "baseline", "restricted", False)]

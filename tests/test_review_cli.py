@@ -20,6 +20,8 @@ CHANGE = {
     "api_replicas": 3,
     "db": False,
     "web_writable_root": "writes /app/cache | *not* <b>html</b>",
+    "extra_namespace": True,
+    "tools_pss": "baseline",
 }
 
 
@@ -67,17 +69,19 @@ def test_json(repo: ReviewRepo, snapshot) -> None:
     data = json.loads(result.stdout)
     assert data["schema"] == 1
     assert set(data["categories"]) == {
-        "any", "deletion", "image", "new-egress", "new-flow", "new-permission", "opt-out",
-        "risky-permission", "stateful-deletion", "workload",
+        "admission", "any", "deletion", "image", "new-egress", "new-flow", "new-permission",
+        "opt-out", "risky-permission", "stateful-deletion", "workload",
     }
     (stack,) = data["stacks"]
     assert list(stack) == [
         "env", "stack", "output", "notes", "risk", "risks", "categories", "network", "access",
-        "exemptions", "findings", "workloads", "objects",
+        "admission", "exemptions", "findings", "workloads", "objects",
     ]
     image = next(f for w in stack["workloads"] for f in w["fields"] if f["field"] == "image")
     assert image == {"field": "image", "part": "api", "before": f"ghcr.io/acme/api:1.0.0@{DIGEST}",
                      "after": f"ghcr.io/acme/api:1.1.0@sha256:{'f' * 64}"}
+    assert stack["admission"][0] == {"namespace": "tools", "mode": "enforce", "before": None,
+                                     "after": "baseline", "weaker": True}
     assert _stable(result.stdout, repo) == snapshot
 
 
@@ -90,6 +94,7 @@ def test_json(repo: ReviewRepo, snapshot) -> None:
         ("new-ingress,stateful-deletion", 1),
         ("new-finding", 0),
         ("risky-permission", 1),
+        ("admission", 1),
     ],
 )
 def test_fail_on_exit_codes(repo: ReviewRepo, fail_on: str | None, code: int) -> None:
@@ -139,3 +144,27 @@ def test_in_a_real_process(repo: ReviewRepo) -> None:
     plain = run_cli("review", "stacks/app", cwd=repo.root)
     assert plain.returncode == 0
     assert plain.stdout == CliRunner().invoke(app, ["review", "stacks/app"]).stdout
+
+
+def test_flows_of_host_network_pods_are_marked_not_enforced() -> None:
+    from kubegen._analysis.flows import Node
+    from kubegen._review.markdown import markdown_report
+    from kubegen._review.model import Base, FlowChange, ObjectChange, Review, StackReview
+    from kubegen._review.present import NOT_ENFORCED
+    from kubegen._review.text import text_report
+
+    exporter = Node("workload", "node-exporter", "monitoring", host_network=True)
+    prometheus = Node("workload", "prometheus", "monitoring")
+    stack = StackReview("prod", "monitoring", "output/prod")
+    stack.flows = [
+        FlowChange("added", prometheus, exporter, "metrics 9100/TCP"),
+        FlowChange("added", prometheus, Node("workload", "api", "monitoring"), "http 80/TCP"),
+    ]
+    stack.objects = [ObjectChange("changed", "NetworkPolicy", "monitoring", "x", "monitoring/x")]
+    assert [f.enforced for f in stack.flows] == [False, True]
+    review_ = Review(Base("0" * 40, "main", "merge base of HEAD and main"), [stack])
+    text = text_report(review_)
+    assert f"monitoring/node-exporter  metrics 9100/TCP  ({NOT_ENFORCED})" in text
+    assert text.count(NOT_ENFORCED) == 1
+    assert "metrics 9100/TCP (hostNetwork: not enforced by most network plugins)" in (
+        markdown_report(review_))

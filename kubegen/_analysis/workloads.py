@@ -20,12 +20,12 @@ from kubegen._manifests import ManifestObject
 __all__ = ["WorkloadFacts", "image_parts", "workload_facts"]
 
 _PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
-_PROBE_TIMING = (
-    ("initialDelaySeconds", "delay"),
-    ("periodSeconds", "period"),
-    ("timeoutSeconds", "timeout"),
-    ("failureThreshold", "failures"),
-    ("successThreshold", "successes"),
+_PROBE_TIMING = (  # (field, label, unit)
+    ("initialDelaySeconds", "delay", "s"),
+    ("periodSeconds", "period", "s"),
+    ("timeoutSeconds", "timeout", "s"),
+    ("failureThreshold", "failures", ""),
+    ("successThreshold", "successes", ""),
 )
 
 
@@ -164,7 +164,7 @@ def probe_text(probe: Mapping[str, Any]) -> str:
         handler = f"exec {_text(_dict(probe['exec']).get('command', []))}"
     else:
         handler = "no handler"
-    timing = [f"{label} {probe[key]}" for key, label in _PROBE_TIMING if key in probe]
+    timing = [f"{label} {probe[key]}{unit}" for key, label, unit in _PROBE_TIMING if key in probe]
     return ", ".join([handler, *timing])
 
 

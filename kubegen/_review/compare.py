@@ -26,9 +26,12 @@ from kubegen._analysis.immutable import immutable_changes
 from kubegen._analysis.opt_outs import Exemption, exemptions
 from kubegen._analysis.workloads import WorkloadFacts, workload_facts
 from kubegen._builders.rbac.catalog import ADMIN_ROLES, POD_EXEC_SUBRESOURCES, verb_sort_key
+from kubegen._coherence.namespaces import Mode, namespace_policies
+from kubegen._coherence.pod_security import LEVELS
 from kubegen._manifests import ManifestObject
 from kubegen._policy import Finding, Report
 from kubegen._review.model import (
+    AdmissionChange,
     ExemptionChange,
     FieldChange,
     FindingChange,
@@ -85,6 +88,7 @@ def compare(
     review.permissions = _permissions(
         access_rows([o.body for o in before]), access_rows([o.body for o in after])
     )
+    review.admission = _admission(base, head, changed)
     review.exemptions = _exemptions(base, head, changed)
     review.workloads = _workloads(base, head, changed)
     review.findings = _findings(*reports())
@@ -236,9 +240,12 @@ _BOUND = "?"  # the one "verb" of a binding to a role whose rules are not in the
 
 
 def _grants(rows: Sequence[AccessRow]) -> dict[_GrantKey, tuple[set[str], AccessRow]]:
-    """(subject, namespace, resource text, names) → (verbs, one row for the details)."""
+    """(subject, namespace, resource text, names) → (verbs, one row for the details); rows a
+    binding cannot grant (a RoleBinding's cluster-scoped resources) are not permissions."""
     out: dict[_GrantKey, tuple[set[str], AccessRow]] = {}
     for row in rows:
+        if not row.granted:  # named by the role, but beyond what its binding can grant
+            continue
         key = (str(row.subject), row.namespace, _resource(row), row.names)
         verbs, _ = out.setdefault(key, (set(), row))
         verbs.update(row.verbs if row.resolved else (_BOUND,))
@@ -307,6 +314,44 @@ def _flags(row: AccessRow, verbs: Sequence[str]) -> tuple[str, ...]:
 
 
 # --- hardening -----------------------------------------------------------------------------
+
+
+_MODES = ("enforce", "audit", "warn")
+
+
+def _admission(base: Side, head: Side, changed: Sequence[Key]) -> list[AdmissionChange]:
+    """Pod Security modes of the Namespaces changed, and of those created below restricted,
+    read as admission reads them (a missing ``warn`` follows ``enforce``); a deleted Namespace
+    is an object deletion."""
+    out: list[AdmissionChange] = []
+    for key in changed:
+        old, new = base.objects.get(key), head.objects.get(key)
+        if new is None or new.kind != "Namespace" or new.api_version != "v1":
+            continue
+        after = namespace_policies([new])[new.name]
+        before = namespace_policies([old])[old.name] if old is not None else None
+        for mode in _MODES:
+            was = None if before is None else getattr(before, mode)
+            now = getattr(after, mode)
+            weaker = _rank(now) < (_rank(was) if before is not None else len(LEVELS) - 1)
+            if (was == now) if before is not None else not weaker:
+                continue  # unchanged, or a new namespace at the restricted default
+            shown = None if before is None else _mode_text(was)
+            out.append(AdmissionChange(new.name, mode, shown, _mode_text(now), weaker))
+    return out
+
+
+def _mode_text(mode: Mode | None) -> str:
+    if mode is None:
+        return "unset"
+    version = f" v{mode.version[0]}.{mode.version[1]}" if mode.version is not None else ""
+    return f"{mode.level}{version}"
+
+
+def _rank(mode: Mode | None) -> int:
+    """privileged 0 < baseline 1 < restricted 2; unset is the cluster's default, privileged
+    unless its admission configuration says otherwise."""
+    return 0 if mode is None else LEVELS.index(mode.level)
 
 
 def _exemptions(base: Side, head: Side, changed: Sequence[Key]) -> list[ExemptionChange]:

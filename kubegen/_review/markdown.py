@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
+    NOT_ENFORCED,
+    admission_values,
     base_line,
     field_label,
     field_values,
@@ -68,6 +70,7 @@ def _stack(stack: StackReview) -> list[str]:
     for title, body in (
         ("Network", _network(stack)),
         ("Access", _access(stack)),
+        ("Admission", _admission(stack)),
         ("Hardening", _hardening(stack)),
         ("Workloads", _workloads(stack)),
         ("Objects", _objects(stack)),
@@ -80,7 +83,12 @@ def _stack(stack: StackReview) -> list[str]:
 
 def _network(stack: StackReview) -> list[str]:
     rows = [
-        (_MARK[f.change], md(node_text(f.source)), md(node_text(f.target)), md(f.port))
+        (
+            _MARK[f.change],
+            md(node_text(f.source)),
+            md(node_text(f.target)),
+            md(f.port if f.enforced else f"{f.port} ({NOT_ENFORCED})"),
+        )
         for f in stack.flows
     ]
     return _table(("", "from", "to", "port"), rows) if rows else []
@@ -92,6 +100,15 @@ def _access(stack: StackReview) -> list[str]:
         for p in stack.permissions
     ]
     return _table(("", "subject", "permission", "flags"), rows) if rows else []
+
+
+def _admission(stack: StackReview) -> list[str]:
+    rows = []
+    for a in stack.admission:
+        before, after = admission_values(a)
+        rows.append((md(a.namespace), md(f"Pod Security {a.mode}"), md(before),
+                     md(after), "⚠️ weaker" if a.weaker else ""))
+    return _table(("namespace", "mode", "before", "after", ""), rows) if rows else []
 
 
 def _hardening(stack: StackReview) -> list[str]:

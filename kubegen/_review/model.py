@@ -17,6 +17,7 @@ from kubegen._builders.network.routes import API_SERVER_NAME
 
 __all__ = [
     "CATEGORIES",
+    "AdmissionChange",
     "Base",
     "ExemptionChange",
     "FieldChange",
@@ -38,6 +39,8 @@ CATEGORIES: dict[str, str] = {
     "new-egress": "a flow is added from a workload to an IP block or to anywhere (not the "
     "Kubernetes API: a route to it comes with a grant, under new-flow)",
     "new-ingress": "a flow is added from an IP block or from anywhere to a workload",
+    "admission": "a namespace's Pod Security enforce level is lowered (or unset), or a "
+    "namespace is created below restricted",
     "opt-out": "an opt-out or a waiver is added (or its reason changes)",
     "new-finding": "a lint finding appears (unwaived)",
     "deletion": "an object is deleted",
@@ -77,6 +80,12 @@ class FlowChange:
     port: str
 
     @property
+    def enforced(self) -> bool:
+        """False when a side runs with hostNetwork: most network plugins do not apply
+        NetworkPolicies to such pods, so the flow is what the policies say, not what happens."""
+        return not (self.source.host_network or self.target.host_network)
+
+    @property
     def to_api_server(self) -> bool:
         """To the cluster's API server (the route a grant implies), not to the outside."""
         return self.target.kind == "ipblock" and self.target.label == API_SERVER_NAME
@@ -109,6 +118,23 @@ class PermissionChange:
     verbs: tuple[str, ...]
     flags: tuple[str, ...]
     via: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionChange:
+    """A namespace's Pod Security Admission mode (``enforce``, ``audit``, ``warn``) changed.
+
+    ``before``/``after`` read ``restricted``, ``baseline v1.30`` (a pinned version) or ``unset``
+    (the cluster's default applies, which is ``privileged`` unless configured); None when the
+    namespace is not in the output on that side. ``weaker``: pods the old level refused are
+    admitted now (or a new namespace admits more than ``restricted``).
+    """
+
+    namespace: str
+    mode: str
+    before: str | None
+    after: str | None
+    weaker: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +214,7 @@ class StackReview:
     notes: list[str] = field(default_factory=list)
     flows: list[FlowChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
+    admission: list[AdmissionChange] = field(default_factory=list)
     exemptions: list[ExemptionChange] = field(default_factory=list)
     findings: list[FindingChange] = field(default_factory=list)
     workloads: list[WorkloadChange] = field(default_factory=list)
@@ -220,6 +247,9 @@ class StackReview:
         inside = [f for f in added if not f.egress and not f.ingress and not f.to_api_server]
         if inside:
             out.append(("new-flow", len(inside), _plural(len(inside), "new flow")))
+        n = sum(1 for a in self.admission if a.weaker and a.mode == "enforce")
+        if n:
+            out.append(("admission", n, _plural(n, "weaker Pod Security level")))
         for kind in ("opt-out", "waiver"):
             n = sum(1 for e in self.exemptions if e.kind == kind and e.change != "removed")
             if n:
@@ -233,7 +263,12 @@ class StackReview:
             out.append(("stateful-deletion", stateful, _plural(stateful, "stateful deletion")))
         deleted = sum(1 for o in self.objects if o.change == "deleted" and not o.warning)
         if deleted:
-            out.append(("deletion", deleted, _plural(deleted, "deletion")))
+            noun = "other deletion" if stateful else "deletion"
+            out.append(("deletion", deleted, _plural(deleted, noun)))
+        refused = sum(len(w.warnings) for w in self.workloads)
+        if refused:
+            text = _plural(refused, "immutable field change") + " (the sync fails until recreated)"
+            out.append(("workload", refused, text))
         images = sum(1 for w in self.workloads for f in w.fields if f.field == "image")
         if images:
             out.append(("image", images, _plural(images, "image change")))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
+    NOT_ENFORCED,
+    admission_values,
     base_line,
     field_label,
     field_values,
@@ -43,6 +45,7 @@ def _stack(stack: StackReview) -> list[str]:
     for title, body in (
         ("network", _network(stack)),
         ("access", _access(stack)),
+        ("admission", _admission(stack)),
         ("hardening", _hardening(stack)),
         ("workloads", _workloads(stack)),
         (_objects_title(stack), _objects(stack)),
@@ -56,6 +59,7 @@ def _stack(stack: StackReview) -> list[str]:
 def _network(stack: StackReview) -> list[str]:
     return [
         f"{_SIGN[f.change]} {node_text(f.source)} → {node_text(f.target)}  {f.port}"
+        + ("" if f.enforced else f"  ({NOT_ENFORCED})")
         for f in stack.flows
     ]
 
@@ -65,6 +69,16 @@ def _access(stack: StackReview) -> list[str]:
     for p in stack.permissions:
         flags = f"  [{', '.join(p.flags)}]" if p.flags else ""
         lines.append(f"{_SIGN[p.change]} {p.subject}: {permission_text(p)}{flags}")
+    return lines
+
+
+def _admission(stack: StackReview) -> list[str]:
+    lines = []
+    for a in stack.admission:
+        before, after = admission_values(a)
+        weaker = "  [weaker]" if a.weaker else ""
+        sign = "+" if a.before is None else "~"
+        lines.append(f"{sign} Namespace {a.namespace} {a.mode}: {before} → {after}{weaker}")
     return lines
 
 
