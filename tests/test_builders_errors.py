@@ -121,7 +121,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "ScalingPolicy": {"pods": 4},
     "ScalingRules": {"stabilization": "5m"},
     "Rule": {"resources": ["pods"], "verbs": ["get"]},
-    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
+    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
     "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",

@@ -49,7 +49,7 @@ def build():
     print("hello from build()")
     subprocess.run(["echo", "hello from a child process"], check=True)
     os.chdir("/")
-    cluster = Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"]))
+    cluster = Cluster("prod", api_server=ApiServer(addresses=["10.0.0.10/32"], port=6443))
     stack = Stack("prod", namespace="prod", cluster=cluster)
     api = stack.add(Deployment("api", image="ghcr.io/acme/api:1.0.0", port=Port(8080, name="http"),
                                readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz")))
