@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from kubegen._builders.calls import checked
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
@@ -550,6 +551,7 @@ class Resource(Builder):
             )
         return self.namespace
 
+    @checked
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():
