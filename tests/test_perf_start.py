@@ -22,68 +22,62 @@ def _python(code: str, *, cwd: Path = ROOT) -> str:
     return out.stdout
 
 
-def test_pydantic_loads_without_asyncio_and_asyncio_still_works() -> None:
+def test_a_cli_start_and_a_first_model_load_neither_asyncio_nor_importlib_metadata() -> None:
+    """typing-extensions >= 4.16 (a kubegen requirement) leaves asyncio alone while pydantic
+    loads; the plugin loader's stand-in keeps importlib.metadata out of a run that never scans."""
     code = (
-        "import sys, json, warnings\n"
+        "import sys, json\n"
         "from kubegen._cli import startup\n"
         "startup.prepare()\n"
-        "loaded = 'asyncio' in sys.modules\n"
-        "import pydantic, pydantic_core.core_schema as cs\n"
-        "with warnings.catch_warnings(record=True) as caught:\n"
-        "    warnings.simplefilter('always')\n"
-        "    cs.general_plain_validator_function(lambda v, i: v)\n"
+        "from kubegen import ConfigMap\n"
+        "ConfigMap('settings', data={'A': '1'})\n"
+        "loaded = sorted(m for m in ('asyncio', 'importlib.metadata') if m in sys.modules)\n"
+        "kept = sorted(name for name, mod in sys.modules.items()\n"
+        "    if isinstance(mod, startup._ImportedOnFirstUse))\n"
         "import asyncio\n"
         "async def answer():\n"
         "    return 42\n"
-        "print(json.dumps({'loaded': loaded, 'run': asyncio.run(answer()),\n"
-        "    'real': hasattr(asyncio, 'get_running_loop'),\n"
-        "    'deprecated': sorted({w.category.__name__ for w in caught})}))\n"
+        "print(json.dumps({'loaded': loaded, 'kept': kept, 'run': asyncio.run(answer())}))\n"
     )
-    result = json.loads(_python(code))
-    assert result == {
-        "loaded": False,
-        "run": 42,
-        "real": True,
-        "deprecated": ["DeprecationWarning"],
-    }
+    assert json.loads(_python(code)) == {"loaded": [], "kept": [], "run": 42}
 
 
-def test_no_module_keeps_a_stand_in_and_a_kept_one_acts_as_the_real_module() -> None:
-    """A pydantic release that bound asyncio at module level while the stand-ins were in place
-    would keep one: the scan finds it, and the stand-in still answers from the real asyncio."""
+def test_a_kept_stand_in_acts_as_the_real_module() -> None:
+    """pydantic < 2.14 binds the module itself (``import importlib.metadata as ...``): what it
+    kept answers from the real module, which then replaces the stand-in."""
     code = (
-        "import sys, types, json\n"
+        "import sys, json\n"
         "from kubegen._cli import startup\n"
-        "startup.import_pydantic()\n"
-        "kept = sorted(name for name, mod in list(sys.modules.items())\n"
-        "    if isinstance(mod, types.ModuleType)\n"
-        "    and any(isinstance(v, startup._ImportedOnFirstUse) for v in vars(mod).values()))\n"
-        "stub = startup._asyncio_stand_ins()\n"
-        "sys.modules.update(stub)\n"
-        "run = stub['asyncio'].run\n"
-        "marker = stub['asyncio.coroutines']._is_coroutine\n"
-        "import asyncio, asyncio.coroutines\n"
-        "print(json.dumps({'kept': kept, 'real_run': run is asyncio.run,\n"
-        "    'real_marker': marker is asyncio.coroutines._is_coroutine,\n"
-        "    'stub_gone': not isinstance(sys.modules['asyncio'], startup._ImportedOnFirstUse)}))\n"
+        "stand_in = startup._ImportedOnFirstUse('importlib.metadata')\n"
+        "sys.modules['importlib.metadata'] = stand_in\n"
+        "import importlib.metadata as kept\n"
+        "version = kept.version('pydantic')\n"
+        "import importlib.metadata as real\n"
+        "print(json.dumps({'same': kept is stand_in, 'version': version,\n"
+        "    'real': type(real).__name__, 'replaced': sys.modules['importlib.metadata'] is real,\n"
+        "    'distributions': kept.distributions is real.distributions}))\n"
     )
+    import pydantic
+
     assert json.loads(_python(code)) == {
-        "kept": [],
-        "real_run": True,
-        "real_marker": True,
-        "stub_gone": True,
+        "same": True,
+        "version": pydantic.VERSION,
+        "real": "module",
+        "replaced": True,
+        "distributions": True,
     }
 
 
-def test_import_pydantic_leaves_a_loaded_asyncio_alone() -> None:
+def test_import_plugin_loader_leaves_a_loaded_importlib_metadata_alone() -> None:
     code = (
-        "import sys, asyncio\n"
-        "real = sys.modules['asyncio']\n"
+        "import sys, importlib.metadata\n"
+        "real = sys.modules['importlib.metadata']\n"
         "from kubegen._cli import startup\n"
-        "startup.import_pydantic()\n"
-        "print(sys.modules['asyncio'] is real and 'pydantic.main' in sys.modules)\n"
+        "startup.import_plugin_loader()\n"
+        "print(sys.modules['importlib.metadata'] is real,\n"
+        "    'pydantic.plugin._loader' in sys.modules)\n"
     )
-    assert _python(code).strip() == "True"
+    assert _python(code).split() == ["True", "True"]
 
 
 def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
@@ -96,7 +90,6 @@ def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
     assert _python(code).strip() == "1"
     chosen = "import os\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = 'logfire'\n" + code
     assert _python(chosen).strip() == "logfire"
-
 
 
 def test_plugin_loader_imports_importlib_metadata_only_when_it_scans() -> None:

@@ -11,12 +11,13 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import InstanceOf, PrivateAttr
+from pydantic import InstanceOf
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.intents import AccessIntents
+from kubegen._builders.state import state
 from kubegen._relations import ApiAccess
 from kubegen._values import DNSSubdomain
 
@@ -53,7 +54,7 @@ class Workload(NetworkIntents, AccessIntents, Resource):
     service_account: DNSSubdomain | InstanceOf[ServiceAccount] | None = None
     names: dict[DerivedObject, DNSSubdomain] | None = None
 
-    _api_access: ApiAccess | None = PrivateAttr(default=None)
+    _api_access: ApiAccess | None = state(None)
 
     def derived_name(self, what: DerivedObject, default: str) -> str:
         """The name of a derived object: the one given in ``names``, or ``default``."""
