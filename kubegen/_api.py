@@ -36,7 +36,24 @@ PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True, slots=True)
-class CheckResult:
+class _FolderChanges:
+    """The four groups of files both results report, and their one-line summary."""
+
+    folder: Path
+    created: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    report: Report
+
+    def summary(self) -> str:
+        """``0 created, 1 changed, 0 removed, 38 unchanged``."""
+        counts = (len(self.created), len(self.changed), len(self.removed), len(self.unchanged))
+        return "{} created, {} changed, {} removed, {} unchanged".format(*counts)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult(_FolderChanges):
     """How a folder differs from what a stack renders: what ``kubegen check`` reports.
 
     Attributes:
@@ -45,30 +62,20 @@ class CheckResult:
         changed: files kubegen wrote whose content differs.
         removed: files kubegen wrote that the stack no longer renders.
         unchanged: files that are exactly what the stack renders.
-        diff: a unified diff from the folder to the rendered files (``""`` when ``ok``).
         report: the lint report of the stack (it passed the gate; notes and warnings remain).
+        diff: a unified diff from the folder to the rendered files (``""`` when ``ok``).
     """
 
-    folder: Path
-    created: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: tuple[str, ...]
     diff: str
-    report: Report
 
     @property
     def ok(self) -> bool:
         """True when the folder holds exactly what the stack renders (``kubegen check`` exit 0)."""
         return not (self.created or self.changed or self.removed)
 
-    def summary(self) -> str:
-        """``0 created, 1 changed, 0 removed, 38 unchanged``."""
-        return _summary(self.created, self.changed, self.removed, self.unchanged)
-
 
 @dataclass(frozen=True, slots=True)
-class WriteResult:
+class WriteResult(_FolderChanges):
     """What :func:`write` did to the folder (the line ``kubegen render`` prints per stack).
 
     Attributes:
@@ -80,26 +87,10 @@ class WriteResult:
         report: the lint report of the stack (it passed the gate; notes and warnings remain).
     """
 
-    folder: Path
-    created: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    report: Report
-
     @property
     def wrote(self) -> bool:
         """True when any file was created, replaced or removed."""
         return bool(self.created or self.changed or self.removed)
-
-    def summary(self) -> str:
-        """``0 created, 1 changed, 0 removed, 38 unchanged``."""
-        return _summary(self.created, self.changed, self.removed, self.unchanged)
-
-
-def _summary(*groups: tuple[str, ...]) -> str:
-    created, changed, removed, unchanged = (len(group) for group in groups)
-    return f"{created} created, {changed} changed, {removed} removed, {unchanged} unchanged"
 
 
 def load_stack(path: PathLike) -> Stack:

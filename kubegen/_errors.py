@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CoherenceError",
     "ConflictError",
+    "DriftError",
     "KubegenError",
     "OutputError",
     "PolicyError",
@@ -121,6 +122,14 @@ class StackLoadError(KubegenError):
 
 class ValidationError(KubegenError):
     """A value given to a builder is one Kubernetes (or kubegen's hardening) would refuse."""
+
+
+class DriftError(ValidationError):
+    """A committed input kubegen generated (a vendored folder) was changed by hand.
+
+    ``kubegen check`` reports it as drift (exit 1, like stale output), every other command as
+    an error: nothing can render from an input whose provenance no longer holds.
+    """
 
 
 class ConflictError(KubegenError):

@@ -215,6 +215,18 @@ def test_escalation_verbs_are_flagged(make) -> None:
     assert "risky-permission" in stack.categories()
 
 
+def test_what_a_binding_cannot_grant_is_no_permission() -> None:
+    from kubegen._analysis.access import AccessRow, Subject
+    from kubegen._review.compare import _permissions
+
+    account = Subject("ServiceAccount", "api", "app")
+    named_only = AccessRow(account, "app", "", "nodes", (), ("get",),
+                           (("RoleBinding api", "Role api"),), granted=False)
+    granted = AccessRow(account, "app", "", "configmaps", (), ("get",),
+                        (("RoleBinding api", "Role api"),))
+    assert [p.resource for p in _permissions([], [named_only, granted])] == ["configmaps"]
+
+
 def test_verbs_added_to_an_existing_grant_are_the_new_permission(make) -> None:
     repo = make(api_grants=[("read-names", "secrets", "tls")])
     stack = _review(repo, api_grants=[("read-names", "secrets", "tls"), ("read", "configmaps")])

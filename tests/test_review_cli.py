@@ -139,3 +139,27 @@ def test_in_a_real_process(repo: ReviewRepo) -> None:
     plain = run_cli("review", "stacks/app", cwd=repo.root)
     assert plain.returncode == 0
     assert plain.stdout == CliRunner().invoke(app, ["review", "stacks/app"]).stdout
+
+
+def test_flows_of_host_network_pods_are_marked_not_enforced() -> None:
+    from kubegen._analysis.flows import Node
+    from kubegen._review.markdown import markdown_report
+    from kubegen._review.model import Base, FlowChange, ObjectChange, Review, StackReview
+    from kubegen._review.present import NOT_ENFORCED
+    from kubegen._review.text import text_report
+
+    exporter = Node("workload", "node-exporter", "monitoring", host_network=True)
+    prometheus = Node("workload", "prometheus", "monitoring")
+    stack = StackReview("prod", "monitoring", "output/prod")
+    stack.flows = [
+        FlowChange("added", prometheus, exporter, "metrics 9100/TCP"),
+        FlowChange("added", prometheus, Node("workload", "api", "monitoring"), "http 80/TCP"),
+    ]
+    stack.objects = [ObjectChange("changed", "NetworkPolicy", "monitoring", "x", "monitoring/x")]
+    assert [f.enforced for f in stack.flows] == [False, True]
+    review_ = Review(Base("0" * 40, "main", "merge base of HEAD and main"), [stack])
+    text = text_report(review_)
+    assert f"monitoring/node-exporter  metrics 9100/TCP  ({NOT_ENFORCED})" in text
+    assert text.count(NOT_ENFORCED) == 1
+    assert "metrics 9100/TCP (hostNetwork: not enforced by most network plugins)" in (
+        markdown_report(review_))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kubegen._errors import KubegenError
+from kubegen._errors import DriftError, KubegenError
 
 if TYPE_CHECKING:
     from kubegen._pipeline import Plan
@@ -87,8 +87,15 @@ def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
         echo(f"warning: {note}", err=True)
 
 
-def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
-    """The diff text of every stale stack, and one ``<env>: <summary>`` line per stale stack."""
+_DRIFT = "vendored input edited by hand in "
+
+
+def compare(
+    paths: Sequence[Path], out: Path | None, *, drift: bool = False
+) -> tuple[str, list[str]]:
+    """The diff text of every stale stack, and one ``<env>: <summary>`` line per stale stack;
+    with ``drift``, also one per stack whose vendored input was edited by hand (it cannot
+    render; ``check`` calls that drift, other commands an error)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
@@ -98,7 +105,13 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
     texts: list[str] = []
     stale: list[str] = []
     for path in paths:
-        item = plan(path, out=out)
+        try:
+            item = plan(path, out=out)
+        except DriftError as exc:
+            if not drift:
+                raise
+            stale.append(f"{_DRIFT}{path}: " + str(exc).replace("\n", "\n  "))
+            continue
         tree = read_env(item.env_dir)
         _report(tree.repaired)
         changes = compare_tree(tree, item.files, item.env_dir)
@@ -109,15 +122,17 @@ def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[str]]:
 
 
 def check(paths: Sequence[Path], out: Path | None) -> int:
-    """Exit 1 with a diff when the files on disk differ from what the code renders."""
-    text, stale = compare(paths, out)
+    """Exit 1 with a diff when the files on disk differ from what the code renders, or when
+    a vendored input was edited by hand after kubegen wrote it (drift too); exit 2 on errors."""
+    text, stale = compare(paths, out, drift=True)
     if not stale:
         echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
         return 0
     sys.stdout.write(text)
     for line in stale:
         echo(f"stale: {line}", err=True)
-    echo("Run `kubegen render` and commit the result.", err=True)
+    if any(not line.startswith(_DRIFT) for line in stale):
+        echo("Run `kubegen render` and commit the result.", err=True)
     return 1
 
 

@@ -236,9 +236,12 @@ _BOUND = "?"  # the one "verb" of a binding to a role whose rules are not in the
 
 
 def _grants(rows: Sequence[AccessRow]) -> dict[_GrantKey, tuple[set[str], AccessRow]]:
-    """(subject, namespace, resource text, names) → (verbs, one row for the details)."""
+    """(subject, namespace, resource text, names) → (verbs, one row for the details); rows a
+    binding cannot grant (a RoleBinding's cluster-scoped resources) are not permissions."""
     out: dict[_GrantKey, tuple[set[str], AccessRow]] = {}
     for row in rows:
+        if not row.granted:  # named by the role, but beyond what its binding can grant
+            continue
         key = (str(row.subject), row.namespace, _resource(row), row.names)
         verbs, _ = out.setdefault(key, (set(), row))
         verbs.update(row.verbs if row.resolved else (_BOUND,))

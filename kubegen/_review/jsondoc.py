@@ -33,7 +33,12 @@ def json_report(review: Review) -> str:
 
 
 def _node(node: Node) -> dict[str, Any]:
-    return {"kind": node.kind, "namespace": node.namespace, "label": node.label}
+    return {
+        "kind": node.kind,
+        "namespace": node.namespace,
+        "label": node.label,
+        "hostNetwork": node.host_network,
+    }
 
 
 def _stack(stack: StackReview) -> dict[str, Any]:
@@ -56,6 +61,7 @@ def _stack(stack: StackReview) -> dict[str, Any]:
                 "port": f.port,
                 "egress": f.egress,
                 "ingress": f.ingress,
+                "enforced": f.enforced,
             }
             for f in stack.flows
         ],

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
+    NOT_ENFORCED,
     base_line,
     field_label,
     field_values,
@@ -80,7 +81,12 @@ def _stack(stack: StackReview) -> list[str]:
 
 def _network(stack: StackReview) -> list[str]:
     rows = [
-        (_MARK[f.change], md(node_text(f.source)), md(node_text(f.target)), md(f.port))
+        (
+            _MARK[f.change],
+            md(node_text(f.source)),
+            md(node_text(f.target)),
+            md(f.port if f.enforced else f"{f.port} ({NOT_ENFORCED})"),
+        )
         for f in stack.flows
     ]
     return _table(("", "from", "to", "port"), rows) if rows else []

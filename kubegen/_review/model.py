@@ -77,6 +77,12 @@ class FlowChange:
     port: str
 
     @property
+    def enforced(self) -> bool:
+        """False when a side runs with hostNetwork: most network plugins do not apply
+        NetworkPolicies to such pods, so the flow is what the policies say, not what happens."""
+        return not (self.source.host_network or self.target.host_network)
+
+    @property
     def to_api_server(self) -> bool:
         """To the cluster's API server (the route a grant implies), not to the outside."""
         return self.target.kind == "ipblock" and self.target.label == API_SERVER_NAME

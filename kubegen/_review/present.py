@@ -9,6 +9,7 @@ from kubegen._analysis.workloads import image_parts
 from kubegen._review.model import Base, FieldChange, PermissionChange
 
 __all__ = [
+    "NOT_ENFORCED",
     "base_line",
     "field_label",
     "field_values",
@@ -29,6 +30,9 @@ def visible(text: str) -> str:
     """``text`` with every control, invisible or bidi character written as ``\\uXXXX``."""
     return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
+
+#: Said of a flow whose pods run with hostNetwork (see ``FlowChange.enforced``).
+NOT_ENFORCED = "hostNetwork: not enforced by most network plugins"
 
 _DIGEST_SHOWN = 12  # hex characters of a digest shown in text (JSON has all of them)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
+    NOT_ENFORCED,
     base_line,
     field_label,
     field_values,
@@ -56,6 +57,7 @@ def _stack(stack: StackReview) -> list[str]:
 def _network(stack: StackReview) -> list[str]:
     return [
         f"{_SIGN[f.change]} {node_text(f.source)} → {node_text(f.target)}  {f.port}"
+        + ("" if f.enforced else f"  ({NOT_ENFORCED})")
         for f in stack.flows
     ]
 

@@ -94,8 +94,12 @@ def read_source(path: Path) -> SourceFile:
     return SourceFile(path, rest, provenance)
 
 
+class VendoredEdit(InvalidValue):
+    """A vendored file or folder changed after ``kubegen vendor`` wrote it: drift, not a typo."""
+
+
 def _edited(path: Path, why: str) -> InvalidValue:
-    return InvalidValue(
+    return VendoredEdit(
         f"{path} was edited by hand after kubegen vendored it: {why}",
         fix="restore it (git checkout) and change it with patches in the stack "
         "(set_image, patch, json_patch…), or vendor it again with `kubegen vendor helm`",

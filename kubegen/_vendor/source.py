@@ -22,12 +22,12 @@ from kubegen._builders.core import check_body
 from kubegen._builders.state import state
 from kubegen._builders.workloads.base import Workload
 from kubegen._builders.workloads.resources import Resources
-from kubegen._errors import ValidationError
+from kubegen._errors import DriftError, ValidationError
 from kubegen._manifests import ManifestObject, VendorTag, group_of, is_cluster_scoped
 from kubegen._origin import Origin, capture, display_path
 from kubegen._values import InvalidValue, check_labels
 from kubegen._vendor import patches
-from kubegen._vendor.files import read_source, source_files
+from kubegen._vendor.files import VendoredEdit, read_source, source_files
 from kubegen._vendor.yaml_reader import read_documents
 
 if TYPE_CHECKING:
@@ -121,7 +121,8 @@ class Vendored(Resource):
             if self.labels or self.annotations:
                 self._stamp()
         except InvalidValue as exc:
-            raise ValidationError(
+            error = DriftError if isinstance(exc, VendoredEdit) else ValidationError
+            raise error(
                 exc.message, fix=exc.fix, origin=self._origin, resource=self.display, field="path"
             ) from None
 
@@ -144,7 +145,7 @@ class Vendored(Resource):
             for doc in found:
                 docs.extend(_objects(doc.data, Origin(shown, doc.line + _offset(read))))
         if stamped and plain:
-            raise InvalidValue(
+            raise VendoredEdit(
                 f"{display_path(str(plain[0].resolve()))} was added by hand to a folder that "
                 "`kubegen vendor helm` wrote",
                 fix="remove it, or vendor it as a Vendored source of its own",
