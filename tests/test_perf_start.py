@@ -319,3 +319,84 @@ def test_empty_list_defaults_are_fresh_per_instance() -> None:
     built = NetworkPolicy.model_construct(name="p")
     assert built.ingress == [] and built.ingress is not NetworkPolicy.model_construct().ingress
     assert LabelSelector().match_expressions == []
+
+
+# -- the process leaves without the interpreter's teardown once its output is flushed ----------
+
+# A module-level object whose __del__ only runs in the interpreter's teardown: its marker file
+# tells whether the process skipped it. EXTRA registers what must still run at exit.
+EXIT_STACK = """
+import pathlib
+from kubegen import ConfigMap, Stack
+
+class Marker:
+    def __del__(self):
+        pathlib.Path("torn-down").write_text("yes")
+
+MARKER = Marker()
+EXTRA
+
+def build():
+    stack = Stack("demo", namespace="demo")
+    stack.add(ConfigMap("settings", data={f"KEY_{i}": "VALUE" for i in range(COUNT)}))
+    return stack
+"""
+
+
+def _exit_stack(root: Path, count: int, extra: str = "") -> None:
+    from tests.helpers import write_stack
+
+    body = EXIT_STACK.replace("EXTRA", extra).replace("COUNT", str(count))
+    write_stack(root, "prod", body)
+
+
+def test_cli_process_skips_teardown_after_flushing_and_keeps_exit_codes(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    _exit_stack(tmp_path, 3)
+    done = run_cli("render", "stacks/prod", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.endswith("0 unchanged\n")
+    _exit_stack(tmp_path, 6000)  # a diff far larger than a pipe's buffer
+    stale = run_cli("check", "stacks/prod", cwd=tmp_path)
+    assert stale.returncode == 1 and stale.stderr.startswith("stale: prod: ")
+    assert stale.stdout.count("+  KEY_") == 5997 and "KEY_5999: VALUE" in stale.stdout
+    broken = run_cli("check", "stacks/nope", cwd=tmp_path)
+    assert broken.returncode == 2 and "stack path stacks/nope does not exist" in broken.stderr
+    typer_route = run_cli("check", "stacks/prod", "--no-such-option", cwd=tmp_path)
+    assert typer_route.returncode == 2 and "No such option" in typer_route.stderr
+    helped = run_cli("--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "render" in helped.stdout
+    assert not (tmp_path / "torn-down").exists()
+    with_teardown = subprocess.run(  # the same process through main(): Python's own exit
+        [sys.executable, "-c", "from kubegen._cli.commands import main; main()", "check",
+         "stacks/prod"], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert with_teardown.returncode == 1 and with_teardown.stdout == stale.stdout
+    assert (tmp_path / "torn-down").read_text() == "yes"
+
+
+def test_cli_process_exits_normally_when_a_stack_left_work_for_exit(tmp_path: Path) -> None:
+    """An atexit callback or a running thread of the stack's code still runs to the end."""
+    from tests.helpers import run_cli
+
+    extra = (
+        "import atexit, threading, time\n"
+        "atexit.register(lambda: pathlib.Path('atexit-ran').write_text('yes'))\n"
+    )
+    _exit_stack(tmp_path, 3, extra)
+    assert run_cli("render", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "atexit-ran").exists() and (tmp_path / "torn-down").exists()
+    for marker in ("atexit-ran", "torn-down"):
+        (tmp_path / marker).unlink()
+    extra = (
+        "import threading, time\n"
+        "def _late():\n"
+        "    time.sleep(0.3)\n"
+        "    pathlib.Path('thread-ran').write_text('yes')\n"
+        "threading.Thread(target=_late).start()\n"
+    )
+    _exit_stack(tmp_path, 4, extra)
+    stale = run_cli("check", "stacks/prod", cwd=tmp_path)
+    assert stale.returncode == 1 and "+  KEY_3: VALUE" in stale.stdout
+    assert (tmp_path / "thread-ran").exists() and (tmp_path / "torn-down").exists()
