@@ -13,6 +13,7 @@ holds the files of all of them, so the env folder is still written (and pruned) 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from kubegen._background import Background
 from kubegen._coherence.facts import stack_facts
 from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError, PolicyError, StackLoadError
-from kubegen._files.tree import Changes
+from kubegen._files.tree import Changes, EnvTree
 from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
@@ -302,9 +303,11 @@ def check_plans(plans: list[Plan]) -> None:
 
 
 def _inside(folder: Path, root: Path) -> str | None:
+    """``folder`` relative to the repository ``root``; None outside it, or when it cannot be
+    resolved (a symlink loop: reading or writing the folder reports that, located)."""
     try:
         return folder.resolve().relative_to(root).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return None
 
 
@@ -313,9 +316,35 @@ def describe(plan: Plan, changes: Changes) -> str:
     return f"{plan.env}: {_shown(plan.env_dir)}: {changes.summary()}"
 
 
+def describe_stale(plan: Plan, tree: EnvTree, changes: Changes) -> str:
+    """What ``check`` found wrong with one stack's folder, naming the files (the first few)."""
+    where = _shown(plan.env_dir)
+    stack = _shown(plan.loaded.path)
+    if not tree.exists:
+        return f"{plan.env}: {where} does not exist; {stack} renders {len(plan.files)} files"
+    parts = [
+        f"{len(names)} {what} ({_first(names)})"
+        for names, what in (
+            (changes.created, "missing"),
+            (changes.changed, "changed"),
+            (changes.removed, "no longer rendered"),
+        )
+        if names
+    ]
+    return (
+        f"{plan.env}: {where} is not what {stack} renders: {', '.join(parts)}; "
+        f"{len(changes.unchanged)} unchanged"
+    )
+
+
+def _first(names: list[str], count: int = 3) -> str:
+    shown = ", ".join(sorted(names)[:count])
+    return shown + (f", … {len(names) - count} more" if len(names) > count else "")
+
+
 def _shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.realpath(path)).relative_to(os.path.realpath(Path.cwd())))
     except ValueError:
         return str(path)
 
@@ -328,6 +357,7 @@ __all__ = [
     "check_coherence",
     "check_plans",
     "describe",
+    "describe_stale",
     "lint_objects",
     "lint_stack",
     "plan",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kubegen._builders.base import Resource
+from kubegen._builders.calls import argument_error, checked
 from kubegen._builders.cluster import Cluster
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
@@ -73,6 +74,7 @@ class Stack:
             Defaults to none: one folder, no waves.
     """
 
+    @checked
     def __init__(
         self,
         name: str,
@@ -100,6 +102,9 @@ class Stack:
                 resource=f"Stack {name}",
                 field="profile",
             )
+        self._typed(("create_namespace", create_namespace, bool), ("cluster", cluster, Cluster),
+                    ("kubernetes_version", kubernetes_version, str),
+                    ("defaults", defaults, StackDefaults))
         self.create_namespace = create_namespace
         self.profile: Profile = profile
         self.cluster = cluster
@@ -113,6 +118,12 @@ class Stack:
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
         self.grants: list[Grant] = []
+
+    def _typed(self, *arguments: tuple[str, object, type]) -> None:
+        """Refuse an argument of the wrong type here, not when the stack renders."""
+        for field, value, kind in arguments:
+            if value is not None and not isinstance(value, kind):
+                raise argument_error(Stack.__init__, field, value, owner=self)
 
     def _checked(self, field: str, value: V, check: Callable[[V], W]) -> W:
         try:
@@ -136,6 +147,7 @@ class Stack:
     def __iter__(self) -> Iterator[Resource]:
         return iter(self._resources)
 
+    @checked
     def add(
         self, resource: R, *, layer: str | Layer | None = None, hook: SyncHook | None = None
     ) -> R:
@@ -198,6 +210,7 @@ class Stack:
         placed = self._placement.get(id(resource), (None, None))[0]
         return placed or self.layers[-1].name
 
+    @checked
     def waive(
         self, rule_id: str, reason: str, *, kind: str | None = None, name: str | None = None
     ) -> None:
