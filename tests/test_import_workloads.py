@@ -188,8 +188,9 @@ def test_a_typed_call_that_would_render_differently_is_not_kept(tmp_path, monkey
 
 
 @pytest.mark.parametrize(("source", "namespace", "why"), [
-    ("kube-state-metrics-v2.20.0", None, "automountServiceAccountToken"),
+    ("kube-state-metrics-v2.20.0", None, "containers[0].resources (none set: kubegen always"),
     ("podinfo-6.14.1", "podinfo", "serviceAccountName (the namespace's default account)"),
+    ("ingress-nginx-controller-v1.15.1-deploy.yaml", None, "limits.memory (kubegen always"),
 ])
 def test_upstream_workloads_say_why_they_stay_manifests(tmp_path, monkeypatch, source,
                                                         namespace, why):
@@ -200,3 +201,37 @@ def test_upstream_workloads_say_why_they_stay_manifests(tmp_path, monkeypatch, s
     assert result.exit_code == 0, result.output
     assert "kept as Manifest, no exact typed builder (1):" in result.output
     assert why in result.output
+
+
+def _pod(container: dict, pod_context: dict | None = None) -> dict:
+    spec: dict = {"containers": [{"name": "app", "image": "r/app:1.0", **container}]}
+    if pod_context is not None:
+        spec["securityContext"] = pod_context
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}},
+                     "template": {"metadata": {"labels": {"a": "b"}}, "spec": spec}}}
+
+
+def test_the_same_object_means_the_same_to_the_api_server():
+    from kubegen._vendor.manifest_import import same_object
+
+    # what the API server defaults, written out or not
+    assert same_object(_pod({"ports": [{"containerPort": 80}]}),
+                       _pod({"ports": [{"containerPort": 80, "protocol": "TCP"}],
+                             "imagePullPolicy": "IfNotPresent"}))
+    probe = {"httpGet": {"path": "/", "port": 80}}
+    assert same_object(_pod({"readinessProbe": probe}),
+                       _pod({"readinessProbe": {**probe, "periodSeconds": 10}}))
+    assert not same_object(_pod({"readinessProbe": probe}),
+                           _pod({"readinessProbe": {**probe, "periodSeconds": 5}}))
+    # a container inherits the pod's settings; false flags mean unset
+    assert same_object(_pod({}, {"runAsNonRoot": True}),
+                       _pod({"securityContext": {"runAsNonRoot": True, "privileged": False}}, {}))
+    assert not same_object(_pod({}, {"runAsNonRoot": True}), _pod({}, {}))
+    assert not same_object(_pod({"securityContext": {"allowPrivilegeEscalation": False}}),
+                           _pod({}))
+    assert not same_object(_pod({}, {"runAsUser": 1}), _pod({"securityContext": {"runAsUser": 2}},
+                                                            {"runAsUser": 1}))
+    # the pull policy a tag implies: Always for latest or no tag
+    assert not same_object(_pod({"image": "r/app", "imagePullPolicy": "IfNotPresent"}),
+                           _pod({"image": "r/app"}))

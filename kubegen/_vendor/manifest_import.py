@@ -91,6 +91,9 @@ def normalized(body: Any, kind: str = "") -> Any:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
         out["spec"] = _service_defaults(out["spec"])
+    template = out["spec"].get("template") if isinstance(out.get("spec"), dict) else None
+    if kind in ("Deployment", "StatefulSet") and isinstance(template, dict):
+        out["spec"] = {**out["spec"], "template": normalized(template)}  # kubegen's pod label
     return out
 
 

@@ -181,6 +181,7 @@ def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str
         args.append(f"pod_labels={_r(pod_labels)}")
     if meta.get("annotations"):
         args.append(f"pod_annotations={_r(dict(meta['annotations']))}")
+    containers = _containers(spec, reason, claims)  # their fields first: the usual reasons
     account = spec.get("serviceAccountName") or spec.get("serviceAccount")
     if not account or account == "default":
         raise Unmapped("spec.template.spec.serviceAccountName (the namespace's default account)")
@@ -212,6 +213,11 @@ def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str
         args.append(f"image_pull_secrets={_r([s.get('name') for s in spec['imagePullSecrets']])}")
     spread = spec.get("topologySpreadConstraints") or []
     args.append(f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(spread)))}")
+    return args + containers
+
+
+def _containers(spec: dict[str, Any], reason: str, claims: set[str]) -> list[str]:
+    """The ``init_containers=``/``sidecars=``/``containers=`` arguments, with their volumes."""
     volumes = {str(v.get("name")): v for v in spec.get("volumes") or []}
     used: set[str] = set()
     init: list[str] = []
@@ -228,8 +234,7 @@ def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str
     unused = sorted(set(volumes) - used)
     if unused:
         raise Unmapped(f"spec.template.spec.volumes[{unused[0]}] (mounted by no container)")
-    if init:
-        args.append(f"init_containers=[{', '.join(init)}]")
+    args = [f"init_containers=[{', '.join(init)}]"] if init else []
     if sidecars:
         args.append(f"sidecars=[{', '.join(sidecars)}]")
     args.append(f"containers=[{', '.join(main)}]")
@@ -622,6 +627,40 @@ def _pod_defaults(spec: dict[str, Any]) -> None:
         for container in spec.get(key) or []:
             if isinstance(container, dict):
                 _container_defaults(container)
+    _effective_security(spec)
+
+
+# A container inherits these from the pod's securityContext unless it sets its own.
+_INHERITED = ("runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile")
+# ``false`` means the same as unset for these.
+_FALSE_IS_UNSET = ("privileged", "readOnlyRootFilesystem", "runAsNonRoot")
+
+
+def _effective_security(spec: dict[str, Any]) -> None:
+    """Each container's securityContext as it applies (the pod's inherited values written into
+    it, ``false`` flags that mean unset left out), the pod's with only what containers do not
+    inherit: ``runAsNonRoot: true`` on the pod or on every container is one setting."""
+    pod = spec.get("securityContext")
+    if not isinstance(pod, dict):
+        return
+    containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []
+                  if isinstance(c, dict)]
+    for container in containers:
+        own = container.get("securityContext")
+        context = dict(own) if isinstance(own, dict) else {}
+        for key in _INHERITED:
+            if key not in context and key in pod:
+                context[key] = pod[key]
+        for key in _FALSE_IS_UNSET:
+            if context.get(key) is False:
+                del context[key]
+        if context:
+            container["securityContext"] = context
+        else:
+            container.pop("securityContext", None)
+    if containers:
+        for key in _INHERITED:
+            pod.pop(key, None)
 
 
 def _container_defaults(container: dict[str, Any]) -> None:
