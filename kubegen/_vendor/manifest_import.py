@@ -77,11 +77,15 @@ def normalized(body: Any, kind: str = "") -> Any:
                 {}, []):
             continue
         out[key] = value
-    meta = dict(out.get("metadata") or {})
-    labels = {k: v for k, v in (meta.get("labels") or {}).items()
-              if not (k == "app.kubernetes.io/managed-by" and v == "kubegen")}
-    notes = {k: v for k, v in (meta.get("annotations") or {}).items()
-             if not k.startswith("kubegen.dev/")}
+    meta = dict(out.get("metadata") or {}) if isinstance(out.get("metadata"), dict) else {}
+    if not isinstance(out.get("metadata"), dict | None):
+        return out  # malformed: compared as it is
+    labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+    if isinstance(labels, dict):
+        labels = {k: v for k, v in labels.items()
+                  if not (k == "app.kubernetes.io/managed-by" and v == "kubegen")}
+    if isinstance(notes, dict):
+        notes = {k: v for k, v in notes.items() if not str(k).startswith("kubegen.dev/")}
     for key, value in (("labels", labels), ("annotations", notes)):
         if value:
             meta[key] = value
@@ -472,6 +476,9 @@ def _prove(
             except KubegenError:
                 item.typed, item.allow = None, {}
                 continue
+        except Exception:  # a value no builder takes, however it fails
+            item.typed = None
+            continue
         if len(rendered) != 1 or not same_object(rendered[0], item.body):
             item.typed, item.allow = None, {}
 
@@ -514,6 +521,9 @@ def _prove_workloads(
                 module_source(name, namespace, [trial], sources, labels)).objects()]
         except KubegenError as exc:
             item.typed, item.why = None, f"the typed call is refused: {exc.message}"
+            continue
+        except Exception as exc:  # a value no builder takes, however it fails
+            item.typed, item.why = None, f"the typed call fails: {type(exc).__name__}"
             continue
         main, derived = rendered[0], rendered[1:]
         kind = str(item.body["kind"])
@@ -578,11 +588,13 @@ def _common_labels(objects: list[tuple[dict[str, Any], str]]) -> Labels:
     for body, _ in objects:
         spec = body.get("spec")
         template = spec.get("template") if isinstance(spec, dict) else None
-        sets = [body["metadata"].get("labels") or {}]
+        sets = [body["metadata"].get("labels")]
         if isinstance(template, dict):
-            sets.append((template.get("metadata") or {}).get("labels") or {})
+            pod_meta = template.get("metadata")
+            sets.append(pod_meta.get("labels") if isinstance(pod_meta, dict) else None)
         for found in sets:
-            items = {k: v for k, v in found.items() if isinstance(v, str)}
+            items = {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(
+                found, dict) else {}
             common = items if common is None else {
                 k: v for k, v in common.items() if items.get(k) == v}
     common = {k: v for k, v in (common or {}).items() if k != "app.kubernetes.io/managed-by"}
