@@ -1,5 +1,5 @@
 """``python -m kubegen``: the same CLI as the ``kubegen`` console script."""
 
-from kubegen._cli.commands import main
+from kubegen._cli.commands import run
 
-main()
+run()

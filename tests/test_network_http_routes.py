@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workload_support import TAGGED, objects_by_kind
 
 from kubegen import (
@@ -258,3 +261,66 @@ def test_a_conflicting_name_is_still_a_conflict() -> None:
     stack.add(Ingress("shop", hosts=["b.example.com"], service=web, tls_secret="t"))
     with pytest.raises(ConflictError, match="is defined twice"):
         stack.objects()
+
+
+# -- paths the API server refuses ---------------------------------------------------------
+
+# A bad path → the message of the Gateway API CRD's CEL rule that refuses it (the rule itself
+# is not evaluated by KG001, so kubegen checks it; Kubernetes' Ingress validation refuses the
+# same sequences and suffixes).
+REFUSED_PATHS = {
+    "/a//b": "must not contain '//'",
+    "/a/./b": "must not contain '/./'",
+    "/a/../b": "must not contain '/../'",
+    "/a%2fb": "must not contain '%2f'",
+    "/a%2Fb": "must not contain '%2F'",
+    "/a/..": "must not end with '/..'",
+    "/a/.": "must not end with '/.'",
+    "/a#top": "must only contain valid characters",
+    "/a b": "must only contain valid characters",
+}
+
+
+@pytest.mark.parametrize(("path", "rule"), sorted(REFUSED_PATHS.items()))
+def test_a_path_the_api_server_refuses_is_refused_with_a_valid_fix(path: str, rule: str) -> None:
+    crd = " ".join(HTTPROUTE_CRD.read_text(encoding="utf-8").split())
+    assert f"message: {rule}" in crd  # the upstream rule this case stands for
+    with pytest.raises(ValidationError) as caught:
+        RoutePath(path, service="web")
+    assert (caught.value.field, caught.value.value) == ("path", path)
+    fix = caught.value.fix or ""
+    suggested = fix.rsplit(" ", 1)[-1].strip("'")
+    assert RoutePath(suggested, service="web").path == suggested, fix
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_any_path_is_accepted_valid_or_refused_with_a_valid_suggestion(text: str) -> None:
+    path = "/" + text
+    try:
+        route = RoutePath(path, service="web")
+    except ValidationError as error:
+        suggested = (error.fix or "").rsplit(" e.g. ", 1)[-1].strip("'")
+        assert RoutePath(suggested, service="web").path == suggested
+        return
+    assert route.path == path
+    assert _PATH_RULE.match(path) and not any(bad in path for bad in REFUSED_SEQUENCES)
+    assert not path.endswith(("/..", "/."))
+
+
+# The CRD's character rule, and the sequences both APIs refuse, restated for the property.
+_PATH_RULE = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$")
+REFUSED_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F", "#")
+
+
+def test_odd_but_valid_paths_render_and_match_the_schemas() -> None:
+    register_crd(HTTPROUTE_CRD)
+    stack, web, _ = _shop()
+    paths = [RoutePath("/a%20b/~user/", service=web), RoutePath("/v1:batch", service=web,
+                                                                exact=True)]
+    stack.add(Ingress("odd", hosts=["*.example.com"], paths=paths, cert_manager="le"))
+    stack.add(HTTPRoute("odd", hostnames=["*.example.com"], paths=paths))
+    ingress = next(o for o in stack.objects() if o.kind == "Ingress")
+    kv.validate(ingress.body, "1.33", strict=True)
+    report = lint(stack, profile="restricted")
+    assert [f for f in report.findings if f.rule_id in ("KG001", "KG002")] == []

@@ -39,7 +39,7 @@ GENERATED = re.compile(r"PKG-INFO|setup\.cfg|[^/]+\.egg-info/.*")
 
 def test_distribution_name_is_not_the_unrelated_kubegen() -> None:
     assert PROJECT["name"] == DIST
-    assert PROJECT["scripts"] == {"kubegen": "kubegen._cli.commands:main"}
+    assert PROJECT["scripts"] == {"kubegen": "kubegen._cli.commands:run"}
     assert PROJECT["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "kubegen.__version__"}
 

@@ -2,7 +2,7 @@
 
 Guards: ``Builder.trusted`` (derived network objects made without pydantic validation, compared
 with ``TRUST_DERIVED`` off), the selector/port fallbacks that keep the constructors' errors, the
-private-attribute assignment shortcut, the shared Origin cache, and the image and quantity
+builder state kept outside pydantic's model, the shared Origin cache, and the image and quantity
 caches.
 """
 
@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import PrivateAttr
-from pydantic.fields import ModelPrivateAttr
 
 from kubegen import (
     ClusterDNS,
@@ -153,7 +152,7 @@ def test_trusted_builders_equal_validated_ones(
         slow._origin = where
         fast = cls.trusted(where, **fields)
         assert fast == slow
-        assert fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+        assert fast.model_fields_set == slow.model_fields_set
         assert repr(fast) == repr(slow)
         return fast, slow
 
@@ -247,15 +246,16 @@ def test_oversized_reason_annotations_fail_like_the_validating_path(
     assert failure() == fast
 
 
-# -- private attributes, origins -------------------------------------------------------------
+# -- builder state, origins -----------------------------------------------------------------------
 
 
-def test_private_assignment_shortcut_stores_like_pydantic() -> None:
+def test_state_assignment_is_a_plain_attribute_outside_the_model() -> None:
     stack = Stack("s", namespace="shop")
     api = _web("api")
     api._stack = stack
-    assert api.__pydantic_private__["_stack"] is stack and api.stack is stack
-    assert "_stack" not in api.__dict__
+    assert vars(api)["_stack"] is stack and api.stack is stack
+    assert "_stack" not in api.model_dump() and "_stack" not in api.model_fields_set
+    assert "_stack" not in type(api).model_fields and type(api).__private_attributes__ == {}
 
 
 def test_origins_are_shared_per_line_and_dropped_with_the_base_folder(tmp_path: Path) -> None:
@@ -324,10 +324,10 @@ def test_quantity_cache_keeps_types_apart() -> None:
         normalize_quantity(True)
 
 
-# -- private attribute reads, render memo, label caches -------------------------------------
+# -- user private attributes, render memo, label caches --------------------------------------
 
 
-def test_private_slots_read_like_pydantic() -> None:
+def test_a_users_builder_keeps_pydantics_private_attributes() -> None:
     class Tagged(base.Builder):
         """A user's own builder with a private attribute of its own."""
 
@@ -337,11 +337,11 @@ def test_private_slots_read_like_pydantic() -> None:
     tagged = Tagged()
     assert tagged._count == 5 and tagged._origin is not None
     tagged._count = 6
-    assert tagged.__pydantic_private__ == {"_origin": tagged.origin, "_count": 6}
-    assert isinstance(Tagged._count, ModelPrivateAttr)
-    object.__setattr__(tagged, "__pydantic_private__", {})
+    assert tagged.__pydantic_private__ == {"_count": 6}  # pydantic's, untouched by kubegen
+    assert tagged._origin.file.endswith("test_perf_build.py")
+    assert Tagged.trusted(None)._count == 5
     with pytest.raises(AttributeError):
-        _ = tagged._count
+        _ = tagged._nope
 
 
 def test_render_memo_lives_only_during_a_render() -> None:
@@ -407,7 +407,7 @@ def test_exposing_builds_what_the_constructor_builds(ports: tuple[str, ...]) -> 
     dep = stack.add(_web("api"))
     dep.container.ports.append(Port(9090, name="metrics"))  # type: ignore[union-attr]
     fast, slow = _expose_both_ways(dep, *ports)
-    assert fast == slow and fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+    assert fast == slow and fast.model_fields_set == slow.model_fields_set
     assert fast.origin == slow.origin and fast.origin.file.endswith("test_perf_build.py")
     stack.add(fast)
     slow.attach(stack)

@@ -1,7 +1,7 @@
 """Shortcuts taken for speed behave exactly like the plain code they replace.
 
-Each test names the optimisation it guards: per-instance private state without a default
-factory, the origin path cache, deferred pydantic schema building, lazy public names.
+Each test names the optimisation it guards: per-instance builder state outside
+pydantic's model, the origin path cache, deferred pydantic schema building, lazy public names.
 """
 
 from __future__ import annotations
@@ -159,53 +159,58 @@ def _all_builder_classes() -> list[type]:
     return found
 
 
-def test_fast_private_init_equals_pydantic_for_every_builder() -> None:
-    """Builders install a direct private-attribute init; it must build what pydantic builds."""
-    from pydantic._internal._model_construction import init_private_attributes
-
-    from kubegen._builders.base import _fast_private_init
+def test_builders_keep_their_state_outside_pydantic() -> None:
+    """kubegen's builders declare their per-instance state with ``state()``: no pydantic
+    private attribute, no field, defaults fresh per instance."""
+    from kubegen._builders.state import State
 
     classes = _all_builder_classes()
-    fast = [cls for cls in classes if cls.model_post_init is _fast_private_init]
-    assert len(fast) >= 40  # every kubegen builder (none defines its own model_post_init)
-    for cls in fast:
-        if inspect.isabstract(cls):
-            continue
-        states = []
-        for init in (init_private_attributes, _fast_private_init, _fast_private_init):
-            obj = object.__new__(cls)  # no validation, no abstract-class check: just the state
-            object.__setattr__(obj, "__pydantic_private__", None)
-            init(obj, None)
-            states.append(obj.__pydantic_private__)
-        assert states[0] == states[1], cls
-        assert [type(v) for v in states[0].values()] == [type(v) for v in states[1].values()]
-        for name, value in states[1].items():
-            if isinstance(value, (dict, list, set)):
-                assert value is not states[2][name], (cls, name)  # fresh per instance
+    assert len(classes) >= 40
+    for cls in classes:
+        if cls.__module__.startswith("kubegen."):
+            assert cls.__private_attributes__ == {}, cls
+            assert not any(name.startswith("_") for name in cls.model_fields), cls
+            assert "_origin" in cls._state_names, cls
+        for name in cls._state_names:
+            assert isinstance(inspect.getattr_static(cls, name), State), (cls, name)
 
 
-def test_a_builder_with_its_own_post_init_keeps_pydantic_init() -> None:
+def test_state_defaults_copies_pickles_and_equality() -> None:
+    import copy
+    import pickle
+
+    one, two = ConfigMap("same"), ConfigMap("same")
+    assert one._opt_outs == {} and one._opt_outs is not two._opt_outs
+    assert one == two
+    other = ConfigMap("same")
+    assert other != one  # built on another line, as with pydantic's private state
+    clone = one.model_copy()
+    assert clone == one and clone._origin == one._origin
+    one.waive("KG204", reason="tested")
+    for again in (copy.deepcopy(one), pickle.loads(pickle.dumps(one))):
+        assert again._waivers == {"KG204": "tested"} and again._origin == one._origin
+        assert again == one and again.model_dump() == one.model_dump()
+    assert "_waivers" not in one.model_dump() and "_waivers" not in repr(one)
+
+
+def test_a_user_builder_with_its_own_post_init_and_private_attributes() -> None:
     from pydantic import PrivateAttr
 
-    from kubegen._builders.base import Builder, _fast_private_init
+    from kubegen._builders.base import Builder
 
     class Hooked(Builder):
-        _seen: list[str] = PrivateAttr(default=[])
+        _seen: list[str] = PrivateAttr(default_factory=list)
 
         def model_post_init(self, context: object, /) -> None:
             self._seen.append("post-init ran")
 
-    class Factory(Builder):
-        _items: list[str] = PrivateAttr(default_factory=list)
-
-    assert Hooked.model_post_init is not _fast_private_init
-    assert Hooked()._seen == ["post-init ran"]
-    assert Factory.model_post_init is not _fast_private_init
-    assert Factory()._items == []
+    hooked = Hooked()
+    assert hooked._seen == ["post-init ran"] and hooked._origin is not None
+    assert Hooked.trusted(None)._seen == ["post-init ran"]
 
 
-def test_private_attribute_reads_match_pydantic() -> None:
-    """Builder.__getattr__ reads private attributes directly; misses behave like pydantic's."""
+def test_state_attribute_reads_match_pydantic() -> None:
+    """Misses of state or private attributes behave like pydantic's."""
     from pydantic import BaseModel
 
     config = ConfigMap("settings")

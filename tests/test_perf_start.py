@@ -22,68 +22,62 @@ def _python(code: str, *, cwd: Path = ROOT) -> str:
     return out.stdout
 
 
-def test_pydantic_loads_without_asyncio_and_asyncio_still_works() -> None:
+def test_a_cli_start_and_a_first_model_load_neither_asyncio_nor_importlib_metadata() -> None:
+    """typing-extensions >= 4.16 (a kubegen requirement) leaves asyncio alone while pydantic
+    loads; the plugin loader's stand-in keeps importlib.metadata out of a run that never scans."""
     code = (
-        "import sys, json, warnings\n"
+        "import sys, json\n"
         "from kubegen._cli import startup\n"
         "startup.prepare()\n"
-        "loaded = 'asyncio' in sys.modules\n"
-        "import pydantic, pydantic_core.core_schema as cs\n"
-        "with warnings.catch_warnings(record=True) as caught:\n"
-        "    warnings.simplefilter('always')\n"
-        "    cs.general_plain_validator_function(lambda v, i: v)\n"
+        "from kubegen import ConfigMap\n"
+        "ConfigMap('settings', data={'A': '1'})\n"
+        "loaded = sorted(m for m in ('asyncio', 'importlib.metadata') if m in sys.modules)\n"
+        "kept = sorted(name for name, mod in sys.modules.items()\n"
+        "    if isinstance(mod, startup._ImportedOnFirstUse))\n"
         "import asyncio\n"
         "async def answer():\n"
         "    return 42\n"
-        "print(json.dumps({'loaded': loaded, 'run': asyncio.run(answer()),\n"
-        "    'real': hasattr(asyncio, 'get_running_loop'),\n"
-        "    'deprecated': sorted({w.category.__name__ for w in caught})}))\n"
+        "print(json.dumps({'loaded': loaded, 'kept': kept, 'run': asyncio.run(answer())}))\n"
     )
-    result = json.loads(_python(code))
-    assert result == {
-        "loaded": False,
-        "run": 42,
-        "real": True,
-        "deprecated": ["DeprecationWarning"],
-    }
+    assert json.loads(_python(code)) == {"loaded": [], "kept": [], "run": 42}
 
 
-def test_no_module_keeps_a_stand_in_and_a_kept_one_acts_as_the_real_module() -> None:
-    """A pydantic release that bound asyncio at module level while the stand-ins were in place
-    would keep one: the scan finds it, and the stand-in still answers from the real asyncio."""
+def test_a_kept_stand_in_acts_as_the_real_module() -> None:
+    """pydantic < 2.14 binds the module itself (``import importlib.metadata as ...``): what it
+    kept answers from the real module, which then replaces the stand-in."""
     code = (
-        "import sys, types, json\n"
+        "import sys, json\n"
         "from kubegen._cli import startup\n"
-        "startup.import_pydantic()\n"
-        "kept = sorted(name for name, mod in list(sys.modules.items())\n"
-        "    if isinstance(mod, types.ModuleType)\n"
-        "    and any(isinstance(v, startup._ImportedOnFirstUse) for v in vars(mod).values()))\n"
-        "stub = startup._asyncio_stand_ins()\n"
-        "sys.modules.update(stub)\n"
-        "run = stub['asyncio'].run\n"
-        "marker = stub['asyncio.coroutines']._is_coroutine\n"
-        "import asyncio, asyncio.coroutines\n"
-        "print(json.dumps({'kept': kept, 'real_run': run is asyncio.run,\n"
-        "    'real_marker': marker is asyncio.coroutines._is_coroutine,\n"
-        "    'stub_gone': not isinstance(sys.modules['asyncio'], startup._ImportedOnFirstUse)}))\n"
+        "stand_in = startup._ImportedOnFirstUse('importlib.metadata')\n"
+        "sys.modules['importlib.metadata'] = stand_in\n"
+        "import importlib.metadata as kept\n"
+        "version = kept.version('pydantic')\n"
+        "import importlib.metadata as real\n"
+        "print(json.dumps({'same': kept is stand_in, 'version': version,\n"
+        "    'real': type(real).__name__, 'replaced': sys.modules['importlib.metadata'] is real,\n"
+        "    'distributions': kept.distributions is real.distributions}))\n"
     )
+    import pydantic
+
     assert json.loads(_python(code)) == {
-        "kept": [],
-        "real_run": True,
-        "real_marker": True,
-        "stub_gone": True,
+        "same": True,
+        "version": pydantic.VERSION,
+        "real": "module",
+        "replaced": True,
+        "distributions": True,
     }
 
 
-def test_import_pydantic_leaves_a_loaded_asyncio_alone() -> None:
+def test_import_plugin_loader_leaves_a_loaded_importlib_metadata_alone() -> None:
     code = (
-        "import sys, asyncio\n"
-        "real = sys.modules['asyncio']\n"
+        "import sys, importlib.metadata\n"
+        "real = sys.modules['importlib.metadata']\n"
         "from kubegen._cli import startup\n"
-        "startup.import_pydantic()\n"
-        "print(sys.modules['asyncio'] is real and 'pydantic.main' in sys.modules)\n"
+        "startup.import_plugin_loader()\n"
+        "print(sys.modules['importlib.metadata'] is real,\n"
+        "    'pydantic.plugin._loader' in sys.modules)\n"
     )
-    assert _python(code).strip() == "True"
+    assert _python(code).split() == ["True", "True"]
 
 
 def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
@@ -96,7 +90,6 @@ def test_cli_turns_plugin_discovery_off_unless_the_caller_chose() -> None:
     assert _python(code).strip() == "1"
     chosen = "import os\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = 'logfire'\n" + code
     assert _python(chosen).strip() == "logfire"
-
 
 
 def test_plugin_loader_imports_importlib_metadata_only_when_it_scans() -> None:
@@ -326,3 +319,84 @@ def test_empty_list_defaults_are_fresh_per_instance() -> None:
     built = NetworkPolicy.model_construct(name="p")
     assert built.ingress == [] and built.ingress is not NetworkPolicy.model_construct().ingress
     assert LabelSelector().match_expressions == []
+
+
+# -- the process leaves without the interpreter's teardown once its output is flushed ----------
+
+# A module-level object whose __del__ only runs in the interpreter's teardown: its marker file
+# tells whether the process skipped it. EXTRA registers what must still run at exit.
+EXIT_STACK = """
+import pathlib
+from kubegen import ConfigMap, Stack
+
+class Marker:
+    def __del__(self):
+        pathlib.Path("torn-down").write_text("yes")
+
+MARKER = Marker()
+EXTRA
+
+def build():
+    stack = Stack("demo", namespace="demo")
+    stack.add(ConfigMap("settings", data={f"KEY_{i}": "VALUE" for i in range(COUNT)}))
+    return stack
+"""
+
+
+def _exit_stack(root: Path, count: int, extra: str = "") -> None:
+    from tests.helpers import write_stack
+
+    body = EXIT_STACK.replace("EXTRA", extra).replace("COUNT", str(count))
+    write_stack(root, "prod", body)
+
+
+def test_cli_process_skips_teardown_after_flushing_and_keeps_exit_codes(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    _exit_stack(tmp_path, 3)
+    done = run_cli("render", "stacks/prod", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.endswith("0 unchanged\n")
+    _exit_stack(tmp_path, 6000)  # a diff far larger than a pipe's buffer
+    stale = run_cli("check", "stacks/prod", cwd=tmp_path)
+    assert stale.returncode == 1 and stale.stderr.startswith("stale: prod: ")
+    assert stale.stdout.count("+  KEY_") == 5997 and "KEY_5999: VALUE" in stale.stdout
+    broken = run_cli("check", "stacks/nope", cwd=tmp_path)
+    assert broken.returncode == 2 and "stack path stacks/nope does not exist" in broken.stderr
+    typer_route = run_cli("check", "stacks/prod", "--no-such-option", cwd=tmp_path)
+    assert typer_route.returncode == 2 and "No such option" in typer_route.stderr
+    helped = run_cli("--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "render" in helped.stdout
+    assert not (tmp_path / "torn-down").exists()
+    with_teardown = subprocess.run(  # the same process through main(): Python's own exit
+        [sys.executable, "-c", "from kubegen._cli.commands import main; main()", "check",
+         "stacks/prod"], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert with_teardown.returncode == 1 and with_teardown.stdout == stale.stdout
+    assert (tmp_path / "torn-down").read_text() == "yes"
+
+
+def test_cli_process_exits_normally_when_a_stack_left_work_for_exit(tmp_path: Path) -> None:
+    """An atexit callback or a running thread of the stack's code still runs to the end."""
+    from tests.helpers import run_cli
+
+    extra = (
+        "import atexit, threading, time\n"
+        "atexit.register(lambda: pathlib.Path('atexit-ran').write_text('yes'))\n"
+    )
+    _exit_stack(tmp_path, 3, extra)
+    assert run_cli("render", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "atexit-ran").exists() and (tmp_path / "torn-down").exists()
+    for marker in ("atexit-ran", "torn-down"):
+        (tmp_path / marker).unlink()
+    extra = (
+        "import threading, time\n"
+        "def _late():\n"
+        "    time.sleep(0.3)\n"
+        "    pathlib.Path('thread-ran').write_text('yes')\n"
+        "threading.Thread(target=_late).start()\n"
+    )
+    _exit_stack(tmp_path, 4, extra)
+    stale = run_cli("check", "stacks/prod", cwd=tmp_path)
+    assert stale.returncode == 1 and "+  KEY_3: VALUE" in stale.stdout
+    assert (tmp_path / "thread-ran").exists() and (tmp_path / "torn-down").exists()

@@ -363,6 +363,40 @@ def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
     assert "workload" in stack.categories()
 
 
+def test_autoscaled_replicas_are_the_autoscalers(make) -> None:
+    api = ("Deployment app/api", "replicas", None)
+    rescaled = _review(make(api_autoscale=(2, 10)), api_autoscale=(3, 12))
+    hpa = "HorizontalPodAutoscaler api: cpu 70%"
+    assert _fields(rescaled) == {api: (f"2 to 10 ({hpa})", f"3 to 12 ({hpa})")}
+    assert [o.resource for o in rescaled.objects] == ["HorizontalPodAutoscaler app/api"]
+    fixed = _review(make(api_autoscale=(2, 10)), api_autoscale=None, api_replicas=4)
+    assert _fields(fixed)[api] == (f"2 to 10 ({hpa})", "4")
+    assert "1 deletion" in fixed.risk_line()
+
+
+def test_autoscaler_metrics_read_from_v2_and_v1() -> None:
+    from kubegen._analysis.workloads import autoscalers
+    from kubegen._manifests import ManifestObject
+
+    def hpa(api_version: str, spec: dict[str, object]) -> ManifestObject:
+        ref = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db"}
+        return ManifestObject({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
+                               "metadata": {"name": "db", "namespace": "app"},
+                               "spec": {"scaleTargetRef": ref, **spec}})
+
+    target = ("apps", "StatefulSet", "app", "db")
+    v2 = hpa("autoscaling/v2", {"maxReplicas": 5, "metrics": [
+        {"type": "Resource", "resource": {"name": "memory", "target": {
+            "type": "AverageValue", "averageValue": "500Mi"}}},
+        {"type": "Pods", "pods": {"metric": {"name": "queue_depth"}, "target": {
+            "type": "AverageValue", "averageValue": "30"}}}]})
+    assert autoscalers([v2]) == {
+        target: "1 to 5 (HorizontalPodAutoscaler db: memory 500Mi, queue_depth 30)"}
+    v1 = hpa("autoscaling/v1", {"minReplicas": 2, "maxReplicas": 4,
+                                "targetCPUUtilizationPercentage": 60})
+    assert autoscalers([v1]) == {target: "2 to 4 (HorizontalPodAutoscaler db: cpu 60%)"}
+
+
 def test_probe_timings_read_with_their_units() -> None:
     from kubegen._analysis.workloads import workload_facts
     from kubegen._manifests import ManifestObject
@@ -412,6 +446,21 @@ def test_namespace_created_and_deleted(make) -> None:
     assert "stateful-deletion" in deleted.categories()
     assert deleted.risk_line() == "1 stateful deletion, 2 other deletions"
     assert created.admission == deleted.admission == []  # restricted, the default; deleted
+
+
+def test_host_access_opt_outs_are_named_in_the_risk_line(make) -> None:
+    stack = _review(make(), web_host="profiles the node's processes")
+    added = {(e.name, e.container, e.volume, e.where) for e in stack.exemptions}
+    assert added == {
+        ("pod-security", None, None, ""),
+        ("host-pid", None, None, ""),
+        ("host-path", "host-proc", "host-proc", " (volume host-proc)"),
+    }
+    assert "3 opt-outs (1 host namespace, 1 hostPath)" in stack.risk_line()
+    assert {"host-access", "opt-out", "admission"} <= stack.categories()
+    plain = _review(make(), web_writable_root="a cache")
+    assert "host-access" not in plain.categories()
+    assert plain.exemptions[0].where == " (container web)"
 
 
 # --- admission -----------------------------------------------------------------------------

@@ -18,15 +18,17 @@ user's stack, needs such an ``__init__`` of its own for the same reason.
 
 from __future__ import annotations
 
-import copy
+import functools
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar, cast
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
+from kubegen._builders.calls import checked
+from kubegen._builders.state import State, state, state_names
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
@@ -171,181 +173,58 @@ def empty_list() -> list[Any]:
     return []
 
 
-# -- private attributes without pydantic's per-instance overhead -----------------------------
-# pydantic fills ``__pydantic_private__`` after validating each instance through a generic loop
-# (get_default -> resolve_default_value -> smart_deepcopy per attribute, nested once per class
-# level that declares private attributes): a fifth of the cost of a small builder. When every
-# private attribute has a plain default (immutable, or an empty dict/list/set copied per
-# instance) and no class defines its own model_post_init, the same dict is built directly.
-_Plan = tuple[tuple[str, Any, "type[Any] | None"], ...]
-_IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
-_EMPTY_COPYABLE = (dict, list, set)
-_PYDANTIC_POST_INIT_NAMES = frozenset({"init_private_attributes", "_fast_private_init"})
-
-
-def _private_plan(cls: type[BaseModel]) -> _Plan | None:
-    plan: list[tuple[str, Any, type[Any] | None]] = []
-    for name, attr in cls.__private_attributes__.items():
-        default = getattr(attr, "default", None)
-        if getattr(attr, "default_factory", None) is not None:
-            return None
-        if type(default) in _EMPTY_COPYABLE and not default:
-            plan.append((name, None, type(default)))
-        elif isinstance(default, _IMMUTABLE):
-            plan.append((name, default, None))
-        else:
-            return None
-    return tuple(plan)
-
-
-def _only_pydantic_post_init(cls: type[BaseModel]) -> bool:
-    for klass in cls.__mro__:
-        if klass is BaseModel:
-            return True
-        hook = vars(klass).get("model_post_init")
-        if hook is not None and getattr(hook, "__name__", "") not in _PYDANTIC_POST_INIT_NAMES:
-            return False
-    return True
-
-
-def _fast_private_init(self: BaseModel, context: Any, /) -> None:
-    if getattr(self, "__pydantic_private__", None) is None:
-        defaults, fresh = type(self).__dict__["_kubegen_private_split"]
-        private = defaults.copy()
-        for name, factory in fresh:
-            private[name] = factory()
-        object.__setattr__(self, "__pydantic_private__", private)
-
-
-def _split(plan: _Plan) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
-    """A private plan as (defaults to copy, (name, factory) of fresh containers to set).
-
-    The defaults hold every name in plan order (fresh ones as None until set), so the
-    private dict keeps pydantic's order.
-    """
-    defaults = {name: value if factory is None else None for name, value, factory in plan}
-    fresh = tuple((name, factory) for name, _, factory in plan if factory is not None)
-    return defaults, fresh
-
-
-def _use_fast_private_init(cls: type[BaseModel]) -> None:
-    """Install :func:`_fast_private_init` on ``cls`` when it is equivalent to pydantic's."""
-    plan = _private_plan(cls)
-    if plan is not None:  # no descriptor defaults: plain reads and writes of the private dict
-        names = frozenset(name for name, _, _ in plan)
-        type.__setattr__(cls, "_kubegen_plain_private", names)
-        for name in names:
-            if not isinstance(cls.__dict__.get(name), _PrivateSlot):
-                type.__setattr__(cls, name, _PrivateSlot(name))
-    if plan is not None and _only_pydantic_post_init(cls):
-        type.__setattr__(cls, "_kubegen_private_plan", plan)
-        type.__setattr__(cls, "_kubegen_private_split", _split(plan))
-        type.__setattr__(cls, "model_post_init", _fast_private_init)
-
-
 # -- builders kubegen derives itself, from values it validated already ------------------------
 #: False makes :meth:`Builder.trusted` validate like the constructor; the tests flip it to prove
 #: that the fast path builds exactly what the validating one does.
 TRUST_DERIVED = True
-_REQUIRED = object()
 _B = TypeVar("_B", bound="Builder")
 
 
+_IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
+
+
 @dataclass(frozen=True, slots=True)
-class _ConstructPlan:
-    """How :meth:`Builder.trusted` fills a class's fields; computed once per class."""
+class _Defaults:
+    """What :meth:`Builder.trusted` needs of a class's fields, computed once per class."""
 
-    template: dict[str, Any]  # every field: its immutable default, or _REQUIRED
-    factories: tuple[tuple[str, Any], ...]  # (field, zero-argument factory) for the others
+    known: frozenset[str]
     required: tuple[str, ...]
-    # The fast private-attribute plan as a dict of immutable defaults and the names that get a
-    # fresh empty container; None when the class initialises private state another way.
-    private: dict[str, Any] | None
-    private_fresh: tuple[tuple[str, Any], ...]
+    # Immutable defaults, and (field, factory) of default factories that take no data: given
+    # to model_construct ready-made, which spares pydantic's per-call inspection of each
+    # factory's signature (a tenth of deriving a stack's NetworkPolicies).
+    template: dict[str, Any]
+    factories: tuple[tuple[str, Callable[[], Any]], ...]
 
 
-def _construct_plan(cls: type[BaseModel]) -> _ConstructPlan:
-    plan = cls.__dict__.get("_kubegen_construct_plan")
-    if plan is not None:
-        return plan  # type: ignore[no-any-return]
+@functools.cache
+def _defaults(cls: type[BaseModel]) -> _Defaults:
     template: dict[str, Any] = {}
-    factories: list[tuple[str, Any]] = []
-    required: list[str] = []
-    for name, info in cls.__pydantic_fields__.items():
-        default = info.default
-        template[name] = _REQUIRED
-        if info.default_factory is not None and info.default_factory_takes_validated_data:
-            raise TypeError(f"{cls.__name__}.trusted(): {name}'s default needs validated data")
-        if info.is_required():
-            required.append(name)
-        elif info.default_factory is not None:
-            factories.append((name, info.default_factory))
-        elif isinstance(default, _IMMUTABLE):
-            template[name] = default
-        else:
-            factories.append((name, lambda d=default: copy.deepcopy(d)))
-    private: dict[str, Any] | None = None
-    fresh: tuple[tuple[str, Any], ...] = ()
-    if cls.__dict__.get("model_post_init") is _fast_private_init:
-        private, fresh = cls.__dict__["_kubegen_private_split"]
-    plan = _ConstructPlan(template, tuple(factories), tuple(required), private, fresh)
-    type.__setattr__(cls, "_kubegen_construct_plan", plan)
-    return plan
+    factories: list[tuple[str, Callable[[], Any]]] = []
+    for name, info in cls.model_fields.items():
+        if info.default_factory is not None:
+            if not info.default_factory_takes_validated_data:
+                factories.append((name, cast("Callable[[], Any]", info.default_factory)))
+        elif not info.is_required() and isinstance(info.default, _IMMUTABLE):
+            template[name] = info.default
+    required = tuple(name for name, info in cls.model_fields.items() if info.is_required())
+    return _Defaults(frozenset(cls.model_fields), required, template, tuple(factories))
 
 
-def _construct(cls: type[_B], origin: Origin | None, fields: dict[str, Any]) -> _B:
-    plan = _construct_plan(cls)
+def _trusted_values(cls: type[BaseModel], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with the defaults :class:`_Defaults` prepares; refuses unknown and missing
+    fields (``model_construct`` takes any keyword silently: a typo would drop a value)."""
+    plan = _defaults(cls)
+    if not fields.keys() <= plan.known:
+        raise TypeError(f"{cls.__name__}.trusted(): unknown fields in {sorted(fields)}")
+    for name in plan.required:
+        if name not in fields:
+            raise TypeError(f"{cls.__name__}.trusted(): missing field {name}")
     values = plan.template.copy()
     values.update(fields)
     for name, factory in plan.factories:
         if name not in fields:
             values[name] = factory()
-    if len(values) != len(plan.template):
-        raise TypeError(f"{cls.__name__}.trusted(): unknown fields in {sorted(fields)}")
-    for name in plan.required:
-        if name not in fields:
-            raise TypeError(f"{cls.__name__}.trusted(): missing field {name}")
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    if plan.private is None:
-        object.__setattr__(obj, "__pydantic_private__", None)
-        obj.model_post_init(None)
-        obj.__pydantic_private__["_origin"] = origin  # type: ignore[index]
-    else:
-        private = plan.private.copy()
-        for name, factory in plan.private_fresh:
-            private[name] = factory()
-        private["_origin"] = origin
-        object.__setattr__(obj, "__pydantic_private__", private)
-    return obj
-
-
-class _PrivateSlot:
-    """Reads one private attribute straight from ``__pydantic_private__``.
-
-    Without it, ``self._stack`` first fails the normal attribute lookup (an AttributeError
-    raised and caught inside Python) before ``__getattr__`` finds it: about 1 µs per read, and
-    rendering reads private attributes tens of thousands of times. Installed per class for the
-    private attributes with plain defaults (see :func:`_use_fast_private_init`).
-    """
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: type[Any] | None = None) -> Any:
-        if obj is None:  # class access: what pydantic's metaclass would return
-            return getattr(owner, "__private_attributes__", {}).get(self.name)
-        try:
-            return object.__getattribute__(obj, "__pydantic_private__")[self.name]
-        except (KeyError, TypeError):
-            raise AttributeError(self.name) from None
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj.__setattr__(self.name, value)  # the model's own assignment (see Builder)
+    return values
 
 
 class NoArgs(TypedDict, total=False):
@@ -364,7 +243,8 @@ class Builder(BaseModel):
     """Base of kubegen's typed builders: strict fields, kubegen errors, remembered origin.
 
     ``_secret_fields`` names the fields that hold secret values (a Secret's ``data``); errors
-    and ``repr()`` show their keys but never their values. Defaults to none.
+    and ``repr()`` show their keys but never their values. Defaults to none. Per-instance state
+    that is not a field is declared with :func:`~kubegen._builders.state.state`.
     """
 
     model_config = ConfigDict(
@@ -373,15 +253,18 @@ class Builder(BaseModel):
         arbitrary_types_allowed=True,
         populate_by_name=True,
         defer_build=True,
+        ignored_types=(State,),
     )
 
     _secret_fields: ClassVar[frozenset[str]] = frozenset()
-    _origin: Origin | None = PrivateAttr(default=None)
+    # The names of the class's state attributes (set per class by __pydantic_init_subclass__).
+    _state_names: ClassVar[frozenset[str]] = frozenset({"_origin"})
+    _origin: Origin | None = state(None)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        _use_fast_private_init(cls)
+        cls._state_names = state_names(cls.__mro__)
 
     def __init__(self, /, **data: Any) -> None:
         origin = capture()
@@ -395,21 +278,13 @@ class Builder(BaseModel):
                 secret_fields=self._secret_fields,
                 model=type(self),
             ) from None
-        self.__pydantic_private__["_origin"] = origin  # type: ignore[index]
+        object.__setattr__(self, "_origin", origin)  # state, not a field (see __setattr__)
 
     if not TYPE_CHECKING:  # typed __getattr__/__setattr__ would let mypy accept any attribute
 
         def __getattr__(self, item: str) -> Any:
-            """Private attributes straight from ``__pydantic_private__``.
-
-            pydantic's own lookup first asks each private attribute whether its default is a
-            descriptor, which costs a failed ``getattr`` chain on every ``self._stack`` read.
-            Anything else (and a private attribute not set yet) goes to pydantic unchanged.
-            """
-            try:
-                return object.__getattribute__(self, "__pydantic_private__")[item]
-            except (AttributeError, KeyError, TypeError):
-                pass
+            """pydantic's lookup; a missing attribute that looks like a mistyped field or
+            keyword raises a kubegen error naming the right one."""
             try:
                 return super().__getattr__(item)
             except AttributeError:
@@ -423,15 +298,13 @@ class Builder(BaseModel):
         def __setattr__(self, name: str, value: Any) -> None:
             """Validate an assignment like the constructor does, with a located kubegen error.
 
-            A private attribute (``self._stack = …``) goes straight into
-            ``__pydantic_private__``, which is all pydantic's own handler would do for one
-            with a plain default.
+            A state attribute (``self._stack = …``) is stored as a plain instance attribute,
+            which is what pydantic itself does with an underscore name that is no private
+            attribute; doing it here spares pydantic's handler lookup on every write.
             """
-            if name in type(self).__dict__.get("_kubegen_plain_private", ()):
-                private = object.__getattribute__(self, "__pydantic_private__")
-                if private is not None:
-                    private[name] = value
-                    return
+            if name in type(self)._state_names:
+                object.__setattr__(self, name, value)
+                return
             try:
                 super().__setattr__(name, value)
             except pydantic.ValidationError as exc:
@@ -443,9 +316,17 @@ class Builder(BaseModel):
                     model=type(self),
                 ) from None
 
+    def __eq__(self, other: object) -> bool:
+        """pydantic's comparison (type and fields), then the state attributes, as pydantic
+        compares private attributes: a builder from another line or stack is another one."""
+        equal = super().__eq__(other)
+        if equal is not True or not isinstance(other, Builder):
+            return equal
+        return all(getattr(self, name) == getattr(other, name) for name in self._state_names)
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """The fields that were given (defaults left out), secret values hidden."""
-        given = self.__pydantic_fields_set__
+        given = self.model_fields_set
         for name, value in super().__repr_args__():
             if name in given:
                 yield name, _redact_field(value) if name in self._secret_fields else value
@@ -464,16 +345,22 @@ class Builder(BaseModel):
     def trusted(cls: type[_B], origin: Origin | None, /, **fields: Any) -> _B:
         """A builder made by kubegen from values that passed validation already.
 
-        Skips pydantic validation and the origin frame walk: ``origin`` is the user object or
-        call it derives from. Only for values that are known valid (the caller checks what
-        could fail, or falls back to the constructor); fields not given take their defaults.
-        With ``TRUST_DERIVED`` off it runs the validating constructor instead.
+        Skips pydantic validation (``model_construct``) and the origin frame walk: ``origin``
+        is the user object or call it derives from. Only for values that are known valid (the
+        caller checks what could fail, or falls back to the constructor); fields not given
+        take their defaults. With ``TRUST_DERIVED`` off it runs the validating constructor.
         """
         if not TRUST_DERIVED:
             obj = cls._validated(fields)
             obj._origin = origin
             return obj
-        return _construct(cls, origin, fields)
+        values = _trusted_values(cls, fields)
+        # Any: pydantic's mypy plugin types model_construct on type[_B] as the bound class,
+        # plain mypy as _B; one spelling for both
+        construct: Any = cls.model_construct
+        built: _B = construct(set(fields), **values)  # fields set: only those given
+        object.__setattr__(built, "_origin", origin)
+        return built
 
     @classmethod
     def _validated(cls: type[_B], fields: dict[str, Any]) -> _B:
@@ -498,11 +385,9 @@ class Resource(Builder):
     labels: LabelMap = Field(default_factory=dict)
     annotations: AnnotationMap = Field(default_factory=dict)
 
-    _stack: Stack | None = PrivateAttr(default=None)
-    # pydantic copies a default {} per instance; a default_factory would cost two
-    # inspect.signature() calls per instance (pydantic 2.11+), a fifth of building a stack.
-    _waivers: dict[str, str] = PrivateAttr(default={})
-    _opt_outs: dict[str, str] = PrivateAttr(default={})
+    _stack: Stack | None = state(None)
+    _waivers: dict[str, str] = state(factory=dict)
+    _opt_outs: dict[str, str] = state(factory=dict)
 
     def __init__(self, name: str, /, **data: Any) -> None:
         super().__init__(name=name, **data)
@@ -550,6 +435,7 @@ class Resource(Builder):
             )
         return self.namespace
 
+    @checked
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():

@@ -24,7 +24,7 @@ from kubegen._analysis.flows import (
 )
 from kubegen._analysis.immutable import immutable_changes
 from kubegen._analysis.opt_outs import Exemption, exemptions
-from kubegen._analysis.workloads import WorkloadFacts, workload_facts
+from kubegen._analysis.workloads import WorkloadFacts, autoscalers, workload_facts
 from kubegen._builders.rbac.catalog import ADMIN_ROLES, POD_EXEC_SUBRESOURCES, verb_sort_key
 from kubegen._coherence.namespaces import Mode, namespace_policies
 from kubegen._coherence.pod_security import LEVELS
@@ -413,9 +413,21 @@ def _finding_change(change: str, finding: Finding) -> FindingChange:
 # --- workloads -----------------------------------------------------------------------------
 
 
+def _scalers(side: Side) -> dict[Key, str]:
+    """The replicas ``side``'s HorizontalPodAutoscalers set, by target workload."""
+    return autoscalers(o for o in side.objects.values() if o.kind == "HorizontalPodAutoscaler")
+
+
 def _workloads(base: Side, head: Side, changed: Sequence[Key]) -> list[WorkloadChange]:
     out: list[WorkloadChange] = []
-    for key in changed:
+    old_scale, new_scale = _scalers(base), _scalers(head)
+    seen = set(changed)
+    rescaled = sorted(  # unchanged workloads whose autoscaler changed
+        (key for key in old_scale.keys() | new_scale.keys()
+         if old_scale.get(key) != new_scale.get(key) and key not in seen),
+        key=_key_order,
+    )
+    for key in [*changed, *rescaled]:
         old, new = base.objects.get(key), head.objects.get(key)
         if old is None or new is None:
             continue
@@ -425,7 +437,8 @@ def _workloads(base: Side, head: Side, changed: Sequence[Key]) -> list[WorkloadC
             + (" (kubectl delete --cascade=orphan keeps its pods)" if new.kind != "Job" else "")
             for field in immutable_changes(old, new)
         ]
-        before, after = workload_facts(old), workload_facts(new)
+        before = workload_facts(old, old_scale.get(key))
+        after = workload_facts(new, new_scale.get(key))
         fields = _facts(before, after) if before is not None and after is not None else []
         if fields or warnings:
             out.append(WorkloadChange(new.display, tuple(fields), tuple(warnings)))

@@ -94,7 +94,8 @@ def _stack(stack: StackReview) -> dict[str, Any]:
                 "object": e.resource,
                 "kind": e.kind,
                 "name": e.name,
-                "container": e.container,
+                "container": None if e.volume else e.container,
+                "volume": e.volume,
                 "reason": e.reason,
                 "previousReason": e.before,
             }

@@ -115,7 +115,7 @@ def _hardening(stack: StackReview) -> list[str]:
     lines: list[str] = []
     rows = []
     for e in stack.exemptions:
-        where = f" (container {e.container})" if e.container else ""
+        where = e.where
         reason = md(e.reason) if e.change != "changed" else f"{md(e.before or '')} → {md(e.reason)}"
         rows.append((_MARK[e.change], md(e.resource), md(f"{e.kind} {e.name}{where}"), reason))
     if rows:

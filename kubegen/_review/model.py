@@ -42,6 +42,8 @@ CATEGORIES: dict[str, str] = {
     "admission": "a namespace's Pod Security enforce level is lowered (or unset), or a "
     "namespace is created below restricted",
     "opt-out": "an opt-out or a waiver is added (or its reason changes)",
+    "host-access": "an opt-out is added for a privileged container, a host namespace "
+    "(network, PID, IPC) or a hostPath volume",
     "new-finding": "a lint finding appears (unwaived)",
     "deletion": "an object is deleted",
     "stateful-deletion": "a StatefulSet, PersistentVolumeClaim, volume claim template or "
@@ -49,6 +51,16 @@ CATEGORIES: dict[str, str] = {
     "image": "a container image changes",
     "workload": "replicas, resources, probes, strategy or images of a workload change",
     "any": "anything in the output changes",
+}
+
+#: Opt-outs that reach the node itself (``kubegen.dev/opt-out-<name>``), as the risk line says.
+HOST_ACCESS: dict[str, str] = {
+    "privileged": "privileged",
+    "host-network": "host namespace",
+    "host-pid": "host namespace",
+    "host-ipc": "host namespace",
+    "host-path": "hostPath",
+    "host-path-write": "hostPath",
 }
 
 #: Node kinds outside the cluster's pods: a flow to one is "egress", from one "ingress".
@@ -148,6 +160,18 @@ class ExemptionChange:
     container: str | None
     reason: str
     before: str | None = None  # the previous reason, for "changed"
+
+    @property
+    def volume(self) -> str | None:
+        """The volume a per-volume opt-out (``host-path.<volume>``) names, in ``container``."""
+        return self.container if self.name.startswith("host-path") else None
+
+    @property
+    def where(self) -> str:
+        """`` (container api)``, `` (volume host-proc)`` or nothing, as the formats show it."""
+        if self.container is None:
+            return ""
+        return f" (volume {self.volume})" if self.volume else f" (container {self.container})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +275,12 @@ class StackReview:
         if n:
             out.append(("admission", n, _plural(n, "weaker Pod Security level")))
         for kind in ("opt-out", "waiver"):
-            n = sum(1 for e in self.exemptions if e.kind == kind and e.change != "removed")
-            if n:
-                out.append(("opt-out", n, _plural(n, kind)))
+            new = [e for e in self.exemptions if e.kind == kind and e.change != "removed"]
+            if new:
+                host = Counter(HOST_ACCESS[e.name] for e in new if e.name in HOST_ACCESS)
+                detail = ", ".join(f"{n} {what}" for what, n in sorted(host.items()))
+                text = _plural(len(new), kind) + (f" ({detail})" if detail else "")
+                out.append(("opt-out", len(new), text))
         n = sum(1 for f in self.findings if f.change == "new")
         if n:
             out.append(("new-finding", n, _plural(n, "new finding")))
@@ -290,6 +317,9 @@ class StackReview:
             found.add("deletion")
         if any(f.change == "added" for f in self.flows):
             found.add("new-flow")
+        if any(e.kind == "opt-out" and e.change == "added" and e.name in HOST_ACCESS
+               for e in self.exemptions):
+            found.add("host-access")
         if any(p.change == "added" and p.flags for p in self.permissions):
             found.add("risky-permission")
         if self.workloads:

@@ -85,7 +85,7 @@ def _admission(stack: StackReview) -> list[str]:
 def _hardening(stack: StackReview) -> list[str]:
     lines = []
     for e in stack.exemptions:
-        where = f" (container {e.container})" if e.container else ""
+        where = e.where
         reason = f'"{e.before}" → "{e.reason}"' if e.change == "changed" else f'"{e.reason}"'
         lines.append(f"{_SIGN[e.change]} {e.kind} {e.name}{where} on {e.resource}: {reason}")
     for f in stack.findings:

@@ -17,10 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Required, Unpack
 
-from pydantic import PrivateAttr
-
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.core import check_body
+from kubegen._builders.state import state
 from kubegen._builders.workloads.base import Workload
 from kubegen._builders.workloads.resources import Resources
 from kubegen._errors import DriftError, ValidationError
@@ -107,8 +106,8 @@ class Vendored(Resource):
     licence: str | None = None
     gate: bool = False
 
-    _docs: list[_Doc] = PrivateAttr(default=[])
-    _provenance: dict[str, Any] | None = PrivateAttr(default=None)
+    _docs: list[_Doc] = state(factory=list)
+    _provenance: dict[str, Any] | None = state(None)
 
     is_vendored: ClassVar[bool] = True
 
@@ -458,8 +457,8 @@ class VendoredWorkload(Workload):
     api_version: ClassVar[str] = "kubegen.dev/v1"
     kind: ClassVar[str] = "VendoredWorkload"
 
-    _source: Vendored | None = PrivateAttr(default=None)
-    _doc: _Doc | None = PrivateAttr(default=None)
+    _source: Vendored | None = state(None)
+    _doc: _Doc | None = state(None)
 
     @classmethod
     def of(cls, source: Vendored, doc: _Doc, origin: Origin | None) -> VendoredWorkload:

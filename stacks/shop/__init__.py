@@ -42,7 +42,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 INGRESS_NGINX = IngressController(namespace="ingress-nginx", class_name="nginx",
                                   pods={"app.kubernetes.io/name": "ingress-nginx"})
 # Sealed with the cluster's sealed-secrets key; only the controller in the cluster can open it.
-POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24
+POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180
 
 
 @dataclass(frozen=True)

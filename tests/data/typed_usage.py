@@ -98,7 +98,7 @@ from kubegen import (
 TEMPLATE = Path(__file__).parent / "workload_examples" / "api-config.yaml.j2"
 COMMON_ENV = {"LOG_FORMAT": "json"}  # dict[str, str], passed where values may be ConfigMapKey…
 TEAM_LABELS = {"team": "shop"}
-SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24
+SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180
 
 
 def build() -> Stack:

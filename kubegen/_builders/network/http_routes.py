@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Required, TypedDict, Unpack
+from urllib.parse import quote
 
 from pydantic import Field, InstanceOf, field_validator, model_validator
 
@@ -113,14 +114,57 @@ class RoutePath(Builder):
     @field_validator("path")
     @classmethod
     def _absolute(cls, path: str) -> str:
-        if not path.startswith("/") or any(c.isspace() for c in path):
+        if not path.startswith("/"):
             raise InvalidValue(f"route path {path!r} must be an absolute URL path",
-                               fix=f"write '/{path.strip().lstrip('/')}'")
+                               fix=f"write {clean_path('/' + path)!r}")
+        problem = path_problem(path)
+        if problem is not None:
+            raise InvalidValue(f"route path {path!r} {problem}",
+                               fix=f"write the path as clients send it, e.g. {clean_path(path)!r}")
         return path
 
     @property
     def service_name(self) -> str:
         return self.service if isinstance(self.service, str) else self.service.name
+
+
+# What the API server refuses in an Ingress path of type Exact/Prefix (Kubernetes' networking
+# validation) and in an HTTPRoute path match of type Exact/PathPrefix (the CEL rules of the
+# Gateway API CRD, tests/data/gateway-api/): one rule set, as a RoutePath serves both.
+_PATH_CHARACTERS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
+_PATH_SEQUENCES = ("//", "/./", "/../", "%2f", "%2F", "#")
+_PATH_SUFFIXES = ("/..", "/.")
+_PATH_MAX = 1024
+_PATH_SAFE = "-._~!$&'()*+,;=:@%"
+_STRAY_PERCENT = re.compile(r"%(?![0-9a-fA-F]{2})")
+
+
+def path_problem(path: str) -> str | None:
+    """Why the API server would refuse ``path`` (absolute already), or None."""
+    if not _PATH_CHARACTERS.match(path):
+        return ("may hold only letters, digits, -/._~!$&'()*+,;=:@ and %-escapes (an HTTPRoute's "
+                "rule; encode other characters)")
+    if len(path) > _PATH_MAX:
+        return f"is longer than {_PATH_MAX} characters"
+    for sequence in _PATH_SEQUENCES:
+        if sequence in path:
+            return f"must not contain {sequence!r}"
+    for suffix in _PATH_SUFFIXES:
+        if path.endswith(suffix):
+            return f"must not end with {suffix!r}"
+    return None
+
+
+def clean_path(path: str) -> str:
+    """``path`` as the API server takes it: fragment, empty and dot segments dropped, an
+    escaped slash a slash, other characters %-escaped. Offered as the fix."""
+    text = path.split("#", 1)[0].replace("%2f", "/").replace("%2F", "/")
+    text = _STRAY_PERCENT.sub("%25", text)
+    segments = [s for s in text.split("/") if s not in ("", ".", "..")]
+    clean = "/" + "/".join(quote(s, safe=_PATH_SAFE) for s in segments)
+    while clean != "/" and path_problem(clean) is not None:  # only if cut short
+        clean = clean[:-1]
+    return clean
 
 
 class _Backend:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
 from kubegen._builders.base import Resource
 from kubegen._builders.rbac.catalog import RBAC_API_VERSION
 from kubegen._builders.rbac.guards import Guard, Place, check_allow
+from kubegen._builders.state import state
 
 
 class Guarded(Resource):
@@ -24,7 +25,7 @@ class Guarded(Resource):
     allow: dict[str, str] = Field(default_factory=dict)
 
     # How to opt out, when the object is derived from a grant rather than built by the user.
-    _hint: str | None = PrivateAttr(default=None)
+    _hint: str | None = state(None)
 
     def __init__(self, name: str, /, **data: Any) -> None:
         super().__init__(name, **data)

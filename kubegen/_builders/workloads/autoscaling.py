@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Required, TypedDict, U
 from pydantic import Field, InstanceOf, model_validator
 
 from kubegen._builders.base import Builder, Resource, ResourceArgs, error_from
+from kubegen._builders.calls import checked
 from kubegen._builders.workloads.base import Workload
 from kubegen._manifests import ManifestObject
 from kubegen._values import Duration, DurationLike, InvalidValue, seconds
@@ -274,6 +275,7 @@ class Autoscaling:
         @property
         def stack(self) -> Stack: ...
 
+    @checked
     def autoscale(
         self, *, min: int, max: int, name: str | None = None, **options: Unpack[AutoscaleArgs]
     ) -> HorizontalPodAutoscaler:

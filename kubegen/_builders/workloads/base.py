@@ -11,11 +11,12 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import InstanceOf, PrivateAttr, field_validator
+from pydantic import InstanceOf, field_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.intents import AccessIntents
+from kubegen._builders.state import state
 from kubegen._relations import ApiAccess
 from kubegen._values import DNSSubdomain, InvalidValue
 
@@ -56,7 +57,7 @@ class Workload(NetworkIntents, AccessIntents, Resource):
     service_account: DNSSubdomain | InstanceOf[Resource] | None = None
     names: dict[DerivedObject, DNSSubdomain] | None = None
 
-    _api_access: ApiAccess | None = PrivateAttr(default=None)
+    _api_access: ApiAccess | None = state(None)
 
     @field_validator("service_account", mode="before")
     @classmethod

@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Required, TypedDict, Unpack
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Builder, empty_list
+from kubegen._builders.state import state
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.env import EnvValue, SecretKey, render_env
 from kubegen._builders.workloads.lifecycle import Hook
@@ -230,7 +231,7 @@ class Container(Builder):
     allow_no_probes: Reason | None = None
     allow_secret_env: Reason | None = None
 
-    _just_validated: bool = PrivateAttr(default=False)
+    _just_validated: bool = state(False)
 
     def __init__(self, /, **data: Unpack[ContainerArgs]) -> None:
         super().__init__(**data)

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.calls import CallError, checked
 from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.autoscaling import Autoscaling, autoscaler_of
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import Duration, DurationLike, InvalidValue, seconds
 
 if TYPE_CHECKING:
@@ -249,6 +251,7 @@ class Deployment(ReplicatedWorkload):
             "rollingUpdate": {"maxSurge": self.max_surge, "maxUnavailable": self.max_unavailable},
         }
 
+    @checked
     def expose(
         self,
         *ports: str | ServicePort,
@@ -264,6 +267,14 @@ class Deployment(ReplicatedWorkload):
         """
         from kubegen._builders.service import Service
 
+        for own in ("ports", "target"):
+            if own in options:
+                raise CallError(
+                    f"expose() sets the Service's {own}= itself", field=own,
+                    value=options[own], origin=capture(), resource=self.display,
+                    fix="name the ports positionally: expose('http', ServicePort('http', port=80)),"
+                    " or add any other Service yourself: stack.add(Service(...))",
+                )
         options.setdefault("namespace", self.namespace)
         wanted: list[str | ServicePort] = list(ports) or list(self.named_ports())
         return self.stack.add(Service.exposing(self, name or self.name, wanted, options))

@@ -27,9 +27,10 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from kubegen._builders.base import Resource, empty_list, error_from
+from kubegen._builders.state import state
 from kubegen._builders.workloads import derived, podspec, tokens
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
 from kubegen._builders.workloads.container import (
@@ -179,10 +180,10 @@ class PodWorkload(Workload):
     allow_host_ipc: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
 
-    _derived_opt_outs: set[str] = PrivateAttr(default=set())  # copied per instance
+    _derived_opt_outs: set[str] = state(factory=set)
     # While manifests() runs: values every part of the render asks for again (pod_containers,
     # recommended_labels), computed once. Nothing changes the workload during a render.
-    _render_memo: dict[str, Any] | None = PrivateAttr(default=None)
+    _render_memo: dict[str, Any] | None = state(None)
 
     # Deployments, StatefulSets and DaemonSets run until stopped: the probe rule applies.
     long_running: ClassVar[bool] = True
