@@ -12,6 +12,7 @@ stack renders the input objects as they were until the team removes them one by 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -123,8 +124,10 @@ def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool(normalized(a, kind) == normalized(b, kind))
 
 
-def _literal(value: Any, indent: int) -> str:
-    text = pformat(value, width=96 - indent, sort_dicts=False)
+@functools.lru_cache(maxsize=512)
+def _literal(body: str, indent: int) -> str:
+    """A JSON object as a Python literal; cached, since the importer writes each one often."""
+    text = pformat(json.loads(body), width=96 - indent, sort_dicts=False)
     return text.replace("\n", "\n" + " " * indent)
 
 
@@ -353,6 +356,7 @@ def module_source(
         f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False"
         + (f", labels={labels!r})" if labels else ")"),
     ]
+    calls = ["Stack("]  # the code besides the Manifest literals: what the module imports
     for item in items:
         if item.derived_by is not None:
             lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
@@ -366,6 +370,7 @@ def module_source(
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
             lines.append(f"    {assign}stack.add({_wrapped(call, 4)})")
+            calls.append(call)
         else:
             body = item.body
             if item.allow:
@@ -374,13 +379,15 @@ def module_source(
                 for guard in item.allow:
                     notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
             lines.append(f"    {assign}stack.add(Manifest(")
-            lines.append(f"        {_literal(body, 8)}")
+            lines.append(f"        {_literal(json.dumps(body), 8)}")
+            calls.append("Manifest(")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
             lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
     lines.append("    return stack")
     text = "\n".join(lines) + "\n"
-    used = [name for name in _IMPORTS if re.search(rf"\b{name}\(", text) or name == "Stack"]
+    found = set(re.findall(r"\b([A-Z][A-Za-z]*)\(", "\n".join(calls)))
+    used = [name for name in _IMPORTS if name in found]
     return text.replace("    __IMPORTS__", "\n".join(f"    {name}," for name in used), 1)
 
 
