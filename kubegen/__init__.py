@@ -35,6 +35,8 @@ if _typing.TYPE_CHECKING:
         FluxKustomization,
     )
     from kubegen._builders.network.defaults import ClusterDNS, NetworkDefaults
+    from kubegen._builders.network.edge import ClusterGateway, IngressController
+    from kubegen._builders.network.http_routes import HTTPRoute, Ingress, RoutePath
     from kubegen._builders.network.policy import (
         EgressRule,
         IngressRule,
@@ -57,6 +59,11 @@ if _typing.TYPE_CHECKING:
         SecretRef,
     )
     from kubegen._builders.service import Service, ServicePort
+    from kubegen._builders.workloads.autoscaling import (
+        HorizontalPodAutoscaler,
+        ScalingPolicy,
+        ScalingRules,
+    )
     from kubegen._builders.workloads.container import Container, Port
     from kubegen._builders.workloads.daemonset import DaemonSet
     from kubegen._builders.workloads.defaults import StackDefaults
@@ -117,6 +124,7 @@ _LAZY: dict[str, str] = {
     "Claim": "kubegen._builders.workloads.volumes",
     "Cluster": "kubegen._builders.cluster",
     "ClusterDNS": "kubegen._builders.network.defaults",
+    "ClusterGateway": "kubegen._builders.network.edge",
     "ClusterRole": "kubegen._builders.rbac.roles",
     "ClusterRoleBinding": "kubegen._builders.rbac.bindings",
     "ConfigFiles": "kubegen._builders.workloads.volumes",
@@ -142,11 +150,15 @@ _LAZY: dict[str, str] = {
     "FluxKustomization": "kubegen._builders.gitops",
     "Group": "kubegen._builders.rbac.refs",
     "GrpcProbe": "kubegen._builders.workloads.probes",
+    "HTTPRoute": "kubegen._builders.network.http_routes",
     "Hook": "kubegen._builders.workloads.lifecycle",
+    "HorizontalPodAutoscaler": "kubegen._builders.workloads.autoscaling",
     "HostPath": "kubegen._builders.workloads.volumes",
     "HttpProbe": "kubegen._builders.workloads.probes",
     "IPBlock": "kubegen._builders.network.policy",
     "ImageRef": "kubegen._values",
+    "Ingress": "kubegen._builders.network.http_routes",
+    "IngressController": "kubegen._builders.network.edge",
     "IngressRule": "kubegen._builders.network.policy",
     "Job": "kubegen._builders.workloads.jobs",
     "KubegenError": "kubegen._errors",
@@ -176,7 +188,10 @@ _LAZY: dict[str, str] = {
     "Role": "kubegen._builders.rbac.roles",
     "RoleBinding": "kubegen._builders.rbac.bindings",
     "RoleRef": "kubegen._builders.rbac.refs",
+    "RoutePath": "kubegen._builders.network.http_routes",
     "Rule": "kubegen._builders.rbac.rules",
+    "ScalingPolicy": "kubegen._builders.workloads.autoscaling",
+    "ScalingRules": "kubegen._builders.workloads.autoscaling",
     "SealedSecret": "kubegen._builders.secrets",
     "Secret": "kubegen._builders.secrets",
     "SecretFiles": "kubegen._builders.workloads.volumes",
@@ -233,6 +248,7 @@ __all__ = [
     "Claim",
     "Cluster",
     "ClusterDNS",
+    "ClusterGateway",
     "ClusterRole",
     "ClusterRoleBinding",
     "CoherenceError",
@@ -258,11 +274,15 @@ __all__ = [
     "FluxKustomization",
     "Group",
     "GrpcProbe",
+    "HTTPRoute",
     "Hook",
+    "HorizontalPodAutoscaler",
     "HostPath",
     "HttpProbe",
     "IPBlock",
     "ImageRef",
+    "Ingress",
+    "IngressController",
     "IngressRule",
     "Job",
     "KubegenError",
@@ -292,7 +312,10 @@ __all__ = [
     "Role",
     "RoleBinding",
     "RoleRef",
+    "RoutePath",
     "Rule",
+    "ScalingPolicy",
+    "ScalingRules",
     "SealedSecret",
     "Secret",
     "SecretFiles",

@@ -72,6 +72,11 @@ class KubegenError(Exception):
         self.value = value
         self.problems: list[KubegenError] = []
 
+    @property
+    def has_value(self) -> bool:
+        """Whether the error names a rejected value (``value`` was given)."""
+        return self.value is not _UNSET
+
     def located(self, *, origin: Origin | None = None, resource: str | None = None) -> KubegenError:
         """Fill in where the error happened, keeping what is already known."""
         if self.origin is None and origin is not None:

@@ -281,10 +281,13 @@ def _from_exception(
         summary = f"SystemExit({exc.code!r}): the stack called sys.exit()"
     if len(summary) > _MAX_SUMMARY:
         summary = summary[: _MAX_SUMMARY - 3] + "..."
+    from kubegen._builders.errors import unexpected_keyword_fix
+
     return StackLoadError(
         f"{what}: {summary}",
         origin=origin,
-        fix="fix the stack code at that line (run with --debug for the full traceback)",
+        fix=unexpected_keyword_fix(exc)
+        or "fix the stack code at that line (run with --debug for the full traceback)",
     )
 
 

@@ -9,6 +9,7 @@ then written into the objects as ``kubegen.dev/waive-<rule>`` annotations.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from kubegen._background import Background
 from kubegen._coherence.facts import stack_facts
 from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError, StackLoadError
-from kubegen._files.tree import Changes
+from kubegen._files.tree import Changes, EnvTree
 from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
@@ -186,9 +187,35 @@ def describe(plan: Plan, changes: Changes) -> str:
     return f"{plan.env}: {_shown(plan.env_dir)}: {changes.summary()}"
 
 
+def describe_stale(plan: Plan, tree: EnvTree, changes: Changes) -> str:
+    """What ``check`` found wrong with one stack's folder, naming the files (the first few)."""
+    where = _shown(plan.env_dir)
+    stack = _shown(plan.loaded.path)
+    if not tree.exists:
+        return f"{plan.env}: {where} does not exist; {stack} renders {len(plan.files)} files"
+    parts = [
+        f"{len(names)} {what} ({_first(names)})"
+        for names, what in (
+            (changes.created, "missing"),
+            (changes.changed, "changed"),
+            (changes.removed, "no longer rendered"),
+        )
+        if names
+    ]
+    return (
+        f"{plan.env}: {where} is not what {stack} renders: {', '.join(parts)}; "
+        f"{len(changes.unchanged)} unchanged"
+    )
+
+
+def _first(names: list[str], count: int = 3) -> str:
+    shown = ", ".join(sorted(names)[:count])
+    return shown + (f", … {len(names) - count} more" if len(names) > count else "")
+
+
 def _shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.realpath(path)).relative_to(os.path.realpath(Path.cwd())))
     except ValueError:
         return str(path)
 
@@ -198,6 +225,7 @@ __all__ = [
     "build_objects",
     "check_coherence",
     "describe",
+    "describe_stale",
     "lint_objects",
     "lint_stack",
     "plan",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kubegen._builders.base import Resource
+from kubegen._builders.calls import argument_error, checked
 from kubegen._builders.cluster import Cluster
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
@@ -64,6 +65,7 @@ class Stack:
             None: nothing is known about the cluster beyond kubegen's defaults.
     """
 
+    @checked
     def __init__(
         self,
         name: str,
@@ -90,6 +92,9 @@ class Stack:
                 resource=f"Stack {name}",
                 field="profile",
             )
+        self._typed(("create_namespace", create_namespace, bool), ("cluster", cluster, Cluster),
+                    ("kubernetes_version", kubernetes_version, str),
+                    ("defaults", defaults, StackDefaults))
         self.create_namespace = create_namespace
         self.profile: Profile = profile
         self.cluster = cluster
@@ -101,6 +106,12 @@ class Stack:
         self._resources: list[Resource] = []
         self.connections: list[Connection] = []
         self.grants: list[Grant] = []
+
+    def _typed(self, *arguments: tuple[str, object, type]) -> None:
+        """Refuse an argument of the wrong type here, not when the stack renders."""
+        for field, value, kind in arguments:
+            if value is not None and not isinstance(value, kind):
+                raise argument_error(Stack.__init__, field, value, owner=self)
 
     def _checked(self, field: str, value: V, check: Callable[[V], V]) -> V:
         try:
@@ -124,6 +135,7 @@ class Stack:
     def __iter__(self) -> Iterator[Resource]:
         return iter(self._resources)
 
+    @checked
     def add(self, resource: R) -> R:
         """Adopt ``resource`` (into the stack's namespace if it has none) and return it."""
         if not isinstance(resource, Resource):
@@ -145,6 +157,7 @@ class Stack:
             self._resources.append(resource)
         return resource
 
+    @checked
     def waive(
         self, rule_id: str, reason: str, *, kind: str | None = None, name: str | None = None
     ) -> None:

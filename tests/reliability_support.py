@@ -334,7 +334,10 @@ class GoLikeLoader(yaml.SafeLoader):
     resolved as a number; kustomize, knowing that, prints such strings unquoted)."""
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
-        value = super().construct_yaml_int(node)
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # beyond Python's digit limit for int(): far outside int64 too
+            return self.construct_scalar(node)
         return value if -(2**63) <= value < 2**63 else self.construct_scalar(node)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
@@ -354,6 +357,27 @@ GoLikeLoader.yaml_implicit_resolvers = {
 }
 GoLikeLoader.add_constructor("tag:yaml.org,2002:int", GoLikeLoader.construct_yaml_int)
 GoLikeLoader.add_constructor("tag:yaml.org,2002:float", GoLikeLoader.construct_yaml_float)
+# go-yaml also reads an exponent without a dot as a float ("1e+20", how Go writes 1e20).
+GoLikeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equal as JSON, which is what kustomize and the API server see: strings, booleans and
+    nulls exactly (``True != 1``, ``"1" != 1``), numbers by value (``2 == 2.0``, ``-0.0 == 0``)."""
+    numbers = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        return a == b
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return set(a) == set(b) and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def parse_documents(data: bytes, loader: Any = yaml.SafeLoader) -> list[Any]:

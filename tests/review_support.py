@@ -19,6 +19,7 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 DEFAULTS: dict[str, Any] = {
     "api_image": f"ghcr.io/acme/api:1.0.0@{DIGEST}",
     "api_replicas": 2,
+    "api_autoscale": None,  # (min, max) replicas on CPU instead of api_replicas
     "api_port": 8080,
     "api_cpu": "100m",
     "api_readiness": "/ready",
@@ -33,18 +34,20 @@ DEFAULTS: dict[str, Any] = {
     "api_cidr_ingress": None,  # (cidr, reason or None)
     "web_to_api": True,
     "web_writable_root": None,  # the opt-out's reason
+    "web_host": None,  # the reason for web's hostPID and /proc hostPath (namespace privileged)
     "waive_kg701": None,  # a stack-level waiver's reason
     "db": True,
     "db_storage": "1Gi",
     "db_replicas": 2,
     "config": "one",
     "extra_namespace": False,
+    "tools_pss": "restricted",  # the Pod Security level of namespace tools
     "web_tag_only": False,  # web's image without a digest: a KG208 finding (info)
 }
 
 STACK = '''
-from kubegen import (ApiServer, Cluster, ConfigMap, Container, Deployment, HttpProbe, Namespace,
-                     Port, Resources, RoleRef, Rule, Stack, StatefulSet, TcpProbe)
+from kubegen import (ApiServer, Cluster, ConfigMap, Container, Deployment, HostPath, HttpProbe,
+                     Namespace, Port, Resources, RoleRef, Rule, Stack, StatefulSet, TcpProbe)
 
 S = {settings!r}
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -57,9 +60,11 @@ def build():
         stack.waive("KG701", S["waive_kg701"])
     stack.add(ConfigMap("settings", data={{"MODE": S["config"]}}))
     if S["extra_namespace"]:
-        stack.add(Namespace("tools"))
+        level = S["tools_pss"]
+        stack.add(Namespace("tools", pod_security=level,
+                            reason=None if level == "restricted" else "node debugging pods"))
     api = stack.add(Deployment(
-        "api", image=S["api_image"], replicas=S["api_replicas"],
+        "api", image=S["api_image"], replicas=None if S["api_autoscale"] else S["api_replicas"],
         port=Port(S["api_port"], name="http"),
         readiness=HttpProbe(S["api_readiness"]), liveness=HttpProbe("/healthz"),
         resources=Resources(cpu=S["api_cpu"], memory="128Mi"), strategy=S["api_strategy"],
@@ -71,8 +76,15 @@ def build():
         "web", image=web_image, replicas=2, port=Port(8080, name="http"),
         readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz"),
         resources=Resources(cpu="100m", memory="128Mi"),
-        allow_writable_root=S["web_writable_root"]))
+        allow_writable_root=S["web_writable_root"],
+        allow_host_pid=S["web_host"],
+        mounts={{"/host/proc": HostPath("/proc", reason=S["web_host"])}}
+        if S["web_host"] else {{}}))
+    if S["web_host"]:
+        stack.add(Namespace("app", pod_security="privileged", reason=S["web_host"]))
     api.expose()
+    if S["api_autoscale"]:
+        api.autoscale(min=S["api_autoscale"][0], max=S["api_autoscale"][1], cpu=70)
     if S["web_to_api"]:
         web.connect_to(api, port="http")
     for grant in S["api_grants"]:

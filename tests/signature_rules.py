@@ -61,6 +61,7 @@ OVERRIDES: dict[tuple[type, str], Any] = {
     (PodWorkload, "near"): _AFFINITY_SHORTHAND,
     (PodWorkload, "avoid"): _AFFINITY_SHORTHAND,
     (kubegen.NodeRequirement, "values"): Sequence[str | int],  # Gt/Lt take numbers
+    (Workload, "service_account"): str | kubegen.ServiceAccount | None,  # checked lazily
     # __init__ reads metadata.name from the dict, or dumps a pydantic model (typed CRDs) first
     (kubegen.Manifest, "body"): dict[str, Any] | BaseModel,
     (kubegen.Vendored, "path"): Path | str,  # resolved against the project root

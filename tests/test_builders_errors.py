@@ -8,11 +8,14 @@ and a fix (for a misspelling: the keyword meant).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import signature_rules
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kubegen
 from kubegen import (
@@ -38,7 +41,13 @@ from kubegen import (
 )
 from kubegen._builders.errors import MissingAttributeError, closest, describe, example
 from kubegen._builders.workloads.resources import in_mebibytes
-from kubegen._values import DNSLabel, Duration, parse_quantity
+from kubegen._values import (
+    DNSLabel,
+    Duration,
+    InvalidValue,
+    normalize_quantity,
+    parse_quantity,
+)
 
 TEMPLATE = Path(__file__).parent / "data" / "workload_examples" / "api-config.yaml.j2"
 VENDORED = Path(__file__).parent / "data" / "vendor" / (
@@ -57,6 +66,9 @@ POSITIONAL: dict[str, dict[str, Any]] = {
     "FieldRef": {"path": "metadata.name"}, "FluxGitRepository": {"name": "repo"},
     "FluxKustomization": {"name": "dev"}, "Group": {"name": "ops"},
     "HostPath": {"path": "/var/log"}, "HttpProbe": {"path": "/ready"}, "Job": {"name": "migrate"},
+    "HorizontalPodAutoscaler": {"name": "api"}, "Ingress": {"name": "shop"},
+    "HTTPRoute": {"name": "shop"}, "RoutePath": {"path": "/"},
+    "ClusterGateway": {"name": "public"},
     "Manifest": {"body": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}},
     "Mount": {"source": EmptyDir(name="scratch")}, "Namespace": {"name": "shop"},
     "NetworkPolicy": {"name": "p"}, "Port": {"number": 8080}, "RemoteKey": {"key": "shop/db"},
@@ -88,8 +100,15 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "FluxHealthCheck": {"api_version": "apps/v1", "kind": "Deployment", "name": "api"},
     "FluxKustomization": {"source": "repo", "path": "./output/dev"},
     "Hook": {"sleep": "5s"},
+    "HorizontalPodAutoscaler": {"target": Deployment("api", image="ghcr.io/acme/api:1.2.3"),
+                                "max": 4, "cpu": 70},
     "HostPath": {"reason": "ships the node's logs"},
     "IPBlock": {"cidr": "10.0.0.0/8"},
+    "Ingress": {"hosts": ["shop.example.com"], "service": "web", "tls_secret": "shop-tls"},
+    "IngressController": {"namespace": "ingress-nginx", "pods": {"app": "ingress-nginx"}},
+    "HTTPRoute": {"service": "web"},
+    "RoutePath": {"service": "web"},
+    "ClusterGateway": {"namespace": "gateway", "pods": {"app": "envoy"}},
     "Job": {"image": "ghcr.io/acme/api:1.2.3"},
     "LabelSelectorRequirement": {"key": "team", "operator": "Exists"},
     "NetworkPolicy": {"policy_types": ["Ingress"]},
@@ -99,8 +118,10 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "Resources": {"cpu": "100m", "memory": "128Mi"},
     "Role": {"rules": [Rule.read("configmaps")]},
     "RoleBinding": {"role": RoleRef("view", external=True), "subjects": [SA]},
+    "ScalingPolicy": {"pods": 4},
+    "ScalingRules": {"stabilization": "5m"},
     "Rule": {"resources": ["pods"], "verbs": ["get"]},
-    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24}},
+    "SealedSecret": {"encrypted_data": {"k": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180}},
     "Service": {"selector": {"app": "api"}, "ports": [ServicePort("http", port=80)]},
     "StatefulSet": {"image": "postgres:16.4"},
     "Vendored": {"source": "https://github.com/kubernetes/ingress-nginx",
@@ -215,6 +236,22 @@ def test_every_wrong_argument_is_listed_each_on_its_own_line() -> None:
     assert error.field == "replicas" and error.value == "three"  # the first, for code
 
 
+def test_container_and_workload_problems_of_one_call_are_listed_together() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Deployment(
+            "api",
+            image="ghcr.io/acme/api:1.2.3",
+            replicas="two",
+            ports="8080",
+            tolerations=[{"key": "a", "effect": "NoSchedule", "tolerationSeconds": 5}],
+        )
+    problems = caught.value.problems
+    assert [p.field for p in problems] == ["replicas", "ports", "tolerations.0.seconds"]
+    assert all(p.resource == "Deployment api" for p in problems)
+    lines = [p.origin.line for p in problems if p.origin is not None]
+    assert lines == sorted(lines) and len(set(lines)) == 3
+
+
 def test_union_errors_are_one_problem_with_every_accepted_type() -> None:
     with pytest.raises(ValidationError) as caught:
         Deployment("api", image="ghcr.io/acme/api:1.2.3", readiness="/ready")
@@ -319,10 +356,19 @@ def test_memory_fix_is_a_valid_quantity_of_at_least_1mi(memory: str, suggested: 
     Resources(cpu="100m", memory=suggested)  # the suggestion is valid
 
 
-def test_memory_suggestion_is_valid_for_any_small_value() -> None:
-    for text in ("0", "1", "999999", "0.001", "1Ki", "1023Ki", "1000k", "1M", "7e5", "1048575"):
-        suggestion = in_mebibytes(text)
-        assert parse_quantity(suggestion) >= 2**20, (text, suggestion)
+@settings(max_examples=200, deadline=None)
+@given(number=st.decimals(min_value=0, max_value=10**7, places=3, allow_nan=False),
+       suffix=st.sampled_from(["", "m", "k", "Ki", "M", "e2", "e5"]))
+def test_memory_suggestion_is_valid_for_any_small_value(number: Decimal, suffix: str) -> None:
+    try:  # the memory field normalises first, so that is what the check sees
+        memory = normalize_quantity(f"{number.normalize():f}{suffix}")
+    except InvalidValue:
+        return
+    if parse_quantity(memory) >= 2**20:
+        return
+    suggestion = in_mebibytes(memory)
+    assert parse_quantity(suggestion) >= 2**20, (memory, suggestion)
+    assert normalize_quantity(suggestion) == suggestion  # written as kubegen would render it
 
 
 # -- the words ------------------------------------------------------------------------------
@@ -357,3 +403,40 @@ def test_every_error_is_a_kubegen_error_not_pydantics() -> None:
         with pytest.raises(KubegenError):
             Deployment("api", image="ghcr.io/acme/api:1.2.3", **bad)  # type: ignore[arg-type]
     assert kubegen.ValidationError is ValidationError
+
+
+# -- keywords of verbs and of Stack, in a stack module ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "fix"),
+    [
+        ('    web.connect_to(api, prot=8080)',
+         "did you mean port=? (it takes connect_to(target, port=))"),
+        ('    Stack("other", namspace="shop")',
+         "did you mean namespace=? (it takes Stack(name, namespace=, labels=, create_namespace=, "
+         "profile=, kubernetes_version=, defaults=, cluster=))"),
+    ],
+)
+def test_a_misspelled_keyword_of_a_verb_or_stack_suggests_the_right_one(
+    tmp_path: Path, line: str, fix: str
+) -> None:
+    from kubegen._loader import load_stack
+
+    module = tmp_path / "typo.py"
+    module.write_text(
+        "from kubegen import Deployment, Stack, TcpProbe\n\n"
+        "def build():\n"
+        "    stack = Stack('shop', namespace='shop')\n"
+        "    api = stack.add(Deployment('api', image='ghcr.io/acme/api:1.0', port=8080,\n"
+        "                               readiness=TcpProbe(), liveness=TcpProbe()))\n"
+        "    web = stack.add(Deployment('web', image='ghcr.io/acme/web:1.0'))\n"
+        f"{line}\n"
+        "    return stack\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KubegenError) as caught:
+        load_stack(module)
+    assert caught.value.origin is not None and caught.value.origin.line == 8
+    assert caught.value.resource in ("Deployment shop/web", "Stack other")
+    assert caught.value.fix == fix

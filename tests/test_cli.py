@@ -60,7 +60,11 @@ def test_check_and_diff_report_drift(project: Path):
     assert "-  MODE: fast\n+  MODE: slow\n" in stale.stdout
     assert "--- a/output/prod/demo/configmap-settings.yaml\n" in stale.stdout  # git-apply paths
     assert "--- a/output/prod/demo/configmap-extra.yaml\n+++ /dev/null\n" in stale.stdout
-    assert "prod: 0 created, 2 changed, 1 removed" in stale.stderr
+    assert (
+        "prod: output/prod is not what stacks/prod renders: 2 changed "
+        "(demo/configmap-settings.yaml, kustomization.yaml), 1 no longer rendered "
+        "(demo/configmap-extra.yaml); "
+    ) in stale.stderr
     diff = run_cli("diff", "stacks/prod", cwd=project)
     assert (diff.returncode, diff.stdout) == (0, stale.stdout)
     # neither check nor diff wrote anything

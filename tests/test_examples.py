@@ -51,7 +51,15 @@ def test_dev_and_prod_differ_only_where_the_environments_do(plans):
     dev = {p: yaml.safe_load(d) for p, d in plans["dev"].files.items()}  # type: ignore[attr-defined]
     prod = {p: yaml.safe_load(d) for p, d in plans["prod"].files.items()}  # type: ignore[attr-defined]
     assert dev["shop/deployment-api.yaml"]["spec"]["replicas"] == 1
-    assert prod["shop/deployment-api.yaml"]["spec"]["replicas"] == 3
+    assert prod["shop/deployment-web.yaml"]["spec"]["replicas"] == 3
+    # prod autoscales the api: the HPA owns its replica count, so none is rendered
+    assert "replicas" not in prod["shop/deployment-api.yaml"]["spec"]
+    hpa = prod["shop/horizontalpodautoscaler-api.yaml"]["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 12)
+    assert "shop/horizontalpodautoscaler-api.yaml" not in dev
+    hosts = {env: files["shop/ingress-shop.yaml"]["spec"]["rules"][0]["host"]
+             for env, files in (("dev", dev), ("prod", prod))}
+    assert hosts == {"dev": "dev.shop.example.com", "prod": "shop.example.com"}
     prod_images = [c["image"] for doc in prod.values() for c in _containers(doc)]
     assert prod_images and all("@sha256:" in image for image in prod_images)
     assert not any("@sha256:" in c["image"] for doc in dev.values() for c in _containers(doc))

@@ -342,7 +342,7 @@ def test_allow_from_port_this_workload_does_not_expose(shop: Stack) -> None:
     [
         (
             lambda w: w.connect_to("api", port="http"),
-            None,
+            "target",
             "connect_to() takes a workload of the stack, not str",
         ),
         (lambda w: w.connect_to(w, port="HTTP"), "port", "not an IANA service name"),

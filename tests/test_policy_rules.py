@@ -108,6 +108,14 @@ def hpa(api_version: str = "autoscaling/v2", min_replicas: int = 2) -> dict[str,
     return obj(api_version, "HorizontalPodAutoscaler", "api", spec=spec)
 
 
+def hpa_on(resource: str, target: str = "Utilization") -> dict[str, Any]:
+    body = hpa()
+    value = {"averageUtilization": 70} if target == "Utilization" else {"averageValue": "500m"}
+    body["spec"]["metrics"] = [{"type": "Resource", "resource": {
+        "name": resource, "target": {"type": target, **value}}}]
+    return body
+
+
 def crd() -> dict[str, Any]:
     schema = {
         "type": "object",
@@ -455,7 +463,7 @@ CASES = [
     Case("KG603", "baseline", lambda s: set_in(find(s, "Namespace"), "metadata.labels["
          "pod-security.kubernetes.io/enforce]", "baseline"), True),
     Case("KG603", "restricted", lambda s: None, False),
-    # KG701-KG705 availability and jobs
+    # KG701-KG706 availability, autoscaling and jobs
     Case("KG701", "one-replica", on_dep("spec.replicas", 1), True, "spec.replicas"),
     Case("KG701", "one-replica-on-restricted", on_dep("spec.replicas", 1), True,
          profile="restricted"),
@@ -472,6 +480,13 @@ CASES = [
          lambda s: find(s, "CronJob")["spec"].pop("startingDeadlineSeconds")), True,
          "spec.startingDeadlineSeconds"),
     Case("KG705", "cronjob-deadlines", replace_kind("CronJob"), False),
+    Case("KG706", "hpa-on-cpu-without-request", both(add(hpa_on("cpu")),
+         lambda s: find(s, "Deployment")["spec"]["template"]["spec"]["containers"][0][
+             "resources"]["requests"].pop("cpu")), True, f"{C}.resources.requests.cpu"),
+    Case("KG706", "hpa-on-cpu-with-request", add(hpa_on("cpu")), False),
+    Case("KG706", "hpa-on-average-value", both(add(hpa_on("cpu", "AverageValue")),
+         lambda s: find(s, "Deployment")["spec"]["template"]["spec"]["containers"][0][
+             "resources"]["requests"].pop("cpu")), False),
     # KG801-KG803 secrets
     Case("KG801", "secret-data", add(obj("v1", "Secret", "db", data={"password": "aHVudGVyMg=="})),
          True, "data"),

@@ -30,7 +30,7 @@ KAWI_DIGITS = "\U00011f50\U00011f51\U00011f53"  # Unicode 15.0
 GARAY_DIGITS = "\U00010d40\U00010d41\U00010d43"  # Unicode 16.0
 KAWI_LETTER = "\U00011f04"  # Unicode 15.0
 GARAY_LETTER = "\U00010d4a"  # Unicode 16.0
-SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24  # 96 bytes, canonical padding
+SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180  # kubeseal shape (558 bytes)
 
 
 @pytest.mark.parametrize(

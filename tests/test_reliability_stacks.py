@@ -110,6 +110,23 @@ CASES: dict[str, Case] = {
         },
         ("AttributeError", "nope"),
     ),
+    "objects-returns-garbage": Case(
+        {
+            "broken/__init__.py": "from kubegen import Stack\n\n"
+            + "class Mine(Stack):\n    def objects(self):  # <-\n"
+            + "        return [1, 'a', None]\n\n"
+            + "def build():\n    return Mine('s', namespace='s')\n"
+        },
+        ("Mine.objects() returned a list holding int, not a list of manifest objects",),
+    ),
+    "objects-returns-a-number": Case(
+        {
+            "broken/__init__.py": "from kubegen import Stack\n\n"
+            + "class Mine(Stack):\n    def objects(self):  # <-\n        return 42\n\n"
+            + "def build():\n    return Mine('s', namespace='s')\n"
+        },
+        ("Mine.objects() returned int",),
+    ),
     "null-byte": Case({"broken/__init__.py": "x = 1\0\n"}, ("null bytes",), marked=None),
     "not-utf8": Case({"broken/__init__.py": "x = '\udcff'\n"}, ("syntax error",), marked=None),
     "missing-path": Case(

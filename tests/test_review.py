@@ -359,6 +359,57 @@ def test_volume_claim_template_change_warns_it_is_immutable(make) -> None:
     assert len(db.warnings) == 1
     assert db.warnings[0].startswith("spec.volumeClaimTemplates is immutable")
     assert "--cascade=orphan" in db.warnings[0]
+    assert stack.risk_line() == "1 immutable field change (the sync fails until recreated)"
+    assert "workload" in stack.categories()
+
+
+def test_autoscaled_replicas_are_the_autoscalers(make) -> None:
+    api = ("Deployment app/api", "replicas", None)
+    rescaled = _review(make(api_autoscale=(2, 10)), api_autoscale=(3, 12))
+    hpa = "HorizontalPodAutoscaler api: cpu 70%"
+    assert _fields(rescaled) == {api: (f"2 to 10 ({hpa})", f"3 to 12 ({hpa})")}
+    assert [o.resource for o in rescaled.objects] == ["HorizontalPodAutoscaler app/api"]
+    fixed = _review(make(api_autoscale=(2, 10)), api_autoscale=None, api_replicas=4)
+    assert _fields(fixed)[api] == (f"2 to 10 ({hpa})", "4")
+    assert "1 deletion" in fixed.risk_line()
+
+
+def test_autoscaler_metrics_read_from_v2_and_v1() -> None:
+    from kubegen._analysis.workloads import autoscalers
+    from kubegen._manifests import ManifestObject
+
+    def hpa(api_version: str, spec: dict[str, object]) -> ManifestObject:
+        ref = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "db"}
+        return ManifestObject({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
+                               "metadata": {"name": "db", "namespace": "app"},
+                               "spec": {"scaleTargetRef": ref, **spec}})
+
+    target = ("apps", "StatefulSet", "app", "db")
+    v2 = hpa("autoscaling/v2", {"maxReplicas": 5, "metrics": [
+        {"type": "Resource", "resource": {"name": "memory", "target": {
+            "type": "AverageValue", "averageValue": "500Mi"}}},
+        {"type": "Pods", "pods": {"metric": {"name": "queue_depth"}, "target": {
+            "type": "AverageValue", "averageValue": "30"}}}]})
+    assert autoscalers([v2]) == {
+        target: "1 to 5 (HorizontalPodAutoscaler db: memory 500Mi, queue_depth 30)"}
+    v1 = hpa("autoscaling/v1", {"minReplicas": 2, "maxReplicas": 4,
+                                "targetCPUUtilizationPercentage": 60})
+    assert autoscalers([v1]) == {target: "2 to 4 (HorizontalPodAutoscaler db: cpu 60%)"}
+
+
+def test_probe_timings_read_with_their_units() -> None:
+    from kubegen._analysis.workloads import workload_facts
+    from kubegen._manifests import ManifestObject
+
+    probe = {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 3,
+             "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 4}
+    pod = {"containers": [{"name": "api", "image": "api:1", "readinessProbe": probe}]}
+    facts = workload_facts(ManifestObject({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+        "spec": {"replicas": 2, "template": {"spec": pod}}}))
+    assert facts is not None
+    assert facts.containers["api"]["probe.readiness"] == (
+        "http GET /ready on http, delay 3s, period 5s, timeout 2s, failures 4")
 
 
 # --- objects -------------------------------------------------------------------------------
@@ -393,4 +444,80 @@ def test_namespace_created_and_deleted(make) -> None:
     assert "every object in the namespace goes" in str(warnings.pop("Namespace tools"))
     assert set(warnings.values()) == {None}
     assert "stateful-deletion" in deleted.categories()
-    assert deleted.risk_line() == "1 stateful deletion, 2 deletions"
+    assert deleted.risk_line() == "1 stateful deletion, 2 other deletions"
+    assert created.admission == deleted.admission == []  # restricted, the default; deleted
+
+
+def test_host_access_opt_outs_are_named_in_the_risk_line(make) -> None:
+    stack = _review(make(), web_host="profiles the node's processes")
+    added = {(e.name, e.container, e.volume, e.where) for e in stack.exemptions}
+    assert added == {
+        ("pod-security", None, None, ""),
+        ("host-pid", None, None, ""),
+        ("host-path", "host-proc", "host-proc", " (volume host-proc)"),
+    }
+    assert "3 opt-outs (1 host namespace, 1 hostPath)" in stack.risk_line()
+    assert {"host-access", "opt-out", "admission"} <= stack.categories()
+    plain = _review(make(), web_writable_root="a cache")
+    assert "host-access" not in plain.categories()
+    assert plain.exemptions[0].where == " (container web)"
+
+
+# --- admission -----------------------------------------------------------------------------
+
+
+def _levels(stack: StackReview) -> list[tuple[str, str, str | None, str | None, bool]]:
+    return [(a.namespace, a.mode, a.before, a.after, a.weaker) for a in stack.admission]
+
+
+def test_a_lowered_pod_security_level_is_weaker(make) -> None:
+    stack = _review(make(extra_namespace=True), tools_pss="privileged")
+    assert _levels(stack) == [
+        ("tools", mode, "restricted", "privileged", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert stack.risk_line() == "1 weaker Pod Security level, 1 opt-out"
+    assert {"admission", "opt-out"} <= stack.categories()
+
+
+def test_a_raised_pod_security_level_is_listed_not_counted(make) -> None:
+    stack = _review(make(extra_namespace=True, tools_pss="privileged"), tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, "privileged", "baseline", False) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" not in stack.categories()
+    assert "Pod Security" not in stack.risk_line()
+
+
+def test_a_new_namespace_below_restricted_is_weaker(make) -> None:
+    stack = _review(make(), extra_namespace=True, tools_pss="baseline")
+    assert _levels(stack) == [
+        ("tools", mode, None, "baseline", True) for mode in ("enforce", "audit", "warn")
+    ]
+    assert "admission" in stack.categories()
+
+
+def test_admission_reads_labels_as_the_admission_controller() -> None:
+    from kubegen._manifests import ManifestObject
+    from kubegen._review.compare import Side, _admission
+
+    def namespace(**labels: str) -> ManifestObject:
+        meta = {"name": "tools", "labels": {f"pod-security.kubernetes.io/{k.replace('_', '-')}": v
+                                            for k, v in labels.items()}}
+        return ManifestObject({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+    def changes(old: ManifestObject, new: ManifestObject) -> list[tuple[str, str, str, bool]]:
+        base, head = Side.of([("ns.yaml", old)]), Side.of([("ns.yaml", new)])
+        return [(a.mode, str(a.before), str(a.after), a.weaker)
+                for a in _admission(base, head, [new.key])]
+
+    # enforce removed: the cluster's default (privileged unless configured) applies
+    assert changes(namespace(enforce="restricted", audit="restricted"),
+                   namespace(audit="restricted")) == [
+        ("enforce", "restricted", "unset", True), ("warn", "restricted", "unset", True)]
+    # a version pinned: listed, not weaker; an unknown enforce level fails closed (restricted)
+    assert changes(namespace(enforce="restricted"),
+                   namespace(enforce="restricted", enforce_version="v1.25")) == [
+        ("enforce", "restricted", "restricted v1.25", False),
+        ("warn", "restricted", "restricted v1.25", False)]
+    assert changes(namespace(enforce="baseline"), namespace(enforce="strict")) == [
+        ("enforce", "baseline", "restricted", False), ("warn", "baseline", "restricted", False)]

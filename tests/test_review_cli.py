@@ -20,6 +20,8 @@ CHANGE = {
     "api_replicas": 3,
     "db": False,
     "web_writable_root": "writes /app/cache | *not* <b>html</b>",
+    "extra_namespace": True,
+    "tools_pss": "baseline",
 }
 
 
@@ -67,17 +69,19 @@ def test_json(repo: ReviewRepo, snapshot) -> None:
     data = json.loads(result.stdout)
     assert data["schema"] == 1
     assert set(data["categories"]) == {
-        "any", "deletion", "image", "new-egress", "new-flow", "new-permission", "opt-out",
-        "risky-permission", "stateful-deletion", "workload",
+        "admission", "any", "deletion", "image", "new-egress", "new-flow", "new-permission",
+        "opt-out", "risky-permission", "stateful-deletion", "workload",
     }
     (stack,) = data["stacks"]
     assert list(stack) == [
         "env", "stack", "output", "notes", "risk", "risks", "categories", "network", "access",
-        "exemptions", "findings", "workloads", "objects",
+        "admission", "exemptions", "findings", "workloads", "objects",
     ]
     image = next(f for w in stack["workloads"] for f in w["fields"] if f["field"] == "image")
     assert image == {"field": "image", "part": "api", "before": f"ghcr.io/acme/api:1.0.0@{DIGEST}",
                      "after": f"ghcr.io/acme/api:1.1.0@sha256:{'f' * 64}"}
+    assert stack["admission"][0] == {"namespace": "tools", "mode": "enforce", "before": None,
+                                     "after": "baseline", "weaker": True}
     assert _stable(result.stdout, repo) == snapshot
 
 
@@ -90,6 +94,7 @@ def test_json(repo: ReviewRepo, snapshot) -> None:
         ("new-ingress,stateful-deletion", 1),
         ("new-finding", 0),
         ("risky-permission", 1),
+        ("admission", 1),
     ],
 )
 def test_fail_on_exit_codes(repo: ReviewRepo, fail_on: str | None, code: int) -> None:

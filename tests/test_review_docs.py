@@ -150,3 +150,11 @@ def test_the_review_names_a_real_change_in_a_real_process(platform) -> None:
     done = run_cli("review", "stacks/prod", "--fail-on", "new-egress", cwd=platform)
     assert done.returncode == 1
     assert "review: changes in new-egress (--fail-on)" in done.stderr
+
+
+def test_every_fail_on_category_is_documented() -> None:
+    from kubegen._review.model import CATEGORIES
+
+    text = PAGE.read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `([a-z-]+)` \| ", text, re.M)
+    assert documented == list(CATEGORIES)

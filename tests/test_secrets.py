@@ -23,7 +23,7 @@ from kubegen import (
     ValidationError,
 )
 
-SEALED = base64.b64encode(bytes(range(256))).decode()
+SEALED = base64.b64encode(b"\x02\x00" + bytes(range(256)) * 3).decode()  # kubeseal shape
 
 
 def test_plain_secret_with_data_refused() -> None:

@@ -28,7 +28,7 @@ from kubegen import (
     ValidationError,
 )
 
-SEALED = "Ag" + "B" * 202
+SEALED = "Ag" + "B" * 726
 
 
 def _job(stack: Stack, **fields: Any) -> dict[str, Any]:

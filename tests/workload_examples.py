@@ -30,7 +30,7 @@ from kubegen import (
 
 HERE = Path(__file__).parent / "data" / "workload_examples"
 PINNED = "@sha256:" + "3f" * 32
-SEALED = "AgB" + "x7Qz" * 100 + "Q"
+SEALED = "AgB" + "x7Qz" * 180 + "Q"
 
 
 def build_shop(env: str = "prod") -> Stack:

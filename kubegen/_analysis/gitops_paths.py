@@ -16,6 +16,7 @@ repository that holds ``output/``, which is how a bootstrap stack is used.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ _DEPLOYING_KINDS = frozenset({"Kustomization", "Application", "ApplicationSet"})
 
 def repository_root(project_root: Path) -> Path:
     """The nearest folder at or above ``project_root`` holding ``.git`` (else the project)."""
-    start = project_root.resolve()
+    start = Path(os.path.realpath(project_root))
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
@@ -56,7 +57,7 @@ def refuse_self_deploy(
     """Raise :class:`OutputError` if an object would deploy the folder it is rendered into."""
     root = repository_root(project_root)
     try:
-        env = env_dir.resolve().relative_to(root).as_posix()
+        env = Path(os.path.realpath(env_dir)).relative_to(root).as_posix()  # loops: no raise
     except ValueError:
         return  # rendered outside the repository: no object in it can read that folder
     for obj in objects:

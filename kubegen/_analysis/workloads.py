@@ -10,22 +10,22 @@ dicts and ``kubegen review`` can say "replicas 3 → 5" without knowing the kind
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubegen._analysis.flows import _TEMPLATE_PATHS
-from kubegen._manifests import ManifestObject
+from kubegen._manifests import ManifestObject, group_of
 
-__all__ = ["WorkloadFacts", "image_parts", "workload_facts"]
+__all__ = ["WorkloadFacts", "autoscalers", "image_parts", "workload_facts"]
 
 _PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
-_PROBE_TIMING = (
-    ("initialDelaySeconds", "delay"),
-    ("periodSeconds", "period"),
-    ("timeoutSeconds", "timeout"),
-    ("failureThreshold", "failures"),
-    ("successThreshold", "successes"),
+_PROBE_TIMING = (  # (field, label, unit)
+    ("initialDelaySeconds", "delay", "s"),
+    ("periodSeconds", "period", "s"),
+    ("timeoutSeconds", "timeout", "s"),
+    ("failureThreshold", "failures", ""),
+    ("successThreshold", "successes", ""),
 )
 
 
@@ -62,8 +62,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def workload_facts(obj: ManifestObject) -> WorkloadFacts | None:
-    """The facts of a pod-running object; None for any other object."""
+def workload_facts(obj: ManifestObject, autoscaler: str | None = None) -> WorkloadFacts | None:
+    """The facts of a pod-running object; None for any other object.
+
+    ``autoscaler``: what a HorizontalPodAutoscaler targeting ``obj`` makes of its replicas (see
+    :func:`autoscalers`); it replaces ``spec.replicas``, which the autoscaler overrides.
+    """
     if obj.kind not in _TEMPLATE_PATHS or obj.group not in ("", "apps", "batch"):
         return None
     template: Any = obj.body
@@ -71,6 +75,8 @@ def workload_facts(obj: ManifestObject) -> WorkloadFacts | None:
         template = _dict(template).get(key)
     spec = _dict(_dict(template).get("spec"))
     facts = WorkloadFacts(pod=_pod_facts(obj))
+    if autoscaler is not None:
+        facts.pod["replicas"] = autoscaler
     if "serviceAccountName" in spec:
         facts.pod["serviceAccount"] = _text(spec["serviceAccountName"])
     facts.pod["token"] = _tokens(spec)
@@ -164,7 +170,7 @@ def probe_text(probe: Mapping[str, Any]) -> str:
         handler = f"exec {_text(_dict(probe['exec']).get('command', []))}"
     else:
         handler = "no handler"
-    timing = [f"{label} {probe[key]}" for key, label in _PROBE_TIMING if key in probe]
+    timing = [f"{label} {probe[key]}{unit}" for key, label, unit in _PROBE_TIMING if key in probe]
     return ", ".join([handler, *timing])
 
 
@@ -174,6 +180,47 @@ def _claim(spec: Mapping[str, Any]) -> str:
     if "storageClassName" in spec:
         parts.append(f"class {spec['storageClassName']}")
     return " ".join(p for p in parts if p)
+
+
+def autoscalers(objects: Iterable[ManifestObject]) -> dict[tuple[str, str, str, str], str]:
+    """The replicas each HorizontalPodAutoscaler sets, by its target's key (group, kind,
+    namespace, name): ``3 to 12 (HorizontalPodAutoscaler api: cpu 70%)``.
+
+    Kubernetes docs, "Horizontal Pod Autoscaling": the autoscaler owns the target's replicas
+    between ``minReplicas`` (default 1) and ``maxReplicas``.
+    """
+    found: dict[tuple[str, str, str, str], str] = {}
+    for obj in objects:
+        if obj.kind != "HorizontalPodAutoscaler" or obj.group != "autoscaling":
+            continue
+        spec = _dict(obj.body.get("spec"))
+        ref = _dict(spec.get("scaleTargetRef"))
+        target = (group_of(_text(ref.get("apiVersion", ""))), _text(ref.get("kind", "")),
+                  obj.namespace or "", _text(ref.get("name", "")))
+        low, high = _text(spec.get("minReplicas", 1)), _text(spec.get("maxReplicas", "?"))
+        on = _scaling_metrics(spec)
+        scaler = f"HorizontalPodAutoscaler {obj.name}" + (f": {on}" if on else "")
+        found[target] = f"{low} to {high} ({scaler})"
+    return found
+
+
+def _scaling_metrics(spec: Mapping[str, Any]) -> str:
+    """``cpu 70%, memory 500Mi``; ``autoscaling/v1``'s ``targetCPUUtilizationPercentage``."""
+    if "targetCPUUtilizationPercentage" in spec:
+        return f"cpu {_text(spec['targetCPUUtilizationPercentage'])}%"
+    parts = []
+    for metric in _list(spec.get("metrics")):
+        metric = _dict(metric)
+        kind = _text(metric.get("type", "?"))
+        body = _dict(metric.get(kind[:1].lower() + kind[1:]))
+        target = _dict(body.get("target"))
+        name = _text(body.get("name") or _dict(body.get("metric")).get("name") or kind)
+        if "averageUtilization" in target:
+            value = f"{_text(target['averageUtilization'])}%"
+        else:
+            value = _text(target.get("averageValue", target.get("value", "?")))
+        parts.append(f"{name} {value}")
+    return ", ".join(parts)
 
 
 def image_parts(image: str) -> tuple[str, str, str]:

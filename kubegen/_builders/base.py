@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar, cast
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from kubegen._builders.calls import checked
 from kubegen._builders.state import State, state, state_names
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -375,6 +376,9 @@ class Resource(Builder):
     api_version: ClassVar[str]
     kind: ClassVar[str]
     cluster_scoped: ClassVar[bool] = False
+    #: True for routes (Ingress, HTTPRoute), whose traffic the network layer derives policies
+    #: for when the stack renders.
+    derives_connections: ClassVar[bool] = False
 
     name: DNSSubdomain
     namespace: DNSLabel | None = None
@@ -431,6 +435,7 @@ class Resource(Builder):
             )
         return self.namespace
 
+    @checked
     def waive(self, rule_id: str, reason: str) -> None:
         """Accept a policy finding for this object; the reason is rendered as an annotation."""
         if not reason.strip():

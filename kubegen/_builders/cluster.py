@@ -12,7 +12,7 @@ Nothing here renders an object; a :class:`Cluster` is read by the stack's deriva
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict, Unpack
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -21,6 +21,7 @@ from kubegen._builders.base import Builder
 from kubegen._builders.core import PodSecurityLevel
 from kubegen._builders.network.cidrs import check_cidr
 from kubegen._builders.network.defaults import ClusterDNS
+from kubegen._builders.network.edge import ClusterGateway, IngressController
 from kubegen._values import DNSLabel, InvalidValue, check_dns_label
 
 _VERSION_RE = re.compile(r"1\.(0|[1-9][0-9]*)\Z")
@@ -62,6 +63,8 @@ class ClusterArgs(TypedDict, total=False):
     api_egress_elsewhere: str | None
     dns: ClusterDNS
     namespaces: Mapping[str, PodSecurityLevel]
+    ingress: IngressController | None
+    gateways: Sequence[ClusterGateway]
 
 
 class Cluster(Builder):
@@ -82,6 +85,11 @@ class Cluster(Builder):
         namespaces: namespaces the cluster has that stacks do not render (installed by the
             platform: ``kube-system``, ``ingress-nginx``, …), each with its Pod Security
             Admission ``enforce`` level, so workloads placed there are checked against it.
+        ingress: the cluster's ingress controller (:class:`~kubegen.IngressController`): the
+            pods every :class:`~kubegen.Ingress` of the stacks hands traffic to, so their
+            backends admit them. None when unknown (each Ingress then names its controller).
+        gateways: the Gateway API Gateways HTTPRoutes attach to
+            (:class:`~kubegen.ClusterGateway`). Defaults to none.
     """
 
     name: DNSLabel
@@ -90,6 +98,8 @@ class Cluster(Builder):
     api_egress_elsewhere: str | None = None
     dns: ClusterDNS = Field(default_factory=ClusterDNS)
     namespaces: dict[str, PodSecurityLevel] = Field(default_factory=dict)
+    ingress: IngressController | None = None
+    gateways: tuple[ClusterGateway, ...] = ()
 
     def __init__(self, name: str, /, **data: Unpack[ClusterArgs]) -> None:
         super().__init__(name=name, **data)
@@ -129,6 +139,15 @@ class Cluster(Builder):
     ) -> dict[str, PodSecurityLevel]:
         for name in value:
             check_dns_label(name)
+        return value
+
+    @field_validator("gateways")
+    @classmethod
+    def _distinct_gateways(cls, value: tuple[ClusterGateway, ...]) -> tuple[ClusterGateway, ...]:
+        seen = [(g.namespace, g.name, g.section) for g in value]
+        if len(set(seen)) != len(seen):
+            raise InvalidValue("a gateway (namespace, name, section) is listed twice",
+                               fix="list each Gateway listener once")
         return value
 
     def pod_security_of(self, namespace: str) -> PodSecurityLevel | None:

@@ -551,6 +551,52 @@ def _missing_words(cls: type, item: str) -> tuple[str, str] | None:
     return None
 
 
+# -- keywords of verbs and plain classes ------------------------------------------------------
+
+_UNEXPECTED = re.compile(r"^([\w.]+)\(\) got an unexpected keyword argument '(\w+)'$")
+
+
+def unexpected_keyword_fix(exc: BaseException) -> str | None:
+    """A fix for ``TypeError: Stack.__init__() got an unexpected keyword argument 'namspace'``:
+    the closest keyword of that kubegen function (verbs such as ``connect_to``, ``Stack``)."""
+    match = _UNEXPECTED.match(str(exc)) if isinstance(exc, TypeError) else None
+    if match is None:
+        return None
+    qualname, wrong = match.groups()
+    function = _public_function(qualname)
+    if function is None:
+        return None
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return None
+    names = [n for n, p in parameters.items()
+             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n != "self"]
+    guess = closest(wrong, names)
+    owner, _, attribute = qualname.rpartition(".")
+    shown = owner if attribute == "__init__" else attribute
+    if guess is not None:
+        return f"did you mean {guess}=? ({shown}() takes {', '.join(names)})"
+    return f"{shown}() takes {', '.join(names) or 'no keywords'}"
+
+
+def _public_function(qualname: str) -> Any:
+    """The function of kubegen's public API with this ``__qualname__``, if any."""
+    import kubegen
+
+    owner, _, attribute = qualname.rpartition(".")
+    for public in kubegen.__all__:
+        obj = getattr(kubegen, public, None)
+        if not isinstance(obj, type):
+            continue
+        for klass in obj.__mro__:
+            if klass.__qualname__ == owner and attribute in vars(klass):
+                return vars(klass)[attribute]
+    return None
+
+
 # -- pointing at the keyword's own line ---------------------------------------------------
 
 
@@ -594,6 +640,7 @@ __all__ = [
     "keyword_origin",
     "missing_attribute",
     "place_of",
+    "unexpected_keyword_fix",
     "union_words",
     "unknown_keyword",
     "words_for",

@@ -31,9 +31,8 @@ from kubegen._values import (
     check_data_key,
     seconds,
 )
-from kubegen._values.encoding import decode_base64
+from kubegen._values.credentials import sealed_problem
 
-_MIN_SEALED_BYTES = 64
 _Data = TypeVar("_Data", bound=dict[str, Any])
 
 
@@ -278,11 +277,11 @@ class SealedSecret(Resource):
     def _looks_sealed(cls, data: dict[str, str]) -> dict[str, str]:
         _check_keys(data, "Secret")  # the keys of the unsealed Secret
         for key, value in data.items():
-            raw = decode_base64(value) or b""
-            if len(raw) < _MIN_SEALED_BYTES:
+            problem = sealed_problem(value)
+            if problem is not None:
                 raise InvalidValue(
-                    f"encrypted_data[{key!r}] does not look like kubeseal output "
-                    "(base64 ciphertext of at least 64 bytes); is it plaintext?",
+                    f"encrypted_data[{key!r}] does not look like kubeseal output ({problem}); "
+                    "is it plaintext?",
                     fix="seal it: `kubeseal --raw --name <name> --namespace <ns> "
                     "--from-file=/dev/stdin`",
                 )

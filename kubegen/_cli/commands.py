@@ -15,9 +15,11 @@ import atexit
 import gc
 import os
 import re
+import shlex
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
@@ -43,14 +45,32 @@ def echo(message: str, *, err: bool = False) -> None:
 
 
 def guard(action: Callable[[], int], *, debug: bool = False) -> int:
-    """Run a command body; a kubegen error becomes one ``error:`` line and exit code 2."""
+    """Run a command body; a kubegen error becomes one ``error:`` message and exit code 2.
+
+    So does a failure of the disk or the operating system that no step turned into a kubegen
+    error (named with its file), and, as a last resort, any other exception: a message saying
+    it is a bug in kubegen, never a traceback (``--debug`` shows it).
+    """
     try:
         return action()
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): handled by the caller
     except KubegenError as exc:
-        if debug:
-            traceback.print_exc()
-        echo(f"error: {exc}", err=True)
-        return 2
+        failure: BaseException = exc
+        message, fix = str(exc), None
+    except OSError as exc:
+        failure = exc
+        where = f" ({exc.filename})" if exc.filename else ""
+        message = f"Unable to complete the command: {exc.strerror or exc}{where}"
+        fix = "check the path, its permissions and free disk space, then run again"
+    except Exception as exc:
+        failure = exc
+        message = f"kubegen failed unexpectedly: {type(exc).__name__}: {str(exc)[:500]}"
+        fix = "this is a bug in kubegen; run with --debug for the traceback and report it"
+    if debug:
+        traceback.print_exception(failure)
+    echo(f"error: {message}" + (f"\n  Fix: {fix}" if fix else ""), err=True)
+    return 2
 
 
 def _one_out(paths: Sequence[Path], out: Path | None) -> None:
@@ -93,18 +113,19 @@ _DRIFT = "vendored input edited by hand in "
 
 def compare(
     paths: Sequence[Path], out: Path | None, *, drift: bool = False
-) -> tuple[str, list[str]]:
-    """The diff text of every stale stack, and one ``<env>: <summary>`` line per stale stack;
-    with ``drift``, also one per stack whose vendored input was edited by hand (it cannot
-    render; ``check`` calls that drift, other commands an error)."""
+) -> tuple[str, list[str], list[Path]]:
+    """The diff text of every stale stack, one line per stale stack saying what is wrong, and
+    the stale stacks' paths; with ``drift``, also one line per stack whose vendored input was
+    edited by hand (it cannot render; ``check`` calls that drift, other commands an error)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
-    from kubegen._pipeline import plan
+    from kubegen._pipeline import describe_stale, plan
 
     _one_out(paths, out)
     texts: list[str] = []
     stale: list[str] = []
+    stale_paths: list[Path] = []
     for path in paths:
         try:
             item = plan(path, out=out)
@@ -117,38 +138,75 @@ def compare(
         _report(tree.repaired)
         changes = compare_tree(tree, item.files, item.env_dir)
         if changes.any:
-            stale.append(f"{item.env}: {changes.summary()}")
+            stale.append(describe_stale(item, tree, changes))
+            stale_paths.append(path)
             texts.append(unified_diff(_label(item.env_dir), tree, item.files, changes))
-    return "".join(texts), stale
+    return "".join(texts), stale, stale_paths
 
 
 def check(paths: Sequence[Path], out: Path | None) -> int:
     """Exit 1 with a diff when the files on disk differ from what the code renders, or when
     a vendored input was edited by hand after kubegen wrote it (drift too); exit 2 on errors."""
-    text, stale = compare(paths, out, drift=True)
+    text, stale, stale_paths = compare(paths, out, drift=True)
     if not stale:
         echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
         return 0
-    sys.stdout.write(text)
+    write_out(text)
     for line in stale:
         echo(f"stale: {line}", err=True)
-    if any(not line.startswith(_DRIFT) for line in stale):
-        echo("Run `kubegen render` and commit the result.", err=True)
+    if stale_paths:
+        again = " ".join(shlex.quote(str(p)) for p in stale_paths)
+        if out is not None:
+            again += f" --out {shlex.quote(str(out))}"
+        echo(
+            f"Run `kubegen render {again}` and commit the result (hand edits to rendered files "
+            "belong in the stack code).",
+            err=True,
+        )
     return 1
 
 
 def diff(paths: Sequence[Path], out: Path | None) -> int:
     """Print the diff between the files on disk and what the code renders; exit 0."""
-    text, _ = compare(paths, out)
-    sys.stdout.write(text)
+    text, _, _ = compare(paths, out)
+    write_out(text)
     return 0
+
+
+def write_out(text: str) -> None:
+    """Write ``text`` (a diff, a report) to stdout. A diff of UTF-8 files stays UTF-8 on a
+    stdout whose encoding cannot hold it (``LANG=C``, ``PYTHONIOENCODING=ascii``): the bytes
+    go to the underlying buffer, so ``kubegen diff > fix.patch`` still applies."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None and not text.isascii() and not _utf8(stream):
+        stream.flush()
+        buffer.write(text.encode("utf-8", "surrogateescape"))
+        buffer.flush()
+        return
+    stream.write(text)
+
+
+def _utf8(stream: TextIO) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    return encoding in ("utf-8", "utf8")
+
+
+def tolerate_encodings() -> None:
+    """Let stdout and stderr show any text (``\xe9`` escapes where their encoding cannot
+    hold it) rather than fail a command with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not _utf8(stream):
+            with suppress(Exception):
+                reconfigure(errors="backslashreplace")
 
 
 def _refuse_shared_folders(plans: list[Plan]) -> None:
     """Two stacks rendering into one folder would silently overwrite each other."""
     seen: dict[Path, Plan] = {}
     for item in plans:
-        first = seen.setdefault(item.env_dir.resolve(), item)
+        first = seen.setdefault(Path(os.path.realpath(item.env_dir)), item)
         if first is not item:
             raise KubegenError(
                 f"stacks {first.loaded.path} and {item.loaded.path} both render into "
@@ -162,7 +220,7 @@ def _label(env_dir: Path) -> str:
     """The env folder as diff headers show it: relative to the working directory when inside
     it, so ``git apply`` can use the diff."""
     try:
-        return env_dir.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return Path(os.path.realpath(env_dir)).relative_to(os.path.realpath(Path.cwd())).as_posix()
     except ValueError:
         return env_dir.as_posix().lstrip("/")
 
@@ -220,6 +278,7 @@ def main() -> None:
     # A render allocates millions of objects that live until exit; collect cycles 300x less
     # often (mypy's setting): ~10% of a 1,000-service render, no change in peak memory.
     gc.set_threshold(200_000, 30, 30)
+    tolerate_encodings()
     from kubegen._cli import startup
 
     startup.prepare()

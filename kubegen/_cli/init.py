@@ -4,11 +4,14 @@ The files come from templates shipped as package data in ``kubegen/_cli/scaffold
 ``*.tmpl``, so dotfiles and Python files are data, not code). Templates marked for substitution
 go through :class:`string.Template` (``$project``, ``$namespace``, ``$kubegen_version``); the rest,
 such as the GitHub workflow full of ``${{ … }}``, are copied verbatim. Existing files are never
-overwritten: if any target exists, nothing is written and the error lists them all.
+overwritten: if any target exists (or anything else is in the way), nothing is written and
+the error lists every problem; a write that still fails removes what was written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import string
 from dataclasses import dataclass
@@ -47,7 +50,7 @@ def project_names(folder: Path) -> dict[str, str]:
     """Template values derived from the folder name: distribution name and namespace."""
     from kubegen import __version__
 
-    base = folder.resolve().name
+    base = Path(os.path.realpath(folder)).name
     namespace = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")[:63].strip("-") or "platform"
     return {"project": namespace, "namespace": namespace, "kubegen_version": __version__}
 
@@ -68,28 +71,92 @@ def render_scaffold(folder: Path) -> dict[str, str]:
 def scaffold(folder: Path) -> list[str]:
     """Write the scaffold into ``folder`` (created if missing); return the files written.
 
+    All or nothing: every target is checked before anything is written (an existing file, even
+    a dangling symlink, or a file where a folder must go, is refused), and if a write still
+    fails (permissions, a full disk) the files and folders made so far are removed again.
+
     Raises:
-        OutputError: ``folder`` is a file, or some target files exist (none is then written).
+        OutputError: ``folder`` is not a folder, a target is taken, or a write failed; nothing
+            is then left behind.
     """
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(
-            f"Unable to scaffold into {folder}: it is a file", fix="pass a folder path"
-        )
     files = render_scaffold(folder)
-    existing = sorted(target for target in files if (folder / target).exists())
-    if existing:
+    problems = _blocked(folder, list(files))
+    if problems:
         raise OutputError(
-            f"Unable to scaffold into {folder}: {len(existing)} file"
-            f"{'s' if len(existing) > 1 else ''} already exist: {', '.join(existing)}",
+            f"Unable to scaffold into {folder}: {'; '.join(problems)}",
             fix="choose a new or empty folder, or move those files away first; "
-            "kubegen init never overwrites",
+            "kubegen init never overwrites and writes nothing unless it can write everything",
         )
-    for target, text in files.items():
-        path = folder / target
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+    made_dirs: list[Path] = []
+    made_files: list[Path] = []
+    try:
+        for target, text in files.items():
+            path = folder / target
+            _make_parents(path.parent, made_dirs)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+            made_files.append(path)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+    except OSError as exc:
+        _undo(made_files, made_dirs)
+        raise OutputError(
+            f"Unable to scaffold into {folder}: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename else "")
+            + "; nothing was left behind",
+            fix="check the folder's permissions and free space, then run kubegen init again",
+        ) from None
     return list(files)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _blocked(folder: Path, targets: list[str]) -> list[str]:
+    """Why the targets cannot be created (nothing is written while any is blocked)."""
+    if os.path.lexists(folder) and not folder.is_dir():
+        return [f"it is {'a broken symlink' if folder.is_symlink() else 'a file'}, not a folder"]
+    existing: list[str] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for target in targets:
+        parts = target.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent not in seen:
+                seen.add(parent)
+                path = folder / parent
+                if os.path.lexists(path) and not path.is_dir():
+                    problems.append(f"{parent} is a file where a folder must go")
+        path = folder / target
+        if os.path.islink(path) and not path.exists():
+            problems.append(f"{target} is a broken symlink")
+        elif os.path.lexists(path):
+            existing.append(target)
+    if existing:
+        count = f"{len(existing)} file{'s' if len(existing) > 1 else ''}"
+        problems.insert(0, f"{count} already exist: {', '.join(sorted(existing))}")
+    return problems
+
+
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """Make ``folder`` and its missing parents, remembering each one made (to undo)."""
+    missing: list[Path] = []
+    here = folder
+    while not os.path.lexists(here):
+        missing.append(here)
+        here = here.parent
+    for path in reversed(missing):
+        os.mkdir(path)
+        made.append(path)
+
+
+def _undo(files: list[Path], folders: list[Path]) -> None:
+    for path in reversed(files):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    for path in reversed(folders):
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
 
 
 def monorepo_note(folder: Path) -> str | None:

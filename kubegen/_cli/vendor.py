@@ -93,6 +93,10 @@ def import_manifests(
 
         result = do_import(source, stack, namespace=namespace)
         echo(f"wrote {result.module}: {result.typed} typed builders, {result.raw} Manifests")
+        if result.kept:
+            echo(f"kept as Manifest, no exact typed builder ({len(result.kept)}):")
+            for line in result.kept:
+                echo(f"  {line}")
         if result.differences:
             echo(f"hardening differences kept as they were ({len(result.differences)}):")
             for line in result.differences:

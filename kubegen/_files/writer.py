@@ -46,9 +46,12 @@ def write_envs(
     What an interrupted earlier run left is repaired first; the first result's ``repaired``
     lists it. Files kept under another name (see :mod:`kubegen._files.txn`) are in ``warnings``.
     """
+    roots = sorted({Path(os.path.abspath(env_dir.parent)) for env_dir, _ in items})
+    for root in roots:
+        if os.path.lexists(root) and not os.path.isdir(root):
+            raise _bad_root(root, "write into")
     for env_dir, _ in items:
         _refuse_unsafe_target(env_dir)
-    roots = sorted({Path(os.path.abspath(env_dir.parent)) for env_dir, _ in items})
     try:
         with ExitStack() as held:
             for root in roots:
@@ -111,6 +114,8 @@ def read_env(env_dir: Path) -> EnvTree:
     against a stale or half-written folder.
     """
     root = Path(os.path.abspath(env_dir.parent))
+    if os.path.lexists(root) and not os.path.isdir(root):
+        raise _bad_root(root, "read")
     try:
         with output_lock(root, shared=True):
             if not _leftovers(root):
@@ -200,12 +205,22 @@ def _prepare_root(root: Path) -> None:
     if os.path.isdir(root):
         return
     if os.path.lexists(root):
-        what = "a symlink to nothing" if os.path.islink(root) else "a file, not a folder"
-        raise OutputError(
-            f"Unable to write into {root}: it is {what}, and env folders go inside it",
-            fix=f"move {root} away, or set [tool.kubegen] output to another folder",
-        )
+        raise _bad_root(root, "write into")
     root.mkdir(parents=True, exist_ok=True)
+
+
+def _bad_root(root: Path, verb: str) -> OutputError:
+    """The output folder is something else: name what it is."""
+    try:
+        os.stat(root)
+        what = "a file, not a folder"
+    except OSError as exc:
+        what = "a symlink loop" if exc.errno == errno.ELOOP else "a symlink to nothing"
+    return OutputError(
+        f"Unable to {verb} {root}: it is {what}, and the env folders go inside it",
+        fix=f"move {root} away (kubegen makes the folder), or set [tool.kubegen] output to "
+        "another folder",
+    )
 
 
 def _refuse_unsafe_target(env_dir: Path) -> None:

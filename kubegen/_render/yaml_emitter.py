@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
-__all__ = ["Unfusable", "dump"]
+__all__ = ["Unfusable", "dump", "take_noticed_keys"]
 
 # A block literal: (header such as "|2-", content lines without indentation, the original text).
 _Block = tuple[str, tuple[str, ...], str]
@@ -57,6 +57,11 @@ _ESCAPES: Final = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\
 # Parsers refuse implicit keys longer than 1024 characters; longer keys use "? key".
 _MAX_IMPLICIT_KEY: Final = 1000
 _CACHE_MAX_LEN: Final = 200  # only short strings repeat often enough to be worth caching
+# Keys this long (or "<<") are noted for the renderer, which checks whether kustomize can read
+# them back (a merge key, or a key over 1024 characters once JSON-escaped); never cached, so
+# each document that holds one is noted.
+_NOTICE_LEN: Final = 170
+_noticed: list[str] = []
 _CACHE_MAX_ITEMS: Final = 50_000
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
@@ -310,14 +315,30 @@ def _key_line(k: Any, level: _Level) -> str:
         k = str.__str__(k)
     text = k if _is_plain(k) else _quote(k)
     pad = level.pad
+    noticed = len(k) > _NOTICE_LEN or k == "<<"
+    if noticed:
+        _noticed.append(k)
     if len(text) > _MAX_IMPLICIT_KEY:
         return f"{pad}? {text}\n{pad}:"
     line = f"{pad}{text}:"
-    if len(k) <= _CACHE_MAX_LEN:
+    if not noticed:
         if len(level.lines) >= _CACHE_MAX_ITEMS:
             level.lines.clear()
         level.lines[k] = line
     return line
+
+
+def take_noticed_keys() -> list[str]:
+    """The long (over 170 characters) and ``<<`` keys written since the last call; clears.
+
+    Costs nothing per key: only keys missing from the key-line cache are looked at, and these
+    keys are never cached. See :func:`kubegen._render.limits.check_kustomize_keys`.
+    """
+    if not _noticed:
+        return []
+    found = list(_noticed)
+    _noticed.clear()
+    return found
 
 
 def _style(s: str) -> str | _Block:

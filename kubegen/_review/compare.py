@@ -24,11 +24,14 @@ from kubegen._analysis.flows import (
 )
 from kubegen._analysis.immutable import immutable_changes
 from kubegen._analysis.opt_outs import Exemption, exemptions
-from kubegen._analysis.workloads import WorkloadFacts, workload_facts
+from kubegen._analysis.workloads import WorkloadFacts, autoscalers, workload_facts
 from kubegen._builders.rbac.catalog import ADMIN_ROLES, POD_EXEC_SUBRESOURCES, verb_sort_key
+from kubegen._coherence.namespaces import Mode, namespace_policies
+from kubegen._coherence.pod_security import LEVELS
 from kubegen._manifests import ManifestObject
 from kubegen._policy import Finding, Report
 from kubegen._review.model import (
+    AdmissionChange,
     ExemptionChange,
     FieldChange,
     FindingChange,
@@ -85,6 +88,7 @@ def compare(
     review.permissions = _permissions(
         access_rows([o.body for o in before]), access_rows([o.body for o in after])
     )
+    review.admission = _admission(base, head, changed)
     review.exemptions = _exemptions(base, head, changed)
     review.workloads = _workloads(base, head, changed)
     review.findings = _findings(*reports())
@@ -312,6 +316,44 @@ def _flags(row: AccessRow, verbs: Sequence[str]) -> tuple[str, ...]:
 # --- hardening -----------------------------------------------------------------------------
 
 
+_MODES = ("enforce", "audit", "warn")
+
+
+def _admission(base: Side, head: Side, changed: Sequence[Key]) -> list[AdmissionChange]:
+    """Pod Security modes of the Namespaces changed, and of those created below restricted,
+    read as admission reads them (a missing ``warn`` follows ``enforce``); a deleted Namespace
+    is an object deletion."""
+    out: list[AdmissionChange] = []
+    for key in changed:
+        old, new = base.objects.get(key), head.objects.get(key)
+        if new is None or new.kind != "Namespace" or new.api_version != "v1":
+            continue
+        after = namespace_policies([new])[new.name]
+        before = namespace_policies([old])[old.name] if old is not None else None
+        for mode in _MODES:
+            was = None if before is None else getattr(before, mode)
+            now = getattr(after, mode)
+            weaker = _rank(now) < (_rank(was) if before is not None else len(LEVELS) - 1)
+            if (was == now) if before is not None else not weaker:
+                continue  # unchanged, or a new namespace at the restricted default
+            shown = None if before is None else _mode_text(was)
+            out.append(AdmissionChange(new.name, mode, shown, _mode_text(now), weaker))
+    return out
+
+
+def _mode_text(mode: Mode | None) -> str:
+    if mode is None:
+        return "unset"
+    version = f" v{mode.version[0]}.{mode.version[1]}" if mode.version is not None else ""
+    return f"{mode.level}{version}"
+
+
+def _rank(mode: Mode | None) -> int:
+    """privileged 0 < baseline 1 < restricted 2; unset is the cluster's default, privileged
+    unless its admission configuration says otherwise."""
+    return 0 if mode is None else LEVELS.index(mode.level)
+
+
 def _exemptions(base: Side, head: Side, changed: Sequence[Key]) -> list[ExemptionChange]:
     out: list[ExemptionChange] = []
     for key in changed:
@@ -371,9 +413,21 @@ def _finding_change(change: str, finding: Finding) -> FindingChange:
 # --- workloads -----------------------------------------------------------------------------
 
 
+def _scalers(side: Side) -> dict[Key, str]:
+    """The replicas ``side``'s HorizontalPodAutoscalers set, by target workload."""
+    return autoscalers(o for o in side.objects.values() if o.kind == "HorizontalPodAutoscaler")
+
+
 def _workloads(base: Side, head: Side, changed: Sequence[Key]) -> list[WorkloadChange]:
     out: list[WorkloadChange] = []
-    for key in changed:
+    old_scale, new_scale = _scalers(base), _scalers(head)
+    seen = set(changed)
+    rescaled = sorted(  # unchanged workloads whose autoscaler changed
+        (key for key in old_scale.keys() | new_scale.keys()
+         if old_scale.get(key) != new_scale.get(key) and key not in seen),
+        key=_key_order,
+    )
+    for key in [*changed, *rescaled]:
         old, new = base.objects.get(key), head.objects.get(key)
         if old is None or new is None:
             continue
@@ -383,7 +437,8 @@ def _workloads(base: Side, head: Side, changed: Sequence[Key]) -> list[WorkloadC
             + (" (kubectl delete --cascade=orphan keeps its pods)" if new.kind != "Job" else "")
             for field in immutable_changes(old, new)
         ]
-        before, after = workload_facts(old), workload_facts(new)
+        before = workload_facts(old, old_scale.get(key))
+        after = workload_facts(new, new_scale.get(key))
         fields = _facts(before, after) if before is not None and after is not None else []
         if fields or warnings:
             out.append(WorkloadChange(new.display, tuple(fields), tuple(warnings)))

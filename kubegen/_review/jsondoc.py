@@ -78,13 +78,24 @@ def _stack(stack: StackReview) -> dict[str, Any]:
             }
             for p in stack.permissions
         ],
+        "admission": [
+            {
+                "namespace": a.namespace,
+                "mode": a.mode,
+                "before": a.before,
+                "after": a.after,
+                "weaker": a.weaker,
+            }
+            for a in stack.admission
+        ],
         "exemptions": [
             {
                 "change": e.change,
                 "object": e.resource,
                 "kind": e.kind,
                 "name": e.name,
-                "container": e.container,
+                "container": None if e.volume else e.container,
+                "volume": e.volume,
                 "reason": e.reason,
                 "previousReason": e.before,
             }

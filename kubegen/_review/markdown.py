@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
     NOT_ENFORCED,
+    admission_values,
     base_line,
     field_label,
     field_values,
@@ -69,6 +70,7 @@ def _stack(stack: StackReview) -> list[str]:
     for title, body in (
         ("Network", _network(stack)),
         ("Access", _access(stack)),
+        ("Admission", _admission(stack)),
         ("Hardening", _hardening(stack)),
         ("Workloads", _workloads(stack)),
         ("Objects", _objects(stack)),
@@ -100,11 +102,20 @@ def _access(stack: StackReview) -> list[str]:
     return _table(("", "subject", "permission", "flags"), rows) if rows else []
 
 
+def _admission(stack: StackReview) -> list[str]:
+    rows = []
+    for a in stack.admission:
+        before, after = admission_values(a)
+        rows.append((md(a.namespace), md(f"Pod Security {a.mode}"), md(before),
+                     md(after), "⚠️ weaker" if a.weaker else ""))
+    return _table(("namespace", "mode", "before", "after", ""), rows) if rows else []
+
+
 def _hardening(stack: StackReview) -> list[str]:
     lines: list[str] = []
     rows = []
     for e in stack.exemptions:
-        where = f" (container {e.container})" if e.container else ""
+        where = e.where
         reason = md(e.reason) if e.change != "changed" else f"{md(e.before or '')} → {md(e.reason)}"
         rows.append((_MARK[e.change], md(e.resource), md(f"{e.kind} {e.name}{where}"), reason))
     if rows:

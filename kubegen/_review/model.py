@@ -17,6 +17,7 @@ from kubegen._builders.network.routes import API_SERVER_NAME
 
 __all__ = [
     "CATEGORIES",
+    "AdmissionChange",
     "Base",
     "ExemptionChange",
     "FieldChange",
@@ -38,7 +39,11 @@ CATEGORIES: dict[str, str] = {
     "new-egress": "a flow is added from a workload to an IP block or to anywhere (not the "
     "Kubernetes API: a route to it comes with a grant, under new-flow)",
     "new-ingress": "a flow is added from an IP block or from anywhere to a workload",
+    "admission": "a namespace's Pod Security enforce level is lowered (or unset), or a "
+    "namespace is created below restricted",
     "opt-out": "an opt-out or a waiver is added (or its reason changes)",
+    "host-access": "an opt-out is added for a privileged container, a host namespace "
+    "(network, PID, IPC) or a hostPath volume",
     "new-finding": "a lint finding appears (unwaived)",
     "deletion": "an object is deleted",
     "stateful-deletion": "a StatefulSet, PersistentVolumeClaim, volume claim template or "
@@ -46,6 +51,16 @@ CATEGORIES: dict[str, str] = {
     "image": "a container image changes",
     "workload": "replicas, resources, probes, strategy or images of a workload change",
     "any": "anything in the output changes",
+}
+
+#: Opt-outs that reach the node itself (``kubegen.dev/opt-out-<name>``), as the risk line says.
+HOST_ACCESS: dict[str, str] = {
+    "privileged": "privileged",
+    "host-network": "host namespace",
+    "host-pid": "host namespace",
+    "host-ipc": "host namespace",
+    "host-path": "hostPath",
+    "host-path-write": "hostPath",
 }
 
 #: Node kinds outside the cluster's pods: a flow to one is "egress", from one "ingress".
@@ -118,6 +133,23 @@ class PermissionChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AdmissionChange:
+    """A namespace's Pod Security Admission mode (``enforce``, ``audit``, ``warn``) changed.
+
+    ``before``/``after`` read ``restricted``, ``baseline v1.30`` (a pinned version) or ``unset``
+    (the cluster's default applies, which is ``privileged`` unless configured); None when the
+    namespace is not in the output on that side. ``weaker``: pods the old level refused are
+    admitted now (or a new namespace admits more than ``restricted``).
+    """
+
+    namespace: str
+    mode: str
+    before: str | None
+    after: str | None
+    weaker: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ExemptionChange:
     """An opt-out or waiver on ``resource`` added, removed or given another reason."""
 
@@ -128,6 +160,18 @@ class ExemptionChange:
     container: str | None
     reason: str
     before: str | None = None  # the previous reason, for "changed"
+
+    @property
+    def volume(self) -> str | None:
+        """The volume a per-volume opt-out (``host-path.<volume>``) names, in ``container``."""
+        return self.container if self.name.startswith("host-path") else None
+
+    @property
+    def where(self) -> str:
+        """`` (container api)``, `` (volume host-proc)`` or nothing, as the formats show it."""
+        if self.container is None:
+            return ""
+        return f" (volume {self.volume})" if self.volume else f" (container {self.container})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +238,7 @@ class StackReview:
     notes: list[str] = field(default_factory=list)
     flows: list[FlowChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
+    admission: list[AdmissionChange] = field(default_factory=list)
     exemptions: list[ExemptionChange] = field(default_factory=list)
     findings: list[FindingChange] = field(default_factory=list)
     workloads: list[WorkloadChange] = field(default_factory=list)
@@ -226,10 +271,16 @@ class StackReview:
         inside = [f for f in added if not f.egress and not f.ingress and not f.to_api_server]
         if inside:
             out.append(("new-flow", len(inside), _plural(len(inside), "new flow")))
+        n = sum(1 for a in self.admission if a.weaker and a.mode == "enforce")
+        if n:
+            out.append(("admission", n, _plural(n, "weaker Pod Security level")))
         for kind in ("opt-out", "waiver"):
-            n = sum(1 for e in self.exemptions if e.kind == kind and e.change != "removed")
-            if n:
-                out.append(("opt-out", n, _plural(n, kind)))
+            new = [e for e in self.exemptions if e.kind == kind and e.change != "removed"]
+            if new:
+                host = Counter(HOST_ACCESS[e.name] for e in new if e.name in HOST_ACCESS)
+                detail = ", ".join(f"{n} {what}" for what, n in sorted(host.items()))
+                text = _plural(len(new), kind) + (f" ({detail})" if detail else "")
+                out.append(("opt-out", len(new), text))
         n = sum(1 for f in self.findings if f.change == "new")
         if n:
             out.append(("new-finding", n, _plural(n, "new finding")))
@@ -239,7 +290,12 @@ class StackReview:
             out.append(("stateful-deletion", stateful, _plural(stateful, "stateful deletion")))
         deleted = sum(1 for o in self.objects if o.change == "deleted" and not o.warning)
         if deleted:
-            out.append(("deletion", deleted, _plural(deleted, "deletion")))
+            noun = "other deletion" if stateful else "deletion"
+            out.append(("deletion", deleted, _plural(deleted, noun)))
+        refused = sum(len(w.warnings) for w in self.workloads)
+        if refused:
+            text = _plural(refused, "immutable field change") + " (the sync fails until recreated)"
+            out.append(("workload", refused, text))
         images = sum(1 for w in self.workloads for f in w.fields if f.field == "image")
         if images:
             out.append(("image", images, _plural(images, "image change")))
@@ -261,6 +317,9 @@ class StackReview:
             found.add("deletion")
         if any(f.change == "added" for f in self.flows):
             found.add("new-flow")
+        if any(e.kind == "opt-out" and e.change == "added" and e.name in HOST_ACCESS
+               for e in self.exemptions):
+            found.add("host-access")
         if any(p.change == "added" and p.flags for p in self.permissions):
             found.add("risky-permission")
         if self.workloads:

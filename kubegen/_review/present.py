@@ -6,10 +6,11 @@ import re
 
 from kubegen._analysis.flows import Node
 from kubegen._analysis.workloads import image_parts
-from kubegen._review.model import Base, FieldChange, PermissionChange
+from kubegen._review.model import AdmissionChange, Base, FieldChange, PermissionChange
 
 __all__ = [
     "NOT_ENFORCED",
+    "admission_values",
     "base_line",
     "field_label",
     "field_values",
@@ -60,6 +61,17 @@ def permission_text(change: PermissionChange) -> str:
     if not change.verbs:
         return f"bound to {change.resource} {where}"
     return f"{', '.join(change.verbs)} {change.resource}{names} {where}"
+
+
+def admission_values(change: AdmissionChange) -> tuple[str, str]:
+    """Before and after of a Pod Security mode: ``restricted``, ``unset (cluster default)``,
+    ``(new namespace)``."""
+    def shown(value: str | None, absent: str) -> str:
+        if value is None:
+            return absent
+        return "unset (cluster default)" if value == "unset" else value
+
+    return shown(change.before, "(new namespace)"), shown(change.after, "(none)")
 
 
 def field_label(change: FieldChange) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kubegen._review.model import Review, StackReview
 from kubegen._review.present import (
     NOT_ENFORCED,
+    admission_values,
     base_line,
     field_label,
     field_values,
@@ -44,6 +45,7 @@ def _stack(stack: StackReview) -> list[str]:
     for title, body in (
         ("network", _network(stack)),
         ("access", _access(stack)),
+        ("admission", _admission(stack)),
         ("hardening", _hardening(stack)),
         ("workloads", _workloads(stack)),
         (_objects_title(stack), _objects(stack)),
@@ -70,10 +72,20 @@ def _access(stack: StackReview) -> list[str]:
     return lines
 
 
+def _admission(stack: StackReview) -> list[str]:
+    lines = []
+    for a in stack.admission:
+        before, after = admission_values(a)
+        weaker = "  [weaker]" if a.weaker else ""
+        sign = "+" if a.before is None else "~"
+        lines.append(f"{sign} Namespace {a.namespace} {a.mode}: {before} → {after}{weaker}")
+    return lines
+
+
 def _hardening(stack: StackReview) -> list[str]:
     lines = []
     for e in stack.exemptions:
-        where = f" (container {e.container})" if e.container else ""
+        where = e.where
         reason = f'"{e.before}" → "{e.reason}"' if e.change == "changed" else f'"{e.reason}"'
         lines.append(f"{_SIGN[e.change]} {e.kind} {e.name}{where} on {e.resource}: {reason}")
     for f in stack.findings:

@@ -28,6 +28,10 @@ _DECIMAL = {
     "P": Decimal("1e15"), "E": Decimal("1e18"),
 }
 _VALID_FORM = "a number with an optional suffix: '500m', '0.5', '2', '256Mi', '1Gi', '10G'"
+_QUANTITY_FIX = (
+    "write a number with an optional unit, e.g. '500m' or '2' (CPU), '256Mi' (memory), "
+    "'10Gi' (storage)"
+)
 
 
 # Valid str and int quantities seen, keyed by (type, value) so 1 and "1" stay apart (floats are
@@ -63,7 +67,7 @@ def _parse_quantity(value: str | int | float) -> Decimal:
     if match is None:
         raise InvalidValue(
             f"quantity {value!r} is not valid: expected {_VALID_FORM}",
-            fix="write e.g. cpu='500m' or memory='256Mi'",
+            fix=_QUANTITY_FIX,
         )
     number = Decimal(match["num"])
     suffix = match["suffix"] or ""
@@ -78,7 +82,7 @@ def _text(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise InvalidValue(
             f"quantity {value!r} must be a string or number: {_VALID_FORM}",
-            fix="write e.g. cpu='500m' or memory='256Mi'",
+            fix=_QUANTITY_FIX,
         )
     if isinstance(value, float):
         try:

@@ -21,8 +21,10 @@ from pprint import pformat
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
+from kubegen._vendor.workload_import import Unmapped, with_api_defaults, workload_call
 
 REASON = "imported as is by `kubegen import manifests`; review"
+Labels = dict[str, str] | None
 _GUARD = re.compile(r"least-privilege guard '([a-z-]+)'")
 _API_DEFAULTS = {("ServiceAccount", "automountServiceAccountToken"): True}
 
@@ -38,6 +40,9 @@ class _Item:
     trial: str | None = None  # the same call for a stack of its own (references external)
     allow: dict[str, str] = field(default_factory=dict)  # RBAC guard -> reason
     waivers: dict[str, str] = field(default_factory=dict)  # rule id -> what kubegen changes
+    why: str | None = None  # why a Deployment/StatefulSet stays a Manifest
+    derived_by: str | None = None  # the workload whose render gives this object
+    opted: dict[str, str] = field(default_factory=dict)  # rule id -> field, waived by allow_*
 
     @property
     def display(self) -> str:
@@ -55,6 +60,7 @@ class ImportResult:
     typed: int
     raw: int
     differences: list[str]
+    kept: list[str] = field(default_factory=list)  # workloads kept as Manifest, and why
 
 
 def normalized(body: Any, kind: str = "") -> Any:
@@ -63,6 +69,8 @@ def normalized(body: Any, kind: str = "") -> Any:
     server stores neither) and without fields equal to the API's documented default."""
     if not isinstance(body, dict):
         return body
+    if kind in ("Deployment", "StatefulSet"):
+        body = with_api_defaults(body)
     out = {}
     for key, value in body.items():
         if _API_DEFAULTS.get((kind, key), object()) == value or value is None or value in (
@@ -83,6 +91,9 @@ def normalized(body: Any, kind: str = "") -> Any:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
         out["spec"] = _service_defaults(out["spec"])
+    template = out["spec"].get("template") if isinstance(out.get("spec"), dict) else None
+    if kind in ("Deployment", "StatefulSet") and isinstance(template, dict):
+        out["spec"] = {**out["spec"], "template": normalized(template)}  # kubegen's pod label
     return out
 
 
@@ -139,10 +150,19 @@ def _rules(rules: Any) -> str:
 
 def _calls(
     body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]
-) -> tuple[str | None, str | None]:
-    """The builder call for ``body`` in the whole stack, and for a stack of its own."""
+) -> tuple[str | None, str | None, str | None]:
+    """The builder call for ``body`` in the whole stack, for a stack of its own, and why a
+    Deployment/StatefulSet has none."""
+    if body["kind"] in ("Deployment", "StatefulSet"):
+        try:
+            call = workload_call(body, namespace)
+        except Unmapped as exc:
+            return None, None, f"{exc} has no typed builder equivalent"
+        except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
+            return None, None, "a field has a shape the typed builders do not take"
+        return call, call, None
     final = _typed(body, namespace, defined)
-    return final, None if final is None else _typed(body, namespace, set())
+    return final, None if final is None else _typed(body, namespace, set()), None
 
 
 def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
@@ -295,15 +315,19 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
     return base if used[base] == 1 else f"{base}_{used[base]}"
 
 
-_IMPORTS = ("ClusterRole", "ClusterRoleBinding", "ConfigMap", "EgressRule", "IPBlock",
-            "IngressRule", "LabelSelector", "LabelSelectorRequirement", "Manifest",
-            "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "Role", "RoleBinding",
-            "RoleRef", "Rule", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort",
-            "Stack")
+_IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "ConfigMap",
+            "ConfigMapKey", "Container", "Deployment", "EgressRule", "EmptyDir", "ExecProbe",
+            "FieldRef", "GrpcProbe", "Hook", "HttpProbe", "IPBlock", "IngressRule",
+            "LabelSelector", "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy",
+            "NetworkPolicyPeer", "NetworkPolicyPort", "Port", "ResourceRef", "Resources", "Role",
+            "RoleBinding", "RoleRef", "Rule", "SecretFiles", "SecretKey", "Service",
+            "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack", "StatefulSet",
+            "TcpProbe", "VolumeClaim")
 
 
 def module_source(
-    name: str, namespace: str | None, items: list[_Item], sources: list[str]
+    name: str, namespace: str | None, items: list[_Item], sources: list[str],
+    labels: Labels = None,
 ) -> str:
     """The stack module: a ``build()`` adding every object, with its opt-outs and waivers."""
     lines = [
@@ -322,10 +346,16 @@ def module_source(
         "",
         "",
         "def build() -> Stack:",
-        f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False)",
+        f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False"
+        + (f", labels={labels!r})" if labels else ")"),
     ]
     for item in items:
+        if item.derived_by is not None:
+            lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
+            continue
         lines.append(f"    # {item.origin}")
+        if item.why is not None:
+            lines.append(f"    # kept as a Manifest: {item.why}"[:100])
         assign = f"{item.var} = " if item.waivers else ""
         if item.typed is not None:
             call = item.typed
@@ -351,19 +381,65 @@ def module_source(
 
 
 def _wrapped(call: str, indent: int) -> str:
-    """A builder call with one argument per line when it does not fit on one (width 100)."""
-    if len(call) + indent + 30 <= 100:
-        return call
+    """A builder call as a person would write it: what fits on a line of 100 stays on it,
+    else one argument (list item, dict entry) per line, nested calls alike; modes in octal."""
     import ast
 
     node = ast.parse(call, mode="eval").body
-    if not isinstance(node, ast.Call):  # pragma: no cover - we only write calls
-        return call
-    pad = " " * (indent + 4)
-    parts = [ast.unparse(arg) for arg in node.args]
-    parts += [f"{kw.arg}={ast.unparse(kw.value)}" for kw in node.keywords]
-    inner = "".join(f"\n{pad}{part}," for part in parts)
-    return f"{ast.unparse(node.func)}({inner}\n{' ' * indent})"
+    return _code(node, indent, indent + len("stack.add()") + 6)
+
+
+def _flat(node: Any) -> str:
+    import ast
+
+    if isinstance(node, ast.Call):
+        return f"{ast.unparse(node.func)}({', '.join(_parts(node))})"
+    if isinstance(node, ast.List):
+        return f"[{', '.join(_flat(e) for e in node.elts)}]"
+    return ast.unparse(node)
+
+
+def _parts(node: Any) -> list[str]:
+    import ast
+
+    parts = [_flat(arg) for arg in node.args]
+    for kw in node.keywords:
+        value = kw.value
+        if kw.arg == "mode" and isinstance(value, ast.Constant) and isinstance(value.value, int):
+            parts.append(f"mode={oct(value.value)}")
+        else:
+            parts.append(f"{kw.arg}={_flat(value)}")
+    return parts
+
+
+def _code(node: Any, indent: int, used: int) -> str:
+    """``node`` at ``indent``, its first line already ``used`` columns wide."""
+    import ast
+
+    text = _flat(node)
+    if len(text) + used <= 100:
+        return text
+    pad = indent + 4
+    lines: list[str] = []
+    if isinstance(node, ast.Call):
+        head, close = f"{ast.unparse(node.func)}(", ")"
+        lines = [_code(arg, pad, pad + 1) for arg in node.args]
+        for kw, flat in zip(node.keywords, _parts(node)[len(node.args):], strict=True):
+            name = f"{kw.arg}="
+            lines.append(flat if kw.arg == "mode" else
+                         name + _code(kw.value, pad, pad + len(name) + 1))
+    elif isinstance(node, ast.List):
+        head, close = "[", "]"
+        lines = [_code(e, pad, pad + 1) for e in node.elts]
+    elif isinstance(node, ast.Dict) and None not in node.keys:
+        head, close = "{", "}"
+        for key, value in zip(node.keys, node.values, strict=True):
+            shown = f"{_flat(key)}: "
+            lines.append(shown + _code(value, pad, pad + len(shown) + 1))
+    else:
+        return text
+    inner = "".join(f"\n{' ' * pad}{line}," for line in lines)
+    return f"{head}{inner}\n{' ' * indent}{close}"
 
 
 def _build(source: str) -> Any:
@@ -372,14 +448,16 @@ def _build(source: str) -> Any:
     return namespace["build"]()
 
 
-def _prove(items: list[_Item], name: str, namespace: str | None, sources: list[str]) -> None:
+def _prove(
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+) -> None:
     """Keep each typed call only if it renders its object exactly; add the opt-outs needed."""
     for item in items:
-        if item.typed is None:
+        if item.typed is None or item.body["kind"] in _WORKLOADS:
             continue
         trial = _Item(item.body, item.origin, "obj", item.trial)
         try:
-            stack = _build(module_source(name, namespace, [trial], sources))
+            stack = _build(module_source(name, namespace, [trial], sources, labels))
             rendered = [o.body for o in stack.objects()]
         except KubegenError as exc:
             guard = _GUARD.search(exc.message)
@@ -390,7 +468,7 @@ def _prove(items: list[_Item], name: str, namespace: str | None, sources: list[s
             trial.allow = dict(item.allow)
             try:
                 rendered = [o.body for o in _build(
-                    module_source(name, namespace, [trial], sources)).objects()]
+                    module_source(name, namespace, [trial], sources, labels)).objects()]
             except KubegenError:
                 item.typed, item.allow = None, {}
                 continue
@@ -398,14 +476,82 @@ def _prove(items: list[_Item], name: str, namespace: str | None, sources: list[s
             item.typed, item.allow = None, {}
 
 
-def _settle(items: list[_Item], name: str, namespace: str | None, sources: list[str]) -> Any:
+_WORKLOADS = ("Deployment", "StatefulSet")
+
+
+def _key(body: dict[str, Any], namespace: str | None) -> tuple[str, str, str]:
+    meta = body["metadata"]
+    return (str(body["kind"]), str(meta.get("namespace") or ""), str(meta["name"]))
+
+
+def _differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """The paths where ``a`` and ``b`` differ (a list differing in length: the list's path)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b), key=str):
+            out += _differences(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path]
+
+
+def _prove_workloads(
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+) -> None:
+    """Keep a Deployment/StatefulSet call only if its render is the input object, and every
+    object it derives (ServiceAccount, PodDisruptionBudget, headless Service) is either one the
+    stack holds as a typed builder or an input object it renders exactly (that one is then
+    left to the workload); else the object stays a Manifest and ``why`` says what differs."""
+    by_key = {_key(item.body, namespace): item for item in items}
+    for item in items:
+        if item.typed is None or item.body["kind"] not in _WORKLOADS:
+            continue
+        trial = _Item(item.body, item.origin, "obj", item.trial)
+        try:
+            rendered = [o.body for o in _build(
+                module_source(name, namespace, [trial], sources, labels)).objects()]
+        except KubegenError as exc:
+            item.typed, item.why = None, f"the typed call is refused: {exc.message}"
+            continue
+        main, derived = rendered[0], rendered[1:]
+        kind = str(item.body["kind"])
+        if not same_object(main, item.body):
+            paths = _differences(normalized(main, kind), normalized(item.body, kind))
+            shown = ", ".join(paths[:4]) + (f" (+{len(paths) - 4} more)" if len(paths) > 4 else "")
+            item.typed, item.why = None, f"a typed {kind} would render {shown} differently"
+            continue
+        claimed: list[_Item] = []
+        for extra in derived:
+            other = by_key.get(_key(extra, namespace))
+            if other is not None and other.typed is not None and extra["kind"] == (
+                    "ServiceAccount"):
+                continue  # the workload runs as the stack's typed ServiceAccount
+            if other is None or other.derived_by is not None or not same_object(
+                    extra, other.body):
+                meta = extra["metadata"]
+                item.typed = None
+                item.why = (f"a typed {kind} would also render {extra['kind']} "
+                            f"{meta.get('namespace') or namespace}/{meta['name']}, which the "
+                            "input does not hold as such")
+                claimed = []
+                break
+            claimed.append(other)
+        for other in claimed:
+            other.derived_by, other.typed = item.display, None
+
+
+def _settle(
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+) -> Any:
     """Build the whole stack, adding guard opt-outs until it builds (bounded), then lint."""
     from kubegen._api import lint
 
     by_display = {item.display: item for item in items}
     for _ in range(4 * len(items) + 4):
         try:
-            stack = _build(module_source(name, namespace, items, sources))
+            stack = _build(module_source(name, namespace, items, sources, labels))
             stack.objects()
             break
         except ValidationError as exc:
@@ -419,7 +565,49 @@ def _settle(items: list[_Item], name: str, namespace: str | None, sources: list[
         item = by_display.get(finding.resource)
         if finding.blocking and item is not None:
             item.waivers.setdefault(finding.rule_id, f"{finding.path}: {finding.message}")
-    return _build(module_source(name, namespace, items, sources))
+        elif finding.waived and item is not None and finding.rule_id not in item.waivers:
+            item.opted.setdefault(finding.rule_id, finding.path)  # an allow_* opt-out's
+    return _build(module_source(name, namespace, items, sources, labels))
+
+
+def _common_labels(objects: list[tuple[dict[str, Any], str]]) -> Labels:
+    """Labels every input object carries, on itself and on its pod template if it has one:
+    the stack's ``labels=`` (kubegen puts those on everything it renders, derived objects too).
+    ``app.kubernetes.io/managed-by: kubegen`` is kubegen's own and stays out."""
+    common: dict[str, str] | None = None
+    for body, _ in objects:
+        spec = body.get("spec")
+        template = spec.get("template") if isinstance(spec, dict) else None
+        sets = [body["metadata"].get("labels") or {}]
+        if isinstance(template, dict):
+            sets.append((template.get("metadata") or {}).get("labels") or {})
+        for found in sets:
+            items = {k: v for k, v in found.items() if isinstance(v, str)}
+            common = items if common is None else {
+                k: v for k, v in common.items() if items.get(k) == v}
+    common = {k: v for k, v in (common or {}).items() if k != "app.kubernetes.io/managed-by"}
+    return dict(sorted(common.items())) or None
+
+
+def _instance(objects: list[tuple[dict[str, Any], str]]) -> str | None:
+    """The stack name the input's workloads were rendered from, if they select their pods the
+    way kubegen does (``app.kubernetes.io/name`` + ``app.kubernetes.io/instance``, the stack's
+    name): importing into a stack of that name keeps their selectors, which a live workload
+    cannot change."""
+    from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL
+
+    found: Counter[str] = Counter()
+    for body, _ in objects:
+        spec = body.get("spec")
+        selector = spec.get("selector") if isinstance(spec, dict) else None
+        labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if body["kind"] in _WORKLOADS and isinstance(labels, dict) and set(labels) == {
+                NAME_LABEL, INSTANCE_LABEL} and labels[NAME_LABEL] == body["metadata"]["name"]:
+            found[str(labels[INSTANCE_LABEL])] += 1
+    if not found:
+        return None
+    value = found.most_common(1)[0][0]
+    return value if re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value) else None
 
 
 def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
@@ -459,7 +647,8 @@ def import_manifests(
         raise KubegenError(f"Unable to import {source}: {exc.message}", fix=exc.fix) from None
     if not objects:
         raise KubegenError(f"{source} holds no Kubernetes object")
-    name = re.sub(r"[^a-z0-9-]+", "-", stack_dir.name.lower()).strip("-") or "imported"
+    name = _instance(objects) or re.sub(
+        r"[^a-z0-9-]+", "-", stack_dir.name.lower()).strip("-") or "imported"
     namespaces = Counter(b["metadata"].get("namespace") for b, _ in objects
                          if b["metadata"].get("namespace"))
     if namespace is None and namespaces:
@@ -479,13 +668,15 @@ def import_manifests(
         for b, _ in objects
     }
     used: Counter[str] = Counter()
-    items = [
-        _Item(body, origin, _var(body, used), *_calls(body, namespace, defined))
-        for body, origin in objects
-    ]
+    items = []
+    for body, origin in objects:
+        typed, trial, why = _calls(body, namespace, defined)
+        items.append(_Item(body, origin, _var(body, used), typed, trial, why=why))
     sources = [str(source)]
-    _prove(items, name, namespace, sources)
-    stack = _settle(items, name, namespace, sources)
+    labels = _common_labels(objects)
+    _prove(items, name, namespace, sources, labels)
+    _prove_workloads(items, name, namespace, sources, labels)
+    stack = _settle(items, name, namespace, sources, labels)
     rendered = {o.key: o.body for o in stack.objects()}
     for item in items:  # the whole stack must give back what came in
         from kubegen._manifests import ManifestObject
@@ -495,15 +686,25 @@ def import_manifests(
             key = (key[0], key[1], namespace, key[3])
         if key not in rendered or not same_object(rendered[key], item.body):
             raise KubegenError(f"import of {item.display} does not render back as it was")
+        rendered.pop(key)
+    if rendered:  # never expected: every derived object was proved to be an input one
+        kind, _, ns, obj = sorted(rendered)[0]
+        raise KubegenError(f"import would add {kind} {ns}/{obj}, which the input does not hold")
     stack_dir.mkdir(parents=True, exist_ok=True)
     module = stack_dir / "__init__.py"
-    module.write_text(module_source(name, namespace, items, sources), encoding="utf-8")
+    module.write_text(module_source(name, namespace, items, sources, labels), encoding="utf-8")
     differences = [
         f"{item.display}: {rule} {what}" for item in items for rule, what in sorted(
             item.waivers.items())
     ] + [
         f"{item.display}: least-privilege guard {guard!r} opted out" for item in items
         for guard in item.allow
+    ] + [
+        f"{item.display}: opted out (allow_…=REASON) of {rule} at {path}" for item in items
+        for rule, path in sorted(item.opted.items())
     ]
-    typed = sum(1 for item in items if item.typed is not None)
-    return ImportResult(module, typed, len(items) - typed, differences)
+    kept = [f"{item.display}: {item.why}" for item in items
+            if item.why is not None and item.typed is None]
+    count = sum(1 for item in items if item.typed is not None)
+    raw = sum(1 for item in items if item.typed is None and item.derived_by is None)
+    return ImportResult(module, count, raw, differences, kept)

@@ -1,6 +1,6 @@
 """Development: one replica of everything, small volumes, tagged images, verbose logs."""
 
-from shop import Env, Images, build_shop
+from shop import INGRESS_NGINX, Env, Images, build_shop
 
 from kubegen import ApiServer, Cluster, Resources, Stack
 
@@ -14,7 +14,8 @@ IMAGES = Images(
 # A kind cluster: the API server answers on the control-plane node, port 6443. The address is
 # the `kubernetes` Service's endpoint, which NetworkPolicies see after the Service address is
 # translated: kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes
-CLUSTER = Cluster("dev", api_server=ApiServer(addresses=["172.18.0.2/32"], port=6443))
+CLUSTER = Cluster("dev", ingress=INGRESS_NGINX,
+                  api_server=ApiServer(addresses=["172.18.0.2/32"], port=6443))
 
 
 def build() -> Stack:
@@ -28,5 +29,7 @@ def build() -> Stack:
         api=Resources(cpu="100m", memory="256Mi"),
         postgres=Resources(cpu="250m", memory="512Mi"),
         postgres_storage="5Gi",
+        host="dev.shop.example.com",
+        cert_issuer="letsencrypt-staging",
         redis_storage="1Gi",
     ))

@@ -1,6 +1,6 @@
 """Production: three replicas spread over zones, digest-pinned images, the ``prod`` profile."""
 
-from shop import Env, Images, build_shop
+from shop import INGRESS_NGINX, Env, Images, build_shop
 
 from kubegen import ApiServer, Cluster, Resources, Stack
 
@@ -18,7 +18,8 @@ IMAGES = Images(
 # A managed cluster: the control plane's private endpoints answer on 443. NetworkPolicies see
 # them, not the `kubernetes` Service address (kubectl get endpointslices -n default -l
 # kubernetes.io/service-name=kubernetes).
-CLUSTER = Cluster("prod", api_server=ApiServer(addresses=["10.20.0.10/32", "10.20.1.10/32"]))
+CLUSTER = Cluster("prod", ingress=INGRESS_NGINX,
+                  api_server=ApiServer(addresses=["10.20.0.10/32", "10.20.1.10/32"]))
 
 
 def build() -> Stack:
@@ -32,6 +33,9 @@ def build() -> Stack:
         api=Resources(cpu="500m", memory="512Mi", cpu_limit="1"),
         postgres=Resources(cpu="1", memory="2Gi"),
         postgres_storage="100Gi",
+        host="shop.example.com",
+        cert_issuer="letsencrypt-prod",
+        api_autoscale=(3, 12),
         redis_storage="10Gi",
         spread="zones",
         profile="prod",

@@ -2,9 +2,10 @@
 
 ``stacks/dev`` and ``stacks/prod`` call :func:`build_shop` with an :class:`Env`; everything that
 differs between environments is a field of ``Env``, so a reviewer sees the differences in one
-place. The flows (ingress controller → web → api → postgres/redis, worker → postgres/redis,
-migrate and backup → postgres) are declared with ``connect_to``/``allow_from``, and the
-NetworkPolicies follow from them.
+place. The flows (worker → postgres/redis, web → api → postgres/redis, migrate and backup →
+postgres) are declared with ``connect_to``; the ingress controller → web flow follows from the
+``Ingress`` and the cluster's ingress controller (``INGRESS_NGINX``, a fact of each env's
+``Cluster``). The NetworkPolicies follow from them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from kubegen import (
     Deployment,
     ExecProbe,
     HttpProbe,
+    Ingress,
+    IngressController,
     Job,
     Port,
     Resources,
@@ -35,10 +38,11 @@ from kubegen import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-INGRESS_NAMESPACE = "ingress-nginx"
-INGRESS_PODS = {"app.kubernetes.io/name": "ingress-nginx"}
+# The platform's ingress-nginx, the same in every cluster: its pods may reach the web pods.
+INGRESS_NGINX = IngressController(namespace="ingress-nginx", class_name="nginx",
+                                  pods={"app.kubernetes.io/name": "ingress-nginx"})
 # Sealed with the cluster's sealed-secrets key; only the controller in the cluster can open it.
-POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24
+POSTGRES_PASSWORD_SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class Env:
     postgres: Resources
     postgres_storage: str
     redis_storage: str
+    host: str  # where the shop is served, with a certificate from cert_issuer
+    cert_issuer: str  # a cert-manager ClusterIssuer
+    api_autoscale: tuple[int, int] | None = None  # (min, max) replicas, on CPU, or fixed
     spread: Literal["nodes", "zones"] = "nodes"  # topology spread of replicated workloads
     profile: str = "restricted"
 
@@ -91,8 +98,10 @@ def build_shop(env: Env) -> Stack:
     backup = shop.add(_backup(env, postgres))
 
     api.expose()
-    web.expose()
-    web.allow_from(namespace=INGRESS_NAMESPACE, pods=INGRESS_PODS, port="http")
+    shop.add(Ingress("shop", hosts=[env.host], service=web.expose(), cert_manager=env.cert_issuer))
+    if env.api_autoscale is not None:
+        least, most = env.api_autoscale
+        api.autoscale(min=least, max=most, cpu=70)
     web.connect_to(api, port="http")
     for client in (api, worker):
         client.connect_to(postgres, port="pg")

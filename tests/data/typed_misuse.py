@@ -9,11 +9,14 @@ from kubegen import (
     Container,
     CronJob,
     Deployment,
+    Hook,
     HttpProbe,
+    Ingress,
     Port,
     Resources,
     Rule,
     StatefulSet,
+    Toleration,
 )
 
 Deployment("api", imagee="ghcr.io/acme/api:1.2.3")  # E: call-arg
@@ -29,3 +32,8 @@ HttpProbe("/ready", period=1.5)  # E: arg-type
 Resources(cpu="100m", memory=["128Mi"])  # E: arg-type
 ConfigMap("settings", {"LOG_LEVEL": "info"})  # E: call-arg, arg-type
 Port("8080")  # E: arg-type
+Toleration("dedicated", effect="NoEvict")  # E: arg-type
+Deployment("api", image="ghcr.io/acme/api:1.2.3", names={"pdb": "api"})  # E: dict-item
+Deployment("api", image="ghcr.io/acme/api:1.2.3", pre_stop=Hook(sleep=[5]))  # E: arg-type
+Ingress("shop", service="web", tls_secret="shop-tls")  # E: call-arg
+Deployment("api", image="ghcr.io/acme/api:1.2.3").autoscale(max=4, cpu=70)  # E: call-arg

@@ -18,6 +18,7 @@ from kubegen import (
     Claim,
     Cluster,
     ClusterDNS,
+    ClusterGateway,
     ClusterRole,
     ClusterRoleBinding,
     ConfigFiles,
@@ -41,8 +42,12 @@ from kubegen import (
     Group,
     GrpcProbe,
     Hook,
+    HorizontalPodAutoscaler,
     HostPath,
     HttpProbe,
+    HTTPRoute,
+    Ingress,
+    IngressController,
     IngressRule,
     IPBlock,
     Job,
@@ -66,7 +71,10 @@ from kubegen import (
     Role,
     RoleBinding,
     RoleRef,
+    RoutePath,
     Rule,
+    ScalingPolicy,
+    ScalingRules,
     SealedSecret,
     Secret,
     SecretFiles,
@@ -90,7 +98,7 @@ from kubegen import (
 TEMPLATE = Path(__file__).parent / "workload_examples" / "api-config.yaml.j2"
 COMMON_ENV = {"LOG_FORMAT": "json"}  # dict[str, str], passed where values may be ConfigMapKey…
 TEAM_LABELS = {"team": "shop"}
-SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 24
+SEALED = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq" + "Qx7m" * 180
 
 
 def build() -> Stack:
@@ -104,6 +112,10 @@ def build() -> Stack:
             kubernetes_version="1.33",
             api_server=ApiServer(addresses=("10.0.0.10/32",), port=6443),
             namespaces={"kube-system": "privileged"},
+            ingress=IngressController(namespace="ingress-nginx", class_name="nginx",
+                                      pods={"app.kubernetes.io/name": "ingress-nginx"}),
+            gateways=(ClusterGateway("public", namespace="gateway", section="https",
+                                     pods={"gateway.networking.k8s.io/gateway-name": "public"}),),
         ),
     )
     config = stack.add(_config())
@@ -112,11 +124,21 @@ def build() -> Stack:
     stack.add(_node_agent())
     for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform()):
         stack.add(resource)
-    stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    public = stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    stack.add(Ingress("api", hosts=("api.example.com",), service=public, port="http",
+                      cert_manager="letsencrypt-prod"))
+    stack.add(HTTPRoute("api", hostnames=["api.example.com"], gateway="public",
+                        paths=[RoutePath("/v1", service="api-public", port=80, exact=False)]))
     api.connect_to(db, port="pg")
     api.grant(Rule.read("configmaps"), audience="vault", expiration_seconds=3600)
     db.mount_token("vault", reason="logs in to Vault", expiration_seconds=3600)
     db.grant(Rule.read("configmaps"), name="db-config")
+    worker = stack.add(Deployment("worker", image="ghcr.io/acme/api:1.2.3", args=["work"]))
+    worker.autoscale(min=2, max=5, cpu=80, scale_down=ScalingRules(
+        stabilization="5m", policies=[ScalingPolicy(percent=50, period=60)]))
+    batch = stack.add(Deployment("batch", image="ghcr.io/acme/api:1.2.3", args=["batch"]))
+    stack.add(HorizontalPodAutoscaler("batch", target=batch, min=1, max=3, memory=75,
+                                      scale_up=ScalingRules(select="Disabled")))
     nginx = stack.add(
         Vendored(
             Path(__file__).parent / "vendor" / "ingress-nginx-controller-v1.15.1-deploy.yaml",

@@ -81,7 +81,12 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
     peers: _PeerCache = {}
-    rules = [rule for conn in stack.connections for rule in _rules(stack, conn, peers)]
+    connections = stack.connections
+    if any(res.derives_connections for res in stack):
+        from kubegen._builders.network.http_routes import route_connections
+
+        connections = [*connections, *route_connections(stack)]
+    rules = [rule for conn in connections for rule in _rules(stack, conn, peers)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules, peers))
     isolated: dict[int, set[str]] = {}

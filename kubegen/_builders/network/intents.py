@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kubegen._builders.calls import checked
 from kubegen._builders.network.peers import Direction, ExternalPeer
 from kubegen._builders.network.policy import PROTOCOLS, check_policy_port_name
 from kubegen._errors import ValidationError
@@ -42,6 +43,7 @@ class NetworkIntents:
         @property
         def display(self) -> str: ...
 
+    @checked
     def connect_to(self, target: Workload, *, port: str | int | None = None) -> Connection:
         """Allow this workload to open connections to ``target``, a workload of the same stack.
 
@@ -62,6 +64,7 @@ class NetworkIntents:
                 f"connect_to() takes a workload of the stack, not {type(target).__name__}",
                 origin=origin,
                 resource=self.display,
+                field="target",
                 value=target,
                 fix="for peers outside the stack use allow_to(namespace=..., pods=...) or "
                 "allow_to(cidr=...)",
@@ -69,6 +72,7 @@ class NetworkIntents:
         _checked_port(self, port, origin, allow_range=False)
         return self._record(Connection(source=self, target=target, port=port, origin=origin))
 
+    @checked
     def allow_from(
         self,
         *,
@@ -101,6 +105,7 @@ class NetworkIntents:
             Connection(source=peer, target=self, port=port, origin=origin, options=options)
         )
 
+    @checked
     def allow_to(
         self,
         *,
@@ -140,6 +145,7 @@ class NetworkIntents:
             )
         return self._egress(peer, port, end_port, protocol, reason, origin)
 
+    @checked
     def allow_to_internet(
         self,
         *,

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from kubegen._builders.calls import checked
 from kubegen._errors import ConflictError, KubegenError, ValidationError
 from kubegen._origin import capture
 from kubegen._relations import ApiAccess, Grant
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from kubegen._builders.rbac.rules import Rule
     from kubegen._stack import Stack
 
-    RoleTarget = Role | ClusterRole | RoleRef
+    RoleTarget: TypeAlias = Role | ClusterRole | RoleRef
 
 GRANT_HINT = "pass allow={{'{guard}': '<why>'}} to grant(…)"
 MIN_TOKEN_SECONDS = 600  # the API server refuses shorter projected tokens
@@ -69,6 +70,7 @@ class AccessIntents:
         @property
         def display(self) -> str: ...
 
+    @checked
     def grant(
         self,
         *access: Rule | RoleTarget,
@@ -132,6 +134,7 @@ class AccessIntents:
         self._api_access = token
         return grant
 
+    @checked
     def mount_token(
         self, audience: str, *, reason: str, expiration_seconds: int | None = None
     ) -> None:

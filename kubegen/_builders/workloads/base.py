@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import InstanceOf
+from pydantic import InstanceOf, field_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
-from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.rbac.intents import AccessIntents
 from kubegen._builders.state import state
 from kubegen._relations import ApiAccess
-from kubegen._values import DNSSubdomain
+from kubegen._values import DNSSubdomain, InvalidValue
+
+if TYPE_CHECKING:  # the RBAC builders load on first use (see rbac.intents)
+    from kubegen._builders.rbac.accounts import ServiceAccount
 
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -51,10 +53,26 @@ class Workload(NetworkIntents, AccessIntents, Resource):
             ``<name>-egress`` (NetworkPolicies).
     """
 
-    service_account: DNSSubdomain | InstanceOf[ServiceAccount] | None = None
+    # A ServiceAccount (checked by _account: its module loads only when one is given).
+    service_account: DNSSubdomain | InstanceOf[Resource] | None = None
     names: dict[DerivedObject, DNSSubdomain] | None = None
 
     _api_access: ApiAccess | None = state(None)
+
+    @field_validator("service_account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        from kubegen._builders.rbac.accounts import ServiceAccount
+
+        if isinstance(value, ServiceAccount):
+            return value
+        raise InvalidValue(
+            f"service_account takes a ServiceAccount or the name of one, not "
+            f"{type(value).__name__}",
+            fix="pass service_account='runner' or service_account=ServiceAccount('runner')",
+        )
 
     def derived_name(self, what: DerivedObject, default: str) -> str:
         """The name of a derived object: the one given in ``names``, or ``default``."""
@@ -74,6 +92,12 @@ class Workload(NetworkIntents, AccessIntents, Resource):
         if account is None:
             return self.name
         return account if isinstance(account, str) else account.name
+
+    @property
+    def service_account_object(self) -> ServiceAccount | None:
+        """The ServiceAccount object given as ``service_account=``, if one was."""
+        account = self.service_account
+        return None if account is None or isinstance(account, str) else account  # type: ignore[return-value]
 
     @property
     def api_access(self) -> ApiAccess | None:

@@ -10,16 +10,20 @@ topology spread over nodes when replicas > 1. The selector is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.calls import CallError, checked
 from kubegen._builders.workloads import derived
+from kubegen._builders.workloads.autoscaling import Autoscaling, autoscaler_of
 from kubegen._builders.workloads.defaults import StackDefaults
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
 from kubegen._errors import ValidationError
 from kubegen._manifests import ManifestObject
+from kubegen._origin import capture
 from kubegen._values import Duration, DurationLike, InvalidValue, seconds
 
 if TYPE_CHECKING:
@@ -54,7 +58,7 @@ class ReplicatedWorkloadArgs(PodWorkloadArgs, total=False):
     topology_spread: Literal["nodes", "zones", "none"]
 
 
-class ReplicatedWorkload(PodWorkload):
+class ReplicatedWorkload(Autoscaling, PodWorkload):
     """Replicas, availability and spread, shared by Deployment and StatefulSet.
 
     Args:
@@ -66,6 +70,10 @@ class ReplicatedWorkload(PodWorkload):
             (defaults to 1; must allow at least one, or node drains hang).
         topology_spread: ``nodes`` (default), ``zones`` (nodes and zones) or ``none``; applied
             when replicas > 1.
+
+    ``autoscale(min=, max=, cpu=)`` hands the replica count to a HorizontalPodAutoscaler
+    (:class:`~kubegen.HorizontalPodAutoscaler`): no ``replicas`` is rendered, the
+    PodDisruptionBudget follows ``min`` and the spread applies when ``max`` > 1.
     """
 
     replicas: int | None = Field(default=None, ge=0)
@@ -89,7 +97,39 @@ class ReplicatedWorkload(PodWorkload):
         return self
 
     def replica_count(self, defaults: StackDefaults) -> int:
-        """The replicas to render: own value or the stack default, never below the floor."""
+        """The replicas to render: own value or the stack default, never below the floor.
+
+        For an autoscaled workload: its autoscaler's ``min``.
+        """
+        return self.scale(defaults).least
+
+    def scale(self, defaults: StackDefaults) -> Scale:
+        """How many pods run: fixed replicas, or the range of the workload's autoscaler."""
+        hpa = autoscaler_of(self)
+        if hpa is None:
+            count = self._fixed_replicas(defaults)
+            return Scale(count, count, count)
+        if self.replicas is not None:
+            raise ValidationError(
+                f"replicas={self.replicas} is set, but {hpa.display} scales this workload; a "
+                "GitOps sync of a fixed count would undo every scaling decision",
+                field="replicas",
+                value=self.replicas,
+                fix="drop replicas= (the autoscaler's min= is the floor)",
+            )
+        if hpa.min < defaults.min_replicas:
+            raise ValidationError(
+                f"its autoscaler's min={hpa.min} is below the stack's floor min_replicas="
+                f"{defaults.min_replicas}",
+                origin=hpa.origin,
+                resource=hpa.display,
+                field="min",
+                value=hpa.min,
+                fix=f"autoscale with min={defaults.min_replicas} or more",
+            )
+        return Scale(None, hpa.min, hpa.max)
+
+    def _fixed_replicas(self, defaults: StackDefaults) -> int:
         count = self.replicas if self.replicas is not None else defaults.replicas
         if count < defaults.min_replicas:
             raise ValidationError(
@@ -109,7 +149,23 @@ class ReplicatedWorkload(PodWorkload):
         return objects
 
     def spread(self, replicas: int) -> list[dict[str, Any]]:
+        """Topology spread when more than ``replicas`` … at most ``replicas`` pods can run."""
         return derived.spread_constraints(self, self.topology_spread) if replicas > 1 else []
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """The pods of a replicated workload: ``replicas`` to render (None when autoscaled), the
+    fewest that always run (the PodDisruptionBudget follows it) and the most that may run
+    (topology spread applies as soon as there can be two)."""
+
+    replicas: int | None
+    least: int
+    most: int
+
+    def spec(self) -> dict[str, Any]:
+        """``{"replicas": n}``, or nothing for an autoscaled workload."""
+        return {} if self.replicas is None else {"replicas": self.replicas}
 
 
 class DeploymentArgs(ReplicatedWorkloadArgs, total=False):
@@ -167,15 +223,15 @@ class Deployment(ReplicatedWorkload):
 
     def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
-        replicas = self.replica_count(defaults)
+        scale = self.scale(defaults)
         spec: dict[str, Any] = {
-            "replicas": replicas,
+            **scale.spec(),
             "selector": {"matchLabels": self.selector_labels()},
             "strategy": self._strategy(),
             "minReadySeconds": seconds(self.min_ready),
             "revisionHistoryLimit": self.revision_history,
             "progressDeadlineSeconds": seconds(self.progress_deadline),
-            "template": self.pod_template(defaults, spread=self.spread(replicas)),
+            "template": self.pod_template(defaults, spread=self.spread(scale.most)),
         }
         if self.paused:
             spec["paused"] = True
@@ -185,7 +241,7 @@ class Deployment(ReplicatedWorkload):
             "metadata": self.metadata(labels=self.recommended_labels()),
             "spec": spec,
         }
-        return [self.manifest(body), *self.owned_objects(replicas)]
+        return [self.manifest(body), *self.owned_objects(scale.least)]
 
     def _strategy(self) -> dict[str, Any]:
         if self.strategy == "Recreate":
@@ -195,6 +251,7 @@ class Deployment(ReplicatedWorkload):
             "rollingUpdate": {"maxSurge": self.max_surge, "maxUnavailable": self.max_unavailable},
         }
 
+    @checked
     def expose(
         self,
         *ports: str | ServicePort,
@@ -210,6 +267,14 @@ class Deployment(ReplicatedWorkload):
         """
         from kubegen._builders.service import Service
 
+        for own in ("ports", "target"):
+            if own in options:
+                raise CallError(
+                    f"expose() sets the Service's {own}= itself", field=own,
+                    value=options[own], origin=capture(), resource=self.display,
+                    fix="name the ports positionally: expose('http', ServicePort('http', port=80)),"
+                    " or add any other Service yourself: stack.add(Service(...))",
+                )
         options.setdefault("namespace", self.namespace)
         wanted: list[str | ServicePort] = list(ports) or list(self.named_ports())
         return self.stack.add(Service.exposing(self, name or self.name, wanted, options))

@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from kubegen._builders.config import ConfigMap
-from kubegen._builders.rbac.accounts import ServiceAccount
 from kubegen._builders.secrets import SealedSecret, Secret
 from kubegen._manifests import ManifestObject
 from kubegen._values import InvalidValue
 
 if TYPE_CHECKING:
     from kubegen._builders.base import Resource
+    from kubegen._builders.rbac.accounts import ServiceAccount
     from kubegen._builders.workloads.pod import PodWorkload
     from kubegen._stack import Stack
 
@@ -32,8 +33,32 @@ _SPREAD_KEYS = {
 }
 
 
-_ACCOUNTS: weakref.WeakKeyDictionary[Stack, tuple[int, dict[tuple[str | None, str], Any]]] = (
-    weakref.WeakKeyDictionary())
+@dataclass(frozen=True, slots=True)
+class StackIndex:
+    """What workloads look up in their stack: user ServiceAccounts, autoscalers."""
+
+    size: int
+    accounts: dict[tuple[str | None, str], Resource]  # (namespace, name) -> ServiceAccount
+    autoscalers: dict[int, Resource]  # id(target workload) -> its HorizontalPodAutoscaler
+
+
+_INDEXES: weakref.WeakKeyDictionary[Stack, StackIndex] = weakref.WeakKeyDictionary()
+
+
+def stack_index(stack: Stack) -> StackIndex:
+    """The stack's :class:`StackIndex`, rebuilt when resources were added since (one pass)."""
+    size = len(stack)
+    index = _INDEXES.get(stack)
+    if index is None or index.size != size:
+        accounts: dict[tuple[str | None, str], Resource] = {}
+        autoscalers: dict[int, Resource] = {}
+        for res in stack:
+            if res.kind == "ServiceAccount":
+                accounts[(res.namespace, res.name)] = res
+            elif res.kind == "HorizontalPodAutoscaler":
+                autoscalers.setdefault(id(getattr(res, "target", None)), res)  # the first
+        index = _INDEXES[stack] = StackIndex(size, accounts, autoscalers)
+    return index
 
 
 def user_account(workload: PodWorkload) -> ServiceAccount | None:
@@ -46,18 +71,14 @@ def user_account(workload: PodWorkload) -> ServiceAccount | None:
     account = workload.service_account
     if account is None:
         return None
-    if isinstance(account, ServiceAccount):
-        return account
+    if not isinstance(account, str):
+        return workload.service_account_object
+    from kubegen._builders.rbac.accounts import ServiceAccount
+
     stack = workload._stack
     if stack is None:
         return None
-    size = len(stack)
-    known = _ACCOUNTS.get(stack)
-    if known is None or known[0] != size:
-        index = {(res.namespace, res.name): res for res in stack
-                 if isinstance(res, ServiceAccount)}
-        known = _ACCOUNTS[stack] = (size, index)
-    found = known[1].get((workload.namespace, account))
+    found = stack_index(stack).accounts.get((workload.namespace, account))
     return found if isinstance(found, ServiceAccount) else None
 
 
@@ -151,5 +172,6 @@ __all__ = [
     "service_account",
     "service_accounts",
     "spread_constraints",
+    "stack_index",
     "user_account",
 ]

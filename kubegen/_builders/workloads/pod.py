@@ -48,7 +48,7 @@ from kubegen._builders.workloads.host_paths import (
     host_path_volumes,
 )
 from kubegen._builders.workloads.scheduling import NodeAffinity, PodAffinity, Toleration
-from kubegen._errors import ValidationError
+from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import capture
 from kubegen._values import (
@@ -201,8 +201,36 @@ class PodWorkload(Workload):
             )
         shorthand = {key: data.pop(key) for key in list(data) if key in SHORTHAND_FIELDS}
         if shorthand:
-            data["container"] = self._shorthand_container(name, shorthand, data)
+            try:
+                data["container"] = self._shorthand_container(name, shorthand, data)
+            except ValidationError as exc:
+                raise self._with_workload_problems(exc, name, data) from None
         Resource.__init__(self, name, **data)
+
+    def _with_workload_problems(
+        self, exc: ValidationError, name: str, data: dict[str, Any]
+    ) -> ValidationError:
+        """The shorthand container's problems and the workload's own, in one error.
+
+        The container is validated first; without this, a wrong workload field in the same
+        call would only show up once the container is fixed.
+        """
+        try:
+            Resource.__init__(self, name, **data)
+        except ValidationError as other:
+            found = [p for p in (other.problems or [other])
+                     if p.field is not None and p.field not in ("container", "containers")]
+        else:
+            found = []
+        if not found:
+            return exc
+        problems = sorted([*(exc.problems or [exc]), *found],
+                          key=lambda p: p.origin.line if p.origin is not None else 0)
+        first = problems[0]
+        merged = ValidationError(first.message, fix=first.fix, origin=capture(),
+                                 resource=exc.resource, field=first.field, value=first.value)
+        merged.problems = problems
+        return merged
 
     @classmethod
     def _extra_keywords(cls) -> frozenset[str]:
@@ -237,14 +265,14 @@ class PodWorkload(Workload):
     @classmethod
     def _tolerations(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return tuple(Toleration.of(t) if isinstance(t, Mapping) else t for t in value)
+            return _each(value, lambda t: Toleration.of(t) if isinstance(t, Mapping) else t)
         return value
 
     @field_validator("near", "avoid", mode="before")
     @classmethod
     def _affinity_shorthand(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return tuple(PodAffinity.of(item) for item in value)
+            return _each(value, PodAffinity.of)
         return value
 
     @field_validator("component")
@@ -599,5 +627,19 @@ class PodWorkload(Workload):
 
 
 _BUILTIN_DEFAULTS = StackDefaults()
+
+
+def _each(values: Sequence[Any], build: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """``build`` applied to each item; an item's error as one of this field (so pydantic reports
+    it among the workload's other problems, at ``<field>.<index>.<its field>``)."""
+    out = []
+    for index, item in enumerate(values):
+        try:
+            out.append(build(item))
+        except KubegenError as exc:
+            field = f"{index}.{exc.field}" if exc.field else str(index)
+            shown = {"value": exc.value} if exc.has_value else {}
+            raise InvalidValue(exc.message, fix=exc.fix, field=field, **shown) from None
+    return tuple(out)
 
 __all__ = ["INSTANCE_LABEL", "NAME_LABEL", "PodWorkload"]

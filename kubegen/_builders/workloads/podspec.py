@@ -116,13 +116,14 @@ def check(pod: PodWorkload, containers: list[tuple[Role, str, Container]]) -> No
             field="dns_policy", value="None",
         )
     grace = pod.termination_grace if pod.termination_grace is not None else DEFAULT_GRACE
-    names = {name for _, name, _ in containers}
     for _, name, container in containers:
-        _check_container(pod, name, container, grace)
+        if (container.run_as_user == 0 or container.run_as_group == 0
+                or container.post_start is not None or container.pre_stop is not None):
+            _check_container(pod, name, container, grace)
         for path, target in container.mounts.items():
             source = target.source if isinstance(target, Mount) else target
             if isinstance(source, DownwardFiles) and source.items:
-                _check_resource_items(path, source, names)
+                _check_resource_items(path, source, {n for _, n, _ in containers})
 
 
 def _check_resource_items(path: str, source: DownwardFiles, names: set[str]) -> None:

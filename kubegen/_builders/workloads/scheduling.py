@@ -388,6 +388,15 @@ class PodAffinity(Builder):
         """A PodAffinity from the shorthand: a workload, ``"self"`` or pod labels."""
         if isinstance(value, Workload | Mapping) or value == "self":
             return cls(value)
+        if isinstance(value, str):
+            raise InvalidValue(
+                f"{value!r} names no pods: an item is a workload, 'self', pod labels or a "
+                "PodAffinity",
+                fix="pass the workload itself (redis = stack.add(StatefulSet('redis', ...)); "
+                "near=[redis]) or its pods' labels: [{'app.kubernetes.io/name': "
+                f"{value!r}}}]",
+                value=value,
+            )
         return value
 
     def term(self, owner: Workload) -> dict[str, Any]:

@@ -255,12 +255,12 @@ class StatefulSet(ReplicatedWorkload):
 
     def build_manifests(self) -> list[ManifestObject]:
         defaults = self.prepare()
-        replicas = self.replica_count(defaults)
+        scale = self.scale(defaults)
         strategy: dict[str, Any] = {"type": self.strategy}
         if self.partition:
             strategy["rollingUpdate"] = {"partition": self.partition}
         spec: dict[str, Any] = {
-            "replicas": replicas,
+            **scale.spec(),
             "selector": {"matchLabels": self.selector_labels()},
             "serviceName": self.service_name,
             "podManagementPolicy": self.pod_management,
@@ -271,7 +271,7 @@ class StatefulSet(ReplicatedWorkload):
                 "whenDeleted": self.claims_when_deleted,
                 "whenScaled": self.claims_when_scaled,
             },
-            "template": self.pod_template(defaults, spread=self.spread(replicas)),
+            "template": self.pod_template(defaults, spread=self.spread(scale.most)),
         }
         templates = self.claim_templates()
         if templates:
@@ -283,4 +283,4 @@ class StatefulSet(ReplicatedWorkload):
             "spec": spec,
         }
         service = self.headless_service().manifests()
-        return [self.manifest(body), *service, *self.owned_objects(replicas)]
+        return [self.manifest(body), *service, *self.owned_objects(scale.least)]

@@ -1,4 +1,4 @@
-"""Availability and batch hygiene (KG701–KG705).
+"""Availability and batch hygiene (KG701–KG706).
 
 Replicas, PodDisruptionBudgets and topology spread matter for production (the ``prod`` profile
 makes them errors); elsewhere they are hints. The replica count is ``spec.replicas`` (Kubernetes
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kubegen._manifests import ManifestObject
-from kubegen._policy.context import LintContext, PodView, as_dict
+from kubegen._policy.context import LintContext, PodView, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, I, W, rule
 from kubegen._policy.rules import show_labels
@@ -177,3 +177,47 @@ def job_deadlines(ctx: LintContext) -> Iterator[Hit]:
             job_spec, path = spec, "spec.activeDeadlineSeconds"
         if job_spec.get("activeDeadlineSeconds") is None:
             yield Hit(obj, path, "is unset; the Job may run forever")
+
+
+def _utilisation_metrics(hpa: ManifestObject) -> list[str]:
+    """Resources an HPA measures as a percentage of requests (``Utilization`` targets)."""
+    found = []
+    for metric in as_list(as_dict(hpa.body.get("spec")).get("metrics")):
+        metric = as_dict(metric)
+        if metric.get("type") != "Resource":
+            continue
+        resource = as_dict(metric.get("resource"))
+        if as_dict(resource.get("target")).get("type") == "Utilization":
+            found.append(str(resource.get("name")))
+    return found
+
+
+@rule(
+    "KG706",
+    name="autoscaled-requests",
+    title="Containers request what their HorizontalPodAutoscaler measures",
+    levels=Levels(baseline=E, restricted=E, prod=E),
+    reason="A utilisation target is a percentage of the pods' requests: when one container "
+    "requests no CPU (or memory), the HPA reports 'missing request' and never scales.",
+    sources=("Kubernetes docs, 'Horizontal Pod Autoscaling' (support for resource metrics)",),
+    fix="Give every container of the target a request of that resource (kubegen's builders "
+    "always set requests).",
+    scanners=("Polaris hpaMaxAvailability (related)",),
+    tags=TAGS,
+    kinds=("HorizontalPodAutoscaler",),
+)
+def autoscaled_requests(ctx: LintContext) -> Iterator[Hit]:
+    targets = {(pod.namespace, pod.obj.kind, pod.obj.name): pod for pod in ctx.pods}
+    for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
+        measured = _utilisation_metrics(hpa)
+        ref = as_dict(as_dict(hpa.body.get("spec")).get("scaleTargetRef"))
+        pod = targets.get((hpa.namespace or "default", str(ref.get("kind")), str(ref.get("name"))))
+        if not measured or pod is None:
+            continue
+        for container in pod.containers(("containers",)):
+            requests = as_dict(as_dict(container.body.get("resources")).get("requests"))
+            for resource in measured:
+                if resource not in requests:
+                    yield Hit(pod.obj, f"{container.path}.resources.requests.{resource}",
+                              f"{container.label} requests no {resource}, which {hpa.display} "
+                              "scales on")

@@ -8,22 +8,17 @@ into crash dumps, ``/proc/<pid>/environ``, child processes and logs of misbehavi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from kubegen._policy.context import POD_KINDS, LintContext, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
 from kubegen._policy.rules import show
+from kubegen._values.credentials import literal_secret, url_credentials
 
 NSA_SECRETS = "NSA/CISA Kubernetes Hardening Guidance v1.2, 'Secrets'"
 KIA_SECRETS = "Kubernetes in Action (2nd ed.), 'Secrets'"
 TAGS = ("security", "secrets")
-
-#: Env var names that suggest a credential; a literal value for them is a leaked secret.
-SECRET_NAME = re.compile(r"PASSW(OR)?D|PASSPHRASE|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL")
-#: Suffixes that name where a secret is, not the secret itself (``PASSWORD_FILE=/run/...``).
-REFERENCE_SUFFIX = re.compile(r"_(FILE|PATH|DIR|NAME|REF|URL_FILE)$")
 
 
 @rule(
@@ -85,8 +80,9 @@ def secret_env_ref(ctx: LintContext) -> Iterator[Hit]:
     name="secret-env-literal",
     title="No credential is written literally into an environment variable",
     levels=Levels(baseline=W, restricted=E, prod=E),
-    reason="A literal value for PASSWORD, TOKEN, SECRET or API_KEY is a credential committed "
-    "with the manifest and visible to anyone who can read the pod spec.",
+    reason="A literal value for PASSWORD, TOKEN, SECRET or API_KEY (or a URL with a password, "
+    "such as postgres://app:pw@db) is a credential committed with the manifest and visible to "
+    "anyone who can read the pod spec.",
     sources=(NSA_SECRETS, KIA_SECRETS),
     fix="Move the value to a secret store and mount it as a file (see KG801, KG802).",
     scanners=(
@@ -103,11 +99,13 @@ def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
         for c in pod.containers(("initContainers", "containers")):
             for index, var in enumerate(as_list(c.body.get("env"))):
                 var = as_dict(var)
-                name = str(var.get("name", "")).upper()
-                value = var.get("value")
-                if not value or not SECRET_NAME.search(name) or REFERENCE_SUFFIX.search(name):
+                name, value = str(var.get("name", "")), var.get("value")
+                if not isinstance(value, str) or not value:
                     continue
-                if isinstance(value, str) and value.startswith("$("):
-                    continue  # a reference to another variable, not a literal
                 path = f"{c.path}.env[{index}].value"
-                yield Hit(pod.obj, path, f"{c.label} sets {var.get('name')} to a literal value")
+                url = url_credentials(value)
+                if url is not None:
+                    message = f"{c.label} sets {name} to a URL with a password ({url}…)"
+                    yield Hit(pod.obj, path, message)
+                elif literal_secret(name, value):
+                    yield Hit(pod.obj, path, f"{c.label} sets {name} to a literal value")

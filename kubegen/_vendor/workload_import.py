@@ -1,0 +1,690 @@
+"""Deployment and StatefulSet objects as typed builder calls, for ``kubegen import manifests``.
+
+:func:`workload_call` writes the ``Deployment(...)``/``StatefulSet(...)`` call whose render
+would be the object: containers, ports, env, probes, hooks, resources, volumes and mounts,
+security settings (weakened ones as ``allow_*=REASON`` opt-outs), replicas, rollout strategy,
+ServiceAccount, labels and annotations. A field no builder argument expresses raises
+:class:`Unmapped` with the field's path, and the importer keeps the object as a ``Manifest``;
+a call is kept only when the importer has rendered it and got the input back (the builders'
+own choices, such as the pod selector, are checked there, not assumed here).
+
+:func:`with_api_defaults` fills in what the API server would default, so "the same object"
+means the same to the cluster whether a field is written out or left to its default.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL
+from kubegen._builders.workloads.pod import COMPONENT_LABEL, VERSION_LABEL
+from kubegen._builders.workloads.volumes import volume_slug
+
+_MANAGED = "app.kubernetes.io/managed-by"
+_DERIVED_LABELS = {NAME_LABEL, INSTANCE_LABEL, VERSION_LABEL, COMPONENT_LABEL, _MANAGED}
+_RESTRICTED_CAPS = {"NET_BIND_SERVICE"}
+
+
+class Unmapped(Exception):
+    """A field of the object no builder argument expresses: ``str(exc)`` says which."""
+
+
+def _r(value: Any) -> str:
+    return repr(value)
+
+
+def _call(cls: str, args: list[str]) -> str:
+    return f"{cls}({', '.join(args)})"
+
+
+def _only(mapping: dict[str, Any], allowed: set[str], where: str) -> None:
+    extra = sorted(set(mapping) - allowed)
+    if extra:
+        raise Unmapped(f"{where}.{extra[0]}")
+
+
+def _seconds(value: Any, where: str) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Unmapped(where)
+    return _r(f"{value}s")
+
+
+# -- the workload ------------------------------------------------------------------------------
+
+
+def workload_call(body: dict[str, Any], namespace: str | None, reason: str = "REASON") -> str:
+    """The builder call rendering ``body`` (a Deployment or StatefulSet), or :class:`Unmapped`.
+
+    ``reason`` is the Python expression every ``allow_*`` opt-out gets.
+    """
+    kind = body.get("kind")
+    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
+        raise Unmapped("apiVersion")
+    _only(body, {"apiVersion", "kind", "metadata", "spec"}, kind)
+    meta, spec = body["metadata"], body.get("spec") or {}
+    args = [_r(meta["name"])]
+    if meta.get("namespace") and meta["namespace"] != namespace:
+        args.append(f"namespace={_r(meta['namespace'])}")
+    labels = dict(meta.get("labels") or {})
+    if labels.get(COMPONENT_LABEL):
+        args.append(f"component={_r(labels[COMPONENT_LABEL])}")
+    own = {k: v for k, v in labels.items() if k not in _DERIVED_LABELS}
+    if own:
+        args.append(f"labels={_r(own)}")
+    notes = {k: v for k, v in (meta.get("annotations") or {}).items()
+             if not k.startswith("kubegen.dev/")}
+    if notes:
+        args.append(f"annotations={_r(notes)}")
+    common = {"replicas", "selector", "template", "minReadySeconds", "revisionHistoryLimit"}
+    if kind == "Deployment":
+        _only(spec, common | {"strategy", "progressDeadlineSeconds", "paused"}, "spec")
+        args += _deployment(spec)
+    else:
+        _only(spec, common | {"serviceName", "podManagementPolicy", "updateStrategy",
+                              "persistentVolumeClaimRetentionPolicy", "volumeClaimTemplates"},
+              "spec")
+        args += _statefulset(spec)
+    args.append(f"replicas={_r(spec.get('replicas', 1))}")
+    args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
+    args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
+    args += _pod(spec.get("template") or {}, reason, claims=_claim_names(spec))
+    return _call(kind, args)
+
+
+def _deployment(spec: dict[str, Any]) -> list[str]:
+    args = []
+    strategy = spec.get("strategy") or {"type": "RollingUpdate"}
+    _only(strategy, {"type", "rollingUpdate"}, "spec.strategy")
+    if strategy.get("type", "RollingUpdate") == "Recreate":
+        args.append("strategy='Recreate'")
+    else:
+        rolling = strategy.get("rollingUpdate") or {}
+        _only(rolling, {"maxSurge", "maxUnavailable"}, "spec.strategy.rollingUpdate")
+        args.append(f"max_surge={_r(rolling.get('maxSurge', '25%'))}")
+        args.append(f"max_unavailable={_r(rolling.get('maxUnavailable', '25%'))}")
+    deadline = spec.get("progressDeadlineSeconds", 600)
+    args.append(f"progress_deadline={_seconds(deadline, 'spec.progressDeadlineSeconds')}")
+    if spec.get("paused"):
+        args.append("paused=True")
+    return args
+
+
+def _claim_names(spec: dict[str, Any]) -> set[str]:
+    return {str((t.get("metadata") or {}).get("name")) for t in
+            spec.get("volumeClaimTemplates") or []}
+
+
+def _statefulset(spec: dict[str, Any]) -> list[str]:
+    args = []
+    if spec.get("podManagementPolicy", "OrderedReady") != "OrderedReady":
+        args.append(f"pod_management={_r(spec['podManagementPolicy'])}")
+    strategy = spec.get("updateStrategy") or {}
+    _only(strategy, {"type", "rollingUpdate"}, "spec.updateStrategy")
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        args.append(f"strategy={_r(strategy['type'])}")
+    rolling = strategy.get("rollingUpdate") or {}
+    _only(rolling, {"partition"}, "spec.updateStrategy.rollingUpdate")
+    if rolling.get("partition"):
+        args.append(f"partition={_r(rolling['partition'])}")
+    retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
+    _only(retention, {"whenDeleted", "whenScaled"}, "spec.persistentVolumeClaimRetentionPolicy")
+    for key, arg in (("whenDeleted", "claims_when_deleted"), ("whenScaled", "claims_when_scaled")):
+        if retention.get(key, "Retain") != "Retain":
+            args.append(f"{arg}={_r(retention[key])}")
+    claims = [_claim_template(t, i) for i, t in enumerate(spec.get("volumeClaimTemplates") or [])]
+    if claims:
+        args.append(f"claims=[{', '.join(claims)}]")
+    return args
+
+
+def _claim_template(template: dict[str, Any], index: int) -> str:
+    where = f"spec.volumeClaimTemplates[{index}]"
+    _only(template, {"apiVersion", "kind", "metadata", "spec"}, where)
+    _only(template.get("metadata") or {}, {"name", "labels"}, f"{where}.metadata")
+    spec = template.get("spec") or {}
+    _only(spec, {"accessModes", "resources", "storageClassName"}, f"{where}.spec")
+    resources = spec.get("resources") or {}
+    _only(resources, {"requests"}, f"{where}.spec.resources")
+    requests = resources.get("requests") or {}
+    _only(requests, {"storage"}, f"{where}.spec.resources.requests")
+    if "storage" not in requests:
+        raise Unmapped(f"{where}.spec.resources.requests")
+    args = [_r(template["metadata"]["name"]), f"size={_r(str(requests['storage']))}"]
+    if spec.get("storageClassName"):
+        args.append(f"storage_class={_r(spec['storageClassName'])}")
+    if spec.get("accessModes"):
+        args.append(f"access_modes={_r(list(spec['accessModes']))}")
+    return _call("VolumeClaim", args)
+
+
+# -- the pod -----------------------------------------------------------------------------------
+
+_POD_KEYS = {
+    "containers", "initContainers", "volumes", "serviceAccountName", "serviceAccount",
+    "automountServiceAccountToken", "enableServiceLinks", "securityContext", "hostNetwork",
+    "hostPID", "hostIPC", "dnsPolicy", "priorityClassName", "nodeSelector", "tolerations",
+    "terminationGracePeriodSeconds", "imagePullSecrets", "restartPolicy",
+    "topologySpreadConstraints", "schedulerName",
+}
+
+
+def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str]:
+    _only(template, {"metadata", "spec"}, "spec.template")
+    meta, spec = template.get("metadata") or {}, template.get("spec") or {}
+    _only(meta, {"labels", "annotations"}, "spec.template.metadata")
+    _only(spec, _POD_KEYS, "spec.template.spec")
+    args: list[str] = []
+    pod_labels = {k: v for k, v in (meta.get("labels") or {}).items()
+                  if k not in _DERIVED_LABELS}
+    if pod_labels:
+        args.append(f"pod_labels={_r(pod_labels)}")
+    if meta.get("annotations"):
+        args.append(f"pod_annotations={_r(dict(meta['annotations']))}")
+    containers = _containers(spec, reason, claims)  # their fields first: the usual reasons
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if not account or account == "default":
+        raise Unmapped("spec.template.spec.serviceAccountName (the namespace's default account)")
+    args.append(f"service_account={_r(account)}")
+    if spec.get("automountServiceAccountToken", True) is not False:
+        raise Unmapped("spec.template.spec.automountServiceAccountToken (the builders mount "
+                       "projected tokens only for workloads granted API access)")
+    if spec.get("restartPolicy", "Always") != "Always":
+        raise Unmapped("spec.template.spec.restartPolicy")
+    if spec.get("schedulerName", "default-scheduler") != "default-scheduler":
+        raise Unmapped("spec.template.spec.schedulerName")
+    args.append(f"service_links={_r(spec.get('enableServiceLinks', True))}")
+    for key, arg in (("hostNetwork", "allow_host_network"), ("hostPID", "allow_host_pid"),
+                     ("hostIPC", "allow_host_ipc")):
+        if spec.get(key):
+            args.append(f"{arg}={reason}")
+    args += _pod_security(spec.get("securityContext") or {}, reason)
+    if "dnsPolicy" in spec:
+        args.append(f"dns_policy={_r(spec['dnsPolicy'])}")
+    for key, arg in (("priorityClassName", "priority_class"), ("nodeSelector", "node_selector"),
+                     ("tolerations", "tolerations")):
+        if spec.get(key):
+            args.append(f"{arg}={_r(spec[key])}")
+    if "terminationGracePeriodSeconds" in spec:
+        grace = _seconds(spec["terminationGracePeriodSeconds"],
+                         "spec.template.spec.terminationGracePeriodSeconds")
+        args.append(f"termination_grace={grace}")
+    if spec.get("imagePullSecrets"):
+        args.append(f"image_pull_secrets={_r([s.get('name') for s in spec['imagePullSecrets']])}")
+    spread = spec.get("topologySpreadConstraints") or []
+    args.append(f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(spread)))}")
+    return args + containers
+
+
+def _containers(spec: dict[str, Any], reason: str, claims: set[str]) -> list[str]:
+    """The ``init_containers=``/``sidecars=``/``containers=`` arguments, with their volumes."""
+    volumes = {str(v.get("name")): v for v in spec.get("volumes") or []}
+    used: set[str] = set()
+    init: list[str] = []
+    sidecars: list[str] = []
+    main: list[str] = []
+    for index, container in enumerate(spec.get("initContainers") or []):
+        where = f"spec.template.spec.initContainers[{index}]"
+        always = container.get("restartPolicy") == "Always"
+        call = _container(container, where, reason, volumes, used, claims, sidecar=always)
+        (sidecars if always else init).append(call)
+    for index, container in enumerate(spec.get("containers") or []):
+        where = f"spec.template.spec.containers[{index}]"
+        main.append(_container(container, where, reason, volumes, used, claims, sidecar=False))
+    unused = sorted(set(volumes) - used)
+    if unused:
+        raise Unmapped(f"spec.template.spec.volumes[{unused[0]}] (mounted by no container)")
+    args = [f"init_containers=[{', '.join(init)}]"] if init else []
+    if sidecars:
+        args.append(f"sidecars=[{', '.join(sidecars)}]")
+    args.append(f"containers=[{', '.join(main)}]")
+    return args
+
+
+def _pod_security(context: dict[str, Any], reason: str) -> list[str]:
+    where = "spec.template.spec.securityContext"
+    _only(context, {"runAsUser", "runAsGroup", "fsGroup", "runAsNonRoot", "seccompProfile",
+                    "supplementalGroups", "fsGroupChangePolicy"}, where)
+    args = []
+    for key, arg in (("runAsUser", "run_as_user"), ("runAsGroup", "run_as_group"),
+                     ("fsGroup", "fs_group"), ("supplementalGroups", "supplemental_groups"),
+                     ("fsGroupChangePolicy", "fs_group_change_policy")):
+        if key in context:
+            args.append(f"{arg}={_r(context[key])}")
+    if context.get("runAsNonRoot") is not True:
+        args.append(f"allow_run_as_root={reason}")
+    profile = context.get("seccompProfile") or {}
+    if profile.get("type") == "Localhost":
+        args.append(f"seccomp_profile={_r(profile.get('localhostProfile'))}")
+    elif profile.get("type") != "RuntimeDefault":
+        args.append(f"allow_unconfined_seccomp={reason}")
+    return args
+
+
+# -- containers --------------------------------------------------------------------------------
+
+_CONTAINER_KEYS = {
+    "name", "image", "imagePullPolicy", "command", "args", "workingDir", "ports", "env",
+    "resources", "readinessProbe", "livenessProbe", "startupProbe", "lifecycle",
+    "securityContext", "volumeMounts", "restartPolicy", "terminationMessagePath",
+    "terminationMessagePolicy",
+}
+
+
+def _container(
+    body: dict[str, Any], where: str, reason: str, volumes: dict[str, Any], used: set[str],
+    claims: set[str], *, sidecar: bool,
+) -> str:
+    _only(body, _CONTAINER_KEYS, where)
+    if body.get("terminationMessagePath", "/dev/termination-log") != "/dev/termination-log" or (
+            body.get("terminationMessagePolicy", "File") != "File"):
+        raise Unmapped(f"{where}.terminationMessagePath")
+    args = [f"name={_r(body.get('name'))}", f"image={_r(body.get('image'))}"]
+    if "imagePullPolicy" in body:
+        args.append(f"pull_policy={_r(body['imagePullPolicy'])}")
+    for key, arg in (("command", "command"), ("args", "args"), ("workingDir", "working_dir")):
+        if key in body:
+            args.append(f"{arg}={_r(body[key])}")
+    ports = [_port(p, f"{where}.ports[{i}]") for i, p in enumerate(body.get("ports") or [])]
+    if ports:
+        args.append(f"ports=[{', '.join(ports)}]")
+    if any(p.get("hostPort") for p in body.get("ports") or []):
+        args.append(f"allow_host_ports={reason}")
+    args += _env(body.get("env") or [], f"{where}.env", reason)
+    args += _resources(body.get("resources"), f"{where}.resources", reason)
+    probes = {"readinessProbe": "readiness", "livenessProbe": "liveness",
+              "startupProbe": "startup"}
+    for key, arg in probes.items():
+        if key in body:
+            args.append(f"{arg}={_probe(body[key], f'{where}.{key}')}")
+    unprobed = not body.get("readinessProbe") or not body.get("livenessProbe")
+    if unprobed and (body.get("ports") or sidecar):
+        args.append(f"allow_no_probes={reason}")
+    lifecycle = body.get("lifecycle") or {}
+    _only(lifecycle, {"postStart", "preStop"}, f"{where}.lifecycle")
+    for key, arg in (("postStart", "post_start"), ("preStop", "pre_stop")):
+        if key in lifecycle:
+            args.append(f"{arg}={_hook(lifecycle[key], f'{where}.lifecycle.{key}')}")
+    args += _container_security(body.get("securityContext") or {}, f"{where}.securityContext",
+                                reason)
+    mounts = [_mount(m, f"{where}.volumeMounts[{i}]", volumes, used, claims)
+              for i, m in enumerate(body.get("volumeMounts") or [])]
+    if mounts:
+        args.append(f"mounts={{{', '.join(mounts)}}}")
+    return _call("Container", args)
+
+
+def _port(port: dict[str, Any], where: str) -> str:
+    _only(port, {"containerPort", "name", "protocol", "hostPort"}, where)
+    args = [_r(port.get("containerPort"))]
+    if "name" in port:
+        args.append(f"name={_r(port['name'])}")
+    if port.get("protocol", "TCP") != "TCP":
+        args.append(f"protocol={_r(port['protocol'])}")
+    if port.get("hostPort"):
+        args.append(f"host_port={_r(port['hostPort'])}")
+    return _call("Port", args)
+
+
+def _env(env: list[dict[str, Any]], where: str, reason: str) -> list[str]:
+    values: dict[str, str] = {}
+    secret = False
+    for index, var in enumerate(env):
+        at = f"{where}[{index}]"
+        _only(var, {"name", "value", "valueFrom"}, at)
+        name = var.get("name")
+        if not isinstance(name, str):
+            raise Unmapped(f"{at}.name")
+        if name in values:
+            raise Unmapped(f"{at}.name (set twice)")
+        if "valueFrom" not in var:
+            values[name] = _r(str(var.get("value", "")))
+            continue
+        source = var["valueFrom"]
+        if len(source) != 1:
+            raise Unmapped(f"{at}.valueFrom")
+        (key, ref), = source.items()
+        if key in ("configMapKeyRef", "secretKeyRef"):
+            _only(ref, {"name", "key", "optional"}, f"{at}.valueFrom.{key}")
+            cls = "ConfigMapKey" if key == "configMapKeyRef" else "SecretKey"
+            secret = secret or cls == "SecretKey"
+            more = [", optional=True"] if ref.get("optional") else [""]
+            values[name] = f"{cls}({_r(ref.get('name'))}, {_r(ref.get('key'))}{more[0]})"
+        elif key == "fieldRef":
+            _only(ref, {"fieldPath", "apiVersion"}, f"{at}.valueFrom.fieldRef")
+            values[name] = f"FieldRef({_r(ref.get('fieldPath'))})"
+        elif key == "resourceFieldRef":
+            _only(ref, {"resource", "divisor", "containerName"}, f"{at}.valueFrom.{key}")
+            args = [_r(ref.get("resource"))]
+            if "divisor" in ref:
+                args.append(f"divisor={_r(str(ref['divisor']))}")
+            if "containerName" in ref:
+                args.append(f"container={_r(ref['containerName'])}")
+            values[name] = _call("ResourceRef", args)
+        else:
+            raise Unmapped(f"{at}.valueFrom.{key}")
+    if not values:
+        return []
+    out = ["env={" + ", ".join(f"{_r(k)}: {v}" for k, v in values.items()) + "}"]
+    if secret:
+        out.append(f"allow_secret_env={reason}")
+    return out
+
+
+def _resources(resources: Any, where: str, reason: str) -> list[str]:
+    if not resources:
+        raise Unmapped(f"{where} (none set: kubegen always sets requests and limits)")
+    _only(resources, {"requests", "limits"}, where)
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    _only(requests, {"cpu", "memory", "ephemeral-storage"}, f"{where}.requests")
+    _only(limits, {"cpu", "memory", "ephemeral-storage"}, f"{where}.limits")
+    for key in ("cpu", "memory"):
+        if key not in requests:
+            raise Unmapped(f"{where}.requests.{key}")
+    args = [f"cpu={_r(str(requests['cpu']))}", f"memory={_r(str(requests['memory']))}"]
+    if "cpu" in limits:
+        args.append(f"cpu_limit={_r(str(limits['cpu']))}")
+    else:
+        args.append(f"allow_no_cpu_limit={reason}")
+    if "memory" not in limits:
+        raise Unmapped(f"{where}.limits.memory (kubegen always limits memory)")
+    args.append(f"memory_limit={_r(str(limits['memory']))}")
+    if "ephemeral-storage" in requests:
+        args.append(f"ephemeral_storage={_r(str(requests['ephemeral-storage']))}")
+        if "ephemeral-storage" in limits:
+            args.append(f"ephemeral_storage_limit={_r(str(limits['ephemeral-storage']))}")
+    elif "ephemeral-storage" in limits:
+        raise Unmapped(f"{where}.limits.ephemeral-storage")
+    return [f"resources={_call('Resources', args)}"]
+
+
+def _timings(probe: dict[str, Any], where: str) -> list[str]:
+    args = []
+    for key, arg in (("initialDelaySeconds", "initial_delay"), ("periodSeconds", "period"),
+                     ("timeoutSeconds", "timeout")):
+        if key in probe:
+            args.append(f"{arg}={_seconds(probe[key], f'{where}.{key}')}")
+    for key, arg in (("failureThreshold", "failure_threshold"),
+                     ("successThreshold", "success_threshold")):
+        if key in probe:
+            args.append(f"{arg}={_r(probe[key])}")
+    return args
+
+
+def _http(http: dict[str, Any], where: str) -> list[str]:
+    _only(http, {"path", "port", "scheme", "httpHeaders"}, where)
+    args = [_r(http.get("path", "/"))]
+    if "port" in http:
+        args.append(f"port={_r(http['port'])}")
+    if http.get("scheme", "HTTP") != "HTTP":
+        args.append(f"scheme={_r(http['scheme'])}")
+    headers = {h.get("name"): h.get("value") for h in http.get("httpHeaders") or []}
+    if headers:
+        args.append(f"headers={_r(headers)}")
+    return args
+
+
+def _probe(probe: dict[str, Any], where: str) -> str:
+    _only(probe, {"httpGet", "tcpSocket", "exec", "grpc", "initialDelaySeconds",
+                  "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"},
+          where)
+    timings = _timings(probe, where)
+    if "httpGet" in probe:
+        return _call("HttpProbe", _http(probe["httpGet"], f"{where}.httpGet") + timings)
+    if "tcpSocket" in probe:
+        _only(probe["tcpSocket"], {"port"}, f"{where}.tcpSocket")
+        return _call("TcpProbe", [f"port={_r(probe['tcpSocket'].get('port'))}", *timings])
+    if "exec" in probe:
+        return _call("ExecProbe", [_r(list(probe["exec"].get("command") or [])), *timings])
+    if "grpc" in probe:
+        grpc = probe["grpc"]
+        _only(grpc, {"port", "service"}, f"{where}.grpc")
+        extra = [f"service={_r(grpc['service'])}"] if "service" in grpc else []
+        return _call("GrpcProbe", [f"port={_r(grpc.get('port'))}", *extra, *timings])
+    raise Unmapped(where)
+
+
+def _hook(hook: dict[str, Any], where: str) -> str:
+    if "exec" in hook and len(hook) == 1:
+        return _call("Hook", [f"command={_r(list(hook['exec'].get('command') or []))}"])
+    if "sleep" in hook and len(hook) == 1:
+        return _call("Hook", [f"sleep={_seconds(hook['sleep'].get('seconds'), where)}"])
+    if "httpGet" in hook and len(hook) == 1:
+        path, *rest = _http(hook["httpGet"], f"{where}.httpGet")
+        return _call("Hook", [f"http={path}", *rest])
+    raise Unmapped(where)
+
+
+def _container_security(context: dict[str, Any], where: str, reason: str) -> list[str]:
+    _only(context, {"allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem",
+                    "capabilities", "runAsUser", "runAsGroup", "runAsNonRoot",
+                    "seccompProfile"}, where)
+    args = []
+    privileged = context.get("privileged") is True
+    if privileged:
+        args.append(f"allow_privileged={reason}")
+    elif context.get("allowPrivilegeEscalation") is not False:
+        args.append(f"allow_privilege_escalation={reason}")
+    if context.get("readOnlyRootFilesystem") is not True:
+        args.append(f"allow_writable_root={reason}")
+    caps = context.get("capabilities") or {}
+    _only(caps, {"add", "drop"}, f"{where}.capabilities")
+    added = list(caps.get("add") or [])
+    if added:
+        args.append(f"capabilities={_r(added)}")
+        if set(added) - _RESTRICTED_CAPS:
+            args.append(f"allow_capabilities={reason}")
+    for key, arg in (("runAsUser", "run_as_user"), ("runAsGroup", "run_as_group")):
+        if key in context:
+            args.append(f"{arg}={_r(context[key])}")
+    return args
+
+
+# -- volumes -----------------------------------------------------------------------------------
+
+
+def _mount(
+    mount: dict[str, Any], where: str, volumes: dict[str, Any], used: set[str], claims: set[str]
+) -> str:
+    _only(mount, {"name", "mountPath", "subPath", "readOnly", "mountPropagation"}, where)
+    name = str(mount.get("name"))
+    volume = volumes.get(name)
+    used.add(name)
+    if volume is None:
+        if name not in claims:
+            raise Unmapped(f"{where}.name (no volume {name!r})")
+        source, default_ro = f"Claim({_r(name)})", False
+    else:
+        source, default_ro = _source(volume, f"spec.template.spec.volumes[{name}]")
+    options = []
+    if "subPath" in mount:
+        options.append(f"sub_path={_r(mount['subPath'])}")
+    if bool(mount.get("readOnly")) != default_ro:
+        options.append(f"read_only={_r(bool(mount.get('readOnly')))}")
+    if "mountPropagation" in mount:
+        options.append(f"propagation={_r(mount['mountPropagation'])}")
+    if options:
+        source = _call("Mount", [source, *options])
+    return f"{_r(mount.get('mountPath'))}: {source}"
+
+
+def _named(args: list[str], name: str, default: str) -> list[str]:
+    return args if name == default else [*args, f"name={_r(name)}"]
+
+
+def _files(cls: str, ref: str, body: dict[str, Any], name: str, where: str) -> str:
+    args = [_r(ref)]
+    if body.get("items") is not None:
+        for item in body["items"]:
+            _only(item, {"key", "path"}, f"{where}.items")
+        args.append(f"items={_r({i.get('key'): i.get('path') for i in body['items']})}")
+    args.append(f"mode={oct(body.get('defaultMode', 0o644))}")  # the API's default: 0644
+    return _call(cls, _named(args, name, volume_slug(f"config-{ref}") if cls == "ConfigFiles"
+                             else volume_slug(f"secret-{ref}")))
+
+
+def _source(volume: dict[str, Any], where: str) -> tuple[str, bool]:
+    """The source builder for a pod volume, and whether its mounts are read-only by default."""
+    name = str(volume.get("name"))
+    kinds = set(volume) - {"name"}
+    if len(kinds) != 1:
+        raise Unmapped(where)
+    kind = kinds.pop()
+    body = volume[kind] or {}
+    if kind == "emptyDir":
+        _only(body, {"medium", "sizeLimit"}, f"{where}.emptyDir")
+        args = [f"name={_r(name)}"]
+        if body.get("medium") == "Memory":
+            args.append("memory=True")
+        elif body.get("medium"):
+            raise Unmapped(f"{where}.emptyDir.medium")
+        if "sizeLimit" in body:
+            args.append(f"size_limit={_r(str(body['sizeLimit']))}")
+        return _call("EmptyDir", args), False
+    if kind == "configMap":
+        _only(body, {"name", "items", "defaultMode"}, f"{where}.configMap")
+        return _files("ConfigFiles", str(body.get("name")), body, name, where), True
+    if kind == "secret":
+        _only(body, {"secretName", "items", "defaultMode"}, f"{where}.secret")
+        return _files("SecretFiles", str(body.get("secretName")), body, name, where), True
+    if kind == "persistentVolumeClaim":
+        _only(body, {"claimName"}, f"{where}.persistentVolumeClaim")
+        claim = str(body.get("claimName"))
+        return _call("Claim", _named([_r(claim)], name, volume_slug(claim))), False
+    raise Unmapped(f"{where}.{kind}")
+
+
+# -- what the API server defaults --------------------------------------------------------------
+
+_PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
+                   "failureThreshold": 3}
+
+
+def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Deployment or StatefulSet with the API server's defaults filled in (what
+    ``kubectl get -o yaml`` would show for the fields kubegen writes or leaves out)."""
+    kind = body.get("kind")
+    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
+        return body
+    out = copy.deepcopy(body)
+    spec = out.get("spec")
+    if not isinstance(spec, dict):
+        return out
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("minReadySeconds", 0)
+    if kind == "Deployment":
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {})
+        if isinstance(strategy, dict):
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                rolling = strategy.setdefault("rollingUpdate", {})
+                if isinstance(rolling, dict):
+                    rolling.setdefault("maxSurge", "25%")
+                    rolling.setdefault("maxUnavailable", "25%")
+    else:
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        update = spec.setdefault("updateStrategy", {})
+        if isinstance(update, dict):
+            update.setdefault("type", "RollingUpdate")
+            if update["type"] == "RollingUpdate":
+                update.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+        retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+        if isinstance(retention, dict):
+            retention.setdefault("whenDeleted", "Retain")
+            retention.setdefault("whenScaled", "Retain")
+        for claim in spec.get("volumeClaimTemplates") or []:
+            if isinstance(claim, dict):
+                claim.pop("apiVersion", None)
+                claim.pop("kind", None)
+                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+    template = spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        _pod_defaults(template["spec"])
+    return out
+
+
+def _pod_defaults(spec: dict[str, Any]) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("securityContext", {})
+    if spec.get("serviceAccount") and not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
+    spec.pop("serviceAccount", None)
+    for volume in spec.get("volumes") or []:
+        for kind in ("configMap", "secret"):
+            if isinstance(volume.get(kind), dict):
+                volume[kind].setdefault("defaultMode", 0o644)
+        if isinstance(volume, dict) and volume.get("emptyDir") is None and "emptyDir" in volume:
+            volume["emptyDir"] = {}
+    if isinstance(spec.get("volumes"), list):
+        spec["volumes"] = sorted(spec["volumes"], key=lambda v: str(v.get("name")))
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or []:
+            if isinstance(container, dict):
+                _container_defaults(container)
+    _effective_security(spec)
+
+
+# A container inherits these from the pod's securityContext unless it sets its own.
+_INHERITED = ("runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile")
+# ``false`` means the same as unset for these.
+_FALSE_IS_UNSET = ("privileged", "readOnlyRootFilesystem", "runAsNonRoot")
+
+
+def _effective_security(spec: dict[str, Any]) -> None:
+    """Each container's securityContext as it applies (the pod's inherited values written into
+    it, ``false`` flags that mean unset left out), the pod's with only what containers do not
+    inherit: ``runAsNonRoot: true`` on the pod or on every container is one setting."""
+    pod = spec.get("securityContext")
+    if not isinstance(pod, dict):
+        return
+    containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []
+                  if isinstance(c, dict)]
+    for container in containers:
+        own = container.get("securityContext")
+        context = dict(own) if isinstance(own, dict) else {}
+        for key in _INHERITED:
+            if key not in context and key in pod:
+                context[key] = pod[key]
+        for key in _FALSE_IS_UNSET:
+            if context.get(key) is False:
+                del context[key]
+        if context:
+            container["securityContext"] = context
+        else:
+            container.pop("securityContext", None)
+    if containers:
+        for key in _INHERITED:
+            pod.pop(key, None)
+
+
+def _container_defaults(container: dict[str, Any]) -> None:
+    container.setdefault("terminationMessagePath", "/dev/termination-log")
+    container.setdefault("terminationMessagePolicy", "File")
+    image = str(container.get("image", ""))
+    last = image.rsplit("/", 1)[-1]
+    pinned_tag = ":" in last and not last.endswith(":latest")
+    container.setdefault("imagePullPolicy", "IfNotPresent" if pinned_tag or "@" in image
+                         else "Always")
+    for port in container.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+    for key in ("readinessProbe", "livenessProbe", "startupProbe"):
+        probe = container.get(key)
+        if isinstance(probe, dict):
+            for field, value in _PROBE_DEFAULTS.items():
+                probe.setdefault(field, value)
+            if isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"].setdefault("scheme", "HTTP")
+                probe["httpGet"].setdefault("path", "/")
+    for env in container.get("env") or []:
+        ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+        if isinstance(ref, dict):
+            ref.setdefault("apiVersion", "v1")
+    if container.get("resources") is None and "resources" in container:
+        container["resources"] = {}

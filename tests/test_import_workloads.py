@@ -1,0 +1,237 @@
+"""``kubegen import manifests`` maps Deployments and StatefulSets to typed builders when exact.
+
+The input here is YAML kubegen rendered from a stack using most pod features (so a typed call
+exists); the imported stack must render every object back (the comparison is the test's own:
+the API server's defaults filled in, kubegen's metadata ignored). Upstream workloads that no
+builder can express stay ``Manifest`` with the reason in the report.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import write_stack
+from typer.testing import CliRunner
+
+from kubegen import (
+    Claim,
+    ConfigFiles,
+    ConfigMap,
+    ConfigMapKey,
+    Container,
+    Deployment,
+    EmptyDir,
+    ExecProbe,
+    FieldRef,
+    Hook,
+    HttpProbe,
+    Mount,
+    Port,
+    Resources,
+    SecretFiles,
+    SecretKey,
+    Stack,
+    StatefulSet,
+    TcpProbe,
+    VolumeClaim,
+    render,
+)
+from kubegen._cli.app import app
+from kubegen._pipeline import build_objects
+
+DATA = Path(__file__).parent / "data" / "vendor"
+
+
+def _shop() -> Stack:
+    stack = Stack("shop", namespace="shop", labels={"acme.dev/team": "payments"})
+    config = stack.add(ConfigMap("api", data={"LOG_LEVEL": "info"}))
+    stack.add(Deployment(
+        "api", image="ghcr.io/acme/api:1.2.3", replicas=3, component="backend",
+        port=Port(8080, name="http"), annotations={"acme.dev/owner": "payments"},
+        env={"LOG_LEVEL": ConfigMapKey(config, "LOG_LEVEL"), "POD": FieldRef("metadata.name"),
+             "TOKEN": SecretKey("api-token", "token")},
+        allow_secret_env="the SDK reads it from the environment",
+        readiness=HttpProbe("/ready", port="http", period="5s"),
+        liveness=HttpProbe("/healthz", port="http", failure_threshold=5),
+        resources=Resources(cpu="250m", memory="256Mi", memory_limit="512Mi",
+                            allow_no_cpu_limit="latency-sensitive"),
+        writable=["/tmp"], mounts={"/etc/api": ConfigFiles(config),
+                                   "/run/tls": Mount(SecretFiles("api-tls"), read_only=True)},
+        pre_stop=Hook(sleep="5s"), termination_grace="40s",
+        sidecars=[Container(name="proxy", image="ghcr.io/acme/proxy:2.0.0",
+                            ports=[Port(9901, name="admin")],
+                            readiness=TcpProbe(port="admin"), liveness=TcpProbe(port="admin"),
+                            capabilities=["NET_BIND_SERVICE"])],
+        init_containers=[Container(name="wait", image="ghcr.io/acme/wait:1.0.0",
+                                   args=["--for", "db"])],
+    ))
+    stack.add(StatefulSet(
+        "db", image="ghcr.io/acme/db:16.4", replicas=1, port=Port(5432, name="pg"),
+        readiness=ExecProbe(["pg_isready"]), liveness=TcpProbe(port="pg", initial_delay="20s"),
+        run_as_user=70, run_as_group=70, fs_group=70,
+        claims=[VolumeClaim("data", size="10Gi", storage_class="fast")],
+        mounts={"/var/lib/postgresql/data": Claim("data"), "/scratch": EmptyDir(name="scratch")},
+        allow_writable_root="the image writes its pid file under /var/run",
+    ))
+    return stack
+
+
+def _import(tmp_path: Path, files: dict[str, str], monkeypatch, *args: str) -> tuple[str, str]:
+    source = tmp_path / "input"
+    for path, text in files.items():
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_text(text)
+    write_stack(tmp_path, "placeholder", "")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["import", "manifests", str(source), "--stack",
+                                      "stacks/imported", *args])
+    assert result.exit_code == 0, result.output
+    return result.output, (tmp_path / "stacks" / "imported" / "__init__.py").read_text()
+
+
+_PROBE = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
+
+
+def _defaulted(body: dict) -> dict:
+    """The object as the API server stores it (the defaults the builders may leave out)."""
+    out = copy.deepcopy(body)
+    meta = out["metadata"]
+    meta["labels"] = {k: v for k, v in (meta.get("labels") or {}).items()
+                      if k != "app.kubernetes.io/managed-by"}
+    meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items()
+                           if not k.startswith("kubegen.dev/")}
+    pod = (out.get("spec") or {}).get("template", {}).get("spec")
+    if pod:
+        for container in pod.get("containers", []) + pod.get("initContainers", []):
+            for key in ("readinessProbe", "livenessProbe", "startupProbe"):
+                if key in container:
+                    container[key] = {**_PROBE, **container[key]}
+            for port in container.get("ports", []):
+                port.setdefault("protocol", "TCP")
+        pod["volumes"] = sorted(pod.get("volumes", []), key=lambda v: v["name"])
+    return out
+
+
+def _rendered() -> dict[str, str]:
+    return {path: text for path, text in render(_shop()).items()
+            if not path.endswith("kustomization.yaml")}
+
+
+def test_kubegen_shaped_workloads_import_as_typed_builders(tmp_path, monkeypatch):
+    files = _rendered()
+    output, module = _import(tmp_path, files, monkeypatch)
+    assert "wrote stacks/imported/__init__.py" in output
+    assert re.search(r"stack\.add\(Deployment\(\s*'api'", module)
+    assert re.search(r"stack\.add\(StatefulSet\(\s*'db'", module)
+    # the stack is the one the selectors name; its labels are those every object carries
+    assert "Stack('shop', namespace='shop', create_namespace=False, labels={'acme.dev/team'" \
+        in module
+    # derived objects are left to the workloads, each said so in the module
+    for file, owner in (("poddisruptionbudget-api", "Deployment shop/api"),
+                        ("service-db", "StatefulSet shop/db")):
+        assert re.search(rf"{file}\.yaml:\d+: rendered by {owner} \(derived\)", module), file
+    # the accounts are typed ServiceAccounts the workloads run as
+    assert re.search(r"stack\.add\(ServiceAccount\(\s*'db'", module)
+    assert "service_account='db'" in module
+    assert "# kept as a Manifest" not in module
+    # weakened defaults are opt-outs with the TODO reason, reported with their rule ids
+    assert "allow_secret_env=REASON" in module and "allow_no_cpu_limit=REASON" in module
+    assert "allow_writable_root=REASON" in module
+    assert re.search(r"Deployment shop/api: opted out \(allow_…=REASON\) of KG\d{3} at ", output)
+
+    _, objects = build_objects(tmp_path / "stacks" / "imported")
+    rendered = {(o.kind, o.namespace, o.name): o.body for o in objects}
+    upstream = [d for text in files.values() for d in yaml.safe_load_all(text) if d]
+    assert len(rendered) == len(upstream)
+    for doc in upstream:
+        key = (doc["kind"], doc["metadata"].get("namespace"), doc["metadata"]["name"])
+        assert _defaulted(rendered[key]) == _defaulted(doc), key
+
+
+def test_a_field_no_builder_expresses_keeps_the_workload_a_manifest(tmp_path, monkeypatch):
+    files = _rendered()
+    name = next(p for p in files if p.endswith("deployment-api.yaml"))
+    body = yaml.safe_load(files[name])
+    body["spec"]["template"]["spec"]["containers"][-1]["envFrom"] = [
+        {"configMapRef": {"name": "api"}}]
+    files[name] = yaml.safe_dump(body)
+    output, module = _import(tmp_path, files, monkeypatch)
+    assert re.search(r"Deployment shop/api: spec\.template\.spec\.containers\[0\]\.envFrom "
+                     "has no typed builder equivalent", output), output
+    assert "# kept as a Manifest: spec.template.spec.containers[0].envFrom" in module
+    assert re.search(r"stack\.add\(StatefulSet\(\s*'db'", module)  # the others stay typed
+    _, objects = build_objects(tmp_path / "stacks" / "imported")
+    rendered = {(o.kind, o.name): o.body for o in objects}
+    assert rendered[("Deployment", "api")]["spec"]["template"]["spec"]["containers"][-1][
+        "envFrom"] == [{"configMapRef": {"name": "api"}}]
+    # its PodDisruptionBudget is an input object again, not derived
+    assert ("PodDisruptionBudget", "api") in rendered
+
+
+def test_a_typed_call_that_would_render_differently_is_not_kept(tmp_path, monkeypatch):
+    files = _rendered()
+    name = next(p for p in files if p.endswith("deployment-api.yaml"))
+    body = yaml.safe_load(files[name])
+    body["spec"]["selector"]["matchLabels"]["tier"] = "web"  # not kubegen's selector
+    body["spec"]["template"]["metadata"]["labels"]["tier"] = "web"
+    files[name] = yaml.safe_dump(body)
+    output, _ = _import(tmp_path, files, monkeypatch)
+    assert re.search(r"Deployment shop/api: a typed Deployment would render "
+                     r"[^\n]*spec\.selector\.matchLabels\.tier", output), output
+    _, objects = build_objects(tmp_path / "stacks" / "imported")
+    api = next(o.body for o in objects if (o.kind, o.name) == ("Deployment", "api"))
+    assert api["spec"]["selector"]["matchLabels"]["tier"] == "web"
+
+
+@pytest.mark.parametrize(("source", "namespace", "why"), [
+    ("kube-state-metrics-v2.20.0", None, "containers[0].resources (none set: kubegen always"),
+    ("podinfo-6.14.1", "podinfo", "serviceAccountName (the namespace's default account)"),
+    ("ingress-nginx-controller-v1.15.1-deploy.yaml", None, "limits.memory (kubegen always"),
+])
+def test_upstream_workloads_say_why_they_stay_manifests(tmp_path, monkeypatch, source,
+                                                        namespace, why):
+    write_stack(tmp_path, "placeholder", "")
+    monkeypatch.chdir(tmp_path)
+    args = ["import", "manifests", str(DATA / source), "--stack", "stacks/up"]
+    result = CliRunner().invoke(app, args + (["--namespace", namespace] if namespace else []))
+    assert result.exit_code == 0, result.output
+    assert "kept as Manifest, no exact typed builder (1):" in result.output
+    assert why in result.output
+
+
+def _pod(container: dict, pod_context: dict | None = None) -> dict:
+    spec: dict = {"containers": [{"name": "app", "image": "r/app:1.0", **container}]}
+    if pod_context is not None:
+        spec["securityContext"] = pod_context
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}},
+                     "template": {"metadata": {"labels": {"a": "b"}}, "spec": spec}}}
+
+
+def test_the_same_object_means_the_same_to_the_api_server():
+    from kubegen._vendor.manifest_import import same_object
+
+    # what the API server defaults, written out or not
+    assert same_object(_pod({"ports": [{"containerPort": 80}]}),
+                       _pod({"ports": [{"containerPort": 80, "protocol": "TCP"}],
+                             "imagePullPolicy": "IfNotPresent"}))
+    probe = {"httpGet": {"path": "/", "port": 80}}
+    assert same_object(_pod({"readinessProbe": probe}),
+                       _pod({"readinessProbe": {**probe, "periodSeconds": 10}}))
+    assert not same_object(_pod({"readinessProbe": probe}),
+                           _pod({"readinessProbe": {**probe, "periodSeconds": 5}}))
+    # a container inherits the pod's settings; false flags mean unset
+    assert same_object(_pod({}, {"runAsNonRoot": True}),
+                       _pod({"securityContext": {"runAsNonRoot": True, "privileged": False}}, {}))
+    assert not same_object(_pod({}, {"runAsNonRoot": True}), _pod({}, {}))
+    assert not same_object(_pod({"securityContext": {"allowPrivilegeEscalation": False}}),
+                           _pod({}))
+    assert not same_object(_pod({}, {"runAsUser": 1}), _pod({"securityContext": {"runAsUser": 2}},
+                                                            {"runAsUser": 1}))
+    # the pull policy a tag implies: Always for latest or no tag
+    assert not same_object(_pod({"image": "r/app", "imagePullPolicy": "IfNotPresent"}),
+                           _pod({"image": "r/app"}))
