@@ -235,3 +235,31 @@ def test_the_same_object_means_the_same_to_the_api_server():
     # the pull policy a tag implies: Always for latest or no tag
     assert not same_object(_pod({"image": "r/app", "imagePullPolicy": "IfNotPresent"}),
                            _pod({"image": "r/app"}))
+
+
+def test_malformed_workloads_are_kept_as_data_or_refused_never_a_traceback(tmp_path):
+    from kubegen._errors import KubegenError
+    from kubegen._vendor.manifest_import import import_manifests
+
+    files = _rendered()
+    name = next(p for p in files if p.endswith("deployment-api.yaml"))
+    mutations = [
+        lambda pod, tpl: pod["volumes"].__setitem__(0, None),
+        lambda pod, tpl: pod["containers"][-1]["env"][0].__setitem__("valueFrom", [1]),
+        lambda pod, tpl: pod["containers"][-1]["env"][0]["valueFrom"]["configMapKeyRef"]
+        .__setitem__("name", {"a": 1}),
+        lambda pod, tpl: tpl["metadata"].__setitem__("labels", "x"),
+    ]
+    for index, mutate in enumerate(mutations):
+        body = yaml.safe_load(files[name])
+        mutate(body["spec"]["template"]["spec"], body["spec"]["template"])
+        source = tmp_path / str(index)
+        for path, text in {**files, name: yaml.safe_dump(body)}.items():
+            (source / path).parent.mkdir(parents=True, exist_ok=True)
+            (source / path).write_text(text)
+        try:
+            result = import_manifests(source, source / "stacks" / "x")
+        except KubegenError as exc:  # refused, located: fine
+            assert "Deployment" in str(exc) or "deployment-api" in str(exc), exc
+            continue
+        assert any(line.startswith("Deployment shop/api: ") for line in result.kept), index

@@ -6,7 +6,7 @@ Each file kubegen owns is replaced on its own instead, by an atomic rename that 
 file it has not checked (:mod:`kubegen._files.fsops`), and a journal makes the set atomic.
 Beside the env folders, in the folder holding them (``output/``)::
 
-    .kubegen-txn-<id>/
+    .kubegen-txn-<id>/       (.kubegen-txn-<id>.gone/ once finished, while it is deleted)
         plan.json      the changes by env, written once everything is staged
         committed      the commit point (in the transaction's first output folder only)
         new/<env>/…    the content of every created and changed file
@@ -45,6 +45,7 @@ from kubegen._files.tree import Changes
 
 PREFIX = ".kubegen-txn-"
 _PLAN, _COMMITTED, _DONE = "plan.json", "committed", "done"
+_GONE = ".gone"  # a finished transaction's folder while it is deleted
 _VERSION = 1
 
 
@@ -495,8 +496,23 @@ class _Part:
             self.txn = None
 
     def remove(self) -> None:
+        """Delete the transaction folder: renamed first, in one atomic step, so a crash while
+        its files are deleted never leaves a plan without its commit point (which the next
+        run would take for an unfinished render and undo) or with half its saved files."""
         self.close()
-        shutil.rmtree(self.name, dir_fd=self.root.fd, ignore_errors=True)
+        _discard(self.root, self.name)
+
+
+def _discard(root: Folder, name: str) -> None:
+    gone = name if name.endswith(_GONE) else name + _GONE
+    if gone != name:
+        try:
+            os.rename(name, gone, src_dir_fd=root.fd, dst_dir_fd=root.fd)
+        except FileNotFoundError:
+            return
+        except OSError:  # the name is taken (it cannot be, but never lose the plan to it)
+            gone = name
+    shutil.rmtree(gone, dir_fd=root.fd, ignore_errors=True)
 
 
 def run(writes: list[EnvWrite]) -> list[str]:
@@ -628,6 +644,9 @@ def _recover_one(root: Folder, name: str) -> list[str]:
     info = os.stat(name, dir_fd=root.fd, follow_symlinks=False)
     if not stat.S_ISDIR(info.st_mode):
         raise NotADirectoryError(errno.ENOTDIR, "reserved for kubegen's transactions", name)
+    if name.endswith(_GONE):  # finished (or undone) and being deleted: the env folders are final
+        _discard(root, name)
+        return [f"{root.path}: deleted what a finished render left behind"]
     part = _Part(root, name, root.child(name))
     assert part.txn is not None
     plan = _read_plan(part.txn)

@@ -12,6 +12,7 @@ stack renders the input objects as they were until the team removes them one by 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter
@@ -77,11 +78,15 @@ def normalized(body: Any, kind: str = "") -> Any:
                 {}, []):
             continue
         out[key] = value
-    meta = dict(out.get("metadata") or {})
-    labels = {k: v for k, v in (meta.get("labels") or {}).items()
-              if not (k == "app.kubernetes.io/managed-by" and v == "kubegen")}
-    notes = {k: v for k, v in (meta.get("annotations") or {}).items()
-             if not k.startswith("kubegen.dev/")}
+    meta = dict(out.get("metadata") or {}) if isinstance(out.get("metadata"), dict) else {}
+    if not isinstance(out.get("metadata"), dict | None):
+        return out  # malformed: compared as it is
+    labels, notes = meta.get("labels") or {}, meta.get("annotations") or {}
+    if isinstance(labels, dict):
+        labels = {k: v for k, v in labels.items()
+                  if not (k == "app.kubernetes.io/managed-by" and v == "kubegen")}
+    if isinstance(notes, dict):
+        notes = {k: v for k, v in notes.items() if not str(k).startswith("kubegen.dev/")}
     for key, value in (("labels", labels), ("annotations", notes)):
         if value:
             meta[key] = value
@@ -119,8 +124,10 @@ def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool(normalized(a, kind) == normalized(b, kind))
 
 
-def _literal(value: Any, indent: int) -> str:
-    text = pformat(value, width=96 - indent, sort_dicts=False)
+@functools.lru_cache(maxsize=512)
+def _literal(body: str, indent: int) -> str:
+    """A JSON object as a Python literal; cached, since the importer writes each one often."""
+    text = pformat(json.loads(body), width=96 - indent, sort_dicts=False)
     return text.replace("\n", "\n" + " " * indent)
 
 
@@ -349,6 +356,7 @@ def module_source(
         f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False"
         + (f", labels={labels!r})" if labels else ")"),
     ]
+    calls = ["Stack("]  # the code besides the Manifest literals: what the module imports
     for item in items:
         if item.derived_by is not None:
             lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
@@ -362,6 +370,7 @@ def module_source(
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
             lines.append(f"    {assign}stack.add({_wrapped(call, 4)})")
+            calls.append(call)
         else:
             body = item.body
             if item.allow:
@@ -370,13 +379,15 @@ def module_source(
                 for guard in item.allow:
                     notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
             lines.append(f"    {assign}stack.add(Manifest(")
-            lines.append(f"        {_literal(body, 8)}")
+            lines.append(f"        {_literal(json.dumps(body), 8)}")
+            calls.append("Manifest(")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
             lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
     lines.append("    return stack")
     text = "\n".join(lines) + "\n"
-    used = [name for name in _IMPORTS if re.search(rf"\b{name}\(", text) or name == "Stack"]
+    found = set(re.findall(r"\b([A-Z][A-Za-z]*)\(", "\n".join(calls)))
+    used = [name for name in _IMPORTS if name in found]
     return text.replace("    __IMPORTS__", "\n".join(f"    {name}," for name in used), 1)
 
 
@@ -472,6 +483,9 @@ def _prove(
             except KubegenError:
                 item.typed, item.allow = None, {}
                 continue
+        except Exception:  # a value no builder takes, however it fails
+            item.typed = None
+            continue
         if len(rendered) != 1 or not same_object(rendered[0], item.body):
             item.typed, item.allow = None, {}
 
@@ -514,6 +528,9 @@ def _prove_workloads(
                 module_source(name, namespace, [trial], sources, labels)).objects()]
         except KubegenError as exc:
             item.typed, item.why = None, f"the typed call is refused: {exc.message}"
+            continue
+        except Exception as exc:  # a value no builder takes, however it fails
+            item.typed, item.why = None, f"the typed call fails: {type(exc).__name__}"
             continue
         main, derived = rendered[0], rendered[1:]
         kind = str(item.body["kind"])
@@ -578,11 +595,13 @@ def _common_labels(objects: list[tuple[dict[str, Any], str]]) -> Labels:
     for body, _ in objects:
         spec = body.get("spec")
         template = spec.get("template") if isinstance(spec, dict) else None
-        sets = [body["metadata"].get("labels") or {}]
+        sets = [body["metadata"].get("labels")]
         if isinstance(template, dict):
-            sets.append((template.get("metadata") or {}).get("labels") or {})
+            pod_meta = template.get("metadata")
+            sets.append(pod_meta.get("labels") if isinstance(pod_meta, dict) else None)
         for found in sets:
-            items = {k: v for k, v in found.items() if isinstance(v, str)}
+            items = {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(
+                found, dict) else {}
             common = items if common is None else {
                 k: v for k, v in common.items() if items.get(k) == v}
     common = {k: v for k, v in (common or {}).items() if k != "app.kubernetes.io/managed-by"}

@@ -563,6 +563,13 @@ _PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold":
 def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
     """A copy of a Deployment or StatefulSet with the API server's defaults filled in (what
     ``kubectl get -o yaml`` would show for the fields kubegen writes or leaves out)."""
+    try:
+        return _defaulted(body)
+    except (AttributeError, TypeError, KeyError):  # a malformed object: compared as it is
+        return body
+
+
+def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind")
     if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
         return body
