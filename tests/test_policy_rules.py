@@ -503,6 +503,18 @@ CASES = [
          "value": "/run/secrets/db"}), False),
     Case("KG803", "variable-reference", secret_env({"name": "API_TOKEN", "value": "$(TOKEN)"}),
          False),
+    # KG804 URLs with a password outside env
+    Case("KG804", "args-url-password", on_dep(f"{C}.args", [
+        "--db", "postgres://app:hunter2@db:5432/shop"]), True, f"{C}.args[1]"),
+    Case("KG804", "args-url-variable", on_dep(f"{C}.args", [
+        "--db", "postgres://app:$(DB_PASSWORD)@db:5432/shop"]), False),
+    Case("KG804", "configmap-url-password", add(obj("v1", "ConfigMap", "cfg", data={
+        "DATABASE_URL": "redis://:s3cret@cache:6379/0"})), True, "data[DATABASE_URL]"),
+    Case("KG804", "configmap-url-without-password", add(obj("v1", "ConfigMap", "cfg", data={
+        "DATABASE_URL": "redis://cache:6379/0"})), False),
+    Case("KG804", "annotation-url-password", lambda s: set_in(find(s, "Service"),
+         "metadata.annotations[acme.dev/upstream]", "https://bot:t0ken@git.example.com/x.git"),
+         True, "metadata.annotations[acme.dev/upstream]"),
 ]
 # fmt: on
 

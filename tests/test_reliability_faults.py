@@ -6,7 +6,7 @@ Both platform paths are covered: ``renameat2`` (``RENAME_EXCHANGE``/``RENAME_NOR
 and the portable one (``link``/``rename``, as on macOS), forced here with ``KUBEGEN_RENAMEAT2=0``.
 Crash points are every side effect of a write, including each unlink while a finished
 transaction folder is deleted. The real-process SIGKILL test kills 3 renders per platform path
-by default; ``pytest --hypothesis-profile=long -k sigkill`` runs 40 per path.
+by default; ``pytest --hypothesis-profile=long -k sigkill`` runs 100 per path.
 """
 
 from __future__ import annotations
@@ -506,7 +506,7 @@ def test_sigkill_leaves_the_old_or_new_set_and_check_repairs_it(tmp_path, path):
     longest = (time.monotonic() - started) / 2
     assert trees["a"] != trees["b"] and len(trees["a"]) > int(COUNT)
     rng, current, outcomes = random.Random(9), "a", []
-    for index in range(budget(3, 40)):
+    for index in range(budget(3, 100)):
         target = "a" if current == "b" else "b"
         mode = KILL_MODES[index % len(KILL_MODES)]
         _render_killed(project, target, mode, rng, longest, env)

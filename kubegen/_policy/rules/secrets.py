@@ -1,4 +1,4 @@
-"""Secrets (KG801–KG803): never plaintext in git, preferably files rather than env vars.
+"""Secrets (KG801–KG804): never plaintext in git, preferably files rather than env vars.
 
 Rendered manifests are committed, so a ``Secret`` with ``data`` or ``stringData`` is a password
 in the repository (base64 is an encoding, not encryption). The design's answer is to reference
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kubegen._manifests import ManifestObject
 from kubegen._policy.context import POD_KINDS, LintContext, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
@@ -109,3 +110,41 @@ def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
                     yield Hit(pod.obj, path, message)
                 elif literal_secret(name, value):
                     yield Hit(pod.obj, path, f"{c.label} sets {name} to a literal value")
+
+
+@rule(
+    "KG804",
+    name="url-credentials",
+    title="No URL with a password is written into commands, configuration or annotations",
+    levels=Levels(baseline=W, restricted=E, prod=E),
+    reason="A URL's userinfo (postgres://app:hunter2@db) is a password in clear text wherever it "
+    "is written: a container's command or args (also shown by ps and /proc/<pid>/cmdline), a "
+    "ConfigMap, which anyone allowed to read configuration can read, or an annotation, copied "
+    "into every tool that lists the object. Rendered YAML is committed to git.",
+    sources=(NSA_SECRETS, KIA_SECRETS, "detect-secrets BasicAuthDetector"),
+    fix="Keep the password out of the URL: read it from a mounted Secret file, or build the URL "
+    "from $(VAR) references to a secretKeyRef variable (postgres://app:$(DB_PASSWORD)@db).",
+    tags=TAGS,
+)
+def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
+    for obj in ctx.objects:
+        metadata = as_dict(obj.body.get("metadata"))
+        yield from _urls(obj, "metadata.annotations", as_dict(metadata.get("annotations")))
+        if obj.kind == "ConfigMap":
+            yield from _urls(obj, "data", as_dict(obj.body.get("data")))
+    for pod in ctx.pods:
+        for c in pod.containers(("initContainers", "containers")):
+            for field in ("command", "args"):
+                for index, value in enumerate(as_list(c.body.get(field))):
+                    url = url_credentials(value) if isinstance(value, str) else None
+                    if url is not None:
+                        message = f"{c.label} has a URL with a password in its {field} ({url}…)"
+                        yield Hit(pod.obj, f"{c.path}.{field}[{index}]", message)
+
+
+def _urls(obj: ManifestObject, field: str, values: dict[str, object]) -> Iterator[Hit]:
+    for key, value in values.items():
+        url = url_credentials(value) if isinstance(value, str) else None
+        if url is not None:
+            yield Hit(obj, f"{field}[{key}]", f"{field} {show(key)} holds a URL with a password "
+                      f"({url}…)")
