@@ -512,6 +512,10 @@ CASES = [
         "DATABASE_URL": "redis://:s3cret@cache:6379/0"})), True, "data[DATABASE_URL]"),
     Case("KG804", "configmap-url-without-password", add(obj("v1", "ConfigMap", "cfg", data={
         "DATABASE_URL": "redis://cache:6379/0"})), False),
+    Case("KG804", "configmap-credential-key", add(obj("v1", "ConfigMap", "cfg", data={
+        "DB_PASSWORD": "hunter2"})), True, "data[DB_PASSWORD]"),
+    Case("KG804", "configmap-credential-file-path", add(obj("v1", "ConfigMap", "cfg", data={
+        "DB_PASSWORD_FILE": "/run/secrets/db/password", "TOKEN_TTL": "3600s"})), False),
     Case("KG804", "annotation-url-password", lambda s: set_in(find(s, "Service"),
          "metadata.annotations[acme.dev/upstream]", "https://bot:t0ken@git.example.com/x.git"),
          True, "metadata.annotations[acme.dev/upstream]"),

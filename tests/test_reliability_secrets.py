@@ -287,6 +287,7 @@ KG803_FIRES = [
     ("REDIS_URL", "redis://:hunter2@redis:6379/0"),
     ("TOKEN_URL", "https://svc:s3cr3t@auth.example.org/token"),
     ("DB_PASSWORD", "postgres://app:$(PREFIX)x@db"),  # literal text in the password
+    ("VAULT_PIN_PASSWORD", "123456"),  # a number can be a PIN
 ]
 KG803_QUIET = [
     ("DB_PASSWORD", "$(DB_PASSWORD_FROM_SECRET)"),
@@ -301,6 +302,9 @@ KG803_QUIET = [
     ("DATABASE_URL", "postgres://app@db:5432/shop"),  # no password
     ("OIDC_TOKEN_URL", "https://auth.example.org/token"),  # a URL without a password
     ("LOG_LEVEL", "debug"),
+    ("TOKEN_TTL", "3600"),  # a setting of the credential, not the credential
+    ("SESSION_TOKEN_TIMEOUT", "30s"),
+    ("API_TOKEN_REFRESH", "15m"),  # a duration
 ]
 
 

@@ -54,6 +54,13 @@ _NOT_A_NAME = frozenset({"PWD", "OLDPWD"})  # the shell's working directory
 # A name ending in one of these holds where the secret is, if its value looks like that.
 _PATH_SUFFIX = ("FILE", "PATH", "DIR", "FILENAME", "LOCATION", "MOUNT")
 _OBJECT_SUFFIX = ("NAME", "REF")
+# Names that configure how a credential is handled, not the credential (TOKEN_TTL=3600s).
+_SETTING_SUFFIX = frozenset(
+    {"TTL", "TIMEOUT", "EXPIRY", "EXPIRATION", "LIFETIME", "LENGTH", "SIZE", "COUNT", "ENABLED",
+     "AUDIENCE", "ISSUER", "HEADER", "TYPE", "ALGORITHM", "POLICY", "MODE"}
+)  # fmt: skip
+# A duration (30s, 1.5h) is a setting, never a credential; a bare number may be a PIN.
+_DURATION = re.compile(r"\d+(\.\d+)?(ms|s|m|h|d)")
 _OBJECT_WORDS = frozenset({"SECRET", "CREDENTIAL", "CREDS"})
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _REFERENCE = re.compile(r"\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
@@ -91,9 +98,9 @@ def secret_name_words(name: str) -> list[str]:
 
 def literal_secret(name: str, value: object) -> bool:
     """Whether ``name=value`` puts a credential in the manifest: a secret-sounding name with a
-    literal value that is not a reference (``$(VAR)``), a placeholder, a URL without a
-    password, or, for names that say where the secret is (``..._FILE``, ``..._SECRET_NAME``),
-    a path or an object name."""
+    literal value that is not a reference (``$(VAR)``), a placeholder, a duration, a URL
+    without a password, a setting of the credential (``TOKEN_TTL``), or, for names that say
+    where the secret is (``..._FILE``, ``..._SECRET_NAME``), a path or an object name."""
     words = secret_name_words(name)
     if not words or not isinstance(value, str) or not value.strip():
         return False
@@ -103,6 +110,8 @@ def literal_secret(name: str, value: object) -> bool:
     if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         return url_credentials(text) is not None  # a URL is a secret only with its password
     last = re.split(r"[-_.]", name.upper())[-1]
+    if last in _SETTING_SUFFIX or _DURATION.fullmatch(text):
+        return False
     if last in _PATH_SUFFIX and ("/" in text or text.startswith("~")):
         return False
     names_an_object = last in _OBJECT_SUFFIX and bool(_OBJECT_WORDS & set(words))

@@ -114,16 +114,18 @@ def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG804",
-    name="url-credentials",
-    title="No URL with a password is written into commands, configuration or annotations",
+    name="credentials-outside-env",
+    title="No credential is written into commands, ConfigMaps or annotations",
     levels=Levels(baseline=W, restricted=E, prod=E),
     reason="A URL's userinfo (postgres://app:hunter2@db) is a password in clear text wherever it "
     "is written: a container's command or args (also shown by ps and /proc/<pid>/cmdline), a "
     "ConfigMap, which anyone allowed to read configuration can read, or an annotation, copied "
-    "into every tool that lists the object. Rendered YAML is committed to git.",
-    sources=(NSA_SECRETS, KIA_SECRETS, "detect-secrets BasicAuthDetector"),
+    "into every tool that lists the object; so is a ConfigMap key named like a credential "
+    "(DB_PASSWORD, api-token) with a literal value. Rendered YAML is committed to git.",
+    sources=(NSA_SECRETS, KIA_SECRETS, "detect-secrets BasicAuthDetector and KeywordDetector"),
     fix="Keep the password out of the URL: read it from a mounted Secret file, or build the URL "
-    "from $(VAR) references to a secretKeyRef variable (postgres://app:$(DB_PASSWORD)@db).",
+    "from $(VAR) references to a secretKeyRef variable (postgres://app:$(DB_PASSWORD)@db); "
+    "move a credential from a ConfigMap to a secret store and mount it as a file.",
     tags=TAGS,
 )
 def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
@@ -131,7 +133,7 @@ def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
         metadata = as_dict(obj.body.get("metadata"))
         yield from _urls(obj, "metadata.annotations", as_dict(metadata.get("annotations")))
         if obj.kind == "ConfigMap":
-            yield from _urls(obj, "data", as_dict(obj.body.get("data")))
+            yield from _urls(obj, "data", as_dict(obj.body.get("data")), names=True)
     for pod in ctx.pods:
         for c in pod.containers(("initContainers", "containers")):
             for field in ("command", "args"):
@@ -142,9 +144,15 @@ def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
                         yield Hit(pod.obj, f"{c.path}.{field}[{index}]", message)
 
 
-def _urls(obj: ManifestObject, field: str, values: dict[str, object]) -> Iterator[Hit]:
+def _urls(
+    obj: ManifestObject, field: str, values: dict[str, object], *, names: bool = False
+) -> Iterator[Hit]:
+    """Values holding a URL with a password; with ``names``, also literal values of keys named
+    like a credential (a ConfigMap's ``DB_PASSWORD``)."""
     for key, value in values.items():
         url = url_credentials(value) if isinstance(value, str) else None
         if url is not None:
             yield Hit(obj, f"{field}[{key}]", f"{field} {show(key)} holds a URL with a password "
                       f"({url}…)")
+        elif names and literal_secret(str(key), value):
+            yield Hit(obj, f"{field}[{key}]", f"{field} {show(key)} holds a literal credential")
