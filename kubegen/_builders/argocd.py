@@ -413,13 +413,7 @@ class ArgoApplicationSet(_ArgoSynced):
             "generators": generators,
             "template": template,
         }
-        body = {
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "metadata": self.metadata(),
-            "spec": spec,
-        }
-        return [self.manifest(body)]
+        return self.spec_manifests(spec)
 
     def _template(self, name: str, path: str, destination: dict[str, str],
                   cluster: str | None = None) -> dict[str, Any]:
@@ -512,13 +506,7 @@ class ArgoAppProject(Resource):
             {**cluster.argocd_destination(), "namespace": "*"} for cluster in self.clusters
         ]
         spec["clusterResourceWhitelist"] = [{"group": "*", "kind": "*"}]
-        body = {
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "metadata": self.metadata(),
-            "spec": spec,
-        }
-        return [self.manifest(body)]
+        return self.spec_manifests(spec)
 
 
 __all__ = [

@@ -490,6 +490,16 @@ class Resource(Builder):
         """Wrap a body built by this resource with its origin and waivers."""
         return ManifestObject(body=body, origin=self._origin, waivers=dict(self._waivers))
 
+    def spec_manifests(self, spec: dict[str, Any]) -> list[ManifestObject]:
+        """The one object of a resource whose body is its kind, its metadata and ``spec``."""
+        body = {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "metadata": self.metadata(),
+            "spec": spec,
+        }
+        return [self.manifest(body)]
+
     def used_objects(self) -> list[Resource]:
         """Other kubegen objects this one reads (a pod's ConfigMaps and Secrets).
 

@@ -180,13 +180,7 @@ class FluxGitRepository(Resource):
         spec: dict[str, Any] = {"interval": self.interval, "url": self.url, "ref": self.ref()}
         if self.secret_ref:
             spec["secretRef"] = {"name": self.secret_ref}
-        body = {
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "metadata": self.metadata(),
-            "spec": spec,
-        }
-        return [self.manifest(body)]
+        return self.spec_manifests(spec)
 
 
 class FluxKustomizationArgs(ResourceArgs, total=False):

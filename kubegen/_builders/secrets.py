@@ -233,13 +233,7 @@ class ExternalSecret(Resource):
             ]
         if self.extract:
             spec["dataFrom"] = [{"extract": {"key": key}} for key in self.extract]
-        body = {
-            "apiVersion": self.api_version,
-            "kind": self.kind,
-            "metadata": self.metadata(),
-            "spec": spec,
-        }
-        return [self.manifest(body)]
+        return self.spec_manifests(spec)
 
 
 class SealedSecretArgs(ResourceArgs, total=False):
