@@ -515,7 +515,8 @@ CASES = [
     Case("KG804", "configmap-credential-key", add(obj("v1", "ConfigMap", "cfg", data={
         "DB_PASSWORD": "hunter2"})), True, "data[DB_PASSWORD]"),
     Case("KG804", "configmap-credential-file-path", add(obj("v1", "ConfigMap", "cfg", data={
-        "DB_PASSWORD_FILE": "/run/secrets/db/password", "TOKEN_TTL": "3600s"})), False),
+        "DB_PASSWORD_FILE": "/run/secrets/db/password", "TOKEN_TTL": "3600s",
+        "token-policy.yaml": "issuer: https://auth.example.org\nlifetime: 1h\n"})), False),
     Case("KG804", "annotation-url-password", lambda s: set_in(find(s, "Service"),
          "metadata.annotations[acme.dev/upstream]", "https://bot:t0ken@git.example.com/x.git"),
          True, "metadata.annotations[acme.dev/upstream]"),

@@ -131,9 +131,9 @@ def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
 def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
     for obj in ctx.objects:
         metadata = as_dict(obj.body.get("metadata"))
-        yield from _urls(obj, "metadata.annotations", as_dict(metadata.get("annotations")))
+        yield from _credentials(obj, "metadata.annotations", as_dict(metadata.get("annotations")))
         if obj.kind == "ConfigMap":
-            yield from _urls(obj, "data", as_dict(obj.body.get("data")), names=True)
+            yield from _credentials(obj, "data", as_dict(obj.body.get("data")), names=True)
     for pod in ctx.pods:
         for c in pod.containers(("initContainers", "containers")):
             for field in ("command", "args"):
@@ -144,15 +144,18 @@ def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
                         yield Hit(pod.obj, f"{c.path}.{field}[{index}]", message)
 
 
-def _urls(
+def _credentials(
     obj: ManifestObject, field: str, values: dict[str, object], *, names: bool = False
 ) -> Iterator[Hit]:
-    """Values holding a URL with a password; with ``names``, also literal values of keys named
-    like a credential (a ConfigMap's ``DB_PASSWORD``)."""
+    """Values holding a URL with a password; with ``names``, also one-line literal values of
+    keys named like a credential (a ConfigMap's ``DB_PASSWORD``; a mounted file's content, on
+    several lines, is configuration)."""
     for key, value in values.items():
-        url = url_credentials(value) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            continue
+        url = url_credentials(value)
         if url is not None:
             yield Hit(obj, f"{field}[{key}]", f"{field} {show(key)} holds a URL with a password "
                       f"({url}…)")
-        elif names and literal_secret(str(key), value):
+        elif names and "\n" not in value.strip() and literal_secret(str(key), value):
             yield Hit(obj, f"{field}[{key}]", f"{field} {show(key)} holds a literal credential")
