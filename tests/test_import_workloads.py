@@ -128,8 +128,8 @@ def test_kubegen_shaped_workloads_import_as_typed_builders(tmp_path, monkeypatch
     assert re.search(r"stack\.add\(Deployment\(\s*'api'", module)
     assert re.search(r"stack\.add\(StatefulSet\(\s*'db'", module)
     # the stack is the one the selectors name; its labels are those every object carries
-    assert "Stack('shop', namespace='shop', create_namespace=False, labels={'acme.dev/team'" \
-        in module
+    assert re.search(r"Stack\(\s*'shop',\s*namespace='shop',\s*create_namespace=False,\s*"
+                     r"labels=\{'acme.dev/team'", module)
     # derived objects are left to the workloads, each said so in the module
     for file, owner in (("poddisruptionbudget-api", "Deployment shop/api"),
                         ("service-db", "StatefulSet shop/db")):
@@ -176,31 +176,57 @@ def test_a_typed_call_that_would_render_differently_is_not_kept(tmp_path, monkey
     files = _rendered()
     name = next(p for p in files if p.endswith("deployment-api.yaml"))
     body = yaml.safe_load(files[name])
-    body["spec"]["selector"]["matchLabels"]["tier"] = "web"  # not kubegen's selector
-    body["spec"]["template"]["metadata"]["labels"]["tier"] = "web"
+    # kubegen derives the pods' version label from the image tag: another one cannot be kept
+    body["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"] = "old"
     files[name] = yaml.safe_dump(body)
     output, _ = _import(tmp_path, files, monkeypatch)
     assert re.search(r"Deployment shop/api: a typed Deployment would render "
-                     r"[^\n]*spec\.selector\.matchLabels\.tier", output), output
+                     r"[^\n]*spec\.template\.metadata\.labels\.app\.kubernetes\.io/version",
+                     output), output
     _, objects = build_objects(tmp_path / "stacks" / "imported")
     api = next(o.body for o in objects if (o.kind, o.name) == ("Deployment", "api"))
-    assert api["spec"]["selector"]["matchLabels"]["tier"] == "web"
+    assert api["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"] == "old"
 
 
-@pytest.mark.parametrize(("source", "namespace", "why"), [
-    ("kube-state-metrics-v2.20.0", None, "containers[0].resources (none set: kubegen always"),
-    ("podinfo-6.14.1", "podinfo", "serviceAccountName (the namespace's default account)"),
-    ("ingress-nginx-controller-v1.15.1-deploy.yaml", None, "limits.memory (kubegen always"),
-])
-def test_upstream_workloads_say_why_they_stay_manifests(tmp_path, monkeypatch, source,
-                                                        namespace, why):
+# Per upstream source: its Deployments/StatefulSets, and those that stay a Manifest with the
+# field that blocks them. Argo CD's other five declare ports without a name, which kubegen's
+# Port always renders (Services, probes and policies refer to ports by name).
+UPSTREAM = {
+    "kube-state-metrics-v2.20.0": (None, 1, {}),
+    "podinfo-6.14.1": ("podinfo", 1, {}),
+    "ingress-nginx-controller-v1.15.1-deploy.yaml": (None, 1, {}),
+    "argo-cd-v3.5.1-install.yaml": ("argocd", 7, {
+        f"{kind} argocd/{name}": "spec.template.spec.containers[0].ports[0].name (unnamed"
+        for kind, name in (("Deployment", "argocd-dex-server"), ("Deployment", "argocd-redis"),
+                           ("Deployment", "argocd-repo-server"),
+                           ("Deployment", "argocd-server"),
+                           ("StatefulSet", "argocd-application-controller"))
+    }),
+}
+
+
+@pytest.mark.parametrize("source", sorted(UPSTREAM))
+def test_upstream_workloads_import_as_typed_builders(tmp_path, monkeypatch, source):
+    namespace, workloads, kept = UPSTREAM[source]
     write_stack(tmp_path, "placeholder", "")
     monkeypatch.chdir(tmp_path)
     args = ["import", "manifests", str(DATA / source), "--stack", "stacks/up"]
     result = CliRunner().invoke(app, args + (["--namespace", namespace] if namespace else []))
     assert result.exit_code == 0, result.output
-    assert "kept as Manifest, no exact typed builder (1):" in result.output
-    assert why in result.output
+    module = (tmp_path / "stacks" / "up" / "__init__.py").read_text()
+    typed = re.findall(r"stack\.add\((?:Deployment|StatefulSet)\(\s*'([a-z0-9-]+)'", module)
+    assert len(typed) == workloads - len(kept), (typed, result.output)
+    if kept:
+        assert f"kept as Manifest, no exact typed builder ({len(kept)}):" in result.output
+        for workload, why in kept.items():
+            assert f"  {workload}: {why}" in result.output
+    else:
+        assert "kept as Manifest" not in result.output
+    # every weakened default is an opt-out with its rule id in the report
+    assert "allow_token_automount=REASON" in module  # each pod automounts upstream
+    for line in result.output.splitlines():
+        if "opted out (allow_…=REASON)" in line:
+            assert re.search(r" of KG\d{3} at ", line), line
 
 
 def _pod(container: dict, pod_context: dict | None = None) -> dict:
@@ -232,6 +258,25 @@ def test_the_same_object_means_the_same_to_the_api_server():
                            _pod({}))
     assert not same_object(_pod({}, {"runAsUser": 1}), _pod({"securityContext": {"runAsUser": 2}},
                                                             {"runAsUser": 1}))
+    # quantities as the API server stores them; a probe's named port is its number
+    assert same_object(_pod({"resources": {"limits": {"cpu": "2000m"}}}),
+                       _pod({"resources": {"limits": {"cpu": "2"}}}))
+    assert not same_object(_pod({"resources": {"limits": {"cpu": "200m"}}}),
+                           _pod({"resources": {"limits": {"cpu": "2"}}}))
+    ports = {"ports": [{"containerPort": 80, "name": "http"}]}
+    assert same_object(_pod({**ports, "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}),
+                       _pod({**ports, "readinessProbe": {"httpGet": {"path": "/",
+                                                                     "port": "http"}}}))
+    assert not same_object(
+        _pod({**ports, "readinessProbe": {"httpGet": {"path": "/", "port": 81}}}),
+        _pod({**ports, "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}}))
+    # unset: the namespace's default account, escalation allowed, no seccomp filter
+    default = _pod({})
+    default["spec"]["template"]["spec"]["serviceAccountName"] = "default"
+    assert same_object(_pod({}), default)
+    assert same_object(_pod({"securityContext": {"allowPrivilegeEscalation": True}}), _pod({}))
+    assert same_object(_pod({}, {"seccompProfile": {"type": "Unconfined"}}), _pod({}))
+    assert not same_object(_pod({}, {"seccompProfile": {"type": "RuntimeDefault"}}), _pod({}))
     # the pull policy a tag implies: Always for latest or no tag
     assert not same_object(_pod({"image": "r/app", "imagePullPolicy": "IfNotPresent"}),
                            _pod({"image": "r/app"}))

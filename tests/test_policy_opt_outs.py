@@ -49,6 +49,7 @@ PRIVILEGED_NAMESPACE = "stack.add(Namespace('shop', pod_security='privileged', r
 ADMISSION = {
     "run-as-root", "host-network", "host-pid", "host-ipc", "host-path", "unconfined-seccomp",
     "privileged", "privilege-escalation", "capabilities", "host-ports", "host-path-write",
+    "default-capabilities",
 }
 # Opt-outs that come with another one: a writable HostPath has its reason to be there too.
 ALSO_WAIVED = {"host-path-write": {"KG104", "KG121"}}
@@ -114,6 +115,29 @@ CASES: dict[str, tuple[str, set[str]]] = {
         "stack.add(Deployment('api', image=IMAGE,"
         " resources=Resources(cpu='100m', memory='128Mi', allow_no_cpu_limit=R)))",
         {"KG204"},
+    ),
+    "no-memory-limit": (
+        "stack.add(Deployment('api', image=IMAGE,"
+        " resources=Resources(cpu='100m', memory='128Mi', allow_no_memory_limit=R)))",
+        {"KG203"},
+    ),
+    "no-resources": (
+        "stack.add(Deployment('api', image=IMAGE, allow_no_resources=R))",
+        {"KG202", "KG203", "KG204"},
+    ),
+    "cached-tag": (
+        "stack.add(Deployment('api', image=IMAGE, pull_policy='IfNotPresent',"
+        " allow_cached_tag=R))",
+        {"KG209"},
+    ),
+    "default-capabilities": (
+        "stack.add(Deployment('api', image=IMAGE, allow_default_capabilities=R))",
+        {"KG126"},
+    ),
+    "default-service-account": (
+        "stack.add(Deployment('api', image=IMAGE, service_account='default',"
+        " allow_default_service_account=R))",
+        {"KG301"},
     ),
     "plaintext-secret": (
         "stack.add(Secret('registry', data={'username': 'kind'}, allow_plaintext=R))",
@@ -298,6 +322,14 @@ def test_stack_default_opt_outs_pass_the_render_gate(tmp_path: Path) -> None:
     assert {f.waiver_reason for f in result.report.waived} == {REASON}
 
 
+def test_token_automount_on_a_workload_waives_its_pods(tmp_path: Path) -> None:
+    result = _plan(tmp_path, "stack.add(Deployment('api', image=IMAGE, allow_token_automount=R))")
+    assert [(f.rule_id, f.waiver_reason) for f in result.report.waived] == [("KG302", REASON)]
+    deployment = yaml.safe_load(result.files["shop/deployment-api.yaml"])
+    assert deployment["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    assert deployment["metadata"]["annotations"] == {OPT_OUT_PREFIX + "token-automount": REASON}
+
+
 def test_rendered_yaml_read_back_keeps_the_waivers(tmp_path: Path) -> None:
     result = _plan(tmp_path, CASES["writable-root"][0])
     objects = [
@@ -329,8 +361,11 @@ def _break_unrelated(deployment: dict[str, Any], what: str) -> str:
     if "KG204" not in OPT_OUTS[what].rules:
         del_in(deployment, f"{P}.containers[0].resources.limits.cpu")
         return "KG204"
-    del_in(deployment, f"{P}.containers[0].resources.limits.memory")
-    return "KG203"
+    if "KG203" not in OPT_OUTS[what].rules:
+        del_in(deployment, f"{P}.containers[0].resources.limits.memory")
+        return "KG203"
+    set_in(deployment, f"{P}.containers[0].securityContext.readOnlyRootFilesystem", False)
+    return "KG201"
 
 
 @pytest.mark.parametrize("scope", ["pod", "container"])

@@ -70,6 +70,7 @@ OPT_OUTS: Mapping[str, Implies] = {
     "host-path": _implies("KG104", "KG121", field=".hostPath", volume=True),
     "host-path-write": _implies(),
     "unconfined-seccomp": _implies("KG110"),
+    "default-service-account": _implies("KG301", field=".serviceAccountName"),
     # Container fields (Container.allow_*, Resources/StackDefaults.allow_no_cpu_limit); also
     # valid for the whole pod (StackDefaults.allow_no_probes renders ``no-probes``).
     # A privileged container renders no capabilities and seccomp Unconfined (what runs).
@@ -81,9 +82,14 @@ OPT_OUTS: Mapping[str, Implies] = {
     "no-probes": _implies("KG205", "KG206"),
     "secret-env": _implies("KG802"),
     "no-cpu-limit": _implies("KG204"),
+    "no-memory-limit": _implies("KG203"),
+    "no-resources": _implies("KG202", "KG203", "KG204"),
+    "cached-tag": _implies("KG209"),
+    "default-capabilities": _implies("KG126"),
     # Other builders.
     "plaintext-secret": _implies("KG801"),
     "external-service": _implies("KG503"),
+    # On a ServiceAccount it also covers the pods of that account; on a workload, its own pods.
     "token-automount": _implies("KG302", service_account=True),
     "service-account-token": _implies(),  # mount_token(): a token without RBAC, no rule
     "pod-security": _implies("KG603"),

@@ -12,20 +12,36 @@ stack renders the input objects as they were until the team removes them one by 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from pprint import pformat
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
-from kubegen._vendor.workload_import import Unmapped, with_api_defaults, workload_call
+from kubegen._vendor.api_defaults import with_api_defaults, with_effective_automount
+from kubegen._vendor.pycode import fitted, literal, wrapped
+from kubegen._vendor.workload_import import Unmapped, workload_call
 
 REASON = "imported as is by `kubegen import manifests`; review"
 Labels = dict[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What the module's ``Stack(...)`` line says: the stack-wide labels, and whether the pod
+    ids are left to each workload (``StackDefaults(run_as_user=None, …)``: some input pod sets
+    none, so kubegen's default ids would add them)."""
+
+    labels: Labels = None
+    unset_ids: bool = False
+
+    def stack_args(self) -> str:
+        out = f", labels={self.labels!r}" if self.labels else ""
+        if self.unset_ids:
+            out += ", defaults=StackDefaults(run_as_user=None, run_as_group=None, fs_group=None)"
+        return out
 _GUARD = re.compile(r"least-privilege guard '([a-z-]+)'")
 _API_DEFAULTS = {("ServiceAccount", "automountServiceAccountToken"): True}
 
@@ -44,6 +60,11 @@ class _Item:
     why: str | None = None  # why a Deployment/StatefulSet stays a Manifest
     derived_by: str | None = None  # the workload whose render gives this object
     opted: dict[str, str] = field(default_factory=dict)  # rule id -> field, waived by allow_*
+    meaning: dict[str, Any] = field(default_factory=dict)  # what its render must equal
+
+    def __post_init__(self) -> None:
+        if not self.meaning:  # the object as the API server reads it (see with_effective_…)
+            self.meaning = self.body
 
     @property
     def display(self) -> str:
@@ -124,13 +145,6 @@ def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool(normalized(a, kind) == normalized(b, kind))
 
 
-@functools.lru_cache(maxsize=512)
-def _literal(body: str, indent: int) -> str:
-    """A JSON object as a Python literal; cached, since the importer writes each one often."""
-    text = pformat(json.loads(body), width=96 - indent, sort_dicts=False)
-    return text.replace("\n", "\n" + " " * indent)
-
-
 def _meta_args(body: dict[str, Any], namespace: str | None) -> str:
     meta = body["metadata"]
     args = []
@@ -155,14 +169,43 @@ def _rules(rules: Any) -> str:
     return "[" + ", ".join(out) + "]"
 
 
+def _accounts(
+    objects: list[tuple[dict[str, Any], str]], namespace: str | None
+) -> dict[str, dict[str, bool | None]]:
+    """Namespace → name → ``automountServiceAccountToken`` of each input ServiceAccount."""
+    out: dict[str, dict[str, bool | None]] = {}
+    for body, _ in objects:
+        if body["kind"] == "ServiceAccount":
+            meta = body["metadata"]
+            value = body.get("automountServiceAccountToken")
+            out.setdefault(str(meta.get("namespace") or namespace), {})[str(meta["name"])] = (
+                value if isinstance(value, bool) else None)
+    return out
+
+
+def _ids_unset(objects: list[tuple[dict[str, Any], str]]) -> bool:
+    """Whether a workload's pod leaves runAsUser, runAsGroup or fsGroup unset."""
+    for body, _ in objects:
+        if body["kind"] in _WORKLOADS:
+            spec = body.get("spec")
+            template = spec.get("template") if isinstance(spec, dict) else None
+            pod = template.get("spec") if isinstance(template, dict) else None
+            context = pod.get("securityContext") if isinstance(pod, dict) else None
+            if not isinstance(context, dict) or not {"runAsUser", "runAsGroup", "fsGroup"} <= set(
+                    context):
+                return True
+    return False
+
+
 def _calls(
-    body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]
+    body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]],
+    stack: str | None = None,
 ) -> tuple[str | None, str | None, str | None]:
     """The builder call for ``body`` in the whole stack, for a stack of its own, and why a
     Deployment/StatefulSet has none."""
     if body["kind"] in ("Deployment", "StatefulSet"):
         try:
-            call = workload_call(body, namespace)
+            call = workload_call(body, namespace, stack=stack)
         except Unmapped as exc:
             return None, None, f"{exc} has no typed builder equivalent"
         except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
@@ -326,19 +369,23 @@ _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "Config
             "ConfigMapKey", "Container", "Deployment", "EgressRule", "EmptyDir", "ExecProbe",
             "FieldRef", "GrpcProbe", "Hook", "HttpProbe", "IPBlock", "IngressRule",
             "LabelSelector", "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy",
-            "NetworkPolicyPeer", "NetworkPolicyPort", "Port", "ResourceRef", "Resources", "Role",
-            "RoleBinding", "RoleRef", "Rule", "SecretFiles", "SecretKey", "Service",
-            "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack", "StatefulSet",
-            "TcpProbe", "VolumeClaim")
+            "NetworkPolicyPeer", "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef",
+            "Resources", "Role", "RoleBinding", "RoleRef", "Rule", "SecretFiles", "SecretKey",
+            "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack",
+            "StackDefaults", "StatefulSet", "TcpProbe", "VolumeClaim")
 
 
 def module_source(
     name: str, namespace: str | None, items: list[_Item], sources: list[str],
-    labels: Labels = None,
+    head: _Head | None = None,
 ) -> str:
     """The stack module: a ``build()`` adding every object, with its opt-outs and waivers."""
+    stack_call = (f"Stack({name!r}, namespace={namespace!r}, create_namespace=False"
+                  + (head or _Head()).stack_args() + ")")
     lines = [
-        f'"""Stack {name}: imported by `kubegen import manifests` from {", ".join(sources)}.',
+        f'"""Stack {name}: imported by `kubegen import manifests`.',
+        "",
+        *(f"From {source}." for source in sources),
         "",
         "Each object is a typed builder where one renders it exactly, else a Manifest. The",
         "allow=/waive() calls keep the input as it was: each is a hardening difference (rule",
@@ -353,10 +400,10 @@ def module_source(
         "",
         "",
         "def build() -> Stack:",
-        f"    stack = Stack({name!r}, namespace={namespace!r}, create_namespace=False"
-        + (f", labels={labels!r})" if labels else ")"),
+        f"    stack = {wrapped(stack_call, 4, len('    stack = '))}",
     ]
-    calls = ["Stack("]  # the code besides the Manifest literals: what the module imports
+    # The code besides the Manifest literals: what the module imports.
+    calls = ["Stack(" + (head or _Head()).stack_args()]
     for item in items:
         if item.derived_by is not None:
             lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
@@ -369,7 +416,7 @@ def module_source(
             call = item.typed
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
-            lines.append(f"    {assign}stack.add({_wrapped(call, 4)})")
+            lines.append(f"    {assign}stack.add({wrapped(call, 4)})")
             calls.append(call)
         else:
             body = item.body
@@ -379,78 +426,18 @@ def module_source(
                 for guard in item.allow:
                     notes[f"kubegen.dev/opt-out-rbac-{guard}"] = REASON
             lines.append(f"    {assign}stack.add(Manifest(")
-            lines.append(f"        {_literal(json.dumps(body), 8)}")
+            lines.append(f"        {literal(json.dumps(body), 8)}")
             calls.append("Manifest(")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
-            lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)  # {what[:70]}")
+            line = f"    {item.var}.waive({rule!r}, reason=REASON)  # {what}"
+            lines.append(line if len(line) <= 100 else line[:99] + "…")
     lines.append("    return stack")
-    text = "\n".join(lines) + "\n"
+    start = lines.index("def build() -> Stack:")
+    text = "\n".join(lines[:start]) + "\n" + fitted("\n".join(lines[start:])) + "\n"
     found = set(re.findall(r"\b([A-Z][A-Za-z]*)\(", "\n".join(calls)))
     used = [name for name in _IMPORTS if name in found]
     return text.replace("    __IMPORTS__", "\n".join(f"    {name}," for name in used), 1)
-
-
-def _wrapped(call: str, indent: int) -> str:
-    """A builder call as a person would write it: what fits on a line of 100 stays on it,
-    else one argument (list item, dict entry) per line, nested calls alike; modes in octal."""
-    import ast
-
-    node = ast.parse(call, mode="eval").body
-    return _code(node, indent, indent + len("stack.add()") + 6)
-
-
-def _flat(node: Any) -> str:
-    import ast
-
-    if isinstance(node, ast.Call):
-        return f"{ast.unparse(node.func)}({', '.join(_parts(node))})"
-    if isinstance(node, ast.List):
-        return f"[{', '.join(_flat(e) for e in node.elts)}]"
-    return ast.unparse(node)
-
-
-def _parts(node: Any) -> list[str]:
-    import ast
-
-    parts = [_flat(arg) for arg in node.args]
-    for kw in node.keywords:
-        value = kw.value
-        if kw.arg == "mode" and isinstance(value, ast.Constant) and isinstance(value.value, int):
-            parts.append(f"mode={oct(value.value)}")
-        else:
-            parts.append(f"{kw.arg}={_flat(value)}")
-    return parts
-
-
-def _code(node: Any, indent: int, used: int) -> str:
-    """``node`` at ``indent``, its first line already ``used`` columns wide."""
-    import ast
-
-    text = _flat(node)
-    if len(text) + used <= 100:
-        return text
-    pad = indent + 4
-    lines: list[str] = []
-    if isinstance(node, ast.Call):
-        head, close = f"{ast.unparse(node.func)}(", ")"
-        lines = [_code(arg, pad, pad + 1) for arg in node.args]
-        for kw, flat in zip(node.keywords, _parts(node)[len(node.args):], strict=True):
-            name = f"{kw.arg}="
-            lines.append(flat if kw.arg == "mode" else
-                         name + _code(kw.value, pad, pad + len(name) + 1))
-    elif isinstance(node, ast.List):
-        head, close = "[", "]"
-        lines = [_code(e, pad, pad + 1) for e in node.elts]
-    elif isinstance(node, ast.Dict) and None not in node.keys:
-        head, close = "{", "}"
-        for key, value in zip(node.keys, node.values, strict=True):
-            shown = f"{_flat(key)}: "
-            lines.append(shown + _code(value, pad, pad + len(shown) + 1))
-    else:
-        return text
-    inner = "".join(f"\n{' ' * pad}{line}," for line in lines)
-    return f"{head}{inner}\n{' ' * indent}{close}"
 
 
 def _build(source: str) -> Any:
@@ -460,15 +447,15 @@ def _build(source: str) -> Any:
 
 
 def _prove(
-    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], head: _Head
 ) -> None:
     """Keep each typed call only if it renders its object exactly; add the opt-outs needed."""
     for item in items:
         if item.typed is None or item.body["kind"] in _WORKLOADS:
             continue
-        trial = _Item(item.body, item.origin, "obj", item.trial)
+        trial = _Item(item.body, item.origin, "obj", typed=item.trial)
         try:
-            stack = _build(module_source(name, namespace, [trial], sources, labels))
+            stack = _build(module_source(name, namespace, [trial], sources, head))
             rendered = [o.body for o in stack.objects()]
         except KubegenError as exc:
             guard = _GUARD.search(exc.message)
@@ -479,14 +466,14 @@ def _prove(
             trial.allow = dict(item.allow)
             try:
                 rendered = [o.body for o in _build(
-                    module_source(name, namespace, [trial], sources, labels)).objects()]
+                    module_source(name, namespace, [trial], sources, head)).objects()]
             except KubegenError:
                 item.typed, item.allow = None, {}
                 continue
         except Exception:  # a value no builder takes, however it fails
             item.typed = None
             continue
-        if len(rendered) != 1 or not same_object(rendered[0], item.body):
+        if len(rendered) != 1 or not same_object(rendered[0], item.meaning):
             item.typed, item.allow = None, {}
 
 
@@ -512,7 +499,7 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 def _prove_workloads(
-    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], head: _Head
 ) -> None:
     """Keep a Deployment/StatefulSet call only if its render is the input object, and every
     object it derives (ServiceAccount, PodDisruptionBudget, headless Service) is either one the
@@ -522,10 +509,10 @@ def _prove_workloads(
     for item in items:
         if item.typed is None or item.body["kind"] not in _WORKLOADS:
             continue
-        trial = _Item(item.body, item.origin, "obj", item.trial)
+        trial = _Item(item.body, item.origin, "obj", typed=item.trial)
         try:
             rendered = [o.body for o in _build(
-                module_source(name, namespace, [trial], sources, labels)).objects()]
+                module_source(name, namespace, [trial], sources, head)).objects()]
         except KubegenError as exc:
             item.typed, item.why = None, f"the typed call is refused: {exc.message}"
             continue
@@ -534,8 +521,8 @@ def _prove_workloads(
             continue
         main, derived = rendered[0], rendered[1:]
         kind = str(item.body["kind"])
-        if not same_object(main, item.body):
-            paths = _differences(normalized(main, kind), normalized(item.body, kind))
+        if not same_object(main, item.meaning):
+            paths = _differences(normalized(main, kind), normalized(item.meaning, kind))
             shown = ", ".join(paths[:4]) + (f" (+{len(paths) - 4} more)" if len(paths) > 4 else "")
             item.typed, item.why = None, f"a typed {kind} would render {shown} differently"
             continue
@@ -546,7 +533,7 @@ def _prove_workloads(
                     "ServiceAccount"):
                 continue  # the workload runs as the stack's typed ServiceAccount
             if other is None or other.derived_by is not None or not same_object(
-                    extra, other.body):
+                    extra, other.meaning):
                 meta = extra["metadata"]
                 item.typed = None
                 item.why = (f"a typed {kind} would also render {extra['kind']} "
@@ -560,7 +547,7 @@ def _prove_workloads(
 
 
 def _settle(
-    items: list[_Item], name: str, namespace: str | None, sources: list[str], labels: Labels
+    items: list[_Item], name: str, namespace: str | None, sources: list[str], head: _Head
 ) -> Any:
     """Build the whole stack, adding guard opt-outs until it builds (bounded), then lint."""
     from kubegen._api import lint
@@ -568,7 +555,7 @@ def _settle(
     by_display = {item.display: item for item in items}
     for _ in range(4 * len(items) + 4):
         try:
-            stack = _build(module_source(name, namespace, items, sources, labels))
+            stack = _build(module_source(name, namespace, items, sources, head))
             stack.objects()
             break
         except ValidationError as exc:
@@ -584,7 +571,7 @@ def _settle(
             item.waivers.setdefault(finding.rule_id, f"{finding.path}: {finding.message}")
         elif finding.waived and item is not None and finding.rule_id not in item.waivers:
             item.opted.setdefault(finding.rule_id, finding.path)  # an allow_* opt-out's
-    return _build(module_source(name, namespace, items, sources, labels))
+    return _build(module_source(name, namespace, items, sources, head))
 
 
 def _common_labels(objects: list[tuple[dict[str, Any], str]]) -> Labels:
@@ -688,14 +675,20 @@ def import_manifests(
     }
     used: Counter[str] = Counter()
     items = []
+    accounts = _accounts(objects, namespace)
     for body, origin in objects:
-        typed, trial, why = _calls(body, namespace, defined)
-        items.append(_Item(body, origin, _var(body, used), typed, trial, why=why))
+        meaning = body
+        if body["kind"] in _WORKLOADS:
+            meaning = with_effective_automount(
+                body, accounts.get(str(body["metadata"].get("namespace") or namespace), {}))
+        typed, trial, why = _calls(meaning, namespace, defined, name)
+        items.append(_Item(body, origin, _var(body, used), typed, trial, why=why,
+                           meaning=meaning))
     sources = [str(source)]
-    labels = _common_labels(objects)
-    _prove(items, name, namespace, sources, labels)
-    _prove_workloads(items, name, namespace, sources, labels)
-    stack = _settle(items, name, namespace, sources, labels)
+    head = _Head(_common_labels(objects), _ids_unset(objects))
+    _prove(items, name, namespace, sources, head)
+    _prove_workloads(items, name, namespace, sources, head)
+    stack = _settle(items, name, namespace, sources, head)
     rendered = {o.key: o.body for o in stack.objects()}
     for item in items:  # the whole stack must give back what came in
         from kubegen._manifests import ManifestObject
@@ -703,7 +696,8 @@ def import_manifests(
         key = ManifestObject(item.body).key
         if key[2] == "" and namespace and key not in rendered:
             key = (key[0], key[1], namespace, key[3])
-        if key not in rendered or not same_object(rendered[key], item.body):
+        if key not in rendered or not any(same_object(rendered[key], b) for b in (
+                item.body, item.meaning)):  # a Manifest is the body, a typed call its meaning
             raise KubegenError(f"import of {item.display} does not render back as it was")
         rendered.pop(key)
     if rendered:  # never expected: every derived object was proved to be an input one
@@ -711,7 +705,7 @@ def import_manifests(
         raise KubegenError(f"import would add {kind} {ns}/{obj}, which the input does not hold")
     stack_dir.mkdir(parents=True, exist_ok=True)
     module = stack_dir / "__init__.py"
-    module.write_text(module_source(name, namespace, items, sources, labels), encoding="utf-8")
+    module.write_text(module_source(name, namespace, items, sources, head), encoding="utf-8")
     differences = [
         f"{item.display}: {rule} {what}" for item in items for rule, what in sorted(
             item.waivers.items())

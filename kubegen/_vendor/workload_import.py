@@ -8,13 +8,12 @@ ServiceAccount, labels and annotations. A field no builder argument expresses ra
 a call is kept only when the importer has rendered it and got the input back (the builders'
 own choices, such as the pod selector, are checked there, not assumed here).
 
-:func:`with_api_defaults` fills in what the API server would default, so "the same object"
-means the same to the cluster whether a field is written out or left to its default.
+:func:`~kubegen._vendor.api_defaults.with_api_defaults` fills in what the API server would
+default, so "the same object" means the same to the cluster however it is written.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL
@@ -53,10 +52,15 @@ def _seconds(value: Any, where: str) -> str:
 # -- the workload ------------------------------------------------------------------------------
 
 
-def workload_call(body: dict[str, Any], namespace: str | None, reason: str = "REASON") -> str:
+def workload_call(
+    body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None
+) -> str:
     """The builder call rendering ``body`` (a Deployment or StatefulSet), or :class:`Unmapped`.
 
-    ``reason`` is the Python expression every ``allow_*`` opt-out gets.
+    ``reason`` is the Python expression every ``allow_*`` opt-out gets; ``stack`` the name of
+    the stack the call goes into: a pod selector other than kubegen's own for that stack
+    (``app.kubernetes.io/name`` + ``/instance``) is kept as ``selector=``, with the labels as
+    they are.
     """
     kind = body.get("kind")
     if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
@@ -67,9 +71,14 @@ def workload_call(body: dict[str, Any], namespace: str | None, reason: str = "RE
     if meta.get("namespace") and meta["namespace"] != namespace:
         args.append(f"namespace={_r(meta['namespace'])}")
     labels = dict(meta.get("labels") or {})
-    if labels.get(COMPONENT_LABEL):
-        args.append(f"component={_r(labels[COMPONENT_LABEL])}")
-    own = {k: v for k, v in labels.items() if k not in _DERIVED_LABELS}
+    selector = _selector(spec, str(meta["name"]), stack)
+    if selector is not None:
+        args.append(f"selector={_r(selector)}")
+        own = {k: v for k, v in labels.items() if k != _MANAGED}
+    else:
+        if labels.get(COMPONENT_LABEL):
+            args.append(f"component={_r(labels[COMPONENT_LABEL])}")
+        own = {k: v for k, v in labels.items() if k not in _DERIVED_LABELS}
     if own:
         args.append(f"labels={_r(own)}")
     notes = {k: v for k, v in (meta.get("annotations") or {}).items()
@@ -88,8 +97,22 @@ def workload_call(body: dict[str, Any], namespace: str | None, reason: str = "RE
     args.append(f"replicas={_r(spec.get('replicas', 1))}")
     args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
     args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
-    args += _pod(spec.get("template") or {}, reason, claims=_claim_names(spec))
+    args += _pod(spec.get("template") or {}, reason, claims=_claim_names(spec),
+                 selector=selector)
     return _call(kind, args)
+
+
+def _selector(spec: dict[str, Any], name: str, stack: str | None) -> dict[str, str] | None:
+    """The workload's own pod selector, or None when it is the one kubegen would render."""
+    selector = spec.get("selector") or {}
+    _only(selector, {"matchLabels"}, "spec.selector")
+    labels = dict(selector.get("matchLabels") or {})
+    if not labels:
+        raise Unmapped("spec.selector (no matchLabels)")
+    if set(labels) == {NAME_LABEL, INSTANCE_LABEL} and labels[NAME_LABEL] == name and (
+            stack is None or labels[INSTANCE_LABEL] == stack):
+        return None
+    return labels
 
 
 def _deployment(spec: dict[str, Any]) -> list[str]:
@@ -165,30 +188,41 @@ _POD_KEYS = {
     "automountServiceAccountToken", "enableServiceLinks", "securityContext", "hostNetwork",
     "hostPID", "hostIPC", "dnsPolicy", "priorityClassName", "nodeSelector", "tolerations",
     "terminationGracePeriodSeconds", "imagePullSecrets", "restartPolicy",
-    "topologySpreadConstraints", "schedulerName",
+    "topologySpreadConstraints", "schedulerName", "affinity",
 }
 
 
-def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str]:
+def _pod(
+    template: dict[str, Any], reason: str, *, claims: set[str],
+    selector: dict[str, str] | None = None,
+) -> list[str]:
     _only(template, {"metadata", "spec"}, "spec.template")
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
     _only(meta, {"labels", "annotations"}, "spec.template.metadata")
     _only(spec, _POD_KEYS, "spec.template.spec")
     args: list[str] = []
-    pod_labels = {k: v for k, v in (meta.get("labels") or {}).items()
-                  if k not in _DERIVED_LABELS}
+    labels = dict(meta.get("labels") or {})
+    if selector is None:
+        pod_labels = {k: v for k, v in labels.items() if k not in _DERIVED_LABELS}
+    elif any(labels.get(k) != v for k, v in selector.items()):
+        raise Unmapped("spec.template.metadata.labels (the pods lack the selector's labels)")
+    else:
+        pod_labels = {k: v for k, v in labels.items() if k not in selector}
     if pod_labels:
         args.append(f"pod_labels={_r(pod_labels)}")
     if meta.get("annotations"):
         args.append(f"pod_annotations={_r(dict(meta['annotations']))}")
     containers = _containers(spec, reason, claims)  # their fields first: the usual reasons
-    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
-    if not account or account == "default":
-        raise Unmapped("spec.template.spec.serviceAccountName (the namespace's default account)")
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     args.append(f"service_account={_r(account)}")
-    if spec.get("automountServiceAccountToken", True) is not False:
-        raise Unmapped("spec.template.spec.automountServiceAccountToken (the builders mount "
-                       "projected tokens only for workloads granted API access)")
+    if account == "default":
+        args.append(f"allow_default_service_account={reason}")
+    automount = spec.get("automountServiceAccountToken")
+    if automount is None:
+        raise Unmapped("spec.template.spec.automountServiceAccountToken (unset: the pods take "
+                       f"the setting of ServiceAccount {account!r}, which the input does not hold)")
+    if automount is True:
+        args.append(f"allow_token_automount={reason}")
     if spec.get("restartPolicy", "Always") != "Always":
         raise Unmapped("spec.template.spec.restartPolicy")
     if spec.get("schedulerName", "default-scheduler") != "default-scheduler":
@@ -198,7 +232,8 @@ def _pod(template: dict[str, Any], reason: str, *, claims: set[str]) -> list[str
                      ("hostIPC", "allow_host_ipc")):
         if spec.get(key):
             args.append(f"{arg}={reason}")
-    args += _pod_security(spec.get("securityContext") or {}, reason)
+    args += _pod_security(_pod_context(spec), reason)
+    args += _affinity(spec.get("affinity") or {}, "spec.template.spec.affinity")
     if "dnsPolicy" in spec:
         args.append(f"dns_policy={_r(spec['dnsPolicy'])}")
     for key, arg in (("priorityClassName", "priority_class"), ("nodeSelector", "node_selector"),
@@ -241,6 +276,56 @@ def _containers(spec: dict[str, Any], reason: str, claims: set[str]) -> list[str
     return args
 
 
+def _pod_context(spec: dict[str, Any]) -> dict[str, Any]:
+    """The pod's securityContext, with ``runAsNonRoot``/``seccompProfile`` that every
+    container sets alike and the pod leaves out taken as the pod's (one setting either way)."""
+    context = dict(spec.get("securityContext") or {})
+    containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []]
+    for key in ("runAsNonRoot", "seccompProfile"):
+        values = [(c.get("securityContext") or {}).get(key) for c in containers]
+        if key not in context and values and values[0] is not None and all(
+                v == values[0] for v in values):
+            context[key] = values[0]
+    return context
+
+
+def _affinity(affinity: dict[str, Any], where: str) -> list[str]:
+    """``near=``/``avoid=`` for pod (anti-)affinity terms that select pods by labels."""
+    _only(affinity, {"podAffinity", "podAntiAffinity"}, where)
+    args = []
+    for key, arg in (("podAffinity", "near"), ("podAntiAffinity", "avoid")):
+        body = affinity.get(key) or {}
+        required = "requiredDuringSchedulingIgnoredDuringExecution"
+        preferred = "preferredDuringSchedulingIgnoredDuringExecution"
+        _only(body, {required, preferred}, f"{where}.{key}")
+        rules = [_affinity_term(term, f"{where}.{key}.{required}[{i}]", ["required=True"])
+                 for i, term in enumerate(body.get(required) or [])]
+        for i, choice in enumerate(body.get(preferred) or []):
+            at = f"{where}.{key}.{preferred}[{i}]"
+            _only(choice, {"weight", "podAffinityTerm"}, at)
+            weight = choice.get("weight")
+            extra = [] if weight == 100 else [f"weight={_r(weight)}"]
+            rules.append(_affinity_term(choice.get("podAffinityTerm") or {}, at, extra))
+        if rules:
+            args.append(f"{arg}=[{', '.join(rules)}]")
+    return args
+
+
+def _affinity_term(term: dict[str, Any], where: str, extra: list[str]) -> str:
+    _only(term, {"labelSelector", "topologyKey", "namespaces"}, where)
+    selector = term.get("labelSelector") or {}
+    _only(selector, {"matchLabels"}, f"{where}.labelSelector")
+    if not selector.get("matchLabels"):
+        raise Unmapped(f"{where}.labelSelector")
+    args = [_r(dict(selector["matchLabels"]))]
+    topology = term.get("topologyKey")
+    if topology != "kubernetes.io/hostname":
+        args.append(f"topology={_r(topology)}")
+    if term.get("namespaces"):
+        args.append(f"namespaces={_r(list(term['namespaces']))}")
+    return _call("PodAffinity", args + extra)
+
+
 def _pod_security(context: dict[str, Any], reason: str) -> list[str]:
     where = "spec.template.spec.securityContext"
     _only(context, {"runAsUser", "runAsGroup", "fsGroup", "runAsNonRoot", "seccompProfile",
@@ -280,8 +365,7 @@ def _container(
             body.get("terminationMessagePolicy", "File") != "File"):
         raise Unmapped(f"{where}.terminationMessagePath")
     args = [f"name={_r(body.get('name'))}", f"image={_r(body.get('image'))}"]
-    if "imagePullPolicy" in body:
-        args.append(f"pull_policy={_r(body['imagePullPolicy'])}")
+    args += _pull_policy(body, reason)
     for key, arg in (("command", "command"), ("args", "args"), ("workingDir", "working_dir")):
         if key in body:
             args.append(f"{arg}={_r(body[key])}")
@@ -294,9 +378,11 @@ def _container(
     args += _resources(body.get("resources"), f"{where}.resources", reason)
     probes = {"readinessProbe": "readiness", "livenessProbe": "liveness",
               "startupProbe": "startup"}
+    declared = {p.get("containerPort") for p in body.get("ports") or []} | {
+        p.get("name") for p in body.get("ports") or []}
     for key, arg in probes.items():
         if key in body:
-            args.append(f"{arg}={_probe(body[key], f'{where}.{key}')}")
+            args.append(f"{arg}={_probe(body[key], f'{where}.{key}', declared)}")
     unprobed = not body.get("readinessProbe") or not body.get("livenessProbe")
     if unprobed and (body.get("ports") or sidecar):
         args.append(f"allow_no_probes={reason}")
@@ -314,8 +400,27 @@ def _container(
     return _call("Container", args)
 
 
+def _pull_policy(body: dict[str, Any], reason: str) -> list[str]:
+    """``pull_policy=`` where the API's (given or defaulted) differs from kubegen's default
+    or is written out; ``allow_cached_tag`` when a tag-only image is not pulled Always."""
+    from kubegen._values import ImageRef
+
+    ref = ImageRef.parse(str(body.get("image")))
+    given = body.get("imagePullPolicy")
+    policy = given or ("Always" if ref.tag in (None, "latest") and not ref.pinned
+                       else "IfNotPresent")
+    ours = "IfNotPresent" if ref.pinned else "Always"
+    args = [f"pull_policy={_r(policy)}"] if given is not None or policy != ours else []
+    if policy in ("IfNotPresent", "Never") and not ref.pinned:
+        args.append(f"allow_cached_tag={reason}")
+    return args
+
+
 def _port(port: dict[str, Any], where: str) -> str:
     _only(port, {"containerPort", "name", "protocol", "hostPort"}, where)
+    if "name" not in port:
+        raise Unmapped(f"{where}.name (unnamed: kubegen names every port, and Services, probes "
+                       "and policies refer to it)")
     args = [_r(port.get("containerPort"))]
     if "name" in port:
         args.append(f"name={_r(port['name'])}")
@@ -373,7 +478,7 @@ def _env(env: list[dict[str, Any]], where: str, reason: str) -> list[str]:
 
 def _resources(resources: Any, where: str, reason: str) -> list[str]:
     if not resources:
-        raise Unmapped(f"{where} (none set: kubegen always sets requests and limits)")
+        return [f"allow_no_resources={reason}"]
     _only(resources, {"requests", "limits"}, where)
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
     _only(requests, {"cpu", "memory", "ephemeral-storage"}, f"{where}.requests")
@@ -386,9 +491,10 @@ def _resources(resources: Any, where: str, reason: str) -> list[str]:
         args.append(f"cpu_limit={_r(str(limits['cpu']))}")
     else:
         args.append(f"allow_no_cpu_limit={reason}")
-    if "memory" not in limits:
-        raise Unmapped(f"{where}.limits.memory (kubegen always limits memory)")
-    args.append(f"memory_limit={_r(str(limits['memory']))}")
+    if "memory" in limits:
+        args.append(f"memory_limit={_r(str(limits['memory']))}")
+    else:
+        args.append(f"allow_no_memory_limit={reason}")
     if "ephemeral-storage" in requests:
         args.append(f"ephemeral_storage={_r(str(requests['ephemeral-storage']))}")
         if "ephemeral-storage" in limits:
@@ -411,11 +517,18 @@ def _timings(probe: dict[str, Any], where: str) -> list[str]:
     return args
 
 
-def _http(http: dict[str, Any], where: str) -> list[str]:
+def _port_args(port: Any, declared: set[Any] | None) -> list[str]:
+    out = [f"port={_r(port)}"]
+    if declared is not None and port not in declared:
+        out.append("undeclared=True")
+    return out
+
+
+def _http(http: dict[str, Any], where: str, declared: set[Any] | None = None) -> list[str]:
     _only(http, {"path", "port", "scheme", "httpHeaders"}, where)
     args = [_r(http.get("path", "/"))]
     if "port" in http:
-        args.append(f"port={_r(http['port'])}")
+        args += _port_args(http["port"], declared)
     if http.get("scheme", "HTTP") != "HTTP":
         args.append(f"scheme={_r(http['scheme'])}")
     headers = {h.get("name"): h.get("value") for h in http.get("httpHeaders") or []}
@@ -424,23 +537,25 @@ def _http(http: dict[str, Any], where: str) -> list[str]:
     return args
 
 
-def _probe(probe: dict[str, Any], where: str) -> str:
+def _probe(probe: dict[str, Any], where: str, declared: set[Any]) -> str:
     _only(probe, {"httpGet", "tcpSocket", "exec", "grpc", "initialDelaySeconds",
                   "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"},
           where)
     timings = _timings(probe, where)
     if "httpGet" in probe:
-        return _call("HttpProbe", _http(probe["httpGet"], f"{where}.httpGet") + timings)
+        return _call("HttpProbe", _http(probe["httpGet"], f"{where}.httpGet", declared)
+                     + timings)
     if "tcpSocket" in probe:
         _only(probe["tcpSocket"], {"port"}, f"{where}.tcpSocket")
-        return _call("TcpProbe", [f"port={_r(probe['tcpSocket'].get('port'))}", *timings])
+        return _call("TcpProbe", [*_port_args(probe["tcpSocket"].get("port"), declared),
+                                  *timings])
     if "exec" in probe:
         return _call("ExecProbe", [_r(list(probe["exec"].get("command") or [])), *timings])
     if "grpc" in probe:
         grpc = probe["grpc"]
         _only(grpc, {"port", "service"}, f"{where}.grpc")
         extra = [f"service={_r(grpc['service'])}"] if "service" in grpc else []
-        return _call("GrpcProbe", [f"port={_r(grpc.get('port'))}", *extra, *timings])
+        return _call("GrpcProbe", [*_port_args(grpc.get("port"), declared), *extra, *timings])
     raise Unmapped(where)
 
 
@@ -470,6 +585,11 @@ def _container_security(context: dict[str, Any], where: str, reason: str) -> lis
     caps = context.get("capabilities") or {}
     _only(caps, {"add", "drop"}, f"{where}.capabilities")
     added = list(caps.get("add") or [])
+    drop = list(caps.get("drop") or [])
+    if drop not in ([], ["ALL"]):
+        raise Unmapped(f"{where}.capabilities.drop (kubegen drops ALL or, opted out, nothing)")
+    if not drop and not privileged:
+        args.append(f"allow_default_capabilities={reason}")
     if added:
         args.append(f"capabilities={_r(added)}")
         if set(added) - _RESTRICTED_CAPS:
@@ -519,6 +639,8 @@ def _files(cls: str, ref: str, body: dict[str, Any], name: str, where: str) -> s
             _only(item, {"key", "path"}, f"{where}.items")
         args.append(f"items={_r({i.get('key'): i.get('path') for i in body['items']})}")
     args.append(f"mode={oct(body.get('defaultMode', 0o644))}")  # the API's default: 0644
+    if body.get("optional"):
+        args.append("optional=True")
     return _call(cls, _named(args, name, volume_slug(f"config-{ref}") if cls == "ConfigFiles"
                              else volume_slug(f"secret-{ref}")))
 
@@ -542,156 +664,13 @@ def _source(volume: dict[str, Any], where: str) -> tuple[str, bool]:
             args.append(f"size_limit={_r(str(body['sizeLimit']))}")
         return _call("EmptyDir", args), False
     if kind == "configMap":
-        _only(body, {"name", "items", "defaultMode"}, f"{where}.configMap")
+        _only(body, {"name", "items", "defaultMode", "optional"}, f"{where}.configMap")
         return _files("ConfigFiles", str(body.get("name")), body, name, where), True
     if kind == "secret":
-        _only(body, {"secretName", "items", "defaultMode"}, f"{where}.secret")
+        _only(body, {"secretName", "items", "defaultMode", "optional"}, f"{where}.secret")
         return _files("SecretFiles", str(body.get("secretName")), body, name, where), True
     if kind == "persistentVolumeClaim":
         _only(body, {"claimName"}, f"{where}.persistentVolumeClaim")
         claim = str(body.get("claimName"))
         return _call("Claim", _named([_r(claim)], name, volume_slug(claim))), False
     raise Unmapped(f"{where}.{kind}")
-
-
-# -- what the API server defaults --------------------------------------------------------------
-
-_PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
-                   "failureThreshold": 3}
-
-
-def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a Deployment or StatefulSet with the API server's defaults filled in (what
-    ``kubectl get -o yaml`` would show for the fields kubegen writes or leaves out)."""
-    try:
-        return _defaulted(body)
-    except (AttributeError, TypeError, KeyError):  # a malformed object: compared as it is
-        return body
-
-
-def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
-    kind = body.get("kind")
-    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
-        return body
-    out = copy.deepcopy(body)
-    spec = out.get("spec")
-    if not isinstance(spec, dict):
-        return out
-    spec.setdefault("replicas", 1)
-    spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("minReadySeconds", 0)
-    if kind == "Deployment":
-        spec.setdefault("progressDeadlineSeconds", 600)
-        strategy = spec.setdefault("strategy", {})
-        if isinstance(strategy, dict):
-            strategy.setdefault("type", "RollingUpdate")
-            if strategy["type"] == "RollingUpdate":
-                rolling = strategy.setdefault("rollingUpdate", {})
-                if isinstance(rolling, dict):
-                    rolling.setdefault("maxSurge", "25%")
-                    rolling.setdefault("maxUnavailable", "25%")
-    else:
-        spec.setdefault("podManagementPolicy", "OrderedReady")
-        update = spec.setdefault("updateStrategy", {})
-        if isinstance(update, dict):
-            update.setdefault("type", "RollingUpdate")
-            if update["type"] == "RollingUpdate":
-                update.setdefault("rollingUpdate", {}).setdefault("partition", 0)
-        retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
-        if isinstance(retention, dict):
-            retention.setdefault("whenDeleted", "Retain")
-            retention.setdefault("whenScaled", "Retain")
-        for claim in spec.get("volumeClaimTemplates") or []:
-            if isinstance(claim, dict):
-                claim.pop("apiVersion", None)
-                claim.pop("kind", None)
-                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-    template = spec.get("template")
-    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-        _pod_defaults(template["spec"])
-    return out
-
-
-def _pod_defaults(spec: dict[str, Any]) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("securityContext", {})
-    if spec.get("serviceAccount") and not spec.get("serviceAccountName"):
-        spec["serviceAccountName"] = spec["serviceAccount"]
-    spec.pop("serviceAccount", None)
-    for volume in spec.get("volumes") or []:
-        for kind in ("configMap", "secret"):
-            if isinstance(volume.get(kind), dict):
-                volume[kind].setdefault("defaultMode", 0o644)
-        if isinstance(volume, dict) and volume.get("emptyDir") is None and "emptyDir" in volume:
-            volume["emptyDir"] = {}
-    if isinstance(spec.get("volumes"), list):
-        spec["volumes"] = sorted(spec["volumes"], key=lambda v: str(v.get("name")))
-    for key in ("initContainers", "containers"):
-        for container in spec.get(key) or []:
-            if isinstance(container, dict):
-                _container_defaults(container)
-    _effective_security(spec)
-
-
-# A container inherits these from the pod's securityContext unless it sets its own.
-_INHERITED = ("runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile")
-# ``false`` means the same as unset for these.
-_FALSE_IS_UNSET = ("privileged", "readOnlyRootFilesystem", "runAsNonRoot")
-
-
-def _effective_security(spec: dict[str, Any]) -> None:
-    """Each container's securityContext as it applies (the pod's inherited values written into
-    it, ``false`` flags that mean unset left out), the pod's with only what containers do not
-    inherit: ``runAsNonRoot: true`` on the pod or on every container is one setting."""
-    pod = spec.get("securityContext")
-    if not isinstance(pod, dict):
-        return
-    containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []
-                  if isinstance(c, dict)]
-    for container in containers:
-        own = container.get("securityContext")
-        context = dict(own) if isinstance(own, dict) else {}
-        for key in _INHERITED:
-            if key not in context and key in pod:
-                context[key] = pod[key]
-        for key in _FALSE_IS_UNSET:
-            if context.get(key) is False:
-                del context[key]
-        if context:
-            container["securityContext"] = context
-        else:
-            container.pop("securityContext", None)
-    if containers:
-        for key in _INHERITED:
-            pod.pop(key, None)
-
-
-def _container_defaults(container: dict[str, Any]) -> None:
-    container.setdefault("terminationMessagePath", "/dev/termination-log")
-    container.setdefault("terminationMessagePolicy", "File")
-    image = str(container.get("image", ""))
-    last = image.rsplit("/", 1)[-1]
-    pinned_tag = ":" in last and not last.endswith(":latest")
-    container.setdefault("imagePullPolicy", "IfNotPresent" if pinned_tag or "@" in image
-                         else "Always")
-    for port in container.get("ports") or []:
-        if isinstance(port, dict):
-            port.setdefault("protocol", "TCP")
-    for key in ("readinessProbe", "livenessProbe", "startupProbe"):
-        probe = container.get(key)
-        if isinstance(probe, dict):
-            for field, value in _PROBE_DEFAULTS.items():
-                probe.setdefault(field, value)
-            if isinstance(probe.get("httpGet"), dict):
-                probe["httpGet"].setdefault("scheme", "HTTP")
-                probe["httpGet"].setdefault("path", "/")
-    for env in container.get("env") or []:
-        ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
-        if isinstance(ref, dict):
-            ref.setdefault("apiVersion", "v1")
-    if container.get("resources") is None and "resources" in container:
-        container["resources"] = {}

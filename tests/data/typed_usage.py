@@ -129,6 +129,7 @@ def build() -> Stack:
     api = stack.add(_api(config))
     db = stack.add(_database())
     stack.add(_node_agent())
+    stack.add(_migrated())
     for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform(), *_fleet()):
         stack.add(resource)
     stack.add(Job("hooked", image="busybox:1.36", args=["true"]),
@@ -160,6 +161,40 @@ def build() -> Stack:
     nginx.set_replicas("ingress-nginx-controller", 2)
     nginx.workload("ingress-nginx-controller").connect_to(api)
     return stack
+
+
+def _migrated() -> Deployment:
+    """A workload kept as upstream ships it (``kubegen import manifests`` writes such calls)."""
+    reason = "migrated as upstream ships it; OPS-7"
+    return Deployment(
+        "podinfo",
+        namespace="typed-batch",
+        selector={"app": "podinfo"},
+        service_account="default",
+        allow_default_service_account=reason,
+        allow_token_automount=reason,
+        containers=(
+            Container(
+                name="podinfod",
+                image="ghcr.io/stefanprodan/podinfo:6.14.1",
+                pull_policy="IfNotPresent",
+                allow_cached_tag=reason,
+                allow_no_resources=reason,
+                allow_default_capabilities=reason,
+                ports=(Port(9898, name="http"),),
+                readiness=HttpProbe("/readyz", port=10254, undeclared=True),
+                liveness=TcpProbe(port=10255, undeclared=True),
+                startup=GrpcProbe(port=10256, undeclared=True),
+                mounts={"/etc/tls": SecretFiles("podinfo-tls", optional=True),
+                        "/etc/podinfo": ConfigFiles("podinfo", optional=True)},
+            ),
+            Container(
+                name="exporter",
+                image="ghcr.io/acme/exporter:1.0",
+                resources=Resources(cpu="50m", memory="64Mi", allow_no_memory_limit=reason),
+            ),
+        ),
+    )
 
 
 def _config() -> ConfigMap:

@@ -242,13 +242,15 @@ def _check_account_ref(
 def _check_token(binding: _Binding, where: str, key: tuple[str, str], inv: _Inventory) -> None:
     for workload in inv.workloads.get(key, []):
         access = workload.api_access
-        if access is None or not access.api:
+        automount = getattr(workload, "allow_token_automount", None) is not None
+        if (access is None or not access.api) and not automount:
             raise _conflict(
                 binding, f"binds ServiceAccount {key[0]}/{key[1]}, which {workload.display} "
                 "runs as without any grant: its pods mount no API token and must hold no "
                 "permissions",
                 f"grant through the workload ({workload.name}.grant(...) binds and mounts the "
-                f"token), or give {workload.name} a ServiceAccount of its own",
+                f"token), give {workload.name} a ServiceAccount of its own, or (a workload "
+                "migrated as it is) pass it allow_token_automount='why'",
                 where, key[1],
             )
 

@@ -11,14 +11,14 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import InstanceOf, field_validator
+from pydantic import InstanceOf, field_validator, model_validator
 
 from kubegen._builders.base import Resource, ResourceArgs
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.intents import AccessIntents
 from kubegen._builders.state import state
 from kubegen._relations import ApiAccess
-from kubegen._values import DNSSubdomain, InvalidValue
+from kubegen._values import DNSSubdomain, InvalidValue, LabelMap, Reason
 
 if TYPE_CHECKING:  # the RBAC builders load on first use (see rbac.intents)
     from kubegen._builders.rbac.accounts import ServiceAccount
@@ -35,6 +35,8 @@ DerivedObject = Literal["disruption-budget", "ingress-policy", "egress-policy"]
 class WorkloadArgs(ResourceArgs, total=False):
     service_account: str | ServiceAccount | None
     names: Mapping[DerivedObject, str] | None
+    selector: Mapping[str, str] | None
+    allow_default_service_account: str | None
 
 
 class Workload(NetworkIntents, AccessIntents, Resource):
@@ -51,11 +53,26 @@ class Workload(NetworkIntents, AccessIntents, Resource):
             ``{"disruption-budget": "…", "ingress-policy": "…", "egress-policy": "…"}``.
             Defaults to the workload's name (PodDisruptionBudget) and ``<name>-ingress`` /
             ``<name>-egress`` (NetworkPolicies).
+        selector: the labels that select the pods (``spec.selector.matchLabels``, and the
+            selector of everything derived: PodDisruptionBudget, spread, NetworkPolicies),
+            kept exactly as given: a live Deployment's selector cannot change, so a workload
+            migrated from upstream YAML keeps its own (``{"app": "podinfo"}``). kubegen's
+            own ``app.kubernetes.io/name``, ``/instance`` and ``/version`` labels are then not
+            added: the pods carry the selector's labels, ``component=`` and ``pod_labels=``,
+            the workload object ``labels=`` and ``component=``. Defaults to
+            ``app.kubernetes.io/name`` (the workload's name) + ``app.kubernetes.io/instance``
+            (the stack's name).
+        allow_default_service_account: reason to run as the namespace's ``default``
+            ServiceAccount (``service_account="default"``, which then is not rendered): every
+            pod of the namespace shares it, and any role bound to it. Rendered as
+            ``kubegen.dev/opt-out-default-service-account`` (waives KG301).
     """
 
     # A ServiceAccount (checked by _account: its module loads only when one is given).
     service_account: DNSSubdomain | InstanceOf[Resource] | None = None
     names: dict[DerivedObject, DNSSubdomain] | None = None
+    selector: LabelMap | None = None
+    allow_default_service_account: Reason | None = None
 
     _api_access: ApiAccess | None = state(None)
 
@@ -74,6 +91,38 @@ class Workload(NetworkIntents, AccessIntents, Resource):
             fix="pass service_account='runner' or service_account=ServiceAccount('runner')",
         )
 
+    @field_validator("selector")
+    @classmethod
+    def _some_labels(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None and not value:
+            raise InvalidValue(
+                "an empty selector would select every pod of the namespace",
+                fix="name the labels the pods carry, e.g. selector={'app': 'podinfo'}, or "
+                "drop selector= for kubegen's own",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _default_account(self) -> Workload:
+        default = self.service_account == "default"
+        if default and self.allow_default_service_account is None:
+            raise InvalidValue(
+                "service_account='default' runs the pods as the namespace's shared account: "
+                "every pod of the namespace has its identity and its roles",
+                fix="drop service_account= (the workload gets its own), or pass "
+                "allow_default_service_account='why'",
+                field="service_account", value="default",
+            )
+        if self.allow_default_service_account is not None and not default:
+            raise InvalidValue(
+                "allow_default_service_account is set but the workload does not run as "
+                "'default'",
+                fix="drop allow_default_service_account, or pass service_account='default'",
+                field="allow_default_service_account",
+                value=self.allow_default_service_account,
+            )
+        return self
+
     def derived_name(self, what: DerivedObject, default: str) -> str:
         """The name of a derived object: the one given in ``names``, or ``default``."""
         names = self.names
@@ -81,6 +130,8 @@ class Workload(NetworkIntents, AccessIntents, Resource):
 
     def selector_labels(self) -> dict[str, str]:
         """Labels that select this workload's pods; stable when any other label changes."""
+        if self.selector is not None:
+            return dict(self.selector)
         stack = self._stack
         name = self.name
         return {NAME_LABEL: name, INSTANCE_LABEL: name if stack is None else stack.name}

@@ -154,6 +154,9 @@ class ContainerOptions(TypedDict, total=False):
     allow_host_ports: str | None
     allow_no_probes: str | None
     allow_secret_env: str | None
+    allow_no_resources: str | None
+    allow_cached_tag: str | None
+    allow_default_capabilities: str | None
 
 
 class ContainerArgs(ContainerOptions, total=False):
@@ -202,6 +205,14 @@ class Container(Builder):
         allow_host_ports: reason for ports with ``host_port``.
         allow_no_probes: reason a serving container lacks readiness/liveness probes.
         allow_secret_env: reason to pass :class:`~kubegen.SecretKey` values as env vars.
+        allow_no_resources: reason to render no ``resources`` at all (no requests, no
+            limits: BestEffort QoS, first evicted), as upstream manifests that leave sizing
+            to the installer do; ``resources=`` beside it is refused. Waives KG202-KG204.
+        allow_cached_tag: reason for ``pull_policy='IfNotPresent'`` (or ``'Never'``) on an
+            image pinned by tag only: nodes keep whatever bytes they pulled for the tag
+            first. Waives KG209.
+        allow_default_capabilities: reason to keep the runtime's default capabilities
+            (renders no ``capabilities.drop: [ALL]``). Waives KG126.
     """
 
     image: Image
@@ -230,6 +241,9 @@ class Container(Builder):
     allow_host_ports: Reason | None = None
     allow_no_probes: Reason | None = None
     allow_secret_env: Reason | None = None
+    allow_no_resources: Reason | None = None
+    allow_cached_tag: Reason | None = None
+    allow_default_capabilities: Reason | None = None
 
     _just_validated: bool = state(False)
 
@@ -335,11 +349,25 @@ class Container(Builder):
                     raise exc.within(hook) from None
 
     def _check_pull_policy(self) -> None:
-        if self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned:
+        cached = self.pull_policy in ("IfNotPresent", "Never") and not self.image_ref.pinned
+        if cached and self.allow_cached_tag is None:
             raise InvalidValue(
                 f"pull_policy={self.pull_policy!r} needs a digest-pinned image: a tag can move, "
                 "and nodes would keep running whatever they pulled first",
-                fix=f"pin the image ('{self.image}@sha256:…') or use pull_policy='Always'",
+                fix=f"pin the image ('{self.image}@sha256:…'), use pull_policy='Always', or "
+                "pass allow_cached_tag='why'",
+                field="pull_policy", value=self.pull_policy,
+            )
+        if self.allow_cached_tag is not None and not cached:
+            raise InvalidValue(
+                "allow_cached_tag is set but the image is pulled Always or pinned by digest",
+                fix="drop allow_cached_tag", field="allow_cached_tag",
+                value=self.allow_cached_tag,
+            )
+        if self.allow_no_resources is not None and self.resources is not None:
+            raise InvalidValue(
+                "resources and allow_no_resources contradict each other",
+                fix="set one of them", field="allow_no_resources", value=self.allow_no_resources,
             )
 
     def _check_opt_outs_used(self) -> None:
@@ -370,6 +398,13 @@ class Container(Builder):
                 fix="drop capabilities and allow_capabilities, or drop allow_privileged and "
                 "keep only the capabilities it needs",
                 field="capabilities",
+            )
+        if self.allow_default_capabilities is not None:
+            raise InvalidValue(
+                "a privileged container has every capability: allow_default_capabilities "
+                "adds nothing",
+                fix="drop allow_default_capabilities",
+                field="allow_default_capabilities",
             )
         if self.allow_privilege_escalation is not None:
             raise InvalidValue(
@@ -413,14 +448,21 @@ class Container(Builder):
             ("host-ports", self.allow_host_ports),
             ("no-probes", self.allow_no_probes),
             ("secret-env", self.allow_secret_env),
+            ("no-resources", self.allow_no_resources),
+            ("cached-tag", self.allow_cached_tag),
+            ("default-capabilities", self.allow_default_capabilities),
         ):
             if reason:
                 yield f"{what}.{name}", reason
+        if self.allow_no_resources is not None:
+            return
         resources = self.resources or defaults.resources
         if resources.cpu_limit is None:
             reason = resources.allow_no_cpu_limit or defaults.allow_no_cpu_limit
             if reason:
                 yield f"no-cpu-limit.{name}", reason
+        if resources.allow_no_memory_limit:
+            yield f"no-memory-limit.{name}", resources.allow_no_memory_limit
 
     def pull_policy_for(self, defaults: StackDefaults) -> PullPolicy:
         if self.pull_policy is not None:
@@ -442,10 +484,11 @@ class Container(Builder):
             out["ports"] = [port.render() for port in self.ports]
         if self.env:
             out["env"] = [render_env(k, v) for k, v in self.env.items()]
-        resources = self.resources or ctx.defaults.resources
-        out["resources"] = resources.render(
-            omit_cpu_limit=ctx.defaults.allow_no_cpu_limit is not None
-        )
+        if self.allow_no_resources is None:
+            resources = self.resources or ctx.defaults.resources
+            out["resources"] = resources.render(
+                omit_cpu_limit=ctx.defaults.allow_no_cpu_limit is not None
+            )
         for role, key in (("startup", "startupProbe"), ("readiness", "readinessProbe"),
                           ("liveness", "livenessProbe")):
             probe = getattr(self, role)
@@ -487,8 +530,10 @@ class Container(Builder):
             caps: dict[str, list[str]] = {}
             if self.capabilities:
                 caps["add"] = list(self.capabilities)
-            caps["drop"] = ["ALL"]
-            context["capabilities"] = caps
+            if self.allow_default_capabilities is None:
+                caps["drop"] = ["ALL"]
+            if caps:
+                context["capabilities"] = caps
         context["privileged"] = privileged
         context["readOnlyRootFilesystem"] = not self.allow_writable_root
         if self.run_as_group is not None:

@@ -91,7 +91,7 @@ class DaemonSet(PodWorkload):
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,
-            "metadata": self.metadata(labels=self.recommended_labels()),
+            "metadata": self.metadata(labels=self.object_labels()),
             "spec": spec,
         }
         return [self.manifest(body), *derived.service_accounts(self)]

@@ -238,7 +238,7 @@ class Deployment(ReplicatedWorkload):
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,
-            "metadata": self.metadata(labels=self.recommended_labels()),
+            "metadata": self.metadata(labels=self.object_labels()),
             "spec": spec,
         }
         return [self.manifest(body), *self.owned_objects(scale.least)]

@@ -90,6 +90,8 @@ def service_accounts(workload: PodWorkload) -> list[ManifestObject]:
     """
     account = user_account(workload)
     if account is None:
+        if workload.service_account == "default":  # the namespace's own (an opt-out)
+            return []
         return [service_account(workload)]
     if account.namespace not in (None, workload.namespace):
         raise InvalidValue(

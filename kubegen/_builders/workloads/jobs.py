@@ -102,7 +102,7 @@ class Job(JobSettings):
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,
-            "metadata": self.metadata(labels=self.recommended_labels()),
+            "metadata": self.metadata(labels=self.object_labels()),
             "spec": spec,
         }
         return [self.manifest(body), *derived.service_accounts(self)]
@@ -203,7 +203,7 @@ class CronJob(JobSettings):
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,
-            "metadata": self.metadata(labels=self.recommended_labels()),
+            "metadata": self.metadata(labels=self.object_labels()),
             "spec": spec,
         }
         return [self.manifest(body), *derived.service_accounts(self)]

@@ -110,6 +110,7 @@ class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
     allow_host_pid: str | None
     allow_host_ipc: str | None
     allow_unconfined_seccomp: str | None
+    allow_token_automount: str | None
 
 
 class PodWorkload(Workload):
@@ -148,6 +149,10 @@ class PodWorkload(Workload):
         pod_labels / pod_annotations: extra labels/annotations on the pod template only.
         allow_run_as_root, allow_host_network, allow_host_pid, allow_host_ipc,
         allow_unconfined_seccomp: reasons for weakening those defaults.
+        allow_token_automount: reason to let Kubernetes automount the ServiceAccount's token
+            into every container (``automountServiceAccountToken: true``), as operators and
+            controllers that call the API server do upstream; a workload granted API access
+            (``grant``) mounts projected tokens instead and needs none. Waives KG302.
     """
 
     container: Container | None = None
@@ -179,6 +184,7 @@ class PodWorkload(Workload):
     allow_host_pid: Reason | None = None
     allow_host_ipc: Reason | None = None
     allow_unconfined_seccomp: Reason | None = None
+    allow_token_automount: Reason | None = None
 
     _derived_opt_outs: set[str] = state(factory=set)
     # While manifests() runs: values every part of the render asks for again (pod_containers,
@@ -425,13 +431,22 @@ class PodWorkload(Workload):
         return found if isinstance(found, StackDefaults) else _BUILTIN_DEFAULTS
 
     def recommended_labels(self) -> dict[str, str]:
-        """Selector labels plus ``app.kubernetes.io/version`` (image tag) and ``component``."""
+        """Selector labels plus ``app.kubernetes.io/version`` (image tag, unless the selector
+        is the workload's own ``selector=``) and ``component``."""
         return dict(self._once("recommended_labels", self._recommended_labels))
+
+    def object_labels(self) -> dict[str, str]:
+        """Labels of the workload object itself: :meth:`recommended_labels`, but only
+        ``component`` with a ``selector=`` of the workload's own (its labels go on the pods,
+        which they select; the object is labelled by ``labels=``, as upstream YAML is)."""
+        if self.selector is None:
+            return self.recommended_labels()
+        return {COMPONENT_LABEL: self.component} if self.component is not None else {}
 
     def _recommended_labels(self) -> dict[str, str]:
         labels = dict(self.selector_labels())
         tag = self.main_containers()[0].image_ref.tag
-        if tag is not None:
+        if tag is not None and self.selector is None:  # a kept selector keeps its labelling
             with contextlib.suppress(InvalidValue):
                 labels[VERSION_LABEL] = check_label_value(tag)
         if self.component is not None:
@@ -468,6 +483,8 @@ class PodWorkload(Workload):
             ("host-pid", self.allow_host_pid),
             ("host-ipc", self.allow_host_ipc),
             ("unconfined-seccomp", self.allow_unconfined_seccomp),
+            ("token-automount", self.allow_token_automount),
+            ("default-service-account", self.allow_default_service_account),
         ]
         found = [(what, reason) for what, reason in pairs if reason]
         volumes = host_path_volumes((name, c) for _, name, c in self.pod_containers())
@@ -524,8 +541,15 @@ class PodWorkload(Workload):
 
     def pod_spec(self, defaults: StackDefaults, *, spread: list[dict[str, Any]]) -> dict[str, Any]:
         # Tokens are never automounted: a granted workload gets projected, expiring ones.
+        automount = self.allow_token_automount is not None
+        if automount and self.api_access is not None:
+            raise InvalidValue(
+                "allow_token_automount is set, but the workload was granted API access and "
+                "mounts a projected token already",
+                fix="drop allow_token_automount", field="allow_token_automount",
+            )
         spec: dict[str, Any] = {"serviceAccountName": self.service_account_name,
-                                "automountServiceAccountToken": False}
+                                "automountServiceAccountToken": automount}
         spec["enableServiceLinks"] = self.service_links
         podspec.identity(self, spec)
         for key, reason in (("hostNetwork", self.allow_host_network),

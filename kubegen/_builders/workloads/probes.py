@@ -1,7 +1,8 @@
 """Health probes: HTTP, TCP, exec and gRPC checks for readiness, liveness and startup.
 
 A probe's ``port`` defaults to the container's first port and must name (or number) a port the
-container declares, so a renamed port cannot silently break health checking. Timings left unset
+container declares, so a renamed port cannot silently break health checking; a port the process
+listens on without declaring it is a number with ``undeclared=True``. Timings left unset
 keep the Kubernetes defaults (period 10s, timeout 1s, failure threshold 3). Probes never set a
 ``host``: the check targets the pod itself (a Pod Security baseline control).
 """
@@ -77,6 +78,27 @@ class Probe(Builder):
         return body
 
 
+def probe_port(
+    port: str | int | None, ports: Sequence[Port], what: str, *, undeclared: bool
+) -> str | int:
+    """What a probe renders as its port: the declared port's name, or with ``undeclared`` the
+    number as given (a port the process listens on without declaring it)."""
+    if not undeclared:
+        return resolve_port(port, ports, what).port_name
+    if not isinstance(port, int):
+        raise InvalidValue(
+            f"the {what} has undeclared=True, which takes a port number, not {port!r}",
+            fix="pass port=<number>, or drop undeclared=True to name a declared port",
+            field="port", value=port,
+        )
+    if any(p.number == port for p in ports):
+        raise InvalidValue(
+            f"the {what} has undeclared=True, but the container declares port {port}",
+            fix="drop undeclared=True", field="undeclared", value=True,
+        )
+    return port
+
+
 def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Port:
     """The declared container port a probe (or Service) refers to."""
     if not ports:
@@ -93,7 +115,9 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
     raise InvalidValue(
         f"the {what} refers to port {port!r}, which the container does not declare "
         f"(declared: {declared})",
-        fix="use one of the declared port names, or declare the port",
+        fix="use one of the declared port names, or declare the port"
+        + (" (or, for a probe on a port the process does not declare, undeclared=True)"
+           if isinstance(port, int) else ""),
         field="port",
         value=port,
     )
@@ -101,6 +125,7 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
 
 class HttpProbeArgs(ProbeArgs, total=False):
     port: str | int | None
+    undeclared: bool
     scheme: Literal["HTTP", "HTTPS"]
     headers: Mapping[str, str]
 
@@ -113,12 +138,16 @@ class HttpProbe(Probe):
         port: port name or number; defaults to the container's first port.
         scheme: ``HTTP`` (default) or ``HTTPS``.
         headers: extra request headers, in author order.
+        undeclared: ``port`` is a number the process listens on without the container
+            declaring it (ingress-nginx's health port 10254): rendered as that number and not
+            checked against the declared ports. Defaults to False.
     """
 
     path: str
     port: PortName | PortNumber | None = None
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     headers: dict[str, str] = Field(default_factory=dict)
+    undeclared: bool = False
 
     def __init__(self, path: str, /, **data: Unpack[HttpProbeArgs]) -> None:
         Builder.__init__(self, path=path, **data)
@@ -133,8 +162,8 @@ class HttpProbe(Probe):
         return path
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
-        port = resolve_port(self.port, ports, "HTTP probe")
-        get: dict[str, Any] = {"path": self.path, "port": port.port_name}
+        port = probe_port(self.port, ports, "HTTP probe", undeclared=self.undeclared)
+        get: dict[str, Any] = {"path": self.path, "port": port}
         if self.scheme != "HTTP":
             get["scheme"] = self.scheme
         if self.headers:
@@ -144,19 +173,28 @@ class HttpProbe(Probe):
 
 class TcpProbeArgs(ProbeArgs, total=False):
     port: str | int | None
+    undeclared: bool
 
 
 class TcpProbe(Probe):
-    """Healthy when a TCP connection to ``port`` opens (default: the first port)."""
+    """Healthy when a TCP connection to ``port`` opens (default: the first port).
+
+    Args:
+        port: port name or number; defaults to the container's first port.
+        undeclared: ``port`` is a number the process listens on without the container
+            declaring it (ingress-nginx's health port 10254): rendered as that number and not
+            checked against the declared ports. Defaults to False.
+    """
 
     port: PortName | PortNumber | None = None
+    undeclared: bool = False
 
     def __init__(self, /, **data: Unpack[TcpProbeArgs]) -> None:
         super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
-        port = resolve_port(self.port, ports, "TCP probe")
-        return {"tcpSocket": {"port": port.port_name}}
+        port = probe_port(self.port, ports, "TCP probe", undeclared=self.undeclared)
+        return {"tcpSocket": {"port": port}}
 
 
 class ExecProbe(Probe):
@@ -173,6 +211,7 @@ class ExecProbe(Probe):
 
 class GrpcProbeArgs(ProbeArgs, total=False):
     port: str | int | None
+    undeclared: bool
     service: str | None
 
 
@@ -182,17 +221,22 @@ class GrpcProbe(Probe):
     Args:
         port: port name or number (rendered as the number, which the API requires).
         service: the service name sent in the health request; unset by default.
+        undeclared: ``port`` is a number the process listens on without the container
+            declaring it (ingress-nginx's health port 10254): rendered as that number and not
+            checked against the declared ports. Defaults to False.
     """
 
     port: PortName | PortNumber | None = None
+    undeclared: bool = False
     service: str | None = None
 
     def __init__(self, /, **data: Unpack[GrpcProbeArgs]) -> None:
         super().__init__(**data)
 
     def handler(self, ports: Sequence[Port]) -> dict[str, Any]:
-        port = resolve_port(self.port, ports, "gRPC probe")
-        grpc: dict[str, Any] = {"port": port.number}
+        number = (probe_port(self.port, ports, "gRPC probe", undeclared=True) if self.undeclared
+                  else resolve_port(self.port, ports, "gRPC probe").number)
+        grpc: dict[str, Any] = {"port": number}
         if self.service is not None:
             grpc["service"] = self.service
         return {"grpc": grpc}

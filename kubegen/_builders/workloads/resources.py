@@ -37,6 +37,7 @@ class ResourcesArgs(TypedDict, total=False):
     ephemeral_storage: QuantityLike | None
     ephemeral_storage_limit: QuantityLike | None
     allow_no_cpu_limit: str | None
+    allow_no_memory_limit: str | None
 
 
 class Resources(Builder):
@@ -50,6 +51,9 @@ class Resources(Builder):
         ephemeral_storage: ephemeral-storage request; unset by default.
         ephemeral_storage_limit: defaults to ``ephemeral_storage``.
         allow_no_cpu_limit: leave the CPU limit out; the reason is rendered as an annotation.
+        allow_no_memory_limit: leave the memory limit out (upstream charts that set requests
+            only): a leaking container can then push its node into OOM. The reason is
+            rendered as ``kubegen.dev/opt-out-no-memory-limit.<container>`` (waives KG203).
 
     Every limit must be ≥ its request.
     """
@@ -61,6 +65,7 @@ class Resources(Builder):
     ephemeral_storage: Quantity | None = None
     ephemeral_storage_limit: Quantity | None = None
     allow_no_cpu_limit: Reason | None = None
+    allow_no_memory_limit: Reason | None = None
 
     def __init__(self, /, **data: Unpack[ResourcesArgs]) -> None:
         super().__init__(**data)
@@ -82,6 +87,12 @@ class Resources(Builder):
                 "cpu_limit and allow_no_cpu_limit contradict each other",
                 fix="set one of them",
             )
+        if self.memory_limit is not None and self.allow_no_memory_limit is not None:
+            raise InvalidValue(
+                "memory_limit and allow_no_memory_limit contradict each other",
+                fix="set one of them",
+                field="allow_no_memory_limit",
+            )
         if self.ephemeral_storage_limit is not None and self.ephemeral_storage is None:
             raise InvalidValue(
                 "ephemeral_storage_limit needs an ephemeral_storage request",
@@ -98,11 +109,12 @@ class Resources(Builder):
         limits: dict[str, str] = {}
         if self.cpu_limit is not None or not (omit_cpu_limit or self.allow_no_cpu_limit):
             limits["cpu"] = self.cpu_limit or self.cpu
-        limits["memory"] = self.memory_limit or self.memory
+        if self.allow_no_memory_limit is None:
+            limits["memory"] = self.memory_limit or self.memory
         if self.ephemeral_storage is not None:
             requests["ephemeral-storage"] = self.ephemeral_storage
             limits["ephemeral-storage"] = self.ephemeral_storage_limit or self.ephemeral_storage
-        return {"limits": limits, "requests": requests}
+        return {"limits": limits, "requests": requests} if limits else {"requests": requests}
 
 
 def in_mebibytes(memory: str) -> str:

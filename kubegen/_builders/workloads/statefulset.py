@@ -279,7 +279,7 @@ class StatefulSet(ReplicatedWorkload):
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,
-            "metadata": self.metadata(labels=self.recommended_labels()),
+            "metadata": self.metadata(labels=self.object_labels()),
             "spec": spec,
         }
         service = self.headless_service().manifests()

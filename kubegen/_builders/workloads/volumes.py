@@ -99,6 +99,7 @@ def _mode(mode: int | None, fs_group: bool) -> int:
 class ConfigFilesArgs(VolumeSourceArgs, total=False):
     items: Mapping[str, str] | None
     mode: int | None
+    optional: bool
 
 
 class ConfigFiles(VolumeSource):
@@ -108,11 +109,14 @@ class ConfigFiles(VolumeSource):
         config: a stack :class:`~kubegen.ConfigMap` (hashed into the pod template) or a name.
         items: key → relative file path, to mount only some keys; default all keys.
         mode: file mode (defaults to 0o440, or 0o444 when the pod has no fsGroup).
+        optional: start the pod even when the ConfigMap (or a key of ``items``) is missing,
+            with the files left out (``optional: true``); defaults to False: the pod waits.
     """
 
     config: ConfigMap | DNSSubdomain
     items: dict[str, str] | None = None
     mode: int | None = Field(default=None, ge=0, le=0o777)
+    optional: bool = False
 
     def __init__(self, config: ConfigMap | str, /, **data: Unpack[ConfigFilesArgs]) -> None:
         Builder.__init__(self, config=config, **data)
@@ -140,6 +144,8 @@ class ConfigFiles(VolumeSource):
         source: dict[str, Any] = {"name": self.config_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
+        if self.optional:
+            source["optional"] = True
         return {"name": self.volume_name(), "configMap": source}
 
     def checksum(self) -> tuple[str, str, str] | None:
@@ -151,6 +157,7 @@ class ConfigFiles(VolumeSource):
 class SecretFilesArgs(VolumeSourceArgs, total=False):
     items: Mapping[str, str] | None
     mode: int | None
+    optional: bool
 
 
 class SecretFiles(VolumeSource):
@@ -161,11 +168,14 @@ class SecretFiles(VolumeSource):
             or a Secret name.
         items: key → relative file path; default all keys.
         mode: file mode (defaults to 0o440: owner and the pod's fsGroup; 0o444 without one).
+        optional: start the pod even when the Secret (or a key of ``items``) is missing, with
+            the files left out (``optional: true``); defaults to False: the pod waits.
     """
 
     secret: SecretSource | DNSSubdomain
     items: dict[str, str] | None = None
     mode: int | None = Field(default=None, ge=0, le=0o777)
+    optional: bool = False
 
     def __init__(self, secret: SecretSource | str, /, **data: Unpack[SecretFilesArgs]) -> None:
         Builder.__init__(self, secret=secret, **data)
@@ -182,6 +192,8 @@ class SecretFiles(VolumeSource):
         source: dict[str, Any] = {"secretName": self.secret_name, "defaultMode": mode}
         if self.items is not None:
             source["items"] = _items(self.items)
+        if self.optional:
+            source["optional"] = True
         return {"name": self.volume_name(), "secret": source}
 
     def checksum(self) -> tuple[str, str, str] | None:

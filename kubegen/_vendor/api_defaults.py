@@ -1,0 +1,207 @@
+"""What the API server (and its admission plugins) fill into a Deployment or StatefulSet.
+
+``kubegen import manifests`` proves a typed call by rendering it and comparing the result with
+the input object; "the same object" means the same to the cluster, whether a field is written
+out or left to its default. :func:`with_api_defaults` writes those defaults out, so both sides
+compare equal when they differ only there. Sources: the API reference of each field
+(https://kubernetes.io/docs/reference/kubernetes-api/), the ServiceAccount admission plugin
+(``serviceAccountName: default``), and the container runtime's behaviour for security flags
+left unset (no ``no_new_privs``: privilege escalation is allowed).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
+                   "failureThreshold": 3}
+
+
+def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Deployment or StatefulSet with the API server's defaults filled in (what
+    ``kubectl get -o yaml`` would show for the fields kubegen writes or leaves out)."""
+    try:
+        return _defaulted(body)
+    except (AttributeError, TypeError, KeyError):  # a malformed object: compared as it is
+        return body
+
+
+def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
+    kind = body.get("kind")
+    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
+        return body
+    out = copy.deepcopy(body)
+    spec = out.get("spec")
+    if not isinstance(spec, dict):
+        return out
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("minReadySeconds", 0)
+    if kind == "Deployment":
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {})
+        if isinstance(strategy, dict):
+            strategy.setdefault("type", "RollingUpdate")
+            if strategy["type"] == "RollingUpdate":
+                rolling = strategy.setdefault("rollingUpdate", {})
+                if isinstance(rolling, dict):
+                    rolling.setdefault("maxSurge", "25%")
+                    rolling.setdefault("maxUnavailable", "25%")
+    else:
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        update = spec.setdefault("updateStrategy", {})
+        if isinstance(update, dict):
+            update.setdefault("type", "RollingUpdate")
+            if update["type"] == "RollingUpdate":
+                update.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+        retention = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
+        if isinstance(retention, dict):
+            retention.setdefault("whenDeleted", "Retain")
+            retention.setdefault("whenScaled", "Retain")
+        for claim in spec.get("volumeClaimTemplates") or []:
+            if isinstance(claim, dict):
+                claim.pop("apiVersion", None)
+                claim.pop("kind", None)
+                claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+    template = spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        _pod_defaults(template["spec"])
+    return out
+
+
+def _pod_defaults(spec: dict[str, Any]) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("securityContext", {})
+    if spec.get("serviceAccount") and not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
+    spec.pop("serviceAccount", None)
+    spec.setdefault("serviceAccountName", "default")  # the ServiceAccount admission plugin's
+    for volume in spec.get("volumes") or []:
+        for kind in ("configMap", "secret"):
+            if isinstance(volume.get(kind), dict):
+                volume[kind].setdefault("defaultMode", 0o644)
+        if isinstance(volume, dict) and volume.get("emptyDir") is None and "emptyDir" in volume:
+            volume["emptyDir"] = {}
+    if isinstance(spec.get("volumes"), list):
+        spec["volumes"] = sorted(spec["volumes"], key=lambda v: str(v.get("name")))
+    for key in ("initContainers", "containers"):
+        for container in spec.get(key) or []:
+            if isinstance(container, dict):
+                _container_defaults(container)
+    _effective_security(spec)
+
+
+def with_effective_automount(
+    body: dict[str, Any], accounts: dict[str, bool | None]
+) -> dict[str, Any]:
+    """``body`` with its pod's ``automountServiceAccountToken`` written out when it is unset
+    and the ServiceAccount's setting is known: ``accounts`` maps the names of the
+    ServiceAccounts in the input to their own setting (None: unset, which means true); the
+    namespace's ``default`` account, when not in the input, leaves it unset too.
+
+    An account that is neither stays unresolved: the pod's setting is then unknown, and the
+    object is compared as it is.
+    """
+    spec = body.get("spec")
+    template = spec.get("template") if isinstance(spec, dict) else None
+    pod = template.get("spec") if isinstance(template, dict) else None
+    if not isinstance(pod, dict) or "automountServiceAccountToken" in pod:
+        return body
+    name = str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
+    if name not in accounts and name != "default":
+        return body
+    value = accounts.get(name)
+    out = copy.deepcopy(body)
+    out["spec"]["template"]["spec"]["automountServiceAccountToken"] = value is not False
+    return out
+
+
+# A container inherits these from the pod's securityContext unless it sets its own.
+_INHERITED = ("runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile")
+# ``false`` means the same as unset for these.
+_FALSE_IS_UNSET = ("privileged", "readOnlyRootFilesystem", "runAsNonRoot")
+
+
+def _effective_security(spec: dict[str, Any]) -> None:
+    """Each container's securityContext as it applies (the pod's inherited values written into
+    it, ``false`` flags that mean unset left out), the pod's with only what containers do not
+    inherit: ``runAsNonRoot: true`` on the pod or on every container is one setting."""
+    pod = spec.get("securityContext")
+    if not isinstance(pod, dict):
+        return
+    containers = [c for key in ("initContainers", "containers") for c in spec.get(key) or []
+                  if isinstance(c, dict)]
+    for container in containers:
+        own = container.get("securityContext")
+        context = dict(own) if isinstance(own, dict) else {}
+        for key in _INHERITED:
+            if key not in context and key in pod:
+                context[key] = pod[key]
+        for key in _FALSE_IS_UNSET:
+            if context.get(key) is False:
+                del context[key]
+        # Unset, the runtime sets no no_new_privs: escalation is allowed. And with no profile
+        # on the pod or the container, the kubelet runs it Unconfined (unless a node enables
+        # the non-default --seccomp-default).
+        context.setdefault("allowPrivilegeEscalation", True)
+        context.setdefault("seccompProfile", {"type": "Unconfined"})
+        if context:
+            container["securityContext"] = context
+        else:
+            container.pop("securityContext", None)
+    if containers:
+        for key in _INHERITED:
+            pod.pop(key, None)
+
+
+def _container_defaults(container: dict[str, Any]) -> None:
+    container.setdefault("terminationMessagePath", "/dev/termination-log")
+    container.setdefault("terminationMessagePolicy", "File")
+    image = str(container.get("image", ""))
+    last = image.rsplit("/", 1)[-1]
+    pinned_tag = ":" in last and not last.endswith(":latest")
+    container.setdefault("imagePullPolicy", "IfNotPresent" if pinned_tag or "@" in image
+                         else "Always")
+    named = {}
+    for port in container.get("ports") or []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            if isinstance(port.get("name"), str):
+                named[port["name"]] = port.get("containerPort")
+    resources = container.get("resources")
+    if isinstance(resources, dict):  # the API server stores quantities canonically (2000m: 2)
+        for part in ("requests", "limits"):
+            if isinstance(resources.get(part), dict):
+                resources[part] = {k: _canonical(v) for k, v in resources[part].items()}
+    for key in ("readinessProbe", "livenessProbe", "startupProbe"):
+        probe = container.get(key)
+        if isinstance(probe, dict):
+            for field, value in _PROBE_DEFAULTS.items():
+                probe.setdefault(field, value)
+            if isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"].setdefault("scheme", "HTTP")
+                probe["httpGet"].setdefault("path", "/")
+            for handler in ("httpGet", "tcpSocket"):  # a named port is its number
+                target = probe.get(handler)
+                if isinstance(target, dict) and target.get("port") in named:
+                    target["port"] = named[target["port"]]
+    for env in container.get("env") or []:
+        ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+        if isinstance(ref, dict):
+            ref.setdefault("apiVersion", "v1")
+    if container.get("resources") is None and "resources" in container:
+        container["resources"] = {}
+
+
+def _canonical(quantity: Any) -> Any:
+    from kubegen._values import InvalidValue, normalize_quantity
+
+    try:
+        return normalize_quantity(str(quantity))
+    except InvalidValue:
+        return quantity
