@@ -60,10 +60,17 @@ class Plan:
     files: dict[str, bytes]
     report: Report
     parts: list[Part]
+    part_reports: list[Report]
 
     @property
     def env(self) -> str:
         return self.loaded.env
+
+    def reports_by_label(self) -> list[tuple[str, Report]]:
+        """Each part's report with how commands name it (``prod``, or ``prod/eu-1`` for each
+        cluster of an environment): a cluster's summary names its own Kubernetes version."""
+        return [(part.label, report) for part, report in zip(self.parts, self.part_reports,
+                                                             strict=True)]
 
 
 def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
@@ -273,7 +280,7 @@ def plan(
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files,
-                report=_merged(reports), parts=parts)
+                report=_merged(reports), parts=parts, part_reports=reports)
 
 
 def _plan_part(part: Part, parts: list[Part], previous: Mapping[str, bytes]) -> PlannedFiles:
