@@ -114,10 +114,16 @@ def _list_as_written(items: list[Any]) -> list[Any]:
 
 
 def _sorted_flat(value: dict[str, Any]) -> dict[str, Any]:
-    keys = list(value)
-    if keys == sorted(keys) or any(isinstance(v, (dict, list)) for v in value.values()):
+    if len(value) < 2:
         return value
-    return dict(sorted(value.items()))
+    keys = list(value)
+    ordered = sorted(keys)
+    if keys == ordered:
+        return value
+    for item in value.values():
+        if isinstance(item, (dict, list)):  # not flat: the emitter does not sort it either
+            return value
+    return {key: value[key] for key in ordered}
 
 
 def _text_digest(document: bytes | memoryview) -> str:
