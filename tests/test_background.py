@@ -129,10 +129,10 @@ def test_a_policy_error_still_comes_before_a_render_error(
     path = write_stack(tmp_path, "raw", POD_WITHOUT_HARDENING)
     monkeypatch.chdir(tmp_path)
 
-    def broken(objects: object) -> dict[str, bytes]:
+    def broken(*planned: object) -> None:
         raise ValidationError("cannot be rendered", fix="none")
 
-    monkeypatch.setattr(_pipeline, "render_files", broken)
+    monkeypatch.setattr(_pipeline, "_emit", broken)
     monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
     for switch in ("0", "1"):
         monkeypatch.setenv(ENV_SWITCH, switch)
@@ -147,10 +147,30 @@ def test_a_render_error_is_raised_when_lint_passes(
 ) -> None:
     monkeypatch.chdir(REPO)
 
-    def broken(*objects_and_layers: object, **options: object) -> dict[str, bytes]:
+    def broken(*planned: object) -> None:
         raise ValidationError("cannot be rendered", fix="none")
 
-    monkeypatch.setattr(_pipeline, "render_files", broken)
+    monkeypatch.setattr(_pipeline, "_emit", broken)
     monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
     with pytest.raises(ValidationError, match="cannot be rendered"):
         plan(REPO / "stacks" / "dev")
+
+
+@needs_fork
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_over_the_files_of_an_earlier_render_the_split_lint_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    """With the files on disk, a child runs the rules across objects while this process
+    runs the per-object ones on what changed: the same findings and files as a full lint."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
+    path = REPO / "stacks" / env
+    cold = plan(path)
+    monkeypatch.setenv(ENV_SWITCH, "1")
+    warm = plan(path, previous=cold.files)
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    serial = plan(path, previous=cold.files)
+    assert cold.report.findings  # the examples have notes and waived findings to find
+    assert warm.report == serial.report == cold.report
+    assert warm.files == serial.files == cold.files
