@@ -28,6 +28,7 @@ from kubegen import (
     Stack,
     StatefulSet,
     TcpProbe,
+    lint,
 )
 
 IMAGE = "ghcr.io/acme/api:1.2.3"
@@ -184,6 +185,23 @@ def test_default_capabilities_take_a_reason() -> None:
     _refused(lambda: Deployment("api", image=IMAGE, allow_privileged=R,
                                 allow_default_capabilities=R),
              "allow_default_capabilities", "privileged")
+    # a restricted namespace refuses it whatever kubegen waives, and says which opt-out did it
+    stack = Stack("shop", namespace="shop")
+    stack.add(Deployment("api", image=IMAGE, allow_default_capabilities=R))
+    with pytest.raises(KubegenError) as caught:
+        lint(stack)
+    assert "set by allow_default_capabilities on container 'api'" in str(caught.value)
+
+
+def test_the_other_upstream_opt_outs_pass_a_restricted_namespace() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(Deployment("api", image=IMAGE, pull_policy="IfNotPresent", allow_cached_tag=R,
+                         allow_no_resources=R, allow_token_automount=R,
+                         service_account="default", allow_default_service_account=R))
+    report = lint(stack)
+    assert report.ok
+    assert {f.rule_id for f in report.waived} >= {"KG202", "KG203", "KG204", "KG209", "KG301",
+                                                  "KG302"}
 
 
 def test_probes_on_an_undeclared_port_render_the_number() -> None:

@@ -40,6 +40,7 @@ OPT_OUT_ARGUMENTS = {
     "privilege-escalation": "allow_privilege_escalation",
     "capabilities": "allow_capabilities",
     "host-ports": "allow_host_ports",
+    "default-capabilities": "allow_default_capabilities",
 }
 
 #: The opt-outs that can make a pod break each control.
@@ -47,7 +48,7 @@ _CAUSES: dict[str, tuple[str, ...]] = {
     "hostNamespaces": ("host-network", "host-pid", "host-ipc"),
     "privileged": ("privileged",),
     "capabilities_baseline": ("capabilities",),
-    "capabilities_restricted": ("capabilities",),
+    "capabilities_restricted": ("capabilities", "default-capabilities"),
     "hostPathVolumes": ("host-path", "host-path-write"),
     "restrictedVolumes": ("host-path", "host-path-write"),
     "hostPorts": ("host-ports",),
