@@ -130,7 +130,10 @@ def test_typed_builders_where_the_mapping_is_exact(project, monkeypatch):
     # the ClusterRole lists secrets: the least-privilege guard is opted out, visibly
     assert "allow={'secrets-read': REASON}" in module
     assert "least-privilege guard 'secrets-read' opted out" in result.output
-    assert "stack.add(Manifest(" in module  # the Service stays data (targetPort by number)
+    # every object is typed: the headless Service too
+    assert "stack.add(Manifest(" not in module
+    assert re.search(r"stack\.add\(Service\(\s*'kube-state-metrics',[^#]*type='Headless'", module)
+    assert "allow_external" not in module
 
 
 def test_imported_stack_renders_and_checks_through_the_cli(project):

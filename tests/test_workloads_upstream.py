@@ -25,6 +25,8 @@ from kubegen import (
     Resources,
     Rule,
     SecretFiles,
+    Service,
+    ServicePort,
     Stack,
     StatefulSet,
     TcpProbe,
@@ -236,6 +238,17 @@ def test_optional_volumes() -> None:
     volumes = {v["name"]: v for v in _pod(body)["volumes"]}
     assert volumes["secret-db-tls"]["secret"]["optional"] is True
     assert "optional" not in volumes["config-db"]["configMap"]
+
+
+def test_a_service_port_names_its_application_protocol() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(Service("webhook", selector={"app": "webhook"}, ports=[
+        ServicePort("https-webhook", port=443, app_protocol="https"),
+        ServicePort("grpc", port=9000, app_protocol="kubernetes.io/h2c")]))
+    ports = next(o.body for o in stack.objects() if o.kind == "Service")["spec"]["ports"]
+    assert [p.get("appProtocol") for p in ports] == ["https", "kubernetes.io/h2c"]
+    _refused(lambda: ServicePort("http", app_protocol="not a protocol"), "app_protocol",
+             "IANA service name")
 
 
 @pytest.mark.parametrize(("build", "field"), [

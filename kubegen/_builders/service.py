@@ -8,6 +8,7 @@ are the default; ``NodePort`` and ``LoadBalancer`` reach outside the cluster and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypedDict, Unpack
 
@@ -30,6 +31,10 @@ from kubegen._values import (
 )
 
 ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
+# A port's appProtocol: an IANA service name, or a domain-prefixed name (as a label key is).
+_APP_PROTOCOL = re.compile(
+    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 _EXTERNAL = ("NodePort", "LoadBalancer")
 
 
@@ -37,6 +42,7 @@ class ServicePortArgs(TypedDict, total=False):
     port: int | None
     name: str | None
     node_port: int | None
+    app_protocol: str | None
 
 
 class ServicePort(Builder):
@@ -47,12 +53,26 @@ class ServicePort(Builder):
         port: the Service's port number; defaults to the container port's number.
         name: the Service port's name; defaults to ``target``.
         node_port: a fixed nodePort (NodePort/LoadBalancer only); chosen by the cluster if unset.
+        app_protocol: the application protocol (``appProtocol``): an IANA service name
+            (``http``, ``https``) or a prefixed one (``kubernetes.io/h2c``), which proxies
+            and service meshes read; unset by default.
     """
 
     target: PortName
     port: PortNumber | None = None
     name: PortName | None = None
     node_port: PortNumber | None = None
+    app_protocol: str | None = None
+
+    @field_validator("app_protocol")
+    @classmethod
+    def _protocol_name(cls, value: str | None) -> str | None:
+        if value is not None and not _APP_PROTOCOL.fullmatch(value):
+            raise InvalidValue(
+                f"appProtocol {value!r} is neither an IANA service name nor a prefixed name",
+                fix="use e.g. app_protocol='http', 'https' or 'kubernetes.io/h2c'",
+            )
+        return value
 
     def __init__(self, target: str, /, **data: Unpack[ServicePortArgs]) -> None:
         super().__init__(target=target, **data)
@@ -219,6 +239,8 @@ class Service(Resource):
         }
         if port.node_port is not None:
             out["nodePort"] = port.node_port
+        if port.app_protocol is not None:
+            out["appProtocol"] = port.app_protocol
         return out
 
     def pod_selector(self) -> dict[str, str]:

@@ -334,11 +334,17 @@ def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
     return _call("NetworkPolicy", args)
 
 
-_SERVICE_TYPES = {None: "", "ClusterIP": "", "NodePort": "NodePort", "LoadBalancer": "LoadBalancer"}
+_SERVICE_TYPES = {None: "", "ClusterIP": "", "Headless": "Headless", "NodePort": "NodePort",
+                  "LoadBalancer": "LoadBalancer"}
 
 
 def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
-    spec = body["spec"]
+    spec = dict(body["spec"])
+    headless = spec.pop("clusterIP", None) == "None"
+    if headless and spec.get("type", "ClusterIP") == "ClusterIP":
+        spec["type"] = "Headless"
+    elif "clusterIP" in body["spec"]:
+        return None  # a fixed cluster IP: no builder argument
     if set(spec) - {"selector", "ports", "type"} or spec.get("type") not in _SERVICE_TYPES:
         return None
     ports = []
@@ -351,9 +357,13 @@ def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
             args.append(f"name={port['name']!r}")
         if port.get("nodePort"):
             args.append(f"node_port={port['nodePort']!r}")
+        if port.get("appProtocol"):
+            args.append(f"app_protocol={port['appProtocol']!r}")
         ports.append(f"ServicePort({', '.join(args)})")
     kind = _SERVICE_TYPES[spec.get("type")]
-    more = f", type={kind!r}, allow_external=REASON" if kind else ""
+    more = f", type={kind!r}" if kind else ""
+    if kind in ("NodePort", "LoadBalancer"):
+        more += ", allow_external=REASON"
     return (f"Service({name!r}{rest}, selector={spec.get('selector') or {}!r}, "
             f"ports=[{', '.join(ports)}]{more})")
 

@@ -134,7 +134,8 @@ def build() -> Stack:
         stack.add(resource)
     stack.add(Job("hooked", image="busybox:1.36", args=["true"]),
               hook=SyncHook("PostSync", delete_policy=("HookSucceeded", "BeforeHookCreation")))
-    public = stack.add(Service("api-public", target=api, ports=[ServicePort("http", port=80)]))
+    public = stack.add(Service("api-public", target=api, ports=[
+        ServicePort("http", port=80, app_protocol="http")]))
     stack.add(Ingress("api", hosts=("api.example.com",), service=public, port="http",
                       cert_manager="letsencrypt-prod"))
     stack.add(HTTPRoute("api", hostnames=["api.example.com"], gateway="public",
