@@ -294,6 +294,15 @@ def test_malformed_workloads_are_kept_as_data_or_refused_never_a_traceback(tmp_p
         lambda pod, tpl: pod["containers"][-1]["env"][0]["valueFrom"]["configMapKeyRef"]
         .__setitem__("name", {"a": 1}),
         lambda pod, tpl: tpl["metadata"].__setitem__("labels", "x"),
+        # the shapes the upstream patterns read
+        lambda pod, tpl: pod.__setitem__("affinity", [{"podAntiAffinity": 1}]),
+        lambda pod, tpl: pod.__setitem__("affinity", {"podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": "x"}]}}),
+        lambda pod, tpl: pod.__setitem__("automountServiceAccountToken", "yes"),
+        lambda pod, tpl: pod["containers"][-1].__setitem__("resources", ["cpu"]),
+        lambda pod, tpl: pod["containers"][-1].__setitem__("imagePullPolicy", 7),
+        lambda pod, tpl: pod["containers"][-1]["securityContext"].__setitem__(
+            "capabilities", {"drop": "ALL"}),
     ]
     for index, mutate in enumerate(mutations):
         body = yaml.safe_load(files[name])
