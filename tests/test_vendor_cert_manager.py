@@ -351,3 +351,18 @@ def test_rbac_names_are_path_segments_as_the_api_server_takes_them(
     stack.add(Vendored(path, source="local", version="1"))
     files = render(stack)
     assert f"name: {name}\n" in files[file]
+
+
+def test_the_docs_show_the_command_values_and_header_of_this_folder() -> None:
+    """docs/third-party.md's Helm section is this fixture: the values file, the command line the
+    byte-for-byte test above runs (and what it prints), the provenance header."""
+    page = (Path(__file__).parent.parent / "docs" / "third-party.md").read_text()
+    assert f"```yaml\n{VALUES.read_text()}```" in page
+    assert (
+        "$ kubegen vendor helm jetstack/cert-manager --version v1.16.2 \\\n"
+        "    --values vendor/cert-manager/values.yaml --namespace cert-manager "
+        "--out vendor/cert-manager\n"
+        "vendored jetstack/cert-manager v1.16.2: 52 objects -> vendor/cert-manager/manifests.yaml\n"
+    ) in page
+    header = "".join(MANIFESTS.read_text().splitlines(keepends=True)[:2])
+    assert f"```text\n{header}```" in page
