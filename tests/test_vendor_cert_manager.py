@@ -227,7 +227,18 @@ def test_kubegen_workloads_reach_vendored_ones_as_peers() -> None:
 
 def test_a_namespace_the_stack_creates_puts_the_chart_under_its_default_deny() -> None:
     stack = Stack("cert-manager", namespace="cert-manager")
-    stack.add(Vendored(CHART, name="cert-manager", source=SOURCE, version="v1.16.2"))
+    source = stack.add(Vendored(CHART, name="cert-manager", source=SOURCE, version="v1.16.2"))
+    # the default-deny would cut the API server off the admission webhook (KG505, ours: gates)
+    with pytest.raises(PolicyError) as caught:
+        render(stack)
+    text = str(caught.value)
+    assert "NetworkPolicy cert-manager/default-deny" in text and "KG505" in text
+    assert ("admission webhook Service cert-manager/cert-manager-webhook (MutatingWebhook"
+            "Configuration cert-manager-webhook webhooks[0], ValidatingWebhookConfiguration "
+            "cert-manager-webhook webhooks[0])") in text
+    assert "on port 'https' (10250)" in text
+    assert "source.workload('cert-manager-webhook')" in text
+    source.workload("cert-manager-webhook").allow_from(cidr="10.0.0.0/28", port="https")
     files = render(stack)
     assert "_cluster/namespace-cert-manager.yaml" in files
     assert "cert-manager/networkpolicy-default-deny.yaml" in files
@@ -241,6 +252,26 @@ def test_a_namespace_the_stack_creates_puts_the_chart_under_its_default_deny() -
                   cluster=Cluster("prod", namespaces={"cert-manager": "restricted"}))
     other.add(Vendored(CHART, name="cert-manager", source=SOURCE, version="v1.16.2"))
     assert "KG132" not in {f.rule_id for f in lint(other).findings}
+
+
+def test_a_client_of_the_vendored_webhook_must_leave_the_api_server_a_way_in() -> None:
+    """``connect_to`` a vendored admission webhook isolates its pods for ingress: unless the
+    control plane is allowed too, the API server's admission calls fail (KG505 stops it)."""
+    stack, source = _stack()
+    api = stack.add(Deployment(
+        "api", image=IMAGE, port=Port(8080, name="http"),
+        readiness=HttpProbe("/ready"), liveness=HttpProbe("/healthz")))
+    webhook = source.workload("cert-manager-webhook")
+    api.connect_to(webhook, port="https")
+    with pytest.raises(PolicyError) as caught:
+        render(stack)
+    assert "NetworkPolicy cert-manager/cert-manager-webhook-ingress" in str(caught.value)
+    assert "KG505" in str(caught.value)
+    webhook.allow_from(cidr="10.0.0.0/28", port="https")
+    policy = yaml.safe_load(render(stack)[
+        "cert-manager/networkpolicy-cert-manager-webhook-ingress.yaml"])
+    assert policy["spec"]["ingress"][0]["from"][1] == {"ipBlock": {"cidr": "10.0.0.0/28"}}
+    assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": "https"}]
 
 
 def _fake_helm(folder: Path) -> Path:
