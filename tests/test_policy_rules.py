@@ -493,6 +493,20 @@ CASES = [
                 "kubernetes.io/metadata.name": "kube-system"}}}]}]}))), False),
     Case("KG505", "webhook-service-elsewhere", add(webhook_for("api", 80, namespace="other")),
          False),
+    # KG506: a pod granted API access under egress isolation needs a way out to the API server
+    Case("KG506", "granted-token-under-default-deny",
+         on_dep(f"{P}.automountServiceAccountToken", True), True, "spec.podSelector"),
+    Case("KG506", "granted-projected-token", on_dep(f"{P}.volumes", [{"name": "token",
+         "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]), True),
+    Case("KG506", "granted-no-token", lambda s: None, False),
+    Case("KG506", "granted-api-server-allowed", both(
+        on_dep(f"{P}.automountServiceAccountToken", True), add(netpol("api-to-apiserver", {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+                        "ports": [{"port": 6443}]}]}))), False),
+    Case("KG506", "not-granted", both(on_dep(f"{P}.automountServiceAccountToken", True),
+                                      remove("RoleBinding")), False),
     # KG601-KG603 namespaces
     Case("KG601", "default", lambda s: set_in(find(s, "Service"), "metadata.namespace",
          "default"), True),

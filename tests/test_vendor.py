@@ -46,11 +46,16 @@ def _load(text: str) -> dict:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+# Argo CD's workloads whose ServiceAccounts are bound to roles: under the namespace's
+# default-deny they reach the API server only through a declared egress rule (KG506).
+ARGO_API_CLIENTS = ("argocd-application-controller", "argocd-applicationset-controller",
+                    "argocd-dex-server", "argocd-notifications-controller", "argocd-redis",
+                    "argocd-server")
+
+
 @pytest.fixture(scope="module")
 def argo_files() -> dict[str, str]:
-    stack = Stack("argocd", namespace="argocd")
-    stack.add(Vendored(ARGO, name="argo-cd", source=ARGO_URL, version="v3.5.1"))
-    return render(stack)
+    return render(_argo()[0])
 
 
 def _argo(**kwargs) -> tuple[Stack, Vendored]:
@@ -58,6 +63,8 @@ def _argo(**kwargs) -> tuple[Stack, Vendored]:
     vendored = stack.add(
         Vendored(ARGO, name="argo-cd", source=ARGO_URL, version="v3.5.1", **kwargs)
     )
+    for name in ARGO_API_CLIENTS:
+        vendored.workload(name).allow_to(cidr="10.0.0.1/32", port=6443)
     return stack, vendored
 
 
@@ -70,8 +77,20 @@ def test_argo_cd_through_manifest_is_refused_but_vendored_renders_every_object(a
     objects = [f for f in argo_files if f.startswith("argocd/") or f.startswith("_cluster/")]
     upstream = _upstream(ARGO)
     assert len(upstream) == 59
-    # 59 upstream objects + the stack's Namespace, default-deny and allow-dns
-    assert len(objects) == 62
+    # 59 upstream objects + the stack's Namespace, default-deny, allow-dns and the egress
+    # policies that let six of Argo CD's workloads reach the API server
+    assert len(objects) == 62 + len(ARGO_API_CLIENTS)
+    egress = _load(argo_files["argocd/networkpolicy-argocd-server-egress.yaml"])["spec"]
+    assert {"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+            "ports": [{"protocol": "TCP", "port": 6443}]} in egress["egress"]
+    # without them, kubegen's default-deny would cut Argo CD off the API server
+    bare = Stack("argocd", namespace="argocd")
+    bare.add(Vendored(ARGO, name="argo-cd", source=ARGO_URL, version="v3.5.1"))
+    cut = {f.resource for f in lint(bare).findings if f.rule_id == "KG506"}
+    assert cut == {"NetworkPolicy argocd/default-deny"}
+    assert sorted(f.message.split(" for egress")[0].rsplit(" ", 1)[1]
+                  for f in lint(bare).findings if f.rule_id == "KG506") == sorted(
+        ARGO_API_CLIENTS)
     assert "argocd/statefulset-argocd-application-controller.yaml" in argo_files
     assert "_cluster/customresourcedefinition-applications.argoproj.io.yaml" in argo_files
 
@@ -209,6 +228,10 @@ def test_vendored_workloads_are_peers_of_the_stacks_workloads():
     controller = nginx.workload("ingress-nginx-controller")
     controller.connect_to(web, port="http")
     controller.disruption_budget(max_unavailable=1)
+    # its egress policy isolates it: it watches Ingresses, so the API server is a flow too
+    with pytest.raises(PolicyError, match="KG506"):
+        render(stack)
+    controller.allow_to(cidr="10.0.0.1/32", port=6443)
     files = render(stack)
     egress = _load(files["ingress-nginx/networkpolicy-ingress-nginx-controller-egress.yaml"])
     assert egress["spec"]["podSelector"]["matchLabels"] == {

@@ -243,7 +243,20 @@ def test_a_namespace_the_stack_creates_puts_the_chart_under_its_default_deny() -
     assert "on port 'https' (10250)" in text
     assert "source.workload('cert-manager-webhook')" in text
     source.workload("cert-manager-webhook").allow_from(cidr="10.0.0.0/28", port="https")
+    # ...and every pod granted API access off the API server (KG506): the controller, the
+    # cainjector, the webhook (its serving certificate) and the startupapicheck hook Job
+    with pytest.raises(PolicyError) as caught:
+        render(stack)
+    cut = sorted(f.message.split(" for egress")[0].rsplit(" ", 1)[1]
+                 for f in lint(stack).findings if f.rule_id == "KG506")
+    assert cut == ["cert-manager", "cert-manager-cainjector", "cert-manager-startupapicheck",
+                   "cert-manager-webhook"]
+    for name in cut:
+        source.workload(name).allow_to(cidr="10.0.0.1/32", port=6443)
     files = render(stack)
+    job = yaml.safe_load(
+        files["cert-manager/networkpolicy-cert-manager-startupapicheck-egress.yaml"])
+    assert job["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "startupapicheck"
     assert "_cluster/namespace-cert-manager.yaml" in files
     assert "cert-manager/networkpolicy-default-deny.yaml" in files
     assert "cert-manager/networkpolicy-allow-dns.yaml" in files

@@ -471,15 +471,17 @@ class Vendored(Resource):
 
     @_call_checked
     def workload(self, name: str, *, kind: str | None = None) -> VendoredWorkload:
-        """A vendored Deployment, StatefulSet or DaemonSet as a peer of the stack's workloads.
+        """A vendored Deployment, StatefulSet, DaemonSet, Job or CronJob as a peer of the
+        stack's workloads.
 
         ``api.connect_to(cert_manager.workload("cert-manager-webhook"), port="https")`` renders
         the egress rule on ``api`` and an ingress policy ``cert-manager-webhook-ingress``
         selecting the vendored pods by their ``spec.selector.matchLabels``. Its own verbs
         (``allow_from``, ``allow_to``…) declare its flows, and
-        :meth:`VendoredWorkload.disruption_budget` adds a PodDisruptionBudget around it.
+        :meth:`VendoredWorkload.disruption_budget` adds a PodDisruptionBudget around it. A
+        Job's or CronJob's pods (a Helm hook) are selected by their template's labels.
         """
-        kinds = (kind,) if kind else ("Deployment", "StatefulSet", "DaemonSet")
+        kinds = (kind,) if kind else ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
         docs = self._select(f"workload({name!r})", name=name, kinds=kinds)
         if len(docs) > 1:
             raise ValidationError(
@@ -535,6 +537,8 @@ class VendoredWorkload(Workload):
         return ((spec.get("template") or {}).get("spec")) or {}
 
     def selector_labels(self) -> dict[str, str]:
+        if self._body().get("kind") in ("Job", "CronJob"):  # their selector is generated
+            return self._template_labels()
         selector = (self._body().get("spec") or {}).get("selector") or {}
         labels = selector.get("matchLabels")
         if not isinstance(labels, dict) or not labels or selector.get("matchExpressions"):
@@ -543,6 +547,20 @@ class VendoredWorkload(Workload):
                 origin=self._origin,
                 resource=self.display,
                 fix="patch a matchLabels selector in, or use allow_to(pods=…) with its labels",
+            )
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def _template_labels(self) -> dict[str, str]:
+        spec = self._body().get("spec") or {}
+        if self._body().get("kind") == "CronJob":
+            spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+        if not isinstance(labels, dict) or not labels:
+            raise ValidationError(
+                "has no pod template labels a NetworkPolicy could select its pods by",
+                origin=self._origin,
+                resource=self.display,
+                fix="patch labels into spec.template.metadata.labels",
             )
         return {str(k): str(v) for k, v in labels.items()}
 

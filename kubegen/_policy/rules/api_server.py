@@ -1,4 +1,7 @@
-"""Admission webhooks the API server can still call (KG505).
+"""The API server and the pods it talks with, once NetworkPolicies isolate them (KG505, KG506).
+
+KG505: admission webhooks the API server can still call. KG506: pods granted API access that can
+still reach the API server.
 
 An admission webhook (``ValidatingWebhookConfiguration``/``MutatingWebhookConfiguration``) named
 by ``clientConfig.service`` is called by the API server, through that Service, on the pods it
@@ -21,6 +24,12 @@ from kubegen._manifests import ManifestObject
 from kubegen._policy.context import LintContext, PodView, as_dict, as_list
 from kubegen._policy.model import Hit, Levels
 from kubegen._policy.registry import E, W, rule
+from kubegen._policy.rules.identity import (
+    _is_bound,
+    _service_accounts,
+    bound_accounts,
+    service_account_of,
+)
 from kubegen._policy.rules.network import policies_by_namespace, selecting_policies
 
 K8S_WEBHOOKS = (
@@ -168,3 +177,82 @@ def _outside_pods(peer: dict[str, Any]) -> bool:
     labels = as_dict(selector.get("matchLabels"))
     expressions = as_list(selector.get("matchExpressions"))
     return not expressions and all(_SYSTEM.get(k) == v for k, v in labels.items())
+
+
+@rule(
+    "KG506",
+    name="api-server-reachable",
+    title="Pods granted API access can reach the API server when isolated for egress",
+    levels=Levels(baseline=W, restricted=E, prod=E),
+    reason="A pod whose ServiceAccount is bound to a role calls the API server (a controller, "
+    "an operator, a webhook renewing its certificate). The API server is outside every pod "
+    "selector: once a NetworkPolicy isolates the pod for egress, only an ipBlock rule (or one "
+    "to every destination) lets those calls out, and without one the pod cannot watch or "
+    "update anything; a vendored controller under a namespace's default-deny crash-loops.",
+    sources=(K8S_NETPOL, "Kubernetes docs, 'Accessing the Kubernetes API from a Pod' "
+             "(https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/)"),
+    fix="Allow the API server's addresses and port: allow_to(cidr='<API server address>/32', "
+    "port=<its port>) on the workload (a vendored one: source.workload(name)); kubegen's own "
+    "workloads get it from their grants and the Cluster's api_server; a cluster whose own "
+    "policies let pods reach it says so with Cluster(..., api_egress_elsewhere='why').",
+    tags=("availability", "network"),
+    kinds=("NetworkPolicy",),
+)
+def api_server_reachable(ctx: LintContext) -> Iterator[Hit]:
+    if ctx.facts is not None and ctx.facts.api_egress_elsewhere:
+        return  # the cluster's own policies let pods reach it (Cilium toEntities…)
+    bound = bound_accounts(ctx)
+    if not bound:
+        return
+    accounts = _service_accounts(ctx)
+    policies = policies_by_namespace(ctx)
+    reported: set[tuple[str, str]] = set()
+    for pod in ctx.pods:
+        account = service_account_of(pod) or "default"
+        if pod.spec.get("hostNetwork") is True or not _is_bound(bound, pod.namespace, account):
+            continue
+        if not _has_token(pod, accounts.get((pod.namespace, account))):
+            continue
+        isolating = selecting_policies(policies.get(pod.namespace, []), pod, "Egress")
+        if not isolating or any(_leaves_the_pod_network(p) for p in isolating):
+            continue
+        policy = next((p for p in isolating if p.vendor is None), isolating[0])
+        if (policy.name, pod.obj.name) in reported:
+            continue
+        reported.add((policy.name, pod.obj.name))
+        yield Hit(
+            policy,
+            "spec.podSelector",
+            f"isolates the pods of {pod.obj.kind} {pod.obj.name} for egress, whose "
+            f"ServiceAccount {account!r} is bound to a role, and no egress rule selecting them "
+            "reaches outside the pod network (an ipBlock or every destination): their calls to "
+            "the API server will fail",
+            fix="allow the API server: allow_to(cidr='<API server address>/32', port=<its "
+            f"port>) on the workload (a vendored one: source.workload({pod.obj.name!r}))",
+        )
+
+
+def _has_token(pod: PodView, account: ManifestObject | None) -> bool:
+    """Whether the pod gets an API token: automounted (the pod's setting wins, then its
+    account's, then true) or in a projected ``serviceAccountToken`` volume."""
+    value = pod.spec.get("automountServiceAccountToken")
+    if value is None and account is not None:
+        value = account.body.get("automountServiceAccountToken")
+    if value is not False:
+        return True
+    for volume in as_list(pod.spec.get("volumes")):
+        sources = as_list(as_dict(as_dict(volume).get("projected")).get("sources"))
+        if any("serviceAccountToken" in as_dict(source) for source in sources):
+            return True
+    return False
+
+
+def _leaves_the_pod_network(policy: ManifestObject) -> bool:
+    """Whether an egress rule of ``policy`` can reach an address outside the pods: an
+    ipBlock, or no ``to`` (every destination); on any port, since the API server's (443,
+    6443…) is the Cluster's to declare."""
+    for item in as_list(as_dict(policy.body.get("spec")).get("egress")):
+        peers = as_list(as_dict(item).get("to"))
+        if not peers or any("ipBlock" in as_dict(peer) for peer in peers):
+            return True
+    return False
