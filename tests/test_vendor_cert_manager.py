@@ -68,6 +68,7 @@ def test_the_vendored_chart_renders_as_it_is_and_byte_stable() -> None:
         "chart": "jetstack/cert-manager", "version": "v1.16.2", "release": "cert-manager",
         "namespace": "cert-manager", "repo": None, "tool": "helm template",
         "values": values_digest([VALUES]), "content": digest(_helm_output()),
+        "values_files": ["values.yaml"],
     }
     before = repr([doc.body for doc in source._docs])
     first = render(stack)
@@ -357,6 +358,18 @@ def test_render_check_and_a_hand_edit_of_the_vendored_chart_is_drift(tmp_path):
     assert "stale: vendored input edited by hand in stacks/platform" in checked.stderr
     assert "manifests.yaml was edited by hand after kubegen vendored it" in checked.stderr
     assert "Traceback" not in checked.stderr
+    # the values file kept beside the output is part of it: edited, the output is stale
+    manifests.write_text(text)
+    assert run_cli("check", "stacks/platform", cwd=project).returncode == 0
+    values = project / "vendor" / "cert-manager" / "values.yaml"
+    values.write_text(values.read_text().replace("replicaCount: 2", "replicaCount: 3", 1))
+    checked = run_cli("check", "stacks/platform", cwd=project)
+    assert checked.returncode == 1, checked.stderr
+    assert "stale: vendored input edited by hand in stacks/platform" in checked.stderr
+    assert "values.yaml changed (or went) after kubegen vendored" in checked.stderr
+    assert "vendor again with `kubegen vendor helm" in checked.stderr
+    values.unlink()
+    assert run_cli("check", "stacks/platform", cwd=project).returncode == 1
 
 
 def test_without_helm_on_path_a_real_process_says_so_in_one_line(tmp_path, monkeypatch):
