@@ -61,3 +61,26 @@ def test_a_call_wraps_one_argument_per_line() -> None:
     assert code.startswith("Deployment(\n        'api',\n")
     assert all(len(line) <= 100 for line in code.split("\n"))
     assert ast.dump(ast.parse(code, mode="eval")) == ast.dump(ast.parse(call, mode="eval"))
+
+
+def test_imported_upstream_modules_are_ruff_clean(tmp_path) -> None:
+    """The modules ``import manifests`` writes pass ruff with the repository's settings (E501
+    at 100 columns, isort, pyupgrade…) and with ruff's defaults."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kubegen._vendor.manifest_import import import_manifests
+
+    data = Path(__file__).parent / "data" / "vendor"
+    config = Path(__file__).parent.parent / "pyproject.toml"
+    modules = []
+    for stack, source, namespace in (
+            ("ksm", "kube-state-metrics-v2.20.0", None), ("podinfo", "podinfo-6.14.1", "podinfo"),
+            ("nginx", "ingress-nginx-controller-v1.15.1-deploy.yaml", None)):
+        modules.append(str(import_manifests(data / source, tmp_path / stack,
+                                            namespace=namespace).module))
+    for settings_ in (["--config", str(config)], ["--isolated"]):
+        done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *settings_,
+                               *modules], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout

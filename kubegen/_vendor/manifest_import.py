@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,8 +441,10 @@ def module_source(
             calls.append("Manifest(")
             lines.append("    ))")
         for rule, what in sorted(item.waivers.items()):
-            line = f"    {item.var}.waive({rule!r}, reason=REASON)  # {what}"
-            lines.append(line if len(line) <= 100 else line[:99] + "…")
+            lines += textwrap.wrap(f"{rule} {what}", 100, initial_indent="    # ",
+                                   subsequent_indent="    #   ",
+                                   break_on_hyphens=False)
+            lines.append(f"    {item.var}.waive({rule!r}, reason=REASON)")
     lines.append("    return stack")
     start = lines.index("def build() -> Stack:")
     text = "\n".join(lines[:start]) + "\n" + fitted("\n".join(lines[start:])) + "\n"
