@@ -251,6 +251,25 @@ def test_a_service_port_names_its_application_protocol() -> None:
              "IANA service name")
 
 
+def test_a_service_keeps_its_traffic_policy_and_ip_families() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(Service("edge", selector={"app": "edge"}, type="LoadBalancer",
+                      allow_external=R, external_traffic_policy="Local", ip_families=["IPv4"],
+                      ip_family_policy="SingleStack", ports=[ServicePort("http", port=80)]))
+    spec = next(o.body for o in stack.objects() if o.kind == "Service")["spec"]
+    assert (spec["externalTrafficPolicy"], spec["ipFamilies"], spec["ipFamilyPolicy"]) == (
+        "Local", ["IPv4"], "SingleStack")
+    plain = Service("db", selector={"app": "db"}, ports=[ServicePort("pg", port=5432)])
+    assert not {"externalTrafficPolicy", "ipFamilies", "ipFamilyPolicy"} & set(
+        _objects(plain)[("Service", "db")]["spec"])
+    _refused(lambda: Service("db", selector={"app": "db"}, ports=[ServicePort("pg", port=5432)],
+                             external_traffic_policy="Local"),
+             "external_traffic_policy", "NodePort and LoadBalancer")
+    _refused(lambda: Service("db", selector={"app": "db"}, ports=[ServicePort("pg", port=5432)],
+                             ip_families=["IPv4", "IPv6"], ip_family_policy="SingleStack"),
+             "ip_families", "PreferDualStack")
+
+
 @pytest.mark.parametrize(("build", "field"), [
     (lambda: Deployment("api", image=IMAGE, selector={"app": 1}), "selector"),
     (lambda: Deployment("api", image=IMAGE, allow_token_automount=""), "allow_token_automount"),
@@ -259,6 +278,8 @@ def test_a_service_port_names_its_application_protocol() -> None:
      "allow_no_memory_limit"),
     (lambda: HttpProbe("/", undeclared="maybe"), "undeclared"),
     (lambda: ConfigFiles("x", optional="maybe"), "optional"),
+    (lambda: Service("x", selector={"a": "b"}, ip_families=["IPv5"]), "ip_families"),
+    (lambda: Service("x", selector={"a": "b"}, ip_family_policy="Dual"), "ip_family_policy"),
 ])
 def test_a_wrong_value_is_a_located_error(build: Any, field: str) -> None:
     _refused(build, field)

@@ -31,6 +31,8 @@ from kubegen._values import (
 )
 
 ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
+IPFamily = Literal["IPv4", "IPv6"]
+IPFamilyPolicy = Literal["SingleStack", "PreferDualStack", "RequireDualStack"]
 # A port's appProtocol: an IANA service name, or a domain-prefixed name (as a label key is).
 _APP_PROTOCOL = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -89,6 +91,9 @@ class ServiceArgs(ResourceArgs, total=False):
     ports: list[str | ServicePort] | tuple[str | ServicePort, ...]
     type: ServiceType
     publish_not_ready: bool
+    external_traffic_policy: Literal["Cluster", "Local"] | None
+    ip_families: list[IPFamily] | tuple[IPFamily, ...]
+    ip_family_policy: IPFamilyPolicy | None
     allow_external: str | None
 
 
@@ -105,6 +110,15 @@ class Service(Resource):
             IPs), ``NodePort`` or ``LoadBalancer`` (both need ``allow_external``).
         publish_not_ready: list pods in DNS before they are ready (defaults to False; peers of a
             clustered database use it to find each other).
+        external_traffic_policy: ``Local`` keeps outside traffic on the node it reached (the
+            client's source IP preserved, no second hop) or ``Cluster``; NodePort and
+            LoadBalancer only. Unset: Kubernetes' default (Cluster).
+        ip_families: ``["IPv4"]``, ``["IPv6"]`` or both, in order of preference; unset: the
+            cluster's default, chosen by the API server.
+        ip_family_policy: ``SingleStack``, ``PreferDualStack`` or ``RequireDualStack``; unset:
+            the API server's default (SingleStack).
+        See https://kubernetes.io/docs/concepts/services-networking/service/ and
+        https://kubernetes.io/docs/concepts/services-networking/dual-stack/.
         allow_external: why this Service is reachable from outside the cluster.
     """
 
@@ -116,6 +130,9 @@ class Service(Resource):
     ports: list[PortName | ServicePort] = Field(default_factory=empty_list)
     type: ServiceType = "ClusterIP"
     publish_not_ready: bool = False
+    external_traffic_policy: Literal["Cluster", "Local"] | None = None
+    ip_families: tuple[IPFamily, ...] = ()
+    ip_family_policy: IPFamilyPolicy | None = None
     allow_external: Reason | None = None
 
     def __init__(self, name: str, /, **data: Unpack[ServiceArgs]) -> None:
@@ -180,6 +197,21 @@ class Service(Resource):
             raise InvalidValue(
                 f"allow_external is set but type={self.type!r} is not external",
                 fix="drop allow_external",
+            )
+        if self.external_traffic_policy is not None and self.type not in _EXTERNAL:
+            raise InvalidValue(
+                f"external_traffic_policy applies to NodePort and LoadBalancer Services, not "
+                f"{self.type}",
+                fix="drop external_traffic_policy", field="external_traffic_policy",
+                value=self.external_traffic_policy,
+            )
+        if len(set(self.ip_families)) != len(self.ip_families) or (
+                self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1):
+            raise InvalidValue(
+                f"ip_families {list(self.ip_families)} lists a family twice, or two for a "
+                "SingleStack Service",
+                fix="list each family once; two need ip_family_policy='PreferDualStack' or "
+                "'RequireDualStack'", field="ip_families", value=list(self.ip_families),
             )
         if not self.service_ports() and self.type != "Headless":
             raise InvalidValue(
@@ -264,6 +296,12 @@ class Service(Resource):
             spec["ports"] = ports
         if self.publish_not_ready:
             spec["publishNotReadyAddresses"] = True
+        if self.external_traffic_policy is not None:
+            spec["externalTrafficPolicy"] = self.external_traffic_policy
+        if self.ip_families:
+            spec["ipFamilies"] = list(self.ip_families)
+        if self.ip_family_policy is not None:
+            spec["ipFamilyPolicy"] = self.ip_family_policy
         labels = self.target.selector_labels() if self.target is not None else {}
         body = {
             "apiVersion": self.api_version,

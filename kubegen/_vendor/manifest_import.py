@@ -335,6 +335,8 @@ def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
     return _call("NetworkPolicy", args)
 
 
+_SERVICE_FIELDS = {"externalTrafficPolicy": "external_traffic_policy",
+                   "ipFamilies": "ip_families", "ipFamilyPolicy": "ip_family_policy"}
 _SERVICE_TYPES = {None: "", "ClusterIP": "", "Headless": "Headless", "NodePort": "NodePort",
                   "LoadBalancer": "LoadBalancer"}
 
@@ -346,7 +348,8 @@ def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
         spec["type"] = "Headless"
     elif "clusterIP" in body["spec"]:
         return None  # a fixed cluster IP: no builder argument
-    if set(spec) - {"selector", "ports", "type"} or spec.get("type") not in _SERVICE_TYPES:
+    if set(spec) - {"selector", "ports", "type", *_SERVICE_FIELDS} or spec.get(
+            "type") not in _SERVICE_TYPES:
         return None
     ports = []
     for port in spec.get("ports") or []:
@@ -363,6 +366,9 @@ def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
         ports.append(f"ServicePort({', '.join(args)})")
     kind = _SERVICE_TYPES[spec.get("type")]
     more = f", type={kind!r}" if kind else ""
+    for key, arg in _SERVICE_FIELDS.items():
+        if key in spec:
+            more += f", {arg}={spec[key]!r}"
     if kind in ("NodePort", "LoadBalancer"):
         more += ", allow_external=REASON"
     return (f"Service({name!r}{rest}, selector={spec.get('selector') or {}!r}, "

@@ -135,7 +135,10 @@ def build() -> Stack:
     stack.add(Job("hooked", image="busybox:1.36", args=["true"]),
               hook=SyncHook("PostSync", delete_policy=("HookSucceeded", "BeforeHookCreation")))
     public = stack.add(Service("api-public", target=api, ports=[
-        ServicePort("http", port=80, app_protocol="http")]))
+        ServicePort("http", port=80, app_protocol="http")], ip_families=("IPv4",),
+        ip_family_policy="SingleStack"))
+    stack.add(Service("api-lb", target=api, type="LoadBalancer", external_traffic_policy="Local",
+                      allow_external="the partners' load balancer keeps client IPs"))
     stack.add(Ingress("api", hosts=("api.example.com",), service=public, port="http",
                       cert_manager="letsencrypt-prod"))
     stack.add(HTTPRoute("api", hostnames=["api.example.com"], gateway="public",
