@@ -400,3 +400,39 @@ def test_cli_process_exits_normally_when_a_stack_left_work_for_exit(tmp_path: Pa
     stale = run_cli("check", "stacks/prod", cwd=tmp_path)
     assert stale.returncode == 1 and "+  KEY_3: VALUE" in stale.stdout
     assert (tmp_path / "thread-ran").exists() and (tmp_path / "torn-down").exists()
+
+
+# A stack that records whether the cycle collector runs while kubegen builds it.
+GC_STACK = """
+import gc, pathlib
+from kubegen import ConfigMap, Stack
+
+def build():
+    pathlib.Path("collecting").write_text(str(gc.isenabled()))
+    stack = Stack("demo", namespace="demo")
+    stack.add(ConfigMap("settings", data={"KEY": "VALUE"}))
+    return stack
+"""
+
+
+def test_cli_process_skips_cycle_collection_only_where_it_ends_right_after(
+    tmp_path: Path,
+) -> None:
+    """``render|check|diff PATH`` as a process: no cycle collection (everything lives until the
+    end); through main() (a caller that goes on) and through typer, collection stays on."""
+    from tests.helpers import run_cli, write_stack
+
+    write_stack(tmp_path, "prod", GC_STACK)
+    marker = tmp_path / "collecting"
+    assert run_cli("render", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "False"
+    assert run_cli("check", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "False"
+    assert run_cli("--debug", "check", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "True"  # typer's route: any command, collection on
+    in_process = subprocess.run(
+        [sys.executable, "-c", "from kubegen._cli.commands import main; main()", "check",
+         "stacks/prod"], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert in_process.returncode == 0 and marker.read_text() == "True"
