@@ -474,3 +474,43 @@ def test_a_container_changed_in_place_is_still_rechecked_when_passed() -> None:
     container.ports.append(Port(8080, name="web"))  # in place: no assignment validation
     with pytest.raises(ValidationError, match="declared twice"):
         Deployment("api", container=container)
+
+
+def test_host_path_volumes_skip_only_containers_without_a_host_path() -> None:
+    """Planning only the containers that mount a HostPath finds what planning every one finds."""
+    from kubegen import ConfigFiles, ConfigMap, EmptyDir, HostPath, Mount
+    from kubegen._builders.workloads.container import Container as ContainerModel
+    from kubegen._builders.workloads.container import PlannedMount
+    from kubegen._builders.workloads.host_paths import HostPathVolume, host_path_volumes
+
+    def every_mount(pairs: list[tuple[str, Container]]) -> dict[str, HostPathVolume]:
+        found: dict[str, HostPathVolume] = {}
+        for name, container in pairs:
+            for mount in container.planned_mounts(name):
+                if isinstance(mount.source, HostPath):
+                    volume = found.setdefault(
+                        mount.source.volume_name(), HostPathVolume(mount.source)
+                    )
+                    volume.mounts.append((name, mount))
+        return found
+
+    logs = HostPath("/var/log", reason="ships the node's logs")
+    sock = HostPath("/run/x.sock", reason="talks to the runtime", allow_write="it writes")
+
+    class Planned(ContainerModel):  # a subclass planning its own mounts is always planned
+        def planned_mounts(self, name: str) -> Any:
+            return [*super().planned_mounts(name), PlannedMount("/node", logs, None, True)]
+
+    pairs: list[tuple[str, Container]] = [
+        ("plain", Container(image=IMAGE, writable=["/tmp"])),
+        ("config", Container(image=IMAGE, mounts={"/c": ConfigFiles(ConfigMap("c", data={}))})),
+        ("logs", Container(image=IMAGE, mounts={"/logs": logs, "/scratch": EmptyDir()})),
+        ("sock", Container(image=IMAGE, mounts={"/s": Mount(sock, read_only=False)})),
+        ("both", Container(image=IMAGE, mounts={"/l": Mount(logs), "/s": sock})),
+        ("own", Planned(image=IMAGE)),
+    ]
+    found = host_path_volumes(pairs)
+    assert found == every_mount(pairs)
+    assert [(name, len(volume.mounts)) for name, volume in found.items()] == [
+        ("host-var-log", 3), ("host-run-x-sock", 2)
+    ]
