@@ -148,7 +148,7 @@ def _gated(stack: Stack) -> tuple[list[ManifestObject], dict[str, bytes], Report
     check_coherence(stack, objects)
     report = lint_objects(stack, objects)
     report.raise_for_errors()
-    return objects, render_objects(stack, objects), report
+    return objects, render_objects(stack, objects, report=report), report
 
 
 def render(stack: Stack) -> dict[str, str]:

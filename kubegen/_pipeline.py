@@ -14,6 +14,7 @@ holds the files of all of them, so the env folder is still written (and pruned) 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,10 @@ from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack,
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._policy.context import parse_version
+from kubegen._policy.engine import lint_clean
 from kubegen._project import Project, find_project
-from kubegen._render.files import render_files
+from kubegen._render.cache import lint_key
+from kubegen._render.files import PlannedFiles, plan_files, render_files
 from kubegen._stack import Stack
 
 #: From this many objects lint runs in a forked child beside rendering (see
@@ -143,6 +146,17 @@ def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
     return env, env_dir, project
 
 
+def files_on_disk(path: Path, out: Path | None) -> dict[str, bytes]:
+    """The files kubegen wrote in the stack's env folder, read without the lock: only as a
+    cache for :func:`plan` (a file read half-written just misses), so nothing is reported."""
+    from kubegen._files.tree import scan
+
+    try:
+        return scan(resolve_env_dir(path, out)[1]).owned
+    except (KubegenError, OSError):
+        return {}
+
+
 def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
     """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
     (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
@@ -174,8 +188,10 @@ def lint_objects(
     *,
     profile: str | None = None,
     kubernetes_version: str | None = None,
+    known_clean: Collection[ManifestObject] = (),
 ) -> Report:
-    """Lint a built stack with its own profile, target version and waivers (or overrides)."""
+    """Lint a built stack with its own profile, target version and waivers (or overrides);
+    ``known_clean`` as in :func:`kubegen._policy.lint`."""
     return lint(
         objects,
         profile=profile or stack.profile,
@@ -184,11 +200,26 @@ def lint_objects(
         or DEFAULT_KUBERNETES_VERSION,
         waivers=stack_waivers(stack),
         facts=stack_facts(stack),
+        known_clean=known_clean,
     )
 
 
-def plan(path: Path, *, out: Path | None = None) -> Plan:
+def stack_lint_key(stack: Stack) -> str:
+    """The lint key of the stack's files (see :mod:`kubegen._render.cache`)."""
+    from kubegen._policy.schema import schema_identity
+
+    version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
+    return lint_key(version, schema_identity(version))
+
+
+def plan(
+    path: Path, *, out: Path | None = None, previous: Mapping[str, bytes] | None = None
+) -> Plan:
     """Render the stack at ``path`` into file contents, touching nothing on disk.
+
+    ``previous``: the env folder's files on disk, by relative path; a file whose cache line
+    still matches is reused, and its lint skipped where it was clean (see
+    :mod:`kubegen._render.cache`).
 
     Raises:
         PolicyError: error-level policy findings remain; the message lists them.
@@ -196,21 +227,25 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
     _, env_dir, project = resolve_env_dir(path, out)
     loaded, parts = build_parts(path)
     objects = [obj for part in parts for obj in part.objects]
-    parallel = len(objects) >= PARALLEL_FROM
-    files: dict[str, bytes] | None = None
+    planned = [_plan_part(part, parts, previous or {}) for part in parts]
+    known = [item.known_clean() for item in planned]
+    parallel = len(objects) - sum(map(len, known)) >= PARALLEL_FROM
+    emitted = False
     render_error: KubegenError | None = None
-    with Background(lambda: _lint_parts(parts), fork=parallel) as linting:
-        if linting.forked:  # render on this core meanwhile; the child lints its own copy
+    with Background(lambda: _lint_parts(parts, known), fork=parallel) as linting:
+        if linting.forked:  # emit on this core meanwhile; the child lints its own copy
             try:
-                files = _render_parts(parts)
+                _emit(planned)
+                emitted = True
             except KubegenError as exc:  # reported after any policy error, as when serial
                 render_error = exc
         reports = linting.result()
     _raise_for_errors(parts, reports)
     if render_error is not None:
         raise render_error
-    if files is None:
-        files = _render_parts(parts)
+    if not emitted:
+        _emit(planned)
+    files = _files_of(parts, planned, reports)
     for part in parts:
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
@@ -218,8 +253,42 @@ def plan(path: Path, *, out: Path | None = None) -> Plan:
                 report=_merged(reports), parts=parts)
 
 
-def _lint_parts(parts: list[Part]) -> list[Report]:
-    return [lint_objects(part.stack, part.objects) for part in parts]
+def _plan_part(part: Part, parts: list[Part], previous: Mapping[str, bytes]) -> PlannedFiles:
+    """Write the part's waivers into its objects, then plan its files against the files on
+    disk under its folder."""
+    annotate_waivers(part.objects, stack_waivers(part.stack))
+    nested = len(parts) > 1 or bool(part.folder)
+    if nested:
+        prefix = f"{part.folder}/"
+        previous = {p[len(prefix):]: d for p, d in previous.items() if p.startswith(prefix)}
+    layers = [layer.name for layer in part.stack.layers]
+    return plan_files(part.objects, layers, nested=nested, previous=previous,
+                      lint_key=stack_lint_key(part.stack))
+
+
+def _emit(planned: list[PlannedFiles]) -> None:
+    for item in planned:
+        item.emit()
+
+
+def _files_of(
+    parts: list[Part], planned: list[PlannedFiles], reports: list[Report]
+) -> dict[str, bytes]:
+    """Every part's files, under its folder (the cluster's name) when there are several."""
+    if len(parts) == 1 and not parts[0].folder:
+        return planned[0].files(lint_clean(parts[0].objects, reports[0]))
+    files: dict[str, bytes] = {}
+    for part, item, report in zip(parts, planned, reports, strict=True):
+        for name, data in item.files(lint_clean(part.objects, report)).items():
+            files[f"{part.folder}/{name}"] = data
+    return dict(sorted(files.items()))
+
+
+def _lint_parts(parts: list[Part], known: list[list[ManifestObject]]) -> list[Report]:
+    return [
+        lint_objects(part.stack, part.objects, known_clean=clean)
+        for part, clean in zip(parts, known, strict=True)
+    ]
 
 
 def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
@@ -247,26 +316,22 @@ def _merged(reports: list[Report]) -> Report:
     )
 
 
-def _render_parts(parts: list[Part]) -> dict[str, bytes]:
-    """Every part's files, under its folder (the cluster's name) when there are several."""
-    if len(parts) == 1 and not parts[0].folder:
-        return render_objects(parts[0].stack, parts[0].objects)
-    files: dict[str, bytes] = {}
-    for part in parts:
-        for name, data in render_objects(part.stack, part.objects, nested=True).items():
-            files[f"{part.folder}/{name}"] = data
-    return dict(sorted(files.items()))
-
-
 def render_objects(
-    stack: Stack, objects: list[ManifestObject], *, nested: bool = False
+    stack: Stack,
+    objects: list[ManifestObject],
+    *,
+    nested: bool = False,
+    report: Report | None = None,
 ) -> dict[str, bytes]:
     """Write the stack's waivers into its objects, then render them into file contents
-    (``nested``: into a cluster's folder inside the env folder)."""
+    (``nested``: into a cluster's folder inside the env folder). ``report``: the stack's lint
+    report, which says which files are lint-clean (linted here when not given)."""
     annotate_waivers(objects, stack_waivers(stack))
-    if stack.layers or nested:
-        return render_files(objects, [layer.name for layer in stack.layers], nested=nested)
-    return render_files(objects)
+    if report is None:
+        report = lint_objects(stack, objects)
+    layers = [layer.name for layer in stack.layers]
+    return render_files(objects, layers, nested=nested, clean=lint_clean(objects, report),
+                        lint_key=stack_lint_key(stack))
 
 
 def check_plans(plans: list[Plan]) -> None:

@@ -129,10 +129,10 @@ def test_a_policy_error_still_comes_before_a_render_error(
     path = write_stack(tmp_path, "raw", POD_WITHOUT_HARDENING)
     monkeypatch.chdir(tmp_path)
 
-    def broken(objects: object) -> dict[str, bytes]:
+    def broken(*planned: object) -> None:
         raise ValidationError("cannot be rendered", fix="none")
 
-    monkeypatch.setattr(_pipeline, "render_files", broken)
+    monkeypatch.setattr(_pipeline, "_emit", broken)
     monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
     for switch in ("0", "1"):
         monkeypatch.setenv(ENV_SWITCH, switch)
@@ -147,10 +147,10 @@ def test_a_render_error_is_raised_when_lint_passes(
 ) -> None:
     monkeypatch.chdir(REPO)
 
-    def broken(*objects_and_layers: object, **options: object) -> dict[str, bytes]:
+    def broken(*planned: object) -> None:
         raise ValidationError("cannot be rendered", fix="none")
 
-    monkeypatch.setattr(_pipeline, "render_files", broken)
+    monkeypatch.setattr(_pipeline, "_emit", broken)
     monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
     with pytest.raises(ValidationError, match="cannot be rendered"):
         plan(REPO / "stacks" / "dev")

@@ -87,7 +87,8 @@ def test_manifest_is_canonicalised_and_scoped():
                         "metadata": {"name": "high", "namespace": "ignored"}, "value": 1000}))
     files = _render(stack)
     text = files["apps/limitrange-lr.yaml"].decode()
-    body = text.split("\n", 1)[1]
+    _, cache, body = text.split("\n", 2)
+    assert cache.startswith("# kubegen-cache: object=")
     assert body.startswith("apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: lr\n"
                            "  namespace: apps\n  labels:\n")
     assert list(yaml.safe_load(text)["spec"]) == ["b", "a"]  # author order kept

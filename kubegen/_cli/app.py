@@ -39,6 +39,14 @@ Out = Annotated[
     Path | None,
     typer.Option("--out", help="Write to this folder instead of output/<env> (one stack only)."),
 ]
+Full = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Emit and lint every object, ignoring the digests in the files on disk (the "
+        "cache speeds up unchanged files; a deliberately forged digest is caught only so).",
+    ),
+]
 
 
 @app.callback()
@@ -54,21 +62,21 @@ def _guard(action: Callable[[], int]) -> None:
 
 
 @app.command()
-def render(paths: Paths, out: Out = None) -> None:
+def render(paths: Paths, out: Out = None, full: Full = False) -> None:
     """Render stacks into output/<env>/, atomically; prints what changed per stack."""
-    _guard(lambda: commands.render(paths, out))
+    _guard(lambda: commands.render(paths, out, full=full))
 
 
 @app.command()
-def check(paths: Paths, out: Out = None) -> None:
+def check(paths: Paths, out: Out = None, full: Full = False) -> None:
     """Exit 1 with a diff when the files on disk differ from what the code renders."""
-    _guard(lambda: commands.check(paths, out))
+    _guard(lambda: commands.check(paths, out, full=full))
 
 
 @app.command()
-def diff(paths: Paths, out: Out = None) -> None:
+def diff(paths: Paths, out: Out = None, full: Full = False) -> None:
     """Print the diff between the files on disk and what the code renders; exit 0."""
-    _guard(lambda: commands.diff(paths, out))
+    _guard(lambda: commands.diff(paths, out, full=full))
 
 
 Format = Annotated[str, typer.Option("--format", "-f", help="Output format: text, json or sarif.")]

@@ -81,13 +81,16 @@ def _one_out(paths: Sequence[Path], out: Path | None) -> None:
         )
 
 
-def render(paths: Sequence[Path], out: Path | None) -> int:
-    """Render stacks into output/<env>/, all or none; prints what changed per stack."""
+def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> int:
+    """Render stacks into output/<env>/, all or none; prints what changed per stack
+    (``full``: without reusing unchanged files, see :mod:`kubegen._render.cache`)."""
     from kubegen._files.writer import write_envs
-    from kubegen._pipeline import check_plans, describe, plan
+    from kubegen._pipeline import check_plans, describe, files_on_disk, plan
 
     _one_out(paths, out)
-    plans = [plan(p, out=out) for p in paths]  # build and lint all before writing any
+    plans = [  # build and lint all before writing any
+        plan(p, out=out, previous=None if full else files_on_disk(p, out)) for p in paths
+    ]
     _refuse_shared_folders(plans)
     check_plans(plans)
     results = write_envs([(item.env_dir, item.files) for item in plans])
@@ -113,15 +116,16 @@ _DRIFT = "vendored input edited by hand in "
 
 
 def compare(
-    paths: Sequence[Path], out: Path | None, *, drift: bool = False
+    paths: Sequence[Path], out: Path | None, *, drift: bool = False, full: bool = False
 ) -> tuple[str, list[str], list[Path]]:
     """The diff text of every stale stack, one line per stale stack saying what is wrong, and
     the stale stacks' paths; with ``drift``, also one line per stack whose vendored input was
-    edited by hand (it cannot render; ``check`` calls that drift, other commands an error)."""
+    edited by hand (it cannot render; ``check`` calls that drift, other commands an error).
+    Unchanged files are reused unless ``full`` (see :mod:`kubegen._render.cache`)."""
     from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
-    from kubegen._pipeline import check_plans, describe_stale, plan
+    from kubegen._pipeline import check_plans, describe_stale, plan, resolve_env_dir
 
     _one_out(paths, out)
     texts: list[str] = []
@@ -129,17 +133,19 @@ def compare(
     stale_paths: list[Path] = []
     planned = []
     for path in paths:
+        tree = read_env(resolve_env_dir(path, out)[1])
         try:
-            planned.append((path, plan(path, out=out)))
+            item = plan(path, out=out, previous=None if full else tree.owned)
         except DriftError as exc:
             if not drift:
                 raise
             stale.append(f"{_DRIFT}{path}: " + str(exc).replace("\n", "\n  "))
-    plans = [item for _, item in planned]
+        else:
+            planned.append((path, item, tree))
+    plans = [item for _, item, _ in planned]
     _refuse_shared_folders(plans)
     check_plans(plans)
-    for path, item in planned:
-        tree = read_env(item.env_dir)
+    for path, item, tree in planned:
         _report(tree.repaired)
         changes = compare_tree(tree, item.files, item.env_dir)
         if changes.any:
@@ -149,10 +155,10 @@ def compare(
     return "".join(texts), stale, stale_paths
 
 
-def check(paths: Sequence[Path], out: Path | None) -> int:
+def check(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> int:
     """Exit 1 with a diff when the files on disk differ from what the code renders, or when
     a vendored input was edited by hand after kubegen wrote it (drift too); exit 2 on errors."""
-    text, stale, stale_paths = compare(paths, out, drift=True)
+    text, stale, stale_paths = compare(paths, out, drift=True, full=full)
     if not stale:
         echo(f"up to date: {len(paths)} stack{'s' if len(paths) != 1 else ''}")
         return 0
@@ -171,9 +177,9 @@ def check(paths: Sequence[Path], out: Path | None) -> int:
     return 1
 
 
-def diff(paths: Sequence[Path], out: Path | None) -> int:
+def diff(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> int:
     """Print the diff between the files on disk and what the code renders; exit 0."""
-    text, _, _ = compare(paths, out)
+    text, _, _ = compare(paths, out, full=full)
     write_out(text)
     return 0
 

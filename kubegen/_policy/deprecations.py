@@ -125,6 +125,7 @@ def _fmt(version: tuple[int, int]) -> str:
 
 @rule(
     "KG003",
+    per_object=True,
     name="api-removed",
     title="No apiVersion removed in the target Kubernetes version",
     levels=Levels(baseline=E, restricted=E, prod=E),
@@ -150,6 +151,7 @@ def api_removed(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG004",
+    per_object=True,
     name="api-deprecated",
     title="No apiVersion deprecated in the target Kubernetes version",
     levels=Levels(baseline=W, restricted=W, prod=W),

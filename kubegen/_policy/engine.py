@@ -8,8 +8,8 @@ waivers in the YAML.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from kubegen._errors import PolicyError, ValidationError
@@ -29,7 +29,7 @@ from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, wa
 if TYPE_CHECKING:
     from kubegen._coherence.facts import StackFacts
 
-__all__ = ["Finding", "Report", "Severity", "Waiver", "lint"]
+__all__ = ["Finding", "Report", "Severity", "Waiver", "lint", "lint_clean"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,7 @@ def lint(
     waivers: Sequence[Waiver] = (),
     schema: bool = True,
     facts: StackFacts | None = None,
+    known_clean: Collection[ManifestObject] = (),
 ) -> Report:
     """Check rendered objects against every rule and return the findings.
 
@@ -145,6 +146,9 @@ def lint(
         schema: run strict schema validation (KG001/KG002); turn off only for speed in tests.
         facts: what the stack knows beyond its objects (its Cluster's namespaces, …); rules
             that need them (KG13x) assume nothing is known without them.
+        known_clean: objects no per-object rule hits at this target version, as their unchanged
+            files record (:mod:`kubegen._render.cache`): per-object rules skip them, rules
+            across objects still see them.
 
     Raises:
         ValidationError: unknown profile, malformed version, or a waiver with an empty reason.
@@ -159,10 +163,14 @@ def lint(
         objects=objs, kubernetes_version=version, profile=profile, schema=schema, facts=facts
     )
     opt_outs = OptOutIndex(objs, pods=ctx.pods)
+    own_ctx = ctx
+    if known_clean:
+        skipped = {id(obj) for obj in known_clean}
+        own_ctx = replace(ctx, objects=tuple(obj for obj in objs if id(obj) not in skipped))
     findings: list[Finding] = []
     for info in all_rules():
         severity = info.severity(profile)
-        for hit in info.check(ctx):
+        for hit in info.check(own_ctx if info.per_object else ctx):
             reason = opt_outs.reason(hit.obj, info.id, hit.path)
             if reason is None:
                 reason = waiver_for(hit.obj, info.id, own.get(id(hit.obj), {}), stack)
@@ -190,3 +198,15 @@ def lint(
         kubernetes_version=f"{version[0]}.{version[1]}",
         objects=len(objs),
     )
+
+
+def lint_clean(objects: Sequence[ManifestObject], report: Report) -> list[ManifestObject]:
+    """The objects of a built-in API group that no per-object rule hit in ``report`` (waived
+    hits count): their files may say so, and the next lint at the same key skips them (see
+    :mod:`kubegen._render.cache`). Custom resources are left out: their schema comes from CRDs
+    elsewhere in the stack or registered, which may change while the object does not."""
+    from kubegen._policy.registry import get_rule
+    from kubegen._policy.rules.namespaces import BUILTIN_GROUPS
+
+    hit = {f.object_key for f in report.findings if get_rule(f.rule_id).per_object}
+    return [obj for obj in objects if obj.group in BUILTIN_GROUPS and obj.key not in hit]

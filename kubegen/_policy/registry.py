@@ -82,6 +82,10 @@ class RuleInfo:
         kinds: kinds the rule can fire on; ``None`` for any. Waiver annotations are written only
             on objects of these kinds.
         check: the function that yields hits.
+        per_object: the rule's hits on an object depend on that object alone (and the target
+            version), never on the other objects, the profile or the stack's facts; such rules
+            may skip an object whose unchanged file records that none of them hit it (see
+            :mod:`kubegen._render.cache`). Cross-object rules always see every object.
     """
 
     id: str
@@ -95,6 +99,7 @@ class RuleInfo:
     tags: tuple[str, ...]
     kinds: frozenset[str] | None
     check: Check
+    per_object: bool = False
 
     def severity(self, profile: str) -> Severity:
         """The severity this rule has under ``profile``."""
@@ -121,8 +126,9 @@ def rule(
     scanners: Iterable[str] = (),
     tags: Iterable[str] = ("security",),
     kinds: Iterable[str] | None = None,
+    per_object: bool = False,
 ) -> Callable[[Check], Check]:
-    """Register the decorated check function as rule ``id``."""
+    """Register the decorated check function as rule ``id`` (see :class:`RuleInfo`)."""
 
     def register(check: Check) -> Check:
         if id in _RULES:
@@ -139,6 +145,7 @@ def rule(
             tags=tuple(tags),
             kinds=frozenset(kinds) if kinds is not None else None,
             check=check,
+            per_object=per_object,
         )
         return check
 

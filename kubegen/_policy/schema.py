@@ -44,6 +44,7 @@ __all__ = [
     "check_for",
     "register_schema",
     "schema_for",
+    "schema_identity",
     "schema_version",
     "shipped_versions",
     "validator_for",
@@ -77,6 +78,18 @@ def shipped_versions() -> tuple[tuple[int, int], ...]:
         if match:
             found.append((int(match.group(1)), int(match.group(2))))
     return tuple(sorted(found))
+
+
+def schema_identity(target: tuple[int, int]) -> str:
+    """A cheap identity of the schema data used for ``target``: the folder's name and its
+    definitions' size (part of the lint key of :mod:`kubegen._render.cache`)."""
+    version = schema_version(target)
+    folder = _schema_root().joinpath(f"v{version[0]}.{version[1]}.0-local-strict")
+    try:
+        size = folder.joinpath("_definitions.json").stat().st_size
+    except OSError:
+        size = -1
+    return f"{folder.name}:{size}"
 
 
 def schema_version(target: tuple[int, int]) -> tuple[int, int]:
@@ -341,6 +354,7 @@ def _validate(validator: Draft202012Validator, obj: ManifestObject, label: str) 
 
 @rule(
     "KG001",
+    per_object=True,
     name="schema",
     title="Objects match the Kubernetes API schema of the target version (strict)",
     levels=Levels(baseline=E, restricted=E, prod=E),
@@ -393,6 +407,7 @@ def schema_valid(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG002",
+    per_object=True,
     name="schema-unknown-kind",
     title="Custom resources without a schema are not validated (note)",
     levels=Levels(baseline=I, restricted=I, prod=I),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical_order
+from kubegen._render.cache import Reuse, cache_line, object_digest, recorded_lint_key, reusable
 from kubegen._render.layout import (
     HEADER,
     KUSTOMIZATION,
@@ -30,23 +31,102 @@ _HEADER_BYTES = HEADER.encode()
 
 
 def render_files(
-    objects: Sequence[ManifestObject], layers: Sequence[str] = (), *, nested: bool = False
+    objects: Sequence[ManifestObject],
+    layers: Sequence[str] = (),
+    *,
+    nested: bool = False,
+    clean: Collection[ManifestObject] | None = None,
+    previous: Mapping[str, bytes] | None = None,
+    lint_key: str | None = None,
 ) -> dict[str, bytes]:
     """Relative path → file content, sorted by path; includes kustomization.yaml (and one per
     layer of ``layers``, the stack's declared layers, when objects carry a layer). ``nested``:
     the files go into a cluster's folder inside the env folder.
 
+    ``clean``: the objects no per-object rule hit (their files say ``lint=clean``), ``lint_key``
+    the key that holds under (see :mod:`kubegen._render.cache`); ``previous``: the files on disk,
+    whose unchanged documents are reused instead of emitted again.
+
     Every object is checked against the limits of :mod:`kubegen._render.limits`; a value the
     emitter cannot write is a :class:`ValidationError` naming the object, never a crash.
     """
+    planned = plan_files(objects, layers, nested=nested, previous=previous, lint_key=lint_key)
+    planned.emit()
+    return planned.files(clean or ())
+
+
+@dataclass(slots=True)
+class PlannedFiles:
+    """A stack's files in three steps, so the lint can run while the YAML is emitted: the
+    paths and digests with what the files on disk offer (:func:`plan_files`), then
+    :meth:`emit` for what they do not, then :meth:`files` once the lint says what is clean."""
+
+    objects: Sequence[ManifestObject]
+    paths: list[str]
+    digests: list[str | None]
+    reuse: list[Reuse | None]
+    support: dict[str, bytes]  # the kustomization.yaml files
+    documents: list[bytes | None] = field(default_factory=list)
+
+    def known_clean(self) -> list[ManifestObject]:
+        """Objects whose unchanged file says no per-object rule hits them under this lint key."""
+        return [
+            obj for obj, reuse in zip(self.objects, self.reuse, strict=True)
+            if reuse is not None and reuse.clean
+        ]
+
+    def emit(self) -> None:
+        """Emit (and check against the limits) every object whose file cannot be reused."""
+        self.documents = [
+            reuse.document if reuse is not None else _render_one(obj, path)
+            for obj, path, reuse in zip(self.objects, self.paths, self.reuse, strict=True)
+        ]
+
+    def files(self, clean: Collection[ManifestObject]) -> dict[str, bytes]:
+        """Every file's bytes, sorted by path; ``clean`` as in :func:`render_files`."""
+        clean_ids = {id(obj) for obj in clean}
+        files = dict(self.support)
+        for obj, path, digest, document, reuse in zip(
+            self.objects, self.paths, self.digests, self.documents, self.reuse, strict=True
+        ):
+            assert document is not None  # emit() ran
+            if digest is None:  # no faithful digest: no cache line either
+                files[path] = _HEADER_BYTES + document
+                continue
+            is_clean = id(obj) in clean_ids
+            if reuse is not None and reuse.was_clean == is_clean:
+                files[path] = reuse.data  # the same bytes again
+                continue
+            line = cache_line(digest, document, clean=is_clean)
+            files[path] = _HEADER_BYTES + line + document
+        return dict(sorted(files.items()))
+
+
+def plan_files(
+    objects: Sequence[ManifestObject],
+    layers: Sequence[str] = (),
+    *,
+    nested: bool = False,
+    previous: Mapping[str, bytes] | None = None,
+    lint_key: str | None = None,
+) -> PlannedFiles:
+    """The first step of :func:`render_files`: paths, digests, and which files on disk hold
+    exactly what emitting would write again. A previous file is clean only under the same
+    ``lint_key`` as its folder's previous ``kustomization.yaml`` records."""
     paths = object_paths(objects)
-    files = {
-        path: _render_one(obj, path) for path, obj in zip(paths, objects, strict=True)
-    }
-    files[KUSTOMIZATION] = kustomization(paths, nested=nested).encode()
+    support = {KUSTOMIZATION: kustomization(paths, nested=nested, lint_key=lint_key).encode()}
     for path, text in layer_kustomizations(paths, layers).items():
-        files[path] = text.encode()
-    return dict(sorted(files.items()))
+        support[path] = text.encode()
+    digests = [object_digest(path, obj.body) for path, obj in zip(paths, objects, strict=True)]
+    old = previous or {}
+    same_key = lint_key is not None and recorded_lint_key(old.get(KUSTOMIZATION)) == lint_key
+    reuse = []
+    for path, digest in zip(paths, digests, strict=True):
+        found = reusable(old.get(path), digest)
+        if found is not None and found.clean and not same_key:
+            found.clean = False
+        reuse.append(found)
+    return PlannedFiles(objects, paths, digests, reuse, support)
 
 
 def _render_one(obj: ManifestObject, path: str) -> bytes:
@@ -72,7 +152,7 @@ def _render_one(obj: ManifestObject, path: str) -> bytes:
         check_kustomize_keys(obj, noticed)
     check_object_size(obj, document)
     check_portable_text(obj, document)
-    return _HEADER_BYTES + document
+    return document
 
 
 def _without_empty_annotations(obj: ManifestObject) -> ManifestObject:

@@ -71,6 +71,7 @@ def _running(ctx: LintContext) -> Iterator[tuple[PodView, ContainerView]]:
 
 @rule(
     "KG201",
+    per_object=True,
     name="read-only-root-filesystem",
     title="Containers mount their root filesystem read-only",
     levels=HARDENING,
@@ -106,6 +107,7 @@ def _resource(c: ContainerView, section: str, name: str) -> object:
 
 @rule(
     "KG202",
+    per_object=True,
     name="resource-requests",
     title="Containers request CPU and memory",
     levels=HARDENING,
@@ -136,6 +138,7 @@ def resource_requests(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG203",
+    per_object=True,
     name="memory-limit",
     title="Containers set a memory limit",
     levels=HARDENING,
@@ -162,6 +165,7 @@ def memory_limit(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG204",
+    per_object=True,
     name="cpu-limit",
     title="Containers set a CPU limit (waivable per stack)",
     levels=HARDENING,
@@ -203,6 +207,7 @@ def _serving(ctx: LintContext) -> Iterator[tuple[PodView, ContainerView]]:
 
 @rule(
     "KG205",
+    per_object=True,
     name="readiness-probe",
     title="Serving containers declare a readiness probe",
     levels=HARDENING,
@@ -228,6 +233,7 @@ def readiness_probe(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG206",
+    per_object=True,
     name="liveness-probe",
     title="Serving containers declare a liveness probe",
     levels=HARDENING,
@@ -253,6 +259,7 @@ def liveness_probe(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG207",
+    per_object=True,
     name="image-tag",
     title="Images name a tag (or digest) other than latest",
     levels=HARDENING,
@@ -281,6 +288,7 @@ def image_tag(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG208",
+    per_object=True,
     name="image-digest",
     title="Images are pinned by digest (prod)",
     levels=Levels(baseline=I, restricted=I, prod=E),
@@ -301,6 +309,7 @@ def image_digest(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG209",
+    per_object=True,
     name="image-pull-policy",
     title="Tag-only images are pulled Always",
     levels=Levels(baseline=W, restricted=W, prod=W),

@@ -33,6 +33,7 @@ BUILTIN_GROUPS = frozenset(
 
 @rule(
     "KG601",
+    per_object=True,
     name="default-namespace",
     title="Objects are placed in a named namespace, not 'default'",
     levels=LEVELS,

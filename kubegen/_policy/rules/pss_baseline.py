@@ -60,6 +60,7 @@ def control_hits(
 
 @rule(
     "KG101",
+    per_object=True,
     name="host-namespaces",
     title="Pods do not share the node's network, PID or IPC namespace",
     levels=ALWAYS,
@@ -82,6 +83,7 @@ def host_namespaces(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG102",
+    per_object=True,
     name="privileged",
     title="Containers do not run privileged",
     levels=ALWAYS,
@@ -105,6 +107,7 @@ def privileged(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG103",
+    per_object=True,
     name="capabilities-baseline",
     title="Containers add no capability beyond the runtime's default set",
     levels=ALWAYS,
@@ -129,6 +132,7 @@ def capabilities_baseline(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG104",
+    per_object=True,
     name="host-path",
     title="Pods mount no hostPath volume",
     levels=ALWAYS,
@@ -151,6 +155,7 @@ def host_path(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG105",
+    per_object=True,
     name="host-ports",
     title="Containers bind no host port",
     levels=ALWAYS,
@@ -168,6 +173,7 @@ def host_ports(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG106",
+    per_object=True,
     name="probe-host",
     title="Probes and lifecycle hooks do not target another host",
     levels=ALWAYS,
@@ -187,6 +193,7 @@ def probe_host(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG107",
+    per_object=True,
     name="apparmor",
     title="AppArmor is not disabled or overridden with an unknown profile",
     levels=ALWAYS,
@@ -204,6 +211,7 @@ def apparmor(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG108",
+    per_object=True,
     name="selinux",
     title="SELinux options keep a container type and set no user or role",
     levels=ALWAYS,
@@ -222,6 +230,7 @@ def selinux(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG109",
+    per_object=True,
     name="proc-mount",
     title="Containers keep the default masked /proc",
     levels=ALWAYS,
@@ -240,6 +249,7 @@ def proc_mount(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG110",
+    per_object=True,
     name="seccomp-baseline",
     title="Seccomp is never Unconfined",
     levels=ALWAYS,
@@ -257,6 +267,7 @@ def seccomp_baseline(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG111",
+    per_object=True,
     name="sysctls",
     title="Pods set only safe, namespaced sysctls",
     levels=ALWAYS,
@@ -275,6 +286,7 @@ def sysctls(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG112",
+    per_object=True,
     name="windows-host-process",
     title="No Windows HostProcess containers",
     levels=ALWAYS,

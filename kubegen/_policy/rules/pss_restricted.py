@@ -33,6 +33,7 @@ TAGS = ("security", "pss-restricted")
 
 @rule(
     "KG121",
+    per_object=True,
     name="volume-types",
     title="Pods use only core volume types",
     levels=LEVELS,
@@ -52,6 +53,7 @@ def volume_types(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG122",
+    per_object=True,
     name="privilege-escalation",
     title="Containers set allowPrivilegeEscalation: false",
     levels=LEVELS,
@@ -74,6 +76,7 @@ def privilege_escalation(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG123",
+    per_object=True,
     name="run-as-non-root",
     title="Containers must run as non-root",
     levels=LEVELS,
@@ -97,6 +100,7 @@ def run_as_non_root(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG124",
+    per_object=True,
     name="run-as-user",
     title="No pod or container sets runAsUser: 0",
     levels=LEVELS,
@@ -113,6 +117,7 @@ def run_as_user(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG125",
+    per_object=True,
     name="seccomp-restricted",
     title="A seccomp profile is set (RuntimeDefault or Localhost)",
     levels=LEVELS,
@@ -135,6 +140,7 @@ def seccomp_restricted(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG126",
+    per_object=True,
     name="capabilities-drop-all",
     title="Containers drop ALL capabilities",
     levels=LEVELS,
@@ -152,6 +158,7 @@ def capabilities_drop_all(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG127",
+    per_object=True,
     name="capabilities-add-restricted",
     title="Containers add no capability except NET_BIND_SERVICE",
     levels=LEVELS,
@@ -170,6 +177,7 @@ def capabilities_add_restricted(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG128",
+    per_object=True,
     name="proc-mount-restricted",
     title="User-namespaced pods keep the default /proc too (Kubernetes 1.35+)",
     levels=LEVELS,

@@ -24,6 +24,7 @@ TAGS = ("security", "secrets")
 
 @rule(
     "KG801",
+    per_object=True,
     name="plaintext-secret",
     title="No Secret carries its values in the manifest",
     levels=Levels(baseline=W, restricted=E, prod=E),
@@ -47,6 +48,7 @@ def plaintext_secret(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG802",
+    per_object=True,
     name="secret-env-ref",
     title="Secrets are mounted as files, not injected as environment variables",
     levels=Levels(baseline=W, restricted=W, prod=W),
@@ -78,6 +80,7 @@ def secret_env_ref(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG803",
+    per_object=True,
     name="secret-env-literal",
     title="No credential is written literally into an environment variable",
     levels=Levels(baseline=W, restricted=E, prod=E),
@@ -114,6 +117,7 @@ def secret_env_literal(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "KG804",
+    per_object=True,
     name="credentials-outside-env",
     title="No credential is written into commands, ConfigMaps or annotations",
     levels=Levels(baseline=W, restricted=E, prod=E),
