@@ -251,6 +251,24 @@ def test_a_stack_without_grants_or_rbac_objects_loads_no_rbac_builders() -> None
     assert int(count) > 6
 
 
+def test_a_stack_without_a_cluster_loads_no_cluster_module() -> None:
+    """``Cluster`` (and the ingress/gateway builders it names) load only for a Stack given one;
+    a Stack given something else still refuses it, naming the argument."""
+    code = NO_RBAC_STACK.replace(
+        "print(", "print('kubegen._builders.cluster' not in sys.modules,\n    "
+    ) + (
+        "from kubegen import Cluster, ValidationError\n"
+        "print(Stack('s', cluster=Cluster('eu-1')).cluster.name)\n"
+        "try:\n"
+        "    Stack('s', cluster='eu-1')\n"
+        "except ValidationError as exc:\n"
+        "    print(exc.field)\n"
+    )
+    first, second, third = _python(code).splitlines()
+    assert first.split()[:3] == ["True", "True", "True"]
+    assert (second, third) == ("eu-1", "cluster")
+
+
 def test_raw_rbac_manifests_are_still_checked_in_a_fresh_process() -> None:
     code = (
         "from kubegen import Manifest, Stack, ValidationError\n"
