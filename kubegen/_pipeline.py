@@ -28,7 +28,7 @@ from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack,
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._policy.context import parse_version
-from kubegen._policy.engine import lint_clean
+from kubegen._policy.engine import Scope, joined, lint_clean
 from kubegen._project import Project, find_project
 from kubegen._render.cache import lint_key
 from kubegen._render.files import PlannedFiles, plan_files, render_files
@@ -60,10 +60,17 @@ class Plan:
     files: dict[str, bytes]
     report: Report
     parts: list[Part]
+    part_reports: list[Report]
 
     @property
     def env(self) -> str:
         return self.loaded.env
+
+    def reports_by_label(self) -> list[tuple[str, Report]]:
+        """Each part's report with how commands name it (``prod``, or ``prod/eu-1`` for each
+        cluster of an environment): a cluster's summary names its own Kubernetes version."""
+        return [(part.label, report) for part, report in zip(self.parts, self.part_reports,
+                                                             strict=True)]
 
 
 def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
@@ -189,9 +196,10 @@ def lint_objects(
     profile: str | None = None,
     kubernetes_version: str | None = None,
     known_clean: Collection[ManifestObject] = (),
+    scope: Scope = "all",
 ) -> Report:
     """Lint a built stack with its own profile, target version and waivers (or overrides);
-    ``known_clean`` as in :func:`kubegen._policy.lint`."""
+    ``known_clean`` and ``scope`` as in :func:`kubegen._policy.lint`."""
     return lint(
         objects,
         profile=profile or stack.profile,
@@ -201,6 +209,7 @@ def lint_objects(
         waivers=stack_waivers(stack),
         facts=stack_facts(stack),
         known_clean=known_clean,
+        scope=scope,
     )
 
 
@@ -227,19 +236,40 @@ def plan(
     _, env_dir, project = resolve_env_dir(path, out)
     loaded, parts = build_parts(path)
     objects = [obj for part in parts for obj in part.objects]
-    planned = [_plan_part(part, parts, previous or {}) for part in parts]
-    known = [item.known_clean() for item in planned]
-    parallel = len(objects) - sum(map(len, known)) >= PARALLEL_FROM
+    old = previous or {}
+    # Most files on disk: most objects will be reused and skip their per-object lint, so a
+    # child runs the rules across objects meanwhile; else a child runs the whole lint while
+    # this process emits (objects it may skip are not known before the child starts).
+    warm = 2 * len(old) >= len(objects)
+    parallel = len(objects) >= PARALLEL_FROM
+    planned: list[PlannedFiles] = []
+    own: list[Report] | None = None
     emitted = False
     render_error: KubegenError | None = None
-    with Background(lambda: _lint_parts(parts, known), fork=parallel) as linting:
-        if linting.forked:  # emit on this core meanwhile; the child lints its own copy
+    work = (lambda: _lint_parts(parts, None, "cross")) if warm else (
+        lambda: _lint_parts(parts, None, "all"))
+    with Background(work, fork=parallel) as linting:
+        if linting.forked:  # plan and emit on this core meanwhile; the child lints its own copy
             try:
+                planned = [_plan_part(part, parts, old) for part in parts]
+                if warm:
+                    own = _lint_parts(parts, [p.known_clean() for p in planned], "per_object")
                 _emit(planned)
                 emitted = True
             except KubegenError as exc:  # reported after any policy error, as when serial
                 render_error = exc
-        reports = linting.result()
+            reports = linting.result()
+            if warm:  # the other half (all of it when planning failed: its errors come first)
+                if own is None:
+                    own = _lint_parts(parts, None, "per_object")
+                reports = [joined(a, b) for a, b in zip(reports, own, strict=True)]
+        else:
+            try:
+                planned = [_plan_part(part, parts, old) for part in parts]
+            except KubegenError as exc:
+                render_error = exc
+            known = [p.known_clean() for p in planned] if render_error is None else None
+            reports = _lint_parts(parts, known, "all")
     _raise_for_errors(parts, reports)
     if render_error is not None:
         raise render_error
@@ -250,7 +280,7 @@ def plan(
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files,
-                report=_merged(reports), parts=parts)
+                report=_merged(reports), parts=parts, part_reports=reports)
 
 
 def _plan_part(part: Part, parts: list[Part], previous: Mapping[str, bytes]) -> PlannedFiles:
@@ -284,10 +314,13 @@ def _files_of(
     return dict(sorted(files.items()))
 
 
-def _lint_parts(parts: list[Part], known: list[list[ManifestObject]]) -> list[Report]:
+def _lint_parts(
+    parts: list[Part], known: list[list[ManifestObject]] | None, scope: Scope
+) -> list[Report]:
+    clean: list[list[ManifestObject]] = known or [[] for _ in parts]
     return [
-        lint_objects(part.stack, part.objects, known_clean=clean)
-        for part, clean in zip(parts, known, strict=True)
+        lint_objects(part.stack, part.objects, known_clean=objects, scope=scope)
+        for part, objects in zip(parts, clean, strict=True)
     ]
 
 

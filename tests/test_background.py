@@ -154,3 +154,23 @@ def test_a_render_error_is_raised_when_lint_passes(
     monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
     with pytest.raises(ValidationError, match="cannot be rendered"):
         plan(REPO / "stacks" / "dev")
+
+
+@needs_fork
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_over_the_files_of_an_earlier_render_the_split_lint_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    """With the files on disk, a child runs the rules across objects while this process
+    runs the per-object ones on what changed: the same findings and files as a full lint."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
+    path = REPO / "stacks" / env
+    cold = plan(path)
+    monkeypatch.setenv(ENV_SWITCH, "1")
+    warm = plan(path, previous=cold.files)
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    serial = plan(path, previous=cold.files)
+    assert cold.report.findings  # the examples have notes and waived findings to find
+    assert warm.report == serial.report == cold.report
+    assert warm.files == serial.files == cold.files

@@ -187,3 +187,19 @@ def test_an_error_names_the_cluster_it_happened_for(tmp_path: Path, namespace: s
             done.stderr), done.stderr
         assert "Pod Security Admission would reject" in done.stderr
     assert not (tmp_path / "output").exists()
+
+
+def test_render_names_each_clusters_own_kubernetes_version_in_its_policy_line(tmp_path: Path):
+    write_stack(tmp_path, "demo_fleet", FLEET.replace(
+        'api_server=ApiServer(addresses=["10.2.0.1/32"]))',
+        'api_server=ApiServer(addresses=["10.2.0.1/32"]), kubernetes_version="1.32")'))
+    widget = ('Manifest({"apiVersion": "example.com/v1", "kind": "Widget", '
+              '"metadata": {"name": "w"}})')
+    write_stack(tmp_path, "prod", PROD.replace("import ConfigMap,", "import ConfigMap, Manifest,")
+                .replace("stack.add(ConfigMap(", f"stack.add({widget})  # a KG002 note\n"
+                         "        stack.add(ConfigMap("))
+    done = run_cli("render", "stacks/prod", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if ": policy: " in line]
+    assert [line.split(": policy: ")[0] for line in lines] == ["prod/eu-1", "prod/us-1"]
+    assert "Kubernetes 1.33)" in lines[0] and "Kubernetes 1.32)" in lines[1]

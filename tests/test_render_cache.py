@@ -180,7 +180,7 @@ def test_check_catches_a_hand_edit_and_only_full_catches_a_forged_digest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
-    package = tmp_path / "stacks" / "shop"
+    package = tmp_path / "stacks" / "cachedemo"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(
         "from kubegen import Deployment, HttpProbe, Port, Stack\n\n"
@@ -191,12 +191,12 @@ def test_check_catches_a_hand_edit_and_only_full_catches_a_forged_digest(
         "    return stack\n"
     )
     monkeypatch.chdir(tmp_path)
-    assert runner.invoke(app, ["render", "stacks/shop"]).exit_code == 0
-    target = tmp_path / "output" / "shop" / "shop" / "deployment-api.yaml"
+    assert runner.invoke(app, ["render", "stacks/cachedemo"]).exit_code == 0
+    target = tmp_path / "output" / "cachedemo" / "shop" / "deployment-api.yaml"
     original = target.read_bytes()
     target.write_bytes(original.replace(b"readOnlyRootFilesystem: true",
                                         b"readOnlyRootFilesystem: false"))
-    result = runner.invoke(app, ["check", "stacks/shop"])
+    result = runner.invoke(app, ["check", "stacks/cachedemo"])
     assert result.exit_code == 1
     assert re.search(r"^- +readOnlyRootFilesystem: false$", result.output, re.M)  # the edit
     # The same edit with its text digest recomputed: the cache cannot tell, --full can.
@@ -204,8 +204,8 @@ def test_check_catches_a_hand_edit_and_only_full_catches_a_forged_digest(
     forged = re.sub(rb"text=[0-9a-f]{16}",
                     b"text=" + hashlib.sha256(document).hexdigest()[:16].encode(), line)
     target.write_bytes(b"\n".join([header, forged, document]))
-    assert runner.invoke(app, ["check", "stacks/shop"]).exit_code == 0
-    full = runner.invoke(app, ["check", "--full", "stacks/shop"])
+    assert runner.invoke(app, ["check", "stacks/cachedemo"]).exit_code == 0
+    full = runner.invoke(app, ["check", "--full", "stacks/cachedemo"])
     assert full.exit_code == 1
     assert "readOnlyRootFilesystem: false" in full.output
 

@@ -97,10 +97,11 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     _report(results[0].repaired, results[0].warnings)
     for item, changes in zip(plans, results, strict=True):
         echo(describe(item, changes))
-        if item.report.findings:
-            echo(f"{item.env}: policy: {item.report.summary()}", err=True)
-            for line in item.report.source_summaries():
-                echo(f"{item.env}: {line}", err=True)
+        for label, report in item.reports_by_label():
+            if report.findings:
+                echo(f"{label}: policy: {report.summary()}", err=True)
+                for line in report.source_summaries():
+                    echo(f"{label}: {line}", err=True)
     return 0
 
 
@@ -122,7 +123,6 @@ def compare(
     the stale stacks' paths; with ``drift``, also one line per stack whose vendored input was
     edited by hand (it cannot render; ``check`` calls that drift, other commands an error).
     Unchanged files are reused unless ``full`` (see :mod:`kubegen._render.cache`)."""
-    from kubegen._files.diff import unified_diff
     from kubegen._files.tree import compare as compare_tree
     from kubegen._files.writer import read_env
     from kubegen._pipeline import check_plans, describe_stale, plan, resolve_env_dir
@@ -151,6 +151,8 @@ def compare(
         if changes.any:
             stale.append(describe_stale(item, tree, changes))
             stale_paths.append(path)
+            from kubegen._files.diff import unified_diff  # only for a stale folder
+
             texts.append(unified_diff(_label(item.env_dir), tree, item.files, changes))
     return "".join(texts), stale, stale_paths
 

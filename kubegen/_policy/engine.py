@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kubegen._errors import PolicyError, ValidationError
 from kubegen._manifests import ManifestObject
@@ -29,7 +29,10 @@ from kubegen._policy.waivers import Waiver, object_waivers, validate_waivers, wa
 if TYPE_CHECKING:
     from kubegen._coherence.facts import StackFacts
 
-__all__ = ["Finding", "Report", "Severity", "Waiver", "lint", "lint_clean"]
+__all__ = ["Finding", "Report", "Scope", "Severity", "Waiver", "joined", "lint", "lint_clean"]
+
+#: Which rules one lint runs (see :func:`lint`).
+Scope = Literal["all", "per_object", "cross"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ def lint(
     schema: bool = True,
     facts: StackFacts | None = None,
     known_clean: Collection[ManifestObject] = (),
+    scope: Scope = "all",
 ) -> Report:
     """Check rendered objects against every rule and return the findings.
 
@@ -149,6 +153,8 @@ def lint(
         known_clean: objects no per-object rule hits at this target version, as their unchanged
             files record (:mod:`kubegen._render.cache`): per-object rules skip them, rules
             across objects still see them.
+        scope: ``"per_object"`` or ``"cross"`` runs only those rules (two processes can share a
+            lint: :func:`joined` puts the halves together), ``"all"`` every rule.
 
     Raises:
         ValidationError: unknown profile, malformed version, or a waiver with an empty reason.
@@ -169,6 +175,8 @@ def lint(
         own_ctx = replace(ctx, objects=tuple(obj for obj in objs if id(obj) not in skipped))
     findings: list[Finding] = []
     for info in all_rules():
+        if scope != "all" and info.per_object != (scope == "per_object"):
+            continue
         severity = info.severity(profile)
         for hit in info.check(own_ctx if info.per_object else ctx):
             reason = opt_outs.reason(hit.obj, info.id, hit.path)
@@ -197,6 +205,16 @@ def lint(
         profile=profile,
         kubernetes_version=f"{version[0]}.{version[1]}",
         objects=len(objs),
+    )
+
+
+def joined(first: Report, second: Report) -> Report:
+    """One report of the two halves of a lint split by ``scope``."""
+    return Report(
+        findings=tuple(sorted((*first.findings, *second.findings), key=Finding.sort_key)),
+        profile=first.profile,
+        kubernetes_version=first.kubernetes_version,
+        objects=first.objects,
     )
 
 
