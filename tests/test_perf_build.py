@@ -442,6 +442,52 @@ def test_exposing_fails_and_falls_back_like_the_constructor(
     assert isinstance(fast, str) == ("allow_external" not in options)
 
 
+@pytest.mark.parametrize(
+    ("ports", "options"),
+    [
+        ((), {}),
+        (("http",), {}),
+        (("metrics", "http"), {}),
+        (("nope",), {}),  # not a port of the target
+        (("http", "Bad_Port"), {}),  # refused by ServicePort's own check
+        (("http",), {"type": "NodePort", "allow_external": "the load balancer"}),
+    ],
+)
+def test_port_names_render_as_their_service_ports(
+    ports: tuple[str, ...], options: dict[str, Any]
+) -> None:
+    """A port name renders (or fails) as ``ServicePort(name)`` does, with or without a target:
+    named ports are rendered without building one."""
+    from kubegen import Service, ServicePort
+
+    def rendered(entries: list[Any], **fields: Any) -> Any:
+        try:
+            return Service("api", ports=entries, **fields).service_ports()
+        except (ValidationError, InvalidValue) as exc:
+            return type(exc).__name__, str(exc).split("\n")[0].split(": ", 1)[-1]
+
+    def as_port(name: str) -> Any:
+        try:
+            return ServicePort(name)
+        except ValidationError:
+            return name  # the Service refuses it as it would refuse the ServicePort
+
+    stack = Stack("s", namespace="shop")
+    dep = stack.add(_web("api"))
+    dep.container.ports.append(Port(9090, name="metrics"))  # type: ignore[union-attr]
+    names = list(ports)
+    for fields in ({"target": dep, **options}, {"selector": {"app": "api"}, **options}):
+        by_name = rendered(names, **fields)
+        assert by_name == rendered([as_port(n) for n in names], **fields)
+    if names == ["http"]:
+        assert rendered(names, target=dep, **options) == [
+            {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+        ]
+    assert rendered([ServicePort("web", port=80, name="www")], selector={"a": "b"}) == [
+        {"name": "www", "port": 80, "targetPort": "web", "protocol": "TCP"}
+    ]
+
+
 def test_expose_of_a_workload_without_ports_fails_like_before() -> None:
     stack = Stack("s", namespace="shop")
     dep = stack.add(Deployment("worker", image=IMAGE))
