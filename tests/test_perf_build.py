@@ -560,3 +560,29 @@ def test_host_path_volumes_skip_only_containers_without_a_host_path() -> None:
     assert [(name, len(volume.mounts)) for name, volume in found.items()] == [
         ("host-var-log", 3), ("host-run-x-sock", 2)
     ]
+
+
+def test_connections_share_policy_ports_only_of_one_name_and_protocol() -> None:
+    """A derivation builds one policy port per (name, protocol): two targets naming a port
+    ``dns`` over UDP and over TCP keep their own protocols."""
+    stack = Stack("s", namespace="shop")
+    client = stack.add(_web("client"))
+
+    def server(name: str, protocol: str) -> Deployment:
+        return stack.add(Deployment(name, container=Container(
+            name="app", image=IMAGE, ports=[Port(53, name="dns", protocol=protocol)],
+            readiness=HttpProbe("/ready", port="dns") if protocol == "TCP" else None,
+            liveness=HttpProbe("/healthz", port="dns") if protocol == "TCP" else None,
+            allow_no_probes=None if protocol == "TCP" else "a UDP resolver",
+        )))
+
+    for name, protocol in (("udp-dns", "UDP"), ("tcp-dns", "TCP"), ("udp-two", "UDP")):
+        client.connect_to(server(name, protocol), port="dns")
+    egress = next(obj.body for obj in derive_network(stack)
+                  if obj.body["metadata"]["name"] == "client-egress")
+    protocols = sorted(
+        (peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], port["protocol"])
+        for rule in egress["spec"]["egress"] for peer in rule["to"] for port in rule["ports"]
+        if "podSelector" in peer and "namespaceSelector" not in peer
+    )
+    assert protocols == [("tcp-dns", "TCP"), ("udp-dns", "UDP"), ("udp-two", "UDP")]

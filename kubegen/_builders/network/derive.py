@@ -83,12 +83,13 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
     peers: _PeerCache = {}
+    ports: _PortCache = {}
     connections = stack.connections
     if any(res.derives_connections for res in stack):
         from kubegen._builders.network.http_routes import route_connections
 
         connections = [*connections, *route_connections(stack)]
-    rules = [rule for conn in connections for rule in _rules(stack, conn, peers)]
+    rules = [rule for conn in connections for rule in _rules(stack, conn, peers, ports)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules, peers))
     isolated: dict[int, set[str]] = {}
@@ -114,14 +115,17 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
 # (id(workload), policy namespace) -> that workload's pods as a peer, shared by every rule of
 # one derivation (the workloads stay referenced by the stack meanwhile).
 _PeerCache = dict[tuple[int, str | None], NetworkPolicyPeer]
+# (port name, protocol) -> its policy port, shared by every rule of one derivation (ports are
+# only rendered; a thousand connections to "http" need one).
+_PortCache = dict[tuple[str, str], NetworkPolicyPort]
 
 
-def _rules(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
+def _rules(stack: Stack, conn: Connection, peers: _PeerCache, ports: _PortCache) -> list[_Rule]:
     if isinstance(conn.source, ExternalPeer):
-        return _ingress_from_outside(conn)
+        return _ingress_from_outside(conn, ports)
     if isinstance(conn.target, ExternalPeer):
         return _egress_to_outside(conn)
-    return _between_workloads(stack, conn, peers)
+    return _between_workloads(stack, conn, peers, ports)
 
 
 def _peer_of(
@@ -134,7 +138,9 @@ def _peer_of(
     return peer
 
 
-def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
+def _between_workloads(
+    stack: Stack, conn: Connection, peers: _PeerCache, cache: _PortCache
+) -> list[_Rule]:
     source, target = conn.source, conn.target
     if target._stack is not stack:
         raise ConflictError(
@@ -146,7 +152,9 @@ def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> lis
             f"{source.name}.allow_to(namespace=..., pods=..., port=...)",
         )
     _same_or_named_namespaces(source, target, conn)
-    ports = _resolve_ports(target, conn, lambda: f"connect {source.display} to {target.display}")
+    ports = _resolve_ports(
+        target, conn, lambda: f"connect {source.display} to {target.display}", cache
+    )
     out: list[_Rule] = []
     for port in ports:
         out.append(_Rule("egress", source, _peer_of(target, source.namespace, peers), port))
@@ -165,11 +173,11 @@ def _same_or_named_namespaces(source: Workload, target: Workload, conn: Connecti
         )
 
 
-def _ingress_from_outside(conn: Connection) -> list[_Rule]:
+def _ingress_from_outside(conn: Connection, cache: _PortCache) -> list[_Rule]:
     peer: ExternalPeer = conn.source
     target: Workload = conn.target
     what = f"allow ingress to {target.display} from {peer.describe(target.namespace)}"
-    ports = _resolve_ports(target, conn, lambda: what)
+    ports = _resolve_ports(target, conn, lambda: what, cache)
     reason = _reason(peer, "ingress", conn, target.namespace)
     return [
         _Rule("ingress", target, rendered, port, reason)
@@ -202,7 +210,7 @@ def _reason(
 
 
 def _resolve_ports(
-    target: Workload, conn: Connection, what: Callable[[], str]
+    target: Workload, conn: Connection, what: Callable[[], str], cache: _PortCache
 ) -> list[NetworkPolicyPort]:
     """The target's ports that ``conn.port`` names, as named policy ports (protocol explicit)."""
     exposed = target.named_ports()
@@ -215,7 +223,16 @@ def _resolve_ports(
         found = sorted((name, spec) for name, spec in exposed.items() if spec[0] == wanted)
     if not found:
         raise _unknown_port(target, conn, what, exposed)
-    return [_policy_port(name, proto, conn) for name, (_, proto) in found]
+    out = []
+    for name, (_, proto) in found:
+        if type(name) is not str or type(proto) is not str:  # a user's Workload subclass
+            out.append(_policy_port(name, proto, conn))  # refuses it like the constructor
+            continue
+        port = cache.get((name, proto))
+        if port is None:
+            port = cache[(name, proto)] = _policy_port(name, proto, conn)
+        out.append(port)
+    return out
 
 
 def _policy_port(name: str, protocol: str, conn: Connection) -> NetworkPolicyPort:
