@@ -74,8 +74,6 @@ FORWARDING = {"expose": "Service", "autoscale": "HorizontalPodAutoscaler"}
 
 # Arguments whose wrong value is reported without the value or the argument's name, and why.
 WORDED_OTHERWISE = {
-    # a truthy value: the guard refuses a ClusterRole for namespaced resources instead
-    ("grant", "cluster_wide"),
     # any non-string is no reason: "needs a reason"
     ("allow_to_internet", "reason"),
     # a cidr together with the valid call's namespace: "either a CIDR or pods/namespace"

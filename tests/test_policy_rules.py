@@ -520,6 +520,9 @@ CASES = [
     Case("KG804", "annotation-url-password", lambda s: set_in(find(s, "Service"),
          "metadata.annotations[acme.dev/upstream]", "https://bot:t0ken@git.example.com/x.git"),
          True, "metadata.annotations[acme.dev/upstream]"),
+    Case("KG804", "pod-template-annotation-url-password", on_dep(
+         "spec.template.metadata.annotations", {"acme.dev/db": "mysql://root:pw@db:3306/x"}),
+         True, "spec.template.metadata.annotations[acme.dev/db]"),
 ]
 # fmt: on
 

@@ -238,7 +238,9 @@ def test_update_strategies_and_paused() -> None:
         DaemonSet("agent", image=TAGGED, strategy="OnDelete", max_unavailable=2)
     assert caught.value.field == "max_unavailable"
     api = Deployment("api", image=TAGGED, paused=True)
-    assert _objects(api)[("Deployment", "api")]["spec"]["paused"] is True
+    spec = _objects(api)[("Deployment", "api")]["spec"]
+    assert spec["paused"] is True
+    assert list(spec).index("paused") < list(spec).index("template")  # beside the rollout
     assert "paused" not in _objects(Deployment("api", image=TAGGED))[("Deployment", "api")][
         "spec"]
 

@@ -48,6 +48,11 @@ class _GrantInvalid(InvalidValue):
         self.value = value
 
 
+def _check_flag(value: object) -> None:
+    if value is not True and value is not False:  # "yes", 1, None: not a decision
+        raise InvalidValue("must be True or False", fix="cluster_wide=True (or leave it out)")
+
+
 def _arg(field: str, value: Any, check: Any) -> None:
     try:
         check(value)
@@ -183,6 +188,7 @@ def _options(
 
     if name is not None:
         _arg("name", name, lambda n: _check_name(n, access, purpose))
+    _arg("cluster_wide", cluster_wide, _check_flag)
     _arg("access", access, _check_access(cluster_wide))
     if cluster_wide and namespace is not None:
         raise _GrantInvalid("namespace", namespace, InvalidValue(

@@ -231,10 +231,10 @@ class Deployment(ReplicatedWorkload):
             "minReadySeconds": seconds(self.min_ready),
             "revisionHistoryLimit": self.revision_history,
             "progressDeadlineSeconds": seconds(self.progress_deadline),
-            "template": self.pod_template(defaults, spread=self.spread(scale.most)),
         }
-        if self.paused:
+        if self.paused:  # before the template, beside the other rollout settings
             spec["paused"] = True
+        spec["template"] = self.pod_template(defaults, spread=self.spread(scale.most))
         body = {
             "apiVersion": self.api_version,
             "kind": self.kind,

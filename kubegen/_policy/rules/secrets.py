@@ -139,6 +139,9 @@ def url_credentials_anywhere(ctx: LintContext) -> Iterator[Hit]:
         if obj.kind == "ConfigMap":
             yield from _credentials(obj, "data", as_dict(obj.body.get("data")), names=True)
     for pod in ctx.pods:
+        if pod.path.endswith(".spec"):  # a template's annotations (a Pod's were read above)
+            where = pod.path[: -len("spec")] + "metadata.annotations"
+            yield from _credentials(pod.obj, where, as_dict(pod.metadata.get("annotations")))
         for c in pod.containers(("initContainers", "containers")):
             for field in ("command", "args"):
                 for index, value in enumerate(as_list(c.body.get(field))):
