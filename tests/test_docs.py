@@ -19,13 +19,17 @@ Convention for documentation pages (one page per builder, e.g. ``docs/gitops.md`
 - Snippets that must not run use another info string: ```` ```pycon ````, ```` ```console ````,
   ```` ```yaml ```` (without the header), ```` ```text ````.
 - Blocks run in-process with a temporary working directory (a block must not rely on the repo's
-  files). Line numbers in tracebacks are those of the Markdown file, so a failing example is
-  reported as ``docs/<page>.md:<line>``; the test id is ``<page>.md:<line of the fence>``.
+  files), which holds the committed upstream data its page is given in ``PAGE_DATA`` (the
+  worked example of ``third-party.md`` runs on the real ``helm template`` output of the
+  cert-manager chart as ``vendor/cert-manager/``). Line numbers in tracebacks are those of the
+  Markdown file, so a failing example is reported as ``docs/<page>.md:<line>``; the test id is
+  ``<page>.md:<line of the fence>``.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,11 @@ import pytest
 from kubegen._render.layout import HEADER
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+_DATA = Path(__file__).resolve().parent / "data"
+#: page → {folder in the block's working directory: committed test data copied there}
+PAGE_DATA = {
+    "third-party.md": {"vendor/cert-manager": _DATA / "vendor" / "cert-manager-v1.16.2-helm"},
+}
 _FENCE = re.compile(r"^```(python|yaml)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 
 
@@ -88,6 +97,8 @@ def test_example_runs(example: Example, tmp_path: Path, monkeypatch: pytest.Monk
         f"{example.id}: an example must assert something it shows"
     )
     monkeypatch.chdir(tmp_path)
+    for folder, data in PAGE_DATA.get(example.page.name, {}).items():
+        shutil.copytree(data, tmp_path / folder)
     namespace = _run(example)
     _check_shown_yaml(example, namespace)
 

@@ -145,6 +145,24 @@ def netpol(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return obj("networking.k8s.io/v1", "NetworkPolicy", name, spec=spec)
 
 
+def webhook_for(service: str, port: int, namespace: str = NS) -> dict[str, Any]:
+    """A ValidatingWebhookConfiguration calling ``service`` (in ``namespace``) on ``port``."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": "api-webhook"},
+        "webhooks": [{
+            "name": "validate.api.example.com",
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "clientConfig": {"service": {"namespace": namespace, "name": service, "port": port,
+                                         "path": "/validate"}},
+            "rules": [{"apiGroups": ["example.com"], "apiVersions": ["v1"],
+                       "operations": ["CREATE"], "resources": ["widgets"]}],
+        }],
+    }
+
+
 def secret_env(value: dict[str, Any]) -> Callable[[Stack], None]:
     return on_dep(f"{C}.env", [value])
 
@@ -452,6 +470,43 @@ CASES = [
     Case("KG504", "host-network-false", both(on_dep(f"{P}.hostNetwork", False), add(netpol(
         "to-api", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))), False),
+    # KG505: the API server calls an admission webhook from outside every pod selector
+    Case("KG505", "webhook-under-default-deny", add(webhook_for("api", 80)), True,
+         "spec.podSelector"),
+    Case("KG505", "webhook-only-pods-admitted", both(add(webhook_for("api", 80)), add(netpol(
+        "api-ingress", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+                        "policyTypes": ["Ingress"], "ingress": [{
+                            "from": [{"podSelector": {}}], "ports": [{"port": "http"}]}]}))),
+         True, "spec.podSelector"),
+    Case("KG505", "webhook-control-plane-admitted", both(add(webhook_for("api", 80)), add(netpol(
+        "api-ingress", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+                        "policyTypes": ["Ingress"], "ingress": [{
+                            "from": [{"ipBlock": {"cidr": "10.0.0.0/28"}}],
+                            "ports": [{"port": "http"}]}]}))), False),
+    Case("KG505", "webhook-other-port-admitted", both(add(webhook_for("api", 80)), add(netpol(
+        "api-ingress", {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+            "from": [{"ipBlock": {"cidr": "10.0.0.0/28"}}], "ports": [{"port": 9090}]}]}))),
+         True),
+    Case("KG505", "webhook-tunnel-in-kube-system", both(add(webhook_for("api", 80)), add(netpol(
+        "api-ingress", {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+            "from": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "kube-system"}}}]}]}))), False),
+    Case("KG505", "webhook-service-elsewhere", add(webhook_for("api", 80, namespace="other")),
+         False),
+    # KG506: a pod granted API access under egress isolation needs a way out to the API server
+    Case("KG506", "granted-token-under-default-deny",
+         on_dep(f"{P}.automountServiceAccountToken", True), True, "spec.podSelector"),
+    Case("KG506", "granted-projected-token", on_dep(f"{P}.volumes", [{"name": "token",
+         "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]), True),
+    Case("KG506", "granted-no-token", lambda s: None, False),
+    Case("KG506", "granted-api-server-allowed", both(
+        on_dep(f"{P}.automountServiceAccountToken", True), add(netpol("api-to-apiserver", {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+                        "ports": [{"port": 6443}]}]}))), False),
+    Case("KG506", "not-granted", both(on_dep(f"{P}.automountServiceAccountToken", True),
+                                      remove("RoleBinding")), False),
     # KG601-KG603 namespaces
     Case("KG601", "default", lambda s: set_in(find(s, "Service"), "metadata.namespace",
          "default"), True),

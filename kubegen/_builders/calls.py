@@ -43,6 +43,9 @@ KEYWORD_EXAMPLES: dict[str, tuple[Any, ...]] = {
     "pods": ({"app.kubernetes.io/name": "api"},),
     "rule_id": ("KG104",),
     "expiration_seconds": (3600,),
+    "kind": ("Deployment",),
+    "workload": ("cert-manager-webhook",),
+    "image": ("quay.io/jetstack/cert-manager-webhook:v1.16.2",),
 }
 
 # Raw errors a wrong argument makes kubegen's code raise; anything else is not diagnosed.
@@ -262,8 +265,8 @@ def _fits(annotation: Any, value: Any) -> bool:
         return True
     try:
         adapter.validate_python(value)
-    except (PydanticError, ValueError, TypeError, AttributeError):  # kubegen's validators too
-        return False
+    except (PydanticError, ValueError, TypeError, AttributeError, KubegenError):
+        return False  # kubegen's validators too, and its models built from a dict
     return True
 
 

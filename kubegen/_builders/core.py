@@ -16,6 +16,7 @@ from kubegen._values import (
     check_dns_label,
     check_dns_subdomain,
     check_labels,
+    check_path_segment_name,
 )
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
@@ -132,6 +133,9 @@ def check_json_value(value: Any, where: str = "body", depth: int = 0) -> None:
 
 _API_VERSION_RE = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?\Z")
 _KIND_RE = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
+#: Named like path segments by the API server (``system:controller:…``), not as DNS names.
+_RBAC_GROUP = "rbac.authorization.k8s.io/"
+_RBAC_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 
 def check_body(body: dict[str, Any]) -> None:
@@ -155,7 +159,10 @@ def check_body(body: dict[str, Any]) -> None:
         raise InvalidValue(
             "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
         )
-    check_dns_subdomain(meta["name"])
+    if api_version.startswith(_RBAC_GROUP) and kind in _RBAC_KINDS:
+        check_path_segment_name(meta["name"])
+    else:
+        check_dns_subdomain(meta["name"])
     namespace = meta.get("namespace")
     if namespace is not None:
         if not isinstance(namespace, str):

@@ -51,6 +51,9 @@ class StackFacts:
         cluster = stack.cluster if stack is not None else None
         self.namespaces: Mapping[str, Level] = dict(cluster.namespaces) if cluster else {}
         self.cluster: str | None = cluster.name if cluster else None
+        #: The cluster lets pods reach the API server by a policy kubegen does not render
+        #: (``Cluster.api_egress_elsewhere``): KG506 has nothing to check.
+        self.api_egress_elsewhere = bool(cluster and cluster.api_egress_elsewhere)
         self.explicit_defaults = (
             stack is not None and "resources" in stack.defaults.model_fields_set
         )

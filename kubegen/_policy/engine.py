@@ -17,6 +17,7 @@ from kubegen._manifests import ManifestObject
 from kubegen._policy import formats
 from kubegen._policy.context import LintContext, parse_version
 from kubegen._policy.model import (
+    ALWAYS_GATING,
     DEFAULT_KUBERNETES_VERSION,
     PROFILES,
     Finding,
@@ -196,7 +197,7 @@ def lint(
                     waived=reason is not None,
                     waiver_reason=reason,
                     source=None if vendor is None else vendor.source,
-                    gating=vendor is None or vendor.gate,
+                    gating=vendor is None or vendor.gate or info.id in ALWAYS_GATING,
                 )
             )
     findings.sort(key=Finding.sort_key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from kubegen._policy.model import Finding, Severity
+from kubegen._policy.model import ALWAYS_GATING, Finding, Severity
 
 if TYPE_CHECKING:
     from kubegen._policy.engine import Report
@@ -60,7 +60,8 @@ def source_summaries(report: Report) -> list[str]:
         ]
         counts.append(f"{len(found) - len(open_)} waived")
         rules = sorted({f.rule_id for f in open_})
-        gate = "gating" if found[0].gating else "not gating"
+        chosen = [f for f in found if f.rule_id not in ALWAYS_GATING] or found
+        gate = "gating" if chosen[0].gating else "not gating"
         more = f"; rules {', '.join(rules)}" if rules else ""
         lines.append(f"vendored {source}: {', '.join(counts)} ({gate}{more})")
     return lines

@@ -89,12 +89,18 @@ class Hit:
     fix: str | None = None
 
 
+#: Rules whose findings gate for vendored sources too: an object the API server would refuse
+#: (KG001, schema) breaks the sync whoever wrote it; waive it per source, with a reason.
+ALWAYS_GATING = frozenset({"KG001"})
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One rule violation on one object, as reported to users.
 
     ``source`` names the vendored source of the object (None for the stack's own objects);
-    ``gating`` is False for findings of a vendored source that does not gate. ``waived``
+    ``gating`` is False for findings of a vendored source that does not gate (schema errors,
+    :data:`ALWAYS_GATING`, gate all the same). ``waived``
     findings stay in the report with the waiver's reason so that every exception is
     visible, but never block (see :attr:`blocking`).
     """

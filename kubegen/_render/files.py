@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -189,4 +190,11 @@ def _document(obj: ManifestObject) -> str:
     try:
         return dump(canonical_order(obj.body), SORTED_MAPS)
     except Exception:  # Unfusable or an invalid value: the slow path decides
-        return dump(canonical(obj.body))
+        # canonical() sorts nested label-like maps in place: on a copy (aliases kept, so the
+        # bytes are the same), or a vendored CRD whose schema has a property named `labels`
+        # would come out of its first render reordered, and its object digest change
+        try:
+            body = copy.deepcopy(obj.body)
+        except Exception:  # a value that cannot be copied: the emitter refuses it as before
+            body = obj.body
+        return dump(canonical(body))

@@ -1,6 +1,7 @@
 """Which file each object goes to, and the kustomization.yaml that lists them all.
 
-Layout: ``<namespace or _cluster>/<kind>-<name>.yaml``, lowercase. When one kind name exists in
+Layout: ``<namespace or _cluster>/<kind>-<name>.yaml``, lowercase (an RBAC name, which may
+hold ``:``, has ``_`` in its file name instead). When one kind name exists in
 two API groups within an env (``Application`` of Argo CD and of another group), those objects
 use ``<kind>.<group>-<name>.yaml`` so the paths never collide. A stack with layers puts each
 object under its layer's folder first (``<layer>/<namespace>/…``), and each layer folder gets a
@@ -29,6 +30,7 @@ NESTED = "# Part of the env folder above: rendered and pruned with it.\n"
 LINT_KEY_PREFIX = "# kubegen-cache: lint-key="
 
 _SAFE_PART = re.compile(r"[a-z0-9_]([-a-z0-9_.]*[a-z0-9])?\Z")
+_RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
 def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
@@ -47,6 +49,8 @@ def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
         if obj.layer is not None:
             folder = f"{obj.layer}/{folder}"
         name = f"{kind}-{obj.name}.yaml"
+        if group == _RBAC_GROUP and not _SAFE_PART.match(name):
+            name = f"{kind}-{_file_part(obj.name)}.yaml"
         path = f"{folder}/{name}"
         if folder not in safe_folders or not _SAFE_PART.match(name):
             _check_safe(path, obj)
@@ -62,6 +66,14 @@ def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
             )
         paths.append(path)
     return paths
+
+
+def _file_part(name: str) -> str:
+    """An RBAC object name as a file name. The API server takes any path segment name for
+    Roles, ClusterRoles and their bindings (``system:controller:foo``, capitals): capitals
+    are lower-cased and every other character a DNS name has not becomes ``_``, which no DNS
+    name holds (two names that differ only there collide, and the collision is named)."""
+    return re.sub(r"[^a-z0-9.-]", "_", name.lower())
 
 
 def _check_safe(path: str, obj: ManifestObject) -> None:

@@ -23,6 +23,7 @@ from kubegen._values.names import (
     check_label_key,
     check_label_value,
     check_labels,
+    check_path_segment_name,
 )
 from kubegen._values.ports import PortName, PortNumber, Protocol, check_port_name, check_port_number
 from kubegen._values.quantity import Quantity, QuantityLike, normalize_quantity, parse_quantity
@@ -56,6 +57,7 @@ __all__ = [
     "check_label_key",
     "check_label_value",
     "check_labels",
+    "check_path_segment_name",
     "check_port_name",
     "check_port_number",
     "check_reason",

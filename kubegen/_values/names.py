@@ -51,6 +51,19 @@ def check_dns_subdomain(value: str) -> str:
     return value
 
 
+def check_path_segment_name(value: str) -> str:
+    """A path segment name: RBAC object names (``system:controller:foo``,
+    ``cert-manager-controller-approve:cert-manager-io``). The API server validates Roles,
+    ClusterRoles and their bindings with ``path.IsValidPathSegmentName`` (k8s.io/apimachinery
+    pkg/api/validation/path), not as DNS names: anything but ``.``, ``..``, ``/`` and ``%``."""
+    if not value or value in (".", "..") or "/" in value or "%" in value:
+        raise InvalidValue(
+            "must be a path segment name: not empty, '.' or '..', without '/' or '%'",
+            fix=f"use a name such as '{_suggest(value, 253)}'",
+        )
+    return value
+
+
 def check_dns1035_label(value: str) -> str:
     """A DNS-1035 label: Service names (they become DNS names, so they start with a letter)."""
     if len(value) > 63 or not _DNS1035_RE.match(value):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,21 @@ class SourceFile:
 def digest(text: str) -> str:
     """``sha256:<hex>`` of ``text`` encoded as UTF-8."""
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def files_digest(files: Sequence[Path]) -> str:
+    """``sha256:…`` over ``files`` in the order given (their names and bytes): the ``values``
+    of a provenance header.
+
+    Raises:
+        OSError: a file cannot be read.
+    """
+    hasher = hashlib.sha256()
+    for file in files:
+        data = file.read_bytes()
+        hasher.update(f"{file.name}\0{len(data)}\0".encode())
+        hasher.update(data)
+    return "sha256:" + hasher.hexdigest()
 
 
 def header(provenance: dict[str, Any]) -> str:
@@ -91,7 +107,28 @@ def read_source(path: Path) -> SourceFile:
         raise _edited(path, "its kubegen-vendor provenance line is not JSON") from None
     if not isinstance(provenance, dict) or provenance.get("content") != digest(rest):
         raise _edited(path, "its content no longer matches the digest in its header")
+    _check_values(path, provenance)
     return SourceFile(path, rest, provenance)
+
+
+def _check_values(path: Path, provenance: dict[str, Any]) -> None:
+    """The values files kept beside the output must be those it was rendered from."""
+    names = provenance.get("values_files")
+    if not isinstance(names, list) or not names:
+        return
+    files = [path.parent / str(name) for name in names]
+    try:
+        same = files_digest(files) == provenance.get("values")
+    except OSError:
+        same = False
+    if not same:
+        shown = ", ".join(str(name) for name in names)
+        raise VendoredEdit(
+            f"{path.parent / str(names[0])} changed (or went) after kubegen vendored {path}: "
+            f"the output no longer follows from its values ({shown})",
+            fix="vendor again with `kubegen vendor helm … --values` to render the new values, "
+            "or restore the values file (git checkout)",
+        )
 
 
 class VendoredEdit(InvalidValue):

@@ -9,7 +9,6 @@ of the values files and of the content) in a header, and the stack reads it with
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubegen._errors import KubegenError
-from kubegen._vendor.files import SKIPPED, SUFFIXES, digest, header, read_source
+from kubegen._vendor.files import SKIPPED, SUFFIXES, digest, files_digest, header, read_source
 
 MANIFESTS = "manifests.yaml"
 
@@ -33,15 +32,10 @@ class HelmResult:
 
 def values_digest(files: Sequence[Path]) -> str:
     """``sha256:…`` over the values files in the order given (their names and bytes)."""
-    hasher = hashlib.sha256()
-    for file in files:
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise KubegenError(f"cannot read values file {file}: {exc.strerror}") from None
-        hasher.update(f"{file.name}\0{len(data)}\0".encode())
-        hasher.update(data)
-    return "sha256:" + hasher.hexdigest()
+    try:
+        return files_digest(files)
+    except OSError as exc:
+        raise KubegenError(f"cannot read values file {exc.filename}: {exc.strerror}") from None
 
 
 def helm_command(
@@ -106,7 +100,7 @@ def vendor_helm(
             fix="check the chart name, --repo, --version and the values files",
         )
     text = done.stdout if done.stdout.endswith("\n") or not done.stdout else done.stdout + "\n"
-    provenance = {
+    provenance: dict[str, object] = {
         "chart": chart,
         "version": version,
         "release": name,
@@ -116,6 +110,9 @@ def vendor_helm(
         "content": digest(text),
         "tool": "helm template",
     }
+    kept = _inside(values, out)
+    if kept is not None:  # beside the output: every later read checks they are unchanged
+        provenance["values_files"] = kept
     out.mkdir(parents=True, exist_ok=True)
     target = out / MANIFESTS
     tmp = out / f".{MANIFESTS}.tmp"
@@ -123,6 +120,17 @@ def vendor_helm(
     os.replace(tmp, target)
     documents = sum(1 for line in text.splitlines() if line.startswith("kind:"))
     return HelmResult(target, documents)
+
+
+def _inside(values: Sequence[Path], out: Path) -> list[str] | None:
+    """The values files' paths relative to ``out`` when all of them are inside it, else None."""
+    found = []
+    for file in values:
+        try:
+            found.append(file.resolve().relative_to(out.resolve()).as_posix())
+        except ValueError:
+            return None
+    return found or None
 
 
 def _env() -> dict[str, str]:

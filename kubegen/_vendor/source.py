@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Required, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Required, TypeVar, Unpack
 
 from kubegen._builders.base import Resource, ResourceArgs
+from kubegen._builders.calls import argument_error, checked, diagnose
 from kubegen._builders.core import check_body
 from kubegen._builders.state import state
 from kubegen._builders.workloads.base import Workload
@@ -34,6 +36,27 @@ if TYPE_CHECKING:
     from kubegen._stack import Stack
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _call_checked(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` with its arguments checked before it runs: a misspelled keyword, a missing
+    argument or a value of the wrong type is one located error naming the method, the
+    argument and what it takes (see :mod:`kubegen._builders.calls`), never Python's own
+    ``TypeError`` or whatever a wrong value breaks further in. A patch runs once per stack
+    build, so the check (well under a millisecond) is not worth deferring to a failure."""
+    run = checked(func)
+
+    @functools.wraps(func)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        error = diagnose(func, args, kwargs)
+        if error is not None:
+            raise error
+        return run(*args, **kwargs)
+
+    return call
 
 
 class _Doc:
@@ -243,6 +266,18 @@ class Vendored(Resource):
     def _no_match(
         self, what: str, *, kind: str | None, name: str | None, kinds: Sequence[str]
     ) -> ValidationError:
+        present = sorted({d.kind for d in self._docs})
+        if kind is not None and kind not in present:
+            close = difflib.get_close_matches(kind, present, n=1, cutoff=0.6)
+            return ValidationError(
+                f"{what} matches nothing: {self.label} has no {kind}",
+                origin=capture(),
+                resource=self.display,
+                field="kind",
+                value=kind,
+                fix=(f"did you mean {close[0]!r}? " if close else "")
+                + f"the source's kinds: {', '.join(present)}",
+            )
         pool = [
             d
             for d in self._docs
@@ -283,6 +318,7 @@ class Vendored(Resource):
 
     # -- typed patches --------------------------------------------------------------------
 
+    @_call_checked
     def set_image(self, workload: str, image: str, *, container: str | None = None) -> None:
         """Set the image of ``workload``'s container (the only one, or ``container``)."""
         from kubegen._values import ImageRef
@@ -301,6 +337,7 @@ class Vendored(Resource):
         docs = self._select("set_image()", name=workload, kinds=WORKLOAD_KINDS)
         self._patch(docs, lambda body: _one_container(body, container).__setitem__("image", image))
 
+    @_call_checked
     def pin_digest(self, image: str, digest: str) -> None:
         """Pin every container whose image repository is ``image`` to ``digest`` (sha256:…).
 
@@ -341,10 +378,13 @@ class Vendored(Resource):
 
         self._patch(hits, pin)
 
+    @_call_checked
     def set_resources(
         self, workload: str, resources: Resources, *, container: str | None = None
     ) -> None:
         """Set requests and limits of ``workload``'s container from a :class:`Resources`."""
+        if not isinstance(resources, Resources):  # a dict would pass as the model's fields
+            raise argument_error(Vendored.set_resources, "resources", resources, owner=self)
         block = resources.render(omit_cpu_limit=False)
         docs = self._select("set_resources()", name=workload, kinds=WORKLOAD_KINDS)
         self._patch(
@@ -354,6 +394,7 @@ class Vendored(Resource):
             ),
         )
 
+    @_call_checked
     def set_replicas(self, workload: str, replicas: int) -> None:
         """Set ``spec.replicas`` of a Deployment, StatefulSet or ReplicaSet."""
         if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
@@ -372,12 +413,14 @@ class Vendored(Resource):
             docs, lambda body: body.setdefault("spec", {}).__setitem__("replicas", replicas)
         )
 
+    @_call_checked
     def set_labels(
         self, labels: Mapping[str, str], *, kind: str | None = None, name: str | None = None
     ) -> None:
         """Add ``labels`` to the metadata of matching objects (all by default); not selectors."""
         self._meta("set_labels()", "labels", labels, kind, name)
 
+    @_call_checked
     def set_annotations(
         self, annotations: Mapping[str, str], *, kind: str | None = None, name: str | None = None
     ) -> None:
@@ -395,6 +438,7 @@ class Vendored(Resource):
 
         self._patch(docs, add)
 
+    @_call_checked
     def patch(
         self, kind: str, name: str, patch: Mapping[str, Any], *, namespace: str | None = None
     ) -> None:
@@ -402,6 +446,7 @@ class Vendored(Resource):
         docs = self._select(f"patch({kind!r}, {name!r})", kind=kind, name=name, namespace=namespace)
         self._patch(docs, lambda body: patches.strategic_merge(body, patch))
 
+    @_call_checked
     def json_patch(
         self,
         kind: str,
@@ -416,6 +461,7 @@ class Vendored(Resource):
         )
         self._patch(docs, lambda body: patches.json_patch(body, operations))
 
+    @_call_checked
     def drop(self, kind: str, name: str, *, namespace: str | None = None) -> None:
         """Leave one object out (a Namespace the stack creates itself, a demo object…)."""
         docs = self._select(f"drop({kind!r}, {name!r})", kind=kind, name=name, namespace=namespace)
@@ -423,16 +469,19 @@ class Vendored(Resource):
 
     # -- peers ----------------------------------------------------------------------------
 
+    @_call_checked
     def workload(self, name: str, *, kind: str | None = None) -> VendoredWorkload:
-        """A vendored Deployment, StatefulSet or DaemonSet as a peer of the stack's workloads.
+        """A vendored Deployment, StatefulSet, DaemonSet, Job or CronJob as a peer of the
+        stack's workloads.
 
         ``api.connect_to(cert_manager.workload("cert-manager-webhook"), port="https")`` renders
         the egress rule on ``api`` and an ingress policy ``cert-manager-webhook-ingress``
         selecting the vendored pods by their ``spec.selector.matchLabels``. Its own verbs
         (``allow_from``, ``allow_to``…) declare its flows, and
-        :meth:`VendoredWorkload.disruption_budget` adds a PodDisruptionBudget around it.
+        :meth:`VendoredWorkload.disruption_budget` adds a PodDisruptionBudget around it. A
+        Job's or CronJob's pods (a Helm hook) are selected by their template's labels.
         """
-        kinds = (kind,) if kind else ("Deployment", "StatefulSet", "DaemonSet")
+        kinds = (kind,) if kind else ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
         docs = self._select(f"workload({name!r})", name=name, kinds=kinds)
         if len(docs) > 1:
             raise ValidationError(
@@ -488,6 +537,8 @@ class VendoredWorkload(Workload):
         return ((spec.get("template") or {}).get("spec")) or {}
 
     def selector_labels(self) -> dict[str, str]:
+        if self._body().get("kind") in ("Job", "CronJob"):  # their selector is generated
+            return self._template_labels()
         selector = (self._body().get("spec") or {}).get("selector") or {}
         labels = selector.get("matchLabels")
         if not isinstance(labels, dict) or not labels or selector.get("matchExpressions"):
@@ -496,6 +547,20 @@ class VendoredWorkload(Workload):
                 origin=self._origin,
                 resource=self.display,
                 fix="patch a matchLabels selector in, or use allow_to(pods=…) with its labels",
+            )
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def _template_labels(self) -> dict[str, str]:
+        spec = self._body().get("spec") or {}
+        if self._body().get("kind") == "CronJob":
+            spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+        if not isinstance(labels, dict) or not labels:
+            raise ValidationError(
+                "has no pod template labels a NetworkPolicy could select its pods by",
+                origin=self._origin,
+                resource=self.display,
+                fix="patch labels into spec.template.metadata.labels",
             )
         return {str(k): str(v) for k, v in labels.items()}
 
@@ -518,6 +583,7 @@ class VendoredWorkload(Workload):
     def manifests(self) -> list[ManifestObject]:
         return []
 
+    @_call_checked
     def disruption_budget(
         self, *, min_available: int | str | None = None, max_unavailable: int | str | None = None
     ) -> Resource:
