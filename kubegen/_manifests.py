@@ -203,8 +203,27 @@ class ManifestObject:
 
     @property
     def key(self) -> tuple[str, str, str, str]:
-        """Identity inside a cluster: (group, kind, namespace or "", name)."""
-        return (self.group, self.kind, self.namespace or "", self.name)
+        """Identity inside a cluster: (group, kind, namespace or "", name).
+
+        What ``(self.group, self.kind, self.namespace or "", self.name)`` says, reading the
+        body once: every object's key is taken when a stack is built (duplicates).
+        """
+        body = self.body
+        api = body.get("apiVersion", "")
+        kind = body.get("kind", "")
+        meta = body.get("metadata")
+        if isinstance(meta, dict):
+            namespace, name = meta.get("namespace"), meta.get("name", "")
+        else:
+            namespace, name = None, ""
+        return (
+            (api if api.__class__ is str else str(api)).rpartition("/")[0],
+            kind if kind.__class__ is str else str(kind),
+            "" if namespace is None else (
+                namespace if namespace.__class__ is str else str(namespace)
+            ),
+            name if name.__class__ is str else str(name),
+        )
 
     @property
     def display(self) -> str:

@@ -76,24 +76,48 @@ def _display_path(filename: str) -> str:
 def capture(skip: tuple[str, ...] | None = None) -> Origin | None:
     """Return the innermost caller frame outside kubegen and pydantic.
 
-    Cheap enough to call once per builder: a frame walk of a few steps, no traceback objects.
+    Cheap enough to call once per builder: a frame walk of a few steps, no traceback objects;
+    whether a file is kubegen's or pydantic's is looked up once per file (:data:`_skipped`).
     """
+    if skip is None and _prefix_cache is not None:
+        known = _skipped
+        frame = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            internal = known.get(filename)
+            if internal is None:
+                internal = known[filename] = _internal(filename, _prefix_cache)
+            if not internal:
+                return _origin_at(filename, frame.f_lineno)
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
     prefixes = skip or _prefixes()
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(prefixes) and not filename.startswith("<frozen"):
-            key = (filename, frame.f_lineno)
-            found = _origins.get(key)
-            if found is None:
-                found = Origin(display_path(filename), frame.f_lineno)
-                if filename in _shown:  # an absolute path, so the same everywhere
-                    _origins[key] = found
-            return found
+        if not _internal(filename, prefixes):
+            return _origin_at(filename, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return None
 
 
+def _internal(filename: str, prefixes: tuple[str, ...]) -> bool:
+    return filename.startswith(prefixes) or filename.startswith("<frozen")
+
+
+def _origin_at(filename: str, line: int) -> Origin:
+    key = (filename, line)
+    found = _origins.get(key)
+    if found is None:
+        found = Origin(display_path(filename), line)
+        if filename in _shown:  # an absolute path, so the same everywhere
+            _origins[key] = found
+    return found
+
+
+# co_filename -> whether capture() passes over its frames (kubegen's, pydantic's, the import
+# system's), once the prefixes are final (pydantic imported; see _prefixes).
+_skipped: dict[str, bool] = {}
 _prefix_cache: tuple[str, ...] | None = None
 
 

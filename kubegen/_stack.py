@@ -10,11 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from kubegen._builders.base import Resource
 from kubegen._builders.calls import argument_error, checked
-from kubegen._builders.cluster import Cluster
 from kubegen._builders.core import Manifest, Namespace
 from kubegen._builders.network.derive import derive_network
 from kubegen._builders.ordering import SYNC_WAVE, Layer, SyncHook, layers_of
@@ -24,6 +23,10 @@ from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
 from kubegen._relations import Connection, Grant
 from kubegen._values import InvalidValue, check_dns_label, check_labels
+
+if TYPE_CHECKING:
+    # Imported when a Stack is given one (whoever built it has loaded it): most stacks are not.
+    from kubegen._builders.cluster import Cluster
 
 # Where the RBAC builders that ``derive_access`` checks (roles, bindings) are defined.
 _RBAC_BUILDER_MODULES = ("kubegen._builders.rbac.roles", "kubegen._builders.rbac.bindings")
@@ -102,7 +105,8 @@ class Stack:
                 resource=f"Stack {name}",
                 field="profile",
             )
-        self._typed(("create_namespace", create_namespace, bool), ("cluster", cluster, Cluster),
+        self._typed(("create_namespace", create_namespace, bool),
+                    ("cluster", cluster, _cluster_class() if cluster is not None else object),
                     ("kubernetes_version", kubernetes_version, str),
                     ("defaults", defaults, StackDefaults))
         self.create_namespace = create_namespace
@@ -371,6 +375,13 @@ def _wave(objects: list[ManifestObject], layers: tuple[Layer, ...]) -> None:
                 fix="drop the annotation: the layer sets the wave",
             )
         _annotate(obj, {SYNC_WAVE: wave})
+
+
+def _cluster_class() -> type[Cluster]:
+    """:class:`~kubegen.Cluster`, loaded when a Stack is given one (most are not)."""
+    from kubegen._builders.cluster import Cluster
+
+    return Cluster
 
 
 def _is_namespace(body: Mapping[str, object], name: str) -> bool:

@@ -442,6 +442,52 @@ def test_exposing_fails_and_falls_back_like_the_constructor(
     assert isinstance(fast, str) == ("allow_external" not in options)
 
 
+@pytest.mark.parametrize(
+    ("ports", "options"),
+    [
+        ((), {}),
+        (("http",), {}),
+        (("metrics", "http"), {}),
+        (("nope",), {}),  # not a port of the target
+        (("http", "Bad_Port"), {}),  # refused by ServicePort's own check
+        (("http",), {"type": "NodePort", "allow_external": "the load balancer"}),
+    ],
+)
+def test_port_names_render_as_their_service_ports(
+    ports: tuple[str, ...], options: dict[str, Any]
+) -> None:
+    """A port name renders (or fails) as ``ServicePort(name)`` does, with or without a target:
+    named ports are rendered without building one."""
+    from kubegen import Service, ServicePort
+
+    def rendered(entries: list[Any], **fields: Any) -> Any:
+        try:
+            return Service("api", ports=entries, **fields).service_ports()
+        except (ValidationError, InvalidValue) as exc:
+            return type(exc).__name__, str(exc).split("\n")[0].split(": ", 1)[-1]
+
+    def as_port(name: str) -> Any:
+        try:
+            return ServicePort(name)
+        except ValidationError:
+            return name  # the Service refuses it as it would refuse the ServicePort
+
+    stack = Stack("s", namespace="shop")
+    dep = stack.add(_web("api"))
+    dep.container.ports.append(Port(9090, name="metrics"))  # type: ignore[union-attr]
+    names = list(ports)
+    for fields in ({"target": dep, **options}, {"selector": {"app": "api"}, **options}):
+        by_name = rendered(names, **fields)
+        assert by_name == rendered([as_port(n) for n in names], **fields)
+    if names == ["http"]:
+        assert rendered(names, target=dep, **options) == [
+            {"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}
+        ]
+    assert rendered([ServicePort("web", port=80, name="www")], selector={"a": "b"}) == [
+        {"name": "www", "port": 80, "targetPort": "web", "protocol": "TCP"}
+    ]
+
+
 def test_expose_of_a_workload_without_ports_fails_like_before() -> None:
     stack = Stack("s", namespace="shop")
     dep = stack.add(Deployment("worker", image=IMAGE))
@@ -474,3 +520,69 @@ def test_a_container_changed_in_place_is_still_rechecked_when_passed() -> None:
     container.ports.append(Port(8080, name="web"))  # in place: no assignment validation
     with pytest.raises(ValidationError, match="declared twice"):
         Deployment("api", container=container)
+
+
+def test_host_path_volumes_skip_only_containers_without_a_host_path() -> None:
+    """Planning only the containers that mount a HostPath finds what planning every one finds."""
+    from kubegen import ConfigFiles, ConfigMap, EmptyDir, HostPath, Mount
+    from kubegen._builders.workloads.container import Container as ContainerModel
+    from kubegen._builders.workloads.container import PlannedMount
+    from kubegen._builders.workloads.host_paths import HostPathVolume, host_path_volumes
+
+    def every_mount(pairs: list[tuple[str, Container]]) -> dict[str, HostPathVolume]:
+        found: dict[str, HostPathVolume] = {}
+        for name, container in pairs:
+            for mount in container.planned_mounts(name):
+                if isinstance(mount.source, HostPath):
+                    volume = found.setdefault(
+                        mount.source.volume_name(), HostPathVolume(mount.source)
+                    )
+                    volume.mounts.append((name, mount))
+        return found
+
+    logs = HostPath("/var/log", reason="ships the node's logs")
+    sock = HostPath("/run/x.sock", reason="talks to the runtime", allow_write="it writes")
+
+    class Planned(ContainerModel):  # a subclass planning its own mounts is always planned
+        def planned_mounts(self, name: str) -> Any:
+            return [*super().planned_mounts(name), PlannedMount("/node", logs, None, True)]
+
+    pairs: list[tuple[str, Container]] = [
+        ("plain", Container(image=IMAGE, writable=["/tmp"])),
+        ("config", Container(image=IMAGE, mounts={"/c": ConfigFiles(ConfigMap("c", data={}))})),
+        ("logs", Container(image=IMAGE, mounts={"/logs": logs, "/scratch": EmptyDir()})),
+        ("sock", Container(image=IMAGE, mounts={"/s": Mount(sock, read_only=False)})),
+        ("both", Container(image=IMAGE, mounts={"/l": Mount(logs), "/s": sock})),
+        ("own", Planned(image=IMAGE)),
+    ]
+    found = host_path_volumes(pairs)
+    assert found == every_mount(pairs)
+    assert [(name, len(volume.mounts)) for name, volume in found.items()] == [
+        ("host-var-log", 3), ("host-run-x-sock", 2)
+    ]
+
+
+def test_connections_share_policy_ports_only_of_one_name_and_protocol() -> None:
+    """A derivation builds one policy port per (name, protocol): two targets naming a port
+    ``dns`` over UDP and over TCP keep their own protocols."""
+    stack = Stack("s", namespace="shop")
+    client = stack.add(_web("client"))
+
+    def server(name: str, protocol: str) -> Deployment:
+        return stack.add(Deployment(name, container=Container(
+            name="app", image=IMAGE, ports=[Port(53, name="dns", protocol=protocol)],
+            readiness=HttpProbe("/ready", port="dns") if protocol == "TCP" else None,
+            liveness=HttpProbe("/healthz", port="dns") if protocol == "TCP" else None,
+            allow_no_probes=None if protocol == "TCP" else "a UDP resolver",
+        )))
+
+    for name, protocol in (("udp-dns", "UDP"), ("tcp-dns", "TCP"), ("udp-two", "UDP")):
+        client.connect_to(server(name, protocol), port="dns")
+    egress = next(obj.body for obj in derive_network(stack)
+                  if obj.body["metadata"]["name"] == "client-egress")
+    protocols = sorted(
+        (peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], port["protocol"])
+        for rule in egress["spec"]["egress"] for peer in rule["to"] for port in rule["ports"]
+        if "podSelector" in peer and "namespaceSelector" not in peer
+    )
+    assert protocols == [("tcp-dns", "TCP"), ("udp-dns", "UDP"), ("udp-two", "UDP")]

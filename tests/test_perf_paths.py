@@ -277,3 +277,32 @@ def test_write_file_creates_like_open_xb(tmp_path: Path) -> None:
         write_new(folder, "ours", b"y")
     folder.close()
     assert (tmp_path / "ours").read_bytes() == b"x"
+
+
+_ODD_VALUES = st.one_of(st.none(), st.text(max_size=8), st.integers(), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    api=_ODD_VALUES,
+    kind=_ODD_VALUES,
+    meta=st.one_of(
+        st.none(),
+        st.text(max_size=3),
+        st.fixed_dictionaries({}, optional={"name": _ODD_VALUES, "namespace": _ODD_VALUES}),
+    ),
+)
+def test_manifest_key_reads_the_body_like_its_accessors(
+    api: object, kind: object, meta: object
+) -> None:
+    """``key`` reads the body once; it says what group, kind, namespace and name say, for any
+    body (a raw Manifest may carry anything)."""
+    from kubegen._manifests import ManifestObject
+
+    body: dict[str, object] = {"metadata": meta}
+    if api is not None:
+        body["apiVersion"] = api
+    if kind is not None:
+        body["kind"] = kind
+    obj = ManifestObject(body=body)
+    assert obj.key == (obj.group, obj.kind, obj.namespace or "", obj.name)

@@ -251,6 +251,24 @@ def test_a_stack_without_grants_or_rbac_objects_loads_no_rbac_builders() -> None
     assert int(count) > 6
 
 
+def test_a_stack_without_a_cluster_loads_no_cluster_module() -> None:
+    """``Cluster`` (and the ingress/gateway builders it names) load only for a Stack given one;
+    a Stack given something else still refuses it, naming the argument."""
+    code = NO_RBAC_STACK.replace(
+        "print(", "print('kubegen._builders.cluster' not in sys.modules,\n    "
+    ) + (
+        "from kubegen import Cluster, ValidationError\n"
+        "print(Stack('s', cluster=Cluster('eu-1')).cluster.name)\n"
+        "try:\n"
+        "    Stack('s', cluster='eu-1')\n"
+        "except ValidationError as exc:\n"
+        "    print(exc.field)\n"
+    )
+    first, second, third = _python(code).splitlines()
+    assert first.split()[:3] == ["True", "True", "True"]
+    assert (second, third) == ("eu-1", "cluster")
+
+
 def test_raw_rbac_manifests_are_still_checked_in_a_fresh_process() -> None:
     code = (
         "from kubegen import Manifest, Stack, ValidationError\n"
@@ -400,3 +418,39 @@ def test_cli_process_exits_normally_when_a_stack_left_work_for_exit(tmp_path: Pa
     stale = run_cli("check", "stacks/prod", cwd=tmp_path)
     assert stale.returncode == 1 and "+  KEY_3: VALUE" in stale.stdout
     assert (tmp_path / "thread-ran").exists() and (tmp_path / "torn-down").exists()
+
+
+# A stack that records whether the cycle collector runs while kubegen builds it.
+GC_STACK = """
+import gc, pathlib
+from kubegen import ConfigMap, Stack
+
+def build():
+    pathlib.Path("collecting").write_text(str(gc.isenabled()))
+    stack = Stack("demo", namespace="demo")
+    stack.add(ConfigMap("settings", data={"KEY": "VALUE"}))
+    return stack
+"""
+
+
+def test_cli_process_skips_cycle_collection_only_where_it_ends_right_after(
+    tmp_path: Path,
+) -> None:
+    """``render|check|diff PATH`` as a process: no cycle collection (everything lives until the
+    end); through main() (a caller that goes on) and through typer, collection stays on."""
+    from tests.helpers import run_cli, write_stack
+
+    write_stack(tmp_path, "prod", GC_STACK)
+    marker = tmp_path / "collecting"
+    assert run_cli("render", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "False"
+    assert run_cli("check", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "False"
+    assert run_cli("--debug", "check", "stacks/prod", cwd=tmp_path).returncode == 0
+    assert marker.read_text() == "True"  # typer's route: any command, collection on
+    in_process = subprocess.run(
+        [sys.executable, "-c", "from kubegen._cli.commands import main; main()", "check",
+         "stacks/prod"], cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert in_process.returncode == 0 and marker.read_text() == "True"

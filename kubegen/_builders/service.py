@@ -222,56 +222,61 @@ class Service(Resource):
     def service_ports(self) -> list[dict[str, Any]]:
         """The rendered ``spec.ports``, resolved against the target's named ports."""
         named = self.target.named_ports() if self.target is not None else {}
-        wanted = self.ports or [self._port_named(n) for n in named]
         out: list[dict[str, Any]] = []
-        for entry in wanted:
-            port = entry if isinstance(entry, ServicePort) else self._port_named(entry)
-            out.append(self._render_port(port, named))
+        for entry in self.ports or list(named):
+            if isinstance(entry, ServicePort):
+                out.append(self._render_port(entry.target, entry, named))
+            elif self._valid_name(entry):
+                # what ServicePort(entry) renders (no port, name or node_port of its own),
+                # without building one: this runs on every validation and render
+                out.append(self._render_port(entry, None, named))
+            else:
+                out.append(self._render_port(entry, ServicePort(entry), named))
         return out
 
-    def _port_named(self, name: str) -> ServicePort:
-        """``ServicePort(name)``; pydantic runs only when the name would be refused.
-
-        Called on every validation and render, with names the workload's ports or this
-        Service's ``ports`` hold; a valid name gives the same object either way.
-        """
+    @staticmethod
+    def _valid_name(name: object) -> bool:
+        """Whether ``ServicePort(name)`` would take ``name`` (a valid port name)."""
+        if type(name) is not str:
+            return False
         try:
-            if type(name) is not str:
-                raise InvalidValue("not a str")
             check_port_name(name)
         except InvalidValue:
-            return ServicePort(name)
-        return ServicePort.trusted(self._origin, target=name)
+            return False
+        return True
 
     def _render_port(
-        self, port: ServicePort, named: dict[str, tuple[int, str]]
+        self, target: str, port: ServicePort | None, named: dict[str, tuple[int, str]]
     ) -> dict[str, Any]:
-        if self.target is not None and port.target not in named:
+        """``port`` rendered, or ``ServicePort(target)``'s rendering when it is None."""
+        if self.target is not None and target not in named:
             raise InvalidValue(
-                f"port {port.target!r} is not a named port of {self.target.display} "
+                f"port {target!r} is not a named port of {self.target.display} "
                 f"(named ports: {', '.join(named) or 'none'})",
                 fix="use one of its port names",
             )
-        number, protocol = named.get(port.target, (port.port, "TCP"))
-        if port.port is None and number is None:
+        own = port.port if port is not None else None
+        node_port = port.node_port if port is not None else None
+        number, protocol = named.get(target, (own, "TCP"))
+        if own is None and number is None:
             raise InvalidValue(
-                f"port {port.target!r} needs a number when the Service has no target",
-                fix=f"pass ServicePort({port.target!r}, port=80)",
+                f"port {target!r} needs a number when the Service has no target",
+                fix=f"pass ServicePort({target!r}, port=80)",
             )
-        if port.node_port is not None and self.type not in _EXTERNAL:
+        if node_port is not None and self.type not in _EXTERNAL:
             raise InvalidValue(
                 f"node_port is only valid for NodePort/LoadBalancer, not {self.type}",
                 fix="drop node_port",
             )
         out: dict[str, Any] = {
-            "name": port.name or port.target,
-            "port": port.port or number,
-            "targetPort": port.target,
+            "name": (port.name if port is not None else None) or target,
+            "port": own or number,
+            "targetPort": target,
             "protocol": protocol,
         }
-        if port.node_port is not None:
-            out["nodePort"] = port.node_port
-        if port.app_protocol is not None:
+        if node_port is not None:
+            out["nodePort"] = node_port
+        if port is not None and port.app_protocol is not None:
             out["appProtocol"] = port.app_protocol
         return out
 

@@ -286,8 +286,14 @@ def _run_fast(action: Callable[[], int]) -> int:
         return 1
 
 
-def main() -> None:
-    """Console-script and ``python -m kubegen`` entry point."""
+def main(*, collect_cycles: bool = True) -> None:
+    """Console-script and ``python -m kubegen`` entry point.
+
+    ``collect_cycles=False`` (what :func:`run` passes, as the process ends right after)
+    turns the cycle collector off for ``render|check|diff PATH...``: everything those build
+    lives until the end (a collection at 1,000 services visits ~200,000 objects to free ~500
+    of them, ~60 ms), and the process leaves without freeing anything (see :func:`run`).
+    """
     # A render allocates millions of objects that live until exit; collect cycles 300x less
     # often (mypy's setting): ~10% of a 1,000-service render, no change in peak memory.
     gc.set_threshold(200_000, 30, 30)
@@ -297,6 +303,8 @@ def main() -> None:
     startup.prepare()
     action = fast_command(sys.argv[1:])
     if action is not None:
+        if not collect_cycles:
+            gc.disable()
         sys.exit(_run_fast(action))
     from kubegen._cli.app import app
 
@@ -314,7 +322,7 @@ def run() -> NoReturn:
     """
     code: str | int | None = 0
     try:
-        main()
+        main(collect_cycles=False)
     except SystemExit as exc:
         code = exc.code
     status = 0 if code is None else code

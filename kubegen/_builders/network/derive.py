@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from kubegen._builders import base
 from kubegen._builders.network.defaults import (
     dns_for,
     dns_settings,
@@ -45,6 +46,7 @@ from kubegen._values import InvalidValue, check_annotations, check_dns_subdomain
 
 if TYPE_CHECKING:
     from kubegen._builders.workloads.base import Workload
+    from kubegen._origin import Origin
     from kubegen._stack import Stack
     from kubegen._values import Protocol
 
@@ -77,16 +79,17 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     """NetworkPolicies for ``stack``'s namespaces and recorded connections."""
     settings = dns_settings(stack)
     owned = owned_namespaces(stack)
-    policies: list[NetworkPolicy] = []
+    policies: list[NetworkPolicy | ManifestObject] = []
     for namespace in owned:
         policies.extend(namespace_policies(stack, namespace, dns_for(settings, namespace)))
     peers: _PeerCache = {}
+    ports: _PortCache = {}
     connections = stack.connections
     if any(res.derives_connections for res in stack):
         from kubegen._builders.network.http_routes import route_connections
 
         connections = [*connections, *route_connections(stack)]
-    rules = [rule for conn in connections for rule in _rules(stack, conn, peers)]
+    rules = [rule for conn in connections for rule in _rules(stack, conn, peers, ports)]
     rules.extend(_dns_outside_owned(rules, owned, settings))
     policies.extend(_workload_policies(stack, rules, peers))
     isolated: dict[int, set[str]] = {}
@@ -97,7 +100,13 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
     if stack.grants:
         egress = {key for key, directions in isolated.items() if "egress" in directions}
         policies.extend(api_server_policies(stack, owned, egress, own))
-    return [obj for policy in policies for obj in policy.manifests()]
+    out: list[ManifestObject] = []
+    for policy in policies:
+        if isinstance(policy, ManifestObject):
+            out.append(policy)
+        else:
+            out.extend(policy.manifests())
+    return out
 
 
 # --- connections → rules -------------------------------------------------------------------
@@ -106,14 +115,17 @@ def derive_network(stack: Stack) -> list[ManifestObject]:
 # (id(workload), policy namespace) -> that workload's pods as a peer, shared by every rule of
 # one derivation (the workloads stay referenced by the stack meanwhile).
 _PeerCache = dict[tuple[int, str | None], NetworkPolicyPeer]
+# (port name, protocol) -> its policy port, shared by every rule of one derivation (ports are
+# only rendered; a thousand connections to "http" need one).
+_PortCache = dict[tuple[str, str], NetworkPolicyPort]
 
 
-def _rules(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
+def _rules(stack: Stack, conn: Connection, peers: _PeerCache, ports: _PortCache) -> list[_Rule]:
     if isinstance(conn.source, ExternalPeer):
-        return _ingress_from_outside(conn)
+        return _ingress_from_outside(conn, ports)
     if isinstance(conn.target, ExternalPeer):
         return _egress_to_outside(conn)
-    return _between_workloads(stack, conn, peers)
+    return _between_workloads(stack, conn, peers, ports)
 
 
 def _peer_of(
@@ -126,7 +138,9 @@ def _peer_of(
     return peer
 
 
-def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> list[_Rule]:
+def _between_workloads(
+    stack: Stack, conn: Connection, peers: _PeerCache, cache: _PortCache
+) -> list[_Rule]:
     source, target = conn.source, conn.target
     if target._stack is not stack:
         raise ConflictError(
@@ -138,7 +152,9 @@ def _between_workloads(stack: Stack, conn: Connection, peers: _PeerCache) -> lis
             f"{source.name}.allow_to(namespace=..., pods=..., port=...)",
         )
     _same_or_named_namespaces(source, target, conn)
-    ports = _resolve_ports(target, conn, lambda: f"connect {source.display} to {target.display}")
+    ports = _resolve_ports(
+        target, conn, lambda: f"connect {source.display} to {target.display}", cache
+    )
     out: list[_Rule] = []
     for port in ports:
         out.append(_Rule("egress", source, _peer_of(target, source.namespace, peers), port))
@@ -157,11 +173,11 @@ def _same_or_named_namespaces(source: Workload, target: Workload, conn: Connecti
         )
 
 
-def _ingress_from_outside(conn: Connection) -> list[_Rule]:
+def _ingress_from_outside(conn: Connection, cache: _PortCache) -> list[_Rule]:
     peer: ExternalPeer = conn.source
     target: Workload = conn.target
     what = f"allow ingress to {target.display} from {peer.describe(target.namespace)}"
-    ports = _resolve_ports(target, conn, lambda: what)
+    ports = _resolve_ports(target, conn, lambda: what, cache)
     reason = _reason(peer, "ingress", conn, target.namespace)
     return [
         _Rule("ingress", target, rendered, port, reason)
@@ -194,7 +210,7 @@ def _reason(
 
 
 def _resolve_ports(
-    target: Workload, conn: Connection, what: Callable[[], str]
+    target: Workload, conn: Connection, what: Callable[[], str], cache: _PortCache
 ) -> list[NetworkPolicyPort]:
     """The target's ports that ``conn.port`` names, as named policy ports (protocol explicit)."""
     exposed = target.named_ports()
@@ -207,7 +223,16 @@ def _resolve_ports(
         found = sorted((name, spec) for name, spec in exposed.items() if spec[0] == wanted)
     if not found:
         raise _unknown_port(target, conn, what, exposed)
-    return [_policy_port(name, proto, conn) for name, (_, proto) in found]
+    out = []
+    for name, (_, proto) in found:
+        if type(name) is not str or type(proto) is not str:  # a user's Workload subclass
+            out.append(_policy_port(name, proto, conn))  # refuses it like the constructor
+            continue
+        port = cache.get((name, proto))
+        if port is None:
+            port = cache[(name, proto)] = _policy_port(name, proto, conn)
+        out.append(port)
+    return out
 
 
 def _policy_port(name: str, protocol: str, conn: Connection) -> NetworkPolicyPort:
@@ -311,7 +336,9 @@ class _Group:
     reasons: dict[str, dict[str, set[str]]]
 
 
-def _workload_policies(stack: Stack, rules: list[_Rule], peers: _PeerCache) -> list[NetworkPolicy]:
+def _workload_policies(
+    stack: Stack, rules: list[_Rule], peers: _PeerCache
+) -> list[NetworkPolicy | ManifestObject]:
     groups: dict[tuple[str, str, Direction], _Group] = {}
     keys: dict[int, str] = {}  # id(peer) -> _key(peer); the rules keep the peers alive
     port_keys: dict[tuple[int | str | None, int | None, str], str] = {}  # by what renders
@@ -335,13 +362,18 @@ def _workload_policies(stack: Stack, rules: list[_Rule], peers: _PeerCache) -> l
     return [_policy(stack, key[2], groups[key], peers) for key in sorted(groups)]
 
 
-def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache) -> NetworkPolicy:
+def _policy(
+    stack: Stack, direction: Direction, group: _Group, peers: _PeerCache
+) -> NetworkPolicy | ManifestObject:
     """The workload's policy for ``direction``, built without revalidating derived values.
 
     Everything in it was validated where it came from except three derived values: the
     selector labels (checked by :func:`labels_selector`), the name (``<workload>-<direction>``
     may outgrow 253 characters) and the reason annotations; when one of those would be
     refused, :func:`_validated_policy` builds it the validating way, raising the same error.
+    The usual policy is its object right away, written as ``NetworkPolicy.manifests()``
+    writes it (:func:`_policy_object`); with ``TRUST_DERIVED`` off, or for a workload
+    without a namespace (whose error its manifests() raises), it is the builder.
     """
     workload = group.workload
     rules = _merged_rules(group)
@@ -355,6 +387,9 @@ def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache
         return _validated_policy(stack, direction, group)
     # the workload's own pods: the selector its peer entry in its own namespace has
     selector = _peer_of(workload, workload.namespace, peers).pod_selector
+    if base.TRUST_DERIVED and workload.namespace and selector is not None:
+        meta = _policy_metadata(stack, name, workload.namespace, annotations)
+        return _policy_object(direction, meta, selector, rules, origin)
     body: dict[str, Any]
     if direction == "ingress":
         body = {
@@ -377,6 +412,57 @@ def _policy(stack: Stack, direction: Direction, group: _Group, peers: _PeerCache
     )
     policy.attach(stack)
     return policy
+
+
+def _policy_metadata(
+    stack: Stack, name: str, namespace: str, annotations: dict[str, str]
+) -> dict[str, Any]:
+    """``Resource.metadata()`` of a derived policy: the stack's labels, no opt-outs."""
+    meta: dict[str, Any] = {"name": name, "namespace": namespace}
+    if stack.labels:
+        meta["labels"] = dict(stack.labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def _policy_object(
+    direction: Direction,
+    meta: dict[str, Any],
+    selector: LabelSelector,
+    rules: list[tuple[list[NetworkPolicyPeer], list[NetworkPolicyPort]]],
+    origin: Origin | None,
+) -> ManifestObject:
+    """The object ``NetworkPolicy.manifests()`` makes of the policy :func:`_policy` would
+    build, without building it: a stack has two per connected workload, and the builders
+    (policy, rules) would only be rendered once and dropped. ``tests/test_perf_build.py``
+    compares the two ways on every kind of flow."""
+    side = "from" if direction == "ingress" else "to"
+    spec: dict[str, Any] = {
+        "podSelector": selector.render(),
+        "policyTypes": ["Ingress" if direction == "ingress" else "Egress"],
+    }
+    if rules:
+        spec[direction] = [_rule_body(side, peers, ports) for peers, ports in rules]
+    body = {
+        "apiVersion": NetworkPolicy.api_version,
+        "kind": NetworkPolicy.kind,
+        "metadata": meta,
+        "spec": spec,
+    }
+    return ManifestObject(body=body, origin=origin, waivers={})
+
+
+def _rule_body(
+    side: str, peers: list[NetworkPolicyPeer], ports: list[NetworkPolicyPort]
+) -> dict[str, Any]:
+    """``IngressRule.render()`` (``side`` "from") or ``EgressRule.render()`` ("to")."""
+    out: dict[str, Any] = {}
+    if peers:
+        out[side] = [peer.render() for peer in peers]
+    if ports:
+        out["ports"] = [port.render() for port in ports]
+    return out
 
 
 def _validated_policy(stack: Stack, direction: Direction, group: _Group) -> NetworkPolicy:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kubegen._builders.workloads.container import Container, PlannedMount
-from kubegen._builders.workloads.volumes import HostPath
+from kubegen._builders.workloads.volumes import HostPath, Mount
 from kubegen._values import InvalidValue
 
 __all__ = ["HostPathVolume", "check_host_paths", "host_path_opt_outs", "host_path_volumes"]
@@ -34,9 +34,20 @@ class HostPathVolume:
 
 
 def host_path_volumes(containers: Iterable[tuple[str, Container]]) -> dict[str, HostPathVolume]:
-    """Volume name → the HostPath and its mounts, over (container name, container) pairs."""
+    """Volume name → the HostPath and its mounts, over (container name, container) pairs.
+
+    Only ``mounts`` can hold a HostPath (``writable`` paths are emptyDirs), so the mounts of
+    a container are planned only when one of them is a HostPath (or when a subclass plans
+    them its own way): this runs whenever a workload is validated or rendered, and most pods
+    have none.
+    """
     found: dict[str, HostPathVolume] = {}
     for name, container in containers:
+        if type(container).planned_mounts is Container.planned_mounts and not any(
+            isinstance(target.source if isinstance(target, Mount) else target, HostPath)
+            for target in container.mounts.values()
+        ):
+            continue
         for mount in container.planned_mounts(name):
             if isinstance(mount.source, HostPath):
                 volume = found.setdefault(mount.source.volume_name(), HostPathVolume(mount.source))
