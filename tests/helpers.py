@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ def write_stack(root: Path, name: str, body: str) -> Path:
     pkg = root / "stacks" / name
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text(textwrap.dedent(body).lstrip(), encoding="utf-8")
+    shutil.rmtree(pkg / "__pycache__", ignore_errors=True)  # see reliability_support.write_stack
     return pkg
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -44,6 +45,9 @@ def write_stack(project: Path, name: str, source: str) -> Path:
     folder = project / "stacks" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "__init__.py").write_text(textwrap.dedent(source))
+    # Python keys a module's bytecode cache on its mtime in whole seconds and its size: a test
+    # rewriting a module with text of the same length within a second would run the old code.
+    shutil.rmtree(folder / "__pycache__", ignore_errors=True)
     return folder
 
 

@@ -38,7 +38,8 @@ def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_init_writes_every_scaffold_file(scaffolded: Path):
-    written = sorted(p for p in snapshot_tree(scaffolded) if not p.startswith("output/"))
+    written = sorted(p for p in snapshot_tree(scaffolded)
+                     if not p.startswith("output/") and "/__pycache__/" not in p)
     assert written == TARGETS
 
 
