@@ -84,3 +84,26 @@ def test_imported_upstream_modules_are_ruff_clean(tmp_path) -> None:
         done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *settings_,
                                *modules], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout
+
+
+def test_a_long_input_path_keeps_the_module_ruff_clean(tmp_path) -> None:
+    """An input deep in a long path (an unpacked sdist in a temporary folder) still gives a
+    module within 100 columns: the path goes on a line of its own."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kubegen._vendor.manifest_import import import_manifests
+
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 5)
+    deep.mkdir(parents=True)
+    source = Path(__file__).parent / "data" / "vendor" / "podinfo-6.14.1"
+    shutil.copytree(source, deep / "podinfo")
+    module = import_manifests(deep / "podinfo", tmp_path / "podinfo", namespace="podinfo").module
+    text = Path(module).read_text()
+    assert f"\nFrom:\n{deep / 'podinfo'}\n" in text
+    config = Path(__file__).parent.parent / "pyproject.toml"  # E501 at 100 columns
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(config), str(module)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
