@@ -12,6 +12,7 @@ as :meth:`kubegen.Fleet.folder` lays it out.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import CodeType, ModuleType, TracebackType
 from typing import TextIO, TypeVar
 
 from kubegen._errors import KubegenError, StackLoadError
@@ -273,6 +274,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         name,
         module_file,
+        loader=_FromSource(name, str(module_file)),
         submodule_search_locations=[str(module_file.parent)] if is_package else None,
     )
     if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
@@ -280,6 +282,8 @@ def _import(module_file: Path, env: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     _LOADED.add(name)
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no cache of stack code that a quick edit could outdate
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -296,7 +300,22 @@ def _import(module_file: Path, env: str) -> ModuleType:
     except (Exception, SystemExit) as exc:
         sys.modules.pop(name, None)
         raise _from_exception(exc, module_file, "importing the stack raised") from exc
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     return module
+
+
+class _FromSource(importlib.machinery.SourceFileLoader):
+    """Compiles the stack module from its source every time, never from ``__pycache__``.
+
+    Python trusts cached bytecode whose source has the same size and the same mtime in whole
+    seconds: a stack edited to text of the same length within the second it was last loaded
+    (an image tag bumped by a script, ``1.4.2`` to ``1.4.3``) would render the old code. Shared
+    modules the stack imports are not cached while it loads either (``dont_write_bytecode``)."""
+
+    def get_code(self, fullname: str) -> CodeType:
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
 
 
 def _add_search_root(root: str) -> None:
