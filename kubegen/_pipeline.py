@@ -246,9 +246,8 @@ def plan(
     own: list[Report] | None = None
     emitted = False
     render_error: KubegenError | None = None
-    work = (lambda: _lint_parts(parts, None, "cross")) if warm else (
-        lambda: _lint_parts(parts, None, "all"))
-    with Background(work, fork=parallel) as linting:
+    child_scope: Scope = "cross" if warm else "all"
+    with Background(lambda: _lint_parts(parts, None, child_scope), fork=parallel) as linting:
         if linting.forked:  # plan and emit on this core meanwhile; the child lints its own copy
             try:
                 planned = [_plan_part(part, parts, old) for part in parts]
