@@ -586,3 +586,39 @@ def test_connections_share_policy_ports_only_of_one_name_and_protocol() -> None:
         if "podSelector" in peer and "namespaceSelector" not in peer
     )
     assert protocols == [("tcp-dns", "TCP"), ("udp-dns", "UDP"), ("udp-two", "UDP")]
+
+
+# -- Stack.add's namespace assignment skips only the checks that do not read it ---------------
+
+
+def test_adopting_the_namespace_skips_only_the_workload_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kubegen._builders.workloads.pod import PodWorkload
+
+    calls: list[str] = []
+    original = PodWorkload._pod_containers
+    monkeypatch.setattr(PodWorkload, "_pod_containers",
+                        lambda self: (calls.append(self.name), original(self))[1])
+    dep = _web("api")
+    assert calls == ["api"]
+    Stack("shop", namespace="shop").add(dep)
+    assert dep.namespace == "shop" and calls == ["api"]  # validated, the pod checks skipped
+    assert dep._assigning_namespace is False
+    dep.replicas = 3  # any other assignment reruns them
+    assert calls == ["api", "api"]
+    with pytest.raises(ValidationError, match="max_disruptions=0"):
+        dep.max_disruptions = 0
+    with pytest.raises(ValidationError) as caught:
+        dep.namespace = "Not_A_Label"  # the value itself is still validated
+    assert caught.value.field == "namespace" and dep.namespace == "shop"
+    assert dep._assigning_namespace is False
+
+
+def test_adopting_the_namespace_still_runs_checks_that_read_it() -> None:
+    from kubegen import Group, Role, RoleBinding, Rule
+
+    role = Role("reader", namespace="other", rules=[Rule.read("configmaps")])
+    binding = RoleBinding("read", role=role, subjects=[Group("g")])
+    with pytest.raises(ValidationError, match="namespace"):
+        Stack("shop", namespace="shop").add(binding)

@@ -227,6 +227,17 @@ def _trusted_values(cls: type[BaseModel], fields: dict[str, Any]) -> dict[str, A
     return values
 
 
+def assigning_namespace(builder: Builder) -> bool:
+    """True while ``builder.namespace = …`` is validated.
+
+    pydantic reruns every "after" model validator on any assignment; ``Stack.add`` assigns the
+    stack's namespace to each object that has none. A check that does not read the namespace
+    returns early when this is true (the namespace field itself is still validated, and checks
+    that read it, such as a RoleBinding's, still run).
+    """
+    return builder._assigning_namespace
+
+
 class NoArgs(TypedDict, total=False):
     """No keyword arguments: for builders whose positional arguments are all there is."""
 
@@ -260,6 +271,8 @@ class Builder(BaseModel):
     # The names of the class's state attributes (set per class by __pydantic_init_subclass__).
     _state_names: ClassVar[frozenset[str]] = frozenset({"_origin"})
     _origin: Origin | None = state(None)
+    # True while an assignment to ``namespace`` validates (see :func:`assigning_namespace`).
+    _assigning_namespace: bool = state(False)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -305,7 +318,10 @@ class Builder(BaseModel):
             if name in type(self)._state_names:
                 object.__setattr__(self, name, value)
                 return
+            namespace = name == "namespace"
             try:
+                if namespace:
+                    object.__setattr__(self, "_assigning_namespace", True)
                 super().__setattr__(name, value)
             except pydantic.ValidationError as exc:
                 raise convert_pydantic_error(
@@ -315,6 +331,9 @@ class Builder(BaseModel):
                     secret_fields=self._secret_fields,
                     model=type(self),
                 ) from None
+            finally:
+                if namespace:
+                    object.__setattr__(self, "_assigning_namespace", False)
 
     def __eq__(self, other: object) -> bool:
         """pydantic's comparison (type and fields), then the state attributes, as pydantic

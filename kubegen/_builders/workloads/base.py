@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import InstanceOf, field_validator, model_validator
 
-from kubegen._builders.base import Resource, ResourceArgs
+from kubegen._builders.base import Resource, ResourceArgs, assigning_namespace
 from kubegen._builders.network.intents import NetworkIntents
 from kubegen._builders.rbac.intents import AccessIntents
 from kubegen._builders.state import state
@@ -104,6 +104,8 @@ class Workload(NetworkIntents, AccessIntents, Resource):
 
     @model_validator(mode="after")
     def _default_account(self) -> Workload:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         default = self.service_account == "default"
         if default and self.allow_default_service_account is None:
             raise InvalidValue(

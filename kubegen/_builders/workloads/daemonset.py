@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.base import assigning_namespace
 from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.deployment import IntOrPercent, check_int_or_percent, is_zero
 from kubegen._builders.workloads.pod import PodWorkload, PodWorkloadArgs
@@ -56,6 +57,8 @@ class DaemonSet(PodWorkload):
 
     @model_validator(mode="after")
     def _check_rollout(self) -> DaemonSet:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         check_int_or_percent(self.max_unavailable, "max_unavailable")
         check_int_or_percent(self.max_surge, "max_surge")
         given = self.model_fields_set & {"max_surge", "max_unavailable"}

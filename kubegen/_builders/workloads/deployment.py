@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
 
 from pydantic import Field, model_validator
 
+from kubegen._builders.base import assigning_namespace
 from kubegen._builders.calls import CallError, checked
 from kubegen._builders.workloads import derived
 from kubegen._builders.workloads.autoscaling import Autoscaling, autoscaler_of
@@ -88,6 +89,8 @@ class ReplicatedWorkload(Autoscaling, PodWorkload):
 
     @model_validator(mode="after")
     def _check_disruptions(self) -> ReplicatedWorkload:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         check_int_or_percent(self.max_disruptions, "max_disruptions")
         if is_zero(self.max_disruptions):
             raise InvalidValue(
@@ -212,6 +215,8 @@ class Deployment(ReplicatedWorkload):
 
     @model_validator(mode="after")
     def _check_rollout(self) -> Deployment:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         check_int_or_percent(self.max_surge, "max_surge")
         check_int_or_percent(self.max_unavailable, "max_unavailable")
         if is_zero(self.max_surge) and is_zero(self.max_unavailable):

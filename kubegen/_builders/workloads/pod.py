@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 
-from kubegen._builders.base import Resource, empty_list, error_from
+from kubegen._builders.base import Resource, assigning_namespace, empty_list, error_from
 from kubegen._builders.state import state
 from kubegen._builders.workloads import derived, podspec, tokens
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL, Workload, WorkloadArgs
@@ -288,6 +288,8 @@ class PodWorkload(Workload):
 
     @model_validator(mode="after")
     def _check_pod(self) -> PodWorkload:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         if (self.container is None) == (not self.containers):
             raise InvalidValue(
                 "a workload needs exactly one of container= or containers= (or image=…)",

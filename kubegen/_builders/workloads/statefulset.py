@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from pydantic import Field, model_validator
 
-from kubegen._builders.base import Builder, empty_list
+from kubegen._builders.base import Builder, assigning_namespace, empty_list
 from kubegen._builders.service import Service
 from kubegen._builders.workloads.container import PlannedMount
 from kubegen._builders.workloads.deployment import ReplicatedWorkload, ReplicatedWorkloadArgs
@@ -141,6 +141,8 @@ class StatefulSet(ReplicatedWorkload):
 
     @model_validator(mode="after")
     def _check_claims(self) -> StatefulSet:
+        if assigning_namespace(self):  # nothing below reads it
+            return self
         if self.strategy == "OnDelete" and self.partition:
             raise InvalidValue(
                 "partition= stages a RollingUpdate; with strategy='OnDelete' you pick the pods",
