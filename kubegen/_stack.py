@@ -258,6 +258,12 @@ class Stack:
         :func:`kubegen.write`, which refuse such a stack like the CLI; :func:`kubegen.lint`
         says why.
         """
+        from kubegen._builders.workloads.pod import stack_render  # loaded with the workloads
+
+        with stack_render(list(self._resources)):
+            return self._objects()
+
+    def _objects(self) -> list[ManifestObject]:
         self._adopt_used()
         out: list[ManifestObject] = []
         placed = self.layers or self._placement

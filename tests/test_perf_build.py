@@ -622,3 +622,26 @@ def test_adopting_the_namespace_still_runs_checks_that_read_it() -> None:
     binding = RoleBinding("read", role=role, subjects=[Group("g")])
     with pytest.raises(ValidationError, match="namespace"):
         Stack("shop", namespace="shop").add(binding)
+
+
+def test_stack_objects_compute_a_workloads_containers_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kubegen._builders.workloads.pod import PodWorkload
+
+    stack = Stack("memo", namespace="shop")
+    api, web = stack.add(_web("api")), stack.add(_web("web"))
+    api.expose()
+    web.connect_to(api, port="http")
+    before = [obj.body for obj in stack.objects()]
+    calls: list[str] = []
+    original = PodWorkload._pod_containers
+    monkeypatch.setattr(PodWorkload, "_pod_containers",
+                        lambda self: (calls.append(self.name), original(self))[1])
+    assert [obj.body for obj in stack.objects()] == before
+    assert sorted(calls) == ["api", "web"]  # its Service, policies and pods share one
+    assert api._render_memo is None and web._render_memo is None
+    api.container.image = "ghcr.io/acme/api:2.0.0"  # type: ignore[union-attr]
+    deployment = next(obj for obj in stack.objects() if obj.display == "Deployment shop/api")
+    assert deployment.body["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
+        ":2.0.0")  # the next build sees the change

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, field_validator, model_validator
@@ -332,13 +332,19 @@ class PodWorkload(Workload):
 
     def manifests(self) -> list[ManifestObject]:
         """The workload's objects; render-time value errors become located ValidationErrors."""
+        if self._render_memo is not None:  # inside Stack.objects(): see stack_render
+            return self._checked_manifests()
         self._render_memo = {}
+        try:
+            return self._checked_manifests()
+        finally:
+            self._render_memo = None
+
+    def _checked_manifests(self) -> list[ManifestObject]:
         try:
             return self.build_manifests()
         except InvalidValue as exc:
             raise error_from(exc) from None
-        finally:
-            self._render_memo = None
 
     @abstractmethod
     def build_manifests(self) -> list[ManifestObject]:
@@ -655,6 +661,26 @@ class PodWorkload(Workload):
 _BUILTIN_DEFAULTS = StackDefaults()
 
 
+@contextlib.contextmanager
+def stack_render(resources: Iterable[Resource]) -> Iterator[None]:
+    """Keep each workload's render memo for the whole of ``Stack.objects()``.
+
+    Besides the workload's own manifests, the stack asks it for the objects it uses, a Service
+    for its named ports, the network derivation for its ports and labels: with the memo open
+    they are computed once. Nothing changes a workload while its stack builds (a memo already
+    open, from an outer call, is left to it).
+    """
+    opened = [res for res in resources
+              if isinstance(res, PodWorkload) and res._render_memo is None]
+    for workload in opened:
+        workload._render_memo = {}
+    try:
+        yield
+    finally:
+        for workload in opened:
+            workload._render_memo = None
+
+
 def _each(values: Sequence[Any], build: Callable[[Any], Any]) -> tuple[Any, ...]:
     """``build`` applied to each item; an item's error as one of this field (so pydantic reports
     it among the workload's other problems, at ``<field>.<index>.<its field>``)."""
@@ -668,4 +694,4 @@ def _each(values: Sequence[Any], build: Callable[[Any], Any]) -> tuple[Any, ...]
             raise InvalidValue(exc.message, fix=exc.fix, field=field, **shown) from None
     return tuple(out)
 
-__all__ = ["INSTANCE_LABEL", "NAME_LABEL", "PodWorkload"]
+__all__ = ["INSTANCE_LABEL", "NAME_LABEL", "PodWorkload", "stack_render"]
