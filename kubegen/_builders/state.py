@@ -46,9 +46,9 @@ class State:
     def __get__(self, obj: object | None, owner: type[Any] | None = None) -> Any:
         if obj is None:
             return self
-        if self.factory is None:
-            return self.default
-        value = self.factory()  # a mutable default: this instance's own, kept for later reads
+        # kept on the instance, so that later reads find it without calling this: a fresh
+        # factory() (a mutable default, this instance's own), or the immutable default
+        value = self.default if self.factory is None else self.factory()
         object.__setattr__(obj, self.name, value)
         return value
 

@@ -366,7 +366,19 @@ class PodWorkload(Workload):
 
     def pod_containers(self) -> list[tuple[Role, str, Container]]:
         """(role, resolved name, container) for init containers, sidecars, main containers."""
-        return list(self._once("pod_containers", self._pod_containers))
+        return list(self._containers())
+
+    def _containers(self) -> list[tuple[Role, str, Container]]:
+        """:meth:`pod_containers` for kubegen's own loops, which never change the list: the
+        render memo's own list when one is open (a copy per call added up, a workload's render
+        asks for it about ten times)."""
+        memo = self._render_memo
+        if memo is None:
+            return self._pod_containers()
+        found: list[tuple[Role, str, Container]] | None = memo.get("pod_containers")
+        if found is None:
+            found = memo["pod_containers"] = self._pod_containers()
+        return found
 
     def _pod_containers(self) -> list[tuple[Role, str, Container]]:
         only = self.container  # the usual one-container pod, unless main_containers differs
@@ -409,7 +421,13 @@ class PodWorkload(Workload):
 
     def named_ports(self) -> dict[str, tuple[int, str]]:
         """Port name → (container port, protocol) over main containers and sidecars."""
-        return self._ports_of(self.pod_containers())
+        memo = self._render_memo
+        if memo is None:
+            return self._ports_of(self._containers())
+        found: dict[str, tuple[int, str]] | None = memo.get("named_ports")
+        if found is None:
+            found = memo["named_ports"] = self._ports_of(self._containers())
+        return dict(found)
 
     @staticmethod
     def _ports_of(containers: list[tuple[Role, str, Container]]) -> dict[str, tuple[int, str]]:
@@ -441,7 +459,13 @@ class PodWorkload(Workload):
     def recommended_labels(self) -> dict[str, str]:
         """Selector labels plus ``app.kubernetes.io/version`` (image tag, unless the selector
         is the workload's own ``selector=``) and ``component``."""
-        return dict(self._once("recommended_labels", self._recommended_labels))
+        memo = self._render_memo
+        if memo is None:
+            return self._recommended_labels()
+        found: dict[str, str] | None = memo.get("recommended_labels")
+        if found is None:
+            found = memo["recommended_labels"] = self._recommended_labels()
+        return dict(found)
 
     def object_labels(self) -> dict[str, str]:
         """Labels of the workload object itself: :meth:`recommended_labels`, but only
@@ -470,7 +494,7 @@ class PodWorkload(Workload):
         defaults = self.defaults
         self._check_probe_rule(defaults)
         derived = list(self._pod_opt_outs())
-        for _, name, container in self.pod_containers():
+        for _, name, container in self._containers():
             derived.extend(container.opt_outs(name, defaults))
         if defaults.allow_no_probes and self._unprobed(defaults):
             derived.append(("no-probes", defaults.allow_no_probes))
@@ -495,7 +519,7 @@ class PodWorkload(Workload):
             ("default-service-account", self.allow_default_service_account),
         ]
         found = [(what, reason) for what, reason in pairs if reason]
-        volumes = host_path_volumes((name, c) for _, name, c in self.pod_containers())
+        volumes = host_path_volumes((name, c) for _, name, c in self._containers())
         return found + host_path_opt_outs(volumes)
 
     def _unprobed(self, defaults: StackDefaults) -> list[str]:
@@ -503,7 +527,7 @@ class PodWorkload(Workload):
             return []
         return [
             name
-            for role, name, c in self.pod_containers()
+            for role, name, c in self._containers()
             if role != "init"
             and (c.serving() or defaults.probes == "all")
             and not (c.readiness and c.liveness)
@@ -514,7 +538,7 @@ class PodWorkload(Workload):
         missing = self._unprobed(defaults)
         if not missing or defaults.allow_no_probes is not None:
             return
-        serving = {name for _, name, c in self.pod_containers() if c.serving()}
+        serving = {name for _, name, c in self._containers() if c.serving()}
         if all(name in serving for name in missing):
             raise ValidationError(
                 f"container(s) {', '.join(missing)} serve traffic but lack a readiness and/or "
@@ -592,7 +616,7 @@ class PodWorkload(Workload):
         main: list[dict[str, Any]] = []
         mounts: list[PlannedMount] = []
         non_root = self.allow_run_as_root is None
-        for role, name, container in self.pod_containers():
+        for role, name, container in self._containers():
             planned = self._planned_mounts(container, name)
             ctx = ContainerContext(
                 name=name,
@@ -645,7 +669,7 @@ class PodWorkload(Workload):
         found: list[Resource] = []
         if isinstance(self.service_account, Resource):
             found.append(self.service_account)
-        for _, name, container in self.pod_containers():
+        for _, name, container in self._containers():
             for mount in self._planned_mounts(container, name):
                 source = getattr(mount.source, "config", None) or getattr(
                     mount.source, "secret", None)
