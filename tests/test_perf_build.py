@@ -382,6 +382,40 @@ def test_label_caches_accept_and_refuse_like_the_checks(text: str) -> None:
         assert outcome(check_label_value) == value
 
 
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.one_of(_label_text, st.from_regex(r"[a-z0-9-]{1,16}", fullmatch=True)))
+def test_dns_label_and_port_name_caches_answer_like_the_checks(text: str) -> None:
+    from kubegen._values import ports
+    from kubegen._values.names import check_dns_label
+    from kubegen._values.ports import check_port_name
+
+    for check, seen in ((check_dns_label, names._GOOD_DNS_LABELS),
+                        (check_port_name, ports._GOOD_NAMES)):
+        seen.clear()
+        outcomes = []
+        for _ in range(2):  # checked, then (when it passed) answered by the cache
+            try:
+                outcomes.append(check(text))
+            except InvalidValue as exc:
+                outcomes.append(exc.message)
+        assert outcomes[0] == outcomes[1]
+        assert (text in seen) == (outcomes[0] == text)
+
+
+def test_dns_label_and_port_name_caches_stay_bounded() -> None:
+    from kubegen._values import ports
+    from kubegen._values.names import check_dns_label
+    from kubegen._values.ports import check_port_name
+
+    for i in range(names._GOOD_MAX + 5):
+        check_dns_label(f"ns-{i}")
+    for i in range(ports._GOOD_MAX + 5):
+        check_port_name(f"p-{i}")
+    assert 0 < len(names._GOOD_DNS_LABELS) <= names._GOOD_MAX
+    assert 0 < len(ports._GOOD_NAMES) <= ports._GOOD_MAX
+
+
 # -- Deployment.expose() -> Service.exposing -------------------------------------------------
 
 

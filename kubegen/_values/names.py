@@ -31,12 +31,16 @@ def _suggest(value: str, limit: int) -> str:
 
 def check_dns_label(value: str) -> str:
     """A DNS-1123 label: namespaces, Services, container and port names."""
+    if type(value) is str and value in _GOOD_DNS_LABELS:  # a namespace, checked per object
+        return value
     if len(value) > 63 or not _LABEL_RE.match(value):
         raise InvalidValue(
             "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', "
             "starting and ending with a letter or digit",
             fix=f"use a name such as '{_suggest(value, 63)}'",
         )
+    if type(value) is str:
+        _passed(_GOOD_DNS_LABELS, value)
     return value
 
 
@@ -132,6 +136,7 @@ def _check_qualified_key(key: str, what: str) -> None:
 # when full.
 _GOOD_LABEL_KEYS: set[str] = set()
 _GOOD_LABEL_VALUES: set[str] = set()
+_GOOD_DNS_LABELS: set[str] = set()  # likewise for DNS-1123 labels
 _GOOD_MAX = 8192
 
 

@@ -30,8 +30,16 @@ def check_port_number(value: int) -> int:
     return value
 
 
+# Port names that passed: a stack repeats a handful (``http``) on every workload, Service and
+# policy. Only exact ``str`` objects are remembered; cleared when full.
+_GOOD_NAMES: set[str] = set()
+_GOOD_MAX = 1024
+
+
 def check_port_name(value: str) -> str:
     """An IANA service name (``http``, ``metrics``, ``pg``): how Services and probes refer to it."""
+    if type(value) is str and value in _GOOD_NAMES:
+        return value
     if (
         len(value) > 15
         or not _PORT_NAME_RE.match(value)
@@ -44,6 +52,10 @@ def check_port_name(value: str) -> str:
             "digits and '-', with at least one letter and no leading, trailing or doubled '-'",
             fix=f"use a name such as '{slug if _HAS_LETTER_RE.search(slug) else 'http'}'",
         )
+    if type(value) is str:
+        if len(_GOOD_NAMES) >= _GOOD_MAX:
+            _GOOD_NAMES.clear()
+        _GOOD_NAMES.add(value)
     return value
 
 
