@@ -21,7 +21,6 @@ from pathlib import Path
 from kubegen._analysis.gitops_paths import refuse_self_deploy, repository_root
 from kubegen._background import Background
 from kubegen._coherence.facts import stack_facts
-from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError, PolicyError, StackLoadError
 from kubegen._files.tree import Changes, EnvTree
 from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack
@@ -166,6 +165,8 @@ def files_on_disk(path: Path, out: Path | None) -> dict[str, bytes]:
 def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
     """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
     (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
+    from kubegen._coherence.gate import check_objects  # a large check runs in the lint child
+
     version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
     check_objects(objects, stack_facts(stack), version)
 
