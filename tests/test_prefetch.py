@@ -166,13 +166,14 @@ def test_a_folder_asked_out_of_order_is_read_here_and_the_child_dropped(
     second = write_stack(tmp_path, "dev", STACK.replace("COUNT", "2")).relative_to(tmp_path)
     assert commands.render([first, second], None) == 0
     monkeypatch.setattr(prefetch, "PREFETCH_FROM", 0)
-    prefetch.start([first, second], None, prefetch.reusable_files)
+    prefetch.start([first, second], None, prefetch.signed_tree)
     started = prefetch._started
     assert started is not None
     pid = started.series._pid
     assert pid is not None
     dev = resolve_env_dir(second, None)[1]
-    assert prefetch.take(prefetch.reusable_files, dev) == prefetch.reusable_files(dev)
+    taken, here = prefetch.take(prefetch.signed_tree, dev), prefetch.signed_tree(dev)
+    assert taken is not None and here is not None and taken.owned == here.owned
     assert prefetch._started is None and _reaped(pid)
 
 

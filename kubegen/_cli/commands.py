@@ -28,6 +28,7 @@ from kubegen._errors import DriftError, KubegenError
 from kubegen._stack_path import resolve_env_dir
 
 if TYPE_CHECKING:
+    from kubegen._files.tree import EnvTree
     from kubegen._pipeline import Plan
 
 #: The commands :func:`main` runs without typer when given only stack paths.
@@ -90,12 +91,14 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     from kubegen._pipeline import check_plans, describe, plan
 
     _one_out(paths, out)
-    plans = [  # build and lint all before writing any
-        plan(p, out=out, previous=None if full else _reusable(p, out)) for p in paths
-    ]
+    plans, known = [], []
+    for path in paths:  # build and lint all before writing any
+        tree = None if full else _on_disk(path, out)
+        known.append(tree)
+        plans.append(plan(path, out=out, previous=None if tree is None else tree.owned))
     _refuse_shared_folders(plans)
     check_plans(plans)
-    results = write_envs([(item.env_dir, item.files) for item in plans])
+    results = write_envs([(item.env_dir, item.files) for item in plans], known=known)
     _report(results[0].repaired, results[0].warnings)
     for item, changes in zip(plans, results, strict=True):
         echo(describe(item, changes))
@@ -107,13 +110,13 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     return 0
 
 
-def _reusable(path: Path, out: Path | None) -> dict[str, bytes]:
-    """The files on disk a render of ``path`` may reuse (:func:`prefetch.reusable_files`)."""
+def _on_disk(path: Path, out: Path | None) -> EnvTree | None:
+    """The env folder a render of ``path`` may reuse files of (:func:`prefetch.signed_tree`)."""
     try:
         env_dir = resolve_env_dir(path, out)[1]
     except (KubegenError, OSError):  # the render itself reports it
-        return {}
-    return prefetch.take(prefetch.reusable_files, env_dir)
+        return None
+    return prefetch.take(prefetch.signed_tree, env_dir)
 
 
 def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
@@ -257,7 +260,7 @@ _BODIES: dict[str, Callable[[Sequence[Path], Path | None], int]] = {
 
 #: What each command reads of a stack's env folder (taken in :func:`compare` and :func:`render`).
 _READS: dict[str, Callable[[Path], object]] = {
-    "render": prefetch.reusable_files,
+    "render": prefetch.signed_tree,
     "check": prefetch.env_tree,
     "diff": prefetch.env_tree,
 }

@@ -29,7 +29,7 @@ from kubegen._stack_path import resolve_env_dir
 if TYPE_CHECKING:
     from kubegen._files.tree import EnvTree
 
-__all__ = ["PREFETCH_FROM", "env_tree", "reusable_files", "start", "stop", "take"]
+__all__ = ["PREFETCH_FROM", "env_tree", "signed_tree", "start", "stop", "take"]
 
 T = TypeVar("T")
 
@@ -47,15 +47,17 @@ def env_tree(env_dir: Path) -> EnvTree:
     return read_env(env_dir)
 
 
-def reusable_files(env_dir: Path) -> dict[str, bytes]:
-    """The files kubegen wrote in ``env_dir``, read without the lock: only a cache for a render
-    (a file read half-written just misses), so an unreadable folder is simply no cache."""
+def signed_tree(env_dir: Path) -> EnvTree | None:
+    """What a render reads first, without the lock: the files it may reuse, and their
+    signatures, which spare reading them again under the lock (see
+    :func:`kubegen._files.tree.scan`). Only a cache (a file read half-written just misses),
+    so an unreadable folder is simply none."""
     from kubegen._files.tree import scan
 
     try:
-        return scan(env_dir).owned
+        return scan(env_dir, signed=True)
     except (KubegenError, OSError):
-        return {}
+        return None
 
 
 class _Started:
