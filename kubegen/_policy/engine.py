@@ -235,4 +235,6 @@ def lint_clean(objects: Sequence[ManifestObject], report: Report) -> list[Manife
     from kubegen._policy.rules.namespaces import BUILTIN_GROUPS
 
     hit = {f.object_key for f in report.findings if get_rule(f.rule_id).per_object}
-    return [obj for obj in objects if obj.group in BUILTIN_GROUPS and obj.key not in hit]
+    return [  # a key's first part is the group: the body is read once per object
+        obj for obj in objects if (key := obj.key)[0] in BUILTIN_GROUPS and key not in hit
+    ]
