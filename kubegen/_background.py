@@ -22,11 +22,12 @@ import gc
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -137,4 +138,113 @@ class Background(Generic[T]):
         self.cancel()
 
 
-__all__ = ["ENV_SWITCH", "Background", "can_fork"]
+class Series(Generic[T]):
+    """``computes`` run one after another in one forked child, each value handed over through
+    the pipe as soon as it is ready, so the child computes the next while this process uses
+    the last: :meth:`result` takes them in order.
+
+    For work that may change files on disk (reading an env folder first finishes what an
+    interrupted render left), the child is never killed: :meth:`close` stops reading, and the
+    child, whose next write then fails, ends after the computation it is in.
+    """
+
+    def __init__(self, computes: Sequence[Callable[[], T]], *, fork: bool = True) -> None:
+        self._computes = list(computes)
+        self._taken = 0
+        self._pid: int | None = None
+        self._pipe: BinaryIO | None = None
+        if fork and self._computes and can_fork():
+            self._start()
+
+    @property
+    def forked(self) -> bool:
+        """True while a child computes the values not taken yet."""
+        return self._pid is not None
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        _widen(write)
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or process slots: compute in this process instead
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # pragma: no cover - the child; its work is checked through result()
+            self._child(read, write)
+        os.close(write)
+        self._pid, self._pipe = pid, open(read, "rb", closefd=True)  # noqa: SIM115
+
+    def _child(self, read: int, write: int) -> None:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.close(read)
+            gc.disable()
+            with open(write, "wb", closefd=True) as pipe:
+                for compute in self._computes:
+                    data = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
+                    pipe.write(_FRAME.pack(len(data)))
+                    pipe.write(data)
+                    pipe.flush()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def result(self) -> T:
+        """The next value: the child's, or computed here when no child ran, or it stopped (an
+        exception, a crash) before handing this one over."""
+        index = self._taken
+        self._taken += 1
+        if self._pipe is not None:
+            value = self._received()
+            if value is not None:
+                if self._taken == len(self._computes):
+                    self.close()
+                return value[0]
+            self.close()
+        return self._computes[index]()
+
+    def _received(self) -> tuple[T] | None:
+        assert self._pipe is not None
+        with contextlib.suppress(Exception):
+            head = self._pipe.read(_FRAME.size)
+            if len(head) == _FRAME.size:
+                (size,) = _FRAME.unpack(head)
+                data = self._pipe.read(size)
+                if len(data) == size:
+                    return (pickle.loads(data),)
+        return None
+
+    def close(self) -> None:
+        """Take no more values; wait for the child to end (see the class docstring)."""
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+    def __enter__(self) -> Series[T]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _widen(pipe: int) -> None:
+    """Let the pipe hold 1 MiB (Linux's default limit for a user) instead of 64 KiB: a
+    large value crosses it in a few reads, not in a hundred round trips between processes."""
+    with contextlib.suppress(OSError, AttributeError):
+        import fcntl
+
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+
+_FRAME = struct.Struct("<Q")  # the length of the pickled value that follows
+
+__all__ = ["ENV_SWITCH", "Background", "Series", "can_fork"]

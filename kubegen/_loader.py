@@ -29,6 +29,7 @@ from kubegen._errors import KubegenError, StackLoadError
 from kubegen._origin import Origin
 from kubegen._origin import display_path as _shown
 from kubegen._stack import Stack
+from kubegen._stack_path import locate
 
 _KUBEGEN_DIR = str(Path(__file__).resolve().parent) + os.sep
 _MAX_SUMMARY = 1000  # characters of the user's exception shown in the one-line message
@@ -203,67 +204,6 @@ def guarded(
         raise _from_exception(exc, module_file, f"{what} recursed too deeply", fallback) from exc
     except (Exception, SystemExit) as exc:
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
-
-
-def locate(path: Path) -> tuple[Path, str]:
-    """The stack's module file (resolved) and its env name, without running any of its code.
-
-    The env is the name of the path as given, not of a symlink's target: a ``stacks/prod``
-    that links to ``stacks/shared`` still renders to ``output/prod``.
-    """
-    try:
-        return _locate(path)
-    except OSError as exc:  # a symlink loop, an unreadable folder
-        raise StackLoadError(
-            f"Unable to read stack path {path}: {exc.strerror or exc}",
-            fix="pass a stack package (stacks/prod) or module (stacks/prod.py)",
-        ) from None
-
-
-def _given_name(path: Path) -> str:
-    """The last part of ``path`` as the user wrote it (``.`` and ``stacks/prod/`` included)."""
-    return Path(os.path.abspath(path)).name
-
-
-def _locate(path: Path) -> tuple[Path, str]:
-    if path.is_dir():
-        init = path / "__init__.py"
-        if init.is_file():
-            return init.resolve(), _env_name(_given_name(path), path)
-        raise StackLoadError(
-            f"{path} is a folder without __init__.py, so it is not a stack package",
-            fix=f"add {init} with a build() function, or pass the stack's .py file",
-        )
-    if path.is_file() and path.suffix == ".py":
-        return path.resolve(), _env_name(Path(_given_name(path)).stem, path)
-    if path.exists():
-        raise StackLoadError(
-            f"{path} is not a Python file or package",
-            fix="pass a stack package (stacks/prod) or module (stacks/prod.py)",
-        )
-    hint = ""
-    parent = path.parent if path.parent.is_dir() else None
-    if parent is not None:
-        stacks = sorted(
-            p.name for p in parent.iterdir()
-            if (p / "__init__.py").is_file() or (p.suffix == ".py" and p.stem != "__init__")
-        )
-        if stacks:
-            hint = f"; stacks in {parent}: {', '.join(stacks)}"
-    raise StackLoadError(
-        f"stack path {path} does not exist{hint}",
-        fix="pass a stack package (stacks/prod) or module (stacks/prod.py)",
-    )
-
-
-def _env_name(name: str, path: Path) -> str:
-    """The env (output folder) a stack renders to; hidden names clash with kubegen's own."""
-    if not name or name.startswith("."):
-        raise StackLoadError(
-            f"stack {path} would render to output/{name}, a hidden folder",
-            fix="rename the stack so its name does not start with '.'",
-        )
-    return name
 
 
 def _import(module_file: Path, env: str) -> ModuleType:

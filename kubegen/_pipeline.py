@@ -21,18 +21,18 @@ from pathlib import Path
 from kubegen._analysis.gitops_paths import refuse_self_deploy, repository_root
 from kubegen._background import Background
 from kubegen._coherence.facts import stack_facts
-from kubegen._coherence.gate import check_objects
 from kubegen._errors import KubegenError, PolicyError, StackLoadError
 from kubegen._files.tree import Changes, EnvTree
-from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack, locate
+from kubegen._loader import LoadedStack, guarded, isolated, line_of, load_stack
 from kubegen._manifests import ManifestObject
 from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate_waivers, lint
 from kubegen._policy.context import parse_version
 from kubegen._policy.engine import Scope, joined, lint_clean
-from kubegen._project import Project, find_project
+from kubegen._project import find_project
 from kubegen._render.cache import lint_key
 from kubegen._render.files import PlannedFiles, plan_files, render_files
 from kubegen._stack import Stack
+from kubegen._stack_path import resolve_env_dir
 
 #: From this many objects lint runs in a forked child beside rendering (see
 #: :mod:`kubegen._background`); below it the fork costs more than the overlap saves.
@@ -73,9 +73,9 @@ class Plan:
                                                              strict=True)]
 
 
-def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
+def build_parts(path: Path, *, coherent: bool = True) -> tuple[LoadedStack, list[Part]]:
     """Load the stack at ``path``, build the manifests of each of its Stacks and refuse what
-    the cluster would.
+    the cluster would (``coherent=False``: the caller runs :func:`check_parts` itself).
 
     The stack's code runs isolated (see :func:`kubegen._loader.isolated`).
 
@@ -93,15 +93,22 @@ def build_parts(path: Path) -> tuple[LoadedStack, list[Part]]:
     parts = []
     for part, made in built:
         objects = _checked_objects(made, part.stack)
-        try:
-            check_coherence(part.stack, objects)
-        except KubegenError as exc:
-            if len(loaded.parts) > 1:  # one line of code built it for every cluster: say which
-                _name_the_cluster(exc, part.folder)
-            raise
         label = f"{loaded.env}/{part.folder}" if part.folder else loaded.env
         parts.append(Part(part.folder, part.stack, objects, label))
+    if coherent:
+        check_parts(parts)
     return loaded, parts
+
+
+def check_parts(parts: list[Part]) -> None:
+    """:func:`check_coherence` for each part, naming the cluster when there are several."""
+    for part in parts:
+        try:
+            check_coherence(part.stack, part.objects)
+        except KubegenError as exc:
+            if len(parts) > 1:  # one line of code built it for every cluster: say which
+                _name_the_cluster(exc, part.folder)
+            raise
 
 
 def _name_the_cluster(exc: KubegenError, cluster: str) -> None:
@@ -144,15 +151,6 @@ def _checked_objects(objects: object, stack: Stack) -> list[ManifestObject]:
     )
 
 
-def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
-    """The env name and folder the stack at ``path`` renders into, and its project: decided
-    from the path and the project root before any of the stack's code runs."""
-    _, env = locate(path)
-    project = find_project(path)
-    env_dir = project.out_dir(out, env) if out is not None else project.env_dir(env)
-    return env, env_dir, project
-
-
 def files_on_disk(path: Path, out: Path | None) -> dict[str, bytes]:
     """The files kubegen wrote in the stack's env folder, read without the lock: only as a
     cache for :func:`plan` (a file read half-written just misses), so nothing is reported."""
@@ -167,6 +165,8 @@ def files_on_disk(path: Path, out: Path | None) -> dict[str, bytes]:
 def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
     """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
     (Pod Security Admission of each pod's namespace, …), at the stack's target version."""
+    from kubegen._coherence.gate import check_objects  # a large check runs in the lint child
+
     version = parse_version(stack.kubernetes_version or DEFAULT_KUBERNETES_VERSION)
     check_objects(objects, stack_facts(stack), version)
 
@@ -234,7 +234,7 @@ def plan(
         PolicyError: error-level policy findings remain; the message lists them.
     """
     _, env_dir, project = resolve_env_dir(path, out)
-    loaded, parts = build_parts(path)
+    loaded, parts = build_parts(path, coherent=False)
     objects = [obj for part in parts for obj in part.objects]
     old = previous or {}
     # Most files on disk: most objects will be reused and skip their per-object lint, so a
@@ -247,7 +247,12 @@ def plan(
     emitted = False
     render_error: KubegenError | None = None
     child_scope: Scope = "cross" if warm else "all"
-    with Background(lambda: _lint_parts(parts, None, child_scope), fork=parallel) as linting:
+
+    def coherent_then_lint() -> list[Report]:  # what the cluster refuses is reported first
+        check_parts(parts)
+        return _lint_parts(parts, None, child_scope)
+
+    with Background(coherent_then_lint, fork=parallel) as linting:
         if linting.forked:  # plan and emit on this core meanwhile; the child lints its own copy
             try:
                 planned = [_plan_part(part, parts, old) for part in parts]
@@ -263,6 +268,7 @@ def plan(
                     own = _lint_parts(parts, None, "per_object")
                 reports = [joined(a, b) for a, b in zip(reports, own, strict=True)]
         else:
+            check_parts(parts)
             try:
                 planned = [_plan_part(part, parts, old) for part in parts]
             except KubegenError as exc:
@@ -452,6 +458,7 @@ __all__ = [
     "build_objects",
     "build_parts",
     "check_coherence",
+    "check_parts",
     "check_plans",
     "describe",
     "describe_stale",

@@ -10,7 +10,7 @@ import pytest
 
 from kubegen import _pipeline
 from kubegen._background import ENV_SWITCH, Background, can_fork
-from kubegen._errors import PolicyError, ValidationError
+from kubegen._errors import CoherenceError, PolicyError, ValidationError
 from kubegen._pipeline import plan
 from tests.helpers import REPO, write_stack
 
@@ -174,3 +174,27 @@ def test_over_the_files_of_an_earlier_render_the_split_lint_finds_the_same(
     assert cold.report.findings  # the examples have notes and waived findings to find
     assert warm.report == serial.report == cold.report
     assert warm.files == serial.files == cold.files
+
+
+@needs_fork
+def test_what_the_cluster_refuses_is_reported_first_though_the_child_checks_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The lint child also runs the coherence checks; they are still raised before a policy
+    or render error, as when everything runs here."""
+    restricted = POD_WITHOUT_HARDENING.replace('{"raw": "privileged"}', '{"raw": "restricted"}')
+    path = write_stack(tmp_path, "raw", restricted)
+    monkeypatch.chdir(tmp_path)
+
+    def broken(*planned: object) -> None:
+        raise ValidationError("cannot be rendered", fix="none")
+
+    monkeypatch.setattr(_pipeline, "_emit", broken)
+    monkeypatch.setattr(_pipeline, "PARALLEL_FROM", 0)
+    errors = []
+    for switch in ("0", "1"):
+        monkeypatch.setenv(ENV_SWITCH, switch)
+        with pytest.raises(CoherenceError) as caught:
+            plan(path)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] and "restricted" in errors[0]

@@ -154,7 +154,7 @@ def test_opt_out_index_from_context_pods_is_the_same() -> None:
         "kubegen.dev/opt-out-writable-root.api": "cache",
     }
     ctx = LintContext(objects=tuple(objs), kubernetes_version=(1, 33), profile="prod")
-    plain, shared = OptOutIndex(objs), OptOutIndex(objs, pods=ctx.pods)
+    plain, shared = OptOutIndex(objs), OptOutIndex(objs, pods=lambda: ctx.pods)
     assert plain._own is None  # made on the first question
     assert plain.opt_outs() == shared.opt_outs()
     deployment = next(o for o in objs if o.kind == "Deployment")
@@ -212,3 +212,18 @@ selectors = st.one_of(
 @given(selectors, st.one_of(label_maps, st.builds(MappingProxyType, label_maps)))
 def test_selector_shortcuts_give_the_same_answer(selector: Any, labels: Any) -> None:
     assert selector_matches(selector, labels) is _old_selector_matches(selector, labels)
+
+
+def test_a_split_lint_of_known_clean_objects_still_checks_their_waivers() -> None:
+    """The per-object half skips what was clean (no rule, no waiver parsing); the half across
+    objects, and a whole lint, still refuse a bad waiver on such an object."""
+    from kubegen._errors import ValidationError
+    from kubegen._policy.engine import lint
+
+    objs = good_stack()
+    assert lint(objs, known_clean=objs, scope="per_object").findings == ()
+    find(objs, "Deployment")["metadata"]["annotations"] = {"kubegen.dev/waive-kg001": "  "}
+    assert lint(objs, known_clean=objs, scope="per_object").findings == ()
+    for scope in ("cross", "all"):
+        with pytest.raises(ValidationError, match="waiver of KG001"):
+            lint(objs, known_clean=objs, scope=scope)  # type: ignore[arg-type]

@@ -23,9 +23,12 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from kubegen._cli import prefetch
 from kubegen._errors import DriftError, KubegenError
+from kubegen._stack_path import resolve_env_dir
 
 if TYPE_CHECKING:
+    from kubegen._files.tree import EnvTree
     from kubegen._pipeline import Plan
 
 #: The commands :func:`main` runs without typer when given only stack paths.
@@ -85,15 +88,17 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     """Render stacks into output/<env>/, all or none; prints what changed per stack
     (``full``: without reusing unchanged files, see :mod:`kubegen._render.cache`)."""
     from kubegen._files.writer import write_envs
-    from kubegen._pipeline import check_plans, describe, files_on_disk, plan
+    from kubegen._pipeline import check_plans, describe, plan
 
     _one_out(paths, out)
-    plans = [  # build and lint all before writing any
-        plan(p, out=out, previous=None if full else files_on_disk(p, out)) for p in paths
-    ]
+    plans, known = [], []
+    for path in paths:  # build and lint all before writing any
+        tree = None if full else _on_disk(path, out)
+        known.append(tree)
+        plans.append(plan(path, out=out, previous=None if tree is None else tree.owned))
     _refuse_shared_folders(plans)
     check_plans(plans)
-    results = write_envs([(item.env_dir, item.files) for item in plans])
+    results = write_envs([(item.env_dir, item.files) for item in plans], known=known)
     _report(results[0].repaired, results[0].warnings)
     for item, changes in zip(plans, results, strict=True):
         echo(describe(item, changes))
@@ -103,6 +108,15 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
                 for line in report.source_summaries():
                     echo(f"{label}: {line}", err=True)
     return 0
+
+
+def _on_disk(path: Path, out: Path | None) -> EnvTree | None:
+    """The env folder a render of ``path`` may reuse files of (:func:`prefetch.signed_tree`)."""
+    try:
+        env_dir = resolve_env_dir(path, out)[1]
+    except (KubegenError, OSError):  # the render itself reports it
+        return None
+    return prefetch.take(prefetch.signed_tree, env_dir)
 
 
 def _report(repaired: Sequence[str], warnings: Sequence[str] = ()) -> None:
@@ -124,8 +138,7 @@ def compare(
     edited by hand (it cannot render; ``check`` calls that drift, other commands an error).
     Unchanged files are reused unless ``full`` (see :mod:`kubegen._render.cache`)."""
     from kubegen._files.tree import compare as compare_tree
-    from kubegen._files.writer import read_env
-    from kubegen._pipeline import check_plans, describe_stale, plan, resolve_env_dir
+    from kubegen._pipeline import check_plans, describe_stale, plan
 
     _one_out(paths, out)
     texts: list[str] = []
@@ -133,7 +146,7 @@ def compare(
     stale_paths: list[Path] = []
     planned = []
     for path in paths:
-        tree = read_env(resolve_env_dir(path, out)[1])
+        tree = prefetch.take(prefetch.env_tree, resolve_env_dir(path, out)[1])
         try:
             item = plan(path, out=out, previous=None if full else tree.owned)
         except DriftError as exc:
@@ -245,6 +258,14 @@ _BODIES: dict[str, Callable[[Sequence[Path], Path | None], int]] = {
 }
 
 
+#: What each command reads of a stack's env folder (taken in :func:`compare` and :func:`render`).
+_READS: dict[str, Callable[[Path], object]] = {
+    "render": prefetch.signed_tree,
+    "check": prefetch.env_tree,
+    "diff": prefetch.env_tree,
+}
+
+
 def _plain_path(arg: str) -> bool:
     """Whether typer would turn ``arg`` into ``Path(arg)`` without a message of its own."""
     if not arg or arg.startswith("-"):
@@ -300,12 +321,18 @@ def main(*, collect_cycles: bool = True) -> None:
     tolerate_encodings()
     from kubegen._cli import startup
 
+    argv = sys.argv[1:]
+    action = fast_command(argv)
+    if action is not None:  # read the env folders meanwhile (see kubegen._cli.prefetch)
+        prefetch.start([Path(arg) for arg in argv[1:]], None, _READS[argv[0]])
     startup.prepare()
-    action = fast_command(sys.argv[1:])
     if action is not None:
         if not collect_cycles:
             gc.disable()
-        sys.exit(_run_fast(action))
+        try:
+            sys.exit(_run_fast(action))
+        finally:
+            prefetch.stop()
     from kubegen._cli.app import app
 
     app()

@@ -8,6 +8,7 @@ else and is never overwritten or deleted.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -21,6 +22,9 @@ _NESTED_BYTES = (HEADER + NESTED).encode()
 # open + 2 reads + close per file instead of a buffered file object's fstat/ioctl/reads.
 _FIRST_READ = 64 * 1024
 _NAME = attrgetter("name")
+#: A file changed this close (ns) before a signed read began may change again unseen within
+#: the clock's granularity: :func:`scan` reads it again rather than trust its signature.
+_RACY_NS = 1_000_000_000
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -34,6 +38,10 @@ class EnvTree:
     empty_dirs: set[str] = field(default_factory=set)
     exists: bool = False  # the env folder itself exists
     repaired: list[str] = field(default_factory=list)  # what reading it first finished or undid
+    # With scan(signed=True): each owned file's (inode, size, mtime, ctime) as it was read, and
+    # when the reading began (ns since the epoch), for a later scan(known=...) to trust.
+    signatures: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+    read_at: int = 0
 
 
 @dataclass(slots=True)
@@ -58,12 +66,19 @@ class Changes:
         )
 
 
-def scan(env_dir: Path) -> EnvTree:
+def scan(env_dir: Path, *, signed: bool = False, known: EnvTree | None = None) -> EnvTree:
     """Read ``env_dir`` without following symlinks; a missing folder is an empty tree.
 
     Only regular files are read, and a file is read in full only when it starts with the header:
     a FIFO, socket or device is foreign (never opened, so never blocks), and a large hand-made
     file costs one short read. An unreadable file or folder is an :class:`OutputError`.
+
+    ``signed``: record each owned file's signature (see :class:`EnvTree`). ``known``: a signed
+    tree read earlier (without the lock, during start-up): a file whose inode, size, mtime and
+    ctime are still those it had then is taken from it unread, provided its last change (ctime,
+    which no one can set back) came more than a second before that read began, so that a
+    change made since cannot hide within the clock's granularity (git's "racily clean" rule).
+    Any other file is read, as without ``known``.
     """
     if env_dir.is_symlink():
         raise OutputError(
@@ -77,9 +92,9 @@ def scan(env_dir: Path) -> EnvTree:
             f"{env_dir} is a file, not a folder; kubegen writes an env's files into a folder there",
             fix=f"move {env_dir} away (or pass --out another folder), then render again",
         )
-    tree = EnvTree(exists=True)
+    tree = EnvTree(exists=True, read_at=time.time_ns() if signed else 0)
     try:
-        _walk(str(env_dir), "", tree)
+        _walk(str(env_dir), "", tree, _Reading(signed, known))
     except OSError as exc:
         raise OutputError(
             f"Unable to read {exc.filename or env_dir}: {exc.strerror or exc}",
@@ -88,7 +103,15 @@ def scan(env_dir: Path) -> EnvTree:
     return tree
 
 
-def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
+@dataclass(slots=True, frozen=True)
+class _Reading:
+    """How :func:`scan` reads files: recording signatures, trusting a known tree's."""
+
+    signed: bool
+    known: EnvTree | None
+
+
+def _walk(folder: str, prefix: str, tree: EnvTree, reading: _Reading) -> None:
     """Add ``folder``'s entries to ``tree``; an entry that vanishes while it is read (another
     program renamed or deleted it) is simply not there."""
     try:
@@ -109,8 +132,14 @@ def _walk(folder: str, prefix: str, tree: EnvTree) -> None:
             if entry.is_symlink():
                 tree.foreign_links[rel] = os.readlink(entry.path)
             elif entry.is_dir(follow_symlinks=False):
-                _walk(entry.path, rel + "/", tree)
-            elif not (entry.is_file(follow_symlinks=False) and _is_owned(entry.path, tree, rel)):
+                _walk(entry.path, rel + "/", tree, reading)
+            elif not (
+                entry.is_file(follow_symlinks=False)
+                and (
+                    _unchanged(entry, rel, tree, reading.known)
+                    or _is_owned(entry.path, tree, rel, signed=reading.signed)
+                )
+            ):
                 tree.foreign.add(rel)
         except FileNotFoundError:
             continue
@@ -149,13 +178,30 @@ def _all_foreign(found: list[os.DirEntry[str]], prefix: str, tree: EnvTree) -> N
             tree.foreign.add(rel)
 
 
-def _is_owned(path: str, tree: EnvTree, rel: str) -> bool:
+def _unchanged(entry: os.DirEntry[str], rel: str, tree: EnvTree, known: EnvTree | None) -> bool:
+    """Take ``rel`` from ``known`` if it is the file read then (see :func:`scan`)."""
+    signature = None if known is None else known.signatures.get(rel)
+    if signature is None or known is None:
+        return False
+    st = entry.stat(follow_symlinks=False)
+    if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != signature:
+        return False
+    if st.st_ctime_ns >= known.read_at - _RACY_NS:  # changed just before that read: read again
+        return False
+    tree.owned[rel] = known.owned[rel]
+    return True
+
+
+def _is_owned(path: str, tree: EnvTree, rel: str, *, signed: bool = False) -> bool:
     """Read ``path`` into ``tree.owned`` if it starts with the header; report whether it did."""
     fd = os.open(path, _READ_FLAGS)
     try:
+        st = os.fstat(fd) if signed else None  # before reading: a change while reading shows
         head = os.read(fd, _FIRST_READ)  # usually the whole file; a foreign one stops here
         if not head.startswith(_HEADER_BYTES):
             return False
+        if st is not None:
+            tree.signatures[rel] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         chunk = os.read(fd, _FIRST_READ)  # b"" at the end: no copy of a one-read file
         if not chunk:
             tree.owned[rel] = head

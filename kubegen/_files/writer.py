@@ -39,12 +39,17 @@ def write_env(env_dir: Path, rendered: dict[str, bytes], *, lock_timeout: float 
 
 
 def write_envs(
-    items: Sequence[tuple[Path, dict[str, bytes]]], *, lock_timeout: float = 60.0
+    items: Sequence[tuple[Path, dict[str, bytes]]],
+    *,
+    lock_timeout: float = 60.0,
+    known: Sequence[EnvTree | None] = (),
 ) -> list[Changes]:
     """Write several env folders all or none; one :class:`Changes` per item, in order.
 
     What an interrupted earlier run left is repaired first; the first result's ``repaired``
     lists it. Files kept under another name (see :mod:`kubegen._files.txn`) are in ``warnings``.
+    ``known``: per item, its folder as a signed :func:`scan` read it before the lock was taken;
+    under the lock, files still the same are not read again (see :func:`scan`).
     """
     roots = sorted({Path(os.path.abspath(env_dir.parent)) for env_dir, _ in items})
     for root in roots:
@@ -58,7 +63,7 @@ def write_envs(
                 _prepare_root(root)
                 held.enter_context(output_lock(root, timeout=lock_timeout))
             repaired = [note for root in roots for note in _recover(root)]
-            results, writes = _plan(items)
+            results, writes = _plan(items, known)
             if writes:
                 results[0].warnings.extend(_run(writes))
     except OSError as exc:
@@ -68,13 +73,13 @@ def write_envs(
 
 
 def _plan(
-    items: Sequence[tuple[Path, dict[str, bytes]]],
+    items: Sequence[tuple[Path, dict[str, bytes]]], known: Sequence[EnvTree | None]
 ) -> tuple[list[Changes], list[txn.EnvWrite]]:
     """Scan and compare every env; refuse anything unsafe before a single file is written."""
     results: list[Changes] = []
     writes: list[txn.EnvWrite] = []
-    for env_dir, rendered in items:
-        tree = scan(env_dir)
+    for index, (env_dir, rendered) in enumerate(items):
+        tree = scan(env_dir, known=known[index] if index < len(known) else None)
         changes = compare(tree, rendered, env_dir)  # a clash with a foreign file is named first
         _refuse_foreign_folder(env_dir, tree)
         results.append(changes)

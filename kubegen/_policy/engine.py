@@ -165,19 +165,26 @@ def lint(
     version = parse_version(kubernetes_version)
     stack = validate_waivers(waivers)
     objs = tuple(objects)
-    own = {id(obj): object_waivers(obj) for obj in objs}
     ctx = LintContext(
         objects=objs, kubernetes_version=version, profile=profile, schema=schema, facts=facts
     )
-    opt_outs = OptOutIndex(objs, pods=ctx.pods)
+    opt_outs = OptOutIndex(objs, pods=lambda: ctx.pods)
     own_ctx = ctx
     if known_clean:
         skipped = {id(obj) for obj in known_clean}
         own_ctx = replace(ctx, objects=tuple(obj for obj in objs if id(obj) not in skipped))
+    # Every object's own waivers are checked (a bad one raises); the per-object half of a
+    # split lint hits only what it lints, and the other half checks them all.
+    own = {
+        id(obj): object_waivers(obj)
+        for obj in (own_ctx.objects if scope == "per_object" else objs)
+    }
     findings: list[Finding] = []
-    for info in all_rules():
+    for info in all_rules() if own_ctx.objects or scope != "per_object" else ():
         if scope != "all" and info.per_object != (scope == "per_object"):
             continue
+        if info.per_object and not own_ctx.objects:
+            continue  # nothing to lint one by one: every object was clean before
         severity = info.severity(profile)
         for hit in info.check(own_ctx if info.per_object else ctx):
             reason = opt_outs.reason(hit.obj, info.id, hit.path)
@@ -228,4 +235,6 @@ def lint_clean(objects: Sequence[ManifestObject], report: Report) -> list[Manife
     from kubegen._policy.rules.namespaces import BUILTIN_GROUPS
 
     hit = {f.object_key for f in report.findings if get_rule(f.rule_id).per_object}
-    return [obj for obj in objects if obj.group in BUILTIN_GROUPS and obj.key not in hit]
+    return [  # a key's first part is the group: the body is read once per object
+        obj for obj in objects if (key := obj.key)[0] in BUILTIN_GROUPS and key not in hit
+    ]

@@ -23,7 +23,7 @@ Because only annotations are read, ``kubegen lint`` of YAML read back from ``out
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kubegen._analysis.opt_outs import OPT_OUT_PREFIX, OptOut, read_opt_outs
@@ -157,7 +157,8 @@ class OptOutIndex:
     """The opt-outs of every object of one lint run, including those inherited from accounts."""
 
     objects: Sequence[ManifestObject]
-    pods: Sequence[PodView] | None = None  # the objects' pod views, if already made (in order)
+    # the objects' pod views (in order), from where they are made anyway (the lint context)
+    pods: Callable[[], Sequence[PodView]] | None = None
     _own: dict[int, list[OptOut]] | None = None
 
     def opt_outs(self) -> dict[int, list[OptOut]]:
@@ -175,9 +176,11 @@ class OptOutIndex:
             if obj.kind == "ServiceAccount":
                 inherited = [o for o in own[id(obj)] if OPT_OUTS[o.what].service_account]
                 accounts[(obj.namespace or "default", obj.name)] = inherited
-        pods = self.pods
-        if pods is None:
-            pods = [pod for pod in map(pod_view, self.objects) if pod is not None]
+        pods = (
+            [pod for pod in map(pod_view, self.objects) if pod is not None]
+            if self.pods is None
+            else self.pods()
+        )
         for pod in pods:
             obj, spec = pod.obj, pod.spec
             account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"

@@ -35,22 +35,23 @@ _RBAC_GROUP = "rbac.authorization.k8s.io"
 
 def object_paths(objects: Sequence[ManifestObject]) -> list[str]:
     """The relative path of each object, in the same order; collisions are errors."""
-    kinds = [(obj.kind.lower(), obj.group) for obj in objects]
+    keys = [obj.key for obj in objects]  # (group, kind, namespace or "", name), read once
     groups_by_kind: dict[str, set[str]] = defaultdict(set)
-    for kind, group in kinds:
-        groups_by_kind[kind].add(group)
+    for group, kind, _, _ in keys:
+        groups_by_kind[kind.lower()].add(group)
     paths: list[str] = []
     owner: dict[str, ManifestObject] = {}
     safe_folders: set[str] = set()  # folders already checked: only the file name is left
-    for obj, (kind, group) in zip(objects, kinds, strict=True):
+    for obj, (group, kind, namespace, object_name) in zip(objects, keys, strict=True):
+        kind = kind.lower()
         if group and len(groups_by_kind[kind]) > 1:
             kind = f"{kind}.{group.lower()}"
-        folder = obj.namespace or CLUSTER_DIR
+        folder = namespace or CLUSTER_DIR
         if obj.layer is not None:
             folder = f"{obj.layer}/{folder}"
-        name = f"{kind}-{obj.name}.yaml"
+        name = f"{kind}-{object_name}.yaml"
         if group == _RBAC_GROUP and not _SAFE_PART.match(name):
-            name = f"{kind}-{_file_part(obj.name)}.yaml"
+            name = f"{kind}-{_file_part(object_name)}.yaml"
         path = f"{folder}/{name}"
         if folder not in safe_folders or not _SAFE_PART.match(name):
             _check_safe(path, obj)
