@@ -21,8 +21,7 @@ from __future__ import annotations
 import functools
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypedDict, TypeVar, cast
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
@@ -183,8 +182,7 @@ _B = TypeVar("_B", bound="Builder")
 _IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
 
 
-@dataclass(frozen=True, slots=True)
-class _Defaults:
+class _Defaults(NamedTuple):
     """What :meth:`Builder.trusted` needs of a class's fields, computed once per class."""
 
     known: frozenset[str]

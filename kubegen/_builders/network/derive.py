@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from kubegen._builders import base
 from kubegen._builders.network.defaults import (
@@ -64,8 +64,7 @@ def workload_policy_name(workload: Workload, direction: Direction) -> str:
     return workload.derived_name("egress-policy", default)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
+class _Rule(NamedTuple):
     """One allowed (peer, port) on one workload's side, before grouping into policies."""
 
     direction: Direction

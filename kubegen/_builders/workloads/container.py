@@ -14,8 +14,7 @@ port) needs both ``readiness`` and ``liveness`` probes, unless ``allow_no_probes
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Required, TypedDict, Unpack
+from typing import Any, Literal, NamedTuple, Required, TypedDict, Unpack
 
 from pydantic import Field, field_validator, model_validator
 
@@ -103,8 +102,7 @@ class Port(Builder):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedMount:
+class PlannedMount(NamedTuple):
     """One volume mount of a container, with the source it needs in the pod."""
 
     path: str
@@ -114,8 +112,7 @@ class PlannedMount:
     propagation: MountPropagation | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerContext:
+class ContainerContext(NamedTuple):
     """What a pod tells each container when rendering it."""
 
     name: str

@@ -10,9 +10,8 @@ topology spread over nodes when replicas > 1. The selector is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Unpack
 
 from pydantic import Field, model_validator
 
@@ -156,8 +155,7 @@ class ReplicatedWorkload(Autoscaling, PodWorkload):
         return derived.spread_constraints(self, self.topology_spread) if replicas > 1 else []
 
 
-@dataclass(frozen=True, slots=True)
-class Scale:
+class Scale(NamedTuple):
     """The pods of a replicated workload: ``replicas`` to render (None when autoscaled), the
     fewest that always run (the PodDisruptionBudget follows it) and the most that may run
     (topology spread applies as soon as there can be two)."""

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from kubegen._builders.config import ConfigMap
 from kubegen._builders.secrets import SealedSecret, Secret
@@ -33,8 +32,7 @@ _SPREAD_KEYS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class StackIndex:
+class StackIndex(NamedTuple):
     """What workloads look up in their stack: user ServiceAccounts, autoscalers."""
 
     size: int
