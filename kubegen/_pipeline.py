@@ -275,7 +275,7 @@ def plan(
                 render_error = exc
             known = [p.known_clean() for p in planned] if render_error is None else None
             reports = _lint_parts(parts, known, "all")
-    _raise_for_errors(parts, reports)
+    raise_for_errors(parts, reports)
     if render_error is not None:
         raise render_error
     if not emitted:
@@ -285,7 +285,7 @@ def plan(
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files,
-                report=_merged(reports), parts=parts, part_reports=reports)
+                report=merged_reports(reports), parts=parts, part_reports=reports)
 
 
 def _plan_part(part: Part, parts: list[Part], previous: Mapping[str, bytes]) -> PlannedFiles:
@@ -329,7 +329,8 @@ def _lint_parts(
     ]
 
 
-def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
+def raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
+    """Raise the first part's :class:`PolicyError`, naming its cluster when there are several."""
     for part, report in zip(parts, reports, strict=True):
         try:
             report.raise_for_errors()
@@ -340,7 +341,7 @@ def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
             raise
 
 
-def _merged(reports: list[Report]) -> Report:
+def merged_reports(reports: list[Report]) -> Report:
     """One report for the environment: every part's findings (profile and version of the
     first part, which the parts of one environment normally share)."""
     if len(reports) == 1:
@@ -464,7 +465,9 @@ __all__ = [
     "describe_stale",
     "lint_objects",
     "lint_stack",
+    "merged_reports",
     "plan",
+    "raise_for_errors",
     "render_objects",
     "resolve_env_dir",
 ]
