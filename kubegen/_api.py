@@ -18,6 +18,7 @@ it returns the manifests as built, before any check.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,17 @@ from kubegen._files.diff import unified_diff
 from kubegen._files.tree import compare
 from kubegen._files.writer import read_env, write_env
 from kubegen._loader import load_stack as _load
-from kubegen._manifests import ManifestObject
-from kubegen._pipeline import check_coherence, lint_objects, render_objects
+from kubegen._loader import stack_parts
+from kubegen._origin import Origin
+from kubegen._pipeline import (
+    Part,
+    check_coherence,
+    check_parts,
+    lint_objects,
+    merged_reports,
+    raise_for_errors,
+    render_objects,
+)
 from kubegen._policy import Report
 from kubegen._project import find_project
 from kubegen._stack import Profile, Stack
@@ -141,44 +151,67 @@ def lint(
     return lint_objects(stack, objects, profile=profile, kubernetes_version=kubernetes_version)
 
 
-def _gated(stack: Stack) -> tuple[list[ManifestObject], dict[str, bytes], Report]:
+#: One Stack, or what ``build()`` of an environment on several clusters returns: one Stack per
+#: cluster, each rendered into the env folder's ``<cluster>/`` (see :func:`load_stacks`).
+Stacks = Stack | Sequence[Stack]
+
+
+def _gated(stacks: Stacks, env_dir: Path | None = None) -> tuple[dict[str, bytes], Report]:
     """Build, check coherence, lint (refusing unwaived errors) and render in memory: the gate
-    of ``kubegen render``."""
-    objects = stack.objects()
-    check_coherence(stack, objects)
-    report = lint_objects(stack, objects)
-    report.raise_for_errors()
-    return objects, render_objects(stack, objects, report=report), report
+    of ``kubegen render``, for one Stack or one per cluster, in its order (every cluster's
+    coherence before any lint; an error names its cluster). ``env_dir``: where the files go,
+    which GitOps objects must not deploy (as ``kubegen render`` refuses)."""
+    parts = [
+        Part(part.folder, part.stack, part.stack.objects(), part.folder)
+        for part in stack_parts(stacks, _where(stacks), given="given")
+    ]
+    check_parts(parts)
+    reports = [lint_objects(part.stack, part.objects) for part in parts]
+    raise_for_errors(parts, reports)
+    files: dict[str, bytes] = {}
+    for part, report in zip(parts, reports, strict=True):
+        if env_dir is not None:
+            refuse_self_deploy(part.objects, env_dir=env_dir / part.folder,
+                               project_root=find_project(env_dir).root)
+        rendered = render_objects(part.stack, part.objects, report=report,
+                                  nested=len(parts) > 1)
+        prefix = f"{part.folder}/" if part.folder else ""
+        files.update((prefix + path, data) for path, data in rendered.items())
+    return dict(sorted(files.items())), merged_reports(reports)
 
 
-def render(stack: Stack) -> dict[str, str]:
+def _where(stacks: Stacks) -> Origin | None:
+    """The line an error about the list itself points at: the first Stack's."""
+    if isinstance(stacks, Stack):
+        first: object = stacks
+    else:
+        first = stacks[0] if isinstance(stacks, Sequence) and stacks else None
+    return first.origin if isinstance(first, Stack) else None
+
+
+def render(stack: Stacks) -> dict[str, str]:
     """Relative path → YAML text of every file ``kubegen render`` would write for ``stack``.
 
     Paths are relative to the env folder (``shop/deployment-api.yaml``), sorted, with
-    ``kustomization.yaml`` among them. Nothing touches disk.
+    ``kustomization.yaml`` among them. Nothing touches disk. ``stack`` may also be the list of
+    one Stack per cluster that :func:`load_stacks` returns: each cluster's files are then under
+    its folder (``eu/shop/deployment-api.yaml``), as ``kubegen render`` writes them.
 
     Raises:
         CoherenceError: the cluster would refuse an object or never run it.
         PolicyError: unwaived error-level findings; its message lists them.
         KubegenError: any other user error, located at the stack line that caused it.
     """
-    _, files, _ = _gated(stack)
+    files, _ = _gated(stack)
     return {path: data.decode() for path, data in files.items()}
 
 
-def _for_folder(stack: Stack, folder: PathLike) -> tuple[Path, dict[str, bytes], Report]:
-    env_dir = Path(folder)
-    objects, files, report = _gated(stack)
-    # GitOps objects must not deploy the folder they are rendered into (as kubegen render)
-    refuse_self_deploy(objects, env_dir=env_dir, project_root=find_project(env_dir).root)
-    return env_dir, files, report
-
-
-def check(stack: Stack, folder: PathLike) -> CheckResult:
+def check(stack: Stacks, folder: PathLike) -> CheckResult:
     """Compare ``folder`` with what ``stack`` renders, as ``kubegen check`` does; write nothing.
 
     Args:
-        stack: the stack, built in Python or by :func:`load_stack`.
+        stack: the stack, built in Python or by :func:`load_stack`; or the Stacks of an
+            environment on several clusters (:func:`load_stacks`), one folder each inside it.
         folder: its env folder (``output/prod``); a missing folder is empty.
 
     Raises:
@@ -187,7 +220,8 @@ def check(stack: Stack, folder: PathLike) -> CheckResult:
         OutputError: a rendered path hits a file kubegen did not write, or the folder is
             unreadable.
     """
-    env_dir, files, report = _for_folder(stack, folder)
+    env_dir = Path(folder)
+    files, report = _gated(stack, env_dir)
     tree = read_env(env_dir)
     changes = compare(tree, files, env_dir)
     diff = unified_diff(env_dir.as_posix(), tree, files, changes) if changes.any else ""
@@ -202,7 +236,7 @@ def check(stack: Stack, folder: PathLike) -> CheckResult:
     )
 
 
-def write(stack: Stack, folder: PathLike) -> WriteResult:
+def write(stack: Stacks, folder: PathLike) -> WriteResult:
     """Make ``folder`` hold exactly what ``stack`` renders, atomically, as ``kubegen render``.
 
     Files kubegen did not write are never touched; files it wrote and no longer renders are
@@ -210,7 +244,8 @@ def write(stack: Stack, folder: PathLike) -> WriteResult:
     a failure leaves the folder as it was.
 
     Args:
-        stack: the stack, built in Python or by :func:`load_stack`.
+        stack: the stack, built in Python or by :func:`load_stack`; or the Stacks of an
+            environment on several clusters (:func:`load_stacks`), one folder each inside it.
         folder: its env folder (``output/prod``), created if missing.
 
     Raises:
@@ -218,7 +253,8 @@ def write(stack: Stack, folder: PathLike) -> WriteResult:
         PolicyError: the stack would not render (nothing is written).
         OutputError: a rendered path hits a file kubegen did not write, or the disk refused.
     """
-    env_dir, files, report = _for_folder(stack, folder)
+    env_dir = Path(folder)
+    files, report = _gated(stack, env_dir)
     changes = write_env(env_dir, files)
     return WriteResult(
         env_dir,

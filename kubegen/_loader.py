@@ -86,18 +86,22 @@ def load_stack(path: Path) -> LoadedStack:
         )
     built = guarded(build, module_file, "build()", fallback=line_of(build))
     where = line_of(build) or Origin(_shown(str(module_file)), 1)
-    return LoadedStack(env=env, path=path, module_file=module_file, parts=_parts(built, where))
+    return LoadedStack(env=env, path=path, module_file=module_file, parts=stack_parts(built, where))
 
 
-def _parts(built: object, where: Origin) -> tuple[StackPart, ...]:
-    """The folders of what ``build()`` returned: a Stack, or a list of Stacks, one per cluster."""
+def stack_parts(
+    built: object, where: Origin | None, given: str = "build() returned"
+) -> tuple[StackPart, ...]:
+    """The folders of what ``build()`` returned: a Stack, or a list of Stacks, one per cluster
+    (``where``: the line errors point at when no Stack names one; ``given``: how they say
+    where the value came from)."""
     if isinstance(built, Stack):
         return (StackPart("", built),)
     if not isinstance(built, Sequence) or isinstance(built, (str, bytes)):
         if inspect.iscoroutine(built):
             built.close()
         raise StackLoadError(
-            f"build() returned {type(built).__name__}, not a Stack",
+            f"{given} {type(built).__name__}, not a Stack",
             origin=where,
             fix="end build() with `return stack` where stack = Stack(...), or return a list "
             "with one Stack(cluster=...) per cluster",
@@ -106,19 +110,23 @@ def _parts(built: object, where: Origin) -> tuple[StackPart, ...]:
     wrong = [type(item).__name__ for item in stacks if not isinstance(item, Stack)]
     if not stacks or wrong:
         raise StackLoadError(
-            f"build() returned a list of {', '.join(wrong) or 'nothing'}, not of Stacks",
+            f"{given} a list of {', '.join(wrong) or 'nothing'}, not of Stacks",
             origin=where,
             fix="return one Stack, or a list with one Stack(cluster=...) per cluster",
         )
     if len(stacks) == 1:
         return (StackPart("", stacks[0]),)
-    return tuple(StackPart(_cluster_folder(stack, stacks, where), stack) for stack in stacks)
+    return tuple(
+        StackPart(_cluster_folder(stack, stacks, where, given), stack) for stack in stacks
+    )
 
 
-def _cluster_folder(stack: Stack, stacks: list[Stack], where: Origin) -> str:
+def _cluster_folder(
+    stack: Stack, stacks: list[Stack], where: Origin | None, given: str
+) -> str:
     if stack.cluster is None:
         raise StackLoadError(
-            f"build() returned {len(stacks)} Stacks and Stack {stack.name} has no cluster, so "
+            f"{given} {len(stacks)} Stacks and Stack {stack.name} has no cluster, so "
             "kubegen cannot tell which folder (output/<env>/<cluster>/) it renders into",
             origin=stack.origin or where,
             fix="pass cluster=... to every Stack of the list (one per cluster of the fleet)",
@@ -126,7 +134,7 @@ def _cluster_folder(stack: Stack, stacks: list[Stack], where: Origin) -> str:
     name = stack.cluster.name
     if sum(1 for other in stacks if other.cluster is not None and other.cluster.name == name) > 1:
         raise StackLoadError(
-            f"build() returned two Stacks for cluster {name!r}; both would render into "
+            f"{given} two Stacks for cluster {name!r}; both would render into "
             f"output/<env>/{name}/",
             origin=stack.origin or where,
             fix="return one Stack per cluster",

@@ -17,6 +17,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy, repository_root
 from kubegen._background import Background
@@ -29,7 +30,7 @@ from kubegen._policy import DEFAULT_KUBERNETES_VERSION, Report, Waiver, annotate
 from kubegen._policy.context import parse_version
 from kubegen._policy.engine import Scope, joined, lint_clean
 from kubegen._project import find_project
-from kubegen._render.cache import lint_key
+from kubegen._render.cache import CacheFields, lint_key
 from kubegen._render.files import PlannedFiles, plan_files, render_files
 from kubegen._stack import Stack
 from kubegen._stack_path import resolve_env_dir
@@ -37,6 +38,8 @@ from kubegen._stack_path import resolve_env_dir
 #: From this many objects lint runs in a forked child beside rendering (see
 #: :mod:`kubegen._background`); below it the fork costs more than the overlap saves.
 PARALLEL_FROM = 1000
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -222,13 +225,18 @@ def stack_lint_key(stack: Stack) -> str:
 
 
 def plan(
-    path: Path, *, out: Path | None = None, previous: Mapping[str, bytes] | None = None
+    path: Path,
+    *,
+    out: Path | None = None,
+    previous: Mapping[str, bytes] | None = None,
+    checked: Mapping[str, CacheFields] | None = None,
 ) -> Plan:
     """Render the stack at ``path`` into file contents, touching nothing on disk.
 
     ``previous``: the env folder's files on disk, by relative path; a file whose cache line
     still matches is reused, and its lint skipped where it was clean (see
-    :mod:`kubegen._render.cache`).
+    :mod:`kubegen._render.cache`). ``checked``: their cache lines, checked ahead
+    (:func:`~kubegen._render.cache.checked_lines` of the same files).
 
     Raises:
         PolicyError: error-level policy findings remain; the message lists them.
@@ -255,7 +263,7 @@ def plan(
     with Background(coherent_then_lint, fork=parallel) as linting:
         if linting.forked:  # plan and emit on this core meanwhile; the child lints its own copy
             try:
-                planned = [_plan_part(part, parts, old) for part in parts]
+                planned = [_plan_part(part, parts, old, checked) for part in parts]
                 if warm:
                     own = _lint_parts(parts, [p.known_clean() for p in planned], "per_object")
                 _emit(planned)
@@ -270,12 +278,12 @@ def plan(
         else:
             check_parts(parts)
             try:
-                planned = [_plan_part(part, parts, old) for part in parts]
+                planned = [_plan_part(part, parts, old, checked) for part in parts]
             except KubegenError as exc:
                 render_error = exc
             known = [p.known_clean() for p in planned] if render_error is None else None
             reports = _lint_parts(parts, known, "all")
-    _raise_for_errors(parts, reports)
+    raise_for_errors(parts, reports)
     if render_error is not None:
         raise render_error
     if not emitted:
@@ -285,20 +293,30 @@ def plan(
         part_dir = env_dir / part.folder if part.folder else env_dir
         refuse_self_deploy(part.objects, env_dir=part_dir, project_root=project.root)
     return Plan(loaded=loaded, env_dir=env_dir, objects=objects, files=files,
-                report=_merged(reports), parts=parts, part_reports=reports)
+                report=merged_reports(reports), parts=parts, part_reports=reports)
 
 
-def _plan_part(part: Part, parts: list[Part], previous: Mapping[str, bytes]) -> PlannedFiles:
+def _plan_part(
+    part: Part,
+    parts: list[Part],
+    previous: Mapping[str, bytes],
+    checked: Mapping[str, CacheFields] | None = None,
+) -> PlannedFiles:
     """Write the part's waivers into its objects, then plan its files against the files on
     disk under its folder."""
     annotate_waivers(part.objects, stack_waivers(part.stack))
     nested = len(parts) > 1 or bool(part.folder)
     if nested:
-        prefix = f"{part.folder}/"
-        previous = {p[len(prefix):]: d for p, d in previous.items() if p.startswith(prefix)}
+        previous = _under(previous, f"{part.folder}/")
+        checked = None if checked is None else _under(checked, f"{part.folder}/")
     layers = [layer.name for layer in part.stack.layers]
     return plan_files(part.objects, layers, nested=nested, previous=previous,
-                      lint_key=stack_lint_key(part.stack))
+                      lint_key=stack_lint_key(part.stack), checked=checked)
+
+
+def _under(files: Mapping[str, T], prefix: str) -> dict[str, T]:
+    """The entries of ``files`` under the folder ``prefix``, by their path inside it."""
+    return {path[len(prefix):]: value for path, value in files.items() if path.startswith(prefix)}
 
 
 def _emit(planned: list[PlannedFiles]) -> None:
@@ -329,7 +347,8 @@ def _lint_parts(
     ]
 
 
-def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
+def raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
+    """Raise the first part's :class:`PolicyError`, naming its cluster when there are several."""
     for part, report in zip(parts, reports, strict=True):
         try:
             report.raise_for_errors()
@@ -340,7 +359,7 @@ def _raise_for_errors(parts: list[Part], reports: list[Report]) -> None:
             raise
 
 
-def _merged(reports: list[Report]) -> Report:
+def merged_reports(reports: list[Report]) -> Report:
     """One report for the environment: every part's findings (profile and version of the
     first part, which the parts of one environment normally share)."""
     if len(reports) == 1:
@@ -464,7 +483,9 @@ __all__ = [
     "describe_stale",
     "lint_objects",
     "lint_stack",
+    "merged_reports",
     "plan",
+    "raise_for_errors",
     "render_objects",
     "resolve_env_dir",
 ]

@@ -194,3 +194,46 @@ def test_write_refuses_a_gitops_object_that_deploys_its_own_folder(tmp_path: Pat
 def test_the_api_is_public():
     for name in ("load_stack", "render", "lint", "check", "write", "CheckResult", "WriteResult"):
         assert name in kubegen.__all__
+
+
+EDGE = """
+from kubegen import Cluster, ConfigMap, Deployment, Stack
+
+def build() -> list[Stack]:
+    stacks = []
+    for region in ("eu", "us"):
+        stack = Stack("edge", namespace="edge", cluster=Cluster(region, argocd_name=region))
+        stack.add(ConfigMap("region", data={"REGION": region}))
+        stack.add(Deployment("api", image="ghcr.io/acme/api:1.0@sha256:" + "0" * 64))
+        stacks.append(stack)
+    return stacks
+"""
+
+
+def test_an_environment_on_several_clusters_renders_and_writes_as_the_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list load_stacks returns renders into one folder per cluster, each marked as part
+    of the env folder: `kubegen check` finds what write() wrote up to date."""
+    path = write_stack(tmp_path, "edge", EDGE)
+    monkeypatch.chdir(tmp_path)
+    stacks = kubegen.load_stacks(path)
+    files = kubegen.render(stacks)
+    assert files == {name: data.decode() for name, data in plan(path).files.items()}
+    assert {name.split("/")[0] for name in files} == {"eu", "us"}
+    assert files["eu/kustomization.yaml"].splitlines()[1].startswith("# Part of the env folder")
+    written = kubegen.write(stacks, tmp_path / "output" / "edge")
+    assert written.created and not written.changed
+    assert kubegen.check(stacks, tmp_path / "output" / "edge").ok
+    result = run_cli("check", "stacks/edge", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "up to date: 1 stack\n"), result.stderr
+
+
+def test_a_list_of_stacks_without_clusters_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    stacks = [Stack("a", namespace="a"), Stack("b", namespace="b")]
+    with pytest.raises(StackLoadError, match="given 2 Stacks and Stack a has no cluster") as caught:
+        kubegen.write(stacks, tmp_path / "out")
+    assert "pass cluster=" in (caught.value.fix or "")
+    assert not (tmp_path / "out").exists()

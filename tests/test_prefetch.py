@@ -15,6 +15,7 @@ import pytest
 from kubegen._background import ENV_SWITCH, Series, can_fork
 from kubegen._cli import commands, prefetch
 from kubegen._files.writer import read_env
+from kubegen._render.cache import checked_lines
 from kubegen._stack_path import resolve_env_dir
 from tests.helpers import REPO, write_stack
 
@@ -137,11 +138,12 @@ def test_a_large_folder_is_read_in_a_child_and_equals_a_read_here(
     assert commands.render([path], None) == 0
     env_dir = resolve_env_dir(path, None)[1]
     monkeypatch.setattr(prefetch, "PREFETCH_FROM", 1_000)  # 40 objects' lines: 1,000+ bytes
-    prefetch.start([path], None, prefetch.env_tree)
+    prefetch.start([path], None, prefetch.checked_tree)
     started = prefetch._started
     assert started is not None and started.series.forked
-    tree = prefetch.take(prefetch.env_tree, env_dir)
+    tree, checked = prefetch.take(prefetch.checked_tree, env_dir)
     assert tree == read_env(env_dir)
+    assert checked == checked_lines(tree.owned) and len(checked) == len(tree.owned) - 1
     on_disk = {p.relative_to(env_dir).as_posix() for p in env_dir.rglob("*") if p.is_file()}
     assert set(tree.owned) == on_disk and len(on_disk) > 40
     assert prefetch._started is started and not started.series.forked  # all taken: reaped
@@ -153,7 +155,7 @@ def test_a_small_folder_is_read_where_the_command_reads_it(
     monkeypatch.chdir(tmp_path)
     path = _project(tmp_path)
     assert commands.render([path], None) == 0
-    prefetch.start([path], None, prefetch.env_tree)
+    prefetch.start([path], None, prefetch.checked_tree)
     assert prefetch._started is None
 
 
@@ -173,7 +175,8 @@ def test_a_folder_asked_out_of_order_is_read_here_and_the_child_dropped(
     assert pid is not None
     dev = resolve_env_dir(second, None)[1]
     taken, here = prefetch.take(prefetch.signed_tree, dev), prefetch.signed_tree(dev)
-    assert taken is not None and here is not None and taken.owned == here.owned
+    assert taken is not None and here is not None
+    assert taken[0].owned == here[0].owned and taken[1] == here[1]
     assert prefetch._started is None and _reaped(pid)
 
 
@@ -181,7 +184,7 @@ def _check_output(
     path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *, fork: str
 ) -> tuple[int, str, str]:
     monkeypatch.setenv(ENV_SWITCH, fork)
-    prefetch.start([path], None, prefetch.env_tree)
+    prefetch.start([path], None, prefetch.checked_tree)
     assert (prefetch._started is not None) == (fork == "1" and can_fork())
     code = commands.check([path], None)
     prefetch.stop()
@@ -219,7 +222,7 @@ def test_a_folder_error_is_still_reported_before_a_broken_stack(
     (tmp_path / "output" / "prod").write_text("not a folder")
     for fork in ("0", "1"):
         monkeypatch.setenv(ENV_SWITCH, fork)
-        prefetch.start([path.relative_to(tmp_path)], None, prefetch.env_tree)
+        prefetch.start([path.relative_to(tmp_path)], None, prefetch.checked_tree)
         assert commands.guard(lambda: commands.check([path.relative_to(tmp_path)], None)) == 2
         assert "is a file, not a folder" in capsys.readouterr().err
 

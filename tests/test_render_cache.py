@@ -97,6 +97,27 @@ def test_an_edited_file_is_emitted_again_not_reused() -> None:
     assert planned.reuse[planned.paths.index(path)] is None
 
 
+def test_cache_lines_checked_ahead_decide_as_checking_them_here() -> None:
+    """What the child reading the folder checks (checked_lines) leads to the same reuse as
+    checking each file while planning: hand edits and garbled lines included."""
+    first = _render(_stack())
+    path = "shop/deployment-api.yaml"
+    edited = dict(first)
+    edited[path] = first[path].replace(b"replicas: 2", b"replicas: 9")
+    edited["shop/configmap-api.yaml"] = re.sub(rb"text=[0-9a-f]{16}", b"text=" + b"0" * 16,
+                                               first["shop/configmap-api.yaml"])
+    checked = cache.checked_lines(edited)
+    assert path not in checked and "shop/configmap-api.yaml" not in checked
+    assert "shop/service-api.yaml" in checked
+    objects = _stack().objects()
+    ahead = plan_files(objects, previous=edited, lint_key=stack_lint_key(_stack()),
+                       checked=checked)
+    here = plan_files(objects, previous=edited, lint_key=stack_lint_key(_stack()))
+    assert [r and (r.data, r.document, r.clean) for r in ahead.reuse] == [
+        r and (r.data, r.document, r.clean) for r in here.reuse]
+    assert sum(r is None for r in ahead.reuse) == 2  # the two edited files
+
+
 def test_per_object_rules_skip_known_clean_objects_and_cross_object_rules_do_not() -> None:
     bare = Manifest({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                      "spec": {"containers": [{"name": "c", "image": "busybox"}]}})

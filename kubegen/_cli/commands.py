@@ -30,6 +30,7 @@ from kubegen._stack_path import resolve_env_dir
 if TYPE_CHECKING:
     from kubegen._files.tree import EnvTree
     from kubegen._pipeline import Plan
+    from kubegen._render.cache import CacheFields
 
 #: The commands :func:`main` runs without typer when given only stack paths.
 FAST_COMMANDS = frozenset({"render", "check", "diff"})
@@ -93,9 +94,11 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     _one_out(paths, out)
     plans, known = [], []
     for path in paths:  # build and lint all before writing any
-        tree = None if full else _on_disk(path, out)
+        found = None if full else _on_disk(path, out)
+        tree, checked = found if found is not None else (None, None)
         known.append(tree)
-        plans.append(plan(path, out=out, previous=None if tree is None else tree.owned))
+        plans.append(plan(path, out=out, previous=None if tree is None else tree.owned,
+                          checked=checked))
     _refuse_shared_folders(plans)
     check_plans(plans)
     results = write_envs([(item.env_dir, item.files) for item in plans], known=known)
@@ -110,7 +113,7 @@ def render(paths: Sequence[Path], out: Path | None, *, full: bool = False) -> in
     return 0
 
 
-def _on_disk(path: Path, out: Path | None) -> EnvTree | None:
+def _on_disk(path: Path, out: Path | None) -> tuple[EnvTree, dict[str, CacheFields]] | None:
     """The env folder a render of ``path`` may reuse files of (:func:`prefetch.signed_tree`)."""
     try:
         env_dir = resolve_env_dir(path, out)[1]
@@ -146,9 +149,13 @@ def compare(
     stale_paths: list[Path] = []
     planned = []
     for path in paths:
-        tree = prefetch.take(prefetch.env_tree, resolve_env_dir(path, out)[1])
+        env_dir = resolve_env_dir(path, out)[1]
+        if full:
+            tree, checked = prefetch.take(prefetch.env_tree, env_dir), None
+        else:
+            tree, checked = prefetch.take(prefetch.checked_tree, env_dir)
         try:
-            item = plan(path, out=out, previous=None if full else tree.owned)
+            item = plan(path, out=out, previous=None if full else tree.owned, checked=checked)
         except DriftError as exc:
             if not drift:
                 raise
@@ -261,8 +268,8 @@ _BODIES: dict[str, Callable[[Sequence[Path], Path | None], int]] = {
 #: What each command reads of a stack's env folder (taken in :func:`compare` and :func:`render`).
 _READS: dict[str, Callable[[Path], object]] = {
     "render": prefetch.signed_tree,
-    "check": prefetch.env_tree,
-    "diff": prefetch.env_tree,
+    "check": prefetch.checked_tree,
+    "diff": prefetch.checked_tree,
 }
 
 

@@ -28,8 +28,9 @@ from kubegen._stack_path import resolve_env_dir
 
 if TYPE_CHECKING:
     from kubegen._files.tree import EnvTree
+    from kubegen._render.cache import CacheFields
 
-__all__ = ["PREFETCH_FROM", "env_tree", "signed_tree", "start", "stop", "take"]
+__all__ = ["PREFETCH_FROM", "checked_tree", "env_tree", "signed_tree", "start", "stop", "take"]
 
 T = TypeVar("T")
 
@@ -41,23 +42,36 @@ Reader = Callable[[Path], Any]
 
 
 def env_tree(env_dir: Path) -> EnvTree:
-    """What ``check`` and ``diff`` compare against (:func:`kubegen._files.writer.read_env`)."""
+    """What ``check --full`` and ``diff --full`` compare against
+    (:func:`kubegen._files.writer.read_env`)."""
     from kubegen._files.writer import read_env
 
     return read_env(env_dir)
 
 
-def signed_tree(env_dir: Path) -> EnvTree | None:
-    """What a render reads first, without the lock: the files it may reuse, and their
-    signatures, which spare reading them again under the lock (see
+def checked_tree(env_dir: Path) -> tuple[EnvTree, dict[str, CacheFields]]:
+    """What ``check`` and ``diff`` compare against, with the cache lines of its files checked
+    (:func:`kubegen._render.cache.checked_lines`): hashing 7,000 files' text is done by the
+    child too."""
+    from kubegen._render.cache import checked_lines
+
+    tree = env_tree(env_dir)
+    return tree, checked_lines(tree.owned)
+
+
+def signed_tree(env_dir: Path) -> tuple[EnvTree, dict[str, CacheFields]] | None:
+    """What a render reads first, without the lock: the files it may reuse, their checked
+    cache lines, and their signatures, which spare reading them again under the lock (see
     :func:`kubegen._files.tree.scan`). Only a cache (a file read half-written just misses),
     so an unreadable folder is simply none."""
     from kubegen._files.tree import scan
+    from kubegen._render.cache import checked_lines
 
     try:
-        return scan(env_dir, signed=True)
+        tree = scan(env_dir, signed=True)
     except (KubegenError, OSError):
         return None
+    return tree, checked_lines(tree.owned)
 
 
 class _Started:

@@ -41,8 +41,11 @@ __all__ = [
     "CACHE_PREFIX",
     "LINT_EPOCH",
     "RENDER_EPOCH",
+    "CacheFields",
     "Reuse",
+    "cache_fields",
     "cache_line",
+    "checked_lines",
     "lint_key",
     "object_digest",
     "recorded_lint_key",
@@ -137,37 +140,73 @@ def cache_line(digest: str, document: bytes, *, clean: bool) -> bytes:
     return line + (_CLEAN if clean else b"") + b"\n"
 
 
+#: A file's cache line, checked: its object digest, whether it says ``lint=clean``, and where
+#: the document below the line starts.
+CacheFields = tuple[bytes, bool, int]
+
+
 class Reuse:
     """What an unchanged file offers: its bytes, its document (the YAML after the cache line)
     and whether it was lint-clean."""
 
-    __slots__ = ("clean", "data", "document", "was_clean")
+    __slots__ = ("clean", "data", "start", "was_clean")
 
-    def __init__(self, data: bytes, document: bytes, clean: bool) -> None:
+    def __init__(self, data: bytes, start: int, clean: bool) -> None:
         self.data = data
-        self.document = document
+        self.start = start
         self.clean = clean  # usable to skip the lint (cleared when the lint key changed)
         self.was_clean = clean  # what the file says
 
+    @property
+    def document(self) -> bytes:
+        """The YAML below the cache line (sliced when asked: most reused files never are)."""
+        return self.data[self.start:]
 
-def reusable(previous: bytes | None, digest: str | None) -> Reuse | None:
-    """``previous`` file's document when its cache line names ``digest`` and its text is
-    unedited; None otherwise (no file, another object, a hand edit, no cache line)."""
-    if previous is None or digest is None or not previous.startswith(CACHE_PREFIX, _START):
+
+def cache_fields(data: bytes) -> CacheFields | None:
+    """The cache line of ``data``, when it has one whose text digest matches the text below it
+    (so the file is unedited); None otherwise."""
+    if not data.startswith(CACHE_PREFIX, _START):
         return None
-    end = previous.find(b"\n", _START)
+    end = data.find(b"\n", _START)
     if end < 0:
         return None
-    fields = previous[_START + len(CACHE_PREFIX):end].split(b" ")
-    if len(fields) not in (2, 3) or fields[0] != b"object=" + digest.encode():
+    fields = data[_START + len(CACHE_PREFIX):end].split(b" ")
+    if len(fields) not in (2, 3) or not fields[0].startswith(b"object="):
         return None
     clean = len(fields) == 3
     if clean and fields[2] != _CLEAN[1:]:
         return None
-    document = previous[end + 1:]
-    if fields[1] != b"text=" + _text_digest(document).encode():
+    if fields[1] != b"text=" + _text_digest(memoryview(data)[end + 1:]).encode():
         return None
-    return Reuse(previous, document, clean)
+    return fields[0][len(b"object="):], clean, end + 1
+
+
+def checked_lines(files: Mapping[str, bytes]) -> dict[str, CacheFields]:
+    """:func:`cache_fields` of every file that has them: the part of :func:`reusable` that
+    depends only on the files, done ahead (while kubegen starts, in the child that reads them).
+    """
+    found = {}
+    for path, data in files.items():
+        fields = cache_fields(data)
+        if fields is not None:
+            found[path] = fields
+    return found
+
+
+def reusable(
+    previous: bytes | None, digest: str | None, fields: CacheFields | bool | None = True
+) -> Reuse | None:
+    """``previous`` file's document when its cache line names ``digest`` and its text is
+    unedited; None otherwise (no file, another object, a hand edit, no cache line).
+    ``fields``: its :func:`cache_fields` if already known (``True``: find them here)."""
+    if previous is None or digest is None:
+        return None
+    if fields is True:
+        fields = cache_fields(previous)
+    if not fields or fields[0] != digest.encode():
+        return None
+    return Reuse(previous, fields[2], fields[1])
 
 
 def lint_key(kubernetes_version: tuple[int, int], schemas: str) -> str:

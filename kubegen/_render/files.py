@@ -9,7 +9,14 @@ from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical_order
-from kubegen._render.cache import Reuse, cache_line, object_digest, recorded_lint_key, reusable
+from kubegen._render.cache import (
+    CacheFields,
+    Reuse,
+    cache_line,
+    object_digest,
+    recorded_lint_key,
+    reusable,
+)
 from kubegen._render.layout import (
     HEADER,
     KUSTOMIZATION,
@@ -110,10 +117,13 @@ def plan_files(
     nested: bool = False,
     previous: Mapping[str, bytes] | None = None,
     lint_key: str | None = None,
+    checked: Mapping[str, CacheFields] | None = None,
 ) -> PlannedFiles:
     """The first step of :func:`render_files`: paths, digests, and which files on disk hold
     exactly what emitting would write again. A previous file is clean only under the same
-    ``lint_key`` as its folder's previous ``kustomization.yaml`` records."""
+    ``lint_key`` as its folder's previous ``kustomization.yaml`` records. ``checked``: the
+    cache lines of ``previous``, checked ahead (:func:`~kubegen._render.cache.checked_lines`
+    of the same bytes)."""
     paths = object_paths(objects)
     support = {KUSTOMIZATION: kustomization(paths, nested=nested, lint_key=lint_key).encode()}
     for path, text in layer_kustomizations(paths, layers).items():
@@ -123,7 +133,7 @@ def plan_files(
     same_key = lint_key is not None and recorded_lint_key(old.get(KUSTOMIZATION)) == lint_key
     reuse = []
     for path, digest in zip(paths, digests, strict=True):
-        found = reusable(old.get(path), digest)
+        found = reusable(old.get(path), digest, True if checked is None else checked.get(path))
         if found is not None and found.clean and not same_key:
             found.clean = False
         reuse.append(found)
