@@ -66,29 +66,12 @@ class Background(Generic[T]):
         return self._pid is not None
 
     def _start(self) -> None:
-        read, write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no memory or process slots: compute in this process instead
-            os.close(read)
-            os.close(write)
-            return
-        if pid == 0:  # pragma: no cover - the child; its work is checked through result()
-            self._child(read, write)
-        os.close(write)
-        self._pid, self._fd = pid, read
+        started = _fork(self._child)
+        if started is not None:
+            self._pid, self._fd = started
 
-    def _child(self, read: int, write: int) -> None:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            os.close(read)
-            gc.disable()  # short-lived: collecting would only copy the parent's pages
-            data = pickle.dumps(self._compute(), protocol=pickle.HIGHEST_PROTOCOL)
-            with open(write, "wb", closefd=True) as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
+    def _child(self, pipe: BinaryIO) -> None:  # pragma: no cover - runs in the child
+        pipe.write(pickle.dumps(self._compute(), protocol=pickle.HIGHEST_PROTOCOL))
 
     def result(self) -> T:
         """The computed value; computed here when no child ran or the child failed."""
@@ -162,33 +145,17 @@ class Series(Generic[T]):
         return self._pid is not None
 
     def _start(self) -> None:
-        read, write = os.pipe()
-        _widen(write)
-        try:
-            pid = os.fork()
-        except OSError:  # no memory or process slots: compute in this process instead
-            os.close(read)
-            os.close(write)
-            return
-        if pid == 0:  # pragma: no cover - the child; its work is checked through result()
-            self._child(read, write)
-        os.close(write)
-        self._pid, self._pipe = pid, open(read, "rb", closefd=True)  # noqa: SIM115
+        started = _fork(self._child)
+        if started is not None:
+            self._pid, fd = started
+            self._pipe = open(fd, "rb", closefd=True)  # noqa: SIM115 (closed by close())
 
-    def _child(self, read: int, write: int) -> None:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            os.close(read)
-            gc.disable()
-            with open(write, "wb", closefd=True) as pipe:
-                for compute in self._computes:
-                    data = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
-                    pipe.write(_FRAME.pack(len(data)))
-                    pipe.write(data)
-                    pipe.flush()
-            code = 0
-        finally:
-            os._exit(code)
+    def _child(self, pipe: BinaryIO) -> None:  # pragma: no cover - runs in the child
+        for compute in self._computes:
+            data = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
+            pipe.write(_FRAME.pack(len(data)))
+            pipe.write(data)
+            pipe.flush()
 
     def result(self) -> T:
         """The next value: the child's, or computed here when no child ran, or it stopped (an
@@ -234,6 +201,32 @@ class Series(Generic[T]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _fork(child: Callable[[BinaryIO], None]) -> tuple[int, int] | None:
+    """Fork a child that runs ``child`` on the write end of a pipe, then leaves through
+    ``os._exit`` (status 1 when it raised); the child's pid and the read end, or None when
+    the system cannot fork now."""
+    read, write = os.pipe()
+    _widen(write)
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or process slots: compute in this process instead
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # pragma: no cover - the child; its work is checked through the results
+        code = 1
+        try:
+            os.close(read)
+            gc.disable()  # short-lived: collecting would only copy the parent's pages
+            with open(write, "wb", closefd=True) as pipe:
+                child(pipe)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
 
 
 def _widen(pipe: int) -> None:

@@ -154,17 +154,6 @@ def _checked_objects(objects: object, stack: Stack) -> list[ManifestObject]:
     )
 
 
-def files_on_disk(path: Path, out: Path | None) -> dict[str, bytes]:
-    """The files kubegen wrote in the stack's env folder, read without the lock: only as a
-    cache for :func:`plan` (a file read half-written just misses), so nothing is reported."""
-    from kubegen._files.tree import scan
-
-    try:
-        return scan(resolve_env_dir(path, out)[1]).owned
-    except (KubegenError, OSError):
-        return {}
-
-
 def check_coherence(stack: Stack, objects: list[ManifestObject]) -> None:
     """Raise :class:`~kubegen.CoherenceError` for what the cluster would refuse or never run
     (Pod Security Admission of each pod's namespace, …), at the stack's target version."""

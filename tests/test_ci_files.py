@@ -9,6 +9,7 @@ YAML 1.2, as GitHub and pre-commit read them (PyYAML's YAML 1.1 turns the key ``
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -211,3 +212,87 @@ def test_scaffold_pre_commit_config_runs_the_same_check():
     assert hook["id"] == shipped["id"] and hook["files"] == shipped["files"]
     assert hook["entry"] == "kubegen check stacks/dev stacks/prod"
     assert hook["pass_filenames"] is False
+
+
+FAKE_GH = r'''#!/usr/bin/env python3
+"""A stand-in for the GitHub CLI: logs each call; `gh api .../comments --jq ...` answers from
+comments.json, applying the step's startswith() filter."""
+import json, re, sys
+from pathlib import Path
+args = sys.argv[1:]
+with open("gh-calls.log", "a") as log:
+    log.write(json.dumps(args) + "\n")
+if args[:1] == ["api"] and args[1].endswith("/comments") and "--jq" in args:
+    marker = re.search(r'startswith\("(.*?)"\)', args[args.index("--jq") + 1]).group(1)
+    for comment in json.loads(Path("comments.json").read_text()):
+        if comment["body"].startswith(marker):
+            print(comment["id"])
+'''
+
+
+def _comment_step(path: Path) -> dict[str, Any]:
+    name = "Review comment on the pull request"
+    return next(step for step in _steps(_load(path)) if step.get("name") == name)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("existing", ["none", "ours", "others"])
+def test_the_review_comment_is_one_comment_kept_up_to_date(
+    path: Path, existing: str, tmp_path: Path
+) -> None:
+    step = _comment_step(path)
+    assert step["continue-on-error"] is True  # a fork's read-only token must not fail the job
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    (job,) = _load(path)["jobs"].values()
+    assert job["permissions"]["pull-requests"] == "write"
+    comments = {
+        "none": [],
+        "ours": [{"id": 7, "body": "looks good"},
+                 {"id": 42, "body": "<!-- kubegen review -->\nold"}],
+        "others": [{"id": 9, "body": "## Coverage report"}],
+    }[existing]
+    (tmp_path / "comments.json").write_text(json.dumps(comments))
+    (tmp_path / "kubegen-review.md").write_text("## kubegen review\n\nprod: 1 new flow\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH)
+    (bin_dir / "gh").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PR": "12",
+           "GITHUB_REPOSITORY": "acme/platform", "GH_TOKEN": "token"}
+    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, check=True)
+    calls = [json.loads(line) for line in (tmp_path / "gh-calls.log").read_text().splitlines()]
+    assert calls[0][:2] == ["api", "repos/acme/platform/issues/12/comments"]
+    if existing == "ours":
+        assert calls[1][:4] == [
+            "api", "--method", "PATCH", "repos/acme/platform/issues/comments/42"]
+    else:
+        assert calls[1] == ["pr", "comment", "12", "--body-file", "kubegen-comment.md"]
+    assert len(calls) == 2
+    body = (tmp_path / "kubegen-comment.md").read_text()
+    assert body == "<!-- kubegen review -->\n## kubegen review\n\nprod: 1 new flow\n"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_comment_when_the_review_itself_failed(path: Path, tmp_path: Path) -> None:
+    (tmp_path / "kubegen-review.md").write_text("")
+    env = {**os.environ, "PATH": "/nonexistent", "PR": "12"}  # no gh: it must not be called
+    subprocess.run(["/bin/bash", "-e", "-c", _comment_step(path)["run"]], cwd=tmp_path, env=env,
+                   check=True)
+    assert not (tmp_path / "kubegen-comment.md").exists()
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_the_review_step_keeps_its_exit_code_and_fills_the_summary(
+    path: Path, tmp_path: Path
+) -> None:
+    step = next(s for s in _steps(_load(path)) if s.get("id") == "review")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubegen").write_text("#!/bin/sh\necho '## review'\nexit 1\n")  # --fail-on hit
+    (bin_dir / "kubegen").chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "GITHUB_STEP_SUMMARY": str(summary), "STACKS": "stacks/prod"}
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert summary.read_text() == "## review\n"

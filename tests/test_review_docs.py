@@ -99,14 +99,18 @@ def test_the_shown_markdown_review_is_what_kubegen_prints(platform, monkeypatch,
 
 def _review_step(workflow: Path) -> dict[str, str]:
     (job,) = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"].values()
-    (step,) = [s for s in job["steps"] if "kubegen review" in s.get("run", "")]
+    (step,) = [s for s in job["steps"] if s.get("id") == "review"]
     return dict(step)
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_the_workflow_reviews_pull_requests_into_the_job_summary(workflow: Path) -> None:
     step = _review_step(workflow)
-    assert step["run"] == 'kubegen review $STACKS --format markdown >> "$GITHUB_STEP_SUMMARY"'
+    assert step["run"].splitlines() == [  # written once: the summary, then the comment step
+        "kubegen review $STACKS --format markdown > kubegen-review.md || status=$?",
+        'cat kubegen-review.md >> "$GITHUB_STEP_SUMMARY"',
+        'exit "${status:-0}"',
+    ]
     assert "github.event_name == 'pull_request'" in step["if"]
     assert "steps.install.outcome == 'success'" in step["if"]
     shown = _block("yaml", "      - name: Review (pull requests)\n")

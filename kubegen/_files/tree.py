@@ -180,8 +180,7 @@ def _all_foreign(found: list[os.DirEntry[str]], prefix: str, tree: EnvTree) -> N
 
 def _unchanged(entry: os.DirEntry[str], rel: str, tree: EnvTree, known: EnvTree | None) -> bool:
     """Take ``rel`` from ``known`` if it is the file read then (see :func:`scan`)."""
-    signature = None if known is None else known.signatures.get(rel)
-    if signature is None or known is None:
+    if known is None or (signature := known.signatures.get(rel)) is None:
         return False
     st = entry.stat(follow_symlinks=False)
     if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != signature:
