@@ -169,10 +169,10 @@ def _gated(stacks: Stacks, env_dir: Path | None = None) -> tuple[dict[str, bytes
     reports = [lint_objects(part.stack, part.objects) for part in parts]
     raise_for_errors(parts, reports)
     files: dict[str, bytes] = {}
+    root = None if env_dir is None else find_project(env_dir).root
     for part, report in zip(parts, reports, strict=True):
-        if env_dir is not None:
-            refuse_self_deploy(part.objects, env_dir=env_dir / part.folder,
-                               project_root=find_project(env_dir).root)
+        if env_dir is not None and root is not None:
+            refuse_self_deploy(part.objects, env_dir=env_dir / part.folder, project_root=root)
         rendered = render_objects(part.stack, part.objects, report=report,
                                   nested=len(parts) > 1)
         prefix = f"{part.folder}/" if part.folder else ""
