@@ -1,10 +1,11 @@
 """``kubegen import manifests``: the imported stack renders the input objects back, semantically.
 
 Proved on real upstream manifests (tests/data/README.md): kube-state-metrics, podinfo,
-ingress-nginx and Argo CD. The comparison here is the test's own: kubegen may add its metadata
-(the ``managed-by: kubegen`` label, ``kubegen.dev/`` opt-out and waiver annotations) and leave
-out null or empty top-level fields; everything else must be equal. A Deployment or StatefulSet
-imported as a typed builder is compared as the API server stores it: its defaults filled in
+ingress-nginx, Argo CD and cert-manager's Helm output. The comparison here is the test's own:
+kubegen may add its metadata (the ``managed-by: kubegen`` label, ``kubegen.dev/`` opt-out and
+waiver annotations) and leave out null or empty top-level fields; everything else must be
+equal. A workload (Deployment, StatefulSet, Job, CronJob) or HorizontalPodAutoscaler imported
+as a typed builder is compared as the API server stores it: its defaults filled in
 (``with_api_defaults``, tested in test_import_workloads.py), and a pod's unset
 ``automountServiceAccountToken`` taken from its ServiceAccount in the input.
 """
@@ -25,7 +26,7 @@ from kubegen._cli.app import app
 from kubegen._loader import load_stack
 from kubegen._manifests import is_cluster_scoped
 from kubegen._pipeline import build_objects
-from kubegen._vendor.api_defaults import with_api_defaults
+from kubegen._vendor.api_defaults import pod_template, with_api_defaults
 
 DATA = Path(__file__).parent / "data" / "vendor"
 CASES = {
@@ -33,12 +34,14 @@ CASES = {
     "podinfo": (DATA / "podinfo-6.14.1", "podinfo"),
     "ingress-nginx": (DATA / "ingress-nginx-controller-v1.15.1-deploy.yaml", None),
     "argo-cd": (DATA / "argo-cd-v3.5.1-install.yaml", "argocd"),
+    "cert-manager": (DATA / "cert-manager-v1.16.2-helm", None),
 }
-WORKLOADS = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 
 
 def _input(path: Path, namespace: str | None) -> list[dict]:
-    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    files = sorted(f for f in path.glob("*.yaml") if f.name != "values.yaml") if (
+        path.is_dir()) else [path]
     out = []
     for file in files:
         for doc in yaml.safe_load_all(file.read_text()):
@@ -53,16 +56,17 @@ def _input(path: Path, namespace: str | None) -> list[dict]:
 
 def _meaning(body: dict, accounts: dict[str, dict] | None = None) -> dict:
     if body.get("kind") in WORKLOADS:
-        pod = body["spec"]["template"]["spec"]
+        body = copy.deepcopy(body)
+        pod = pod_template(body)["spec"]
         if "automountServiceAccountToken" not in pod:  # the account's setting, default true
             account = (accounts or {}).get(pod.get("serviceAccountName") or "default", {})
-            body = copy.deepcopy(body)
-            body["spec"]["template"]["spec"]["automountServiceAccountToken"] = account.get(
+            pod["automountServiceAccountToken"] = account.get(
                 "automountServiceAccountToken", True)
         body = with_api_defaults(body)
-        template = {**body["spec"]["template"]}
+        template = pod_template(body)
         template["metadata"] = _meaning(template)["metadata"]  # kubegen's label
-        body = {**body, "spec": {**body["spec"], "template": template}}
+    elif body.get("kind") == "HorizontalPodAutoscaler":
+        body = with_api_defaults(body)
     out = {k: v for k, v in body.items() if v not in (None, {}, [])}
     if body.get("kind") == "ServiceAccount" and out.get("automountServiceAccountToken") is True:
         del out["automountServiceAccountToken"]  # the API's default
