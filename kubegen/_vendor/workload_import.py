@@ -443,12 +443,11 @@ def _pull_policy(body: dict[str, Any], reason: str) -> list[str]:
 
 def _port(port: dict[str, Any], where: str) -> str:
     _only(port, {"containerPort", "name", "protocol", "hostPort"}, where)
-    if "name" not in port:
-        raise Unmapped(f"{where}.name (unnamed: kubegen names every port, and Services, probes "
-                       "and policies refer to it)")
     args = [_r(port.get("containerPort"))]
     if "name" in port:
         args.append(f"name={_r(port['name'])}")
+    else:  # upstream declares it by number: so does the typed call
+        args.append("unnamed=True")
     if port.get("protocol", "TCP") != "TCP":
         args.append(f"protocol={_r(port['protocol'])}")
     if port.get("hostPort"):
