@@ -221,7 +221,8 @@ def _unreachable(
             f"{where} from its address {address} (the Cluster's api_server) on port {shown}: "
             f"{why}; its calls will fail",
             fix=f"allow it: allow_from(cidr={str(address)!r}, port={target!r}) {workload}, or "
-            "an ingress rule with an ipBlock that contains it",
+            "an ingress rule with an ipBlock that contains it (where a tunnel's agents bring the "
+            "calls, allow_from(namespace='kube-system') instead)",
         )
 
 
