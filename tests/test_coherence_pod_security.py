@@ -322,6 +322,8 @@ MUTATIONS: list[dict[str, Any]] = [
                                   "seccompProfile": {"type": "Unconfined"}}}},
     {"spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Localhost"},
                                   "sysctls": [{"name": "kernel.msgmax", "value": "1"}]}}},
+    {"spec": {"securityContext": {"runAsNonRoot": True,  # malformed: left to the controls
+                                  "seccompProfile": {"type": ["RuntimeDefault"]}}}},
     {"spec": {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}},
     {"spec": {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}},
     {"container": {"privileged": True}}, {"container": {"allowPrivilegeEscalation": None}},

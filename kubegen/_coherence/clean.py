@@ -43,7 +43,8 @@ def _pod_context_clean(context: dict[str, Any]) -> bool:
     if context.get("runAsNonRoot") is not True:
         return False
     profile = context.get("seccompProfile")
-    if not isinstance(profile, dict) or profile.get("type") not in _SECCOMP:
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    if not isinstance(kind, str) or kind not in _SECCOMP:  # a list is no type (nor hashable)
         return False
     for key, value in context.items():
         if key in ("runAsNonRoot", "seccompProfile") or key in _POD_FREE:
