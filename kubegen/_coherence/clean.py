@@ -143,6 +143,9 @@ def _restricted_clean(pod: PodView) -> bool:
     annotations = pod.metadata.get("annotations")
     if annotations and any(str(key).startswith(_ANNOTATION_PREFIXES) for key in annotations):
         return False
+    lists = ("volumes", *_CONTAINER_LISTS)
+    if any(not isinstance(spec.get(key) or [], list) for key in lists):
+        return False  # malformed (hostile YAML): let the controls decide
     if not _volumes_clean(spec.get("volumes")):
         return False
     return all(
