@@ -325,6 +325,7 @@ MUTATIONS: list[dict[str, Any]] = [
     {"spec": {"securityContext": {"runAsNonRoot": True,  # malformed: left to the controls
                                   "seccompProfile": {"type": ["RuntimeDefault"]}}}},
     {"spec": {"volumes": 1}}, {"spec": {"initContainers": {"name": "i"}}},
+    {"spec": {"containers": [{**RESTRICTED_POD["containers"][0], "ports": -1}]}},
     {"spec": {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}},
     {"spec": {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}},
     {"container": {"privileged": True}}, {"container": {"allowPrivilegeEscalation": None}},

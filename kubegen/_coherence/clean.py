@@ -98,7 +98,10 @@ def _no_host(handler: Any) -> bool:
 def _container_clean(body: Any) -> bool:
     if not isinstance(body, dict) or not _container_context_clean(body.get("securityContext")):
         return False
-    for port in body.get("ports") or ():
+    ports = body.get("ports") or []
+    if not isinstance(ports, list):
+        return False
+    for port in ports:
         if not isinstance(port, dict) or port.get("hostPort") not in (None, 0):
             return False
     if not all(_no_host(body.get(probe)) for probe in _HANDLERS):
