@@ -180,3 +180,31 @@ def test_network_policies_of_argo_cd_map_to_the_typed_builder(project, monkeypat
     for doc in policies:
         doc["metadata"]["namespace"] = "argocd"
         assert _meaning(rendered[doc["metadata"]["name"]]) == _meaning(doc)
+
+
+def test_malformed_objects_of_any_kind_are_kept_or_refused_never_a_traceback(tmp_path):
+    """Hostile YAML in the objects the importer types (a Service port that is a list, an RBAC
+    rule's resources that are a number, a binding's subjects that are a number…) keeps the
+    object a Manifest, or is refused as a KubegenError naming it."""
+    from kubegen._errors import KubegenError
+    from kubegen._vendor.manifest_import import import_manifests
+
+    source, _ = CASES["ingress-nginx"]
+    mutations = {
+        "Service": lambda d: d["spec"]["ports"].__setitem__(0, [{"a": None}]),
+        "ClusterRole": lambda d: d["rules"][0].__setitem__("resources", -1),
+        "ClusterRoleBinding": lambda d: d.__setitem__("subjects", -1),
+        "RoleBinding": lambda d: d.__setitem__("roleRef", "1"),
+        "Role": lambda d: d.__setitem__("rules", 1.5),
+    }
+    for kind, mutate in mutations.items():
+        docs = [d for d in yaml.safe_load_all(source.read_text()) if d]
+        mutate(next(d for d in docs if d["kind"] == kind))
+        path = tmp_path / f"{kind}.yaml"
+        path.write_text(yaml.safe_dump_all(docs))
+        try:
+            result = import_manifests(path, tmp_path / kind)
+        except KubegenError as exc:
+            assert kind in str(exc) or path.name in str(exc), exc
+            continue
+        assert result.raw > 6, kind  # the malformed object stayed a Manifest

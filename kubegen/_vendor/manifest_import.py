@@ -239,8 +239,11 @@ def _calls(
         except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
             return None, None, "a field has a shape the typed builders do not take"
         return call, call, None
-    final = _typed(body, namespace, defined)
-    return final, None if final is None else _typed(body, namespace, set()), None
+    try:
+        final = _typed(body, namespace, defined)
+        return final, None if final is None else _typed(body, namespace, set()), None
+    except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
+        return None, None, None  # kept as a Manifest: its schema error is the render's
 
 
 def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
