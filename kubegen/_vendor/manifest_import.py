@@ -156,6 +156,8 @@ def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
     """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
     and a ``targetPort`` equal to ``port``."""
     out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
+    if not isinstance(spec.get("ports") or [], list):
+        return out  # malformed: compared as it is
     ports = []
     for port in spec.get("ports") or []:
         if isinstance(port, dict):
