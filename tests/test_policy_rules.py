@@ -363,6 +363,11 @@ CASES = [
     Case("KG210", "explicit-stack-defaults", lambda s: None, False, facts=facts_of_api(
         defaults=StackDefaults(resources=Resources(cpu="1", memory="1Gi")))),
     Case("KG210", "yaml-without-facts", lambda s: None, False),
+    # KG211 capabilities reach only root processes
+    Case("KG211", "non-root-adds-cap", on_dep(f"{SC}.capabilities.add", ["NET_BIND_SERVICE"]),
+         True, f"{SC}.capabilities.add"),
+    Case("KG211", "root-adds-cap", both(on_dep(f"{SC}.capabilities.add", ["SYS_TIME"]),
+         on_dep(f"{SC}.runAsUser", 0)), False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),

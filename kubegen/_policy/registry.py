@@ -50,6 +50,7 @@ _RULE_MODULES = (
     "kubegen._policy.rules.pss_restricted",
     "kubegen._policy.rules.admission",
     "kubegen._policy.rules.containers",
+    "kubegen._policy.rules.capabilities",
     "kubegen._policy.rules.defaults",
     "kubegen._policy.rules.identity",
     "kubegen._policy.rules.rbac",

@@ -36,7 +36,9 @@ def build() -> Stack:
                         allow_privileged="needs the node's devices"))
     stack.add(DaemonSet("pod-add-settime-capability", namespace="node-agents", **sleeper,
                         capabilities=["SYS_TIME"],
-                        allow_capabilities="sets the node's clock"))
+                        allow_capabilities="sets the node's clock",
+                        # a capability reaches only a root process (KG211)
+                        run_as_user=0, allow_run_as_root="date -s needs CAP_SYS_TIME as root"))
     # in the restricted namespace: a user, a read-only root with one writable folder, groups
     stack.add(Deployment("pod-as-user-guest", **sleeper, run_as_user=405, run_as_group=100,
                          fs_group=100))
