@@ -110,12 +110,14 @@ def ch05_services(docs: Docs) -> None:
     assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/var/ready"]}}
     backend = docs["kubia/ingress-kubia.yaml"]["spec"]["rules"][0]["http"]["paths"][0]
     assert backend["backend"]["service"] == {"name": "kubia", "port": {"number": 80}}
-    # the ingress controller's pods reach kubia on the Service's target port
+    # the ingress controller's pods, and clients of the NodePort and LoadBalancer Services
+    # (outside every pod selector: an ipBlock), reach kubia on the Service's target port
     ingress = _peers(docs["kubia/networkpolicy-kubia-ingress.yaml"], "ingress")
+    http = [{"protocol": "TCP", "port": "http"}]
     assert ingress == [({
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
-    }, [{"protocol": "TCP", "port": "http"}])]
+    }, http), ({"ipBlock": {"cidr": "0.0.0.0/0"}}, http)]
 
 
 def ch06_volumes(docs: Docs) -> None:
@@ -239,6 +241,8 @@ def ch13_node_security(docs: Docs) -> None:
     assert (pid_ipc["hostPID"], pid_ipc["hostIPC"]) == (True, True)
     port = _pod(docs["node-agents/daemonset-kubia-hostport.yaml"])["containers"][0]["ports"][0]
     assert (port["containerPort"], port["hostPort"]) == (8080, 9000)
+    assert _peers(docs["node-agents/networkpolicy-kubia-hostport-ingress.yaml"], "ingress") == [
+        ({"ipBlock": {"cidr": "192.168.0.0/16"}}, [{"protocol": "TCP", "port": "http"}])]
     privileged = _pod(docs["node-agents/daemonset-pod-privileged.yaml"])["containers"][0]
     assert privileged["securityContext"]["privileged"] is True
     settime = _pod(docs["node-agents/daemonset-pod-add-settime-capability.yaml"])

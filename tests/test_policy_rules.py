@@ -475,6 +475,17 @@ CASES = [
     Case("KG504", "host-network-false", both(on_dep(f"{P}.hostNetwork", False), add(netpol(
         "to-api", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))), False),
+    # KG507: a port opened outside the cluster needs an ipBlock through the ingress policies
+    Case("KG507", "node-port-under-default-deny",
+         lambda s: set_in(find(s, "Service"), "spec.type", "NodePort"), True, "spec.ports[0]"),
+    Case("KG507", "node-port-ipblock-admitted", both(
+        lambda s: set_in(find(s, "Service"), "spec.type", "LoadBalancer"), add(netpol(
+            "api-ingress", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+                            "policyTypes": ["Ingress"], "ingress": [{
+                                "from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                                "ports": [{"port": "http"}]}]}))), False),
+    Case("KG507", "host-port-under-default-deny", on_dep(f"{C}.ports[0].hostPort", 9000), True,
+         f"{C}.ports[0].hostPort"),
     # KG505: the API server calls an admission webhook from outside every pod selector
     Case("KG505", "webhook-under-default-deny", add(webhook_for("api", 80)), True,
          "spec.podSelector"),

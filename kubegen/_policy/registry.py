@@ -56,6 +56,7 @@ _RULE_MODULES = (
     "kubegen._policy.rules.rbac",
     "kubegen._policy.rules.network",
     "kubegen._policy.rules.api_server",
+    "kubegen._policy.rules.exposure",
     "kubegen._policy.rules.namespaces",
     "kubegen._policy.rules.availability",
     "kubegen._policy.rules.secrets",

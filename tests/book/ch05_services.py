@@ -35,6 +35,9 @@ def build() -> Stack:
                       allow_external="reachable from the internet through the cloud's LB"))
     stack.add(Service("kubia-headless", target=kubia, type="Headless",
                       ports=[ServicePort("http", port=80)]))
+    # NodePort and LoadBalancer traffic comes from outside every pod selector (KG507)
+    kubia.allow_from(cidr="0.0.0.0/0", port="http",
+                     reason="the NodePort and LoadBalancer Services are public")
     stack.add(Ingress("kubia", hosts=["kubia.example.com"], service=svc, port="http",
                       cert_manager="letsencrypt"))
     return stack

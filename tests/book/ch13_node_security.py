@@ -27,11 +27,13 @@ def build() -> Stack:
     stack.add(DaemonSet("pod-with-host-pid-and-ipc", namespace="node-agents", **sleeper,
                         allow_host_pid="lists the node's processes",
                         allow_host_ipc="inspects the node's IPC objects"))
-    stack.add(DaemonSet("kubia-hostport", namespace="node-agents", image="luksa/kubia:v1",
+    hostport = stack.add(DaemonSet(
+                        "kubia-hostport", namespace="node-agents", image="luksa/kubia:v1",
                         port=Port(8080, name="http", host_port=9000),
                         readiness=HttpProbe("/"), liveness=HttpProbe("/"),
                         allow_host_ports="the book's hostPort example: reachable on :9000 of "
                                          "every node"))
+    hostport.allow_from(cidr="192.168.0.0/16", port="http")  # the LAN, to :9000 of each node
     stack.add(DaemonSet("pod-privileged", namespace="node-agents", **sleeper,
                         allow_privileged="needs the node's devices"))
     stack.add(DaemonSet("pod-add-settime-capability", namespace="node-agents", **sleeper,
