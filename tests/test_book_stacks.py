@@ -103,7 +103,9 @@ def ch05_services(docs: Docs) -> None:
     service = docs["kubia/service-kubia.yaml"]["spec"]
     assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
         (80, "http"), (443, "https")]
-    assert docs["kubia/service-kubia-nodeport.yaml"]["spec"]["type"] == "NodePort"
+    assert service["sessionAffinity"] == "ClientIP"
+    nodeport = docs["kubia/service-kubia-nodeport.yaml"]["spec"]
+    assert (nodeport["type"], nodeport["ports"][0]["nodePort"]) == ("NodePort", 30123)
     assert docs["kubia/service-kubia-loadbalancer.yaml"]["spec"]["type"] == "LoadBalancer"
     assert docs["kubia/service-kubia-headless.yaml"]["spec"]["clusterIP"] == "None"
     kubia = _container(_pod(docs["kubia/deployment-kubia.yaml"]), "kubia")

@@ -641,3 +641,14 @@ def test_every_pod_bearing_kind_is_checked(kind: str) -> None:
     pod_of(workload.body)["containers"][0]["securityContext"]["privileged"] = True
     found = {f.rule_id for f in lint(stack).findings if f.resource == workload.display}
     assert {"KG101", "KG102"} <= found
+
+
+def test_the_job_deadline_fix_names_the_builder_keyword() -> None:
+    from kubegen import Job
+    from kubegen import lint as lint_stack
+
+    stack = KubegenStack("batch", namespace="batch")
+    stack.add(Job("batch-job", image="ghcr.io/acme/batch:1.0.0"))
+    (finding,) = [f for f in lint_stack(stack).findings if f.rule_id == "KG705"]
+    assert finding.path == "spec.activeDeadlineSeconds"
+    assert "active_deadline='15m' on kubegen's Job and CronJob" in (finding.fix or "")

@@ -270,6 +270,19 @@ def test_a_service_keeps_its_traffic_policy_and_ip_families() -> None:
              "ip_families", "PreferDualStack")
 
 
+def test_a_service_keeps_each_client_on_one_pod_with_client_ip_affinity() -> None:
+    # Kubernetes in Action, "Services": sessionAffinity: ClientIP on the kubia Service
+    sticky = Service("kubia", selector={"app": "kubia"}, session_affinity="ClientIP",
+                     ports=[ServicePort("http", port=80)])
+    assert _objects(sticky)[("Service", "kubia")]["spec"]["sessionAffinity"] == "ClientIP"
+    plain = Service("db", selector={"app": "db"}, ports=[ServicePort("pg", port=5432)])
+    assert "sessionAffinity" not in _objects(plain)[("Service", "db")]["spec"]
+    _refused(lambda: Service("db", selector={"app": "db"}, type="Headless",
+                             session_affinity="ClientIP"), "session_affinity", "virtual IP")
+    _refused(lambda: Service("db", selector={"app": "db"}, session_affinity="Sticky"),
+             "session_affinity")
+
+
 @pytest.mark.parametrize(("build", "field"), [
     (lambda: Deployment("api", image=IMAGE, selector={"app": 1}), "selector"),
     (lambda: Deployment("api", image=IMAGE, allow_token_automount=""), "allow_token_automount"),

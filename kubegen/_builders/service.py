@@ -92,6 +92,7 @@ class ServiceArgs(ResourceArgs, total=False):
     type: ServiceType
     publish_not_ready: bool
     external_traffic_policy: Literal["Cluster", "Local"] | None
+    session_affinity: Literal["None", "ClientIP"] | None
     ip_families: list[IPFamily] | tuple[IPFamily, ...]
     ip_family_policy: IPFamilyPolicy | None
     allow_external: str | None
@@ -113,6 +114,10 @@ class Service(Resource):
         external_traffic_policy: ``Local`` keeps outside traffic on the node it reached (the
             client's source IP preserved, no second hop) or ``Cluster``; NodePort and
             LoadBalancer only. Unset: Kubernetes' default (Cluster).
+        session_affinity: ``ClientIP`` sends each client's connections to the same pod (for
+            3 hours of inactivity, Kubernetes' default), as *Kubernetes in Action*'s "Services"
+            shows; not for headless Services, which have no virtual IP to apply it. Unset:
+            Kubernetes' default (``None``).
         ip_families: ``["IPv4"]``, ``["IPv6"]`` or both, in order of preference; unset: the
             cluster's default, chosen by the API server.
         ip_family_policy: ``SingleStack``, ``PreferDualStack`` or ``RequireDualStack``; unset:
@@ -131,6 +136,7 @@ class Service(Resource):
     type: ServiceType = "ClusterIP"
     publish_not_ready: bool = False
     external_traffic_policy: Literal["Cluster", "Local"] | None = None
+    session_affinity: Literal["None", "ClientIP"] | None = None
     ip_families: tuple[IPFamily, ...] = ()
     ip_family_policy: IPFamilyPolicy | None = None
     allow_external: Reason | None = None
@@ -204,6 +210,13 @@ class Service(Resource):
                 f"{self.type}",
                 fix="drop external_traffic_policy", field="external_traffic_policy",
                 value=self.external_traffic_policy,
+            )
+        if self.session_affinity == "ClientIP" and self.type == "Headless":
+            raise InvalidValue(
+                "session_affinity='ClientIP' needs a virtual IP, and a headless Service has "
+                "none (DNS hands clients the pods' own addresses)",
+                fix="use type='ClusterIP' for affinity, or drop session_affinity",
+                field="session_affinity", value=self.session_affinity,
             )
         if len(set(self.ip_families)) != len(self.ip_families) or (
                 self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1):
@@ -303,6 +316,8 @@ class Service(Resource):
             spec["publishNotReadyAddresses"] = True
         if self.external_traffic_policy is not None:
             spec["externalTrafficPolicy"] = self.external_traffic_policy
+        if self.session_affinity is not None:
+            spec["sessionAffinity"] = self.session_affinity
         if self.ip_families:
             spec["ipFamilies"] = list(self.ip_families)
         if self.ip_family_policy is not None:

@@ -26,9 +26,10 @@ def build() -> Stack:
         # the book's readiness probe: ready once /var/ready exists
         readiness=ExecProbe(["ls", "/var/ready"]), liveness=HttpProbe("/"),
     ))
-    svc = kubia.expose(ServicePort("http", port=80), ServicePort("https", port=443))
+    svc = kubia.expose(ServicePort("http", port=80), ServicePort("https", port=443),
+                       session_affinity="ClientIP")  # each client stays on one pod
     stack.add(Service("kubia-nodeport", target=kubia, type="NodePort",
-                      ports=[ServicePort("http", port=80)],
+                      ports=[ServicePort("http", port=80, node_port=30123)],
                       allow_external="the book's NodePort example, node port 30123"))
     stack.add(Service("kubia-loadbalancer", target=kubia, type="LoadBalancer",
                       ports=[ServicePort("http", port=80)],
