@@ -80,10 +80,12 @@ def _api_route(docs: Docs, namespace: str, workload: str) -> list[Any]:
 
 
 def ch03_pods(docs: Docs) -> None:
-    manual = docs["custom-namespace/deployment-kubia-manual.yaml"]["spec"]["template"]
+    manual = docs["custom-namespace/pod-kubia-manual.yaml"]
     assert {"creation_method": "manual", "env": "prod"}.items() <= manual["metadata"][
         "labels"].items()
-    assert _pod(docs["custom-namespace/deployment-kubia-gpu.yaml"])["nodeSelector"] == {
+    assert manual["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert manual["spec"]["serviceAccountName"] == "kubia-manual"
+    assert docs["custom-namespace/pod-kubia-gpu.yaml"]["spec"]["nodeSelector"] == {
         "gpu": "true"}
 
 
