@@ -166,7 +166,8 @@ def ch08_downward(docs: Docs) -> None:
         "resource": "limits.memory", "divisor": "1Ki"}}
     (volume,) = [v for v in pod["volumes"] if "downwardAPI" in v]
     assert [item["path"] for item in volume["downwardAPI"]["items"]] == [
-        "podName", "podNamespace", "containerCpuRequestMilliCores", "containerMemoryLimitBytes"]
+        "labels", "annotations", "podName", "podNamespace", "containerCpuRequestMilliCores",
+        "containerMemoryLimitBytes"]
     # the ambassador calls the API server with the pod's token: exactly `list pods`, a route
     curl = _pod(docs["downward/deployment-curl-with-ambassador.yaml"])
     assert curl["serviceAccountName"] == "curl-with-ambassador"

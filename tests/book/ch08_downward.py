@@ -34,7 +34,7 @@ def build() -> Stack:
         },
         pod_labels={"foo": "bar"},
         pod_annotations={"key1": "value1", "key2": "multi\nline\nvalue\n"},
-        mounts={"/etc/downward": DownwardFiles(items={
+        mounts={"/etc/downward": DownwardFiles(labels=True, annotations=True, items={
             "podName": Downward.pod_name(),
             "podNamespace": Downward.namespace(),
             "containerCpuRequestMilliCores": ResourceRef("requests.cpu", container="downward",
