@@ -110,6 +110,10 @@ def ch05_services(docs: Docs) -> None:
     assert (nodeport["type"], nodeport["ports"][0]["nodePort"]) == ("NodePort", 30123)
     assert docs["kubia/service-kubia-loadbalancer.yaml"]["spec"]["type"] == "LoadBalancer"
     assert docs["kubia/service-kubia-headless.yaml"]["spec"]["clusterIP"] == "None"
+    assert docs["kubia/service-external-service.yaml"]["spec"] == {
+        "type": "ExternalName", "externalName": "api.somecompany.com"}
+    egress = _peers(docs["kubia/networkpolicy-kubia-egress.yaml"], "egress")
+    assert [peer["ipBlock"]["cidr"] for peer, _ in egress] == ["0.0.0.0/0", "::/0"]
     kubia = _container(_pod(docs["kubia/deployment-kubia.yaml"]), "kubia")
     assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/var/ready"]}}
     backend = docs["kubia/ingress-kubia.yaml"]["spec"]["rules"][0]["http"]["paths"][0]

@@ -39,6 +39,10 @@ def build() -> Stack:
     # NodePort and LoadBalancer traffic comes from outside every pod selector (KG507)
     kubia.allow_from(cidr="0.0.0.0/0", port="http",
                      reason="the NodePort and LoadBalancer Services are public")
+    # a DNS alias for an API outside the cluster; kubia may call it over HTTPS
+    stack.add(Service("external-service", type="ExternalName",
+                      external_name="api.somecompany.com"))
+    kubia.allow_to_internet(port=443, reason="calls api.somecompany.com (external-service)")
     stack.add(Ingress("kubia", hosts=["kubia.example.com"], service=svc, port="http",
                       cert_manager="letsencrypt"))
     return stack
