@@ -168,3 +168,25 @@ def test_pods_beyond_the_quota_total_are_refused() -> None:
     assert "Fix: raise the quota, or lower the requests, limits or replicas" in message
     assert "spec.hard.pods" not in message
     assert "need pods 6 (requests-pod 5, db 1)" in refusal(stack(5))
+
+
+def test_malformed_ranges_and_quotas_are_left_to_the_schema_check() -> None:
+    """Junk where quantities belong never crashes the check (KG001 reports it)."""
+    stack = Stack("resources", namespace="resources")
+    stack.add(limit_range({"type": "Container", "max": {"cpu": "-1", "memory": []},
+                           "min": None, "maxLimitRequestRatio": {"cpu": "NaN"}}, "junk",
+                          {"type": "PersistentVolumeClaim", "max": {"storage": {}}}))
+    stack.add(quota("broken", {"hard": {"limits.cpu": "lots", "pods": None}, "scopes": None}))
+    stack.add(Manifest({"apiVersion": "v1", "kind": "ResourceQuota",
+                        "metadata": {"name": "empty"}, "spec": None}))
+    stack.add(Deployment("requests-pod", **DD, resources=Resources(cpu="200m", memory="10Mi")))
+    assert "resources/deployment-requests-pod.yaml" in render_unchecked(stack)
+
+
+def render_unchecked(stack: Stack) -> list[str]:
+    """The objects' files, past the coherence gate (the schema errors stop only lint)."""
+    from kubegen._coherence.gate import check
+
+    objects = stack.objects()
+    check(stack, objects, (1, 33))
+    return [f"{o.namespace}/{o.kind.lower()}-{o.name}.yaml" for o in objects]

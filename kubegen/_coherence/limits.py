@@ -32,7 +32,7 @@ from decimal import Decimal
 from kubegen._coherence.pods import PodView, as_dict, as_list
 from kubegen._errors import KubegenError
 from kubegen._manifests import ManifestObject
-from kubegen._values import parse_quantity
+from kubegen._values import InvalidValue, parse_quantity
 
 __all__ = ["refused_by_limits"]
 
@@ -51,9 +51,10 @@ def _quantity(value: object) -> Decimal | None:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return None
     try:
-        return parse_quantity(value)
-    except KubegenError:
-        return None
+        number = parse_quantity(value)
+    except (InvalidValue, KubegenError, ArithmeticError, ValueError):
+        return None  # the schema check (KG001) reports a malformed quantity
+    return number if number.is_finite() and number >= 0 else None
 
 
 def _resources(mapping: object) -> Resources:
@@ -97,13 +98,16 @@ def _by_namespace(objects: Sequence[ManifestObject], kind: str) -> dict[str, lis
 
 
 def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    try:
+        return format(value.normalize(), "f")
+    except ArithmeticError:
+        return str(value)
 
 
 def _show(resource: str, value: Decimal) -> str:
     if resource == "cpu" and value < 1:
         return f"{_fmt(value * 1000)}m"
-    if resource != "cpu":
+    if resource != "cpu" and value < 1024**5:
         for suffix, size in (("Ti", 1024**4), ("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024)):
             if value >= size and value % size == 0:
                 return f"{_fmt(value / size)}{suffix}"
