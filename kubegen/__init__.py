@@ -93,6 +93,7 @@ if _typing.TYPE_CHECKING:
         PodAffinity,
         Toleration,
     )
+    from kubegen._builders.workloads.standalone import Pod
     from kubegen._builders.workloads.statefulset import StatefulSet, VolumeClaim
     from kubegen._builders.workloads.volumes import (
         Claim,
@@ -188,6 +189,7 @@ _LAZY: dict[str, str] = {
     "NodeTerm": "kubegen._builders.workloads.scheduling",
     "Origin": "kubegen._origin",
     "OutputError": "kubegen._errors",
+    "Pod": "kubegen._builders.workloads.standalone",
     "PodAffinity": "kubegen._builders.workloads.scheduling",
     "PolicyError": "kubegen._errors",
     "Port": "kubegen._builders.workloads.container",
@@ -319,6 +321,7 @@ __all__ = [
     "NodeTerm",
     "Origin",
     "OutputError",
+    "Pod",
     "PodAffinity",
     "PolicyError",
     "Port",

@@ -363,6 +363,11 @@ CASES = [
     Case("KG210", "explicit-stack-defaults", lambda s: None, False, facts=facts_of_api(
         defaults=StackDefaults(resources=Resources(cpu="1", memory="1Gi")))),
     Case("KG210", "yaml-without-facts", lambda s: None, False),
+    # KG211 capabilities reach only root processes
+    Case("KG211", "non-root-adds-cap", on_dep(f"{SC}.capabilities.add", ["NET_BIND_SERVICE"]),
+         True, f"{SC}.capabilities.add"),
+    Case("KG211", "root-adds-cap", both(on_dep(f"{SC}.capabilities.add", ["SYS_TIME"]),
+         on_dep(f"{SC}.runAsUser", 0)), False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),
@@ -470,6 +475,17 @@ CASES = [
     Case("KG504", "host-network-false", both(on_dep(f"{P}.hostNetwork", False), add(netpol(
         "to-api", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}]}))), False),
+    # KG507: a port opened outside the cluster needs an ipBlock through the ingress policies
+    Case("KG507", "node-port-under-default-deny",
+         lambda s: set_in(find(s, "Service"), "spec.type", "NodePort"), True, "spec.ports[0]"),
+    Case("KG507", "node-port-ipblock-admitted", both(
+        lambda s: set_in(find(s, "Service"), "spec.type", "LoadBalancer"), add(netpol(
+            "api-ingress", {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
+                            "policyTypes": ["Ingress"], "ingress": [{
+                                "from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                                "ports": [{"port": "http"}]}]}))), False),
+    Case("KG507", "host-port-under-default-deny", on_dep(f"{C}.ports[0].hostPort", 9000), True,
+         f"{C}.ports[0].hostPort"),
     # KG505: the API server calls an admission webhook from outside every pod selector
     Case("KG505", "webhook-under-default-deny", add(webhook_for("api", 80)), True,
          "spec.podSelector"),
@@ -625,3 +641,14 @@ def test_every_pod_bearing_kind_is_checked(kind: str) -> None:
     pod_of(workload.body)["containers"][0]["securityContext"]["privileged"] = True
     found = {f.rule_id for f in lint(stack).findings if f.resource == workload.display}
     assert {"KG101", "KG102"} <= found
+
+
+def test_the_job_deadline_fix_names_the_builder_keyword() -> None:
+    from kubegen import Job
+    from kubegen import lint as lint_stack
+
+    stack = KubegenStack("batch", namespace="batch")
+    stack.add(Job("batch-job", image="ghcr.io/acme/batch:1.0.0"))
+    (finding,) = [f for f in lint_stack(stack).findings if f.rule_id == "KG705"]
+    assert finding.path == "spec.activeDeadlineSeconds"
+    assert "active_deadline='15m' on kubegen's Job and CronJob" in (finding.fix or "")

@@ -17,6 +17,7 @@ from kubegen import (
     DNSConfig,
     Downward,
     DownwardFiles,
+    FieldRef,
     Hook,
     HostPath,
     Job,
@@ -216,6 +217,18 @@ def test_downward_items_the_api_server_refuses(items: dict[str, Any], message: s
         DownwardFiles(items=items)
     with pytest.raises(ValidationError, match="is where labels=True writes already"):
         DownwardFiles(labels=True, items={"labels": Downward.pod_name()})
+
+
+def test_all_labels_point_to_the_volume_flag_that_writes_them() -> None:
+    # KiA "Accessing pod metadata": the downward volume holds podName, labels, annotations...
+    for what in ("labels", "annotations"):
+        with pytest.raises(ValidationError) as caught:
+            FieldRef(f"metadata.{what}")
+        assert f"DownwardFiles({what}=True)" in str(caught.value)
+        assert caught.value.fix is not None and f"Downward.{what[:-1]}('<key>')" in caught.value.fix
+    both = DownwardFiles(labels=True, annotations=True, items={"podName": Downward.pod_name()})
+    assert [item["path"] for item in both.volume()["downwardAPI"]["items"]] == [
+        "labels", "annotations", "podName"]
 
 
 def test_downward_resource_of_a_container_the_pod_lacks() -> None:

@@ -270,6 +270,33 @@ def test_a_service_keeps_its_traffic_policy_and_ip_families() -> None:
              "ip_families", "PreferDualStack")
 
 
+def test_an_external_name_service_aliases_a_host_outside_the_cluster() -> None:
+    # Kubernetes in Action, "Services": external-service -> api.somecompany.com
+    alias = Service("external-service", type="ExternalName",
+                    external_name="api.somecompany.com")
+    assert _objects(alias)[("Service", "external-service")]["spec"] == {
+        "type": "ExternalName", "externalName": "api.somecompany.com"}
+    _refused(lambda: Service("x", type="ExternalName"), "external_name", "needs the host")
+    _refused(lambda: Service("x", type="ExternalName", external_name="10.1.2.3"),
+             "external_name", "IPv4", "EndpointSlice")
+    _refused(lambda: Service("x", external_name="api.example.com"), "type='ExternalName'")
+    _refused(lambda: Service("x", type="ExternalName", external_name="api.example.com",
+                             selector={"app": "x"}), "selector", "selects no pods")
+
+
+def test_a_service_keeps_each_client_on_one_pod_with_client_ip_affinity() -> None:
+    # Kubernetes in Action, "Services": sessionAffinity: ClientIP on the kubia Service
+    sticky = Service("kubia", selector={"app": "kubia"}, session_affinity="ClientIP",
+                     ports=[ServicePort("http", port=80)])
+    assert _objects(sticky)[("Service", "kubia")]["spec"]["sessionAffinity"] == "ClientIP"
+    plain = Service("db", selector={"app": "db"}, ports=[ServicePort("pg", port=5432)])
+    assert "sessionAffinity" not in _objects(plain)[("Service", "db")]["spec"]
+    _refused(lambda: Service("db", selector={"app": "db"}, type="Headless",
+                             session_affinity="ClientIP"), "session_affinity", "virtual IP")
+    _refused(lambda: Service("db", selector={"app": "db"}, session_affinity="Sticky"),
+             "session_affinity")
+
+
 @pytest.mark.parametrize(("build", "field"), [
     (lambda: Deployment("api", image=IMAGE, selector={"app": 1}), "selector"),
     (lambda: Deployment("api", image=IMAGE, allow_token_automount=""), "allow_token_automount"),

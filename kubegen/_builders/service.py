@@ -30,7 +30,7 @@ from kubegen._values import (
     check_port_name,
 )
 
-ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer"]
+ServiceType = Literal["ClusterIP", "Headless", "NodePort", "LoadBalancer", "ExternalName"]
 IPFamily = Literal["IPv4", "IPv6"]
 IPFamilyPolicy = Literal["SingleStack", "PreferDualStack", "RequireDualStack"]
 # A port's appProtocol: an IANA service name, or a domain-prefixed name (as a label key is).
@@ -38,6 +38,7 @@ _APP_PROTOCOL = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 _EXTERNAL = ("NodePort", "LoadBalancer")
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
 
 
 class ServicePortArgs(TypedDict, total=False):
@@ -90,8 +91,10 @@ class ServiceArgs(ResourceArgs, total=False):
     selector: Mapping[str, str]
     ports: list[str | ServicePort] | tuple[str | ServicePort, ...]
     type: ServiceType
+    external_name: str | None
     publish_not_ready: bool
     external_traffic_policy: Literal["Cluster", "Local"] | None
+    session_affinity: Literal["None", "ClientIP"] | None
     ip_families: list[IPFamily] | tuple[IPFamily, ...]
     ip_family_policy: IPFamilyPolicy | None
     allow_external: str | None
@@ -107,12 +110,21 @@ class Service(Resource):
         ports: port names of ``target`` (``"http"``) or :class:`ServicePort`; all of the
             target's ports when empty. Without a target each ServicePort needs ``port=``.
         type: ``ClusterIP`` (default), ``Headless`` (``clusterIP: None``: DNS returns pod
-            IPs), ``NodePort`` or ``LoadBalancer`` (both need ``allow_external``).
+            IPs), ``NodePort`` or ``LoadBalancer`` (both need ``allow_external``), or
+            ``ExternalName``: a DNS alias (CNAME) for a host outside the cluster, with neither
+            target nor selector (*Kubernetes in Action*, "Services": external-service).
+        external_name: the host an ``ExternalName`` Service aliases
+            (``api.somecompany.com``); its clients still need egress to it
+            (``allow_to(cidr=…)`` or ``allow_to_internet``).
         publish_not_ready: list pods in DNS before they are ready (defaults to False; peers of a
             clustered database use it to find each other).
         external_traffic_policy: ``Local`` keeps outside traffic on the node it reached (the
             client's source IP preserved, no second hop) or ``Cluster``; NodePort and
             LoadBalancer only. Unset: Kubernetes' default (Cluster).
+        session_affinity: ``ClientIP`` sends each client's connections to the same pod (for
+            3 hours of inactivity, Kubernetes' default), as *Kubernetes in Action*'s "Services"
+            shows; not for headless Services, which have no virtual IP to apply it. Unset:
+            Kubernetes' default (``None``).
         ip_families: ``["IPv4"]``, ``["IPv6"]`` or both, in order of preference; unset: the
             cluster's default, chosen by the API server.
         ip_family_policy: ``SingleStack``, ``PreferDualStack`` or ``RequireDualStack``; unset:
@@ -129,8 +141,10 @@ class Service(Resource):
     selector: LabelMap = Field(default_factory=dict)
     ports: list[PortName | ServicePort] = Field(default_factory=empty_list)
     type: ServiceType = "ClusterIP"
+    external_name: str | None = None
     publish_not_ready: bool = False
     external_traffic_policy: Literal["Cluster", "Local"] | None = None
+    session_affinity: Literal["None", "ClientIP"] | None = None
     ip_families: tuple[IPFamily, ...] = ()
     ip_family_policy: IPFamilyPolicy | None = None
     allow_external: Reason | None = None
@@ -183,6 +197,9 @@ class Service(Resource):
         return self
 
     def _check_service(self) -> None:
+        if self.type == "ExternalName" or self.external_name is not None:
+            self._check_external_name()
+            return
         if (self.target is None) == (not self.selector):
             raise InvalidValue(
                 "a Service needs exactly one of target= (a workload) or selector= (pod labels)",
@@ -205,6 +222,13 @@ class Service(Resource):
                 fix="drop external_traffic_policy", field="external_traffic_policy",
                 value=self.external_traffic_policy,
             )
+        if self.session_affinity == "ClientIP" and self.type == "Headless":
+            raise InvalidValue(
+                "session_affinity='ClientIP' needs a virtual IP, and a headless Service has "
+                "none (DNS hands clients the pods' own addresses)",
+                fix="use type='ClusterIP' for affinity, or drop session_affinity",
+                field="session_affinity", value=self.session_affinity,
+            )
         if len(set(self.ip_families)) != len(self.ip_families) or (
                 self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1):
             raise InvalidValue(
@@ -217,6 +241,40 @@ class Service(Resource):
             raise InvalidValue(
                 f"a {self.type} Service needs at least one port, and the target declares none",
                 fix="declare a port on the workload, or use type='Headless'",
+            )
+
+    def _check_external_name(self) -> None:
+        if self.type != "ExternalName":
+            raise InvalidValue(
+                f"external_name is set but type={self.type!r}",
+                fix="pass type='ExternalName', or drop external_name", field="external_name",
+                value=self.external_name,
+            )
+        if self.external_name is None:
+            raise InvalidValue("an ExternalName Service needs the host it aliases",
+                               fix="pass external_name='api.example.com'", field="external_name")
+        try:
+            check_dns_subdomain(self.external_name)
+            if _IPV4.fullmatch(self.external_name):
+                raise InvalidValue("an IPv4 address")
+        except InvalidValue:
+            raise InvalidValue(
+                f"external_name {self.external_name!r} is not a lowercase DNS name (cluster DNS "
+                "never resolves one that looks like an IPv4 address, and the API server refuses "
+                "other values)",
+                fix="write a host name such as 'api.example.com' (for a fixed address, add a "
+                "Service without selector and its EndpointSlice as Manifests)",
+                field="external_name",
+                value=self.external_name,
+            ) from None
+        given = [name for name in ("target", "selector", "publish_not_ready",
+                                   "external_traffic_policy", "session_affinity",
+                                   "allow_external") if getattr(self, name)]
+        if given:
+            raise InvalidValue(
+                f"an ExternalName Service selects no pods and has no virtual IP, so "
+                f"{', '.join(given)} mean(s) nothing",
+                fix=f"drop {', '.join(given)}", field=given[0],
             )
 
     def service_ports(self) -> list[dict[str, Any]]:
@@ -290,6 +348,14 @@ class Service(Resource):
         if self.allow_external is not None:
             self.opt_out("external-service", self.allow_external)
         spec: dict[str, Any] = {}
+        if self.type == "ExternalName":
+            spec = {"type": "ExternalName", "externalName": self.external_name}
+            ports = self.service_ports()
+            if ports:
+                spec["ports"] = ports
+            body = {"apiVersion": self.api_version, "kind": self.kind,
+                    "metadata": self.metadata(), "spec": spec}
+            return [self.manifest(body)]
         if self.type == "Headless":
             spec["type"] = "ClusterIP"
             spec["clusterIP"] = "None"
@@ -303,6 +369,8 @@ class Service(Resource):
             spec["publishNotReadyAddresses"] = True
         if self.external_traffic_policy is not None:
             spec["externalTrafficPolicy"] = self.external_traffic_policy
+        if self.session_affinity is not None:
+            spec["sessionAffinity"] = self.session_affinity
         if self.ip_families:
             spec["ipFamilies"] = list(self.ip_families)
         if self.ip_family_policy is not None:

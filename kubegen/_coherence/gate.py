@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from kubegen._coherence.admission import rejections
 from kubegen._coherence.facts import StackFacts, stack_facts
+from kubegen._coherence.limits import refused_by_limits
 from kubegen._coherence.namespaces import namespace_policies
 from kubegen._coherence.pod_security import Version
 from kubegen._coherence.pods import pod_view
@@ -34,7 +35,8 @@ def check(stack: Stack, objects: Sequence[ManifestObject], version: Version) -> 
 
     Raises:
         CoherenceError: every pod the namespace's enforce level rejects, every workload whose
-            pods could never all run or roll out; sorted by stack line.
+            pods could never all run or roll out, every pod or claim the namespace's LimitRanges
+            or ResourceQuotas refuse; sorted by stack line.
     """
     facts = stack_facts(stack)
     check_objects(objects, facts, version)
@@ -47,6 +49,7 @@ def check_objects(objects: Sequence[ManifestObject], facts: StackFacts, version:
     policies = namespace_policies(objects, facts.namespaces, facts.cluster)
     problems: list[KubegenError] = rejections(pods, policies, version)
     problems += stuck_rollouts(pods, objects, facts)
+    problems += refused_by_limits(pods, objects)
     if problems:
         problems.sort(key=_order)
         raise CoherenceError(problems)

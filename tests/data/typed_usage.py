@@ -68,6 +68,7 @@ from kubegen import (
     NodeAffinity,
     NodeRequirement,
     NodeTerm,
+    Pod,
     PodAffinity,
     Port,
     RemoteKey,
@@ -129,6 +130,8 @@ def build() -> Stack:
     api = stack.add(_api(config))
     db = stack.add(_database())
     stack.add(_node_agent())
+    stack.add(Pod("debug", image="busybox:1.36", command=["sleep", "3600"],
+                  pod_labels={"acme.dev/purpose": "debug"}))
     stack.add(_migrated())
     for resource in (*_jobs(), *_secrets(), *_access(), *_network(), *_platform(), *_fleet()):
         stack.add(resource)

@@ -140,6 +140,14 @@ class FieldRef(Builder):
     @field_validator("path")
     @classmethod
     def _supported(cls, path: str) -> str:
+        if path in ("metadata.labels", "metadata.annotations"):
+            what = path.partition(".")[2]
+            raise InvalidValue(
+                f"field path {path!r} (all the pod's {what}) is only a file of a downwardAPI "
+                f"volume, and kubegen writes it with DownwardFiles({what}=True)",
+                fix=f"mount DownwardFiles({what}=True, items={{...}}) for the file, or read one "
+                f"key: Downward.{what[:-1]}('<key>')",
+            )
         if path not in _FIELD_PATHS and not _KEYED_FIELD_RE.match(path):
             raise InvalidValue(
                 f"field path {path!r} is not available through the Downward API: use one of "

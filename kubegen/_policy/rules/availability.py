@@ -165,8 +165,9 @@ def job_ttl(ctx: LintContext) -> Iterator[Hit]:
     reason="A Job without activeDeadlineSeconds can run (or retry) forever; a CronJob without "
     "startingDeadlineSeconds may start a burst of missed runs after an outage.",
     sources=("Kubernetes docs, 'Jobs' and 'CronJob'", "kube-score cronjob-has-deadline"),
-    fix="Set activeDeadlineSeconds on the Job (spec.jobTemplate.spec for a CronJob) and "
-    "startingDeadlineSeconds on the CronJob.",
+    fix="Set activeDeadlineSeconds on the Job (spec.jobTemplate.spec for a CronJob), with "
+    "active_deadline='15m' on kubegen's Job and CronJob, and startingDeadlineSeconds on the "
+    "CronJob (starting_deadline=).",
     scanners=("kube-score cronjob-has-deadline",),
     tags=TAGS,
     kinds=("Job", "CronJob"),

@@ -1,0 +1,49 @@
+"""KG211: an added capability reaches a container's process only when it runs as root.
+
+capabilities(7): on execve a non-root process keeps only ambient and file capabilities, and
+Kubernetes sets no ambient ones (kubernetes/kubernetes#56374).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubegen import Container, DaemonSet, Namespace, Stack, lint
+
+SLEEP: dict[str, Any] = {"image": "alpine:3.20.3", "command": ["sleep", "999999"]}
+
+
+def _kg211(stack: Stack) -> list[tuple[str, str, str]]:
+    return [(f.resource, f.path, f.message) for f in lint(stack).findings if f.rule_id == "KG211"]
+
+
+def _stack(**options: Any) -> Stack:
+    stack = Stack("nodes", namespace="nodes")
+    stack.add(Namespace("nodes", pod_security="privileged", reason="sets the node's clock"))
+    stack.add(DaemonSet("settime", **SLEEP, capabilities=["SYS_TIME"],
+                        allow_capabilities="sets the node's clock", **options))
+    return stack
+
+
+def test_a_capability_added_to_a_non_root_container_is_a_warning() -> None:
+    (hit,) = _kg211(_stack())
+    assert hit == (
+        "DaemonSet nodes/settime",
+        "spec.template.spec.containers[0].securityContext.capabilities.add",
+        "container 'settime' adds SYS_TIME but runs as uid 10001: the process gets none of "
+        "them unless its binary carries them as file capabilities",
+    )
+    assert lint(_stack()).ok  # a warning: it never blocks a render
+
+
+def test_root_containers_and_the_image_s_own_user_draw_nothing() -> None:
+    assert _kg211(_stack(run_as_user=0, allow_run_as_root="date -s needs it")) == []
+    stack = Stack("nodes", namespace="nodes")
+    stack.add(Namespace("nodes", pod_security="privileged", reason="sets the node's clock"))
+    stack.add(DaemonSet("settime", containers=[
+        Container(name="as-root", **SLEEP, capabilities=["SYS_TIME"], run_as_user=0,
+                  allow_capabilities="sets the node's clock"),
+        Container(name="net", **SLEEP, capabilities=["NET_BIND_SERVICE"]),
+    ], allow_run_as_root="date -s needs it"))
+    assert [message.split(":")[0] for _, _, message in _kg211(stack)] == [
+        "container 'net' adds NET_BIND_SERVICE but runs as uid 10001"]
