@@ -71,6 +71,9 @@ def test_a_refused_pod_fails_the_render_with_both_fixes(tmp_path: Path):
     assert "Namespace('node-agents', pod_security='privileged', reason=" in fix
     assert "Cluster(..., namespaces={'node-agents': 'privileged'})" in fix
     assert "namespace='node-agents'" in fix
+    # the stack renders 'monitoring': raising its own level is the other fix (FIXED_NAMESPACE)
+    assert "or, if every pod of 'monitoring' may run at that level, raise it there: " \
+           "stack.add(Namespace('monitoring', pod_security='privileged', reason=" in fix
     assert "or drop allow_host_network" in fix
     assert snapshot_tree(tmp_path / "output") == before
 

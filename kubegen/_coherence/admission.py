@@ -170,6 +170,12 @@ def _fix(pod: PodView, policy: NamespacePolicy, needed: pss.Level, opt_outs: lis
         f"it')), or Stack(cluster=Cluster(..., namespaces={{{home!r}: {needed!r}}})) for one "
         f"the platform installs, and pass namespace={home!r} to the workload"
     )
+    if policy.namespace_object is not None:  # the stack renders it: its level is the stack's
+        move += (
+            f"; or, if every pod of {policy.name!r} may run at that level, raise it there: "
+            f"stack.add(Namespace({policy.name!r}, pod_security={needed!r}, reason='why these "
+            "pods need it'))"
+        )
     if opt_outs:
         return f"either {move}; or drop {' and '.join(opt_outs)}"
     return f"either {move}; or change the fields named above so that {policy.name!r} admits it"
