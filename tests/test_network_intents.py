@@ -8,7 +8,7 @@ import random
 import pytest
 from network_support import HTTP, deployment, policies, policy_yaml
 
-from kubegen import ConflictError, Namespace, Stack, ValidationError
+from kubegen import ConflictError, Namespace, ServicePort, Stack, ValidationError
 
 SEL = {"app.kubernetes.io/instance": "shop"}
 
@@ -285,6 +285,20 @@ def test_port_number_the_target_does_not_expose(shop: Stack) -> None:
     web.connect_to(api, port=9999)
     with pytest.raises(ValidationError, match="exposes no port numbered 9999; it exposes http"):
         shop.objects()
+
+
+def test_a_service_port_number_is_told_apart_from_the_container_port(shop: Stack) -> None:
+    """Online Boutique's emailservice: Service port 5000, container port 8080; the caller's
+    address says 5000, but the policy must name the pod's port."""
+    checkout = shop.add(deployment("checkout"))
+    email = shop.add(deployment("email"))
+    email.expose(ServicePort("http", port=5000))
+    checkout.connect_to(email, port=5000)
+    with pytest.raises(ValidationError) as caught:
+        shop.objects()
+    assert "exposes no port numbered 5000; it exposes http (8080/TCP) (NetworkPolicies match " \
+           "the pod's container port, not a Service's port)" in str(caught.value)
+    assert caught.value.fix is not None and "use one of its ports ('http')" in caught.value.fix
 
 
 def test_target_without_ports(shop: Stack) -> None:

@@ -276,6 +276,8 @@ def _unknown_port(
             if exposed
             else f"add a named port to {target.name}'s container"
         )
+    if isinstance(conn.port, int) and exposed and conn.port not in _unnamed_ports(target):
+        why += " (NetworkPolicies match the pod's container port, not a Service's port)"
     if isinstance(conn.port, int) and conn.port in _unnamed_ports(target):
         why += f" (it declares port {conn.port} without a name; policies refer to ports by name)"
         fix = f"name it in {target.name}'s container: Port({conn.port}, name='...')"
