@@ -322,6 +322,10 @@ MUTATIONS: list[dict[str, Any]] = [
                                   "seccompProfile": {"type": "Unconfined"}}}},
     {"spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "Localhost"},
                                   "sysctls": [{"name": "kernel.msgmax", "value": "1"}]}}},
+    {"spec": {"securityContext": {"runAsNonRoot": True,  # malformed: left to the controls
+                                  "seccompProfile": {"type": ["RuntimeDefault"]}}}},
+    {"spec": {"volumes": 1}}, {"spec": {"initContainers": {"name": "i"}}},
+    {"spec": {"containers": [{**RESTRICTED_POD["containers"][0], "ports": -1}]}},
     {"spec": {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}},
     {"spec": {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]}},
     {"container": {"privileged": True}}, {"container": {"allowPrivilegeEscalation": None}},
@@ -350,3 +354,19 @@ def test_the_shortcut_defers_every_restricted_field_to_the_controls(mutation: di
     mutated = pod(mutation.get("spec"), mutation.get("container"), mutation.get("annotations"))
     assert _clean(pod())  # the hardened pod this starts from is clean
     assert not _clean(mutated)
+
+
+@pytest.mark.parametrize("value", [["RuntimeDefault"], {"type": "RuntimeDefault"}])
+def test_a_malformed_profile_or_sysctl_is_a_violation_never_a_crash(value: Any):
+    """Hostile YAML (a list or a map where the API takes a string) is refused by the controls
+    like any other value outside the allowed ones; it never raises out of the evaluation."""
+    cases = [
+        ({"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": value}}}, None,
+         "seccompProfile"),
+        (None, {"appArmorProfile": {"type": value}}, "appArmorProfile"),
+        ({"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"},
+                              "sysctls": [{"name": value, "value": "1"}]}}, None, "sysctls"),
+    ]
+    for spec, container, control in cases:
+        found = pss.evaluate(view(pod(spec, container)), "restricted", (1, 33))
+        assert any(v.control.startswith(control) for v in found), (control, found)

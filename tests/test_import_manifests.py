@@ -1,10 +1,11 @@
 """``kubegen import manifests``: the imported stack renders the input objects back, semantically.
 
 Proved on real upstream manifests (tests/data/README.md): kube-state-metrics, podinfo,
-ingress-nginx and Argo CD. The comparison here is the test's own: kubegen may add its metadata
-(the ``managed-by: kubegen`` label, ``kubegen.dev/`` opt-out and waiver annotations) and leave
-out null or empty top-level fields; everything else must be equal. A Deployment or StatefulSet
-imported as a typed builder is compared as the API server stores it: its defaults filled in
+ingress-nginx, Argo CD and cert-manager's Helm output. The comparison here is the test's own:
+kubegen may add its metadata (the ``managed-by: kubegen`` label, ``kubegen.dev/`` opt-out and
+waiver annotations) and leave out null or empty top-level fields; everything else must be
+equal. A workload (Deployment, StatefulSet, Job, CronJob) or HorizontalPodAutoscaler imported
+as a typed builder is compared as the API server stores it: its defaults filled in
 (``with_api_defaults``, tested in test_import_workloads.py), and a pod's unset
 ``automountServiceAccountToken`` taken from its ServiceAccount in the input.
 """
@@ -25,7 +26,7 @@ from kubegen._cli.app import app
 from kubegen._loader import load_stack
 from kubegen._manifests import is_cluster_scoped
 from kubegen._pipeline import build_objects
-from kubegen._vendor.api_defaults import with_api_defaults
+from kubegen._vendor.api_defaults import pod_template, with_api_defaults
 
 DATA = Path(__file__).parent / "data" / "vendor"
 CASES = {
@@ -33,12 +34,14 @@ CASES = {
     "podinfo": (DATA / "podinfo-6.14.1", "podinfo"),
     "ingress-nginx": (DATA / "ingress-nginx-controller-v1.15.1-deploy.yaml", None),
     "argo-cd": (DATA / "argo-cd-v3.5.1-install.yaml", "argocd"),
+    "cert-manager": (DATA / "cert-manager-v1.16.2-helm", None),
 }
-WORKLOADS = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 
 
 def _input(path: Path, namespace: str | None) -> list[dict]:
-    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    files = sorted(f for f in path.glob("*.yaml") if f.name != "values.yaml") if (
+        path.is_dir()) else [path]
     out = []
     for file in files:
         for doc in yaml.safe_load_all(file.read_text()):
@@ -53,16 +56,17 @@ def _input(path: Path, namespace: str | None) -> list[dict]:
 
 def _meaning(body: dict, accounts: dict[str, dict] | None = None) -> dict:
     if body.get("kind") in WORKLOADS:
-        pod = body["spec"]["template"]["spec"]
+        body = copy.deepcopy(body)
+        pod = pod_template(body)["spec"]
         if "automountServiceAccountToken" not in pod:  # the account's setting, default true
             account = (accounts or {}).get(pod.get("serviceAccountName") or "default", {})
-            body = copy.deepcopy(body)
-            body["spec"]["template"]["spec"]["automountServiceAccountToken"] = account.get(
+            pod["automountServiceAccountToken"] = account.get(
                 "automountServiceAccountToken", True)
         body = with_api_defaults(body)
-        template = {**body["spec"]["template"]}
+        template = pod_template(body)
         template["metadata"] = _meaning(template)["metadata"]  # kubegen's label
-        body = {**body, "spec": {**body["spec"], "template": template}}
+    elif body.get("kind") == "HorizontalPodAutoscaler":
+        body = with_api_defaults(body)
     out = {k: v for k, v in body.items() if v not in (None, {}, [])}
     if body.get("kind") == "ServiceAccount" and out.get("automountServiceAccountToken") is True:
         del out["automountServiceAccountToken"]  # the API's default
@@ -176,3 +180,33 @@ def test_network_policies_of_argo_cd_map_to_the_typed_builder(project, monkeypat
     for doc in policies:
         doc["metadata"]["namespace"] = "argocd"
         assert _meaning(rendered[doc["metadata"]["name"]]) == _meaning(doc)
+
+
+def test_malformed_objects_of_any_kind_are_kept_or_refused_never_a_traceback(tmp_path):
+    """Hostile YAML in the objects the importer types (a Service port that is a list, an RBAC
+    rule's resources that are a number, a binding's subjects that are a number…) keeps the
+    object a Manifest, or is refused as a KubegenError naming it."""
+    from kubegen._errors import KubegenError
+    from kubegen._vendor.manifest_import import import_manifests
+
+    source, _ = CASES["ingress-nginx"]
+    mutations = {
+        "Service": lambda d: d["spec"]["ports"].__setitem__(0, [{"a": None}]),
+        "ConfigMap": lambda d: d.__setitem__("data", [1]),
+        "ClusterRole": lambda d: d["rules"][0].__setitem__("resources", -1),
+        "ClusterRoleBinding": lambda d: d.__setitem__("subjects", -1),
+        "RoleBinding": lambda d: d.__setitem__("roleRef", "1"),
+        "Role": lambda d: d.__setitem__("rules", 1.5),
+    }
+    mutations["Service "] = lambda d: d["spec"].__setitem__("ports", -1)
+    for kind, mutate in mutations.items():
+        docs = [d for d in yaml.safe_load_all(source.read_text()) if d]
+        mutate(next(d for d in docs if d["kind"] == kind.strip()))
+        path = tmp_path / f"{kind.strip()}{len(kind)}.yaml"
+        path.write_text(yaml.safe_dump_all(docs))
+        try:
+            result = import_manifests(path, tmp_path / path.stem)
+        except KubegenError as exc:
+            assert kind.strip() in str(exc) or path.name in str(exc), exc
+            continue
+        assert result.raw > 6, kind  # the malformed object stayed a Manifest

@@ -301,7 +301,7 @@ def test_any_path_is_accepted_valid_or_refused_with_a_valid_suggestion(text: str
     try:
         route = RoutePath(path, service="web")
     except ValidationError as error:
-        # the suggestion is a Python repr: '/x', or "/'x" when the path holds a quote
+        # the suggestion is a Python literal: "…" when the path holds a quote
         suggested = ast.literal_eval((error.fix or "").rsplit(" e.g. ", 1)[-1])
         assert RoutePath(suggested, service="web").path == suggested
         return

@@ -320,3 +320,25 @@ def test_guards_run_again_when_the_rules_change_after_construction():
     role.rules = (Rule.read("secrets"),)
     with pytest.raises(ValidationError, match="reads every Secret"):
         stack.objects()
+
+
+def test_malformed_raw_rbac_is_refused_by_the_schema_not_a_traceback():
+    """Hostile YAML in a Manifest (rules: 1.5, a string roleRef, a rule's resources: -1) never
+    reaches the guards, which read the API's shapes: the schema check refuses it, located."""
+    from kubegen import Manifest, PolicyError, Stack, render
+
+    group = "rbac.authorization.k8s.io/v1"
+    stack = Stack("shop", namespace="shop")
+    stack.add(Manifest({"apiVersion": group, "kind": "ClusterRole", "metadata": {"name": "a"},
+                        "rules": 1.5}))
+    stack.add(Manifest({"apiVersion": group, "kind": "Role", "metadata": {"name": "b"},
+                        "rules": [{"apiGroups": [""], "resources": -1, "verbs": ["get"]}]}))
+    stack.add(Manifest({"apiVersion": group, "kind": "RoleBinding", "metadata": {"name": "c"},
+                        "roleRef": "1", "subjects": -1}))
+    with pytest.raises(PolicyError) as caught:
+        render(stack)
+    text = str(caught.value)
+    for where in ("rules: is 1.5, expected array", "roleRef: is \"1\", expected object",
+                  "subjects: is -1, expected array", "resources: is -1, expected array"):
+        assert where in text, where
+    assert "test_rbac_guards.py:" in text

@@ -16,6 +16,7 @@ from kubegen import (
     EmptyDir,
     ExecProbe,
     GrpcProbe,
+    Hook,
     HttpProbe,
     Job,
     Mount,
@@ -66,6 +67,45 @@ def test_host_port_needs_reason() -> None:
     container = Container(image=IMAGE, ports=[Port(80, name="http", host_port=80)],
                           allow_host_ports="ingress controller on bare metal")
     assert render(container)["ports"][0]["hostPort"] == 80
+
+
+def test_an_unnamed_port_renders_without_a_name_and_is_referred_to_by_number() -> None:
+    """Upstream YAML that declares ports by number (``kubegen import manifests`` writes
+    ``unnamed=True`` for them) renders as it was; probes and hooks name the number."""
+    container = Container(image=IMAGE, ports=[Port(8080, unnamed=True), Port(9090, name="metrics")],
+                          readiness=HttpProbe("/ready", port=8080),
+                          liveness=TcpProbe(port=8080), pre_stop=Hook(http="/drain", port=8080))
+    out = render(container)
+    assert out["ports"] == [{"containerPort": 8080, "protocol": "TCP"},
+                            {"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
+    assert out["readinessProbe"]["httpGet"]["port"] == 8080
+    assert out["livenessProbe"]["tcpSocket"]["port"] == 8080
+    assert out["lifecycle"]["preStop"]["httpGet"]["port"] == 8080
+    # the derived name is no name of it: a probe cannot refer to it so
+    with pytest.raises(ValidationError, match="does not declare"):
+        Container(image=IMAGE, ports=[Port(8080, unnamed=True)],
+                  readiness=HttpProbe("/", port="port-8080"), liveness=HttpProbe("/", port=8080))
+    with pytest.raises(ValidationError, match="declared twice"):
+        Container(image=IMAGE, ports=[Port(8080, unnamed=True), Port(8080, name="http")])
+    with pytest.raises(ValidationError, match="name='http' and unnamed=True"):
+        Port(8080, name="http", unnamed=True)
+
+
+def test_an_unnamed_port_is_no_named_port_of_the_workload() -> None:
+    """Services and policies refer to ports by name: an unnamed one is not offered to them, so
+    connecting to it is refused at the call, never rendered as a rule for another port."""
+    stack = Stack("shop", namespace="shop")
+    api = stack.add(Deployment("api", image=TAGGED, ports=[Port(8080, unnamed=True)],
+                               readiness=HttpProbe("/", port=8080),
+                               liveness=HttpProbe("/", port=8080)))
+    web = stack.add(Deployment("web", image=TAGGED, port=Port(80, name="http"),
+                               readiness=HttpProbe("/"), liveness=HttpProbe("/")))
+    assert api.named_ports() == {}
+    assert web.named_ports() == {"http": (80, "TCP")}
+    web.connect_to(api, port=8080)
+    with pytest.raises(ValidationError, match="it declares port 8080 without a name") as caught:
+        stack.objects()
+    assert "Fix: name it in api's container: Port(8080, name='...')" in str(caught.value)
 
 
 # -- env ---------------------------------------------------------------------------------------

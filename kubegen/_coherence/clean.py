@@ -43,7 +43,8 @@ def _pod_context_clean(context: dict[str, Any]) -> bool:
     if context.get("runAsNonRoot") is not True:
         return False
     profile = context.get("seccompProfile")
-    if not isinstance(profile, dict) or profile.get("type") not in _SECCOMP:
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    if not isinstance(kind, str) or kind not in _SECCOMP:  # a list is no type (nor hashable)
         return False
     for key, value in context.items():
         if key in ("runAsNonRoot", "seccompProfile") or key in _POD_FREE:
@@ -97,7 +98,10 @@ def _no_host(handler: Any) -> bool:
 def _container_clean(body: Any) -> bool:
     if not isinstance(body, dict) or not _container_context_clean(body.get("securityContext")):
         return False
-    for port in body.get("ports") or ():
+    ports = body.get("ports") or []
+    if not isinstance(ports, list):
+        return False
+    for port in ports:
         if not isinstance(port, dict) or port.get("hostPort") not in (None, 0):
             return False
     if not all(_no_host(body.get(probe)) for probe in _HANDLERS):
@@ -142,6 +146,9 @@ def _restricted_clean(pod: PodView) -> bool:
     annotations = pod.metadata.get("annotations")
     if annotations and any(str(key).startswith(_ANNOTATION_PREFIXES) for key in annotations):
         return False
+    lists = ("volumes", *_CONTAINER_LISTS)
+    if any(not isinstance(spec.get(key) or [], list) for key in lists):
+        return False  # malformed (hostile YAML): let the controls decide
     if not _volumes_clean(spec.get("volumes")):
         return False
     return all(

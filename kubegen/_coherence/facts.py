@@ -54,6 +54,11 @@ class StackFacts:
         #: The cluster lets pods reach the API server by a policy kubegen does not render
         #: (``Cluster.api_egress_elsewhere``): KG506 has nothing to check.
         self.api_egress_elsewhere = bool(cluster and cluster.api_egress_elsewhere)
+        #: The API server's endpoint addresses (CIDRs) and port, when the Cluster declares
+        #: them (``Cluster.api_server``): KG505/KG506 match ipBlocks against them.
+        self.api_server: tuple[tuple[str, ...], int] | None = None
+        if cluster is not None and cluster.api_server is not None:
+            self.api_server = (tuple(cluster.api_server.addresses), cluster.api_server.port)
         self.explicit_defaults = (
             stack is not None and "resources" in stack.defaults.model_fields_set
         )

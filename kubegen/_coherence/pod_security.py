@@ -210,6 +210,11 @@ def host_probes_and_lifecycle(pod: PodView) -> Iterator[Violation]:
                                     f"{c.label} {where} targets host {_show(host)}")
 
 
+def _among(value: Any, names: frozenset[str]) -> bool:
+    """``value in names`` for a value read from YAML, which may be a list or a map."""
+    return isinstance(value, str) and value in names
+
+
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
 _APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 
@@ -217,7 +222,7 @@ _APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 def app_armor(pod: PodView) -> Iterator[Violation]:
     for context, path, who in _contexts(pod):
         profile = context.get("appArmorProfile")
-        if profile is not None and as_dict(profile).get("type") not in _APPARMOR_TYPES:
+        if profile is not None and not _among(as_dict(profile).get("type"), _APPARMOR_TYPES):
             kind = as_dict(profile).get("type")
             yield Violation("appArmorProfile", f"{path}.appArmorProfile.type",
                             f"{who} AppArmor type is {_show(kind)}")
@@ -298,7 +303,7 @@ def _seccomp_type(context: dict[str, Any]) -> tuple[bool, Any]:
 def _bad_seccomp(control: str, pod: PodView) -> Iterator[Violation]:
     for context, path, who in _contexts(pod):
         present, kind = _seccomp_type(context)
-        if present and kind not in _SECCOMP_TYPES:
+        if present and not _among(kind, _SECCOMP_TYPES):
             yield Violation(control, f"{path}.seccompProfile.type",
                             f"{who} seccomp profile is {_show(kind)}", "explicit")
 
@@ -348,7 +353,7 @@ def _sysctls(since: Version) -> Check:
     def check(pod: PodView) -> Iterator[Violation]:
         for index, item in enumerate(as_list(pod.security_context.get("sysctls"))):
             name = as_dict(item).get("name")
-            if name not in allowed:
+            if not _among(name, allowed):
                 since = SAFE_SYSCTLS.get(name) if isinstance(name, str) else None
                 why = f"safe only from {since[0]}.{since[1]}" if since else "not a safe sysctl"
                 yield Violation("sysctls", pod.field(f"securityContext.sysctls[{index}].name"),

@@ -1,4 +1,5 @@
-"""What the API server (and its admission plugins) fill into a Deployment or StatefulSet.
+"""What the API server (and its admission plugins) fill into a workload: a Deployment,
+StatefulSet, Job or CronJob, and a HorizontalPodAutoscaler.
 
 ``kubegen import manifests`` proves a typed call by rendering it and comparing the result with
 the input object; "the same object" means the same to the cluster, whether a field is written
@@ -6,7 +7,9 @@ out or left to its default. :func:`with_api_defaults` writes those defaults out,
 compare equal when they differ only there. Sources: the API reference of each field
 (https://kubernetes.io/docs/reference/kubernetes-api/), the ServiceAccount admission plugin
 (``serviceAccountName: default``), and the container runtime's behaviour for security flags
-left unset (no ``no_new_privs``: privilege escalation is allowed).
+left unset (no ``no_new_privs``: privilege escalation is allowed). For a CronJob, the Job
+defaults are filled into ``jobTemplate.spec`` too: the API server leaves them to each Job it
+creates, which gets them then, so both spellings run the same Jobs.
 """
 
 from __future__ import annotations
@@ -16,11 +19,25 @@ from typing import Any
 
 _PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
                    "failureThreshold": 3}
+#: The kinds whose pods the importer maps to typed builders, by their API version.
+POD_KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1",
+             "CronJob": "batch/v1"}
+
+
+def pod_template(body: Any) -> dict[str, Any] | None:
+    """The pod template of a workload object (a CronJob's is its jobTemplate's), if any."""
+    spec = body.get("spec") if isinstance(body, dict) else None
+    if isinstance(spec, dict) and body.get("kind") == "CronJob":
+        job = spec.get("jobTemplate")
+        spec = job.get("spec") if isinstance(job, dict) else None
+    template = spec.get("template") if isinstance(spec, dict) else None
+    return template if isinstance(template, dict) else None
 
 
 def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a Deployment or StatefulSet with the API server's defaults filled in (what
-    ``kubectl get -o yaml`` would show for the fields kubegen writes or leaves out)."""
+    """A copy of a workload (see :data:`POD_KINDS`) or an ``autoscaling/v2``
+    HorizontalPodAutoscaler with the API server's defaults filled in (what ``kubectl get -o
+    yaml`` would show for the fields kubegen writes or leaves out)."""
     try:
         return _defaulted(body)
     except (AttributeError, TypeError, KeyError):  # a malformed object: compared as it is
@@ -29,11 +46,19 @@ def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
 
 def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind")
-    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
+    if kind == "HorizontalPodAutoscaler" and body.get("apiVersion") == "autoscaling/v2":
+        return _autoscaler_defaults(copy.deepcopy(body))
+    if kind not in POD_KINDS or body.get("apiVersion") != POD_KINDS[kind]:
         return body
     out = copy.deepcopy(body)
     spec = out.get("spec")
     if not isinstance(spec, dict):
+        return out
+    if kind in ("Job", "CronJob"):
+        _job_defaults(out)
+        template = pod_template(out)
+        if template is not None and isinstance(template.get("spec"), dict):
+            _pod_defaults(template["spec"])
         return out
     spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
@@ -68,6 +93,43 @@ def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(template, dict) and isinstance(template.get("spec"), dict):
         _pod_defaults(template["spec"])
     return out
+
+
+def _job_defaults(body: dict[str, Any]) -> None:
+    """A Job's defaults (``SetDefaults_Job``: completions and parallelism 1 when both are
+    unset, backoffLimit 6, NonIndexed, not suspended, the object labelled like its pods when
+    it has no labels), and a CronJob's (``SetDefaults_CronJob``) with its jobTemplate's."""
+    spec = body["spec"]
+    if body["kind"] == "CronJob":
+        spec.setdefault("concurrencyPolicy", "Allow")
+        spec.setdefault("suspend", False)
+        spec.setdefault("successfulJobsHistoryLimit", 3)
+        spec.setdefault("failedJobsHistoryLimit", 1)
+        template = spec.get("jobTemplate")
+        spec = template.get("spec") if isinstance(template, dict) else None
+        if not isinstance(spec, dict):
+            return
+    elif isinstance(body.get("metadata"), dict) and not body["metadata"].get("labels"):
+        labels = (spec.get("template") or {}).get("metadata", {}).get("labels")
+        if labels:
+            body["metadata"]["labels"] = dict(labels)
+    if "completions" not in spec and "parallelism" not in spec:
+        spec["completions"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+
+
+def _autoscaler_defaults(body: dict[str, Any]) -> dict[str, Any]:
+    """``minReplicas`` 1, and a CPU target of 80% when no metric is given."""
+    spec = body.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("minReplicas", 1)
+        if not spec.get("metrics"):
+            spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                "type": "Utilization", "averageUtilization": 80}}}]
+    return body
 
 
 def _pod_defaults(spec: dict[str, Any]) -> None:
@@ -107,9 +169,8 @@ def with_effective_automount(
     An account that is neither stays unresolved: the pod's setting is then unknown, and the
     object is compared as it is.
     """
-    spec = body.get("spec")
-    template = spec.get("template") if isinstance(spec, dict) else None
-    pod = template.get("spec") if isinstance(template, dict) else None
+    template = pod_template(body)
+    pod = template.get("spec") if template is not None else None
     if not isinstance(pod, dict) or "automountServiceAccountToken" in pod:
         return body
     name = str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
@@ -117,7 +178,9 @@ def with_effective_automount(
         return body
     value = accounts.get(name)
     out = copy.deepcopy(body)
-    out["spec"]["template"]["spec"]["automountServiceAccountToken"] = value is not False
+    found = pod_template(out)
+    assert found is not None  # the copy has what the original has
+    found["spec"]["automountServiceAccountToken"] = value is not False
     return out
 
 

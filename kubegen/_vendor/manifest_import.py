@@ -21,9 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
-from kubegen._vendor.api_defaults import with_api_defaults, with_effective_automount
+from kubegen._vendor.api_defaults import (
+    POD_KINDS,
+    pod_template,
+    with_api_defaults,
+    with_effective_automount,
+)
+from kubegen._vendor.import_base import Unmapped
+from kubegen._vendor.job_import import TARGET, autoscaler_call
 from kubegen._vendor.pycode import fitted, literal, wrapped
-from kubegen._vendor.workload_import import Unmapped, workload_call
+from kubegen._vendor.workload_import import workload_call
 
 REASON = "imported as is by `kubegen import manifests`; review"
 Labels = dict[str, str] | None
@@ -58,10 +65,13 @@ class _Item:
     trial: str | None = None  # the same call for a stack of its own (references external)
     allow: dict[str, str] = field(default_factory=dict)  # RBAC guard -> reason
     waivers: dict[str, str] = field(default_factory=dict)  # rule id -> what kubegen changes
-    why: str | None = None  # why a Deployment/StatefulSet stays a Manifest
+    why: str | None = None  # why an object of a kind kubegen builds stays a Manifest
     derived_by: str | None = None  # the workload whose render gives this object
     opted: dict[str, str] = field(default_factory=dict)  # rule id -> field, waived by allow_*
     meaning: dict[str, Any] = field(default_factory=dict)  # what its render must equal
+    # A workload an input HorizontalPodAutoscaler scales: its call without replicas=, the
+    # HPA's call (``TARGET`` for this item's variable) and the HPA's item.
+    scaled: tuple[str, str, _Item] | None = None
 
     def __post_init__(self) -> None:
         if not self.meaning:  # the object as the API server reads it (see with_effective_…)
@@ -92,7 +102,7 @@ def normalized(body: Any, kind: str = "") -> Any:
     server stores neither) and without fields equal to the API's documented default."""
     if not isinstance(body, dict):
         return body
-    if kind in ("Deployment", "StatefulSet"):
+    if kind in _DEFAULTED:
         body = with_api_defaults(body)
     out = {}
     for key, value in body.items():
@@ -118,16 +128,36 @@ def normalized(body: Any, kind: str = "") -> Any:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
         out["spec"] = _service_defaults(out["spec"])
-    template = out["spec"].get("template") if isinstance(out.get("spec"), dict) else None
-    if kind in ("Deployment", "StatefulSet") and isinstance(template, dict):
-        out["spec"] = {**out["spec"], "template": normalized(template)}  # kubegen's pod label
+    if kind in POD_KINDS and pod_template(out) is not None:  # kubegen's pod label
+        out = _with_template(out, normalized(pod_template(out)))
     return out
+
+
+_DEFAULTED = (*POD_KINDS, "HorizontalPodAutoscaler")
+# Kinds upstream software ships that kubegen has no builder for: kept as Manifests, with a note.
+_NO_BUILDER = {"IngressClass": "networking.k8s.io/v1",
+               "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
+               "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1"}
+
+
+def _with_template(body: dict[str, Any], template: Any) -> dict[str, Any]:
+    """``body`` (a workload whose pod template was found) with another pod template."""
+    spec = dict(body["spec"])
+    if body.get("kind") == "CronJob":
+        job = dict(spec["jobTemplate"])
+        job["spec"] = {**job["spec"], "template": template}
+        spec["jobTemplate"] = job
+    else:
+        spec["template"] = template
+    return {**body, "spec": spec}
 
 
 def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
     """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
     and a ``targetPort`` equal to ``port``."""
     out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
+    if not isinstance(spec.get("ports") or [], list):
+        return out  # malformed: compared as it is
     ports = []
     for port in spec.get("ports") or []:
         if isinstance(port, dict):
@@ -188,9 +218,8 @@ def _ids_unset(objects: list[tuple[dict[str, Any], str]]) -> bool:
     """Whether a workload's pod leaves runAsUser, runAsGroup or fsGroup unset."""
     for body, _ in objects:
         if body["kind"] in _WORKLOADS:
-            spec = body.get("spec")
-            template = spec.get("template") if isinstance(spec, dict) else None
-            pod = template.get("spec") if isinstance(template, dict) else None
+            template = pod_template(body)
+            pod = template.get("spec") if template is not None else None
             context = pod.get("securityContext") if isinstance(pod, dict) else None
             if not isinstance(context, dict) or not {"runAsUser", "runAsGroup", "fsGroup"} <= set(
                     context):
@@ -204,7 +233,7 @@ def _calls(
 ) -> tuple[str | None, str | None, str | None]:
     """The builder call for ``body`` in the whole stack, for a stack of its own, and why a
     Deployment/StatefulSet has none."""
-    if body["kind"] in ("Deployment", "StatefulSet"):
+    if body["kind"] in _WORKLOADS:
         try:
             call = workload_call(body, namespace, stack=stack)
         except Unmapped as exc:
@@ -212,8 +241,11 @@ def _calls(
         except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
             return None, None, "a field has a shape the typed builders do not take"
         return call, call, None
-    final = _typed(body, namespace, defined)
-    return final, None if final is None else _typed(body, namespace, set()), None
+    try:
+        final = _typed(body, namespace, defined)
+        return final, None if final is None else _typed(body, namespace, set()), None
+    except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
+        return None, None, None  # kept as a Manifest: its schema error is the render's
 
 
 def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
@@ -383,12 +415,13 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
 
 
 _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "ConfigMap",
-            "ConfigMapKey", "Container", "Deployment", "EgressRule", "EmptyDir", "ExecProbe",
-            "FieldRef", "GrpcProbe", "Hook", "HttpProbe", "IPBlock", "IngressRule",
-            "LabelSelector", "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy",
-            "NetworkPolicyPeer", "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef",
-            "Resources", "Role", "RoleBinding", "RoleRef", "Rule", "SecretFiles", "SecretKey",
-            "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack",
+            "ConfigMapKey", "Container", "CronJob", "Deployment", "EgressRule", "EmptyDir",
+            "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
+            "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
+            "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
+            "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
+            "RoleBinding", "RoleRef", "Rule", "ScalingPolicy", "ScalingRules", "SecretFiles",
+            "SecretKey", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack",
             "StackDefaults", "StatefulSet", "TcpProbe", "VolumeClaim")
 
 
@@ -430,18 +463,26 @@ def module_source(
     calls = ["Stack(" + (head or _Head()).stack_args()]
     for item in items:
         if item.derived_by is not None:
-            lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
+            if item.typed is None:  # an HPA's call follows its workload's
+                lines.append(f"    # {item.origin}: rendered by {item.derived_by} (derived)")
             continue
         lines.append(f"    # {item.origin}")
         if item.why is not None:
-            lines.append(f"    # kept as a Manifest: {item.why}"[:100])
-        assign = f"{item.var} = " if item.waivers else ""
+            lines += textwrap.wrap(f"kept as a Manifest: {item.why}", 100,
+                                   initial_indent="    # ", subsequent_indent="    #   ",
+                                   break_on_hyphens=False, break_long_words=False)
+        scaler = item.scaled[1].replace(TARGET, item.var) if item.scaled else None
+        assign = f"{item.var} = " if item.waivers or scaler else ""
         if item.typed is not None:
             call = item.typed
             if item.allow:
                 call = call[:-1] + f", allow={{{', '.join(f'{g!r}: REASON' for g in item.allow)}}})"
             lines.append(f"    {assign}stack.add({wrapped(call, 4)})")
             calls.append(call)
+            if scaler is not None and item.scaled is not None:
+                lines.append(f"    # {item.scaled[2].origin}")
+                lines.append(f"    stack.add({wrapped(scaler, 4)})")
+                calls.append(scaler)
         else:
             body = item.body
             if item.allow:
@@ -503,7 +544,7 @@ def _prove(
             item.typed, item.allow = None, {}
 
 
-_WORKLOADS = ("Deployment", "StatefulSet")
+_WORKLOADS = tuple(POD_KINDS)
 
 
 def _key(body: dict[str, Any], namespace: str | None) -> tuple[str, str, str]:
@@ -527,49 +568,115 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
 def _prove_workloads(
     items: list[_Item], name: str, namespace: str | None, sources: list[str], head: _Head
 ) -> None:
-    """Keep a Deployment/StatefulSet call only if its render is the input object, and every
-    object it derives (ServiceAccount, PodDisruptionBudget, headless Service) is either one the
-    stack holds as a typed builder or an input object it renders exactly (that one is then
-    left to the workload); else the object stays a Manifest and ``why`` says what differs."""
+    """Keep a workload's call only if its render is the input object, and every object it
+    derives (ServiceAccount, PodDisruptionBudget, headless Service) is either one the stack
+    holds as a typed builder or an input object it renders exactly (that one is then left to
+    the workload); else the object stays a Manifest and ``why`` says what differs.
+
+    A workload an input HorizontalPodAutoscaler scales is tried with the HPA's typed call
+    first (the pair must render both objects); if that differs, the HPA stays a Manifest with
+    its reason and the workload is tried alone."""
     by_key = {_key(item.body, namespace): item for item in items}
+    trial_of = (name, namespace, sources, head)
     for item in items:
         if item.typed is None or item.body["kind"] not in _WORKLOADS:
             continue
-        trial = _Item(item.body, item.origin, "obj", typed=item.trial)
+        if item.scaled is not None:
+            call, scaler, hpa = item.scaled
+            why = _prove_workload(item, call, scaler, by_key, trial_of)
+            if why is None:
+                item.typed = call
+                continue
+            hpa.why = why if why.startswith("a typed HorizontalPodAutoscaler") else (
+                f"its target {item.display}, autoscaled, would not render as it was: {why}")
+            item.scaled = None
+        why = _prove_workload(item, str(item.trial), None, by_key, trial_of)
+        if why is not None:
+            item.typed, item.why = None, why
+
+
+def _differently(kind: str, rendered: dict[str, Any], meaning: dict[str, Any]) -> str:
+    paths = _differences(normalized(rendered, kind), normalized(meaning, kind))
+    shown = ", ".join(paths[:4]) + (f" (+{len(paths) - 4} more)" if len(paths) > 4 else "")
+    return f"a typed {kind} would render {shown} differently"
+
+
+def _prove_workload(
+    item: _Item, call: str, scaler: str | None, by_key: dict[tuple[str, str, str], _Item],
+    trial_of: tuple[str, str | None, list[str], _Head],
+) -> str | None:
+    """None when ``call`` (and ``scaler``, the HPA's) renders ``item`` and the objects it
+    derives as the input holds them (these are then left to it); else why not."""
+    name, namespace, sources, head = trial_of
+    trial = _Item(item.body, item.origin, "obj", typed=call)
+    if scaler is not None:
+        trial.scaled = (call, scaler, item)
+    try:
+        rendered = [o.body for o in _build(
+            module_source(name, namespace, [trial], sources, head)).objects()]
+    except KubegenError as exc:
+        return f"the typed call is refused: {exc.message}"
+    except Exception as exc:  # a value no builder takes, however it fails
+        return f"the typed call fails: {type(exc).__name__}"
+    main, derived = rendered[0], rendered[1:]
+    kind = str(item.body["kind"])
+    if not same_object(main, item.meaning):
+        return _differently(kind, main, item.meaning)
+    claimed: list[_Item] = []
+    for extra in derived:
+        other = by_key.get(_key(extra, namespace))
+        if other is not None and other.typed is not None and extra["kind"] == (
+                "ServiceAccount"):
+            continue  # the workload runs as the stack's typed ServiceAccount
+        if other is not None and extra["kind"] == "HorizontalPodAutoscaler" and (
+                not same_object(extra, other.meaning)):
+            return _differently("HorizontalPodAutoscaler", extra, other.meaning)
+        if other is None or other.derived_by is not None or not same_object(
+                extra, other.meaning):
+            meta = extra["metadata"]
+            return (f"a typed {kind} would also render {extra['kind']} "
+                    f"{meta.get('namespace') or namespace}/{meta['name']}, which the "
+                    "input does not hold as such")
+        claimed.append(other)
+    for other in claimed:
+        other.derived_by, other.typed = item.display, None
+        if scaler is not None and other.body["kind"] == "HorizontalPodAutoscaler":
+            other.typed = scaler  # a typed call of its own, written after its workload's
+    return None
+
+
+def _pair_autoscalers(items: list[_Item], namespace: str | None, stack: str) -> None:
+    """Give each workload an input HorizontalPodAutoscaler scales its autoscaled call and the
+    HPA's; an HPA that cannot be one gets its ``why``."""
+    by_key = {_key(item.body, namespace): item for item in items}
+    for item in items:
+        if item.body["kind"] != "HorizontalPodAutoscaler":
+            continue
         try:
-            rendered = [o.body for o in _build(
-                module_source(name, namespace, [trial], sources, head)).objects()]
-        except KubegenError as exc:
-            item.typed, item.why = None, f"the typed call is refused: {exc.message}"
+            (kind, target_name), scaler = autoscaler_call(item.body)
+        except Unmapped as exc:
+            item.why = f"{exc} has no typed builder equivalent"
             continue
-        except Exception as exc:  # a value no builder takes, however it fails
-            item.typed, item.why = None, f"the typed call fails: {type(exc).__name__}"
+        except (AttributeError, TypeError, KeyError, ValueError):
+            item.why = "a field has a shape the typed builder does not take"
             continue
-        main, derived = rendered[0], rendered[1:]
-        kind = str(item.body["kind"])
-        if not same_object(main, item.meaning):
-            paths = _differences(normalized(main, kind), normalized(item.meaning, kind))
-            shown = ", ".join(paths[:4]) + (f" (+{len(paths) - 4} more)" if len(paths) > 4 else "")
-            item.typed, item.why = None, f"a typed {kind} would render {shown} differently"
+        meta = item.body["metadata"]
+        target = by_key.get((kind, str(meta.get("namespace") or ""), target_name))
+        if target is None or target.typed is None:
+            state = "not in the input" if target is None else "kept as a Manifest"
+            item.why = (f"its target {kind} {target_name} is {state}: a typed autoscaler "
+                        "takes its target's typed call")
             continue
-        claimed: list[_Item] = []
-        for extra in derived:
-            other = by_key.get(_key(extra, namespace))
-            if other is not None and other.typed is not None and extra["kind"] == (
-                    "ServiceAccount"):
-                continue  # the workload runs as the stack's typed ServiceAccount
-            if other is None or other.derived_by is not None or not same_object(
-                    extra, other.meaning):
-                meta = extra["metadata"]
-                item.typed = None
-                item.why = (f"a typed {kind} would also render {extra['kind']} "
-                            f"{meta.get('namespace') or namespace}/{meta['name']}, which the "
-                            "input does not hold as such")
-                claimed = []
-                break
-            claimed.append(other)
-        for other in claimed:
-            other.derived_by, other.typed = item.display, None
+        if target.scaled is not None:
+            item.why = f"{target.display} is scaled by another HorizontalPodAutoscaler"
+            continue
+        try:
+            call = workload_call(target.meaning, namespace, stack=stack, autoscaled=True)
+        except (Unmapped, AttributeError, TypeError, KeyError, ValueError) as exc:
+            item.why = f"its target's {exc}" if isinstance(exc, Unmapped) else (
+                "its target has a field of a shape the typed builders do not take")
+            continue
+        target.scaled = (call, scaler, item)
 
 
 def _settle(
@@ -606,8 +713,7 @@ def _common_labels(objects: list[tuple[dict[str, Any], str]]) -> Labels:
     ``app.kubernetes.io/managed-by: kubegen`` is kubegen's own and stays out."""
     common: dict[str, str] | None = None
     for body, _ in objects:
-        spec = body.get("spec")
-        template = spec.get("template") if isinstance(spec, dict) else None
+        template = pod_template(body)
         sets = [body["metadata"].get("labels")]
         if isinstance(template, dict):
             pod_meta = template.get("metadata")
@@ -708,11 +814,14 @@ def import_manifests(
             meaning = with_effective_automount(
                 body, accounts.get(str(body["metadata"].get("namespace") or namespace), {}))
         typed, trial, why = _calls(meaning, namespace, defined, name)
+        if body["kind"] in _NO_BUILDER and body.get("apiVersion") == _NO_BUILDER[body["kind"]]:
+            why = f"kubegen has no typed {body['kind']} builder"
         items.append(_Item(body, origin, _var(body, used), typed, trial, why=why,
                            meaning=meaning))
     sources = [str(source)]
     head = _Head(_common_labels(objects), _ids_unset(objects))
     _prove(items, name, namespace, sources, head)
+    _pair_autoscalers(items, namespace, name)
     _prove_workloads(items, name, namespace, sources, head)
     stack = _settle(items, name, namespace, sources, head)
     rendered = {o.key: o.body for o in stack.objects()}

@@ -1,9 +1,10 @@
-"""Deployment and StatefulSet objects as typed builder calls, for ``kubegen import manifests``.
+"""Workload objects as typed builder calls, for ``kubegen import manifests``.
 
-:func:`workload_call` writes the ``Deployment(...)``/``StatefulSet(...)`` call whose render
-would be the object: containers, ports, env, probes, hooks, resources, volumes and mounts,
-security settings (weakened ones as ``allow_*=REASON`` opt-outs), replicas, rollout strategy,
-ServiceAccount, labels and annotations. A field no builder argument expresses raises
+:func:`workload_call` writes the ``Deployment(...)``/``StatefulSet(...)``/``Job(...)``/
+``CronJob(...)`` call whose render would be the object: containers, ports, env, probes, hooks,
+resources, volumes and mounts, security settings (weakened ones as ``allow_*=REASON``
+opt-outs), replicas, rollout strategy, a Job's retries and schedule, ServiceAccount, labels
+and annotations. A field no builder argument expresses raises
 :class:`Unmapped` with the field's path, and the importer keeps the object as a ``Manifest``;
 a call is kept only when the importer has rendered it and got the input back (the builders'
 own choices, such as the pod selector, are checked there, not assumed here).
@@ -19,62 +20,70 @@ from typing import Any
 from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL
 from kubegen._builders.workloads.pod import COMPONENT_LABEL, VERSION_LABEL
 from kubegen._builders.workloads.volumes import volume_slug
+from kubegen._vendor.api_defaults import POD_KINDS
+from kubegen._vendor.import_base import MANAGED as _MANAGED
+from kubegen._vendor.import_base import Unmapped
+from kubegen._vendor.import_base import call as _call
+from kubegen._vendor.import_base import only as _only
+from kubegen._vendor.import_base import r as _r
+from kubegen._vendor.import_base import seconds as _seconds
+from kubegen._vendor.job_import import JOBS, cronjob_args, job_args, job_selector, job_template
 
-_MANAGED = "app.kubernetes.io/managed-by"
 _DERIVED_LABELS = {NAME_LABEL, INSTANCE_LABEL, VERSION_LABEL, COMPONENT_LABEL, _MANAGED}
 _RESTRICTED_CAPS = {"NET_BIND_SERVICE"}
-
-
-class Unmapped(Exception):
-    """A field of the object no builder argument expresses: ``str(exc)`` says which."""
-
-
-def _r(value: Any) -> str:
-    return repr(value)
-
-
-def _call(cls: str, args: list[str]) -> str:
-    return f"{cls}({', '.join(args)})"
-
-
-def _only(mapping: dict[str, Any], allowed: set[str], where: str) -> None:
-    extra = sorted(set(mapping) - allowed)
-    if extra:
-        raise Unmapped(f"{where}.{extra[0]}")
-
-
-def _seconds(value: Any, where: str) -> str:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Unmapped(where)
-    return _r(f"{value}s")
 
 
 # -- the workload ------------------------------------------------------------------------------
 
 
 def workload_call(
-    body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None
+    body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None,
+    *, autoscaled: bool = False,
 ) -> str:
-    """The builder call rendering ``body`` (a Deployment or StatefulSet), or :class:`Unmapped`.
+    """The builder call rendering ``body`` (a Deployment, StatefulSet, Job or CronJob), or
+    :class:`Unmapped`.
 
     ``reason`` is the Python expression every ``allow_*`` opt-out gets; ``stack`` the name of
     the stack the call goes into: a pod selector other than kubegen's own for that stack
     (``app.kubernetes.io/name`` + ``/instance``) is kept as ``selector=``, with the labels as
-    they are.
+    they are. A Job has no selector of its own (the API server generates one): its pods'
+    labels are its ``selector=`` unless they are kubegen's. ``autoscaled``: the call for a
+    Deployment/StatefulSet an imported HorizontalPodAutoscaler scales (no ``replicas=``; the
+    input must set none either).
     """
     kind = body.get("kind")
-    if body.get("apiVersion") != "apps/v1" or kind not in ("Deployment", "StatefulSet"):
+    if kind not in POD_KINDS or body.get("apiVersion") != POD_KINDS[kind]:
         raise Unmapped("apiVersion")
+    if kind != "CronJob":
+        return _workload_call(body, namespace, reason, stack, autoscaled)
+    try:
+        return _workload_call(body, namespace, reason, stack, autoscaled)
+    except Unmapped as exc:  # its pod template is the jobTemplate's
+        where = str(exc)
+        if where.startswith("spec.template") or where.startswith("spec.selector"):
+            where = "spec.jobTemplate." + where
+        raise Unmapped(where) from None
+
+
+def _workload_call(
+    body: dict[str, Any], namespace: str | None, reason: str, stack: str | None,
+    autoscaled: bool,
+) -> str:
+    kind = str(body["kind"])
     _only(body, {"apiVersion", "kind", "metadata", "spec"}, kind)
     meta, spec = body["metadata"], body.get("spec") or {}
     args = [_r(meta["name"])]
     if meta.get("namespace") and meta["namespace"] != namespace:
         args.append(f"namespace={_r(meta['namespace'])}")
     labels = dict(meta.get("labels") or {})
-    selector = _selector(spec, str(meta["name"]), stack)
+    job: dict[str, Any] = spec
+    if kind == "CronJob":
+        job = job_template(spec)
+    selector = (job_selector(job, str(meta["name"]), stack) if kind in JOBS
+                else _selector(spec, str(meta["name"]), stack))
     if selector is not None:
         args.append(f"selector={_r(selector)}")
-        own = {k: v for k, v in labels.items() if k != _MANAGED}
+        own = {k: v for k, v in labels.items() if (k, v) != (_MANAGED, "kubegen")}
     else:
         if labels.get(COMPONENT_LABEL):
             args.append(f"component={_r(labels[COMPONENT_LABEL])}")
@@ -85,6 +94,13 @@ def workload_call(
              if not k.startswith("kubegen.dev/")}
     if notes:
         args.append(f"annotations={_r(notes)}")
+    if kind in JOBS:
+        if kind == "CronJob":
+            args += cronjob_args(spec)
+        args += job_args(job, kind)
+        args += _pod(job.get("template") or {}, reason, claims=set(), selector=selector,
+                     restart=("Never", "OnFailure"))
+        return _call(kind, args)
     common = {"replicas", "selector", "template", "minReadySeconds", "revisionHistoryLimit"}
     if kind == "Deployment":
         _only(spec, common | {"strategy", "progressDeadlineSeconds", "paused"}, "spec")
@@ -94,7 +110,11 @@ def workload_call(
                               "persistentVolumeClaimRetentionPolicy", "volumeClaimTemplates"},
               "spec")
         args += _statefulset(spec)
-    args.append(f"replicas={_r(spec.get('replicas', 1))}")
+    if not autoscaled:
+        args.append(f"replicas={_r(spec.get('replicas', 1))}")
+    elif "replicas" in spec:
+        raise Unmapped("spec.replicas (an autoscaled typed workload renders none: its "
+                       "HorizontalPodAutoscaler sets the count)")
     args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
     args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
     args += _pod(spec.get("template") or {}, reason, claims=_claim_names(spec),
@@ -194,7 +214,7 @@ _POD_KEYS = {
 
 def _pod(
     template: dict[str, Any], reason: str, *, claims: set[str],
-    selector: dict[str, str] | None = None,
+    selector: dict[str, str] | None = None, restart: tuple[str, ...] = ("Always",),
 ) -> list[str]:
     _only(template, {"metadata", "spec"}, "spec.template")
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
@@ -223,8 +243,11 @@ def _pod(
                        f"the setting of ServiceAccount {account!r}, which the input does not hold)")
     if automount is True:
         args.append(f"allow_token_automount={reason}")
-    if spec.get("restartPolicy", "Always") != "Always":
+    if spec.get("restartPolicy", "Always") not in restart:
         raise Unmapped("spec.template.spec.restartPolicy")
+    if "Always" not in restart and spec.get("topologySpreadConstraints"):
+        raise Unmapped("spec.template.spec.topologySpreadConstraints (a Job's pods are not "
+                       "spread)")
     if spec.get("schedulerName", "default-scheduler") != "default-scheduler":
         raise Unmapped("spec.template.spec.schedulerName")
     args.append(f"service_links={_r(spec.get('enableServiceLinks', True))}")
@@ -246,8 +269,10 @@ def _pod(
         args.append(f"termination_grace={grace}")
     if spec.get("imagePullSecrets"):
         args.append(f"image_pull_secrets={_r([s.get('name') for s in spec['imagePullSecrets']])}")
-    spread = spec.get("topologySpreadConstraints") or []
-    args.append(f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(spread)))}")
+    if "Always" in restart:  # a Job's pods are not spread
+        spread = spec.get("topologySpreadConstraints") or []
+        args.append(
+            f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(spread)))}")
     return args + containers
 
 
@@ -418,12 +443,11 @@ def _pull_policy(body: dict[str, Any], reason: str) -> list[str]:
 
 def _port(port: dict[str, Any], where: str) -> str:
     _only(port, {"containerPort", "name", "protocol", "hostPort"}, where)
-    if "name" not in port:
-        raise Unmapped(f"{where}.name (unnamed: kubegen names every port, and Services, probes "
-                       "and policies refer to it)")
     args = [_r(port.get("containerPort"))]
     if "name" in port:
         args.append(f"name={_r(port['name'])}")
+    else:  # upstream declares it by number: so does the typed call
+        args.append("unnamed=True")
     if port.get("protocol", "TCP") != "TCP":
         args.append(f"protocol={_r(port['protocol'])}")
     if port.get("hostPort"):

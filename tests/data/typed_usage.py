@@ -188,7 +188,7 @@ def _migrated() -> Deployment:
                 allow_cached_tag=reason,
                 allow_no_resources=reason,
                 allow_default_capabilities=reason,
-                ports=(Port(9898, name="http"),),
+                ports=(Port(9898, name="http"), Port(9797, unnamed=True)),
                 readiness=HttpProbe("/readyz", port=10254, undeclared=True),
                 liveness=TcpProbe(port=10255, undeclared=True),
                 startup=GrpcProbe(port=10256, undeclared=True),

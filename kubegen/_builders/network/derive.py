@@ -249,6 +249,15 @@ def _policy_port(name: str, protocol: str, conn: Connection) -> NetworkPolicyPor
     return NetworkPolicyPort.trusted(conn.origin, port=name, protocol=protocol)
 
 
+def _unnamed_ports(target: Workload) -> set[int]:
+    """The numbers of the ports a kubegen workload declares with ``Port(n, unnamed=True)``."""
+    containers = getattr(target, "pod_containers", None)
+    if containers is None:
+        return set()
+    return {port.number for _, _, container in containers() for port in container.ports
+            if port.unnamed}
+
+
 def _unknown_port(
     target: Workload, conn: Connection, what: Callable[[], str], exposed: dict[str, tuple[int, str]]
 ) -> ValidationError:
@@ -267,6 +276,9 @@ def _unknown_port(
             if exposed
             else f"add a named port to {target.name}'s container"
         )
+    if isinstance(conn.port, int) and conn.port in _unnamed_ports(target):
+        why += f" (it declares port {conn.port} without a name; policies refer to ports by name)"
+        fix = f"name it in {target.name}'s container: Port({conn.port}, name='...')"
     resource = conn.source.display if not isinstance(conn.source, ExternalPeer) else target.display
     return ValidationError(
         f"Unable to {what()}: {why}",

@@ -86,7 +86,8 @@ class _Item:
 def check_stack(stack: Stack, derived: Sequence[Resource]) -> None:
     """Raise the first reference, token or least-privilege error of the stack's RBAC."""
     resources = [*stack, *derived]
-    raw = [(res, res.manifests()[0].body) for res in stack if isinstance(res, Manifest)]
+    raw = [(res, body) for res in stack if isinstance(res, Manifest)
+           for body in (res.manifests()[0].body,) if not _is_rbac(body) or _well_formed(body)]
     # Vendored sources define roles and accounts a binding may name; their own RBAC is linted
     # (KG401-KG406, reported per source), not refused: it is upstream's, as it is.
     vendored = [body for res in stack if getattr(res, "is_vendored", False)
@@ -109,6 +110,27 @@ def check_stack(stack: Stack, derived: Sequence[Resource]) -> None:
     index = RoleIndex(i.body for i in items)
     _check_cluster_scope(items, index)
     _check_out_of_namespace(items, index)
+
+
+_RULE_LISTS = ("apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _well_formed(body: Mapping[str, Any]) -> bool:
+    """Whether a raw RBAC object has the API's shapes (lists of strings, maps) the guards
+    read. A malformed one (hostile YAML: ``rules: 1.5``) is left out of them: the schema
+    check (KG001) refuses it, with its field, when the stack is linted."""
+    if body.get("kind") in ("Role", "ClusterRole"):
+        rules = body.get("rules") or []
+        return isinstance(rules, list) and all(
+            isinstance(rule, Mapping) and all(_strings(rule.get(key) or []) for key in _RULE_LISTS)
+            for rule in rules)
+    subjects = body.get("subjects") or []
+    return isinstance(body.get("roleRef") or {}, Mapping) and isinstance(subjects, list) and all(
+        isinstance(subject, Mapping) for subject in subjects)
 
 
 def _is_rbac(body: Mapping[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Required, TypedDict, Unpack
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from kubegen._builders.base import Builder, empty_list
 from kubegen._builders.state import state
@@ -64,6 +64,7 @@ class PortArgs(TypedDict, total=False):
     name: str | None
     protocol: Protocol
     host_port: int | None
+    unnamed: bool
 
 
 class Port(Builder):
@@ -76,15 +77,32 @@ class Port(Builder):
             (protocol-neutral, so a service mesh does not guess HTTP for a database).
         protocol: ``TCP`` (default), ``UDP`` or ``SCTP``.
         host_port: expose the port on the node; needs the container's ``allow_host_ports``.
+        unnamed: render the port without a name, as upstream YAML that declares ports by
+            number does (``kubegen import manifests`` writes it for those). Such a port is
+            referred to by its number (probes, hooks) and is not among the workload's named
+            ports: Services, ``connect_to`` and policies, which refer to ports by name, do not
+            see it. Defaults to False.
     """
 
     number: PortNumber
     name: PortName | None = None
     protocol: Protocol = "TCP"
     host_port: PortNumber | None = None
+    unnamed: bool = False
 
     def __init__(self, number: int, /, **data: Unpack[PortArgs]) -> None:
         super().__init__(number=number, **data)
+
+    @field_validator("unnamed")  # runs only when given: the usual Port pays nothing
+    @classmethod
+    def _name_or_unnamed(cls, unnamed: bool, info: ValidationInfo) -> bool:
+        name = info.data.get("name")
+        if unnamed and name is not None:
+            raise InvalidValue(
+                f"port {info.data.get('number')} has name={name!r} and unnamed=True",
+                fix="keep the name, or drop it for a port without one",
+            )
+        return unnamed
 
     @property
     def port_name(self) -> str:
@@ -94,8 +112,19 @@ class Port(Builder):
         prefix = "port" if self.protocol == "TCP" else self.protocol.lower()
         return f"{prefix}-{self.number}"
 
+    @property
+    def reference(self) -> str | int:
+        """How probes and hooks refer to the port: its name, or its number when unnamed."""
+        return self.number if self.unnamed else self.port_name
+
     def render(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.port_name, "containerPort": self.number}
+        if self.unnamed:
+            out: dict[str, Any] = {"containerPort": self.number}
+            if self.host_port is not None:
+                out["hostPort"] = self.host_port
+            out["protocol"] = self.protocol
+            return out
+        out = {"name": self.port_name, "containerPort": self.number}
         if self.host_port is not None:
             out["hostPort"] = self.host_port
         out["protocol"] = self.protocol
@@ -300,12 +329,14 @@ class Container(Builder):
         names: set[str] = set()
         numbers: set[tuple[int, str]] = set()
         for port in self.ports:
-            if port.port_name in names or (port.number, port.protocol) in numbers:
+            named = not port.unnamed
+            if (named and port.port_name in names) or (port.number, port.protocol) in numbers:
                 raise InvalidValue(
-                    f"port {port.port_name}={port.number}/{port.protocol} is declared twice",
+                    f"port {port.reference}={port.number}/{port.protocol} is declared twice",
                     fix="give each port its own name and number",
                 )
-            names.add(port.port_name)
+            if named:
+                names.add(port.port_name)
             numbers.add((port.number, port.protocol))
 
     def _check_paths(self) -> None:

@@ -81,7 +81,7 @@ class Hook(Builder):
         if self.sleep is not None:
             return {"sleep": {"seconds": seconds(self.sleep)}}
         port = resolve_port(self.port, ports, "HTTP hook")
-        get: dict[str, Any] = {"path": self.http, "port": port.port_name}
+        get: dict[str, Any] = {"path": self.http, "port": port.reference}
         if self.scheme != "HTTP":
             get["scheme"] = self.scheme
         return {"httpGet": get}

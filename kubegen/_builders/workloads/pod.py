@@ -438,14 +438,16 @@ class PodWorkload(Workload):
                 continue
             for port in container.ports:
                 key = (port.number, port.protocol)
-                if port.port_name in ports or key in numbers:
+                named = not port.unnamed
+                if (named and port.port_name in ports) or key in numbers:
                     raise InvalidValue(
-                        f"port {port.port_name}={port.number}/{port.protocol} is declared by two "
+                        f"port {port.reference}={port.number}/{port.protocol} is declared by two "
                         "containers of the pod (they share one network namespace)",
                         fix="give each container its own port names and numbers",
                     )
-                ports[port.port_name] = key
                 numbers[key] = port.port_name
+                if named:  # an unnamed port is no named port (Services, policies)
+                    ports[port.port_name] = key
         return ports
 
     # -- rendering ----------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def probe_port(
     """What a probe renders as its port: the declared port's name, or with ``undeclared`` the
     number as given (a port the process listens on without declaring it)."""
     if not undeclared:
-        return resolve_port(port, ports, what).port_name
+        return resolve_port(port, ports, what).reference
     if not isinstance(port, int):
         raise InvalidValue(
             f"the {what} has undeclared=True, which takes a port number, not {port!r}",
@@ -109,9 +109,10 @@ def resolve_port(port: str | int | None, ports: Sequence[Port], what: str) -> Po
     if port is None:
         return ports[0]
     for candidate in ports:
-        if port in (candidate.number, candidate.port_name):
+        if port == candidate.number or (port == candidate.port_name and not candidate.unnamed):
             return candidate
-    declared = ", ".join(f"{p.port_name}={p.number}" for p in ports)
+    declared = ", ".join(f"{p.reference}={p.number}" if not p.unnamed else str(p.number)
+                         for p in ports)
     raise InvalidValue(
         f"the {what} refers to port {port!r}, which the container does not declare "
         f"(declared: {declared})",

@@ -13,11 +13,20 @@ the usual ones name pods: the API server's calls then time out, and with ``failu
 (the default) every request the webhook intercepts is refused (cert-manager's webhook: every
 Certificate, Issuer…). So for each webhook Service whose pods are isolated, some ingress rule
 must admit its target port from an ``ipBlock``, from every source, or from ``kube-system``.
+
+Which ``ipBlock``: when the stack's ``Cluster`` declares the API server's addresses
+(``Cluster(api_server=ApiServer(addresses=[…], port=…))``), an ipBlock counts only for the
+addresses its ``cidr`` contains and its ``except`` ranges leave in, and every declared address
+must be let through (the API server runs on each; the ``kubernetes`` Service balances over all
+of them); KG506 also matches the rule's ports against the declared port. Without declared
+addresses any ipBlock counts, as kubegen cannot tell an unrelated CIDR from the control plane's;
+the fix then says how to declare them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 
 from kubegen._manifests import ManifestObject
@@ -43,6 +52,78 @@ K8S_NETPOL = (
 )
 _KINDS = ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 _SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
+_DECLARE = ("declare the API server's addresses with Cluster(..., api_server=ApiServer("
+            "addresses=[...])) to have kubegen match ipBlocks against them (without them any "
+            "ipBlock counts)")
+
+Network = IPv4Network | IPv6Network
+
+
+def _network(value: Any) -> Network | None:
+    try:
+        return ip_network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def _declared(ctx: LintContext) -> tuple[list[Network], int] | None:
+    """The API server's addresses and port the stack's Cluster declares, if it does."""
+    facts = ctx.facts
+    found = getattr(facts, "api_server", None)
+    if found is None:
+        return None
+    addresses, port = found
+    networks = [n for n in map(_network, addresses) if n is not None]
+    return (networks, port) if networks else None
+
+
+def _inside(inner: Network, outer: Network | None) -> bool:
+    return outer is not None and inner.version == outer.version and inner.subnet_of(
+        outer)  # type: ignore[arg-type]
+
+
+def _carved(block: dict[str, Any], address: Network) -> list[str]:
+    """The ``except`` ranges of an ipBlock that take some of ``address`` out."""
+    out = []
+    for item in as_list(block.get("except")):
+        carved = _network(item)
+        if carved is not None and carved.version == address.version and carved.overlaps(
+                address):
+            out.append(str(item))
+    return out
+
+
+def _holds(block: dict[str, Any], address: Network) -> bool:
+    """Whether an ipBlock lets all of ``address`` through: its cidr contains it and no
+    ``except`` range takes any of it out."""
+    return _inside(address, _network(block.get("cidr"))) and not _carved(block, address)
+
+
+def _why_not(blocks: list[tuple[dict[str, Any], bool]], address: Network) -> str:
+    """Why no ipBlock of ``blocks`` (each with whether its rule's ports match) lets
+    ``address`` through, for the message."""
+    for block, ported in blocks:
+        if not _inside(address, _network(block.get("cidr"))):
+            continue
+        carved = _carved(block, address)
+        if carved:
+            return f"the ipBlock {block.get('cidr')} excepts {', '.join(carved)}, which holds it"
+        if not ported:
+            return f"the rule with ipBlock {block.get('cidr')} allows other ports"
+    shown = sorted({str(b.get("cidr")) for b, _ in blocks})
+    if not shown:
+        return "no rule has an ipBlock"
+    return f"no ipBlock contains it ({', '.join(shown)} {'do' if len(shown) > 1 else 'does'} not)"
+
+
+def _uncovered(
+    blocks: list[tuple[dict[str, Any], bool]], addresses: Sequence[Network]
+) -> tuple[Network, str] | None:
+    """The first declared address no ipBlock on a matching port lets through, and why."""
+    for address in addresses:
+        if not any(ported and _holds(block, address) for block, ported in blocks):
+            return address, _why_not(blocks, address)
+    return None
 
 
 @rule(
@@ -57,7 +138,9 @@ _SYSTEM = {"kubernetes.io/metadata.name": "kube-system"}
     sources=(K8S_WEBHOOKS, K8S_NETPOL),
     fix="Allow the control plane's addresses to the webhook's port: "
     "allow_from(cidr='<control-plane CIDR>', port='<port>') on the workload (a vendored one: "
-    "source.workload(name)), or an ingress rule with that ipBlock in the policy.",
+    "source.workload(name)), or an ingress rule with that ipBlock in the policy. With "
+    "Cluster(api_server=ApiServer(addresses=[...])) declared, the ipBlock must contain every "
+    "address (its except ranges leaving them in); without them, any ipBlock counts.",
     tags=("availability", "network"),
     kinds=("NetworkPolicy",),
 )
@@ -77,10 +160,12 @@ def admission_webhook_reachable(ctx: LintContext) -> Iterator[Hit]:
                        port if isinstance(port, int) else 443)
                 callers.setdefault(key, []).append(
                     f"{config.kind} {config.name} webhooks[{index}]")
+    declared = _declared(ctx)
     for (namespace, name, port), used_by in callers.items():
         service = services.get((namespace, name))
         if service is not None:
-            yield from _unreachable(ctx, service, port, used_by, policies.get(namespace, []))
+            yield from _unreachable(ctx, service, port, used_by, policies.get(namespace, []),
+                                    declared[0] if declared else None)
 
 
 def _unreachable(
@@ -89,6 +174,7 @@ def _unreachable(
     port: int,
     used_by: list[str],
     policies: list[ManifestObject],
+    addresses: list[Network] | None,
 ) -> Iterator[Hit]:
     spec = as_dict(service.body.get("spec"))
     selector = as_dict(spec.get("selector"))
@@ -105,23 +191,38 @@ def _unreachable(
             continue
         isolating = selecting_policies(policies, pod, "Ingress")
         number, named = _container_port(pod, target)
-        if not isolating or any(_admits(p, number, named) for p in isolating):
+        if not isolating:
+            continue
+        missing = _not_admitted(isolating, number, named, addresses)
+        if missing is None:
             continue
         policy = next((p for p in isolating if p.vendor is None), isolating[0])
         if policy.name in reported:
             continue
         reported.add(policy.name)
         shown = f"{target!r}" + (f" ({number})" if isinstance(target, str) and number else "")
+        where = (f"isolates the pods of {pod.obj.kind} {pod.obj.name} for ingress, which serve "
+                 f"the admission webhook Service {service.namespace}/{service.name} "
+                 f"({', '.join(used_by)}), and no ingress rule selecting them admits the API "
+                 "server")
+        workload = f"on the workload (a vendored one: source.workload({pod.obj.name!r}))"
+        if missing is _ANY:
+            yield Hit(
+                policy, "spec.podSelector",
+                f"{where} (an ipBlock, every source or kube-system) on port {shown}: its calls "
+                "will fail",
+                fix="allow the control plane's addresses to it: allow_from(cidr='<control-plane "
+                f"CIDR>', port={target!r}) {workload}; {_DECLARE}",
+            )
+            continue
+        address, why = missing
         yield Hit(
-            policy,
-            "spec.podSelector",
-            f"isolates the pods of {pod.obj.kind} {pod.obj.name} for ingress, which serve the "
-            f"admission webhook Service {service.namespace}/{service.name} "
-            f"({', '.join(used_by)}), and no ingress rule selecting them admits the API server "
-            f"(an ipBlock, every source or kube-system) on port {shown}: its calls will fail",
-            fix="allow the control plane's addresses to it: allow_from(cidr='<control-plane "
-            f"CIDR>', port={target!r}) on the workload (a vendored one: "
-            f"source.workload({pod.obj.name!r}))",
+            policy, "spec.podSelector",
+            f"{where} from its address {address} (the Cluster's api_server) on port {shown}: "
+            f"{why}; its calls will fail",
+            fix=f"allow it: allow_from(cidr={str(address)!r}, port={target!r}) {workload}, or "
+            "an ingress rule with an ipBlock that contains it (where a tunnel's agents bring the "
+            "calls, allow_from(namespace='kube-system') instead)",
         )
 
 
@@ -138,16 +239,30 @@ def _container_port(pod: PodView, target: Any) -> tuple[int | None, str | None]:
     return (target, None) if isinstance(target, int) else (None, target)
 
 
-def _admits(policy: ManifestObject, number: int | None, name: str | None) -> bool:
-    """Whether one of ``policy``'s ingress rules admits the API server on that port."""
-    for item in as_list(as_dict(policy.body.get("spec")).get("ingress")):
-        rule_ = as_dict(item)
-        if not _port_allowed(as_list(rule_.get("ports")), number, name):
-            continue
-        peers = as_list(rule_.get("from"))
-        if not peers or any(_outside_pods(as_dict(peer)) for peer in peers):
-            return True
-    return False
+_ANY = (ip_network("0.0.0.0/0"), "")  # refused with no declared address to name
+
+
+def _not_admitted(
+    isolating: list[ManifestObject], number: int | None, name: str | None,
+    addresses: list[Network] | None,
+) -> tuple[Network, str] | None:
+    """None when the ingress rules of ``isolating`` admit the API server on that port: from
+    every source, from ``kube-system`` (a tunnel's agents), or from ipBlocks (that let every
+    declared address through, when the Cluster declares them). Else the first address left
+    out and why (:data:`_ANY` without declared addresses)."""
+    blocks: list[tuple[dict[str, Any], bool]] = []
+    for policy in isolating:
+        for item in as_list(as_dict(policy.body.get("spec")).get("ingress")):
+            rule_ = as_dict(item)
+            ported = _port_allowed(as_list(rule_.get("ports")), number, name)
+            peers = [as_dict(peer) for peer in as_list(rule_.get("from"))]
+            if ported and (not peers or any(_outside_pods(peer) for peer in peers
+                                            if "ipBlock" not in peer)):
+                return None
+            blocks += [(as_dict(peer["ipBlock"]), ported) for peer in peers if "ipBlock" in peer]
+    if addresses is None:
+        return None if any(ported for _, ported in blocks) else _ANY
+    return _uncovered(blocks, addresses)
 
 
 def _port_allowed(ports: list[Any], number: int | None, name: str | None) -> bool:
@@ -168,9 +283,7 @@ def _port_allowed(ports: list[Any], number: int | None, name: str | None) -> boo
 
 
 def _outside_pods(peer: dict[str, Any]) -> bool:
-    """An ipBlock, or a namespace selector that takes in ``kube-system`` (tunnel agents)."""
-    if "ipBlock" in peer:
-        return True
+    """A namespace selector that takes in ``kube-system`` (tunnel agents)."""
     if "namespaceSelector" not in peer:
         return False
     selector = as_dict(peer.get("namespaceSelector"))
@@ -194,7 +307,10 @@ def _outside_pods(peer: dict[str, Any]) -> bool:
     fix="Allow the API server's addresses and port: allow_to(cidr='<API server address>/32', "
     "port=<its port>) on the workload (a vendored one: source.workload(name)); kubegen's own "
     "workloads get it from their grants and the Cluster's api_server; a cluster whose own "
-    "policies let pods reach it says so with Cluster(..., api_egress_elsewhere='why').",
+    "policies let pods reach it says so with Cluster(..., api_egress_elsewhere='why'). With "
+    "Cluster(api_server=ApiServer(addresses=[...], port=...)) declared, the rule must reach "
+    "every address on that port (ipBlocks containing them, except ranges leaving them in); "
+    "without them, any ipBlock on any port counts.",
     tags=("availability", "network"),
     kinds=("NetworkPolicy",),
 )
@@ -206,6 +322,7 @@ def api_server_reachable(ctx: LintContext) -> Iterator[Hit]:
         return
     accounts = _service_accounts(ctx)
     policies = policies_by_namespace(ctx)
+    declared = _declared(ctx)
     reported: set[tuple[str, str]] = set()
     for pod in ctx.pods:
         account = service_account_of(pod) or "default"
@@ -214,21 +331,36 @@ def api_server_reachable(ctx: LintContext) -> Iterator[Hit]:
         if not _has_token(pod, accounts.get((pod.namespace, account))):
             continue
         isolating = selecting_policies(policies.get(pod.namespace, []), pod, "Egress")
-        if not isolating or any(_leaves_the_pod_network(p) for p in isolating):
+        if not isolating:
+            continue
+        missing = _unreached(isolating, declared)
+        if missing is None:
             continue
         policy = next((p for p in isolating if p.vendor is None), isolating[0])
         if (policy.name, pod.obj.name) in reported:
             continue
         reported.add((policy.name, pod.obj.name))
+        where = (f"isolates the pods of {pod.obj.kind} {pod.obj.name} for egress, whose "
+                 f"ServiceAccount {account!r} is bound to a role, and no egress rule selecting "
+                 "them reaches")
+        workload = f"on the workload (a vendored one: source.workload({pod.obj.name!r}))"
+        if declared is None:
+            yield Hit(
+                policy, "spec.podSelector",
+                f"{where} outside the pod network (an ipBlock or every destination): their "
+                "calls to the API server will fail",
+                fix="allow the API server: allow_to(cidr='<API server address>/32', port=<its "
+                f"port>) {workload}; {_DECLARE}",
+            )
+            continue
+        address, why = missing
+        port = declared[1]
         yield Hit(
-            policy,
-            "spec.podSelector",
-            f"isolates the pods of {pod.obj.kind} {pod.obj.name} for egress, whose "
-            f"ServiceAccount {account!r} is bound to a role, and no egress rule selecting them "
-            "reaches outside the pod network (an ipBlock or every destination): their calls to "
-            "the API server will fail",
-            fix="allow the API server: allow_to(cidr='<API server address>/32', port=<its "
-            f"port>) on the workload (a vendored one: source.workload({pod.obj.name!r}))",
+            policy, "spec.podSelector",
+            f"{where} the API server at {address} port {port} (the Cluster's api_server): "
+            f"{why}; their calls to it will fail",
+            fix=f"allow it: allow_to(cidr={str(address)!r}, port={port}) {workload}, or an "
+            "egress rule with an ipBlock that contains it on that port",
         )
 
 
@@ -247,12 +379,23 @@ def _has_token(pod: PodView, account: ManifestObject | None) -> bool:
     return False
 
 
-def _leaves_the_pod_network(policy: ManifestObject) -> bool:
-    """Whether an egress rule of ``policy`` can reach an address outside the pods: an
-    ipBlock, or no ``to`` (every destination); on any port, since the API server's (443,
-    6443…) is the Cluster's to declare."""
-    for item in as_list(as_dict(policy.body.get("spec")).get("egress")):
-        peers = as_list(as_dict(item).get("to"))
-        if not peers or any("ipBlock" in as_dict(peer) for peer in peers):
-            return True
-    return False
+def _unreached(
+    isolating: list[ManifestObject], declared: tuple[list[Network], int] | None
+) -> tuple[Network, str] | None:
+    """None when the egress rules of ``isolating`` reach the API server: a rule with no ``to``
+    (every destination) or ipBlocks; with declared addresses, ipBlocks that let each of them
+    through on a rule allowing the declared port. Else the first address left out and why
+    (:data:`_ANY` when nothing leaves the pod network and no address is declared)."""
+    blocks: list[tuple[dict[str, Any], bool]] = []
+    for policy in isolating:
+        for item in as_list(as_dict(policy.body.get("spec")).get("egress")):
+            rule_ = as_dict(item)
+            ported = declared is None or _port_allowed(as_list(rule_.get("ports")),
+                                                       declared[1], None)
+            peers = [as_dict(peer) for peer in as_list(rule_.get("to"))]
+            if not peers and ported:
+                return None
+            blocks += [(as_dict(peer["ipBlock"]), ported) for peer in peers if "ipBlock" in peer]
+    if declared is None:  # any ipBlock, on any port: the API server's is unknown
+        return None if blocks else _ANY
+    return _uncovered(blocks, declared[0])
