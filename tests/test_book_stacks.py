@@ -310,6 +310,9 @@ def ch16_scheduling(docs: Docs) -> None:
     assert term["labelSelector"] == {"matchLabels": _selects("backend", "scheduling")[
         "podSelector"]["matchLabels"]}
     assert term["topologyKey"] == "kubernetes.io/hostname"
+    # one pod per node: the rollout lets an old pod go before the new one needs its node
+    assert docs["scheduling/deployment-frontend-spread.yaml"]["spec"]["strategy"][
+        "rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     spread = _pod(docs["scheduling/deployment-frontend-spread.yaml"])["affinity"]
     assert spread["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0][
         "topologyKey"] == "kubernetes.io/hostname"
