@@ -1,11 +1,12 @@
-"""``kubegen import manifests`` for Jobs, CronJobs and HorizontalPodAutoscalers.
+"""``kubegen import manifests`` for Jobs, CronJobs, DaemonSets and HorizontalPodAutoscalers.
 
-Each becomes a typed call (``Job``, ``CronJob``, ``HorizontalPodAutoscaler`` after its target's
-call) when the call renders the input object back; the comparison here is the test's own: the
-API server's documented defaults written out on both sides (a Job's ``backoffLimit`` 6, a
-CronJob's ``concurrencyPolicy: Allow``, an HPA's ``minReplicas`` 1), kubegen's own metadata
-ignored. What no builder expresses stays a ``Manifest`` with the reason in the report and the
-module; IngressClass and admission webhook configurations have no builder and say so.
+Each becomes a typed call (``Job``, ``CronJob``, ``DaemonSet``, ``HorizontalPodAutoscaler``
+after its target's call) when the call renders the input object back; the comparison here is
+the test's own: the API server's documented defaults written out on both sides (a Job's
+``backoffLimit`` 6, a CronJob's ``concurrencyPolicy: Allow``, a DaemonSet's ``maxSurge: 0``,
+an HPA's ``minReplicas`` 1), kubegen's own metadata ignored. What no builder expresses stays a
+``Manifest`` with the reason in the report and the module; IngressClass and admission webhook
+configurations have no builder and say so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from kubegen import (
     Container,
     CronJob,
+    DaemonSet,
     Deployment,
     HttpProbe,
     Job,
@@ -99,6 +101,7 @@ def _kubegen_batch() -> str:
                   completions=2, parallelism=2))
     stack.add(CronJob("report", container=tool, schedule="0 3 * * *", time_zone="Etc/UTC",
                       concurrency="Replace", successful_history=5, restart="OnFailure"))
+    stack.add(DaemonSet("agent", container=tool, max_unavailable="10%", min_ready="5s"))
     api = stack.add(Deployment(
         "api", image=IMAGE, port=Port(8080, name="http"),
         resources=Resources(cpu="250m", memory="128Mi", memory_limit="128Mi", cpu_limit="1"),
@@ -116,6 +119,7 @@ def test_kubegen_shaped_jobs_cronjobs_and_autoscalers_import_typed(tmp_path, mon
     assert "stack.add(Manifest(" not in module
     assert re.search(r"stack\.add\(Job\(\s*'migrate'", module)
     assert re.search(r"stack\.add\(CronJob\(\s*'report'", module)
+    assert re.search(r"stack\.add\(DaemonSet\(\s*'agent'", module)
     # the HPA follows its target's call and names its variable; the target renders no replicas
     hpa = re.search(r"deployment_api = stack\.add\(Deployment\((?:(?!stack\.add).)*?\)\)\n"
                     r"    # [^\n]*\n    stack\.add\(HorizontalPodAutoscaler\(\s*'api',\s*"
@@ -125,6 +129,7 @@ def test_kubegen_shaped_jobs_cronjobs_and_autoscalers_import_typed(tmp_path, mon
     for text in ("backoff_limit=1", "active_deadline='600s'", "completions=2",
                  "concurrency='Replace'", "time_zone='Etc/UTC'", "successful_history=5",
                  "restart='OnFailure'", "cpu=70", "memory=80",
+                 "max_surge=0, max_unavailable='10%', min_ready='5s', revision_history=5",
                  "scale_down=ScalingRules(stabilization='120s', policies=[ScalingPolicy("
                  "pods=1, period='30s')])"):
         assert _flat(text) in _flat(module), text
@@ -333,3 +338,52 @@ def test_ingress_nginx_admission_jobs_without_the_template_name_import_typed(
     assert len(re.findall(r"stack\.add\(Job\(", module)) == 2
     job = rendered[("Job", "ingress-nginx-admission-create")]
     assert job["spec"]["ttlSecondsAfterFinished"] == 0 and job["spec"]["backoffLimit"] == 6
+
+
+DAEMONSET = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: agent, namespace: tools}
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: tools, labels: {app: agent}}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      serviceAccountName: agent
+      automountServiceAccountToken: false
+      tolerations: [{operator: Exists}]
+      securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
+                        seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: agent
+        image: registry.example.com/agent:1.0.0
+        resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 32Mi}}
+        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                          capabilities: {drop: [ALL]}}
+"""
+
+
+def test_upstream_daemonsets_import_typed_with_the_api_defaults(tmp_path, monkeypatch):
+    output, module, rendered = _import(tmp_path, monkeypatch, DAEMONSET)
+    flat = _flat(module)
+    assert "kept as Manifest" not in output, output
+    # the API's rollout defaults (maxUnavailable 1, maxSurge 0, 10 revisions, 0s), not kubegen's
+    assert "max_surge=0,max_unavailable=1,min_ready='0s',revision_history=10" in flat, flat
+    assert "topology_spread" not in flat  # no DaemonSet argument
+    spec = rendered[("DaemonSet", "agent")]["spec"]
+    assert spec["revisionHistoryLimit"] == 10 and spec["minReadySeconds"] == 0
+    # a DaemonSet's pods are not spread by kubegen: constraints of its own stay a Manifest
+    docs = [d for d in yaml.safe_load_all(DAEMONSET) if d]
+    docs[1]["spec"]["template"]["spec"]["topologySpreadConstraints"] = [{
+        "maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app": "agent"}}}]
+    root = tmp_path / "spread"
+    root.mkdir()
+    output, _, _ = _import(root, monkeypatch, yaml.safe_dump_all(docs))
+    assert "DaemonSet tools/agent: spec.template.spec.topologySpreadConstraints (kubegen " \
+        "spreads the pods of Deployments and StatefulSets only)" in output

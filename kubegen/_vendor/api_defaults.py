@@ -1,5 +1,5 @@
 """What the API server (and its admission plugins) fill into a workload: a Deployment,
-StatefulSet, Job or CronJob, and a HorizontalPodAutoscaler.
+StatefulSet, DaemonSet, Job or CronJob, and a HorizontalPodAutoscaler.
 
 ``kubegen import manifests`` proves a typed call by rendering it and comparing the result with
 the input object; "the same object" means the same to the cluster, whether a field is written
@@ -20,8 +20,8 @@ from typing import Any
 _PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
                    "failureThreshold": 3}
 #: The kinds whose pods the importer maps to typed builders, by their API version.
-POD_KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1",
-             "CronJob": "batch/v1"}
+POD_KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+             "Job": "batch/v1", "CronJob": "batch/v1"}
 
 
 def pod_template(body: Any) -> dict[str, Any] | None:
@@ -60,10 +60,20 @@ def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
         if template is not None and isinstance(template.get("spec"), dict):
             _pod_defaults(template["spec"])
         return out
-    spec.setdefault("replicas", 1)
+    if kind != "DaemonSet":
+        spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("minReadySeconds", 0)
-    if kind == "Deployment":
+    if kind == "DaemonSet":  # SetDefaults_DaemonSet
+        update = spec.setdefault("updateStrategy", {})
+        if isinstance(update, dict):
+            update.setdefault("type", "RollingUpdate")
+            if update["type"] == "RollingUpdate":
+                rolling = update.setdefault("rollingUpdate", {})
+                if isinstance(rolling, dict):
+                    rolling.setdefault("maxUnavailable", 1)
+                    rolling.setdefault("maxSurge", 0)
+    elif kind == "Deployment":
         spec.setdefault("progressDeadlineSeconds", 600)
         strategy = spec.setdefault("strategy", {})
         if isinstance(strategy, dict):

@@ -415,8 +415,8 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
 
 
 _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "ConfigMap",
-            "ConfigMapKey", "Container", "CronJob", "Deployment", "EgressRule", "EmptyDir",
-            "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
+            "ConfigMapKey", "Container", "CronJob", "DaemonSet", "Deployment", "EgressRule",
+            "EmptyDir", "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
             "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
             "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
             "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",

@@ -1,10 +1,10 @@
 """Workload objects as typed builder calls, for ``kubegen import manifests``.
 
-:func:`workload_call` writes the ``Deployment(...)``/``StatefulSet(...)``/``Job(...)``/
-``CronJob(...)`` call whose render would be the object: containers, ports, env, probes, hooks,
-resources, volumes and mounts, security settings (weakened ones as ``allow_*=REASON``
-opt-outs), replicas, rollout strategy, a Job's retries and schedule, ServiceAccount, labels
-and annotations. A field no builder argument expresses raises
+:func:`workload_call` writes the ``Deployment(...)``/``StatefulSet(...)``/``DaemonSet(...)``/
+``Job(...)``/``CronJob(...)`` call whose render would be the object: containers, ports, env,
+probes, hooks, resources, volumes and mounts, security settings (weakened ones as
+``allow_*=REASON`` opt-outs), replicas, rollout strategy, a Job's retries and schedule,
+ServiceAccount, labels and annotations. A field no builder argument expresses raises
 :class:`Unmapped` with the field's path, and the importer keeps the object as a ``Manifest``;
 a call is kept only when the importer has rendered it and got the input back (the builders'
 own choices, such as the pod selector, are checked there, not assumed here).
@@ -40,8 +40,8 @@ def workload_call(
     body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None,
     *, autoscaled: bool = False,
 ) -> str:
-    """The builder call rendering ``body`` (a Deployment, StatefulSet, Job or CronJob), or
-    :class:`Unmapped`.
+    """The builder call rendering ``body`` (a Deployment, StatefulSet, DaemonSet, Job or
+    CronJob), or :class:`Unmapped`.
 
     ``reason`` is the Python expression every ``allow_*`` opt-out gets; ``stack`` the name of
     the stack the call goes into: a pod selector other than kubegen's own for that stack
@@ -99,7 +99,14 @@ def _workload_call(
             args += cronjob_args(spec)
         args += job_args(job, kind)
         args += _pod(job.get("template") or {}, reason, claims=set(), selector=selector,
-                     restart=("Never", "OnFailure"))
+                     restart=("Never", "OnFailure"), spread=False)
+        return _call(kind, args)
+    if kind == "DaemonSet":
+        _only(spec, {"selector", "template", "minReadySeconds", "revisionHistoryLimit",
+                     "updateStrategy"}, "spec")
+        args += _daemonset(spec)
+        args += _pod(spec.get("template") or {}, reason, claims=set(), selector=selector,
+                     spread=False)
         return _call(kind, args)
     common = {"replicas", "selector", "template", "minReadySeconds", "revisionHistoryLimit"}
     if kind == "Deployment":
@@ -150,6 +157,22 @@ def _deployment(spec: dict[str, Any]) -> list[str]:
     args.append(f"progress_deadline={_seconds(deadline, 'spec.progressDeadlineSeconds')}")
     if spec.get("paused"):
         args.append("paused=True")
+    return args
+
+
+def _daemonset(spec: dict[str, Any]) -> list[str]:
+    strategy = spec.get("updateStrategy") or {}
+    _only(strategy, {"type", "rollingUpdate"}, "spec.updateStrategy")
+    args = []
+    if strategy.get("type", "RollingUpdate") == "OnDelete":
+        args.append("strategy='OnDelete'")
+    else:
+        rolling = strategy.get("rollingUpdate") or {}
+        _only(rolling, {"maxSurge", "maxUnavailable"}, "spec.updateStrategy.rollingUpdate")
+        args.append(f"max_surge={_r(rolling.get('maxSurge', 0))}")
+        args.append(f"max_unavailable={_r(rolling.get('maxUnavailable', 1))}")
+    args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
+    args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
     return args
 
 
@@ -215,6 +238,7 @@ _POD_KEYS = {
 def _pod(
     template: dict[str, Any], reason: str, *, claims: set[str],
     selector: dict[str, str] | None = None, restart: tuple[str, ...] = ("Always",),
+    spread: bool = True,
 ) -> list[str]:
     _only(template, {"metadata", "spec"}, "spec.template")
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
@@ -245,9 +269,9 @@ def _pod(
         args.append(f"allow_token_automount={reason}")
     if spec.get("restartPolicy", "Always") not in restart:
         raise Unmapped("spec.template.spec.restartPolicy")
-    if "Always" not in restart and spec.get("topologySpreadConstraints"):
-        raise Unmapped("spec.template.spec.topologySpreadConstraints (a Job's pods are not "
-                       "spread)")
+    if not spread and spec.get("topologySpreadConstraints"):
+        raise Unmapped("spec.template.spec.topologySpreadConstraints (kubegen spreads the "
+                       "pods of Deployments and StatefulSets only)")
     if spec.get("schedulerName", "default-scheduler") != "default-scheduler":
         raise Unmapped("spec.template.spec.schedulerName")
     args.append(f"service_links={_r(spec.get('enableServiceLinks', True))}")
@@ -269,10 +293,10 @@ def _pod(
         args.append(f"termination_grace={grace}")
     if spec.get("imagePullSecrets"):
         args.append(f"image_pull_secrets={_r([s.get('name') for s in spec['imagePullSecrets']])}")
-    if "Always" in restart:  # a Job's pods are not spread
-        spread = spec.get("topologySpreadConstraints") or []
+    if spread:  # a Job's or a DaemonSet's pods are not spread
+        constraints = spec.get("topologySpreadConstraints") or []
         args.append(
-            f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(spread)))}")
+            f"topology_spread={_r({0: 'none', 1: 'nodes', 2: 'zones'}.get(len(constraints)))}")
     return args + containers
 
 
