@@ -115,7 +115,8 @@ def ch05_services(docs: Docs) -> None:
     egress = _peers(docs["kubia/networkpolicy-kubia-egress.yaml"], "egress")
     assert [peer["ipBlock"]["cidr"] for peer, _ in egress] == ["0.0.0.0/0", "::/0"]
     kubia = _container(_pod(docs["kubia/deployment-kubia.yaml"]), "kubia")
-    assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/var/ready"]}}
+    assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/tmp/ready"]}}
+    assert _mounts(kubia)["/tmp"]["name"] == "kubia-tmp"  # where `touch /tmp/ready` can write
     backend = docs["kubia/ingress-kubia.yaml"]["spec"]["rules"][0]["http"]["paths"][0]
     assert backend["backend"]["service"] == {"name": "kubia", "port": {"number": 80}}
     # the ingress controller's pods, and clients of the NodePort and LoadBalancer Services
