@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
+from kubegen._values import InvalidValue
 from kubegen._vendor.api_defaults import (
     POD_KINDS,
     pod_template,
@@ -29,7 +30,9 @@ from kubegen._vendor.api_defaults import (
 )
 from kubegen._vendor.import_base import Unmapped
 from kubegen._vendor.job_import import TARGET, autoscaler_call
+from kubegen._vendor.pod_import import pod_call
 from kubegen._vendor.pycode import fitted, literal, wrapped
+from kubegen._vendor.service_import import service_call, service_defaults
 from kubegen._vendor.workload_import import workload_call
 
 REASON = "imported as is by `kubegen import manifests`; review"
@@ -127,13 +130,13 @@ def normalized(body: Any, kind: str = "") -> Any:
     if meta:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
-        out["spec"] = _service_defaults(out["spec"])
+        out["spec"] = service_defaults(out["spec"])
     if kind in POD_KINDS and pod_template(out) is not None:  # kubegen's pod label
         out = _with_template(out, normalized(pod_template(out)))
     return out
 
 
-_DEFAULTED = (*POD_KINDS, "HorizontalPodAutoscaler")
+_DEFAULTED = (*POD_KINDS, "Pod", "HorizontalPodAutoscaler")
 # Kinds upstream software ships that kubegen has no builder for: kept as Manifests, with a note.
 _NO_BUILDER = {"IngressClass": "networking.k8s.io/v1",
                "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
@@ -150,24 +153,6 @@ def _with_template(body: dict[str, Any], template: Any) -> dict[str, Any]:
     else:
         spec["template"] = template
     return {**body, "spec": spec}
-
-
-def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
-    """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
-    and a ``targetPort`` equal to ``port``."""
-    out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
-    if not isinstance(spec.get("ports") or [], list):
-        return out  # malformed: compared as it is
-    ports = []
-    for port in spec.get("ports") or []:
-        if isinstance(port, dict):
-            port = {k: v for k, v in port.items() if not (k == "protocol" and v == "TCP")}
-            if port.get("targetPort") == port.get("port"):
-                port.pop("targetPort", None)
-        ports.append(port)
-    if ports:
-        out["ports"] = ports
-    return out
 
 
 def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -235,9 +220,12 @@ def _calls(
     Deployment/StatefulSet has none."""
     if body["kind"] in _WORKLOADS:
         try:
-            call = workload_call(body, namespace, stack=stack)
+            call = (pod_call(body, namespace, stack=stack) if body["kind"] == "Pod"
+                    else workload_call(body, namespace, stack=stack))
         except Unmapped as exc:
             return None, None, f"{exc} has no typed builder equivalent"
+        except InvalidValue as exc:  # a value the builders refuse (an image without a tag)
+            return None, None, f"a typed builder refuses a value: {exc.message}"
         except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
             return None, None, "a field has a shape the typed builders do not take"
         return call, call, None
@@ -268,7 +256,7 @@ def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, 
             more += f", immutable={body['immutable']!r}"
         return f"ConfigMap({name!r}{rest}{more})"
     if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
-        return _service(body, name, rest)
+        return service_call(body, name, rest)
     if kind == "NetworkPolicy" and extra == {"spec"}:
         return _network_policy(body["spec"], name, rest)
     if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
@@ -367,46 +355,6 @@ def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
     return _call("NetworkPolicy", args)
 
 
-_SERVICE_FIELDS = {"externalTrafficPolicy": "external_traffic_policy",
-                   "ipFamilies": "ip_families", "ipFamilyPolicy": "ip_family_policy"}
-_SERVICE_TYPES = {None: "", "ClusterIP": "", "Headless": "Headless", "NodePort": "NodePort",
-                  "LoadBalancer": "LoadBalancer"}
-
-
-def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
-    spec = dict(body["spec"])
-    headless = spec.pop("clusterIP", None) == "None"
-    if headless and spec.get("type", "ClusterIP") == "ClusterIP":
-        spec["type"] = "Headless"
-    elif "clusterIP" in body["spec"]:
-        return None  # a fixed cluster IP: no builder argument
-    if set(spec) - {"selector", "ports", "type", *_SERVICE_FIELDS} or spec.get(
-            "type") not in _SERVICE_TYPES:
-        return None
-    ports = []
-    for port in spec.get("ports") or []:
-        target = port.get("targetPort")
-        if not isinstance(target, str) or port.get("protocol", "TCP") != "TCP":
-            return None
-        args = [repr(target), f"port={port.get('port')!r}"]
-        if port.get("name"):
-            args.append(f"name={port['name']!r}")
-        if port.get("nodePort"):
-            args.append(f"node_port={port['nodePort']!r}")
-        if port.get("appProtocol"):
-            args.append(f"app_protocol={port['appProtocol']!r}")
-        ports.append(f"ServicePort({', '.join(args)})")
-    kind = _SERVICE_TYPES[spec.get("type")]
-    more = f", type={kind!r}" if kind else ""
-    for key, arg in _SERVICE_FIELDS.items():
-        if key in spec:
-            more += f", {arg}={spec[key]!r}"
-    if kind in ("NodePort", "LoadBalancer"):
-        more += ", allow_external=REASON"
-    return (f"Service({name!r}{rest}, selector={spec.get('selector') or {}!r}, "
-            f"ports=[{', '.join(ports)}]{more})")
-
-
 def _var(body: dict[str, Any], used: Counter[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "_", f"{body['kind']}_{body['metadata']['name']}".lower())
     base = base.strip("_")
@@ -419,7 +367,7 @@ _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "Config
             "EmptyDir", "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
             "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
             "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
-            "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
+            "NetworkPolicyPort", "Pod", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
             "RoleBinding", "RoleRef", "Rule", "ScalingPolicy", "ScalingRules", "SecretFiles",
             "SecretKey", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack",
             "StackDefaults", "StatefulSet", "TcpProbe", "VolumeClaim")
@@ -544,7 +492,7 @@ def _prove(
             item.typed, item.allow = None, {}
 
 
-_WORKLOADS = tuple(POD_KINDS)
+_WORKLOADS = (*POD_KINDS, "Pod")  # a bare Pod is proved like a workload
 
 
 def _key(body: dict[str, Any], namespace: str | None) -> tuple[str, str, str]:
@@ -739,6 +687,9 @@ def _instance(objects: list[tuple[dict[str, Any], str]]) -> str | None:
         spec = body.get("spec")
         selector = spec.get("selector") if isinstance(spec, dict) else None
         labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if body["kind"] == "Pod" and isinstance(body["metadata"].get("labels"), dict):
+            labels = {k: v for k, v in body["metadata"]["labels"].items()
+                      if k in (NAME_LABEL, INSTANCE_LABEL)}  # a bare Pod: its own labels
         if body["kind"] in _WORKLOADS and isinstance(labels, dict) and set(labels) == {
                 NAME_LABEL, INSTANCE_LABEL} and labels[NAME_LABEL] == body["metadata"]["name"]:
             found[str(labels[INSTANCE_LABEL])] += 1
