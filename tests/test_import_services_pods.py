@@ -203,3 +203,35 @@ def test_a_pod_whose_image_the_builders_refuse_stays_a_manifest(tmp_path, monkey
     assert re.search(r"Pod demo/kubia-manual: a typed builder refuses a value: image "
                      r"'luksa/kubia' has no tag", output), output
     assert "Pod(" not in module
+
+
+_HOSTILE = {
+    "pod labels a list": (_KUBIA, lambda d: d["metadata"].__setitem__("labels", ["a"])),
+    "pod spec a list": (_KUBIA, lambda d: d.__setitem__("spec", [1])),
+    "pod containers a number": (_KUBIA, lambda d: d["spec"].__setitem__("containers", 3)),
+    "pod context a string": (_KUBIA, lambda d: d["spec"].__setitem__("securityContext", "x")),
+    "external name a number": (_SERVICES.split("---\n")[2],
+                               lambda d: d["spec"].__setitem__("externalName", 5)),
+    "affinity config a list": (_SERVICES.split("---\n")[0],
+                               lambda d: d["spec"].__setitem__("sessionAffinityConfig", [1])),
+    "service ports a string": (_SERVICES.split("---\n")[3],
+                               lambda d: d["spec"].__setitem__("ports", "443")),
+}
+
+
+def test_malformed_pods_and_services_stay_manifests_or_are_refused_never_a_traceback(tmp_path):
+    from kubegen._errors import KubegenError
+    from kubegen._vendor.manifest_import import import_manifests
+
+    for index, (what, (text, mutate)) in enumerate(_HOSTILE.items()):
+        doc = yaml.safe_load(text)
+        mutate(doc)
+        path = tmp_path / f"in{index}" / "object.yaml"
+        path.parent.mkdir()
+        path.write_text(yaml.safe_dump(doc))
+        try:
+            result = import_manifests(path.parent, tmp_path / f"out{index}")
+        except KubegenError as exc:
+            assert doc["metadata"]["name"] in str(exc) or "object.yaml" in str(exc), what
+            continue
+        assert (result.typed, result.raw) == (0, 1), what
