@@ -30,12 +30,12 @@ from kubegen._vendor.api_defaults import (
 )
 from kubegen._vendor.import_base import Unmapped
 from kubegen._vendor.job_import import TARGET, autoscaler_call
+from kubegen._vendor.object_import import REASON, typed_call
 from kubegen._vendor.pod_import import pod_call
 from kubegen._vendor.pycode import fitted, literal, wrapped
-from kubegen._vendor.service_import import service_call, service_defaults
+from kubegen._vendor.service_import import service_defaults
 from kubegen._vendor.workload_import import workload_call
 
-REASON = "imported as is by `kubegen import manifests`; review"
 Labels = dict[str, str] | None
 
 
@@ -161,30 +161,6 @@ def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool(normalized(a, kind) == normalized(b, kind))
 
 
-def _meta_args(body: dict[str, Any], namespace: str | None) -> str:
-    meta = body["metadata"]
-    args = []
-    if meta.get("namespace") and meta.get("namespace") != namespace:
-        args.append(f"namespace={meta['namespace']!r}")
-    for key in ("labels", "annotations"):
-        if meta.get(key):
-            args.append(f"{key}={meta[key]!r}")
-    return "".join(f", {a}" for a in args)
-
-
-def _rules(rules: Any) -> str:
-    out = []
-    for rule in rules or []:
-        args = []
-        for key, name in (("apiGroups", "api_groups"), ("resources", "resources"),
-                          ("resourceNames", "resource_names"),
-                          ("nonResourceURLs", "non_resource_urls"), ("verbs", "verbs")):
-            if key in rule:
-                args.append(f"{name}={list(rule[key])!r}")
-        out.append(f"Rule({', '.join(args)})")
-    return "[" + ", ".join(out) + "]"
-
-
 def _accounts(
     objects: list[tuple[dict[str, Any], str]], namespace: str | None
 ) -> dict[str, dict[str, bool | None]]:
@@ -230,129 +206,10 @@ def _calls(
             return None, None, "a field has a shape the typed builders do not take"
         return call, call, None
     try:
-        final = _typed(body, namespace, defined)
-        return final, None if final is None else _typed(body, namespace, set()), None
+        final = typed_call(body, namespace, defined)
+        return final, None if final is None else typed_call(body, namespace, set()), None
     except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
         return None, None, None  # kept as a Manifest: its schema error is the render's
-
-
-def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
-        str | None):
-    """A builder call for ``body``, or None when kubegen has no builder that could match."""
-    kind, meta = body["kind"], body["metadata"]
-    name = meta["name"]
-    extra = set(body) - {"apiVersion", "kind", "metadata"}
-    rest = _meta_args(body, namespace)
-    if kind == "ServiceAccount" and body["apiVersion"] == "v1" and extra <= {
-            "automountServiceAccountToken", "imagePullSecrets"}:
-        pulls = [s.get("name") for s in body.get("imagePullSecrets") or []]
-        more = f", image_pull_secrets={pulls!r}" if pulls else ""
-        if body.get("automountServiceAccountToken", True):
-            more += f", allow={{'token-automount': {REASON!r}}}"
-        return f"ServiceAccount({name!r}{rest}{more})"
-    if kind == "ConfigMap" and body["apiVersion"] == "v1" and extra <= {"data", "immutable"}:
-        more = f", data={body['data']!r}" if body.get("data") else ""
-        if "immutable" in body:
-            more += f", immutable={body['immutable']!r}"
-        return f"ConfigMap({name!r}{rest}{more})"
-    if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
-        return service_call(body, name, rest)
-    if kind == "NetworkPolicy" and extra == {"spec"}:
-        return _network_policy(body["spec"], name, rest)
-    if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
-        return f"{kind}({name!r}{rest}, rules={_rules(body.get('rules'))})"
-    if kind in ("RoleBinding", "ClusterRoleBinding") and extra <= {"roleRef", "subjects"}:
-        ref = body.get("roleRef") or {}
-        role_ns = meta.get("namespace") or namespace or ""
-        key = (ref.get("kind"), role_ns if ref.get("kind") == "Role" else "", ref.get("name"))
-        external = ", external=True" if key not in defined else ""
-        role = f"RoleRef({ref.get('name')!r}, kind={ref.get('kind')!r}{external})"
-        subjects = []
-        for subject in body.get("subjects") or []:
-            if subject.get("kind") != "ServiceAccount":
-                return None
-            sns = subject.get("namespace")
-            ext = "" if ("ServiceAccount", sns or role_ns, subject.get("name")) in defined else (
-                ", external=True")
-            subjects.append(f"ServiceAccountRef({subject.get('name')!r}, namespace={sns!r}{ext})")
-        return f"{kind}({name!r}{rest}, role={role}, subjects=[{', '.join(subjects)}])"
-    return None
-
-
-def _call(cls: str, args: list[str]) -> str:
-    return f"{cls}({', '.join(args)})"
-
-
-def _selector(sel: Any) -> str:
-    if not isinstance(sel, dict):
-        raise _Unmapped
-    args = []
-    if sel.get("matchLabels"):
-        args.append(f"match_labels={sel['matchLabels']!r}")
-    reqs = [
-        _call("LabelSelectorRequirement", _requirement(r))
-        for r in sel.get("matchExpressions") or []
-    ]
-    if reqs:
-        args.append(f"match_expressions=[{', '.join(reqs)}]")
-    if set(sel) - {"matchLabels", "matchExpressions"}:
-        raise _Unmapped
-    return _call("LabelSelector", args)
-
-
-def _requirement(req: dict[str, Any]) -> list[str]:
-    args = [f"key={req.get('key')!r}", f"operator={req.get('operator')!r}"]
-    if req.get("values"):
-        args.append(f"values={list(req['values'])!r}")
-    return args
-
-
-def _peer(peer: Any) -> str:
-    args = []
-    for key, name in (("podSelector", "pod_selector"), ("namespaceSelector", "namespace_selector")):
-        if key in peer:
-            args.append(f"{name}={_selector(peer[key])}")
-    if "ipBlock" in peer:
-        block = peer["ipBlock"]
-        block_args = [f"cidr={block.get('cidr')!r}"]
-        if block.get("except"):
-            block_args.append(f"except_={list(block['except'])!r}")
-        args.append(f"ip_block={_call('IPBlock', block_args)}")
-    if set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}:
-        raise _Unmapped
-    return _call("NetworkPolicyPeer", args)
-
-
-def _ports(ports: Any) -> str:
-    out = []
-    for port in ports or []:
-        args = [f"{name}={port[key]!r}" for key, name in (
-            ("port", "port"), ("endPort", "end_port"), ("protocol", "protocol")) if key in port]
-        out.append(_call("NetworkPolicyPort", args))
-    return "[" + ", ".join(out) + "]"
-
-
-class _Unmapped(Exception):
-    """The object uses something the typed builders do not express."""
-
-
-def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
-    try:
-        args = [repr(name) + rest]
-        args.append(f"pod_selector={_selector(spec.get('podSelector') or {})}")
-        args.append(f"policy_types={list(spec.get('policyTypes') or [])!r}")
-        for key, field_, cls in (("ingress", "from", "IngressRule"), ("egress", "to",
-                                                                      "EgressRule")):
-            rules = []
-            for rule in spec.get(key) or []:
-                peers = ", ".join(_peer(p) for p in rule.get(field_) or [])
-                arg = "from_" if field_ == "from" else "to"
-                rules.append(_call(cls, [f"{arg}=[{peers}]", f"ports={_ports(rule.get('ports'))}"]))
-            if key in spec:
-                args.append(f"{key}=[{', '.join(rules)}]")
-    except (_Unmapped, AttributeError, TypeError):
-        return None
-    return _call("NetworkPolicy", args)
 
 
 def _var(body: dict[str, Any], used: Counter[str]) -> str:
