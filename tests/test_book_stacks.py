@@ -115,7 +115,8 @@ def ch05_services(docs: Docs) -> None:
     egress = _peers(docs["kubia/networkpolicy-kubia-egress.yaml"], "egress")
     assert [peer["ipBlock"]["cidr"] for peer, _ in egress] == ["0.0.0.0/0", "::/0"]
     kubia = _container(_pod(docs["kubia/deployment-kubia.yaml"]), "kubia")
-    assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/var/ready"]}}
+    assert kubia["readinessProbe"] == {"exec": {"command": ["ls", "/tmp/ready"]}}
+    assert _mounts(kubia)["/tmp"]["name"] == "kubia-tmp"  # where `touch /tmp/ready` can write
     backend = docs["kubia/ingress-kubia.yaml"]["spec"]["rules"][0]["http"]["paths"][0]
     assert backend["backend"]["service"] == {"name": "kubia", "port": {"number": 80}}
     # the ingress controller's pods, and clients of the NodePort and LoadBalancer Services
@@ -310,6 +311,9 @@ def ch16_scheduling(docs: Docs) -> None:
     assert term["labelSelector"] == {"matchLabels": _selects("backend", "scheduling")[
         "podSelector"]["matchLabels"]}
     assert term["topologyKey"] == "kubernetes.io/hostname"
+    # one pod per node: the rollout lets an old pod go before the new one needs its node
+    assert docs["scheduling/deployment-frontend-spread.yaml"]["spec"]["strategy"][
+        "rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     spread = _pod(docs["scheduling/deployment-frontend-spread.yaml"])["affinity"]
     assert spread["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0][
         "topologyKey"] == "kubernetes.io/hostname"

@@ -361,7 +361,8 @@ def test_relative_host_path_is_refused() -> None:
 def test_memory_fix_is_a_valid_quantity_of_at_least_1mi(memory: str, suggested: str) -> None:
     with pytest.raises(ValidationError) as caught:
         Resources(cpu="100m", memory=memory)
-    assert caught.value.fix == f"write a unit, e.g. memory='{suggested}'"
+    # "100Ki" has a unit already: the fix names the floor, not just "a unit"
+    assert caught.value.fix == f"request at least 1Mi, with a unit: e.g. memory='{suggested}'"
     Resources(cpu="100m", memory=suggested)  # the suggestion is valid
 
 

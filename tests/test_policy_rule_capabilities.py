@@ -47,3 +47,23 @@ def test_root_containers_and_the_image_s_own_user_draw_nothing() -> None:
     ], allow_run_as_root="date -s needs it"))
     assert [message.split(":")[0] for _, _, message in _kg211(stack)] == [
         "container 'net' adds NET_BIND_SERVICE but runs as uid 10001"]
+
+
+def test_junk_users_ports_and_targets_draw_no_guess() -> None:
+    """KG211 and KG507 leave malformed values to the schema check (KG001)."""
+    from kubegen import Manifest
+
+    stack = Stack("h", namespace="h")
+    stack.add(Namespace("h", pod_security="privileged", reason="hostile input"))
+    stack.add(Manifest({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": "p", "labels": {"a": "b"}},
+                        "spec": {"securityContext": None, "containers": [
+                            {"name": "c", "image": "x:1", "ports": [
+                                {"hostPort": "x", "containerPort": None}, "junk"],
+                             "securityContext": {"capabilities": {"add": ["SYS_TIME"]},
+                                                 "runAsUser": "5"}}, "junk"]}}))
+    stack.add(Manifest({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                        "spec": {"type": "NodePort", "selector": {"a": "b"},
+                                 "ports": ["junk", {"targetPort": None}]}}))
+    found = {f.rule_id for f in lint(stack).findings}
+    assert "KG001" in found and not {"KG211", "KG507"} & found

@@ -35,6 +35,9 @@ C = f"{P}.containers[0]"
 SC = f"{C}.securityContext"
 
 Stack = list[ManifestObject]
+SELF_ANTI = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+    "topologyKey": "kubernetes.io/hostname",
+    "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "api"}}}]}}
 
 
 @dataclass(frozen=True)
@@ -363,6 +366,13 @@ CASES = [
     Case("KG210", "explicit-stack-defaults", lambda s: None, False, facts=facts_of_api(
         defaults=StackDefaults(resources=Resources(cpu="1", memory="1Gi")))),
     Case("KG210", "yaml-without-facts", lambda s: None, False),
+    # KG707 one pod per node: a rollout that surges needs a spare node
+    Case("KG707", "self-anti-affinity-surging", on_dep(f"{P}.affinity", SELF_ANTI), True,
+         f"{P}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"),
+    Case("KG707", "self-anti-affinity-one-at-a-time", both(
+        on_dep(f"{P}.affinity", SELF_ANTI),
+        on_dep("spec.strategy", {"type": "RollingUpdate", "rollingUpdate": {
+            "maxSurge": 0, "maxUnavailable": 1}})), False),
     # KG211 capabilities reach only root processes
     Case("KG211", "non-root-adds-cap", on_dep(f"{SC}.capabilities.add", ["NET_BIND_SERVICE"]),
          True, f"{SC}.capabilities.add"),

@@ -59,6 +59,7 @@ _RULE_MODULES = (
     "kubegen._policy.rules.exposure",
     "kubegen._policy.rules.namespaces",
     "kubegen._policy.rules.availability",
+    "kubegen._policy.rules.one_per_node",
     "kubegen._policy.rules.secrets",
 )
 

@@ -1,5 +1,5 @@
 """What the API server (and its admission plugins) fill into a workload: a Deployment,
-StatefulSet, DaemonSet, Job or CronJob, and a HorizontalPodAutoscaler.
+StatefulSet, DaemonSet, Job, CronJob or bare Pod, and a HorizontalPodAutoscaler.
 
 ``kubegen import manifests`` proves a typed call by rendering it and comparing the result with
 the input object; "the same object" means the same to the cluster, whether a field is written
@@ -25,8 +25,11 @@ POD_KINDS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "ap
 
 
 def pod_template(body: Any) -> dict[str, Any] | None:
-    """The pod template of a workload object (a CronJob's is its jobTemplate's), if any."""
+    """The pod template of a workload object (a CronJob's is its jobTemplate's, a bare Pod's
+    the Pod itself), if any."""
     spec = body.get("spec") if isinstance(body, dict) else None
+    if isinstance(body, dict) and (body.get("kind"), body.get("apiVersion")) == ("Pod", "v1"):
+        return body if isinstance(spec, dict) else None  # a bare Pod is its own template
     if isinstance(spec, dict) and body.get("kind") == "CronJob":
         job = spec.get("jobTemplate")
         spec = job.get("spec") if isinstance(job, dict) else None
@@ -48,6 +51,11 @@ def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind")
     if kind == "HorizontalPodAutoscaler" and body.get("apiVersion") == "autoscaling/v2":
         return _autoscaler_defaults(copy.deepcopy(body))
+    if (kind, body.get("apiVersion")) == ("Pod", "v1"):
+        out = copy.deepcopy(body)
+        if isinstance(out.get("spec"), dict):
+            _pod_defaults(out["spec"])
+        return out
     if kind not in POD_KINDS or body.get("apiVersion") != POD_KINDS[kind]:
         return body
     out = copy.deepcopy(body)

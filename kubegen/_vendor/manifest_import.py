@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegen._errors import KubegenError, ValidationError
+from kubegen._values import InvalidValue
 from kubegen._vendor.api_defaults import (
     POD_KINDS,
     pod_template,
@@ -29,10 +30,12 @@ from kubegen._vendor.api_defaults import (
 )
 from kubegen._vendor.import_base import Unmapped
 from kubegen._vendor.job_import import TARGET, autoscaler_call
+from kubegen._vendor.object_import import REASON, typed_call
+from kubegen._vendor.pod_import import pod_call
 from kubegen._vendor.pycode import fitted, literal, wrapped
+from kubegen._vendor.service_import import service_defaults
 from kubegen._vendor.workload_import import workload_call
 
-REASON = "imported as is by `kubegen import manifests`; review"
 Labels = dict[str, str] | None
 
 
@@ -127,13 +130,13 @@ def normalized(body: Any, kind: str = "") -> Any:
     if meta:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
-        out["spec"] = _service_defaults(out["spec"])
+        out["spec"] = service_defaults(out["spec"])
     if kind in POD_KINDS and pod_template(out) is not None:  # kubegen's pod label
         out = _with_template(out, normalized(pod_template(out)))
     return out
 
 
-_DEFAULTED = (*POD_KINDS, "HorizontalPodAutoscaler")
+_DEFAULTED = (*POD_KINDS, "Pod", "HorizontalPodAutoscaler")
 # Kinds upstream software ships that kubegen has no builder for: kept as Manifests, with a note.
 _NO_BUILDER = {"IngressClass": "networking.k8s.io/v1",
                "MutatingWebhookConfiguration": "admissionregistration.k8s.io/v1",
@@ -152,52 +155,10 @@ def _with_template(body: dict[str, Any], template: Any) -> dict[str, Any]:
     return {**body, "spec": spec}
 
 
-def _service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
-    """A Service spec without the API server's defaults: ``type: ClusterIP``, ``protocol: TCP``,
-    and a ``targetPort`` equal to ``port``."""
-    out = {k: v for k, v in spec.items() if not (k == "type" and v == "ClusterIP")}
-    if not isinstance(spec.get("ports") or [], list):
-        return out  # malformed: compared as it is
-    ports = []
-    for port in spec.get("ports") or []:
-        if isinstance(port, dict):
-            port = {k: v for k, v in port.items() if not (k == "protocol" and v == "TCP")}
-            if port.get("targetPort") == port.get("port"):
-                port.pop("targetPort", None)
-        ports.append(port)
-    if ports:
-        out["ports"] = ports
-    return out
-
-
 def same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two objects mean the same to the API server, ignoring kubegen's metadata."""
     kind = str(a.get("kind"))
     return bool(normalized(a, kind) == normalized(b, kind))
-
-
-def _meta_args(body: dict[str, Any], namespace: str | None) -> str:
-    meta = body["metadata"]
-    args = []
-    if meta.get("namespace") and meta.get("namespace") != namespace:
-        args.append(f"namespace={meta['namespace']!r}")
-    for key in ("labels", "annotations"):
-        if meta.get(key):
-            args.append(f"{key}={meta[key]!r}")
-    return "".join(f", {a}" for a in args)
-
-
-def _rules(rules: Any) -> str:
-    out = []
-    for rule in rules or []:
-        args = []
-        for key, name in (("apiGroups", "api_groups"), ("resources", "resources"),
-                          ("resourceNames", "resource_names"),
-                          ("nonResourceURLs", "non_resource_urls"), ("verbs", "verbs")):
-            if key in rule:
-                args.append(f"{name}={list(rule[key])!r}")
-        out.append(f"Rule({', '.join(args)})")
-    return "[" + ", ".join(out) + "]"
 
 
 def _accounts(
@@ -235,176 +196,20 @@ def _calls(
     Deployment/StatefulSet has none."""
     if body["kind"] in _WORKLOADS:
         try:
-            call = workload_call(body, namespace, stack=stack)
+            call = (pod_call(body, namespace, stack=stack) if body["kind"] == "Pod"
+                    else workload_call(body, namespace, stack=stack))
         except Unmapped as exc:
             return None, None, f"{exc} has no typed builder equivalent"
+        except InvalidValue as exc:  # a value the builders refuse (an image without a tag)
+            return None, None, f"a typed builder refuses a value: {exc.message}"
         except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
             return None, None, "a field has a shape the typed builders do not take"
         return call, call, None
     try:
-        final = _typed(body, namespace, defined)
-        return final, None if final is None else _typed(body, namespace, set()), None
+        final = typed_call(body, namespace, defined)
+        return final, None if final is None else typed_call(body, namespace, set()), None
     except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
         return None, None, None  # kept as a Manifest: its schema error is the render's
-
-
-def _typed(body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]]) -> (
-        str | None):
-    """A builder call for ``body``, or None when kubegen has no builder that could match."""
-    kind, meta = body["kind"], body["metadata"]
-    name = meta["name"]
-    extra = set(body) - {"apiVersion", "kind", "metadata"}
-    rest = _meta_args(body, namespace)
-    if kind == "ServiceAccount" and body["apiVersion"] == "v1" and extra <= {
-            "automountServiceAccountToken", "imagePullSecrets"}:
-        pulls = [s.get("name") for s in body.get("imagePullSecrets") or []]
-        more = f", image_pull_secrets={pulls!r}" if pulls else ""
-        if body.get("automountServiceAccountToken", True):
-            more += f", allow={{'token-automount': {REASON!r}}}"
-        return f"ServiceAccount({name!r}{rest}{more})"
-    if kind == "ConfigMap" and body["apiVersion"] == "v1" and extra <= {"data", "immutable"}:
-        more = f", data={body['data']!r}" if body.get("data") else ""
-        if "immutable" in body:
-            more += f", immutable={body['immutable']!r}"
-        return f"ConfigMap({name!r}{rest}{more})"
-    if kind == "Service" and body["apiVersion"] == "v1" and extra == {"spec"}:
-        return _service(body, name, rest)
-    if kind == "NetworkPolicy" and extra == {"spec"}:
-        return _network_policy(body["spec"], name, rest)
-    if kind in ("Role", "ClusterRole") and extra <= {"rules"}:
-        return f"{kind}({name!r}{rest}, rules={_rules(body.get('rules'))})"
-    if kind in ("RoleBinding", "ClusterRoleBinding") and extra <= {"roleRef", "subjects"}:
-        ref = body.get("roleRef") or {}
-        role_ns = meta.get("namespace") or namespace or ""
-        key = (ref.get("kind"), role_ns if ref.get("kind") == "Role" else "", ref.get("name"))
-        external = ", external=True" if key not in defined else ""
-        role = f"RoleRef({ref.get('name')!r}, kind={ref.get('kind')!r}{external})"
-        subjects = []
-        for subject in body.get("subjects") or []:
-            if subject.get("kind") != "ServiceAccount":
-                return None
-            sns = subject.get("namespace")
-            ext = "" if ("ServiceAccount", sns or role_ns, subject.get("name")) in defined else (
-                ", external=True")
-            subjects.append(f"ServiceAccountRef({subject.get('name')!r}, namespace={sns!r}{ext})")
-        return f"{kind}({name!r}{rest}, role={role}, subjects=[{', '.join(subjects)}])"
-    return None
-
-
-def _call(cls: str, args: list[str]) -> str:
-    return f"{cls}({', '.join(args)})"
-
-
-def _selector(sel: Any) -> str:
-    if not isinstance(sel, dict):
-        raise _Unmapped
-    args = []
-    if sel.get("matchLabels"):
-        args.append(f"match_labels={sel['matchLabels']!r}")
-    reqs = [
-        _call("LabelSelectorRequirement", _requirement(r))
-        for r in sel.get("matchExpressions") or []
-    ]
-    if reqs:
-        args.append(f"match_expressions=[{', '.join(reqs)}]")
-    if set(sel) - {"matchLabels", "matchExpressions"}:
-        raise _Unmapped
-    return _call("LabelSelector", args)
-
-
-def _requirement(req: dict[str, Any]) -> list[str]:
-    args = [f"key={req.get('key')!r}", f"operator={req.get('operator')!r}"]
-    if req.get("values"):
-        args.append(f"values={list(req['values'])!r}")
-    return args
-
-
-def _peer(peer: Any) -> str:
-    args = []
-    for key, name in (("podSelector", "pod_selector"), ("namespaceSelector", "namespace_selector")):
-        if key in peer:
-            args.append(f"{name}={_selector(peer[key])}")
-    if "ipBlock" in peer:
-        block = peer["ipBlock"]
-        block_args = [f"cidr={block.get('cidr')!r}"]
-        if block.get("except"):
-            block_args.append(f"except_={list(block['except'])!r}")
-        args.append(f"ip_block={_call('IPBlock', block_args)}")
-    if set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}:
-        raise _Unmapped
-    return _call("NetworkPolicyPeer", args)
-
-
-def _ports(ports: Any) -> str:
-    out = []
-    for port in ports or []:
-        args = [f"{name}={port[key]!r}" for key, name in (
-            ("port", "port"), ("endPort", "end_port"), ("protocol", "protocol")) if key in port]
-        out.append(_call("NetworkPolicyPort", args))
-    return "[" + ", ".join(out) + "]"
-
-
-class _Unmapped(Exception):
-    """The object uses something the typed builders do not express."""
-
-
-def _network_policy(spec: dict[str, Any], name: str, rest: str) -> str | None:
-    try:
-        args = [repr(name) + rest]
-        args.append(f"pod_selector={_selector(spec.get('podSelector') or {})}")
-        args.append(f"policy_types={list(spec.get('policyTypes') or [])!r}")
-        for key, field_, cls in (("ingress", "from", "IngressRule"), ("egress", "to",
-                                                                      "EgressRule")):
-            rules = []
-            for rule in spec.get(key) or []:
-                peers = ", ".join(_peer(p) for p in rule.get(field_) or [])
-                arg = "from_" if field_ == "from" else "to"
-                rules.append(_call(cls, [f"{arg}=[{peers}]", f"ports={_ports(rule.get('ports'))}"]))
-            if key in spec:
-                args.append(f"{key}=[{', '.join(rules)}]")
-    except (_Unmapped, AttributeError, TypeError):
-        return None
-    return _call("NetworkPolicy", args)
-
-
-_SERVICE_FIELDS = {"externalTrafficPolicy": "external_traffic_policy",
-                   "ipFamilies": "ip_families", "ipFamilyPolicy": "ip_family_policy"}
-_SERVICE_TYPES = {None: "", "ClusterIP": "", "Headless": "Headless", "NodePort": "NodePort",
-                  "LoadBalancer": "LoadBalancer"}
-
-
-def _service(body: dict[str, Any], name: str, rest: str) -> str | None:
-    spec = dict(body["spec"])
-    headless = spec.pop("clusterIP", None) == "None"
-    if headless and spec.get("type", "ClusterIP") == "ClusterIP":
-        spec["type"] = "Headless"
-    elif "clusterIP" in body["spec"]:
-        return None  # a fixed cluster IP: no builder argument
-    if set(spec) - {"selector", "ports", "type", *_SERVICE_FIELDS} or spec.get(
-            "type") not in _SERVICE_TYPES:
-        return None
-    ports = []
-    for port in spec.get("ports") or []:
-        target = port.get("targetPort")
-        if not isinstance(target, str) or port.get("protocol", "TCP") != "TCP":
-            return None
-        args = [repr(target), f"port={port.get('port')!r}"]
-        if port.get("name"):
-            args.append(f"name={port['name']!r}")
-        if port.get("nodePort"):
-            args.append(f"node_port={port['nodePort']!r}")
-        if port.get("appProtocol"):
-            args.append(f"app_protocol={port['appProtocol']!r}")
-        ports.append(f"ServicePort({', '.join(args)})")
-    kind = _SERVICE_TYPES[spec.get("type")]
-    more = f", type={kind!r}" if kind else ""
-    for key, arg in _SERVICE_FIELDS.items():
-        if key in spec:
-            more += f", {arg}={spec[key]!r}"
-    if kind in ("NodePort", "LoadBalancer"):
-        more += ", allow_external=REASON"
-    return (f"Service({name!r}{rest}, selector={spec.get('selector') or {}!r}, "
-            f"ports=[{', '.join(ports)}]{more})")
 
 
 def _var(body: dict[str, Any], used: Counter[str]) -> str:
@@ -419,7 +224,7 @@ _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "Config
             "EmptyDir", "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
             "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
             "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
-            "NetworkPolicyPort", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
+            "NetworkPolicyPort", "Pod", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
             "RoleBinding", "RoleRef", "Rule", "ScalingPolicy", "ScalingRules", "SecretFiles",
             "SecretKey", "Service", "ServiceAccount", "ServiceAccountRef", "ServicePort", "Stack",
             "StackDefaults", "StatefulSet", "TcpProbe", "VolumeClaim")
@@ -544,7 +349,7 @@ def _prove(
             item.typed, item.allow = None, {}
 
 
-_WORKLOADS = tuple(POD_KINDS)
+_WORKLOADS = (*POD_KINDS, "Pod")  # a bare Pod is proved like a workload
 
 
 def _key(body: dict[str, Any], namespace: str | None) -> tuple[str, str, str]:
@@ -739,6 +544,9 @@ def _instance(objects: list[tuple[dict[str, Any], str]]) -> str | None:
         spec = body.get("spec")
         selector = spec.get("selector") if isinstance(spec, dict) else None
         labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if body["kind"] == "Pod" and isinstance(body["metadata"].get("labels"), dict):
+            labels = {k: v for k, v in body["metadata"]["labels"].items()
+                      if k in (NAME_LABEL, INSTANCE_LABEL)}  # a bare Pod: its own labels
         if body["kind"] in _WORKLOADS and isinstance(labels, dict) and set(labels) == {
                 NAME_LABEL, INSTANCE_LABEL} and labels[NAME_LABEL] == body["metadata"]["name"]:
             found[str(labels[INSTANCE_LABEL])] += 1

@@ -235,6 +235,12 @@ _POD_KEYS = {
 }
 
 
+def pod_args(template: dict[str, Any], reason: str, *, selector: dict[str, str] | None
+             ) -> list[str]:
+    """The pod arguments of a bare Pod (its own template): not spread, restarted Always."""
+    return _pod(template, reason, claims=set(), selector=selector, spread=False)
+
+
 def _pod(
     template: dict[str, Any], reason: str, *, claims: set[str],
     selector: dict[str, str] | None = None, restart: tuple[str, ...] = ("Always",),

@@ -23,8 +23,9 @@ def build() -> Stack:
     kubia = stack.add(Deployment(
         "kubia", image="luksa/kubia:v1", replicas=3,
         ports=[Port(8080, name="http"), Port(8443, name="https")],
-        # the book's readiness probe: ready once /var/ready exists
-        readiness=ExecProbe(["ls", "/var/ready"]), liveness=HttpProbe("/"),
+        # the book's readiness probe: ready once `kubectl exec … -- touch /tmp/ready` ran; the
+        # root filesystem is read-only, so the file lives on a writable /tmp, not in /var
+        readiness=ExecProbe(["ls", "/tmp/ready"]), liveness=HttpProbe("/"), writable=["/tmp"],
     ))
     svc = kubia.expose(ServicePort("http", port=80), ServicePort("https", port=443),
                        session_affinity="ClientIP")  # each client stays on one pod

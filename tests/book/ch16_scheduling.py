@@ -42,5 +42,6 @@ def build() -> Stack:
     stack.add(Deployment(
         "frontend-spread", **web, replicas=5,
         avoid=[PodAffinity("self", required=True)],   # never two on one node
+        max_unavailable=1, max_surge=0,  # so a rollout frees a node first (KG707)
     ))
     return stack

@@ -78,7 +78,7 @@ class Resources(Builder):
             raise InvalidValue(
                 f"memory request {self.memory!r} is less than 1Mi"
                 + (" (a bare number means bytes)" if self.memory.isdigit() else ""),
-                fix=f"write a unit, e.g. memory='{in_mebibytes(self.memory)}'",
+                fix=f"request at least 1Mi, with a unit: e.g. memory='{in_mebibytes(self.memory)}'",
                 field="memory",
                 value=self.memory,
             )

@@ -25,6 +25,8 @@ def _user(context: dict[str, object], pod: dict[str, object]) -> tuple[object, b
     """(runAsUser, runAsNonRoot) of a container, its own values over the pod's."""
     user = context.get("runAsUser", pod.get("runAsUser"))
     non_root = context.get("runAsNonRoot", pod.get("runAsNonRoot")) is True
+    if not isinstance(user, int) or isinstance(user, bool):
+        user = None  # unset, or junk the schema check (KG001) reports
     return user, non_root
 
 

@@ -104,6 +104,8 @@ def _services(ctx: LintContext, policies: dict[str, list[ManifestObject]]) -> It
         for index, port in enumerate(as_list(spec.get("ports"))):
             entry = as_dict(port)
             target = entry.get("targetPort", entry.get("port"))
+            if not isinstance(target, (int, str)) or isinstance(target, bool):
+                continue  # junk: the schema check (KG001) reports it
             for pod in pods:
                 closed = _closed(pod, policies.get(namespace, []), target)
                 if closed is None:
@@ -125,9 +127,12 @@ def _host_ports(ctx: LintContext, policies: dict[str, list[ManifestObject]]) -> 
         for c in pod.containers(("containers",)):
             for index, port in enumerate(as_list(c.body.get("ports"))):
                 entry = as_dict(port)
-                if entry.get("hostPort") in (None, 0):
+                bound = entry.get("hostPort")
+                if not isinstance(bound, int) or isinstance(bound, bool) or bound == 0:
                     continue
                 target = entry.get("name") or entry.get("containerPort")
+                if not isinstance(target, (int, str)) or isinstance(target, bool):
+                    continue
                 closed = _closed(pod, policies.get(pod.namespace, []), target)
                 if closed is None:
                     continue
