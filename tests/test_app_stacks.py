@@ -14,8 +14,6 @@ Refresh the snapshots with ``pytest tests/test_app_stacks.py --snapshot-update``
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +21,18 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from kubegen import Severity, lint, load_stack, render, write
+from kubegen import Severity, lint, load_stack, render
+from tests.whole_stacks import Docs, assert_kustomize_builds, documents
 
 APPS_DIR = Path(__file__).parent / "apps"
 APPS = sorted(path.stem for path in APPS_DIR.glob("*.py"))
 UPSTREAM = (Path(__file__).parent / "data" / "apps"
             / "online-boutique-v0.10.6-kubernetes-manifests.yaml")
 
-Docs = dict[str, dict[str, Any]]
-
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, dict[str, str]]:
     return {app: render(load_stack(APPS_DIR / f"{app}.py")) for app in APPS}
-
-
-def _docs(files: dict[str, str]) -> Docs:
-    return {path: yaml.safe_load(text) for path, text in files.items()
-            if path != "kustomization.yaml"}
 
 
 def _by_kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
@@ -103,7 +95,7 @@ def _upstream() -> Docs:
 
 
 def test_online_boutique_runs_what_upstream_runs(rendered: dict[str, dict[str, str]]) -> None:
-    ours = _docs(rendered["online_boutique"])
+    ours = documents(rendered["online_boutique"])
     deployments, services = _by_kind(ours, "Deployment"), _by_kind(ours, "Service")
     upstream = _upstream()
     theirs = {key.split("/")[1]: doc for key, doc in upstream.items()
@@ -142,7 +134,7 @@ def test_online_boutique_runs_what_upstream_runs(rendered: dict[str, dict[str, s
 def test_online_boutique_routes_every_address_it_is_given(
         rendered: dict[str, dict[str, str]]) -> None:
     """Each ``*_ADDR`` names a Service and port: the caller may reach it, the callee admits it."""
-    docs = _docs(rendered["online_boutique"])
+    docs = documents(rendered["online_boutique"])
     deployments, services = _by_kind(docs, "Deployment"), _by_kind(docs, "Service")
     policies = _by_kind(docs, "NetworkPolicy")
     routed, unrouted = [], []
@@ -181,7 +173,7 @@ def test_online_boutique_routes_every_address_it_is_given(
 
 def test_node_exporter_gets_the_node_and_a_privileged_namespace(
         rendered: dict[str, dict[str, str]]) -> None:
-    docs = _docs(rendered["node_exporter"])
+    docs = documents(rendered["node_exporter"])
     namespace = docs["_cluster/namespace-monitoring.yaml"]["metadata"]
     assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
     assert "reads their filesystems" in namespace["annotations"][
@@ -210,7 +202,7 @@ def test_node_exporter_gets_the_node_and_a_privileged_namespace(
 
 def test_redis_primary_keeps_its_data_and_admits_its_client(
         rendered: dict[str, dict[str, str]]) -> None:
-    docs = _docs(rendered["redis_primary"])
+    docs = documents(rendered["redis_primary"])
     statefulset = docs["cache/statefulset-redis.yaml"]["spec"]
     assert statefulset["serviceName"] == "redis"
     claim = statefulset["volumeClaimTemplates"][0]
@@ -242,12 +234,4 @@ def test_app_stack(app: str, rendered: dict[str, dict[str, str]],
 
 @pytest.mark.parametrize("app", APPS)
 def test_kubectl_kustomize_builds_the_app(app: str, tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed on this machine")
-    write(load_stack(APPS_DIR / f"{app}.py"), tmp_path / app)
-    result = subprocess.run([kubectl, "kustomize", str(tmp_path / app)],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    built = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert len(built) == len(list((tmp_path / app).rglob("*.yaml"))) - 1
+    assert_kustomize_builds(APPS_DIR / f"{app}.py", tmp_path / app)

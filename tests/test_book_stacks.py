@@ -12,32 +12,23 @@ Refresh the snapshots with ``pytest tests/test_book_stacks.py --snapshot-update`
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from kubegen import Severity, lint, load_stack, render, write
+from kubegen import Severity, lint, load_stack, render
+from tests.whole_stacks import Docs, assert_kustomize_builds, documents
 
 BOOK = Path(__file__).parent / "book"
 CHAPTERS = sorted(path.stem for path in BOOK.glob("ch*.py"))
-
-Docs = dict[str, dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, dict[str, str]]:
     return {chapter: render(load_stack(BOOK / f"{chapter}.py")) for chapter in CHAPTERS}
-
-
-def _docs(files: dict[str, str]) -> Docs:
-    return {path: yaml.safe_load(text) for path, text in files.items()
-            if path != "kustomization.yaml"}
 
 
 def _pod(doc: dict[str, Any]) -> dict[str, Any]:
@@ -363,19 +354,10 @@ def test_chapter_stack(chapter: str, rendered: dict[str, dict[str, str]],
     report = lint(stack)
     assert report.ok, [f for f in report.findings if f.severity is Severity.ERROR and not f.waived]
     files = rendered[chapter]
-    FACTS[chapter](_docs(files))
+    FACTS[chapter](documents(files))
     assert files == snapshot
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_kubectl_kustomize_builds_the_chapter(chapter: str, tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed on this machine")
-    written = write(load_stack(BOOK / f"{chapter}.py"), tmp_path / chapter)
-    assert written.created
-    result = subprocess.run([kubectl, "kustomize", str(tmp_path / chapter)],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    built = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert len(built) == len(list((tmp_path / chapter).rglob("*.yaml"))) - 1
+    assert_kustomize_builds(BOOK / f"{chapter}.py", tmp_path / chapter)
