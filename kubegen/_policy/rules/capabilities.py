@@ -9,7 +9,8 @@ Kubernetes sets no ambient capabilities (kubernetes/kubernetes#56374, containerd
 binary that capability with ``setcap``; *Kubernetes in Action*'s ``SYS_TIME`` example works
 because its container runs as root. ``NET_BIND_SERVICE`` for a non-root web server is the
 common case: the bind to port 80 fails with "permission denied" (containerd 2 and CRI-O open
-the low ports to every user instead, through ``net.ipv4.ip_unprivileged_port_start``).
+the low ports to every user instead, through ``net.ipv4.ip_unprivileged_port_start``, which a
+pod can also set itself: ``sysctls=`` of the workload, a sysctl Pod Security counts as safe).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def _user(context: dict[str, object], pod: dict[str, object]) -> tuple[object, b
     ),
     fix="Run the container as root (run_as_user=0 with allow_run_as_root='why') when it needs "
     "the capability, or give the image's binary the file capability (setcap) and keep the "
-    "user; a web server can listen above port 1023 instead of adding NET_BIND_SERVICE.",
+    "user; a web server can listen above port 1023 instead of adding NET_BIND_SERVICE, or "
+    "the pod can open the low ports to every user through the safe sysctl: "
+    "sysctls={'net.ipv4.ip_unprivileged_port_start': 0}.",
     scanners=(),
     tags=("correctness",),
     kinds=POD_KINDS,
