@@ -1,11 +1,11 @@
 """Real upstream apps re-written as stacks, from README.md and docs/ only.
 
 ``tests/apps/<app>.py`` holds each: Google's Online Boutique (microservices-demo), Weaveworks'
-Sock Shop, the Kubernetes tutorial's WordPress and MySQL, Prometheus node-exporter as a
-DaemonSet, a Redis primary as a StatefulSet with a client. Each is rendered, linted (no
-errors), built by ``kubectl kustomize``, snapshotted (read the snapshot like code) and checked
-for what makes it run on a real cluster: Pod Security of its namespace, a NetworkPolicy route
-for every call it makes, and, for the Online Boutique, the Sock Shop and WordPress, every field
+Sock Shop, the Kubernetes tutorial's WordPress and MySQL, the Kubernetes Guestbook, Prometheus
+node-exporter as a DaemonSet, a Redis primary as a StatefulSet with a client. Each is rendered,
+linted (no errors), built by ``kubectl kustomize``, snapshotted (read the snapshot like code)
+and checked for what makes it run on a real cluster: Pod Security of its namespace, a
+NetworkPolicy route for every call it makes, and, for the four upstream apps, every field
 that matters to run (ports, env, probes, resources, commands, users, writable paths) against
 upstream's own manifests (tests/data/apps/).
 
@@ -427,6 +427,72 @@ def test_wordpress_reaches_its_database_and_readers_reach_it(
     assert ({"ipBlock": {"cidr": "0.0.0.0/0"}}, "http") in _rules(
         policies["wordpress-ingress"], "ingress")
     namespace = docs["_cluster/namespace-wordpress.yaml"]["metadata"]["labels"]
+    assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+# --- Guestbook against kubernetes/examples ---------------------------------------------------
+
+GUESTBOOK = Path(__file__).parent / "data" / "apps" / "guestbook-all-in-one.yaml"
+# the e2e test image, replaced by what upstream's own comment offers ("or just image: redis")
+GUESTBOOK_IMAGES = {"registry.k8s.io/redis:e2e": "redis:7.4.1-alpine"}
+GUESTBOOK_WRITABLE = {"redis-master": ["/data"], "redis-replica": ["/data"],
+                      "frontend": ["/tmp", "/var/lock/apache2", "/var/run/apache2"]}
+# who calls whom: guestbook.php (set on redis-master, get on redis-replica) and the follower
+# image's run.sh (redis-server --slaveof redis-master 6379), all on 6379
+GUESTBOOK_CALLS = {("frontend", "redis-master"), ("frontend", "redis-replica"),
+                   ("redis-replica", "redis-master")}
+
+
+def test_guestbook_runs_what_upstream_runs(rendered: dict[str, dict[str, str]]) -> None:
+    ours = documents(rendered["guestbook"])
+    deployments, services = _by_kind(ours, "Deployment"), _by_kind(ours, "Service")
+    upstream = [doc for doc in yaml.safe_load_all(GUESTBOOK.read_text()) if doc]
+    theirs = {doc["metadata"]["name"]: doc for doc in upstream if doc["kind"] == "Deployment"}
+    assert sorted(deployments) == sorted(theirs)
+    for name, their in theirs.items():
+        assert deployments[name]["spec"]["replicas"] == their["spec"]["replicas"], name
+        pod = _pod(deployments[name])
+        (mine,), (original,) = pod["containers"], _pod(their)["containers"]
+        assert mine["image"] == GUESTBOOK_IMAGES.get(original["image"], original["image"])
+        assert [p["containerPort"] for p in mine["ports"]] == [
+            p["containerPort"] for p in original["ports"]], name
+        assert _env(mine) == _env(original), name
+        assert mine["resources"]["requests"] == original["resources"]["requests"], name
+        assert _writable(mine) == GUESTBOOK_WRITABLE[name], name
+        for kind in ("readinessProbe", "livenessProbe"):  # upstream has none
+            assert _port_of_probe(mine, kind) == original["ports"][0]["containerPort"], name
+        low = min(p["containerPort"] for p in mine["ports"])
+        sysctls = {s["name"]: int(s["value"]) for s in pod["securityContext"].get("sysctls", [])}
+        assert sysctls.get("net.ipv4.ip_unprivileged_port_start", 1024) <= low, name
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+    for their in upstream:
+        if their["kind"] != "Service":
+            continue
+        name = their["metadata"]["name"]
+        mine = services[name]
+        assert mine["spec"].get("type", "ClusterIP") == their["spec"].get("type", "ClusterIP")
+        container = _pod(deployments[name])["containers"][0]
+        assert [(p["port"], _port_number(container, p["targetPort"]))
+                for p in mine["spec"]["ports"]] == [
+            (p["port"], p.get("targetPort", p["port"])) for p in their["spec"]["ports"]], name
+
+
+def test_guestbook_routes_its_reads_writes_and_replication(
+        rendered: dict[str, dict[str, str]]) -> None:
+    docs = documents(rendered["guestbook"])
+    deployments, policies = _by_kind(docs, "Deployment"), _by_kind(docs, "NetworkPolicy")
+    by_selector = {str(_selector(d)): name for name, d in deployments.items()}
+    routed = {(by_selector[str(peer)], name)
+              for name in deployments
+              for peer, port in _rules(policies.get(f"{name}-ingress"), "ingress")
+              if "podSelector" in peer and port == "redis"}
+    assert routed == GUESTBOOK_CALLS
+    for caller, callee in GUESTBOOK_CALLS:
+        assert (_selector(deployments[callee]), "redis") in _rules(
+            policies[f"{caller}-egress"], "egress"), (caller, callee)
+    assert _rules(policies["frontend-ingress"], "ingress") == [
+        ({"ipBlock": {"cidr": "0.0.0.0/0"}}, "http")]
+    namespace = docs["_cluster/namespace-guestbook.yaml"]["metadata"]["labels"]
     assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
