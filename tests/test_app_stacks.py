@@ -249,11 +249,14 @@ def test_sock_shop_runs_what_upstream_runs(rendered: dict[str, dict[str, str]]) 
             security = original.get("securityContext", {})
             assert _writable(mine) == sorted(
                 {*_writable(original), *SOCK_DATA_PATHS.get(original["name"], [])}), where
-            # NET_BIND_SERVICE for port 80 is kept (a container without a securityContext has
-            # it from the runtime's default set); CHOWN/SETUID/... only served root
-            low = any(p["containerPort"] < 1024 for p in original["ports"])
-            binds = "NET_BIND_SERVICE" in _caps(original) or (not security and low)
-            assert _caps(mine) == (["NET_BIND_SERVICE"] if binds else []), where
+            # no capability: upstream's NET_BIND_SERVICE (or, without a securityContext, the
+            # runtime's default set) binds port 80, which the pod's sysctl opens to its
+            # non-root user instead; CHOWN/SETUID/... only served root
+            assert _caps(mine) == [], where
+            low = min(p["containerPort"] for p in mine["ports"])
+            sysctls = {s["name"]: int(s["value"])
+                       for s in pod["securityContext"].get("sysctls", [])}
+            assert sysctls.get("net.ipv4.ip_unprivileged_port_start", 1024) <= low, where
             assert mine["securityContext"]["readOnlyRootFilesystem"] is True, where
             user = security.get("runAsUser", SOCK_IMAGE_USERS.get(name))
             if user is not None:

@@ -48,12 +48,15 @@ def _health(ready: int, live: int) -> dict[str, Any]:
 def _service(stack: Stack, name: str, image: str, resources: Resources,
              probes: dict[str, Any], *, java: bool = False,
              env: dict[str, str] | None = None, **options: Any) -> Deployment:
-    """A weaveworksdemos service on port 80 (its own user binds it with NET_BIND_SERVICE);
-    the Spring Boot ones get their JVM options and a writable /tmp."""
+    """A weaveworksdemos service on port 80, bound by its own user through the pod's safe
+    sysctl (upstream adds NET_BIND_SERVICE, which a non-root process only gets from a binary
+    with file capabilities: the Java images have them, the Go ones do not); the Spring Boot
+    ones get their JVM options and a writable /tmp."""
     env = {**(env or {}), **({"JAVA_OPTS": JAVA_OPTS} if java else {})}
     workload = stack.add(Deployment(
         name, image=f"weaveworksdemos/{image}", port=Port(80, name="http"), env=env,
-        capabilities=["NET_BIND_SERVICE"], resources=resources, writable=["/tmp"] if java else [],
+        sysctls={"net.ipv4.ip_unprivileged_port_start": 0}, resources=resources,
+        writable=["/tmp"] if java else [],
         **probes, **SERVICE_USER, **options))
     workload.expose()
     return workload
