@@ -167,6 +167,8 @@ def _pod_defaults(spec: dict[str, Any]) -> None:
                 volume[kind].setdefault("defaultMode", 0o644)
         if isinstance(volume, dict) and volume.get("emptyDir") is None and "emptyDir" in volume:
             volume["emptyDir"] = {}
+        if isinstance(volume, dict) and isinstance(volume.get("hostPath"), dict):
+            volume["hostPath"].setdefault("type", "")  # SetDefaults_HostPathVolumeSource
     if isinstance(spec.get("volumes"), list):
         spec["volumes"] = sorted(spec["volumes"], key=lambda v: str(v.get("name")))
     for key in ("initContainers", "containers"):

@@ -72,6 +72,7 @@ class _Item:
     derived_by: str | None = None  # the workload whose render gives this object
     opted: dict[str, str] = field(default_factory=dict)  # rule id -> field, waived by allow_*
     meaning: dict[str, Any] = field(default_factory=dict)  # what its render must equal
+    source: str = ""  # its file as the user named it (quoted by HostPath reasons)
     # A workload an input HorizontalPodAutoscaler scales: its call without replicas=, the
     # HPA's call (``TARGET`` for this item's variable) and the HPA's item.
     scaled: tuple[str, str, _Item] | None = None
@@ -190,14 +191,14 @@ def _ids_unset(objects: list[tuple[dict[str, Any], str]]) -> bool:
 
 def _calls(
     body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]],
-    stack: str | None = None,
+    stack: str | None = None, origin: str = "",
 ) -> tuple[str | None, str | None, str | None]:
-    """The builder call for ``body`` in the whole stack, for a stack of its own, and why a
-    Deployment/StatefulSet has none."""
+    """The builder call for ``body`` (from ``origin``) in the whole stack, for a stack of its
+    own, and why a Deployment/StatefulSet has none."""
     if body["kind"] in _WORKLOADS:
         try:
-            call = (pod_call(body, namespace, stack=stack) if body["kind"] == "Pod"
-                    else workload_call(body, namespace, stack=stack))
+            call = (pod_call(body, namespace, stack=stack, origin=origin) if body["kind"] == "Pod"
+                    else workload_call(body, namespace, stack=stack, origin=origin))
         except Unmapped as exc:
             return None, None, f"{exc} has no typed builder equivalent"
         except InvalidValue as exc:  # a value the builders refuse (an image without a tag)
@@ -222,7 +223,7 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
 _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "ConfigMap",
             "ConfigMapKey", "Container", "CronJob", "DaemonSet", "Deployment", "EgressRule",
             "EmptyDir", "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
-            "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
+            "HostPath", "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
             "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
             "NetworkPolicyPort", "Pod", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
             "RoleBinding", "RoleRef", "Rule", "ScalingPolicy", "ScalingRules", "SecretFiles",
@@ -476,7 +477,8 @@ def _pair_autoscalers(items: list[_Item], namespace: str | None, stack: str) -> 
             item.why = f"{target.display} is scaled by another HorizontalPodAutoscaler"
             continue
         try:
-            call = workload_call(target.meaning, namespace, stack=stack, autoscaled=True)
+            call = workload_call(target.meaning, namespace, stack=stack, autoscaled=True,
+                                 origin=target.source)
         except (Unmapped, AttributeError, TypeError, KeyError, ValueError) as exc:
             item.why = f"its target's {exc}" if isinstance(exc, Unmapped) else (
                 "its target has a field of a shape the typed builders do not take")
@@ -556,8 +558,11 @@ def _instance(objects: list[tuple[dict[str, Any], str]]) -> str | None:
     return value if re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value) else None
 
 
-def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
-    """Every object under ``path`` with ``file:line``."""
+def read_objects(
+    path: Path, named: dict[str, str] | None = None
+) -> list[tuple[dict[str, Any], str]]:
+    """Every object under ``path`` with ``file:line``; ``named`` gets each ``file:line``'s file
+    as the user named it (under ``path`` as given: what a HostPath's reason quotes)."""
     from kubegen._origin import Origin, display_path
     from kubegen._vendor.files import read_source, source_files
     from kubegen._vendor.source import _objects
@@ -569,6 +574,8 @@ def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
         for doc in read_documents(read_source(file).text):
             for obj in _objects(doc.data, Origin(shown, doc.line)):
                 out.append((obj.body, str(obj.origin)))
+                if named is not None:
+                    named[str(obj.origin)] = file.as_posix()
     return out
 
 
@@ -588,7 +595,8 @@ def import_manifests(
     from kubegen._values import InvalidValue
 
     try:
-        objects = read_objects(source)
+        named: dict[str, str] = {}
+        objects = read_objects(source, named)
     except InvalidValue as exc:
         raise KubegenError(f"Unable to import {source}: {exc.message}", fix=exc.fix) from None
     if not objects:
@@ -621,11 +629,12 @@ def import_manifests(
         if body["kind"] in _WORKLOADS:
             meaning = with_effective_automount(
                 body, accounts.get(str(body["metadata"].get("namespace") or namespace), {}))
-        typed, trial, why = _calls(meaning, namespace, defined, name)
+        file = named.get(origin, origin)
+        typed, trial, why = _calls(meaning, namespace, defined, name, file)
         if body["kind"] in _NO_BUILDER and body.get("apiVersion") == _NO_BUILDER[body["kind"]]:
             why = f"kubegen has no typed {body['kind']} builder"
         items.append(_Item(body, origin, _var(body, used), typed, trial, why=why,
-                           meaning=meaning))
+                           meaning=meaning, source=file))
     sources = [str(source)]
     head = _Head(_common_labels(objects), _ids_unset(objects))
     _prove(items, name, namespace, sources, head)
