@@ -28,7 +28,14 @@ from kubegen._vendor.import_base import call as _call
 from kubegen._vendor.import_base import only as _only
 from kubegen._vendor.import_base import r as _r
 from kubegen._vendor.import_base import seconds as _seconds
-from kubegen._vendor.job_import import JOBS, cronjob_args, job_args, job_selector, job_template
+from kubegen._vendor.job_import import (
+    JOBS,
+    cronjob_args,
+    job_args,
+    job_selector,
+    job_template,
+    unlabelled_jobs,
+)
 
 _DERIVED_LABELS = {NAME_LABEL, INSTANCE_LABEL, VERSION_LABEL, COMPONENT_LABEL, _MANAGED}
 _RESTRICTED_CAPS = {"NET_BIND_SERVICE"}
@@ -81,8 +88,9 @@ def _workload_call(
     job: dict[str, Any] = spec
     if kind == "CronJob":
         job = job_template(spec)
-    selector = (job_selector(job, str(meta["name"]), stack) if kind in JOBS
-                else _selector(spec, str(meta["name"]), stack))
+    selector = (job_selector(job, str(meta["name"]), stack,
+                             whole=kind == "CronJob" and unlabelled_jobs(spec))
+                if kind in JOBS else _selector(spec, str(meta["name"]), stack))
     if selector is not None:
         args.append(f"selector={_r(selector)}")
         own = {k: v for k, v in labels.items() if (k, v) != (_MANAGED, "kubegen")}
