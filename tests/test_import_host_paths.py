@@ -206,7 +206,9 @@ def test_what_a_host_path_cannot_render_stays_a_manifest_with_the_reason(tmp_pat
         "Bidirectional": ("{name: lock, mountPath: /run/xtables.lock}",
                           "{name: lock, mountPath: /run/xtables.lock, "
                           "mountPropagation: Bidirectional}",
-                          "the typed call is refused: mount '/run/xtables.lock': Bidirectional"),
+                          "the typed call is refused: mounts./run/xtables.lock.propagation="
+                          "'Bidirectional': mount '/run/xtables.lock': Bidirectional propagation "
+                          "is only allowed in privileged containers"),
         "relative": ("path: /run/xtables.lock", "path: run/xtables.lock",
                      "the typed call is refused"),
     }
