@@ -236,3 +236,31 @@ def test_the_type_of_a_host_path_is_part_of_the_object():
                            agent({"path": "/var/log", "type": "Directory"}))
     assert not same_object(agent({"path": "/var/log", "type": "FileOrCreate"}),
                            agent({"path": "/var/log", "type": "File"}))
+
+
+_HOSTILE = {  # a hostPath volume of another shape: kept as data with a reason, no traceback
+    "null": ({"hostPath": None}, "volumes[h].hostPath (not a mapping)"),
+    "a string": ({"hostPath": "/var/log"}, "volumes[h].hostPath (not a mapping)"),
+    "a numeric path": ({"hostPath": {"path": 5}}, "volumes[h].hostPath.path has no"),
+    "a list type": ({"hostPath": {"path": "/x", "type": ["Socket"]}}, "a field has a shape"),
+    "an unknown field": ({"hostPath": {"path": "/x", "mode": 1}}, "hostPath.mode has no"),
+    "'..'": ({"hostPath": {"path": "/a/../b"}}, "path='/a/../b': host path '/a/../b' contains"),
+}
+
+
+def test_host_paths_of_another_shape_stay_manifests_never_a_traceback(tmp_path):
+    from kubegen._vendor.manifest_import import import_manifests
+
+    docs = [d for d in yaml.safe_load_all(_AGENT) if d]
+    for index, (what, (volume, why)) in enumerate(_HOSTILE.items()):
+        body = copy.deepcopy(docs[1])
+        pod = body["spec"]["template"]["spec"]
+        pod["volumes"] = [{"name": "h", **volume}]
+        pod["initContainers"] = []
+        pod["containers"][0]["volumeMounts"] = [{"name": "h", "mountPath": "/h"}]
+        path = tmp_path / f"in{index}" / "agent.yaml"
+        path.parent.mkdir()
+        path.write_text(yaml.safe_dump(body))
+        result = import_manifests(path.parent, tmp_path / f"out{index}")
+        assert (result.typed, result.raw) == (0, 1), what
+        assert why in result.kept[0], (what, result.kept)

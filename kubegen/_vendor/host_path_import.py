@@ -43,7 +43,9 @@ def host_path_sources(spec: dict[str, Any], origin: str) -> dict[str, tuple[str,
         name = str(volume.get("name"))
         where = f"spec.template.spec.volumes[{name}]"
         only(volume, {"name", "hostPath"}, where)
-        body = volume["hostPath"] or {}
+        body = volume["hostPath"]
+        if not isinstance(body, dict):
+            raise Unmapped(f"{where}.hostPath (not a mapping)")
         only(body, {"path", "type"}, f"{where}.hostPath")
         path = body.get("path")
         if not isinstance(path, str):
