@@ -264,3 +264,58 @@ def test_host_paths_of_another_shape_stay_manifests_never_a_traceback(tmp_path):
         result = import_manifests(path.parent, tmp_path / f"out{index}")
         assert (result.typed, result.raw) == (0, 1), what
         assert why in result.kept[0], (what, result.kept)
+
+
+# A CSI node plugin, shaped like csi-driver-host-path's (kubernetes-csi): a privileged driver
+# that mounts volumes into pods under /var/lib/kubelet/pods and shares them back (Bidirectional).
+_CSI = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: csi-node, namespace: kube-system}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: csi-node, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: csi-node}}
+  template:
+    metadata: {labels: {app: csi-node}}
+    spec:
+      serviceAccountName: csi-node
+      containers:
+      - name: driver
+        image: registry.k8s.io/sig-storage/hostpathplugin:v1.15.0
+        args: ["--endpoint=$(CSI_ENDPOINT)"]
+        env:
+        - {name: CSI_ENDPOINT, value: "unix:///csi/csi.sock"}
+        securityContext: {privileged: true}
+        volumeMounts:
+        - {name: socket-dir, mountPath: /csi}
+        - {name: mountpoint-dir, mountPath: /var/lib/kubelet/pods, mountPropagation: Bidirectional}
+        - {name: dev-dir, mountPath: /dev}
+      - name: node-driver-registrar
+        image: registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0
+        args: ["--csi-address=/csi/csi.sock"]
+        volumeMounts:
+        - {name: socket-dir, mountPath: /csi}
+        - {name: registration-dir, mountPath: /registration}
+      volumes:
+      - name: socket-dir
+        hostPath: {path: /var/lib/kubelet/plugins/csi-hostpath, type: DirectoryOrCreate}
+      - {name: mountpoint-dir, hostPath: {path: /var/lib/kubelet/pods, type: DirectoryOrCreate}}
+      - name: registration-dir
+        hostPath: {path: /var/lib/kubelet/plugins_registry, type: Directory}
+      - {name: dev-dir, hostPath: {path: /dev, type: Directory}}
+"""
+
+
+def test_a_csi_node_plugin_imports_typed_with_bidirectional_propagation(tmp_path, monkeypatch):
+    output, module, rendered = _import(tmp_path, monkeypatch, {"csi.yaml": _CSI})
+    assert "2 typed builders, 0 Manifests" in output, output
+    flat = _flat(module)
+    assert "allow_privileged=REASON" in flat
+    assert re.search(r"'/var/lib/kubelet/pods': Mount\(HostPath\('/var/lib/kubelet/pods', "
+                     r"type='DirectoryOrCreate', name='mountpoint-dir', reason='[^']*', "
+                     r"allow_write='[^']*'\), propagation='Bidirectional'\)", flat), flat
+    upstream = [d for d in yaml.safe_load_all(_CSI) if d][1]["spec"]["template"]["spec"]
+    _same_pod(_pod(rendered, "csi-node"), upstream, ())
