@@ -26,7 +26,7 @@ def pod_call(
     *, origin: str = "",
 ) -> str:
     """The ``Pod(...)`` call rendering ``body`` (a ``v1`` Pod), or :class:`Unmapped`;
-    ``origin`` (its ``file:line``) is named by the reasons of its ``HostPath`` volumes."""
+    ``origin`` (its file) is named by the reasons of its ``HostPath`` volumes."""
     if body.get("kind") != "Pod" or body.get("apiVersion") != POD_API:
         raise Unmapped("apiVersion")
     only(body, {"apiVersion", "kind", "metadata", "spec"}, "Pod")

@@ -57,8 +57,8 @@ def workload_call(
     they are. A Job has no selector of its own (the API server generates one): its pods'
     labels are its ``selector=`` unless they are kubegen's. ``autoscaled``: the call for a
     Deployment/StatefulSet an imported HorizontalPodAutoscaler scales (no ``replicas=``; the
-    input must set none either). ``origin``: the object's ``file:line``, named by the reasons
-    of its ``HostPath`` volumes.
+    input must set none either). ``origin``: the object's file (or ``file:line``), named by
+    the reasons of its ``HostPath`` volumes.
     """
     kind = body.get("kind")
     if kind not in POD_KINDS or body.get("apiVersion") != POD_KINDS[kind]:
