@@ -82,6 +82,9 @@ def test_fluent_bit_imports_as_a_typed_daemonset_with_one_reason_per_host_path(
     output, module, rendered = _import(tmp_path, monkeypatch, FLUENT_BIT)
     assert "5 typed builders, 0 Manifests" in output
     assert "kept as Manifest" not in output
+    # the rules a host path trips are reported as opted out by its own reason
+    assert ("DaemonSet logging/fluent-bit: opted out (HostPath(…, reason=…)) of KG104 at "
+            "spec.template.spec.volumes[0].hostPath") in output
     flat = _flat(module)
     source = "input/output/elasticsearch/fluent-bit-ds.yaml"  # the file, as the import named it
     assert (f"'/var/log': HostPath('/var/log', type=None, name='varlog', reason='imported from "

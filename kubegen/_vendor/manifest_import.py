@@ -363,6 +363,11 @@ def _prove(
 _WORKLOADS = (*POD_KINDS, "Pod")  # a bare Pod is proved like a workload
 
 
+def _opt_out(path: str) -> str:
+    """How the module opts out at ``path``: a HostPath's own reason, else an ``allow_*``."""
+    return "HostPath(…, reason=…)" if path.endswith(".hostPath") else "allow_…=REASON"
+
+
 def _refused(exc: KubegenError) -> str:
     """Why a builder refuses the typed call, with the field and value it names."""
     field = f" {exc.field}" if exc.field else ""
@@ -687,7 +692,7 @@ def import_manifests(
         f"{item.display}: least-privilege guard {guard!r} opted out" for item in items
         for guard in item.allow
     ] + [
-        f"{item.display}: opted out (allow_…=REASON) of {rule} at {path}" for item in items
+        f"{item.display}: opted out ({_opt_out(path)}) of {rule} at {path}" for item in items
         for rule, path in sorted(item.opted.items())
     ]
     kept = [f"{item.display}: {item.why}" for item in items
