@@ -27,6 +27,7 @@ __all__ = [
     "CoherenceError",
     "ConflictError",
     "DriftError",
+    "Interrupted",
     "KubegenError",
     "OutputError",
     "PolicyError",
@@ -173,3 +174,16 @@ class CoherenceError(KubegenError):
 
 class OutputError(KubegenError):
     """Writing output/ is unsafe or failed; nothing was changed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process received SIGINT or SIGTERM: raised by the CLI's signal handler (see
+    :func:`kubegen._cli.commands.main`), so a write in progress rolls back as for Ctrl-C.
+
+    Stack code never turns it into an error of its own, while a ``KeyboardInterrupt`` that a
+    stack raises itself is reported like any other exception of the stack.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
