@@ -389,9 +389,9 @@ def main(*, collect_cycles: bool = True) -> None:
             sys.exit(_run_fast(action))
         finally:
             prefetch.stop()
-    from kubegen._cli.app import app
+    from kubegen._cli.app import run_app
 
-    app()
+    run_app()
 
 
 def run() -> NoReturn:
