@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubegen._manifests import ManifestObject
-from kubegen._policy import lint
+from kubegen._policy import lint, selectors
 from kubegen._policy.context import LintContext
 from kubegen._policy.rules.network import selecting_policies
 from kubegen._policy.selectors import SelectorIndex, selector_matches
@@ -57,6 +58,30 @@ def test_index_keeps_input_order_across_buckets() -> None:
     labels = {"app": "shop", "tier": "api"}
     assert SelectorIndex(entries).matching(labels) == ["by-tier", "everything", "by-app"]
     assert SelectorIndex(entries).matching({"app": "other"}) == ["everything"]
+
+
+def test_each_selector_is_filed_under_its_rarest_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Selectors that all start with the pair they share (``instance=shop``, as kubegen's own
+    workloads write them) are found by their own pair: a lookup tries one selector, not all,
+    so coverage rules stay linear whatever order the labels were written in."""
+    entries = [
+        ({"matchLabels": {"app.kubernetes.io/instance": "shop",
+                          "app.kubernetes.io/name": f"svc-{i}"}}, i)
+        for i in range(200)
+    ]
+    index = SelectorIndex(entries)
+    tried: list[Any] = []
+
+    def counting(selector: Any, labels: Any) -> bool:
+        tried.append(selector)
+        return selector_matches(selector, labels)
+
+    monkeypatch.setattr(selectors, "selector_matches", counting)
+    pod = {"app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": "svc-7", "x": "y"}
+    assert index.matching(pod) == [7]
+    assert index.any_match(pod)
+    assert len(tried) == 2  # one selector tried by each lookup
+    assert index.matching({"app.kubernetes.io/instance": "shop"}) == []
 
 
 def _policy(name: str, selector: Any, types: list[str] | None) -> ManifestObject:

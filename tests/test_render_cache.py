@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from kubegen import ConfigMap, Deployment, HttpProbe, Manifest, Port, Stack
 from kubegen._cli.app import app
-from kubegen._manifests import ManifestObject
+from kubegen._manifests import ManifestObject, canonical_order
 from kubegen._pipeline import lint_objects, stack_lint_key, stack_waivers
 from kubegen._policy import annotate_waivers, lint
 from kubegen._policy.engine import lint_clean
@@ -116,6 +116,44 @@ def test_cache_lines_checked_ahead_decide_as_checking_them_here() -> None:
     assert [r and (r.data, r.document, r.clean) for r in ahead.reuse] == [
         r and (r.data, r.document, r.clean) for r in here.reuse]
     assert sum(r is None for r in ahead.reuse) == 2  # the two edited files
+
+
+LABEL_MAPS = st.dictionaries(st.sampled_from(["b", "a", "c", "app.kubernetes.io/name"]),
+                             st.sampled_from(["x", "y", "1"]), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LABEL_MAPS, LABEL_MAPS, st.booleans(), st.sampled_from(["", "0" * 16, "other"]))
+def test_a_recorded_digest_never_changes_what_the_digest_is(
+    labels: dict[str, str], selector: dict[str, str], shuffle: bool, other: str
+) -> None:
+    """object_digest with the file's recorded digest (its fast path tries the plain repr
+    first) returns exactly what it returns without one: for label maps in any order, when the
+    recorded digest is this object's, another object's, or garbage."""
+    if shuffle:
+        labels = dict(reversed(list(labels.items())))
+    body = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": {"name": "api", "labels": labels},
+            "spec": {"selector": {"matchLabels": selector}, "ports": [{"port": 80}]}}
+    proper = cache.object_digest("shop/pdb-api.yaml", body)
+    assert proper is not None
+    in_order = {"matchLabels": dict(sorted(selector.items()))}
+    sorted_body = {**body, "metadata": {"name": "api", "labels": dict(sorted(labels.items()))},
+                   "spec": {**body["spec"], "selector": in_order}}
+    assert cache.object_digest("shop/pdb-api.yaml", sorted_body) == proper
+    other_body = {**body, "kind": "ConfigMap"}
+    recorded_values = [proper, cache.object_digest("shop/pdb-api.yaml", other_body), other]
+    for recorded in recorded_values:
+        assert recorded is not None
+        assert cache.object_digest("shop/pdb-api.yaml", body, recorded.encode()) == proper
+
+
+def test_builders_write_label_maps_in_the_order_the_emitter_does() -> None:
+    """What makes the fast path hit: every map the emitter sorts is already sorted in what the
+    builders build, so an unchanged object is matched by its plain repr."""
+    for obj in _stack().objects():
+        ordered = canonical_order(obj.body)
+        assert cache._as_written(ordered) is ordered, obj.display
 
 
 def test_per_object_rules_skip_known_clean_objects_and_cross_object_rules_do_not() -> None:

@@ -493,14 +493,14 @@ class Resource(Builder):
         own = self.labels
         if own:
             merged.update(own)
-        if merged:
-            meta["labels"] = merged
+        if merged:  # in the order the emitter writes them (the cache digest's fast path)
+            meta["labels"] = dict(sorted(merged.items())) if len(merged) > 1 else merged
         opt_outs = self._opt_outs
         if self.annotations or opt_outs:
             notes = dict(self.annotations)
             for what, reason in opt_outs.items():
                 notes[OPT_OUT_PREFIX + what] = reason
-            meta["annotations"] = notes
+            meta["annotations"] = dict(sorted(notes.items())) if len(notes) > 1 else notes
         return meta
 
     def manifest(self, body: dict[str, Any]) -> ManifestObject:

@@ -82,6 +82,8 @@ class SelectorIndex(Generic[T]):
         self._selectors = [selector for selector, _ in entries]
         self._unkeyed: list[int] = []  # selectors without matchLabels: always tried
         self._keyed: dict[tuple[Any, str], list[int]] = {}
+        pairs: list[tuple[int, list[tuple[Any, str]]]] = []
+        shared: dict[tuple[Any, str], int] = {}  # how many selectors name each pair
         for position, selector in enumerate(self._selectors):
             if not isinstance(selector, Mapping):
                 continue  # selects nothing
@@ -91,8 +93,14 @@ class SelectorIndex(Generic[T]):
             if not match_labels:
                 self._unkeyed.append(position)
                 continue
-            key, value = next(iter(match_labels.items()))
-            self._keyed.setdefault((key, str(value)), []).append(position)
+            own = [(key, str(value)) for key, value in match_labels.items()]
+            for pair in own:
+                shared[pair] = shared.get(pair, 0) + 1
+            pairs.append((position, own))
+        # Each selector is filed under its rarest pair: filed under a pair every selector
+        # shares (``app.kubernetes.io/instance``), each lookup would try them all.
+        for position, own in pairs:
+            self._keyed.setdefault(min(own, key=shared.__getitem__), []).append(position)
 
     def matching(self, labels: Mapping[str, Any]) -> list[T]:
         """The items whose selector selects ``labels``, in the order they were given."""

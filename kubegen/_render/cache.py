@@ -65,7 +65,7 @@ _CLEAN = b" lint=clean"
 _DIGEST = 16  # hex digits: 64 bits, for telling an unchanged object from a changed one
 
 
-def object_digest(path: str, body: Mapping[str, Any]) -> str | None:
+def object_digest(path: str, body: Mapping[str, Any], recorded: bytes | None = None) -> str | None:
     """The digest of ``body`` rendered at ``path``; None when it has no faithful ``repr``.
 
     ``repr`` of plain data tells every value the emitter tells apart (``1`` from ``"1"`` and
@@ -73,11 +73,30 @@ def object_digest(path: str, body: Mapping[str, Any]) -> str | None:
     :func:`_as_written`, which puts label-like maps in the order the emitter writes them (so
     building labels in another order changes neither the YAML nor its digest), it costs about
     two thirds of emitting, and spares the limits checks and the lint.
+
+    ``recorded``: the object digest the file on disk names. The plain ``repr`` is tried against
+    it first, sparing the walk: when they match, the body's text is the text of an object as
+    written, so its label maps are already in order (:func:`_as_written` of an object as
+    written is itself), and its digest is that one. Builders write their label maps in order,
+    so an unchanged object matches on this first try.
     """
     try:
-        text = repr(_as_written(canonical_order(body)))
+        ordered = canonical_order(body)
+        quick = None
+        if recorded is not None:
+            quick = _digest(path, repr(ordered))
+            if quick.encode() == recorded:
+                return quick
+        written = _as_written(ordered)
+        if written is ordered and quick is not None:
+            return quick
+        text = repr(written)
     except Exception:  # a value whose repr fails: no cache, emitting reports it
         return None
+    return _digest(path, text)
+
+
+def _digest(path: str, text: str) -> str:
     data = f"{RENDER_EPOCH}\0{path}\0{text}".encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()[:_DIGEST]
 

@@ -12,6 +12,7 @@ from kubegen._manifests import SORTED_MAPS, ManifestObject, canonical, canonical
 from kubegen._render.cache import (
     CacheFields,
     Reuse,
+    cache_fields,
     cache_line,
     object_digest,
     recorded_lint_key,
@@ -128,14 +129,20 @@ def plan_files(
     support = {KUSTOMIZATION: kustomization(paths, nested=nested, lint_key=lint_key).encode()}
     for path, text in layer_kustomizations(paths, layers).items():
         support[path] = text.encode()
-    digests = [object_digest(path, obj.body) for path, obj in zip(paths, objects, strict=True)]
     old = previous or {}
     same_key = lint_key is not None and recorded_lint_key(old.get(KUSTOMIZATION)) == lint_key
+    digests: list[str | None] = []
     reuse = []
-    for path, digest in zip(paths, digests, strict=True):
-        found = reusable(old.get(path), digest, True if checked is None else checked.get(path))
+    for path, obj in zip(paths, objects, strict=True):
+        data = old.get(path)
+        fields = None
+        if data is not None:
+            fields = cache_fields(data) if checked is None else checked.get(path)
+        digest = object_digest(path, obj.body, None if fields is None else fields[0])
+        found = reusable(data, digest, fields)
         if found is not None and found.clean and not same_key:
             found.clean = False
+        digests.append(digest)
         reuse.append(found)
     return PlannedFiles(objects, paths, digests, reuse, support)
 

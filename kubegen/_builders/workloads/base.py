@@ -136,7 +136,8 @@ class Workload(NetworkIntents, AccessIntents, Resource):
             return dict(self.selector)
         stack = self._stack
         name = self.name
-        return {NAME_LABEL: name, INSTANCE_LABEL: name if stack is None else stack.name}
+        # in the order the emitter writes them (see kubegen._render.cache.object_digest)
+        return {INSTANCE_LABEL: name if stack is None else stack.name, NAME_LABEL: name}
 
     @property
     def service_account_name(self) -> str:
