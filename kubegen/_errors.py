@@ -18,6 +18,7 @@ The CLI prints ``str(error)`` without a traceback and exits with code 2.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -114,7 +115,22 @@ class KubegenError(Exception):
         text = f"{where}: {what}" if where else what
         if self.fix:
             text += f"\n  Fix: {self.fix}"
-        return text
+        return _LONG_WORD.sub(_shorten, text) if len(text) > _LONG else text
+
+
+# A word (no space) this long is a value, not prose: a 100,000-character name shown whole in
+# the object, the reason and the fix would bury the message. A path (with '/') may be longer.
+_LONG = 300
+_PATH_MAX = 4096
+_LONG_WORD = re.compile(r"\S{" + str(_LONG + 1) + ",}")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    word = match.group()
+    if "/" in word and len(word) <= _PATH_MAX:
+        return word
+    keep = _LONG // 2
+    return f"{word[:keep]}…({len(word) - 2 * keep:,} more characters)…{word[-keep:]}"
 
 
 def _show(value: Any) -> str:
