@@ -254,6 +254,7 @@ def _api(config: ConfigMap) -> Deployment:
         image_pull_secrets=("registry",),
         supplemental_groups=[20000],
         fs_group_change_policy="OnRootMismatch",
+        sysctls={"net.ipv4.ip_unprivileged_port_start": 0},
         node_affinity=NodeAffinity(
             require=[NodeTerm(labels={"kubernetes.io/arch": ["amd64", "arm64"]})],
             prefer=(NodeTerm(expressions=[NodeRequirement("cpu-generation", "Gt",
