@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubegen._analysis.gitops_paths import refuse_self_deploy
+from kubegen._errors import StackLoadError
 from kubegen._files.diff import unified_diff
 from kubegen._files.tree import compare
 from kubegen._files.writer import read_env, write_env
@@ -146,6 +147,12 @@ def lint(
         CoherenceError: the cluster would refuse an object (Pod Security Admission of its
             namespace) or never run it, which no waiver changes.
     """
+    if not isinstance(stack, Stack):
+        raise StackLoadError(
+            f"lint() was given {type(stack).__name__}, not a Stack",
+            fix="call lint(stack) with the Stack that build() returns (lint each Stack of a "
+            "list of clusters on its own)",
+        )
     objects = stack.objects()
     check_coherence(stack, objects)
     return lint_objects(stack, objects, profile=profile, kubernetes_version=kubernetes_version)

@@ -18,6 +18,7 @@ The CLI prints ``str(error)`` without a traceback and exits with code 2.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "CoherenceError",
     "ConflictError",
     "DriftError",
+    "Interrupted",
     "KubegenError",
     "OutputError",
     "PolicyError",
@@ -113,7 +115,22 @@ class KubegenError(Exception):
         text = f"{where}: {what}" if where else what
         if self.fix:
             text += f"\n  Fix: {self.fix}"
-        return text
+        return _LONG_WORD.sub(_shorten, text) if len(text) > _LONG else text
+
+
+# A word (no space) this long is a value, not prose: a 100,000-character name shown whole in
+# the object, the reason and the fix would bury the message. A path (with '/') may be longer.
+_LONG = 300
+_PATH_MAX = 4096
+_LONG_WORD = re.compile(r"\S{" + str(_LONG + 1) + ",}")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    word = match.group()
+    if "/" in word and len(word) <= _PATH_MAX:
+        return word
+    keep = _LONG // 2
+    return f"{word[:keep]}…({len(word) - 2 * keep:,} more characters)…{word[-keep:]}"
 
 
 def _show(value: Any) -> str:
@@ -173,3 +190,16 @@ class CoherenceError(KubegenError):
 
 class OutputError(KubegenError):
     """Writing output/ is unsafe or failed; nothing was changed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process received SIGINT or SIGTERM: raised by the CLI's signal handler (see
+    :func:`kubegen._cli.commands.main`), so a write in progress rolls back as for Ctrl-C.
+
+    Stack code never turns it into an error of its own, while a ``KeyboardInterrupt`` that a
+    stack raises itself is reported like any other exception of the stack.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

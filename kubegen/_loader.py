@@ -16,6 +16,7 @@ import importlib.machinery
 import importlib.util
 import inspect
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +26,7 @@ from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 from typing import TextIO, TypeVar
 
-from kubegen._errors import KubegenError, StackLoadError
+from kubegen._errors import Interrupted, KubegenError, StackLoadError
 from kubegen._origin import Origin
 from kubegen._origin import display_path as _shown
 from kubegen._stack import Stack
@@ -204,14 +205,19 @@ def guarded(
     any other exception, ``SystemExit`` and ``RecursionError`` included, becomes a
     :class:`StackLoadError` at the innermost user frame (else ``fallback``).
     """
+    pid = os.getpid()
     try:
         return call()
     except KubegenError as exc:
         raise exc.located(origin=_user_frame(exc.__traceback__) or fallback) from None
     except RecursionError as exc:
         raise _from_exception(exc, module_file, f"{what} recursed too deeply", fallback) from exc
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
+        if _interrupt(exc):
+            raise
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
+    finally:
+        _leave_if_forked(pid)
 
 
 def _import(module_file: Path, env: str) -> ModuleType:
@@ -232,6 +238,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
     _LOADED.add(name)
     writes_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no cache of stack code that a quick edit could outdate
+    pid = os.getpid()
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -245,12 +252,26 @@ def _import(module_file: Path, env: str) -> ModuleType:
     except KubegenError as exc:
         sys.modules.pop(name, None)
         raise exc.located(origin=_user_frame(exc.__traceback__)) from None
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
         sys.modules.pop(name, None)
+        if _interrupt(exc):
+            raise
         raise _from_exception(exc, module_file, "importing the stack raised") from exc
     finally:
+        _leave_if_forked(pid)
         sys.dont_write_bytecode = writes_bytecode
     return module
+
+
+def _leave_if_forked(pid: int) -> None:
+    """End a child that stack code made with ``os.fork()`` and that returned into kubegen.
+
+    Only the process that ran kubegen renders: a second render from a copy of it would race
+    the first for the same files. The child leaves at once, without flushing the output it
+    inherited (which its parent prints) and without running exit handlers.
+    """
+    if os.getpid() != pid:
+        os._exit(0)
 
 
 class _FromSource(importlib.machinery.SourceFileLoader):
@@ -299,6 +320,21 @@ def _module_name(env: str, module_file: Path) -> str:
     for name in [n for n in sys.modules if n == env or n.startswith(env + ".")]:
         del sys.modules[name]
     return env
+
+
+def _interrupt(exc: BaseException) -> bool:
+    """A signal the process received, not an exception of the stack's own.
+
+    The CLI raises :class:`Interrupted` for SIGINT and SIGTERM, so any other
+    ``KeyboardInterrupt`` (like ``GeneratorExit`` or a ``BaseException`` subclass) comes
+    from the stack. Without that handler (a library caller) a ``KeyboardInterrupt`` may be
+    Ctrl-C and passes through.
+    """
+    if isinstance(exc, Interrupted):
+        return True
+    return isinstance(exc, KeyboardInterrupt) and (
+        signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def _from_exception(

@@ -6,7 +6,8 @@ root, never from the working directory or environment the stack may change later
 is absolute and resolved, and each rule below is an error with its fix:
 
 * ``[tool.kubegen] output`` must be a folder inside the project, not the project root;
-* ``--out`` must be inside the project; not the project root, not the output folder (which
+* ``--out`` must be inside the project; not the project root, not the folder of the stack code
+  (``stacks/``) or anything in it, not an unexpanded ``~``, not the output folder (which
   holds every env), not another env's folder or a folder inside one, and not a folder that
   holds the output folder; nor inside another folder kubegen renders (one holding kubegen's
   ``kustomization.yaml``), whose next render would prune it.
@@ -35,11 +36,25 @@ class Project:
     def env_dir(self, env: str) -> Path:
         return self.output / env
 
-    def out_dir(self, out: Path, env: str) -> Path:
-        """The folder ``--out out`` names for the stack ``env``, checked (see module doc)."""
-        target = _resolved(Path(os.path.abspath(out)))
+    def out_dir(self, out: Path, env: str, code: Path | None = None) -> Path:
+        """The folder ``--out out`` names for the stack ``env`` whose code is in the folder
+        ``code`` (``stacks/``), checked (see module doc)."""
         shown = str(out)
         own = f"{_rel(self.output, self.root)}/{env}"
+        if shown.startswith("~"):
+            raise _out_error(
+                f"--out {shown} starts with '~', which the shell did not expand (it was quoted), "
+                f"so it would name a folder called '~' in {Path.cwd()}",
+                f"write the path out (--out $HOME/...) or pass a folder inside the project, "
+                f"e.g. --out build/{env}",
+            )
+        target = _resolved(Path(os.path.abspath(out)))
+        if code is not None and (found := _resolved(code)) != self.root and _inside(target, found):
+            raise _out_error(
+                f"--out {shown} is inside {_rel(found, self.root)}/, the folder of the stack "
+                "code, which would then hold YAML and folders that are not stacks",
+                f"pass a folder outside it, e.g. --out build/{env} (or drop --out: {own})",
+            )
         if not _inside(target, self.root):
             raise _out_error(
                 f"--out {shown} is outside the project {self.root}",
@@ -168,7 +183,8 @@ def _rel(path: Path, root: Path) -> str:
 def _owned_kustomization(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:
-            return handle.read(len(HEADER)) == HEADER.encode()
+            head = handle.read(len(HEADER) + 1)  # + 1: the "\r" of a CRLF checkout
+        return head.startswith((HEADER.encode(), HEADER[:-1].encode() + b"\r\n"))
     except OSError:
         return False
 

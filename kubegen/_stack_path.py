@@ -78,5 +78,6 @@ def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
     from the path and the project root before any of the stack's code runs."""
     _, env = locate(path)
     project = find_project(path)
-    env_dir = project.out_dir(out, env) if out is not None else project.env_dir(env)
+    code = Path(os.path.abspath(path)).parent
+    env_dir = project.out_dir(out, env, code) if out is not None else project.env_dir(env)
     return env, env_dir, project

@@ -72,6 +72,14 @@ def test_render_refuses_what_the_gate_refuses():
     assert "Deployment shop/api" in str(err.value)
 
 
+@pytest.mark.parametrize("given", [None, 3, "stacks/prod", [Stack("a", namespace="a")]])
+def test_lint_of_something_that_is_not_a_stack_says_so(given):
+    with pytest.raises(StackLoadError) as err:
+        lint(given)
+    assert str(err.value).startswith(f"lint() was given {type(given).__name__}, not a Stack")
+    assert err.value.fix is not None and "lint(stack)" in err.value.fix
+
+
 def test_lint_reports_with_the_stacks_profile_unless_overridden():
     report = lint(_refused())
     assert report.profile == "prod" and not report.ok

@@ -450,3 +450,36 @@ def test_a_misspelled_keyword_of_a_verb_or_stack_suggests_the_right_one(
     assert caught.value.origin is not None and caught.value.origin.line == 8
     assert caught.value.resource in ("Deployment shop/web", "Stack other")
     assert caught.value.fix == fix
+
+
+def _scalar(name: str, keyword: str) -> type | None:
+    """``int`` or ``str`` when the field is one of them (or ``None``), else ``None``."""
+    field = BUILDERS[name].model_fields.get(keyword)
+    annotation = None if field is None else field.annotation
+    for scalar in (int, str):
+        if annotation in (scalar, scalar | None):
+            return scalar
+    return None
+
+
+SCALAR_CASES = [
+    (name, keyword, value)
+    for name, keyword in TYPE_CASES
+    for value in {int: [True, False, "3", 3.0], str: [b"x"], None: []}[_scalar(name, keyword)]
+]
+
+
+def test_scalar_cases_cover_the_counts_and_names():
+    covered = {(name, keyword) for name, keyword, _ in SCALAR_CASES}
+    assert {("Deployment", "replicas"), ("Port", "number"), ("Deployment", "name")} <= covered
+
+
+@pytest.mark.parametrize(("name", "keyword", "value"), SCALAR_CASES,
+                         ids=[f"{n}.{k}={v!r}" for n, k, v in SCALAR_CASES])
+def test_a_value_of_another_type_is_never_converted(name: str, keyword: str, value: Any) -> None:
+    """``replicas=True`` is not 1, ``port="8080"`` not 8080, ``name=b"api"`` not "api": a value
+    of the wrong type is the user's mistake, refused with its field, as Kubernetes would."""
+    with pytest.raises(KubegenError) as caught:
+        call(name, **{keyword: value})
+    _assert_parts(str(caught.value), name, keyword)
+    assert repr(value) in str(caught.value)

@@ -220,3 +220,26 @@ def test_two_stacks_rendering_into_one_folder_are_refused(tmp_path: Path):
     assert result.returncode == 2
     assert "both render into" in result.stderr
     assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "fix"),
+    [
+        (("render", "--bogus", "stacks/prod"), "No such option: --bogus",
+         "run `kubegen render --help` for its options and arguments"),
+        (("lint", "stacks/prod", "--format"), "Option '--format' requires an argument.",
+         "run `kubegen lint --help` for its options and arguments"),
+        (("rendr", "stacks/prod"), "No such command 'rendr'.",
+         "run `kubegen --help` for its options and arguments"),
+        (("render",), "Missing argument 'paths'.",
+         "run `kubegen render --help` for its options and arguments"),
+    ],
+)  # fmt: skip
+def test_a_usage_mistake_is_one_error_line_with_a_fix(project: Path, args, message, fix):
+    """Like every other failure: ``error: ...`` and ``Fix: ...``, exit 2, no usage dump."""
+    result = run_cli(*args, cwd=project)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert result.stderr.endswith(f"\n  Fix: {fix}\n"), result.stderr
+    assert len(result.stderr.splitlines()) == 2 and result.stdout == ""
+    assert not (project / "output").exists()

@@ -110,6 +110,37 @@ def test_init_into_a_file_is_refused(tmp_path: Path):
     assert "it is a file" in result.stderr
 
 
+@pytest.mark.parametrize("given", ["{home}", "~", "~/platform"])
+def test_init_refuses_the_home_folder_and_an_unexpanded_tilde(tmp_path: Path, given: str):
+    """``kubegen init ~`` (or a quoted ``"~"``, which would make a folder named ``~``) would
+    spread a repository's files over the home folder: refused, nothing written."""
+    import os
+    import sys
+
+    home = tmp_path / "home"
+    (home / "notes").mkdir(parents=True)
+    before = snapshot_tree(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "kubegen", "init", given.format(home=home)], cwd=home,
+        env={**os.environ, "HOME": str(home), "PYTHONPATH": str(Path(__file__).parents[1])},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: Unable to scaffold into "), result.stderr
+    assert ("the home folder" if given == "{home}" else "which the shell did not expand") in (
+        result.stderr
+    )
+    assert "\n  Fix: " in result.stderr and snapshot_tree(tmp_path) == before
+
+
+def test_init_refuses_the_filesystem_root_before_looking_at_it():
+    from kubegen._cli.init import _blocked
+
+    assert _blocked(Path("/"), list(render_scaffold(Path("/")))) == [
+        "it is the root of the file system; a repository goes into a folder of its own"
+    ]
+
+
 def test_init_defaults_to_the_current_folder(tmp_path: Path):
     result = run_cli("init", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -165,3 +165,23 @@ def test_oversize_object_stops_the_whole_render(tmp_path):
     assert done.stderr.startswith("error: stacks/dev/__init__.py:8: Blob dev/big: renders to ")
     assert "Traceback" not in done.stderr
     assert snapshot(project / "output") == before
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Stack("s" * 100_000, namespace="s"),
+        lambda: ConfigMap("c" * 100_000),
+        lambda: Stack("s", namespace="s", labels={"a": "x" * 100_000}),
+        lambda: ConfigMap("c", data={"k" * 100_000: "v"}),
+    ],
+)
+def test_an_enormous_value_is_shortened_in_the_message(make):
+    """A 100,000-character name is still one readable message: its start and end, and how
+    much was left out, never the whole value (in the object, the reason or the fix)."""
+    with pytest.raises(ValidationError) as caught:
+        make()
+    text = str(caught.value)
+    assert len(text) < 2_000, text[:300]
+    assert "more characters)" in text and "\n  Fix: " in text
+    assert text.startswith(f"{__file__.rsplit('/', 1)[-1]}:") or "test_reliability_limits" in text

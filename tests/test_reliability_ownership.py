@@ -253,3 +253,21 @@ def _blocked(env_dir: Path, rel: str) -> bool:
     """A foreign file cannot be created where a folder or file is in the way."""
     parts = rel.split("/")
     return any((env_dir / "/".join(parts[:i])).is_file() for i in range(1, len(parts)))
+
+
+def test_files_checked_out_with_crlf_line_endings_are_still_kubegens(tmp_path):
+    """``core.autocrlf`` (git on Windows) or an editor turns ``\\n`` into ``\\r\\n``: the files
+    are still kubegen's, so check reports them as changed and render rewrites them as they
+    were, rather than refusing them as hand-made."""
+    env_dir = tmp_path / "output" / "dev"
+    rendered = _rendered({("a", "one"): "1", ("a", "two"): "2"})
+    write_env(env_dir, rendered)
+    for rel in ("a/configmap-one.yaml", KUSTOMIZATION):
+        path = env_dir / rel
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert sorted(compare(read_env(env_dir), rendered, env_dir).changed) == [
+        "a/configmap-one.yaml", KUSTOMIZATION,
+    ]  # fmt: skip
+    changes = write_env(env_dir, rendered)
+    assert sorted(changes.changed) == ["a/configmap-one.yaml", KUSTOMIZATION]
+    assert snapshot(env_dir) == rendered

@@ -113,6 +113,10 @@ CASES: dict[str, Case] = {
     "out-holds-output": Case(
         ("check", "stacks/prod", "--out", "gen"), prepare=_setting("gen/output"), render_first=False
     ),
+    "out-is-a-literal-tilde": Case(("render", "stacks/prod", "--out", "~")),
+    "out-under-a-literal-tilde": Case(("render", "stacks/prod", "--out", "~/prod")),
+    "out-is-the-stacks-folder": Case(("render", "stacks/prod", "--out", "stacks/new")),
+    "out-inside-the-stack": Case(("render", "stacks/prod", "--out", "stacks/prod/yaml")),
     "out-own-folder": Case(("render", "stacks/prod", "--out", "build/prod")),
     "out-is-own-env": Case(("render", "stacks/prod", "--out", "output/prod")),
     "setting-outside-project": Case(
@@ -197,11 +201,18 @@ def _refused(result: Result, *expect: str) -> str:
         ("out-outside-project", ("is outside the project", "build/prod")),
         ("out-is-project-root", ("is the project root",)),
         ("out-holds-output", ("holds the output folder",)),
+        ("out-is-a-literal-tilde", ("--out ~ starts with '~', which the shell did not expand",)),
+        ("out-under-a-literal-tilde", ("--out ~/prod starts with '~'",)),
+        ("out-is-the-stacks-folder", ("is inside stacks/, the folder of the stack code",)),
+        ("out-inside-the-stack", ("is inside stacks/, the folder of the stack code",)),
     ],
 )
 def test_out_that_would_reach_other_envs_or_leave_the_project_is_refused(results, name, expect):
     _refused(results[name], *expect)
     assert results[name].outside.get("elsewhere", {}) == {}
+    project = results[name].project
+    assert not (project / "~").exists() and not (project / "stacks" / "new").exists()
+    assert not (project / "stacks" / "prod" / "yaml").exists()
 
 
 @pytest.mark.parametrize(

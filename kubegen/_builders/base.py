@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kubegen._builders.calls import checked
 from kubegen._builders.state import State, state, state_names
+from kubegen._builders.strict import make_scalars_strict
 from kubegen._errors import KubegenError, ValidationError
 from kubegen._manifests import ManifestObject
 from kubegen._origin import Origin, capture
@@ -276,6 +277,7 @@ class Builder(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._state_names = state_names(cls.__mro__)
+        make_scalars_strict(cls.__pydantic_fields__)
 
     def __init__(self, /, **data: Any) -> None:
         origin = capture()

@@ -153,6 +153,44 @@ def rules() -> None:
 app.command()(init)
 
 
+def run_app() -> None:
+    """Run the typer app; a usage mistake (an unknown option or command, a missing argument)
+    is one ``error:`` line with its fix and exit code 2, like every other failure, instead of
+    click's usage block. (typer may bundle its own click: its exceptions are matched by what
+    they offer, ``format_message()`` and ``exit_code``.)"""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        message, status = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if message is None or not isinstance(status, int):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `kubegen` alone: click's help
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(status)
+        fix = f"\n  Fix: run `{_command_of(exc)} --help` for its options and arguments"
+        commands.echo(f"error: {message()}" + (fix if hasattr(exc, "ctx") else ""), err=True)
+        sys.exit(status)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _command_of(exc: Exception) -> str:
+    """``kubegen render``: the (sub)command a usage error is about, without the program name
+    click shows (``python -m kubegen``)."""
+    names: list[str] = []
+    ctx = getattr(exc, "ctx", None)
+    while ctx is not None and ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    if ctx is None:  # an option's missing value: no context, the command is in argv
+        known = {info.name or getattr(info.callback, "__name__", "")
+                 for info in app.registered_commands}  # fmt: skip
+        known |= {info.name or "" for info in app.registered_groups}
+        names = [arg for arg in sys.argv[1:] if arg in known][:1]
+    return " ".join(["kubegen", *names])
+
+
 def main() -> None:
     """Console-script entry point (see :func:`kubegen._cli.commands.main`)."""
     commands.main()

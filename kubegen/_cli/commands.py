@@ -16,15 +16,18 @@ import gc
 import os
 import re
 import shlex
+import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from kubegen._cli import prefetch
-from kubegen._errors import DriftError, KubegenError
+from kubegen._errors import DriftError, Interrupted, KubegenError
+from kubegen._origin import display_path
 from kubegen._stack_path import resolve_env_dir
 
 if TYPE_CHECKING:
@@ -59,6 +62,14 @@ def guard(action: Callable[[], int], *, debug: bool = False) -> int:
         return action()
     except BrokenPipeError:
         raise  # the reader went away (``| head``): handled by the caller
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        echo(
+            f"error: interrupted by {signal.Signals(signum).name}\n  Fix: run the command again "
+            "(an interrupted render leaves output/ as it was before or after, never a mix)",
+            err=True,
+        )
+        return 128 + signum
     except KubegenError as exc:
         failure: BaseException = exc
         message, fix = str(exc), None
@@ -225,6 +236,42 @@ def _utf8(stream: TextIO) -> bool:
     return encoding in ("utf-8", "utf8")
 
 
+def catch_signals() -> None:
+    """Make SIGTERM (like SIGINT) raise :class:`~kubegen._errors.Interrupted` in the main
+    thread, so a render stopped by ``kill`` or a CI timeout rolls its writes back like Ctrl-C
+    instead of dying halfway (the next run would repair it, but only then). A signal the caller
+    set to be ignored stays ignored."""
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    for signum, default in ((signal.SIGINT, signal.default_int_handler),
+                            (signal.SIGTERM, signal.SIG_DFL)):  # fmt: skip
+        if signal.getsignal(signum) is default:
+            signal.signal(signum, interrupted)
+
+
+def reopen_closed_streams() -> None:
+    """Put ``/dev/null`` where stdin, stdout or stderr is closed (``kubegen check >&-``).
+
+    Else the next file kubegen (or a stack) opens would get that descriptor, and a print, or a
+    child process writing to its stdout, would land in it; and Python, finding the descriptor
+    closed at start-up, leaves ``sys.stdout`` as ``None``. Output to a closed stream is
+    discarded, as ``> /dev/null`` would; the exit code still tells the result.
+    """
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if opened != fd:  # pragma: no cover - the lower descriptors are open by now
+                os.dup2(opened, fd)
+                os.close(opened)
+        if getattr(sys, name) is None:
+            mode = "r" if fd == 0 else "w"
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
 def tolerate_encodings() -> None:
     """Let stdout and stderr show any text (``\xe9`` escapes where their encoding cannot
     hold it) rather than fail a command with UnicodeEncodeError."""
@@ -325,6 +372,8 @@ def main(*, collect_cycles: bool = True) -> None:
     # A render allocates millions of objects that live until exit; collect cycles 300x less
     # often (mypy's setting): ~10% of a 1,000-service render, no change in peak memory.
     gc.set_threshold(200_000, 30, 30)
+    reopen_closed_streams()
+    catch_signals()
     tolerate_encodings()
     from kubegen._cli import startup
 
@@ -340,9 +389,9 @@ def main(*, collect_cycles: bool = True) -> None:
             sys.exit(_run_fast(action))
         finally:
             prefetch.stop()
-    from kubegen._cli.app import app
+    from kubegen._cli.app import run_app
 
-    app()
+    run_app()
 
 
 def run() -> NoReturn:
@@ -353,6 +402,10 @@ def run() -> NoReturn:
     the process ends at once with :func:`main`'s exit code, unless something still expects the
     normal shutdown: another thread, or an ``atexit`` callback (a stack's code may register
     one). Tests call :func:`main`, which raises ``SystemExit`` as usual.
+
+    A thread the stack started gets :data:`THREAD_GRACE` seconds to end; one still running
+    then (a poller that never stops) is abandoned with a warning rather than holding the
+    process forever: the command's work is done and its exit code stands.
     """
     code: str | int | None = 0
     try:
@@ -360,13 +413,66 @@ def run() -> NoReturn:
     except SystemExit as exc:
         code = exc.code
     status = 0 if code is None else code
-    if not isinstance(status, int) or not 0 <= status <= 255 or not _nothing_left_to_run():
-        sys.exit(code)  # a message to print, an odd code, or work left: Python's own exit
+    if not isinstance(status, int) or not 0 <= status <= 255:
+        sys.exit(code)  # a message to print, an odd code: Python's own exit
+    if not _nothing_left_to_run():
+        try:
+            lingering = _threads_still_running(THREAD_GRACE)
+        except KeyboardInterrupt:
+            lingering = ["interrupted while waiting"]
+        if lingering:
+            _abandon(lingering, status)
+        sys.exit(code)  # work left (threads, atexit callbacks): Python's own exit
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed or broken stream: let Python report it as usual
         sys.exit(code)
+    os._exit(status)
+
+
+#: Seconds the threads a stack started may run on after the command is done.
+THREAD_GRACE = 5.0
+
+
+def _threads_still_running(grace: float) -> list[str]:
+    """Wait up to ``grace`` seconds in all for the other non-daemon threads (which Python's
+    own exit would wait for without end); the names of those still running then."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return []
+    deadline = time.monotonic() + grace
+    others = [t for t in threading.enumerate()
+              if t is not threading.current_thread() and not t.daemon]  # fmt: skip
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [_thread_name(t) for t in others if t.is_alive()]
+
+
+def _thread_name(thread: Any) -> str:
+    target = getattr(thread, "_target", None)
+    code = getattr(target, "__code__", None)
+    where = f" ({display_path(code.co_filename)}:{code.co_firstlineno})" if code else ""
+    return f"{thread.name}{where}"
+
+
+def _abandon(threads: list[str], status: int) -> NoReturn:
+    """Leave now, with ``atexit`` callbacks run, though threads of the stack still run."""
+    with suppress(Exception):
+        echo(
+            f"warning: {len(threads)} thread(s) the stack started still run "
+            f"{THREAD_GRACE:g} s after kubegen finished: {', '.join(threads)}; kubegen "
+            "exits without them\n  Fix: end or join them in build(), or start them with "
+            "daemon=True",
+            err=True,
+        )
+    run_callbacks = getattr(atexit, "_run_exitfuncs", None)
+    if run_callbacks is not None:
+        with suppress(BaseException):
+            run_callbacks()
+    with suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
     os._exit(status)
 
 

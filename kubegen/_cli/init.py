@@ -113,6 +113,16 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def _blocked(folder: Path, targets: list[str]) -> list[str]:
     """Why the targets cannot be created (nothing is written while any is blocked)."""
+    if str(folder).startswith("~"):
+        return ["it starts with '~', which the shell did not expand (it was quoted), so it "
+                "would make a folder named '~'"]  # fmt: skip
+    where, home = Path(os.path.abspath(folder)), None
+    if where.resolve() == Path(where.anchor).resolve():
+        return ["it is the root of the file system; a repository goes into a folder of its own"]
+    with contextlib.suppress(RuntimeError, KeyError):  # no home folder known: none to refuse
+        home = Path.home().resolve()
+    if where.resolve() == home:
+        return ["it is the home folder; a repository goes into a folder of its own"]
     if os.path.lexists(folder) and not folder.is_dir():
         return [f"it is {'a broken symlink' if folder.is_symlink() else 'a file'}, not a folder"]
     existing: list[str] = []

@@ -30,6 +30,7 @@ from typing import Any
 from kubegen._render.layout import HEADER
 
 _HEADER = HEADER.encode()
+_HEADER_CRLF = _HEADER[:-1] + b"\r\n"  # the header after ``core.autocrlf`` (see tree.py)
 _NOREPLACE, _EXCHANGE = 1, 2
 _UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 _NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV})
@@ -190,7 +191,7 @@ def is_ours(folder: Folder, name: str) -> bool:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return False
-        return os.read(fd, len(_HEADER)) == _HEADER
+        return os.read(fd, len(_HEADER_CRLF)).startswith((_HEADER, _HEADER_CRLF))
     except OSError:
         return False
     finally:

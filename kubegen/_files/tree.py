@@ -17,6 +17,9 @@ from kubegen._errors import OutputError
 from kubegen._render.layout import HEADER, KUSTOMIZATION, NESTED
 
 _HEADER_BYTES = HEADER.encode()
+# The header as git's ``core.autocrlf`` (Windows) or an editor leaves it: still kubegen's file,
+# which then compares as changed and is rewritten with ``\n``.
+_HEADERS = (_HEADER_BYTES, _HEADER_BYTES[:-1] + b"\r\n")
 _NESTED_BYTES = (HEADER + NESTED).encode()
 # Unbuffered reads of this size: one read holds a typical rendered file, so scanning costs
 # open + 2 reads + close per file instead of a buffered file object's fstat/ioctl/reads.
@@ -156,7 +159,8 @@ def _holds_an_env(folder: str, found: list[os.DirEntry[str]]) -> bool:
                 owned = _is_owned(entry.path, probe, KUSTOMIZATION)
             except FileNotFoundError:
                 return False
-            return owned and not probe.owned[KUSTOMIZATION].startswith(_NESTED_BYTES)
+            head = probe.owned.get(KUSTOMIZATION, b"")[: len(_NESTED_BYTES) + 2]
+            return owned and not head.replace(b"\r\n", b"\n").startswith(_NESTED_BYTES)
     return False
 
 
@@ -197,7 +201,7 @@ def _is_owned(path: str, tree: EnvTree, rel: str, *, signed: bool = False) -> bo
     try:
         st = os.fstat(fd) if signed else None  # before reading: a change while reading shows
         head = os.read(fd, _FIRST_READ)  # usually the whole file; a foreign one stops here
-        if not head.startswith(_HEADER_BYTES):
+        if not head.startswith(_HEADERS):
             return False
         if st is not None:
             tree.signatures[rel] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
