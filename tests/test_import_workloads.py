@@ -62,6 +62,7 @@ def _shop() -> Stack:
         writable=["/tmp"], mounts={"/etc/api": ConfigFiles(config),
                                    "/run/tls": Mount(SecretFiles("api-tls"), read_only=True)},
         pre_stop=Hook(sleep="5s"), termination_grace="40s",
+        sysctls={"net.ipv4.ip_unprivileged_port_start": 0},
         sidecars=[Container(name="proxy", image="ghcr.io/acme/proxy:2.0.0",
                             ports=[Port(9901, name="admin")],
                             readiness=TcpProbe(port="admin"), liveness=TcpProbe(port="admin"),

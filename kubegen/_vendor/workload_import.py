@@ -395,16 +395,31 @@ def _affinity_term(term: dict[str, Any], where: str, extra: list[str]) -> str:
     return _call("PodAffinity", args + extra)
 
 
+def _sysctls(items: Any, where: str) -> dict[str, str]:
+    """``[{name, value}]`` as the ``sysctls=`` mapping; kubegen renders it sorted by name, so
+    only a list already in that order keeps the object the same."""
+    pairs = [(item.get("name"), item.get("value")) for item in items
+             if isinstance(item, dict) and set(item) == {"name", "value"}] \
+        if isinstance(items, list) else []
+    if (not pairs or len(pairs) != len(items)
+            or any(not isinstance(n, str) or not isinstance(v, str) for n, v in pairs)
+            or [n for n, _ in pairs] != sorted({n for n, _ in pairs})):
+        raise Unmapped(where)
+    return dict(pairs)
+
+
 def _pod_security(context: dict[str, Any], reason: str) -> list[str]:
     where = "spec.template.spec.securityContext"
     _only(context, {"runAsUser", "runAsGroup", "fsGroup", "runAsNonRoot", "seccompProfile",
-                    "supplementalGroups", "fsGroupChangePolicy"}, where)
+                    "supplementalGroups", "fsGroupChangePolicy", "sysctls"}, where)
     args = []
     for key, arg in (("runAsUser", "run_as_user"), ("runAsGroup", "run_as_group"),
                      ("fsGroup", "fs_group"), ("supplementalGroups", "supplemental_groups"),
                      ("fsGroupChangePolicy", "fs_group_change_policy")):
         if key in context:
             args.append(f"{arg}={_r(context[key])}")
+    if "sysctls" in context:
+        args.append(f"sysctls={_r(_sysctls(context['sysctls'], f'{where}.sysctls'))}")
     if context.get("runAsNonRoot") is not True:
         args.append(f"allow_run_as_root={reason}")
     profile = context.get("seccompProfile") or {}
