@@ -175,6 +175,21 @@ def test_a_field_no_builder_expresses_keeps_the_workload_a_manifest(tmp_path, mo
     assert ("PodDisruptionBudget", "api") in rendered
 
 
+def test_sysctls_out_of_name_order_keep_the_workload_a_manifest(tmp_path, monkeypatch):
+    """``sysctls=`` renders sorted by name: a list in another order would come back changed."""
+    files = _rendered()
+    name = next(p for p in files if p.endswith("deployment-api.yaml"))
+    body = yaml.safe_load(files[name])
+    body["spec"]["template"]["spec"]["securityContext"]["sysctls"] = [
+        {"name": "net.ipv4.tcp_syncookies", "value": "1"},
+        {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
+    files[name] = yaml.safe_dump(body)
+    output, module = _import(tmp_path, files, monkeypatch)
+    assert "spec.template.spec.securityContext.sysctls has no typed builder equivalent" in output
+    assert "# kept as a Manifest: spec.template.spec.securityContext.sysctls" in module
+    assert re.search(r"stack\.add\(StatefulSet\(\s*'db'", module)  # the others stay typed
+
+
 def test_a_typed_call_that_would_render_differently_is_not_kept(tmp_path, monkeypatch):
     files = _rendered()
     name = next(p for p in files if p.endswith("deployment-api.yaml"))

@@ -398,14 +398,19 @@ def _affinity_term(term: dict[str, Any], where: str, extra: list[str]) -> str:
 def _sysctls(items: Any, where: str) -> dict[str, str]:
     """``[{name, value}]`` as the ``sysctls=`` mapping; kubegen renders it sorted by name, so
     only a list already in that order keeps the object the same."""
-    pairs = [(item.get("name"), item.get("value")) for item in items
-             if isinstance(item, dict) and set(item) == {"name", "value"}] \
-        if isinstance(items, list) else []
-    if (not pairs or len(pairs) != len(items)
-            or any(not isinstance(n, str) or not isinstance(v, str) for n, v in pairs)
-            or [n for n, _ in pairs] != sorted({n for n, _ in pairs})):
+    if not isinstance(items, list) or not items:
         raise Unmapped(where)
-    return dict(pairs)
+    out: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or set(item) != {"name", "value"}:
+            raise Unmapped(where)
+        name, value = item["name"], item["value"]
+        if not isinstance(name, str) or not isinstance(value, str) or name in out:
+            raise Unmapped(where)
+        out[name] = value
+    if list(out) != sorted(out):
+        raise Unmapped(where)
+    return out
 
 
 def _pod_security(context: dict[str, Any], reason: str) -> list[str]:
