@@ -148,19 +148,26 @@ def isolated() -> Iterator[None]:
     """Run stack code so that it cannot move kubegen's output or corrupt what it prints.
 
     The working directory and the environment are restored afterwards (kubegen resolved its
-    paths before, but messages and later steps must not depend on what a stack did). Anything
-    the stack prints goes to stderr, at the file-descriptor level too (a subprocess, a C
-    library), so ``lint -f sarif > results.sarif`` stays valid SARIF.
+    paths before, but messages and later steps must not depend on what a stack did), and so
+    is the interpreter state kubegen relies on: ``sys.stderr``, the umask (which would make
+    rendered files unreadable) and ``sys.path`` (kubegen imports modules lazily; entries the
+    stack added are kept, after kubegen's); see :func:`guarded` for the recursion limit.
+    Anything the stack prints goes to stderr, at the file-descriptor level too (a subprocess,
+    a C library), so ``lint -f sarif > results.sarif`` stays valid SARIF.
     """
     try:
         cwd: int | None = os.open(".", os.O_RDONLY)
     except OSError:
         cwd = None
     environ = dict(os.environ)
+    path, stderr = list(sys.path), sys.stderr
+    umask = os.umask(0o022)
+    os.umask(umask)
     saved_stdout, saved_fd = sys.stdout, _redirect_stdout()
     try:
         yield
     finally:
+        sys.stderr = stderr
         _restore_stdout(saved_stdout, saved_fd)
         if cwd is not None:
             os.fchdir(cwd)
@@ -168,6 +175,9 @@ def isolated() -> Iterator[None]:
         if os.environ != environ:
             os.environ.clear()
             os.environ.update(environ)
+        if sys.path != path:
+            sys.path[:] = path + [p for p in sys.path if p not in path]
+        os.umask(umask)
 
 
 def _redirect_stdout() -> int | None:
@@ -205,7 +215,7 @@ def guarded(
     any other exception, ``SystemExit`` and ``RecursionError`` included, becomes a
     :class:`StackLoadError` at the innermost user frame (else ``fallback``).
     """
-    pid = os.getpid()
+    pid, limit = os.getpid(), sys.getrecursionlimit()
     try:
         return call()
     except KubegenError as exc:
@@ -218,6 +228,7 @@ def guarded(
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
     finally:
         _leave_if_forked(pid)
+        sys.setrecursionlimit(limit)  # a stack that lowered it leaves kubegen's own code be
 
 
 def _import(module_file: Path, env: str) -> ModuleType:
@@ -238,7 +249,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
     _LOADED.add(name)
     writes_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no cache of stack code that a quick edit could outdate
-    pid = os.getpid()
+    pid, limit = os.getpid(), sys.getrecursionlimit()
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -259,6 +270,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
         raise _from_exception(exc, module_file, "importing the stack raised") from exc
     finally:
         _leave_if_forked(pid)
+        sys.setrecursionlimit(limit)
         sys.dont_write_bytecode = writes_bytecode
     return module
 
