@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from kubegen._errors import Interrupted, KubegenError, StackLoadError
 from kubegen._origin import Origin
@@ -149,7 +149,8 @@ def isolated() -> Iterator[None]:
 
     The working directory and the environment are restored afterwards (kubegen resolved its
     paths before, but messages and later steps must not depend on what a stack did), and so
-    is the interpreter state kubegen relies on: ``sys.stderr``, the umask (which would make
+    is the interpreter state kubegen relies on: ``sys.stderr``, the handlers of SIGINT and
+    SIGTERM, the umask (which would make
     rendered files unreadable) and ``sys.path`` (kubegen imports modules lazily; entries the
     stack added are kept, after kubegen's); see :func:`guarded` for the recursion limit.
     Anything the stack prints goes to stderr, at the file-descriptor level too (a subprocess,
@@ -161,6 +162,7 @@ def isolated() -> Iterator[None]:
         cwd = None
     environ = dict(os.environ)
     path, stderr = list(sys.path), sys.stderr
+    handlers = {signum: signal.getsignal(signum) for signum in _SIGNALS}
     umask = os.umask(0o022)
     os.umask(umask)
     saved_stdout, saved_fd = sys.stdout, _redirect_stdout()
@@ -178,6 +180,19 @@ def isolated() -> Iterator[None]:
         if sys.path != path:
             sys.path[:] = path + [p for p in sys.path if p not in path]
         os.umask(umask)
+        _restore_handlers(handlers)
+
+
+#: Signals whose handlers a stack may not keep: Ctrl-C and SIGTERM must still stop a render
+#: cleanly (see :func:`kubegen._cli.commands.catch_signals`).
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _restore_handlers(handlers: dict[signal.Signals, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None and signal.getsignal(signum) is not handler:
+            with suppress(ValueError):  # not the main thread (a library caller's thread)
+                signal.signal(signum, handler)
 
 
 def _redirect_stdout() -> int | None:

@@ -224,11 +224,15 @@ def test_base_exceptions_of_the_stack_are_one_located_message(results, name, sum
 
 MANY = """
 import os
+import signal
 
 from kubegen import ConfigMap, Stack
 
 def build():
     version = os.environ["KG_VERSION"]
+    if os.environ.get("KG_IGNORE"):  # a stack that would make kubegen deaf to the signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stack = Stack("s", namespace="s")
     for i in range(400):
         stack.add(ConfigMap(f"c{i:03d}", data={"v": version * 200}))
@@ -236,10 +240,12 @@ def build():
 """
 
 
+@pytest.mark.parametrize("ignored_by_stack", [False, True])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum):
+def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum, ignored_by_stack):
     """SIGTERM (a CI timeout, ``kill``) like Ctrl-C: the render stops, its staging goes, the
-    folder stays as it was, and the next render needs no repair."""
+    folder stays as it was, and the next render needs no repair; also when the stack's code
+    set the signal to be ignored (kubegen's handlers are back once it returns)."""
     project = make_project(tmp_path / "proj")
     write_stack(project, "s", MANY)
     output = project / "output"
@@ -247,7 +253,8 @@ def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum):
     assert first.returncode == 0, first.stderr
     before = snapshot(output / "s")
     process = subprocess.Popen(
-        kubegen_cmd("render", "stacks/s"), cwd=project, env=kubegen_env(KG_VERSION="b"),
+        kubegen_cmd("render", "stacks/s"), cwd=project,
+        env=kubegen_env(KG_VERSION="b", KG_IGNORE="1" if ignored_by_stack else ""),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     while process.poll() is None and not leftovers(output):
