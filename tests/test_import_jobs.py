@@ -387,3 +387,51 @@ def test_upstream_daemonsets_import_typed_with_the_api_defaults(tmp_path, monkey
     output, _, _ = _import(root, monkeypatch, yaml.safe_dump_all(docs))
     assert "DaemonSet tools/agent: spec.template.spec.topologySpreadConstraints (kubegen " \
         "spreads the pods of Deployments and StatefulSets only)" in output
+
+
+def _unlabelled_cronjob(pod_labels: dict) -> str:
+    docs = [d for d in yaml.safe_load_all(UPSTREAM) if d and d["kind"] in (
+        "CronJob", "ServiceAccount")]
+    cron = next(d for d in docs if d["kind"] == "CronJob")
+    del cron["spec"]["jobTemplate"]["metadata"]  # as most upstream CronJobs: no labels there
+    cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] = pod_labels
+    return yaml.safe_dump_all(docs)
+
+
+def test_a_cronjob_whose_job_template_has_no_labels_imports_typed(tmp_path, monkeypatch):
+    """Each Job a CronJob creates gets its jobTemplate's labels; with none there, the API server
+    labels the Job like its pods (SetDefaults_Job). A typed CronJob labels its jobTemplate with
+    its selector labels: so the selector is all the pods' labels, release labels included, and
+    the Jobs are labelled as they would be from the input."""
+    helm = {"app.kubernetes.io/name": "tools", "app.kubernetes.io/instance": "rel",
+            "app.kubernetes.io/component": "cleanup", "app.kubernetes.io/version": "2.1.0",
+            "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "tools-2.1.0"}
+    for index, labels in enumerate(({"app": "cleanup"}, helm, {  # kubegen's own, stack 'rel'
+            "app.kubernetes.io/name": "cleanup", "app.kubernetes.io/instance": "rel"})):
+        root = tmp_path / str(index)
+        root.mkdir()
+        output, module, rendered = _import(root, monkeypatch, _unlabelled_cronjob(labels),
+                                           "--namespace", "tools")
+        assert "kept as Manifest" not in output, output
+        selector = dict(sorted(labels.items()))  # as the YAML above lists them
+        assert _flat(f"CronJob('cleanup', selector={selector!r}") in _flat(module), module
+        spec = rendered[("CronJob", "cleanup")]["spec"]
+        pods = spec["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        # what each Job is labelled with: the same as from the input (its pods' labels)
+        assert spec["jobTemplate"]["metadata"]["labels"] == labels
+        assert {k: v for k, v in pods.items() if k != "app.kubernetes.io/managed-by"} == {
+            k: v for k, v in labels.items() if k != "app.kubernetes.io/managed-by"}
+
+
+def test_job_template_labels_default_to_the_pods_labels():
+    from kubegen._vendor.manifest_import import same_object
+
+    docs = [d for d in yaml.safe_load_all(_unlabelled_cronjob({"app": "cleanup"})) if d]
+    cron = next(d for d in docs if d["kind"] == "CronJob")
+    labelled = copy.deepcopy(cron)
+    labelled["spec"]["jobTemplate"]["metadata"] = {"labels": {"app": "cleanup"}}
+    assert same_object(cron, labelled)  # the same Jobs
+    labelled["spec"]["jobTemplate"]["metadata"] = {"labels": {"app": "other"}}
+    assert not same_object(cron, labelled)  # Jobs labelled otherwise
+    labelled["spec"]["jobTemplate"]["metadata"] = {"labels": {"app": "cleanup", "x": "y"}}
+    assert not same_object(cron, labelled)

@@ -75,6 +75,13 @@ def _meaning(body: dict, accounts: dict[str, dict] | None = None) -> dict:
         spec["ports"] = [{k: v for k, v in p.items() if (k, v) != ("protocol", "TCP")}
                          for p in spec.get("ports", [])]
         out["spec"] = spec
+    if body.get("kind") == "NetworkPolicy":  # a port's protocol defaults to TCP
+        spec = dict(out["spec"])
+        for key in ("ingress", "egress"):
+            spec[key] = [{**rule, "ports": [{"protocol": "TCP", **port}
+                                            for port in rule.get("ports", [])]}
+                         for rule in spec.get(key, [])]
+        out["spec"] = spec
     meta = dict(out.get("metadata") or {})
     labels = {k: v for k, v in (meta.get("labels") or {}).items()
               if (k, v) != ("app.kubernetes.io/managed-by", "kubegen")}
@@ -174,7 +181,7 @@ def test_network_policies_of_argo_cd_map_to_the_typed_builder(project, monkeypat
                                       "stacks/argo", "--namespace", "argocd"])
     assert result.exit_code == 0, result.output
     module = (project / "stacks" / "argo" / "__init__.py").read_text()
-    assert module.count("stack.add(NetworkPolicy(") >= 5
+    assert module.count("stack.add(NetworkPolicy(") == 7  # two leave the protocol to the API
     _, objects = build_objects(project / "stacks" / "argo")
     rendered = {o.name: o.body for o in objects}
     for doc in policies:

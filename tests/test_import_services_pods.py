@@ -146,7 +146,8 @@ def test_a_kubegen_rendered_pod_imports_as_a_typed_pod(tmp_path, monkeypatch):
     # the account is the stack's typed ServiceAccount the Pod runs as, not a second one
     assert re.search(r"stack\.add\(ServiceAccount\(\s*'kubia'", module)
     assert "service_account='kubia'" in module
-    assert "kept as Manifest" not in output
+    assert ("kept as Manifest, no exact typed builder (1):\n  Namespace demo: kubegen import "
+            "maps no Namespace (v1) to a typed builder\n") in output
     upstream = [d for text in files.values() for d in yaml.safe_load_all(text) if d]
     rendered = _rendered(tmp_path)
     assert len(rendered) == len(upstream)
@@ -235,3 +236,84 @@ def test_malformed_pods_and_services_stay_manifests_or_are_refused_never_a_trace
             assert doc["metadata"]["name"] in str(exc) or "object.yaml" in str(exc), what
             continue
         assert (result.typed, result.raw) == (0, 1), what
+
+
+_NUMBERED = """\
+apiVersion: v1
+kind: Service
+metadata: {name: legacy-db, namespace: demo}
+spec:
+  type: ExternalName
+  externalName: db.example.com
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: legacy-web, namespace: demo}
+spec:
+  type: ExternalName
+  externalName: web.example.com
+  ports: [{name: http, port: 80, targetPort: 8080}, {name: https, port: 443}]
+"""
+
+
+def test_external_name_ports_by_number_import_typed(tmp_path, monkeypatch):
+    output, module = _import(tmp_path, {"services.yaml": _NUMBERED}, monkeypatch)
+    assert "2 typed builders, 0 Manifests" in output, output
+    assert "ports=[ServicePort(5432)]" in module
+    assert re.search(r"ServicePort\(8080, port=80, name='http'\),\s*ServicePort\(443, "
+                     r"name='https'\)", module), module
+    rendered = _rendered(tmp_path)
+    # what the API server stores for `- port: 5432`: TCP, targetPort the same number, no name
+    assert rendered[("Service", "legacy-db")]["spec"]["ports"] == [
+        {"port": 5432, "targetPort": 5432, "protocol": "TCP"}]
+    assert rendered[("Service", "legacy-web")]["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+        {"name": "https", "port": 443, "targetPort": 443, "protocol": "TCP"}]
+
+
+_KEPT = {  # a Service no typed call renders, and the reason its module and report give
+    "fixed cluster IP": ("clusterIP: 10.96.0.10", "spec.clusterIP (a fixed cluster IP)"),
+    "numeric target": ("ports: [{name: dns, port: 53, targetPort: 5353}]",
+                       "spec.ports[0].targetPort (5353: a typed ServicePort forwards to a named "
+                       "container port)"),
+    "UDP": ("ports: [{name: dns, port: 53, targetPort: dns, protocol: UDP}]",
+            "spec.ports[0].protocol (UDP: a typed ServicePort is TCP)"),
+    "external IPs": ("externalIPs: [192.0.2.10]", "spec.externalIPs"),
+    "affinity timeout": ("sessionAffinity: ClientIP\n  sessionAffinityConfig: "
+                         "{clientIP: {timeoutSeconds: 60}}", "spec.sessionAffinityConfig"),
+}
+
+
+def test_every_service_kept_as_a_manifest_says_why(tmp_path, monkeypatch):
+    base = ("apiVersion: v1\nkind: Service\nmetadata: {name: dns, namespace: demo}\nspec:\n"
+            "  selector: {app: dns}\n  {line}\n")
+    for index, (line, why) in enumerate(_KEPT.values()):
+        text = base.replace("{line}", line)
+        if "ports:" not in line:
+            text += "  ports: [{name: dns, port: 53, targetPort: dns}]\n"
+        root = tmp_path / str(index)
+        root.mkdir()
+        output, module = _import(root, {"svc.yaml": text}, monkeypatch)
+        assert f"  Service demo/dns: {why} has no typed builder equivalent" in output, output
+        assert f"# kept as a Manifest: {why}" in re.sub(r"\n *# {3}", " ", module), module
+    # an ExternalName port the API server does not take over TCP stays data, saying so
+    root = tmp_path / "udp"
+    root.mkdir()
+    output, _ = _import(root, {"svc.yaml": _NUMBERED.split("---\n")[0].replace(
+        "{port: 5432}", "{port: 5432, protocol: UDP}")}, monkeypatch)
+    assert "Service demo/legacy-db: spec.ports[0].protocol (UDP: a typed ServicePort is TCP)" \
+        in output
+
+
+def test_a_network_policy_port_is_tcp_unless_it_says_otherwise():
+    from kubegen._vendor.manifest_import import same_object
+
+    def policy(port: dict) -> dict:
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "p", "namespace": "demo"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                         "ingress": [{"ports": [port]}]}}
+
+    assert same_object(policy({"port": 80}), policy({"port": 80, "protocol": "TCP"}))
+    assert not same_object(policy({"port": 80}), policy({"port": 80, "protocol": "UDP"}))

@@ -137,7 +137,9 @@ def test_kubegen_shaped_workloads_import_as_typed_builders(tmp_path, monkeypatch
     # the accounts are typed ServiceAccounts the workloads run as
     assert re.search(r"stack\.add\(ServiceAccount\(\s*'db'", module)
     assert "service_account='db'" in module
-    assert "# kept as a Manifest" not in module
+    # only the Namespace stays data, saying why (create_namespace=False: the stack leaves it)
+    assert module.count("# kept as a Manifest") == 1
+    assert "# kept as a Manifest: kubegen import maps no Namespace (v1) to a typed" in module
     # weakened defaults are opt-outs with the TODO reason, reported with their rule ids
     assert "allow_secret_env=REASON" in module and "allow_no_cpu_limit=REASON" in module
     assert "allow_writable_root=REASON" in module
@@ -198,57 +200,92 @@ def test_a_typed_call_that_would_render_differently_is_not_kept(tmp_path, monkey
 # which a typed Deployment derives a PodDisruptionBudget the chart does not hold. podinfo's
 # HPA scales from 2 replicas: the same budget.
 _NOT_HELD = "which the input does not hold as such"
+# source -> (its --namespace, its label in docs/third-party.md's table, the workloads kept as
+# Manifests and why); every other object is either typed or kept with a reason of its own
 UPSTREAM = {
-    "kube-state-metrics-v2.20.0": (None, 1, {}),
-    "podinfo-6.14.1": ("podinfo", 1, {
+    "kube-state-metrics-v2.20.0": (None, "kube-state-metrics v2.20.0", {}),
+    "podinfo-6.14.1": ("podinfo", "podinfo 6.14.1", {
         "HorizontalPodAutoscaler podinfo/podinfo": "its target Deployment podinfo/podinfo, "
         "autoscaled, would not render as it was: a typed Deployment would also render "
         f"PodDisruptionBudget podinfo/podinfo, {_NOT_HELD}"}),
-    "ingress-nginx-controller-v1.15.1-deploy.yaml": (None, 3, {
+    "ingress-nginx-controller-v1.15.1-deploy.yaml": (None, "ingress-nginx controller v1.15.1", {
         **{f"Job ingress-nginx/ingress-nginx-admission-{job}": "spec.template.metadata.name "
            "has no typed builder equivalent" for job in ("create", "patch")},
         "IngressClass nginx": "kubegen has no typed IngressClass builder",
         "ValidatingWebhookConfiguration ingress-nginx-admission": "kubegen has no typed "
         "ValidatingWebhookConfiguration builder",
     }),
-    "argo-cd-v3.5.1-install.yaml": ("argocd", 7, {
+    "argo-cd-v3.5.1-install.yaml": ("argocd", "Argo CD v3.5.1 `install.yaml`", {
         "StatefulSet argocd/argocd-application-controller": "a typed StatefulSet would also "
         f"render Service argocd/argocd-application-controller, {_NOT_HELD}",
+        "Service argocd/argocd-redis": "spec.ports[0].targetPort (6379: a typed ServicePort "
+        "forwards to a named container port) has no typed builder equivalent",
     }),
-    "cert-manager-v1.16.2-helm": (None, 4, {
+    "cert-manager-v1.16.2-helm": (None, "cert-manager v1.16.2 (Helm output)", {
         **{f"Deployment cert-manager/{name}": "a typed Deployment would also render "
            f"PodDisruptionBudget cert-manager/{name}, {_NOT_HELD}"
            for name in ("cert-manager", "cert-manager-webhook")},
         **{f"{kind}WebhookConfiguration cert-manager-webhook": f"kubegen has no typed {kind}"
            "WebhookConfiguration builder" for kind in ("Mutating", "Validating")},
     }),
+    "kube-prometheus-node-exporter": (None, "kube-prometheus node-exporter (1.12.1)", {
+        "DaemonSet monitoring/node-exporter": "a typed DaemonSet would render "
+        "spec.template.spec.containers[1].securityContext.seccompProfile.type differently",
+    }),
+    "fluent-bit-kubernetes-logging": (None, "Fluent Bit's example DaemonSet (1.5)", {}),
 }
-_KINDS = "Deployment|StatefulSet|Job|CronJob"
+_KINDS = "Deployment|StatefulSet|DaemonSet|Job|CronJob|Pod"
+_TABLE = Path(__file__).parent.parent / "docs" / "third-party.md"
+
+
+def _table_row(label: str) -> list[str]:
+    """The cells of ``label``'s row in docs/third-party.md's per-source import table."""
+    for line in _TABLE.read_text().splitlines():
+        if line.startswith(f"| {label} |"):
+            return [cell.strip() for cell in line.strip("|").split(" | ")]
+    raise AssertionError(f"docs/third-party.md has no import row for {label}")
 
 
 @pytest.mark.parametrize("source", sorted(UPSTREAM))
 def test_upstream_workloads_import_as_typed_builders(tmp_path, monkeypatch, source):
-    namespace, workloads, kept = UPSTREAM[source]
+    """What the importer makes of each shipped upstream source: every kept Manifest says why,
+    and docs/third-party.md's table gives these figures (it is written from this run)."""
+    namespace, label, kept = UPSTREAM[source]
     write_stack(tmp_path, "placeholder", "")
     monkeypatch.chdir(tmp_path)
     args = ["import", "manifests", str(DATA / source), "--stack", "stacks/up"]
     result = CliRunner().invoke(app, args + (["--namespace", namespace] if namespace else []))
     assert result.exit_code == 0, result.output
     module = (tmp_path / "stacks" / "up" / "__init__.py").read_text()
+    found = re.search(r": (\d+) typed builders, (\d+) Manifests", result.output)
+    assert found is not None, result.output
+    typed_calls, manifests = int(found[1]), int(found[2])
+    derived = len(re.findall(r"\(derived\)", module))
     typed = re.findall(rf"stack\.add\((?:{_KINDS})\(\s*'([a-z0-9-]+)'", module)
-    kept_workloads = [k for k in kept if re.match(rf"(?:{_KINDS}) ", k)]
-    assert len(typed) == workloads - len(kept_workloads), (typed, result.output)
-    if kept:
-        assert f"kept as Manifest, no exact typed builder ({len(kept)}):" in result.output
-        for what, why in kept.items():
-            assert f"  {what}: {why}" in result.output
+    section = result.output.split("hardening differences")[0]
+    kept_workloads = re.findall(rf"^  (?:{_KINDS}) \S+: ", section, re.M)
+    # every Manifest is listed with its reason, in the report and above it in the module
+    if manifests:
+        assert f"kept as Manifest, no exact typed builder ({manifests}):" in result.output
     else:
         assert "kept as Manifest" not in result.output
+    assert module.count("# kept as a Manifest: ") == manifests
+    for what, why in kept.items():
+        assert f"  {what}: {why}" in result.output
+    assert {w for w in kept if re.match(rf"(?:{_KINDS}) ", w)} == {
+        line.strip().rstrip(": ") for line in kept_workloads}
+    # the docs' table row: objects, typed (derived by a typed workload included), kept,
+    # workloads typed
+    workloads = len(typed) + len(kept_workloads)
+    cells = _table_row(label)
+    assert [*cells[1:4], cells[4].split(" (")[0]] == [
+        str(typed_calls + derived + manifests), str(typed_calls + derived), str(manifests),
+        f"{len(typed)} of {workloads}"], result.output
     if source.startswith("argo-cd"):  # ports declared by number stay so
         assert "ports=[Port(6379, unnamed=True)]" in module  # argocd-redis
         assert "unnamed" not in result.output
     # every weakened default is an opt-out with its rule id in the report
-    assert "allow_token_automount=REASON" in module  # each pod automounts upstream
+    assert "allow_token_automount=REASON" in module or not typed  # each pod automounts
     for line in result.output.splitlines():
         if "opted out (allow_…=REASON)" in line:
             assert re.search(r" of KG\d{3} at ", line), line

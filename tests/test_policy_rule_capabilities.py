@@ -1,14 +1,18 @@
 """KG211: an added capability reaches a container's process only when it runs as root.
+KG212: a non-root process binds a port below 1024 only where the pod's sysctl opens it.
 
 capabilities(7): on execve a non-root process keeps only ambient and file capabilities, and
-Kubernetes sets no ambient ones (kubernetes/kubernetes#56374).
+Kubernetes sets no ambient ones (kubernetes/kubernetes#56374); ip(7): binding below
+``ip_unprivileged_port_start`` needs CAP_NET_BIND_SERVICE.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kubegen import Container, DaemonSet, Namespace, Stack, lint
+import pytest
+
+from kubegen import Container, DaemonSet, Deployment, Namespace, Port, Stack, TcpProbe, lint
 
 SLEEP: dict[str, Any] = {"image": "alpine:3.20.3", "command": ["sleep", "999999"]}
 
@@ -66,4 +70,47 @@ def test_junk_users_ports_and_targets_draw_no_guess() -> None:
                         "spec": {"type": "NodePort", "selector": {"a": "b"},
                                  "ports": ["junk", {"targetPort": None}]}}))
     found = {f.rule_id for f in lint(stack).findings}
-    assert "KG001" in found and not {"KG211", "KG507"} & found
+    assert "KG001" in found and not {"KG211", "KG212", "KG507"} & found
+
+
+APACHE: dict[str, Any] = {"image": "httpd:2.4.62", "readiness": TcpProbe(),
+                          "liveness": TcpProbe()}
+
+
+def _kg212(**options: Any) -> list[tuple[str, str]]:
+    stack = Stack("web", namespace="web")
+    if "allow_run_as_root" in options:
+        stack.add(Namespace("web", pod_security="baseline", reason="Apache starts as root"))
+    stack.add(Deployment("web", **APACHE, **options))
+    return [(f.path, f.message) for f in lint(stack).findings if f.rule_id == "KG212"]
+
+
+def test_a_non_root_server_on_port_80_is_a_warning_naming_the_port() -> None:
+    assert _kg212(ports=[Port(8080, name="alt"), Port(80, name="http")]) == [(
+        "spec.template.spec.containers[0].ports[1].containerPort",
+        "container 'web' listens on port 80 as uid 10001: the bind fails where the runtime "
+        "keeps the kernel's default (containerd 1.x)")]
+    assert _kg212(port=80, sysctls={"net.ipv4.ip_unprivileged_port_start": 443}) == [(
+        "spec.template.spec.containers[0].ports[0].containerPort",
+        "container 'web' listens on port 80 as uid 10001: the bind fails since the pod's "
+        "net.ipv4.ip_unprivileged_port_start is 443")]
+
+
+@pytest.mark.parametrize("options", [
+    {"port": 80, "sysctls": {"net.ipv4.ip_unprivileged_port_start": 0}},
+    {"port": 80, "sysctls": {"net.ipv4.ip_unprivileged_port_start": "80"}},
+    {"port": 8080},
+    {"port": 80, "run_as_user": 0, "allow_run_as_root": "Apache starts as root"},
+    {"port": 80, "capabilities": ["NET_BIND_SERVICE"]},  # KG211's case instead
+])
+def test_opened_ports_root_high_ports_and_the_capability_draw_nothing(
+        options: dict[str, Any]) -> None:
+    assert _kg212(**options) == []
+
+
+def test_a_host_network_pod_keeps_the_node_s_setting() -> None:
+    stack = Stack("web", namespace="web")
+    stack.add(Namespace("web", pod_security="privileged", reason="node-level proxy"))
+    stack.add(DaemonSet("proxy", **APACHE, port=80, allow_host_network="serves on the node"))
+    assert [f.path for f in lint(stack).findings if f.rule_id == "KG212"] == [
+        "spec.template.spec.containers[0].ports[0].containerPort"]

@@ -378,6 +378,13 @@ CASES = [
          True, f"{SC}.capabilities.add"),
     Case("KG211", "root-adds-cap", both(on_dep(f"{SC}.capabilities.add", ["SYS_TIME"]),
          on_dep(f"{SC}.runAsUser", 0)), False),
+    # KG212 a non-root process binds below 1024 only where the pod opens those ports
+    Case("KG212", "non-root-port-80", on_dep(f"{C}.ports", [{"containerPort": 80}]), True,
+         f"{C}.ports[0].containerPort"),
+    Case("KG212", "sysctl-opens-port-80", both(
+        on_dep(f"{C}.ports", [{"containerPort": 80}]),
+        on_dep(f"{P}.securityContext.sysctls", [
+            {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}])), False),
     # KG201-KG209 containers
     Case("KG201", "unset", drop_dep(f"{SC}.readOnlyRootFilesystem"), True),
     Case("KG201", "true", on_dep(f"{SC}.readOnlyRootFilesystem", True), False),

@@ -99,6 +99,21 @@ def test_each_host_path_carries_its_own_reason_and_read_only_flag():
     ]
 
 
+def test_a_host_path_checks_its_type_unless_told_not_to():
+    body = _daemonset(_stack(DaemonSet("agent", image=IMAGE, mounts={
+        "/var/log": HostPath("/var/log", reason="ships the node's logs"),
+        "/run/xtables.lock": HostPath("/run/xtables.lock", type="FileOrCreate", reason="iptables",
+                                      allow_write="takes the iptables lock"),
+        "/host": HostPath("/", type=None, reason="reads every filesystem of the node"),
+    })))
+    volumes = {v["name"]: v["hostPath"] for v in body["spec"]["template"]["spec"]["volumes"]}
+    assert volumes == {
+        "host-var-log": {"path": "/var/log", "type": "Directory"},  # it must exist
+        "host-run-xtables-lock": {"path": "/run/xtables.lock", "type": "FileOrCreate"},
+        "host": {"path": "/"},  # Kubernetes' default (""): no check before mounting
+    }
+
+
 def test_a_writable_host_path_needs_its_own_reason():
     with pytest.raises(ValidationError) as caught:
         Mount(HostPath("/run/containerd/containerd.sock", reason="lists containers"),

@@ -11,6 +11,7 @@ import pytest
 from workload_support import TAGGED, objects_by_kind, pod_spec
 
 from kubegen import (
+    CoherenceError,
     Container,
     DaemonSet,
     Deployment,
@@ -33,6 +34,7 @@ from kubegen import (
     TcpProbe,
     Toleration,
     ValidationError,
+    lint,
 )
 
 kv = pytest.importorskip("kubernetes_validate")
@@ -75,6 +77,41 @@ def test_root_group_and_fs_group_policy_without_fs_group_are_refused() -> None:
         _objects(job, defaults=StackDefaults(fs_group=None))
     assert caught.value.field == "fs_group_change_policy"
     assert "Job shop/once" in str(caught.value)
+
+
+def test_sysctls_render_as_strings_in_name_order() -> None:
+    """A non-root Apache (the wordpress image) binds port 80 through the safe sysctl, which
+    NET_BIND_SERVICE cannot do for it (docker-library/wordpress#243, moby/moby#8460)."""
+    stack = Stack("shop", namespace="shop")
+    stack.add(Deployment("web", image=TAGGED, port=80, **PROBES, sysctls={
+        "net.ipv4.ip_unprivileged_port_start": 0, "net.ipv4.ip_local_port_range": "1024 65535"}))
+    pod = pod_spec(objects_by_kind(stack)[("Deployment", "web")])
+    assert pod["securityContext"]["sysctls"] == [
+        {"name": "net.ipv4.ip_local_port_range", "value": "1024 65535"},
+        {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
+    assert lint(stack).ok
+
+
+@pytest.mark.parametrize(("sysctls", "message"), [
+    ({"Net.IPv4.forward": "1"}, "sysctl name 'Net.IPv4.forward' is not a kernel parameter name"),
+    ({"net..ipv4": "1"}, "is not a kernel parameter name"),
+    ({"net.ipv4.tcp_syncookies": ""}, "has no value the kernel can take"),
+    ({"net.ipv4.tcp_syncookies": True}, "has no value the kernel can take"),
+])
+def test_sysctls_the_api_server_refuses(sysctls: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message) as caught:
+        Deployment("web", image=TAGGED, port=8080, **PROBES, sysctls=sysctls)
+    assert "Fix: " in str(caught.value) and "Deployment web" in str(caught.value)
+
+
+def test_an_unsafe_sysctl_is_refused_where_pod_security_would() -> None:
+    stack = Stack("shop", namespace="shop")
+    stack.add(Deployment("web", image=TAGGED, port=8080, **PROBES,
+                         sysctls={"kernel.msgmax": "65536"}))
+    with pytest.raises(CoherenceError) as caught:
+        stack.objects() and lint(stack)
+    assert 'sysctl "kernel.msgmax" is not a safe sysctl' in str(caught.value)
+    assert "securityContext.sysctls[0].name" in str(caught.value)
 
 
 def test_container_ids_override_the_pods_and_root_needs_the_reason() -> None:
@@ -264,6 +301,7 @@ def test_every_new_field_renders_schema_valid() -> None:
         "web", image=TAGGED, port=Port(8080, name="http"), **PROBES, replicas=2, paused=True,
         image_pull_secrets=["registry"], supplemental_groups=[20000],
         fs_group_change_policy="OnRootMismatch", priority_class="high",
+        sysctls={"net.ipv4.ip_unprivileged_port_start": 0},
         node_selector={"kubernetes.io/os": "linux"},
         tolerations=[Toleration("dedicated", value="web", effect="NoExecute", seconds=60)],
         node_affinity=NodeAffinity(require=[NodeTerm(labels={"kubernetes.io/arch": ["amd64"]})],

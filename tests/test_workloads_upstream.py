@@ -284,6 +284,26 @@ def test_an_external_name_service_aliases_a_host_outside_the_cluster() -> None:
                              selector={"app": "x"}), "selector", "selects no pods")
 
 
+def test_an_external_name_service_documents_its_ports_by_number() -> None:
+    # it forwards nothing (DNS answers with the external host): `- port: 5432` as upstream
+    # writes it, what the API server stores for it (unnamed, targetPort the same number)
+    db = Service("db", type="ExternalName", external_name="db.example.com",
+                 ports=[ServicePort(5432)])
+    assert _objects(db)[("Service", "db")]["spec"]["ports"] == [
+        {"port": 5432, "targetPort": 5432, "protocol": "TCP"}]
+    both = Service("web", type="ExternalName", external_name="web.example.com",
+                   ports=[ServicePort(8080, port=80, name="http"), ServicePort("https", port=443)])
+    assert _objects(both)[("Service", "web")]["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+        {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}]
+    _refused(lambda: Service("web", type="ExternalName", external_name="web.example.com",
+                             ports=[ServicePort(80), ServicePort(443, name="https")]),
+             "ports", "requires one on each port")
+    # a Service that forwards to pods names the container port it forwards to
+    _refused(lambda: Service("db", selector={"app": "db"}, ports=[ServicePort(5432)]),
+             "ports", "named container port", "ServicePort('<its name>', port=5432)")
+
+
 def test_a_service_keeps_each_client_on_one_pod_with_client_ip_affinity() -> None:
     # Kubernetes in Action, "Services": sessionAffinity: ClientIP on the kubia Service
     sticky = Service("kubia", selector={"app": "kubia"}, session_affinity="ClientIP",

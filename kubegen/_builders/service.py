@@ -52,16 +52,21 @@ class ServicePort(Builder):
     """A Service port that forwards to a named container port.
 
     Args:
-        target: the container port's name (``targetPort``).
-        port: the Service's port number; defaults to the container port's number.
-        name: the Service port's name; defaults to ``target``.
+        target: the container port's name (``targetPort``). An ``ExternalName`` Service, which
+            forwards nothing (DNS answers its clients with the external host), may give the
+            port by number instead, as upstream YAML does (``ServicePort(5432)``: ``port:
+            5432``, unnamed, ``targetPort`` Kubernetes' default, the same number).
+        port: the Service's port number; defaults to the container port's number (to
+            ``target`` when that is a number).
+        name: the Service port's name; defaults to ``target`` (none for a number: a Service
+            with more than one port must name each).
         node_port: a fixed nodePort (NodePort/LoadBalancer only); chosen by the cluster if unset.
         app_protocol: the application protocol (``appProtocol``): an IANA service name
             (``http``, ``https``) or a prefixed one (``kubernetes.io/h2c``), which proxies
             and service meshes read; unset by default.
     """
 
-    target: PortName
+    target: PortName | PortNumber
     port: PortNumber | None = None
     name: PortName | None = None
     node_port: PortNumber | None = None
@@ -77,7 +82,7 @@ class ServicePort(Builder):
             )
         return value
 
-    def __init__(self, target: str, /, **data: Unpack[ServicePortArgs]) -> None:
+    def __init__(self, target: str | int, /, **data: Unpack[ServicePortArgs]) -> None:
         super().__init__(target=target, **data)
 
     @classmethod
@@ -276,6 +281,15 @@ class Service(Resource):
                 f"{', '.join(given)} mean(s) nothing",
                 fix=f"drop {', '.join(given)}", field=given[0],
             )
+        ports = self.service_ports()
+        unnamed = [port["port"] for port in ports if "name" not in port]
+        if len(ports) > 1 and unnamed:
+            raise InvalidValue(
+                f"port {unnamed[0]} has no name, and the API server requires one on each port "
+                "of a Service with more than one",
+                fix=f"pass ServicePort({unnamed[0]}, name='<its name>')", field="ports",
+                value=unnamed[0],
+            )
 
     def service_ports(self) -> list[dict[str, Any]]:
         """The rendered ``spec.ports``, resolved against the target's named ports."""
@@ -283,13 +297,28 @@ class Service(Resource):
         out: list[dict[str, Any]] = []
         for entry in self.ports or list(named):
             if isinstance(entry, ServicePort):
-                out.append(self._render_port(entry.target, entry, named))
+                target = entry.target
+                out.append(self._numbered_port(target, entry) if isinstance(target, int)
+                           else self._render_port(target, entry, named))
             elif self._valid_name(entry):
                 # what ServicePort(entry) renders (no port, name or node_port of its own),
                 # without building one: this runs on every validation and render
                 out.append(self._render_port(entry, None, named))
             else:
                 out.append(self._render_port(entry, ServicePort(entry), named))
+        return out
+
+    def _numbered_port(self, target: int, port: ServicePort) -> dict[str, Any]:
+        """An ``ExternalName`` Service's port given by number: no name unless given."""
+        if self.type != "ExternalName":
+            raise InvalidValue(
+                f"ServicePort({target}) targets a port by number: a {self.type} Service "
+                "forwards to a named container port, so renumbering it never breaks the Service",
+                fix=f"name the container port and pass ServicePort('<its name>', port={target})",
+                field="ports", value=target,
+            )
+        out: dict[str, Any] = {"name": port.name} if port.name is not None else {}
+        out.update({"port": port.port or target, "targetPort": target, "protocol": "TCP"})
         return out
 
     @staticmethod

@@ -55,7 +55,7 @@ __all__ = [
 #: Bump when the bytes written for an unchanged object change (emitter, limits, layout).
 RENDER_EPOCH = 1
 #: Bump when a per-object rule can hit an unchanged object differently (new rule, new check).
-LINT_EPOCH = 4
+LINT_EPOCH = 5
 
 CACHE_PREFIX = b"# kubegen-cache: "
 _LINT_PREFIX = LINT_KEY_PREFIX

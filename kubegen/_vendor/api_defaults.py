@@ -116,21 +116,26 @@ def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
 def _job_defaults(body: dict[str, Any]) -> None:
     """A Job's defaults (``SetDefaults_Job``: completions and parallelism 1 when both are
     unset, backoffLimit 6, NonIndexed, not suspended, the object labelled like its pods when
-    it has no labels), and a CronJob's (``SetDefaults_CronJob``) with its jobTemplate's."""
+    it has no labels), and a CronJob's (``SetDefaults_CronJob``) with its jobTemplate's: the
+    controller copies the jobTemplate's labels to each Job, so a jobTemplate without labels
+    means Jobs labelled like their pods, as that rule then labels them."""
     spec = body["spec"]
+    job = body
     if body["kind"] == "CronJob":
         spec.setdefault("concurrencyPolicy", "Allow")
         spec.setdefault("suspend", False)
         spec.setdefault("successfulJobsHistoryLimit", 3)
         spec.setdefault("failedJobsHistoryLimit", 1)
-        template = spec.get("jobTemplate")
-        spec = template.get("spec") if isinstance(template, dict) else None
+        job = spec.get("jobTemplate")
+        spec = job.get("spec") if isinstance(job, dict) else None
         if not isinstance(spec, dict):
             return
-    elif isinstance(body.get("metadata"), dict) and not body["metadata"].get("labels"):
+        if job.get("metadata") is None:
+            job["metadata"] = {}
+    if isinstance(job.get("metadata"), dict) and not job["metadata"].get("labels"):
         labels = (spec.get("template") or {}).get("metadata", {}).get("labels")
         if labels:
-            body["metadata"]["labels"] = dict(labels)
+            job["metadata"]["labels"] = dict(labels)
     if "completions" not in spec and "parallelism" not in spec:
         spec["completions"] = 1
     spec.setdefault("parallelism", 1)
@@ -167,6 +172,8 @@ def _pod_defaults(spec: dict[str, Any]) -> None:
                 volume[kind].setdefault("defaultMode", 0o644)
         if isinstance(volume, dict) and volume.get("emptyDir") is None and "emptyDir" in volume:
             volume["emptyDir"] = {}
+        if isinstance(volume, dict) and isinstance(volume.get("hostPath"), dict):
+            volume["hostPath"].setdefault("type", "")  # SetDefaults_HostPathVolumeSource
     if isinstance(spec.get("volumes"), list):
         spec["volumes"] = sorted(spec["volumes"], key=lambda v: str(v.get("name")))
     for key in ("initContainers", "containers"):

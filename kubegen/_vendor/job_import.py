@@ -20,8 +20,8 @@ JOBS = ("Job", "CronJob")
 
 
 def job_template(spec: dict[str, Any]) -> dict[str, Any]:
-    """A CronJob's Job spec; its jobTemplate's metadata must be the pods' labels (what a typed
-    CronJob renders there), checked when the call is proved."""
+    """A CronJob's Job spec; its jobTemplate's labels must be the typed CronJob's (its
+    ``selector=``), checked when the call is proved."""
     template = spec.get("jobTemplate") or {}
     only(template, {"metadata", "spec"}, "spec.jobTemplate")
     only(template.get("metadata") or {}, {"labels"}, "spec.jobTemplate.metadata")
@@ -31,19 +31,33 @@ def job_template(spec: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def job_selector(job: dict[str, Any], name: str, stack: str | None) -> dict[str, str] | None:
-    """A Job's ``selector=``: its pods' labels, unless they are the ones kubegen gives them."""
+def unlabelled_jobs(spec: dict[str, Any]) -> bool:
+    """Whether a CronJob ``spec``'s jobTemplate carries no labels: each Job it creates is then
+    labelled like its pods (``SetDefaults_Job``), all of their labels."""
+    template = spec.get("jobTemplate")
+    meta = template.get("metadata") if isinstance(template, dict) else None
+    return not (meta.get("labels") if isinstance(meta, dict) else None)
+
+
+def job_selector(
+    job: dict[str, Any], name: str, stack: str | None, *, whole: bool = False
+) -> dict[str, str] | None:
+    """A Job's ``selector=``: its pods' labels, unless they are the ones kubegen gives them,
+    without the release's. With ``whole``, all of them, always: a CronJob whose Jobs take all
+    their pods' labels (its jobTemplate has none), where a typed CronJob labels its jobTemplate
+    with its selector labels."""
     if "selector" in job or "manualSelector" in job:
         raise Unmapped("spec.selector (a Job's selector is the API server's to generate)")
     meta = (job.get("template") or {}).get("metadata") or {}
     labels = {k: v for k, v in dict(meta.get("labels") or {}).items()
               if (k, v) != (MANAGED, "kubegen")}
-    if labels.get(NAME_LABEL) == name and (stack is None or labels.get(INSTANCE_LABEL) == stack):
+    if not whole and labels.get(NAME_LABEL) == name and (
+            stack is None or labels.get(INSTANCE_LABEL) == stack):
         return None
     if not labels:
         raise Unmapped("spec.template.metadata.labels (none: kubegen labels every pod)")
     stable = {k: v for k, v in labels.items() if k not in _RELEASE_LABELS}
-    return stable or labels
+    return labels if whole else stable or labels
 
 
 # Labels a release changes: not in a Job's selector= (they stay on its pods, as pod_labels=).

@@ -30,7 +30,7 @@ from kubegen._vendor.api_defaults import (
 )
 from kubegen._vendor.import_base import Unmapped
 from kubegen._vendor.job_import import TARGET, autoscaler_call
-from kubegen._vendor.object_import import REASON, typed_call
+from kubegen._vendor.object_import import REASON, network_policy_defaults, typed_call
 from kubegen._vendor.pod_import import pod_call
 from kubegen._vendor.pycode import fitted, literal, wrapped
 from kubegen._vendor.service_import import service_defaults
@@ -72,6 +72,7 @@ class _Item:
     derived_by: str | None = None  # the workload whose render gives this object
     opted: dict[str, str] = field(default_factory=dict)  # rule id -> field, waived by allow_*
     meaning: dict[str, Any] = field(default_factory=dict)  # what its render must equal
+    source: str = ""  # its file as the user named it (quoted by HostPath reasons)
     # A workload an input HorizontalPodAutoscaler scales: its call without replicas=, the
     # HPA's call (``TARGET`` for this item's variable) and the HPA's item.
     scaled: tuple[str, str, _Item] | None = None
@@ -131,6 +132,8 @@ def normalized(body: Any, kind: str = "") -> Any:
         out["metadata"] = meta
     if kind == "Service" and isinstance(out.get("spec"), dict):
         out["spec"] = service_defaults(out["spec"])
+    if kind == "NetworkPolicy" and isinstance(out.get("spec"), dict):
+        out["spec"] = network_policy_defaults(out["spec"])
     if kind in POD_KINDS and pod_template(out) is not None:  # kubegen's pod label
         out = _with_template(out, normalized(pod_template(out)))
     return out
@@ -190,14 +193,14 @@ def _ids_unset(objects: list[tuple[dict[str, Any], str]]) -> bool:
 
 def _calls(
     body: dict[str, Any], namespace: str | None, defined: set[tuple[str, str, str]],
-    stack: str | None = None,
+    stack: str | None = None, origin: str = "",
 ) -> tuple[str | None, str | None, str | None]:
-    """The builder call for ``body`` in the whole stack, for a stack of its own, and why a
-    Deployment/StatefulSet has none."""
+    """The builder call for ``body`` (from ``origin``) in the whole stack, for a stack of its
+    own, and why there is none (None: no typed mapping of its kind)."""
     if body["kind"] in _WORKLOADS:
         try:
-            call = (pod_call(body, namespace, stack=stack) if body["kind"] == "Pod"
-                    else workload_call(body, namespace, stack=stack))
+            call = (pod_call(body, namespace, stack=stack, origin=origin) if body["kind"] == "Pod"
+                    else workload_call(body, namespace, stack=stack, origin=origin))
         except Unmapped as exc:
             return None, None, f"{exc} has no typed builder equivalent"
         except InvalidValue as exc:  # a value the builders refuse (an image without a tag)
@@ -208,8 +211,11 @@ def _calls(
     try:
         final = typed_call(body, namespace, defined)
         return final, None if final is None else typed_call(body, namespace, set()), None
+    except Unmapped as exc:
+        return None, None, f"{exc} has no typed builder equivalent"
     except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
-        return None, None, None  # kept as a Manifest: its schema error is the render's
+        # kept as a Manifest: its schema error is the render's
+        return None, None, "a field has a shape the typed builders do not take"
 
 
 def _var(body: dict[str, Any], used: Counter[str]) -> str:
@@ -222,7 +228,7 @@ def _var(body: dict[str, Any], used: Counter[str]) -> str:
 _IMPORTS = ("Claim", "ClusterRole", "ClusterRoleBinding", "ConfigFiles", "ConfigMap",
             "ConfigMapKey", "Container", "CronJob", "DaemonSet", "Deployment", "EgressRule",
             "EmptyDir", "ExecProbe", "FieldRef", "GrpcProbe", "Hook", "HorizontalPodAutoscaler",
-            "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
+            "HostPath", "HttpProbe", "IPBlock", "IngressRule", "Job", "LabelSelector",
             "LabelSelectorRequirement", "Manifest", "Mount", "NetworkPolicy", "NetworkPolicyPeer",
             "NetworkPolicyPort", "Pod", "PodAffinity", "Port", "ResourceRef", "Resources", "Role",
             "RoleBinding", "RoleRef", "Rule", "ScalingPolicy", "ScalingRules", "SecretFiles",
@@ -332,24 +338,42 @@ def _prove(
         except KubegenError as exc:
             guard = _GUARD.search(exc.message)
             if guard is None:
-                item.typed = None
+                item.typed, item.why = None, _refused(exc)
                 continue
             item.allow[guard.group(1)] = REASON
             trial.allow = dict(item.allow)
             try:
                 rendered = [o.body for o in _build(
                     module_source(name, namespace, [trial], sources, head)).objects()]
-            except KubegenError:
+            except KubegenError as again:
                 item.typed, item.allow = None, {}
+                item.why = _refused(again)
                 continue
-        except Exception:  # a value no builder takes, however it fails
-            item.typed = None
+        except Exception as exc:  # a value no builder takes, however it fails
+            item.typed, item.why = None, f"the typed call fails: {type(exc).__name__}"
             continue
         if len(rendered) != 1 or not same_object(rendered[0], item.meaning):
+            kind = str(item.body["kind"])
             item.typed, item.allow = None, {}
+            item.why = _differently(kind, rendered[0], item.meaning) if len(rendered) == 1 else (
+                f"a typed {kind} would also render {rendered[1]['kind']} "
+                f"{rendered[1]['metadata']['name']}, which the input does not hold as such")
 
 
 _WORKLOADS = (*POD_KINDS, "Pod")  # a bare Pod is proved like a workload
+
+
+def _opt_out(path: str) -> str:
+    """How the module opts out at ``path``: a HostPath's own reason, else an ``allow_*``."""
+    return "HostPath(…, reason=…)" if path.endswith(".hostPath") else "allow_…=REASON"
+
+
+def _refused(exc: KubegenError) -> str:
+    """Why a builder refuses the typed call, with the field and value it names."""
+    field = f" {exc.field}" if exc.field else ""
+    if field and exc.has_value:
+        field += f"={exc.value!r}"
+    return f"the typed call is refused:{field}{':' if field else ''} {exc.message}"
 
 
 def _key(body: dict[str, Any], namespace: str | None) -> tuple[str, str, str]:
@@ -420,7 +444,7 @@ def _prove_workload(
         rendered = [o.body for o in _build(
             module_source(name, namespace, [trial], sources, head)).objects()]
     except KubegenError as exc:
-        return f"the typed call is refused: {exc.message}"
+        return _refused(exc)
     except Exception as exc:  # a value no builder takes, however it fails
         return f"the typed call fails: {type(exc).__name__}"
     main, derived = rendered[0], rendered[1:]
@@ -444,7 +468,7 @@ def _prove_workload(
                     "input does not hold as such")
         claimed.append(other)
     for other in claimed:
-        other.derived_by, other.typed = item.display, None
+        other.derived_by, other.typed, other.why = item.display, None, None
         if scaler is not None and other.body["kind"] == "HorizontalPodAutoscaler":
             other.typed = scaler  # a typed call of its own, written after its workload's
     return None
@@ -476,7 +500,8 @@ def _pair_autoscalers(items: list[_Item], namespace: str | None, stack: str) -> 
             item.why = f"{target.display} is scaled by another HorizontalPodAutoscaler"
             continue
         try:
-            call = workload_call(target.meaning, namespace, stack=stack, autoscaled=True)
+            call = workload_call(target.meaning, namespace, stack=stack, autoscaled=True,
+                                 origin=target.source)
         except (Unmapped, AttributeError, TypeError, KeyError, ValueError) as exc:
             item.why = f"its target's {exc}" if isinstance(exc, Unmapped) else (
                 "its target has a field of a shape the typed builders do not take")
@@ -556,8 +581,11 @@ def _instance(objects: list[tuple[dict[str, Any], str]]) -> str | None:
     return value if re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", value) else None
 
 
-def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
-    """Every object under ``path`` with ``file:line``."""
+def read_objects(
+    path: Path, named: dict[str, str] | None = None
+) -> list[tuple[dict[str, Any], str]]:
+    """Every object under ``path`` with ``file:line``; ``named`` gets each ``file:line``'s file
+    as the user named it (under ``path`` as given: what a HostPath's reason quotes)."""
     from kubegen._origin import Origin, display_path
     from kubegen._vendor.files import read_source, source_files
     from kubegen._vendor.source import _objects
@@ -569,6 +597,8 @@ def read_objects(path: Path) -> list[tuple[dict[str, Any], str]]:
         for doc in read_documents(read_source(file).text):
             for obj in _objects(doc.data, Origin(shown, doc.line)):
                 out.append((obj.body, str(obj.origin)))
+                if named is not None:
+                    named[str(obj.origin)] = file.as_posix()
     return out
 
 
@@ -588,7 +618,8 @@ def import_manifests(
     from kubegen._values import InvalidValue
 
     try:
-        objects = read_objects(source)
+        named: dict[str, str] = {}
+        objects = read_objects(source, named)
     except InvalidValue as exc:
         raise KubegenError(f"Unable to import {source}: {exc.message}", fix=exc.fix) from None
     if not objects:
@@ -621,16 +652,21 @@ def import_manifests(
         if body["kind"] in _WORKLOADS:
             meaning = with_effective_automount(
                 body, accounts.get(str(body["metadata"].get("namespace") or namespace), {}))
-        typed, trial, why = _calls(meaning, namespace, defined, name)
+        file = named.get(origin, origin)
+        typed, trial, why = _calls(meaning, namespace, defined, name, file)
         if body["kind"] in _NO_BUILDER and body.get("apiVersion") == _NO_BUILDER[body["kind"]]:
             why = f"kubegen has no typed {body['kind']} builder"
         items.append(_Item(body, origin, _var(body, used), typed, trial, why=why,
-                           meaning=meaning))
+                           meaning=meaning, source=file))
     sources = [str(source)]
     head = _Head(_common_labels(objects), _ids_unset(objects))
     _prove(items, name, namespace, sources, head)
     _pair_autoscalers(items, namespace, name)
     _prove_workloads(items, name, namespace, sources, head)
+    for item in items:  # every kept Manifest says why
+        if item.typed is None and item.derived_by is None and item.why is None:
+            item.why = (f"kubegen import maps no {item.body['kind']} "
+                        f"({item.body.get('apiVersion')}) to a typed builder")
     stack = _settle(items, name, namespace, sources, head)
     rendered = {o.key: o.body for o in stack.objects()}
     for item in items:  # the whole stack must give back what came in
@@ -656,11 +692,11 @@ def import_manifests(
         f"{item.display}: least-privilege guard {guard!r} opted out" for item in items
         for guard in item.allow
     ] + [
-        f"{item.display}: opted out (allow_…=REASON) of {rule} at {path}" for item in items
+        f"{item.display}: opted out ({_opt_out(path)}) of {rule} at {path}" for item in items
         for rule, path in sorted(item.opted.items())
     ]
     kept = [f"{item.display}: {item.why}" for item in items
-            if item.why is not None and item.typed is None]
+            if item.why is not None and item.typed is None and item.derived_by is None]
     count = sum(1 for item in items if item.typed is not None)
     raw = sum(1 for item in items if item.typed is None and item.derived_by is None)
     return ImportResult(module, count, raw, differences, kept)

@@ -23,8 +23,10 @@ POD_API = "v1"
 
 def pod_call(
     body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None,
+    *, origin: str = "",
 ) -> str:
-    """The ``Pod(...)`` call rendering ``body`` (a ``v1`` Pod), or :class:`Unmapped`."""
+    """The ``Pod(...)`` call rendering ``body`` (a ``v1`` Pod), or :class:`Unmapped`;
+    ``origin`` (its file) is named by the reasons of its ``HostPath`` volumes."""
     if body.get("kind") != "Pod" or body.get("apiVersion") != POD_API:
         raise Unmapped("apiVersion")
     only(body, {"apiVersion", "kind", "metadata", "spec"}, "Pod")
@@ -47,7 +49,7 @@ def pod_call(
     elif labels.get(COMPONENT_LABEL):
         args.append(f"component={r(labels[COMPONENT_LABEL])}")
     try:
-        args += pod_args(template, reason, selector=selector)
+        args += pod_args(template, reason, selector=selector, origin=origin)
     except Unmapped as exc:
         raise Unmapped(_in_pod(str(exc))) from None
     return call("Pod", args)

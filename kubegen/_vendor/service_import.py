@@ -3,13 +3,16 @@ server defaults in a Service spec (so the importer's proof compares what the clu
 
 ClusterIP, headless, NodePort and LoadBalancer Services selecting pods, with ``ClientIP``
 session affinity (at the API's default timeout: the builder has no argument for another), and
-ExternalName Services (a DNS alias, no selector) map; anything else returns None and the
-Service stays a ``Manifest``. The call is kept only when it renders the input back.
+ExternalName Services (a DNS alias, no selector; their ports by number too) map; anything else
+raises :class:`~kubegen._vendor.import_base.Unmapped` with the field, and the Service stays a
+``Manifest`` with that reason. The call is kept only when it renders the input back.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from kubegen._vendor.import_base import Unmapped, only
 
 _FIELDS = {"externalTrafficPolicy": "external_traffic_policy",
            "ipFamilies": "ip_families", "ipFamilyPolicy": "ip_family_policy"}
@@ -42,8 +45,9 @@ def service_defaults(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def service_call(body: dict[str, Any], name: str, rest: str) -> str | None:
-    """The ``Service(...)`` call for ``body`` (``rest``: its metadata arguments), or None."""
+def service_call(body: dict[str, Any], name: str, rest: str) -> str:
+    """The ``Service(...)`` call for ``body`` (``rest``: its metadata arguments), or
+    :class:`Unmapped` naming the field no ``Service`` argument takes."""
     spec = service_defaults(dict(body["spec"]))
     if spec.get("type") == "ExternalName":
         return _external_name(spec, name, rest)
@@ -51,13 +55,13 @@ def service_call(body: dict[str, Any], name: str, rest: str) -> str | None:
     if headless and spec.get("type", "ClusterIP") == "ClusterIP":
         spec["type"] = "Headless"
     elif "clusterIP" in body["spec"]:
-        return None  # a fixed cluster IP: no builder argument
-    if set(spec) - {"selector", "ports", "type", "sessionAffinity", *_FIELDS} or spec.get(
-            "type") not in _TYPES or spec.get("sessionAffinity", "ClientIP") != "ClientIP":
-        return None
-    ports = _ports(spec)
-    if ports is None:
-        return None
+        raise Unmapped("spec.clusterIP (a fixed cluster IP)")
+    only(spec, {"selector", "ports", "type", "sessionAffinity", *_FIELDS}, "spec")
+    if spec.get("type") not in _TYPES:
+        raise Unmapped(f"spec.type ({spec.get('type')!r})")
+    if spec.get("sessionAffinity", "ClientIP") != "ClientIP":
+        raise Unmapped("spec.sessionAffinity")
+    ports = _ports(spec, numbered=False)
     kind = _TYPES[spec.get("type")]
     more = f", type={kind!r}" if kind else ""
     for key, arg in _FIELDS.items():
@@ -71,28 +75,34 @@ def service_call(body: dict[str, Any], name: str, rest: str) -> str | None:
             f"ports=[{', '.join(ports)}]{more})")
 
 
-def _external_name(spec: dict[str, Any], name: str, rest: str) -> str | None:
+def _external_name(spec: dict[str, Any], name: str, rest: str) -> str:
     """An ExternalName Service: its host, and the ports it documents (no selector)."""
-    if set(spec) - {"type", "externalName", "ports"} or not isinstance(
-            spec.get("externalName"), str):
-        return None
-    ports = _ports(spec)
-    if ports is None:
-        return None
+    only(spec, {"type", "externalName", "ports"}, "spec")
+    if not isinstance(spec.get("externalName"), str):
+        raise Unmapped("spec.externalName")
+    ports = _ports(spec, numbered=True)
     more = f", ports=[{', '.join(ports)}]" if ports else ""
     return f"Service({name!r}{rest}, type='ExternalName', external_name={spec['externalName']!r}" \
         f"{more})"
 
 
-def _ports(spec: dict[str, Any]) -> list[str] | None:
-    """``ServicePort(...)`` calls, or None for a port the builder cannot write (a numeric
-    ``targetPort``, a protocol other than TCP)."""
+def _ports(spec: dict[str, Any], *, numbered: bool) -> list[str]:
+    """``ServicePort(...)`` calls; :class:`Unmapped` for a port the builder cannot write: a
+    protocol other than TCP, or a numeric ``targetPort`` unless ``numbered`` (an ExternalName
+    Service's, which forwards nothing: ``ServicePort(5432)``)."""
     ports = []
-    for port in spec.get("ports") or []:
-        target = port.get("targetPort")
-        if not isinstance(target, str) or port.get("protocol", "TCP") != "TCP":
-            return None
-        args = [repr(target), f"port={port.get('port')!r}"]
+    for index, port in enumerate(spec.get("ports") or []):
+        where = f"spec.ports[{index}]"
+        only(port, {"name", "port", "targetPort", "protocol", "nodePort", "appProtocol"}, where)
+        target = port.get("targetPort", port.get("port"))  # unset: the port's own number
+        if port.get("protocol", "TCP") != "TCP":
+            raise Unmapped(f"{where}.protocol ({port['protocol']}: a typed ServicePort is TCP)")
+        if not isinstance(target, str) and not numbered:
+            raise Unmapped(f"{where}.targetPort ({target!r}: a typed ServicePort forwards to a "
+                           "named container port)")
+        args = [repr(target)]
+        if isinstance(target, str) or port.get("port") != target:
+            args.append(f"port={port.get('port')!r}")
         if port.get("name"):
             args.append(f"name={port['name']!r}")
         if port.get("nodePort"):

@@ -21,13 +21,21 @@ from kubegen._builders.workloads.base import INSTANCE_LABEL, NAME_LABEL
 from kubegen._builders.workloads.pod import COMPONENT_LABEL, VERSION_LABEL
 from kubegen._builders.workloads.volumes import volume_slug
 from kubegen._vendor.api_defaults import POD_KINDS
+from kubegen._vendor.host_path_import import host_path_sources
 from kubegen._vendor.import_base import MANAGED as _MANAGED
 from kubegen._vendor.import_base import Unmapped
 from kubegen._vendor.import_base import call as _call
 from kubegen._vendor.import_base import only as _only
 from kubegen._vendor.import_base import r as _r
 from kubegen._vendor.import_base import seconds as _seconds
-from kubegen._vendor.job_import import JOBS, cronjob_args, job_args, job_selector, job_template
+from kubegen._vendor.job_import import (
+    JOBS,
+    cronjob_args,
+    job_args,
+    job_selector,
+    job_template,
+    unlabelled_jobs,
+)
 
 _DERIVED_LABELS = {NAME_LABEL, INSTANCE_LABEL, VERSION_LABEL, COMPONENT_LABEL, _MANAGED}
 _RESTRICTED_CAPS = {"NET_BIND_SERVICE"}
@@ -38,7 +46,7 @@ _RESTRICTED_CAPS = {"NET_BIND_SERVICE"}
 
 def workload_call(
     body: dict[str, Any], namespace: str | None, reason: str = "REASON", stack: str | None = None,
-    *, autoscaled: bool = False,
+    *, autoscaled: bool = False, origin: str = "",
 ) -> str:
     """The builder call rendering ``body`` (a Deployment, StatefulSet, DaemonSet, Job or
     CronJob), or :class:`Unmapped`.
@@ -49,15 +57,16 @@ def workload_call(
     they are. A Job has no selector of its own (the API server generates one): its pods'
     labels are its ``selector=`` unless they are kubegen's. ``autoscaled``: the call for a
     Deployment/StatefulSet an imported HorizontalPodAutoscaler scales (no ``replicas=``; the
-    input must set none either).
+    input must set none either). ``origin``: the object's file (or ``file:line``), named by
+    the reasons of its ``HostPath`` volumes.
     """
     kind = body.get("kind")
     if kind not in POD_KINDS or body.get("apiVersion") != POD_KINDS[kind]:
         raise Unmapped("apiVersion")
     if kind != "CronJob":
-        return _workload_call(body, namespace, reason, stack, autoscaled)
+        return _workload_call(body, namespace, reason, stack, autoscaled, origin)
     try:
-        return _workload_call(body, namespace, reason, stack, autoscaled)
+        return _workload_call(body, namespace, reason, stack, autoscaled, origin)
     except Unmapped as exc:  # its pod template is the jobTemplate's
         where = str(exc)
         if where.startswith("spec.template") or where.startswith("spec.selector"):
@@ -67,7 +76,7 @@ def workload_call(
 
 def _workload_call(
     body: dict[str, Any], namespace: str | None, reason: str, stack: str | None,
-    autoscaled: bool,
+    autoscaled: bool, origin: str,
 ) -> str:
     kind = str(body["kind"])
     _only(body, {"apiVersion", "kind", "metadata", "spec"}, kind)
@@ -79,8 +88,9 @@ def _workload_call(
     job: dict[str, Any] = spec
     if kind == "CronJob":
         job = job_template(spec)
-    selector = (job_selector(job, str(meta["name"]), stack) if kind in JOBS
-                else _selector(spec, str(meta["name"]), stack))
+    selector = (job_selector(job, str(meta["name"]), stack,
+                             whole=kind == "CronJob" and unlabelled_jobs(spec))
+                if kind in JOBS else _selector(spec, str(meta["name"]), stack))
     if selector is not None:
         args.append(f"selector={_r(selector)}")
         own = {k: v for k, v in labels.items() if (k, v) != (_MANAGED, "kubegen")}
@@ -99,14 +109,14 @@ def _workload_call(
             args += cronjob_args(spec)
         args += job_args(job, kind)
         args += _pod(job.get("template") or {}, reason, claims=set(), selector=selector,
-                     restart=("Never", "OnFailure"), spread=False)
+                     restart=("Never", "OnFailure"), spread=False, origin=origin)
         return _call(kind, args)
     if kind == "DaemonSet":
         _only(spec, {"selector", "template", "minReadySeconds", "revisionHistoryLimit",
                      "updateStrategy"}, "spec")
         args += _daemonset(spec)
         args += _pod(spec.get("template") or {}, reason, claims=set(), selector=selector,
-                     spread=False)
+                     spread=False, origin=origin)
         return _call(kind, args)
     common = {"replicas", "selector", "template", "minReadySeconds", "revisionHistoryLimit"}
     if kind == "Deployment":
@@ -125,7 +135,7 @@ def _workload_call(
     args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
     args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
     args += _pod(spec.get("template") or {}, reason, claims=_claim_names(spec),
-                 selector=selector)
+                 selector=selector, origin=origin)
     return _call(kind, args)
 
 
@@ -235,16 +245,16 @@ _POD_KEYS = {
 }
 
 
-def pod_args(template: dict[str, Any], reason: str, *, selector: dict[str, str] | None
-             ) -> list[str]:
+def pod_args(template: dict[str, Any], reason: str, *, selector: dict[str, str] | None,
+             origin: str = "") -> list[str]:
     """The pod arguments of a bare Pod (its own template): not spread, restarted Always."""
-    return _pod(template, reason, claims=set(), selector=selector, spread=False)
+    return _pod(template, reason, claims=set(), selector=selector, spread=False, origin=origin)
 
 
 def _pod(
     template: dict[str, Any], reason: str, *, claims: set[str],
     selector: dict[str, str] | None = None, restart: tuple[str, ...] = ("Always",),
-    spread: bool = True,
+    spread: bool = True, origin: str = "",
 ) -> list[str]:
     _only(template, {"metadata", "spec"}, "spec.template")
     meta, spec = template.get("metadata") or {}, template.get("spec") or {}
@@ -262,7 +272,7 @@ def _pod(
         args.append(f"pod_labels={_r(pod_labels)}")
     if meta.get("annotations"):
         args.append(f"pod_annotations={_r(dict(meta['annotations']))}")
-    containers = _containers(spec, reason, claims)  # their fields first: the usual reasons
+    containers = _containers(spec, reason, claims, origin)  # their fields first: the usual reasons
     account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     args.append(f"service_account={_r(account)}")
     if account == "default":
@@ -287,8 +297,8 @@ def _pod(
             args.append(f"{arg}={reason}")
     args += _pod_security(_pod_context(spec), reason)
     args += _affinity(spec.get("affinity") or {}, "spec.template.spec.affinity")
-    if "dnsPolicy" in spec:
-        args.append(f"dns_policy={_r(spec['dnsPolicy'])}")
+    if "dnsPolicy" in spec or spec.get("hostNetwork"):  # kubegen's own differs on the host
+        args.append(f"dns_policy={_r(spec.get('dnsPolicy', 'ClusterFirst'))}")
     for key, arg in (("priorityClassName", "priority_class"), ("nodeSelector", "node_selector"),
                      ("tolerations", "tolerations")):
         if spec.get(key):
@@ -306,9 +316,11 @@ def _pod(
     return args + containers
 
 
-def _containers(spec: dict[str, Any], reason: str, claims: set[str]) -> list[str]:
+def _containers(spec: dict[str, Any], reason: str, claims: set[str], origin: str
+                ) -> list[str]:
     """The ``init_containers=``/``sidecars=``/``containers=`` arguments, with their volumes."""
     volumes = {str(v.get("name")): v for v in spec.get("volumes") or []}
+    host = host_path_sources(spec, origin)  # one HostPath call per hostPath volume
     used: set[str] = set()
     init: list[str] = []
     sidecars: list[str] = []
@@ -316,11 +328,13 @@ def _containers(spec: dict[str, Any], reason: str, claims: set[str]) -> list[str
     for index, container in enumerate(spec.get("initContainers") or []):
         where = f"spec.template.spec.initContainers[{index}]"
         always = container.get("restartPolicy") == "Always"
-        call = _container(container, where, reason, volumes, used, claims, sidecar=always)
+        call = _container(container, where, reason, (volumes, host), used, claims,
+                          sidecar=always)
         (sidecars if always else init).append(call)
     for index, container in enumerate(spec.get("containers") or []):
         where = f"spec.template.spec.containers[{index}]"
-        main.append(_container(container, where, reason, volumes, used, claims, sidecar=False))
+        main.append(_container(container, where, reason, (volumes, host), used, claims,
+                               sidecar=False))
     unused = sorted(set(volumes) - used)
     if unused:
         raise Unmapped(f"spec.template.spec.volumes[{unused[0]}] (mounted by no container)")
@@ -412,7 +426,8 @@ _CONTAINER_KEYS = {
 
 
 def _container(
-    body: dict[str, Any], where: str, reason: str, volumes: dict[str, Any], used: set[str],
+    body: dict[str, Any], where: str, reason: str,
+    volumes: tuple[dict[str, Any], dict[str, tuple[str, bool]]], used: set[str],
     claims: set[str], *, sidecar: bool,
 ) -> str:
     _only(body, _CONTAINER_KEYS, where)
@@ -658,13 +673,17 @@ def _container_security(context: dict[str, Any], where: str, reason: str) -> lis
 
 
 def _mount(
-    mount: dict[str, Any], where: str, volumes: dict[str, Any], used: set[str], claims: set[str]
+    mount: dict[str, Any], where: str,
+    volumes: tuple[dict[str, Any], dict[str, tuple[str, bool]]], used: set[str], claims: set[str]
 ) -> str:
+    """``volumes``: the pod's volumes by name, and the HostPath calls of its hostPath ones."""
     _only(mount, {"name", "mountPath", "subPath", "readOnly", "mountPropagation"}, where)
     name = str(mount.get("name"))
-    volume = volumes.get(name)
+    volume = volumes[0].get(name)
     used.add(name)
-    if volume is None:
+    if name in volumes[1]:
+        source, default_ro = volumes[1][name]
+    elif volume is None:
         if name not in claims:
             raise Unmapped(f"{where}.name (no volume {name!r})")
         source, default_ro = f"Claim({_r(name)})", False

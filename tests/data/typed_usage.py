@@ -140,6 +140,8 @@ def build() -> Stack:
     public = stack.add(Service("api-public", target=api, ports=[
         ServicePort("http", port=80, app_protocol="http")], ip_families=("IPv4",),
         ip_family_policy="SingleStack"))
+    stack.add(Service("legacy-db", type="ExternalName", external_name="db.example.com",
+                      ports=[ServicePort(5432)]))
     stack.add(Service("api-lb", target=api, type="LoadBalancer", external_traffic_policy="Local",
                       allow_external="the partners' load balancer keeps client IPs"))
     stack.add(Ingress("api", hosts=("api.example.com",), service=public, port="http",
@@ -252,6 +254,7 @@ def _api(config: ConfigMap) -> Deployment:
         image_pull_secrets=("registry",),
         supplemental_groups=[20000],
         fs_group_change_policy="OnRootMismatch",
+        sysctls={"net.ipv4.ip_unprivileged_port_start": 0},
         node_affinity=NodeAffinity(
             require=[NodeTerm(labels={"kubernetes.io/arch": ["amd64", "arm64"]})],
             prefer=(NodeTerm(expressions=[NodeRequirement("cpu-generation", "Gt",
@@ -297,7 +300,8 @@ def _node_agent() -> DaemonSet:
         liveness=GrpcProbe(port=9100, service="agent"),
         mounts={"/host/proc": Mount(HostPath("/proc", type="Directory",
                                              reason="reads the node's process table"),
-                                    propagation="HostToContainer")},
+                                    propagation="HostToContainer"),
+                "/host/sys": HostPath("/sys", type=None, reason="reads the node's devices")},
         max_unavailable="10%",
         tolerations=[Toleration(), {"key": "dedicated", "operator": "Exists"},
                      Toleration("gpu", value="true", effect="NoExecute", seconds="1m")],

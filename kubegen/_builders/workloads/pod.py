@@ -100,6 +100,7 @@ class PodWorkloadArgs(WorkloadArgs, ShorthandArgs, total=False):
     image_pull_secrets: list[str] | tuple[str, ...]
     supplemental_groups: Sequence[int]
     fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None
+    sysctls: Mapping[str, str | int]
     dns_policy: DNSPolicy | None
     dns_config: DNSConfig | None
     component: str | None
@@ -142,6 +143,11 @@ class PodWorkload(Workload):
             ``allow_run_as_root``. Defaults to none.
         fs_group_change_policy: ``OnRootMismatch`` (skip the recursive chown of large volumes
             whose root already fits) or ``Always``; unset: Kubernetes' default (Always).
+        sysctls: namespaced kernel settings of the pod (``securityContext.sysctls``), e.g.
+            ``{"net.ipv4.ip_unprivileged_port_start": 0}`` so a non-root server binds port 80
+            without capabilities. Only the safe set passes Pod Security (and the kubelet);
+            the lint and the namespace's admission check name any other. Defaults to none.
+            See https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/.
         dns_policy: ``ClusterFirst``, ``ClusterFirstWithHostNet``, ``Default`` or ``None``;
             unset: Kubernetes' ClusterFirst, or ClusterFirstWithHostNet for hostNetwork pods.
         dns_config: resolver settings (:class:`~kubegen.DNSConfig`); unset by default.
@@ -174,6 +180,7 @@ class PodWorkload(Workload):
     image_pull_secrets: tuple[DNSSubdomain, ...] = ()
     supplemental_groups: tuple[Annotated[int, Field(ge=0)], ...] = ()
     fs_group_change_policy: Literal["OnRootMismatch", "Always"] | None = None
+    sysctls: dict[str, str | int] = Field(default_factory=dict)
     dns_policy: DNSPolicy | None = None
     dns_config: DNSConfig | None = None
     component: str | None = None
@@ -280,6 +287,11 @@ class PodWorkload(Workload):
         if isinstance(value, (list, tuple)):
             return _each(value, PodAffinity.of)
         return value
+
+    @field_validator("sysctls", mode="before")
+    @classmethod
+    def _sysctls(cls, value: Any) -> Any:
+        return podspec.check_sysctls(value) if isinstance(value, Mapping) else value
 
     @field_validator("component")
     @classmethod

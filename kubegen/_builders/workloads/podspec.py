@@ -10,12 +10,15 @@ Checks, each as the API server (or Pod Security ``restricted``) would refuse it:
 * a group id 0 in ``supplemental_groups``, or a container ``run_as_user``/``run_as_group`` of 0,
   needs the workload's ``allow_run_as_root`` (like the pod's own ids);
 * ``fs_group_change_policy`` needs an ``fsGroup`` to apply to;
+* a sysctl name has the API server's syntax (dot- or slash-separated segments) and a value;
 * ``dns_policy="None"`` needs a ``dns_config`` with at least one nameserver;
 * a ``pre_stop``/``post_start`` sleep must end within ``termination_grace`` (30s by default).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +33,29 @@ if TYPE_CHECKING:
     from kubegen._builders.workloads.pod import PodWorkload, Role
 
 DEFAULT_GRACE = timedelta(seconds=30)  # the Kubernetes default terminationGracePeriodSeconds
+# pkg/apis/core/validation: SysctlSegmentFmt joined by "." or "/", at most 253 characters
+_SYSCTL_NAME = re.compile(r"([a-z0-9]([-_a-z0-9]*[a-z0-9])?[./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?")
+
+
+def check_sysctls(sysctls: Mapping[Any, Any]) -> dict[str, str | int]:
+    """Sysctl names as the API server accepts them; values as strings (numbers allowed)."""
+    out: dict[str, str | int] = {}
+    for name, value in sysctls.items():
+        if not isinstance(name, str) or len(name) > 253 or not _SYSCTL_NAME.fullmatch(name):
+            raise InvalidValue(
+                f"sysctl name {name!r} is not a kernel parameter name",
+                fix="name it as sysctl -a prints it: lowercase segments joined by dots, e.g. "
+                "'net.ipv4.ip_unprivileged_port_start'",
+                value=name,
+            )
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+            raise InvalidValue(
+                f"sysctl {name} has no value the kernel can take: {value!r}",
+                fix=f"give it a string or a number: sysctls={{{name!r}: '0'}}",
+                field=name, value=value,
+            )
+        out[name] = str(value)
+    return out
 
 
 def security_context(pod: PodWorkload, defaults: StackDefaults) -> dict[str, Any]:
@@ -62,6 +88,9 @@ def security_context(pod: PodWorkload, defaults: StackDefaults) -> dict[str, Any
         context["seccompProfile"] = {"type": "RuntimeDefault"}
     if pod.supplemental_groups:
         context["supplementalGroups"] = list(pod.supplemental_groups)
+    if pod.sysctls:
+        context["sysctls"] = [{"name": name, "value": str(value)}
+                              for name, value in sorted(pod.sysctls.items())]
     return context
 
 

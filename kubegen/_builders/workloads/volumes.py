@@ -383,7 +383,7 @@ HostPathType = Literal[
 
 
 class HostPathArgs(VolumeSourceArgs, total=False):
-    type: HostPathType
+    type: HostPathType | None
     reason: Required[str]
     allow_write: str | None
 
@@ -403,14 +403,16 @@ class HostPath(VolumeSource):
         reason: why the pod needs this node path (required).
         allow_write: why a container must write to it; without it every mount is read-only and
             ``Mount(..., read_only=False)`` is refused.
-        type: the hostPath type check (defaults to ``Directory``: it must exist).
+        type: the hostPath type check (defaults to ``Directory``: it must exist); None
+            renders no ``type``: Kubernetes' own default (stored as ``""``), no check before
+            mounting (what most upstream node agents write).
         name: the volume name (defaults to ``host-`` and the path, e.g. ``host-var-log``).
 
     See https://kubernetes.io/docs/concepts/storage/volumes/#hostpath.
     """
 
     path: str
-    type: HostPathType = "Directory"
+    type: HostPathType | None = "Directory"
     reason: Reason
     allow_write: Reason | None = None
 
@@ -440,7 +442,10 @@ class HostPath(VolumeSource):
         return volume_slug(f"host-{self.path}")
 
     def volume(self, *, fs_group: bool = True) -> dict[str, Any]:
-        return {"name": self.volume_name(), "hostPath": {"path": self.path, "type": self.type}}
+        host: dict[str, Any] = {"path": self.path}
+        if self.type is not None:
+            host["type"] = self.type
+        return {"name": self.volume_name(), "hostPath": host}
 
 
 MountPropagation = Literal["None", "HostToContainer", "Bidirectional"]
