@@ -24,7 +24,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
-from typing import TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from kubegen._errors import Interrupted, KubegenError, StackLoadError
 from kubegen._origin import Origin
@@ -148,19 +148,28 @@ def isolated() -> Iterator[None]:
     """Run stack code so that it cannot move kubegen's output or corrupt what it prints.
 
     The working directory and the environment are restored afterwards (kubegen resolved its
-    paths before, but messages and later steps must not depend on what a stack did). Anything
-    the stack prints goes to stderr, at the file-descriptor level too (a subprocess, a C
-    library), so ``lint -f sarif > results.sarif`` stays valid SARIF.
+    paths before, but messages and later steps must not depend on what a stack did), and so
+    is the interpreter state kubegen relies on: ``sys.stderr``, the handlers of SIGINT and
+    SIGTERM, the umask (which would make
+    rendered files unreadable) and ``sys.path`` (kubegen imports modules lazily; entries the
+    stack added are kept, after kubegen's); see :func:`guarded` for the recursion limit.
+    Anything the stack prints goes to stderr, at the file-descriptor level too (a subprocess,
+    a C library), so ``lint -f sarif > results.sarif`` stays valid SARIF.
     """
     try:
         cwd: int | None = os.open(".", os.O_RDONLY)
     except OSError:
         cwd = None
     environ = dict(os.environ)
+    path, stderr = list(sys.path), sys.stderr
+    handlers = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    umask = os.umask(0o022)
+    os.umask(umask)
     saved_stdout, saved_fd = sys.stdout, _redirect_stdout()
     try:
         yield
     finally:
+        sys.stderr = stderr
         _restore_stdout(saved_stdout, saved_fd)
         if cwd is not None:
             os.fchdir(cwd)
@@ -168,6 +177,22 @@ def isolated() -> Iterator[None]:
         if os.environ != environ:
             os.environ.clear()
             os.environ.update(environ)
+        if sys.path != path:
+            sys.path[:] = path + [p for p in sys.path if p not in path]
+        os.umask(umask)
+        _restore_handlers(handlers)
+
+
+#: Signals whose handlers a stack may not keep: Ctrl-C and SIGTERM must still stop a render
+#: cleanly (see :func:`kubegen._cli.commands.catch_signals`).
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _restore_handlers(handlers: dict[signal.Signals, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None and signal.getsignal(signum) is not handler:
+            with suppress(ValueError):  # not the main thread (a library caller's thread)
+                signal.signal(signum, handler)
 
 
 def _redirect_stdout() -> int | None:
@@ -205,7 +230,7 @@ def guarded(
     any other exception, ``SystemExit`` and ``RecursionError`` included, becomes a
     :class:`StackLoadError` at the innermost user frame (else ``fallback``).
     """
-    pid = os.getpid()
+    pid, limit = os.getpid(), sys.getrecursionlimit()
     try:
         return call()
     except KubegenError as exc:
@@ -218,6 +243,7 @@ def guarded(
         raise _from_exception(exc, module_file, f"{what} raised", fallback) from exc
     finally:
         _leave_if_forked(pid)
+        sys.setrecursionlimit(limit)  # a stack that lowered it leaves kubegen's own code be
 
 
 def _import(module_file: Path, env: str) -> ModuleType:
@@ -238,7 +264,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
     _LOADED.add(name)
     writes_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no cache of stack code that a quick edit could outdate
-    pid = os.getpid()
+    pid, limit = os.getpid(), sys.getrecursionlimit()
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -259,6 +285,7 @@ def _import(module_file: Path, env: str) -> ModuleType:
         raise _from_exception(exc, module_file, "importing the stack raised") from exc
     finally:
         _leave_if_forked(pid)
+        sys.setrecursionlimit(limit)
         sys.dont_write_bytecode = writes_bytecode
     return module
 

@@ -33,6 +33,8 @@ def _given_name(path: Path) -> str:
 
 
 def _locate(path: Path) -> tuple[Path, str]:
+    if path.name == "__init__.py" and path.is_file():
+        path = path.parent  # the package's own file (tab completion): the package, its env
     if path.is_dir():
         init = path / "__init__.py"
         if init.is_file():
@@ -78,6 +80,7 @@ def resolve_env_dir(path: Path, out: Path | None) -> tuple[str, Path, Project]:
     from the path and the project root before any of the stack's code runs."""
     _, env = locate(path)
     project = find_project(path)
-    code = Path(os.path.abspath(path)).parent
+    given = path.parent if path.name == "__init__.py" else path
+    code = Path(os.path.abspath(given)).parent
     env_dir = project.out_dir(out, env, code) if out is not None else project.env_dir(env)
     return env, env_dir, project

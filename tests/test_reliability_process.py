@@ -69,6 +69,24 @@ def build():
 """
 
 
+# A stack that leaves the interpreter's state broken for whatever runs after it.
+def _leaves(statement: str) -> str:
+    return (
+        "import io\nimport os\nimport sys\n\nfrom kubegen import ConfigMap, Stack\n\n"
+        "def build():\n    stack = Stack('s', namespace='s')\n"
+        f"    stack.add(ConfigMap('c', data={{'a': 'b'}}))\n    {statement}\n    return stack\n"
+    )
+
+
+LEAVES = {
+    "sys-path-cleared": "sys.path.clear()",
+    "sys-path-elsewhere": "sys.path[:] = ['/nonexistent']",
+    "recursion-limit-lowered": "sys.setrecursionlimit(60)",
+    "streams-replaced": "sys.stdout = io.StringIO(); sys.stderr = None",
+    "umask-all": "os.umask(0o777)",
+}
+
+
 def _raises(what: str) -> str:
     return f"class Odd(BaseException):\n    pass\n\ndef build():\n    raise {what}  # <-\n"
 
@@ -89,6 +107,7 @@ CASES: dict[str, Case] = {
     "lint-stdout-closed": Case(SIMPLE, ("lint", "stacks/s"), close=(1,)),
     "thread-left-running": Case(THREAD),
     "fork": Case(FORK),
+    **{f"leaves-{name}": Case(_leaves(statement)) for name, statement in LEAVES.items()},
     **{
         f"raises-{name}": Case(_raises(what))
         for name, what in {
@@ -205,11 +224,15 @@ def test_base_exceptions_of_the_stack_are_one_located_message(results, name, sum
 
 MANY = """
 import os
+import signal
 
 from kubegen import ConfigMap, Stack
 
 def build():
     version = os.environ["KG_VERSION"]
+    if os.environ.get("KG_IGNORE"):  # a stack that would make kubegen deaf to the signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stack = Stack("s", namespace="s")
     for i in range(400):
         stack.add(ConfigMap(f"c{i:03d}", data={"v": version * 200}))
@@ -217,10 +240,12 @@ def build():
 """
 
 
+@pytest.mark.parametrize("ignored_by_stack", [False, True])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum):
+def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum, ignored_by_stack):
     """SIGTERM (a CI timeout, ``kill``) like Ctrl-C: the render stops, its staging goes, the
-    folder stays as it was, and the next render needs no repair."""
+    folder stays as it was, and the next render needs no repair; also when the stack's code
+    set the signal to be ignored (kubegen's handlers are back once it returns)."""
     project = make_project(tmp_path / "proj")
     write_stack(project, "s", MANY)
     output = project / "output"
@@ -228,7 +253,8 @@ def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum):
     assert first.returncode == 0, first.stderr
     before = snapshot(output / "s")
     process = subprocess.Popen(
-        kubegen_cmd("render", "stacks/s"), cwd=project, env=kubegen_env(KG_VERSION="b"),
+        kubegen_cmd("render", "stacks/s"), cwd=project,
+        env=kubegen_env(KG_VERSION="b", KG_IGNORE="1" if ignored_by_stack else ""),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     while process.poll() is None and not leftovers(output):
@@ -243,3 +269,15 @@ def test_a_signal_while_staging_rolls_back_with_one_message(tmp_path, signum):
     assert leftovers(output) == [] and snapshot(output / "s") == before
     again = run_kubegen("render", "stacks/s", cwd=project, env=kubegen_env(KG_VERSION="b"))
     assert again.returncode == 0 and "repaired" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("name", sorted(LEAVES))
+def test_what_a_stack_does_to_the_interpreter_does_not_reach_kubegen(results, name):
+    """sys.path, the recursion limit, sys.stdout/stderr and the umask are kubegen's again
+    once the stack's code returns: the render works and its files are readable."""
+    result = results[f"leaves-{name}"]
+    assert result.done.returncode == 0, result.done.stderr
+    assert result.done.stdout == "s: output/s: 5 created, 0 changed, 0 removed, 0 unchanged\n"
+    path = result.project / "output" / "s" / "s" / "configmap-c.yaml"
+    assert path.stat().st_mode & 0o644 == 0o644
+    assert (path.parent.stat().st_mode & 0o755) == 0o755

@@ -153,6 +153,13 @@ CASES: dict[str, Case] = {
         )
         for env in ("json", "kubegen", "platform", "typer")
     },
+    "init-file-is-its-package": Case(
+        {"broken/__init__.py": STDLIB_NAMED},
+        (),
+        target="stacks/broken/__init__.py",  # what tab completion gives: renders output/broken
+        marked=None,
+        ok=True,
+    ),
     "debug-build-raises": Case(
         {"broken/__init__.py": "def build():\n    raise RuntimeError('boom')  # <-\n"},
         ("RuntimeError: boom",),

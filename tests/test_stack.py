@@ -75,6 +75,8 @@ def test_manifest_escape_hatch_validates_identity():
         Manifest({"apiVersion": "apps", "kind": "Deployment", "metadata": {"name": "x"}})
     with pytest.raises(ValidationError, match=r"metadata\.name is missing"):
         Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
+    with pytest.raises(ValidationError, match=r"metadata\.name 5 is a int, not a string"):
+        Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": 5}})
     with pytest.raises(ValidationError, match="DNS-1123 subdomain"):
         Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "../x"}})
 

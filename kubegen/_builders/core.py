@@ -155,9 +155,14 @@ def check_body(body: dict[str, Any]) -> None:
             f"kind {kind!r} must be a CamelCase word", fix="set body['kind'], e.g. 'ConfigMap'"
         )
     meta = body.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+    if not isinstance(meta, dict) or meta.get("name") is None:
         raise InvalidValue(
             "metadata.name is missing", fix="set body['metadata'] = {'name': 'my-object'}"
+        )
+    if not isinstance(meta["name"], str):
+        raise InvalidValue(
+            f"metadata.name {meta['name']!r} is a {type(meta['name']).__name__}, not a string",
+            fix="quote it (in YAML: name: 'my-object'), or set body['metadata']['name'] to text",
         )
     if api_version.startswith(_RBAC_GROUP) and kind in _RBAC_KINDS:
         check_path_segment_name(meta["name"])
