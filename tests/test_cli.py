@@ -99,9 +99,14 @@ def test_object_rendering_onto_a_hand_made_file_is_refused(project: Path):
     mine.write_text("# mine\n")
     result = run_cli("render", "stacks/prod", cwd=project)
     assert result.returncode == 2
-    assert "refusing to write" in result.stderr and "a file kubegen did not write" in result.stderr
+    said = "output/prod/demo/configmap-settings.yaml is a file kubegen did not write"
+    assert said in result.stderr and "kubegen never writes over it" in result.stderr
     assert mine.read_text() == "# mine\n"
     assert not (project / "output/prod/kustomization.yaml").exists()
+    checked = run_cli("check", "stacks/prod", cwd=project)  # says the same, never "refusing"
+    assert checked.returncode == 2 and said in checked.stderr
+    assert "refus" not in checked.stderr and "Fix: move or delete it" in checked.stderr
+    assert mine.read_text() == "# mine\n"
 
 
 def test_failing_stack_leaves_output_byte_for_byte(project: Path):

@@ -261,6 +261,9 @@ def _refuse_foreign(tree: EnvTree, rendered: dict[str, bytes], env_dir: Path) ->
         else:
             continue
         raise OutputError(
-            f"refusing to write {env_dir / path}: {env_dir / hit} is {what}",
+            # said the same by check, which never writes, and by render, which then writes nothing
+            (f"{env_dir / path} is {what}, where an object renders"
+             if hit == path else f"{env_dir / path} renders under {env_dir / hit}, which is {what}")
+            + ": kubegen never writes over it",
             fix="move or delete it yourself, or rename the object that renders there",
         )
