@@ -277,7 +277,7 @@ class Builder(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._state_names = state_names(cls.__mro__)
-        make_scalars_strict(cls.__pydantic_fields__)
+        make_scalars_strict(cls.model_fields)
 
     def __init__(self, /, **data: Any) -> None:
         origin = capture()

@@ -47,6 +47,20 @@ def with_api_defaults(body: dict[str, Any]) -> dict[str, Any]:
         return body
 
 
+def _rollout_defaults(
+    spec: dict[str, Any], key: str, *, surge: int | str, unavailable: int | str
+) -> None:
+    """A rolling update by default, with the kind's maxSurge and maxUnavailable."""
+    strategy = spec.setdefault(key, {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            if isinstance(rolling, dict):
+                rolling.setdefault("maxSurge", surge)
+                rolling.setdefault("maxUnavailable", unavailable)
+
+
 def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind")
     if kind == "HorizontalPodAutoscaler" and body.get("apiVersion") == "autoscaling/v2":
@@ -73,24 +87,10 @@ def _defaulted(body: dict[str, Any]) -> dict[str, Any]:
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("minReadySeconds", 0)
     if kind == "DaemonSet":  # SetDefaults_DaemonSet
-        update = spec.setdefault("updateStrategy", {})
-        if isinstance(update, dict):
-            update.setdefault("type", "RollingUpdate")
-            if update["type"] == "RollingUpdate":
-                rolling = update.setdefault("rollingUpdate", {})
-                if isinstance(rolling, dict):
-                    rolling.setdefault("maxUnavailable", 1)
-                    rolling.setdefault("maxSurge", 0)
+        _rollout_defaults(spec, "updateStrategy", surge=0, unavailable=1)
     elif kind == "Deployment":
         spec.setdefault("progressDeadlineSeconds", 600)
-        strategy = spec.setdefault("strategy", {})
-        if isinstance(strategy, dict):
-            strategy.setdefault("type", "RollingUpdate")
-            if strategy["type"] == "RollingUpdate":
-                rolling = strategy.setdefault("rollingUpdate", {})
-                if isinstance(rolling, dict):
-                    rolling.setdefault("maxSurge", "25%")
-                    rolling.setdefault("maxUnavailable", "25%")
+        _rollout_defaults(spec, "strategy", surge="25%", unavailable="25%")
     else:
         spec.setdefault("podManagementPolicy", "OrderedReady")
         update = spec.setdefault("updateStrategy", {})

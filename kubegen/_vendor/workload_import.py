@@ -153,16 +153,7 @@ def _selector(spec: dict[str, Any], name: str, stack: str | None) -> dict[str, s
 
 
 def _deployment(spec: dict[str, Any]) -> list[str]:
-    args = []
-    strategy = spec.get("strategy") or {"type": "RollingUpdate"}
-    _only(strategy, {"type", "rollingUpdate"}, "spec.strategy")
-    if strategy.get("type", "RollingUpdate") == "Recreate":
-        args.append("strategy='Recreate'")
-    else:
-        rolling = strategy.get("rollingUpdate") or {}
-        _only(rolling, {"maxSurge", "maxUnavailable"}, "spec.strategy.rollingUpdate")
-        args.append(f"max_surge={_r(rolling.get('maxSurge', '25%'))}")
-        args.append(f"max_unavailable={_r(rolling.get('maxUnavailable', '25%'))}")
+    args = _rollout(spec.get("strategy") or {}, "spec.strategy", "Recreate", "25%", "25%")
     deadline = spec.get("progressDeadlineSeconds", 600)
     args.append(f"progress_deadline={_seconds(deadline, 'spec.progressDeadlineSeconds')}")
     if spec.get("paused"):
@@ -171,19 +162,24 @@ def _deployment(spec: dict[str, Any]) -> list[str]:
 
 
 def _daemonset(spec: dict[str, Any]) -> list[str]:
-    strategy = spec.get("updateStrategy") or {}
-    _only(strategy, {"type", "rollingUpdate"}, "spec.updateStrategy")
-    args = []
-    if strategy.get("type", "RollingUpdate") == "OnDelete":
-        args.append("strategy='OnDelete'")
-    else:
-        rolling = strategy.get("rollingUpdate") or {}
-        _only(rolling, {"maxSurge", "maxUnavailable"}, "spec.updateStrategy.rollingUpdate")
-        args.append(f"max_surge={_r(rolling.get('maxSurge', 0))}")
-        args.append(f"max_unavailable={_r(rolling.get('maxUnavailable', 1))}")
+    args = _rollout(spec.get("updateStrategy") or {}, "spec.updateStrategy", "OnDelete", 0, 1)
     args.append(f"min_ready={_seconds(spec.get('minReadySeconds', 0), 'spec.minReadySeconds')}")
     args.append(f"revision_history={_r(spec.get('revisionHistoryLimit', 10))}")
     return args
+
+
+def _rollout(
+    strategy: dict[str, Any], where: str, other: str, surge: int | str, unavailable: int | str
+) -> list[str]:
+    """A Deployment's ``strategy`` or a DaemonSet's ``updateStrategy``: ``other`` (Recreate,
+    OnDelete), or a rolling update with the kind's API defaults for what it leaves out."""
+    _only(strategy, {"type", "rollingUpdate"}, where)
+    if strategy.get("type", "RollingUpdate") == other:
+        return [f"strategy={_r(other)}"]
+    rolling = strategy.get("rollingUpdate") or {}
+    _only(rolling, {"maxSurge", "maxUnavailable"}, f"{where}.rollingUpdate")
+    return [f"max_surge={_r(rolling.get('maxSurge', surge))}",
+            f"max_unavailable={_r(rolling.get('maxUnavailable', unavailable))}"]
 
 
 def _claim_names(spec: dict[str, Any]) -> set[str]:
